@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Set up and run the project from a fresh machine that has only Python 3.11+ and pip.
+
+    python3 dev.py console   # venv + packages, then the console on the local platform
+    python3 dev.py test      # venv + packages + Debian's chromium, then ruff and all tests
+
+Only the standard library is used here, because nothing else exists yet when this runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed-from"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _run(*cmd: str | os.PathLike[str], **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def ensure_venv() -> None:
+    """Create the venv and install the project; skip the install while pyproject is unchanged."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        _run(sys.executable, "-m", "venv", VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
+    STAMP.write_text(wanted)
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's chromium; Playwright's own browser download cannot work here."""
+    if CHROMIUM.exists():
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    _run(*sudo, "apt-get", "update", "-qq")
+    _run(*sudo, "apt-get", "install", "-y", "-qq", "chromium", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def console(args: list[str]) -> int:
+    ensure_venv()
+    streamlit = BIN / "streamlit"
+    cmd = [str(streamlit), "run", str(ROOT / "console" / "app.py"), "--browser.gatherUsageStats", "false", *args]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    ensure_venv()
+    ensure_chromium()
+    ruff = str(BIN / "ruff")
+    for check in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+        print("+", " ".join(check), flush=True)
+        if subprocess.call(check, cwd=ROOT):
+            return 1
+    cmd = [str(PYTHON), "-m", "pytest", *args]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def main() -> int:
+    commands = {"console": console, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""ocr_core: PDF and image pages in, LightOnOCR text out.
+
+The backend imports only this package; it needs neither Streamlit nor any google-cloud client.
+"""
+
+from ._client import OCRClient, SyncOCRClient
+from ._config import DEFAULT_LOCAL_URL, DEFAULT_MODEL, ClientSettings, DocumentSettings
+from ._documents import Document, Page, load_document
+from ._exceptions import *  # noqa: F403
+from ._exceptions import __all__ as _exception_names
+from ._models import (
+    BreakerSnapshot,
+    BreakerState,
+    DocumentResult,
+    PageResult,
+    StreamChunk,
+    WarmUpReport,
+)
+
+__all__ = [
+    "DEFAULT_LOCAL_URL",
+    "DEFAULT_MODEL",
+    "BreakerSnapshot",
+    "BreakerState",
+    "ClientSettings",
+    "Document",
+    "DocumentResult",
+    "DocumentSettings",
+    "OCRClient",
+    "Page",
+    "PageResult",
+    "StreamChunk",
+    "SyncOCRClient",
+    "WarmUpReport",
+    "load_document",
+    *_exception_names,
+]

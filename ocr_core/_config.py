@@ -1,0 +1,103 @@
+"""Settings, with environment variables as documented defaults.
+
+| variable                     | default                          |
+| ---------------------------- | -------------------------------- |
+| LIGHTONOCR_SERVICE_URL       | none -> http://127.0.0.1:8000    |
+| LIGHTONOCR_MODEL             | lightonai/LightOnOCR-2-1B        |
+| LIGHTONOCR_TIMEOUT_S         | 120 (cold starts are slow)       |
+| LIGHTONOCR_CONCURRENCY       | 8 (vLLM --max-num-seqs)          |
+| LIGHTONOCR_MAX_TOKENS        | 4096 (model card)                |
+| LIGHTONOCR_MAX_ATTEMPTS      | 3                                |
+| LIGHTONOCR_AUTH              | auto: google for https://*.run.app, else none (or bearer if a token is set) |
+| LIGHTONOCR_TOKEN             | a static bearer / pre-minted ID token (fallback when ADC cannot mint) |
+| LIGHTONOCR_MAX_PAGES         | 1000                             |
+| LIGHTONOCR_LONGEST_SIDE      | 1540                             |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8000"
+DEFAULT_MODEL = "lightonai/LightOnOCR-2-1B"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSettings:
+    """How documents become page images. Defaults follow the LightOnOCR-2 model card."""
+
+    longest_side: int = 1540
+    max_pages: int = 1000
+    # Pillow's own decompression-bomb threshold is ~179 Mpx; scans never need more than this.
+    max_image_pixels: int = 178_956_970
+    # A PDF page larger than this many points on a side (200 in) is not a scan.
+    max_page_points: float = 14_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    base_url: str = DEFAULT_LOCAL_URL
+    model: str = DEFAULT_MODEL
+    timeout_s: float = 120.0
+    connect_timeout_s: float = 10.0
+    concurrency: int = 8
+    max_tokens: int = 4096
+    temperature: float = 0.2
+    top_p: float = 0.9
+    # Retries through cold starts (tenacity): attempts per request and the exponential wait.
+    max_attempts: int = 3
+    backoff_min_s: float = 4.0
+    backoff_max_s: float = 60.0
+    # Circuit breaker.
+    breaker_failure_threshold: int = 3
+    breaker_cooldown_s: float = 30.0
+    # "auto" | "none" | "bearer" | "google"
+    auth: str = "auto"
+    token: str | None = field(default=None, repr=False)
+    # Use a PDF page's own text instead of OCR when it has a usable text layer.
+    use_text_layer: bool = False
+    # Raise Truncated instead of flagging truncated pages.
+    strict: bool = False
+    stream: bool = False
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+
+    def with_overrides(self, **overrides: Any) -> ClientSettings:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ClientSettings:
+        env = os.environ if env is None else env
+        documents = DocumentSettings(
+            longest_side=int(env.get("LIGHTONOCR_LONGEST_SIDE", DocumentSettings.longest_side)),
+            max_pages=int(env.get("LIGHTONOCR_MAX_PAGES", DocumentSettings.max_pages)),
+        )
+        settings = cls(
+            base_url=(env.get("LIGHTONOCR_SERVICE_URL") or DEFAULT_LOCAL_URL).rstrip("/"),
+            model=env.get("LIGHTONOCR_MODEL") or DEFAULT_MODEL,
+            timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", cls.timeout_s)),
+            concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", cls.concurrency)),
+            max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", cls.max_tokens)),
+            max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", cls.max_attempts)),
+            auth=env.get("LIGHTONOCR_AUTH", "auto"),
+            token=env.get("LIGHTONOCR_TOKEN") or None,
+            documents=documents,
+        )
+        return settings.with_overrides(**overrides)
+
+    @property
+    def is_cloud_run(self) -> bool:
+        return self.base_url.startswith("https://") and ".run.app" in self.base_url
+
+    def resolved_auth(self) -> str:
+        if self.auth != "auto":
+            return self.auth
+        if self.is_cloud_run:
+            return "google"
+        return "bearer" if self.token else "none"
