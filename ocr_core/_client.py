@@ -1,0 +1,7 @@
+"""PLACEHOLDER: replaced by the client implementation."""
+
+
+class OCRClient: ...
+
+
+class SyncOCRClient: ...
