@@ -48,13 +48,28 @@ def ensure_chromium() -> None:
         return
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     _run(*sudo, "apt-get", "update", "-qq")
-    _run(*sudo, "apt-get", "install", "-y", "-qq", "chromium", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    _run(
+        *sudo,
+        "apt-get",
+        "install",
+        "-y",
+        "-qq",
+        "chromium",
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 def console(args: list[str]) -> int:
     ensure_venv()
     streamlit = BIN / "streamlit"
-    cmd = [str(streamlit), "run", str(ROOT / "console" / "app.py"), "--browser.gatherUsageStats", "false", *args]
+    cmd = [
+        str(streamlit),
+        "run",
+        str(ROOT / "console" / "app.py"),
+        "--browser.gatherUsageStats",
+        "false",
+        *args,
+    ]
     print("+", " ".join(cmd), flush=True)
     return subprocess.call(cmd, cwd=ROOT)
 
