@@ -30,7 +30,7 @@ def _run(*cmd: str | os.PathLike[str], **kwargs) -> None:
 
 def ensure_venv() -> None:
     """Create the venv and install the project; skip the install while pyproject is unchanged."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain, not crash, on old Pythons
         sys.exit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         _run(sys.executable, "-m", "venv", VENV)

@@ -8,8 +8,8 @@
 | LIGHTONOCR_CONCURRENCY       | 8 (vLLM --max-num-seqs)          |
 | LIGHTONOCR_MAX_TOKENS        | 4096 (model card)                |
 | LIGHTONOCR_MAX_ATTEMPTS      | 3                                |
-| LIGHTONOCR_AUTH              | auto: google for https://*.run.app, else none (or bearer if a token is set) |
-| LIGHTONOCR_TOKEN             | a static bearer / pre-minted ID token (fallback when ADC cannot mint) |
+| LIGHTONOCR_AUTH              | auto: google for *.run.app, else bearer/none |
+| LIGHTONOCR_TOKEN             | static bearer / pre-minted ID token (fallback) |
 | LIGHTONOCR_MAX_PAGES         | 1000                             |
 | LIGHTONOCR_LONGEST_SIDE      | 1540                             |
 """
