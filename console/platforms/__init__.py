@@ -1,0 +1,1 @@
+"""Where the OCR service runs: `local` (embedded default) or `cloudrun`."""
