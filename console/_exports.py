@@ -1,0 +1,98 @@
+"""Downloads: what QA takes away from the workbench to compare with the page.
+
+Every page appears in every format, failed pages included (as a marker that says why), so
+an export never silently drops a page.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+
+from ocr_core import DocumentResult
+
+# pdftotext's convention: a form feed between pages, so tools can split the text again.
+PAGE_SEPARATOR = "\f"
+
+
+def export_stem(filename: str | None) -> str:
+    """A download name from an uploaded file's name, without folders or its extension."""
+    name = PurePath((filename or "document").replace("\\", "/")).name
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
+    return stem.strip(" .") or "document"
+
+
+def to_markdown(result: DocumentResult) -> str:
+    """The document as markdown, each page under an HTML comment naming it."""
+    blocks = []
+    for page in result.pages:
+        number = page.index + 1
+        if page.ok:
+            marker = f"<!-- page {number}{' (truncated)' if page.truncated else ''} -->"
+            blocks.append(f"{marker}\n\n{page.text}".rstrip())
+        else:
+            blocks.append(f"<!-- page {number} failed: {_one_line(str(page.error))} -->")
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_text(result: DocumentResult) -> str:
+    """Plain text, pages separated by a form feed; a failed page leaves a bracketed note."""
+    pages = [
+        page.text if page.ok else f"[page {page.index + 1} failed: {_one_line(str(page.error))}]"
+        for page in result.pages
+    ]
+    return PAGE_SEPARATOR.join(pages) + "\n"
+
+
+def to_json(result: DocumentResult) -> str:
+    """The document with per-page metadata (latency, tokens, attempts, truncation, source)."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def batch_zip(
+    results: Sequence[DocumentResult], failures: Mapping[str, str] | None = None
+) -> bytes:
+    """All documents of a batch: .md, .txt and .json per document, and a `batch.json` index.
+
+    `failures` maps the name of each file that could not be read at all to why; they are
+    listed in the index so the batch accounts for every upload. Two uploads with the same
+    name get distinct members (`scan.md`, `scan-2.md`).
+    """
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    index: list[dict[str, object]] = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for result in results:
+            stem = _unique(export_stem(result.filename), used)
+            archive.writestr(f"{stem}.md", to_markdown(result))
+            archive.writestr(f"{stem}.txt", to_text(result))
+            archive.writestr(f"{stem}.json", to_json(result))
+            index.append(
+                {
+                    "filename": result.filename,
+                    "files": [f"{stem}.md", f"{stem}.txt", f"{stem}.json"],
+                    "page_count": result.page_count,
+                    "failed_pages": [p.index + 1 for p in result.pages if not p.ok],
+                }
+            )
+        for filename, reason in (failures or {}).items():
+            index.append({"filename": filename, "error": reason})
+        archive.writestr("batch.json", json.dumps({"documents": index}, indent=2) + "\n")
+    return buffer.getvalue()
+
+
+def _unique(stem: str, used: set[str]) -> str:
+    candidate, n = stem, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{stem}-{n}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def _one_line(text: str) -> str:
+    # Keeps a markdown comment closed and a text marker on its line whatever the error says.
+    return " ".join(text.split()).replace("--", "- -")

@@ -1,0 +1,113 @@
+"""What the pages share: one `Operations` and one OCR client per process, and the sidebar.
+
+Streamlit reruns a page's script on every click; building the platform (which may start the
+local OCR server) or an HTTP client on each rerun would be slow and leak. So they are
+`st.cache_resource` singletons. Tests hand the app an `Operations` of their choosing with
+`install_operations` instead of patching anything.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+import streamlit as st
+
+from console._operations import Operations, build_operations
+from console.platforms._base import LogEntry, ServiceState, ServiceStatus
+from ocr_core import BreakerState, ClientSettings, SyncOCRClient
+
+STATE_COLOURS: dict[ServiceState, str] = {
+    ServiceState.READY: "green",
+    ServiceState.STARTING: "orange",
+    ServiceState.DEGRADED: "red",
+    ServiceState.DOWN: "gray",
+}
+BREAKER_COLOURS: dict[BreakerState, str] = {
+    BreakerState.CLOSED: "green",
+    BreakerState.HALF_OPEN: "orange",
+    BreakerState.OPEN: "red",
+}
+
+_installed: Operations | None = None
+
+
+def install_operations(operations: Operations | None) -> None:
+    """Make every page use `operations` (None goes back to the one built from the environment)."""
+    global _installed
+    _installed = operations
+
+
+@st.cache_resource(show_spinner="Starting the platform…")
+def _operations_from_env() -> Operations:
+    return build_operations()
+
+
+def get_operations() -> Operations:
+    return _installed if _installed is not None else _operations_from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _client(_settings: ClientSettings, fingerprint: int) -> SyncOCRClient:
+    # `fingerprint` is the cache key; the settings themselves are not hashed by Streamlit
+    # because they may carry a token.
+    return SyncOCRClient(settings=_settings)
+
+
+def get_client(*, stream: bool = True) -> SyncOCRClient:
+    """The shared client for the current platform's service (one per distinct settings)."""
+    settings = get_operations().platform.client_settings().with_overrides(stream=stream)
+    return _client(settings, hash(settings))
+
+
+def read_status(operations: Operations) -> ServiceStatus | str:
+    """The service status, or why it could not be read (a page must still render)."""
+    try:
+        return operations.status()
+    except Exception as error:  # a platform outage must not take the console down with it
+        return f"status unavailable ({type(error).__name__}: {error})"
+
+
+def render_sidebar() -> None:
+    """Platform, service URL, service state and breaker state, on every page."""
+    operations = get_operations()
+    with st.sidebar:
+        st.markdown("### LightOnOCR console")
+        st.caption("Platform")
+        st.markdown(f"**{operations.platform.name}**")
+        st.code(operations.platform.service_url, language=None)
+        status = read_status(operations)
+        if isinstance(status, str):
+            st.error(status)
+        else:
+            st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+        snapshot = get_client().breaker.snapshot()
+        label = f"breaker: {snapshot.state.value.replace('_', '-')}"
+        if snapshot.state is BreakerState.OPEN:
+            label += f" (retry in {snapshot.retry_in_s:.0f} s)"
+        st.badge(label, color=BREAKER_COLOURS[snapshot.state])
+        if snapshot.last_error and snapshot.state is not BreakerState.CLOSED:
+            st.caption(f"last error: {snapshot.last_error}")
+        st.button("Refresh", key="sidebar_refresh", icon=":material/refresh:")
+
+
+class LogBuffer:
+    """Log entries held by the Logs page, newest first, never more than `cap`."""
+
+    def __init__(self, cap: int, entries: Iterable[LogEntry] = ()) -> None:
+        self.cap = cap
+        self._entries: deque[LogEntry] = deque(list(entries)[:cap], maxlen=cap)
+
+    def add(self, entries_oldest_first: Iterable[LogEntry]) -> int:
+        """Put newly tailed entries on top; the oldest fall off past the cap. Returns how many."""
+        added = 0
+        for entry in entries_oldest_first:
+            self._entries.appendleft(entry)
+            added += 1
+        return added
+
+    def entries(self) -> list[LogEntry]:
+        return list(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
