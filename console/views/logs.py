@@ -1,0 +1,92 @@
+"""Logs: recent entries newest first, filtered by severity and text, or followed live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from console._state import LogBuffer, get_operations
+from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
+
+RECENT_LIMIT = 200
+# The most a live tail holds in this browser session; older entries fall off.
+LIVE_CAP = 1000
+TAIL_EVERY_S = 2.0
+ALL = "all"
+
+
+@dataclass
+class LiveTail:
+    """A running tail and the entries it has brought so far, for one filter."""
+
+    query: LogQuery
+    tail: LogTail
+    buffer: LogBuffer
+
+
+def _table(entries: list[LogEntry]) -> None:
+    if not entries:
+        st.info("No log entries match.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "time": [e.timestamp for e in entries],
+                "severity": [e.severity for e in entries],
+                "message": [e.message for e in entries],
+                "source": [e.source for e in entries],
+            }
+        ),
+        hide_index=True,
+        column_config={
+            "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "message": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def _stop_tail() -> None:
+    live: LiveTail | None = st.session_state.pop("logs_live_tail", None)
+    if live is not None:
+        live.tail.close()
+
+
+@st.fragment(run_every=TAIL_EVERY_S)
+def _follow(query: LogQuery) -> None:
+    """Drain the tail into the capped buffer every couple of seconds; only this part reruns."""
+    live: LiveTail | None = st.session_state.get("logs_live_tail")
+    if live is None or live.query != query:
+        _stop_tail()
+        operations = get_operations()
+        recent = operations.logs(query)
+        since = recent[0].timestamp if recent else None
+        live = LiveTail(query, operations.tail(replace(query, since=since)), LogBuffer(LIVE_CAP))
+        live.buffer.add(reversed(recent))
+        st.session_state.logs_live_tail = live
+    live.buffer.add(live.tail.drain())
+    st.caption(
+        f"Live: {len(live.buffer)} entries held (at most {LIVE_CAP}), "
+        f"updated {datetime.now().strftime('%H:%M:%S')}."
+    )
+    _table(live.buffer.entries())
+
+
+st.title("Logs")
+severity_col, text_col, live_col = st.columns([2, 4, 2], vertical_alignment="bottom")
+severity = severity_col.selectbox(
+    "Minimum severity", [ALL, *SEVERITIES], key="logs_severity", help="This level and above."
+)
+text = text_col.text_input("Message contains", key="logs_text", placeholder="e.g. error, POST")
+follow = live_col.toggle("Live tail", key="logs_live")
+query = LogQuery(
+    min_severity=None if severity == ALL else severity, text=text or None, limit=RECENT_LIMIT
+)
+
+if follow:
+    _follow(query)
+else:
+    _stop_tail()
+    _table(get_operations().logs(query))

@@ -1,0 +1,101 @@
+"""Metrics: a chart per metric over a chosen window, with the runbook's thresholds drawn in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from console._operations import THRESHOLDS
+from console._state import get_operations
+from console.platforms._base import MetricKey, MetricSeries
+
+WINDOWS: dict[str, timedelta] = {
+    "1 h": timedelta(hours=1),
+    "6 h": timedelta(hours=6),
+    "1 d": timedelta(days=1),
+    "7 d": timedelta(days=7),
+}
+# Chart order, title and the axis format (d3-format) for each metric.
+CHARTS: dict[MetricKey, tuple[str, str]] = {
+    MetricKey.STARTUP_LATENCY_S: ("Cold-start (startup) latency, s", ".1f"),
+    MetricKey.MEMORY_UTILIZATION: ("Memory utilisation", ".0%"),
+    MetricKey.GPU_MEMORY_UTILIZATION: ("GPU memory utilisation", ".0%"),
+    MetricKey.CPU_UTILIZATION: ("CPU utilisation", ".0%"),
+    MetricKey.INSTANCE_COUNT: ("Instances", "d"),
+    MetricKey.REQUEST_LATENCY_S: ("Request latency, s", ".1f"),
+    MetricKey.REQUEST_COUNT: ("Requests", "d"),
+    MetricKey.ERROR_RATE: ("Error rate", ".0%"),
+}
+
+
+def _chart(series: list[MetricSeries], axis_format: str, threshold: float | None) -> alt.Chart:
+    frame = pd.DataFrame(
+        [(at, value, s.label) for s in series for at, value in s.points],
+        columns=["time", "value", "line"],
+    )
+    lines = (
+        alt.Chart(frame)
+        .mark_line(point=len(frame) < 50)
+        .encode(
+            x=alt.X("time:T", title=None),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_format)),
+            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["time:T", alt.Tooltip("value:Q", format=axis_format), "line:N"],
+        )
+    )
+    if threshold is None:
+        return lines
+    rule = (
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+        .mark_rule(color="#d62728", strokeDash=[6, 4])
+        .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=axis_format)])
+    )
+    return alt.layer(lines, rule)
+
+
+st.title("Metrics")
+window_label = st.segmented_control(
+    "Window", list(WINDOWS), default="1 h", key="metrics_window", selection_mode="single"
+)
+window = WINDOWS[window_label or "1 h"]
+operations = get_operations()
+all_series = operations.metrics(window)
+breaches = operations.breaches(all_series)
+
+for key, (title, axis_format) in CHARTS.items():
+    series = [s for s in all_series if s.key is key]
+    if not series and key in (MetricKey.GPU_MEMORY_UTILIZATION, MetricKey.CPU_UTILIZATION):
+        continue  # not measured on this platform (no GPU, or no CPU metric): no empty chart
+    st.subheader(title, anchor=False)
+    chart_col, note_col = st.columns([3, 1])
+    if not any(s.points for s in series):
+        chart_col.info(f"No data yet for the last {window_label}.")
+    else:
+        chart_col.altair_chart(_chart(series, axis_format, THRESHOLDS.get(key)))
+    for breach in (b for b in breaches if b.key is key):
+        note_col.error(f"**{breach.label}** {breach.hint}")
+    if key in THRESHOLDS and not any(b.key is key for b in breaches):
+        note_col.caption(f"Threshold: {format(THRESHOLDS[key], axis_format)} (dashed line).")
+
+st.subheader("Cold-start history (warm-ups)", anchor=False)
+history = operations.warm_up_history(limit=50)
+if history:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": r.at,
+                    "ready": r.ready,
+                    "cold start (s)": round(r.seconds, 2),
+                    "attempts": r.attempts,
+                }
+                for r in history
+            ]
+        ),
+        hide_index=True,
+    )
+else:
+    st.info("No warm-ups recorded yet: press Warm up on the Service page.")

@@ -1,0 +1,190 @@
+"""Service: what is running, warm it up before a batch, raise or drop the instance floor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from console._state import STATE_COLOURS, get_operations, read_status
+from console.platforms._base import ActionResult
+from ocr_core import WarmUpReport
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    """An action waiting for the operator's confirmation, and what it will cost them."""
+
+    label: str
+    consequence: str
+    perform: Callable[[], ActionResult]
+
+
+operations = get_operations()
+st.title("Service")
+
+# --- Status ------------------------------------------------------------------------------------
+status = read_status(operations)
+if isinstance(status, str):
+    st.error(status)
+else:
+    st.badge(status.state.value, color=STATE_COLOURS[status.state])
+    left, middle, right = st.columns(3)
+    left.metric("Instance floor", "—" if status.min_instances is None else status.min_instances)
+    middle.metric("Instance ceiling", "—" if status.max_instances is None else status.max_instances)
+    right.metric(
+        "Ready since",
+        status.ready_since.strftime("%Y-%m-%d %H:%M:%S UTC") if status.ready_since else "—",
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "": ["URL", "Model", "Revision / process", "GPU", "Detail"],
+                "value": [
+                    status.url,
+                    status.model or "—",
+                    status.revision or "—",
+                    status.gpu or "none",
+                    status.detail or "—",
+                ],
+            }
+        ),
+        hide_index=True,
+    )
+
+# --- Warm up -----------------------------------------------------------------------------------
+st.subheader("Warm up", anchor=False)
+st.caption(
+    "Starts the service if needed and waits for a real OCR answer: from cold, the time shown "
+    "is the cold-start time. Do this before a batch."
+)
+if st.button("Warm up", key="svc_warm_up", type="primary", icon=":material/local_fire_department:"):
+    with st.status("Warming up…", expanded=True) as box:
+        clock = st.empty()
+        report = operations.warm_up(
+            on_progress=lambda elapsed: clock.markdown(f"Elapsed: **{elapsed:.0f} s**")
+        )
+        box.update(
+            label="Ready" if report.ready else "Not ready",
+            state="complete" if report.ready else "error",
+        )
+    st.session_state.svc_last_warm_up = report
+    st.rerun()
+
+last: WarmUpReport | None = st.session_state.get("svc_last_warm_up")
+if last is not None:
+    if last.ready:
+        st.success(
+            f"Ready: cold-start time **{last.seconds:.1f} s** ({last.attempts} attempt"
+            f"{'' if last.attempts == 1 else 's'})."
+        )
+    else:
+        st.error(f"Not ready after {last.seconds:.1f} s: {last.error or 'no answer'}")
+
+history = operations.warm_up_history(limit=20)
+if history:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": record.at,
+                    "platform": record.platform,
+                    "ready": record.ready,
+                    "cold start (s)": round(record.seconds, 2),
+                    "attempts": record.attempts,
+                    "error": record.error or "",
+                }
+                for record in history
+            ]
+        ),
+        hide_index=True,
+    )
+else:
+    st.caption("No warm-ups recorded yet.")
+
+# --- Scale -------------------------------------------------------------------------------------
+st.subheader("Scale", anchor=False)
+current_floor = 0 if isinstance(status, str) else status.min_instances or 0
+current_ceiling = 1 if isinstance(status, str) else status.max_instances or 1
+floor_col, ceiling_col = st.columns(2)
+floor = int(
+    floor_col.number_input(
+        "Instance floor (0 = scale to zero)", min_value=0, value=current_floor, key="svc_floor"
+    )
+)
+ceiling = int(
+    ceiling_col.number_input(
+        "Instance ceiling", min_value=1, value=max(current_ceiling, 1), key="svc_ceiling"
+    )
+)
+apply_col, zero_col, restore_col, _ = st.columns([1, 1, 1, 3])
+if apply_col.button("Apply", key="svc_apply", disabled=floor > ceiling):
+    st.session_state.svc_pending = PendingAction(
+        label=f"Set the instance floor to {floor} and the ceiling to {ceiling}",
+        consequence=(
+            "Instances kept warm are billed while idle."
+            if floor > 0
+            else "With a floor of 0 the service scales to zero when idle: the next request "
+            "waits for a cold start."
+        ),
+        perform=lambda: operations.scale(min_instances=floor, max_instances=ceiling),
+    )
+if zero_col.button("Scale to zero now", key="svc_scale_to_zero"):
+    st.session_state.svc_pending = PendingAction(
+        label="Scale to zero now",
+        consequence="Running instances stop: requests in flight are dropped and the next one "
+        "waits for a cold start.",
+        perform=operations.scale_to_zero,
+    )
+if restore_col.button("Restore", key="svc_restore"):
+    st.session_state.svc_pending = PendingAction(
+        label="Restore the instance floor from before the scale to zero",
+        consequence="Instances start and are billed while they run.",
+        perform=operations.restore,
+    )
+if floor > ceiling:
+    st.caption("The floor cannot be above the ceiling.")
+
+pending: PendingAction | None = st.session_state.get("svc_pending")
+if pending is not None:
+    with st.container(border=True):
+        st.warning(f"**{pending.label}?** {pending.consequence}")
+        confirm_col, cancel_col, _ = st.columns([1, 1, 4])
+        if confirm_col.button("Confirm", key="svc_confirm", type="primary"):
+            with st.spinner(f"{pending.label}…"):
+                st.session_state.svc_last_action = (pending.label, pending.perform())
+            del st.session_state.svc_pending
+            st.rerun()
+        if cancel_col.button("Cancel", key="svc_cancel"):
+            del st.session_state.svc_pending
+            st.rerun()
+
+if "svc_last_action" in st.session_state:
+    label, result = st.session_state.svc_last_action
+    (st.success if result.ok else st.error)(f"{label}: {result.message}")
+
+# --- Audit log ---------------------------------------------------------------------------------
+st.subheader("Audit log", anchor=False)
+audit = operations.audit_log(limit=50)
+if audit:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": record.at,
+                    "who": record.actor,
+                    "platform": record.platform,
+                    "action": record.action,
+                    "target": record.target,
+                    "ok": record.ok,
+                    "detail": record.detail,
+                }
+                for record in audit
+            ]
+        ),
+        hide_index=True,
+    )
+else:
+    st.caption("No actions recorded yet.")

@@ -1,0 +1,236 @@
+"""OCR workbench: upload scans, watch pages come back, read each beside its image, export."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from console import _exports
+from console._render import escape_markdown, markdown_to_safe_html
+from console._state import get_client, get_operations, read_status
+from console._workbench import (
+    ACCEPTED_TYPES,
+    Batch,
+    FileEntry,
+    FileState,
+    Finished,
+    Opened,
+    PageDone,
+    TextDelta,
+    Upload,
+    retry_page,
+    run_document,
+)
+from console.platforms._base import ServiceState
+
+# Streamed text is redrawn at most this often; redrawing on every token would swamp the page.
+_STREAM_REDRAW_S = 0.15
+_STREAM_TAIL_CHARS = 2000
+
+
+def _batch() -> Batch:
+    if "wb_batch" not in st.session_state:
+        st.session_state.wb_batch = Batch()
+    return st.session_state.wb_batch
+
+
+def _run_pending(batch: Batch) -> None:
+    """OCR the files not yet read, showing progress and each page as it finishes."""
+    client = get_client(stream=st.session_state.get("wb_stream", True))
+    live = st.empty()
+    with live.container():
+        for entry in batch.pending():
+            name = escape_markdown(entry.filename)
+            st.markdown(f"**{name}**")
+            bar = st.progress(0.0, text="opening…")
+            streaming = st.empty()
+            finished = st.container()
+            streamed: dict[int, str] = {}
+            last_redraw = 0.0
+            for event in run_document(entry, client):
+                if isinstance(event, Opened):
+                    bar.progress(0.0, text=f"0 / {event.page_count} pages")
+                elif isinstance(event, TextDelta):
+                    streamed[event.page_index] = streamed.get(event.page_index, "") + event.delta
+                    if time.monotonic() - last_redraw > _STREAM_REDRAW_S:
+                        tail = streamed[event.page_index][-_STREAM_TAIL_CHARS:]
+                        streaming.text(f"page {event.page_index + 1}, streaming…\n\n{tail}")
+                        last_redraw = time.monotonic()
+                elif isinstance(event, PageDone):
+                    page = event.result
+                    streamed.pop(page.index, None)
+                    done, total = entry.finished_pages, max(entry.page_count, 1)
+                    bar.progress(done / total, text=f"{done} / {entry.page_count} pages")
+                    verdict = f"{page.latency_s:.1f} s" if page.ok else "failed"
+                    with finished.expander(f"Page {page.index + 1} · {verdict}"):
+                        _page_text(page.text, page.error, raw=False)
+                elif isinstance(event, Finished):
+                    streaming.empty()
+    live.empty()
+
+
+def _page_text(text: str, error: object, *, raw: bool) -> None:
+    if error is not None:
+        st.error(f"Failed: {escape_markdown(str(error))}")
+    elif not text.strip():
+        st.info("No text on this page.")
+    elif raw:
+        st.code(text, language=None, wrap_lines=True)
+    else:
+        st.markdown(markdown_to_safe_html(text), unsafe_allow_html=True)
+
+
+def _file_problem(entry: FileEntry) -> None:
+    name = escape_markdown(entry.filename)
+    if entry.state is FileState.NEEDS_PASSWORD:
+        st.warning(f"**{name}** {entry.error}")
+        password = st.text_input(
+            f"Password for {entry.filename}", type="password", key=f"wb_password_{entry.file_id}"
+        )
+        if st.button("Unlock", key=f"wb_unlock_{entry.file_id}") and password:
+            entry.password = password
+            entry.state = FileState.PENDING
+            st.rerun()
+    else:
+        st.error(f"**{name}** {entry.error}")
+
+
+def _downloads(batch: Batch, entry: FileEntry) -> None:
+    result = entry.result()
+    stem = _exports.export_stem(entry.filename)
+    columns = st.columns(4)
+    columns[0].download_button(
+        "Markdown", _exports.to_markdown(result), f"{stem}.md", "text/markdown", key="wb_dl_md"
+    )
+    columns[1].download_button(
+        "Text", _exports.to_text(result), f"{stem}.txt", "text/plain", key="wb_dl_txt"
+    )
+    columns[2].download_button(
+        "JSON", _exports.to_json(result), f"{stem}.json", "application/json", key="wb_dl_json"
+    )
+    columns[3].download_button(
+        "Whole batch (.zip)",
+        _exports.batch_zip(batch.results(), batch.failures()),
+        "ocr-batch.zip",
+        "application/zip",
+        key="wb_dl_zip",
+    )
+
+
+def _page_view(entry: FileEntry) -> None:
+    count = entry.page_count
+    key = f"wb_page_{entry.file_id}"
+    if count > 1:
+        previous_col, number_col, next_col, _ = st.columns(
+            [1, 2, 1, 6], vertical_alignment="bottom"
+        )
+        current = int(st.session_state.get(key, 1))
+        previous_col.button(
+            "Previous",
+            key="wb_prev",
+            disabled=current <= 1,
+            on_click=lambda: st.session_state.update({key: current - 1}),
+        )
+        next_col.button(
+            "Next",
+            key="wb_next",
+            disabled=current >= count,
+            on_click=lambda: st.session_state.update({key: current + 1}),
+        )
+        number = number_col.number_input(
+            f"Page (of {count})", min_value=1, max_value=count, step=1, key=key
+        )
+    else:
+        number = 1
+    index = int(number) - 1
+    page = entry.result().pages[index]
+
+    image_col, text_col = st.columns(2)
+    with image_col:
+        try:
+            st.image(entry.page_image(index), caption=f"Page {index + 1} of {count}")
+        except Exception as error:  # the text is still worth reading if the preview fails
+            st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
+    with text_col:
+        layer = entry.has_text_layer(index)
+        badges = [
+            "digital (text layer)" if layer else "scanned" if layer is False else "unknown origin"
+        ]
+        if page.truncated:
+            badges.append("truncated")
+        st.markdown(
+            " ".join(f":{'orange' if b == 'truncated' else 'blue'}-badge[{b}]" for b in badges)
+        )
+        metrics = st.columns(4)
+        metrics[0].metric("Latency", f"{page.latency_s:.2f} s")
+        metrics[1].metric("Tokens in / out", f"{page.prompt_tokens} / {page.completion_tokens}")
+        metrics[2].metric("Attempts", page.attempts)
+        metrics[3].metric("Truncated", "yes" if page.truncated else "no")
+        if page.truncated:
+            st.warning("The model stopped at its token limit: the end of this page may be missing.")
+        _page_text(page.text, page.error, raw=st.session_state.get("wb_raw", False))
+        if not page.ok and st.button("Retry page", key=f"wb_retry_{entry.file_id}_{index}"):
+            with st.spinner(f"Retrying page {index + 1}…"):
+                retry_page(entry, index, get_client(stream=False))
+            st.rerun()
+
+
+def _document(batch: Batch, entry: FileEntry) -> None:
+    result = entry.result()
+    summary = (
+        f"{result.page_count} pages · {result.ok_count} read · {result.failed_count} failed · "
+        f"{result.truncated_count} truncated · {result.wall_time_s:.1f} s"
+    )
+    st.caption(summary)
+    if result.failed_count:
+        failed = ", ".join(str(i + 1) for i in entry.failed_pages)
+        st.warning(f"Failed pages: {failed}. Open one and press Retry page.")
+    _downloads(batch, entry)
+    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    _page_view(entry)
+
+
+st.title("OCR workbench")
+operations = get_operations()
+status = read_status(operations)
+if isinstance(status, str):
+    st.warning(status)
+elif status.state is ServiceState.DOWN:
+    st.warning(
+        "The OCR service is down (scaled to zero): pages will wait for a cold start. "
+        "Warm it up on the Service page first."
+    )
+
+uploaded = st.file_uploader(
+    "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
+    type=list(ACCEPTED_TYPES),
+    accept_multiple_files=True,
+    key="wb_files",
+)
+st.toggle("Stream text as it arrives", value=True, key="wb_stream")
+batch = _batch()
+batch.sync(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
+if batch.pending():
+    _run_pending(batch)
+
+for problem in batch.entries.values():
+    if problem.state in (FileState.FAILED, FileState.NEEDS_PASSWORD):
+        _file_problem(problem)
+
+documents = batch.documents()
+if documents:
+    if len(documents) > 1:
+        chosen_id = st.selectbox(
+            "Document",
+            [e.file_id for e in documents],
+            format_func=lambda file_id: batch.entries[file_id].filename,
+            key="wb_document",
+        )
+        chosen = batch.entries[chosen_id]
+    else:
+        chosen = documents[0]
+    st.subheader(escape_markdown(chosen.filename), anchor=False)
+    _document(batch, chosen)
+elif not batch.entries:
+    st.info("Drop scans above; each page's text appears as soon as it is read.")
