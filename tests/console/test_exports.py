@@ -1,0 +1,103 @@
+"""Exports account for every page: text where it was read, a reason where it was not."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from console._exports import (
+    PAGE_SEPARATOR,
+    batch_zip,
+    export_stem,
+    to_json,
+    to_markdown,
+    to_text,
+)
+from ocr_core import DocumentResult, PageResult, ServiceUnavailable
+
+
+def _document(filename: str = "loan.pdf") -> DocumentResult:
+    return DocumentResult(
+        filename=filename,
+        wall_time_s=2.5,
+        pages=[
+            PageResult(
+                index=0,
+                text="# Loan\n\n| a | b |",
+                latency_s=1.25,
+                attempts=1,
+                prompt_tokens=900,
+                completion_tokens=40,
+                finish_reason="stop",
+                has_text_layer=False,
+                width=1190,
+                height=1540,
+            ),
+            PageResult(
+                index=1,
+                error=ServiceUnavailable("503 from the service", status_code=503, page_index=1),
+                attempts=3,
+            ),
+            PageResult(index=2, text="end", truncated=True, finish_reason="length", attempts=2),
+        ],
+    )
+
+
+def test_json_carries_per_page_metadata() -> None:
+    data = json.loads(to_json(_document()))
+    assert data["filename"] == "loan.pdf"
+    assert data["page_count"] == 3
+    first, failed, truncated = data["pages"]
+    assert first["page"] == 1
+    assert first["latency_s"] == 1.25
+    assert (first["prompt_tokens"], first["completion_tokens"]) == (900, 40)
+    assert first["has_text_layer"] is False
+    assert (first["width"], first["height"]) == (1190, 1540)
+    assert failed["ok"] is False
+    assert failed["error_type"] == "ServiceUnavailable"
+    assert "503" in failed["error"]
+    assert failed["attempts"] == 3
+    assert truncated["truncated"] is True
+
+
+def test_markdown_marks_every_page_and_says_why_a_page_failed() -> None:
+    markdown = to_markdown(_document())
+    assert "<!-- page 1 -->\n\n# Loan" in markdown
+    assert "<!-- page 2 failed: page 2: 503 from the service -->" in markdown
+    assert "<!-- page 3 (truncated) -->\n\nend" in markdown
+
+
+def test_text_separates_pages_with_form_feeds_and_keeps_failed_pages_in_place() -> None:
+    pages = to_text(_document()).rstrip("\n").split(PAGE_SEPARATOR)
+    assert pages[0].startswith("# Loan")
+    assert pages[1] == "[page 2 failed: page 2: 503 from the service]"
+    assert pages[2] == "end"
+
+
+def test_batch_zip_holds_three_formats_per_document_and_an_index() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(batch_zip([_document("a.pdf"), _document("b.tif")])))
+    assert sorted(archive.namelist()) == sorted(
+        ["a.md", "a.txt", "a.json", "b.md", "b.txt", "b.json", "batch.json"]
+    )
+    assert json.loads(archive.read("b.json"))["filename"] == "b.tif"
+    index = json.loads(archive.read("batch.json"))["documents"]
+    assert index[0]["failed_pages"] == [2]
+
+
+def test_batch_zip_gives_same_named_uploads_distinct_members() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(batch_zip([_document("scan.pdf"), _document("scan.pdf")])))
+    assert {"scan.json", "scan-2.json"} <= set(archive.namelist())
+
+
+def test_batch_zip_lists_files_that_could_not_be_read() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(batch_zip([], {"notes.pdf": "is not a PDF"})))
+    index = json.loads(archive.read("batch.json"))["documents"]
+    assert index == [{"filename": "notes.pdf", "error": "is not a PDF"}]
+
+
+def test_export_names_never_carry_folders() -> None:
+    assert export_stem("../../etc/passwd.pdf") == "passwd"
+    assert export_stem("C:\\scans\\page.tif") == "page"
+    assert export_stem("..") == "document"
+    assert export_stem(None) == "document"

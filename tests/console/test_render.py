@@ -1,0 +1,84 @@
+"""OCR output is untrusted: what reaches the browser keeps documents' formatting and nothing
+that runs, loads or navigates."""
+
+from __future__ import annotations
+
+from console._render import escape_markdown, markdown_to_safe_html, sanitize_html
+
+
+def test_script_tags_are_removed_with_their_content() -> None:
+    html = markdown_to_safe_html("before <script>alert('x')</script> after")
+    assert "<script" not in html
+    assert "alert" not in html
+    assert "before" in html and "after" in html
+
+
+def test_event_handler_attributes_are_removed() -> None:
+    html = sanitize_html('<b onmouseover="steal()">bold</b><img src="x" onerror="steal()">')
+    assert "onmouseover" not in html
+    assert "onerror" not in html
+    assert "steal" not in html
+    assert "<b>bold</b>" in html
+
+
+def test_javascript_links_lose_their_target() -> None:
+    html = markdown_to_safe_html(
+        '<a href="javascript:alert(1)">a</a> and [b](javascript:alert(2)) and '
+        '<a href="JaVaScRiPt:alert(3)">c</a>'
+    )
+    assert "href" not in html  # the text may remain; no link that runs it does
+
+
+def test_iframes_and_remote_images_are_removed() -> None:
+    html = markdown_to_safe_html(
+        '<iframe src="https://evil.example/"></iframe>\n\n![pixel](https://evil.example/t.png)'
+    )
+    assert "<iframe" not in html
+    assert "<img" not in html
+    assert "evil.example" not in html
+
+
+def test_relative_links_are_dropped_so_nothing_points_into_the_console() -> None:
+    assert "href" not in sanitize_html('<a href="/_stcore/health">x</a>')
+
+
+def test_https_links_are_kept_and_cannot_open_the_console_to_the_target() -> None:
+    html = sanitize_html('<a href="https://example.org/">x</a>')
+    assert 'href="https://example.org/"' in html
+    assert "noopener" in html
+
+
+def test_markdown_tables_become_html_tables() -> None:
+    html = markdown_to_safe_html("| item | amount |\n|---|---|\n| rent | 900 |\n")
+    assert "<table>" in html
+    assert "<th>item</th>" in html
+    assert "<td>900</td>" in html
+
+
+def test_html_tables_from_the_model_are_kept_with_their_spans() -> None:
+    html = markdown_to_safe_html(
+        '<table><tr><td colspan="2" style="color:red">total</td></tr></table>'
+    )
+    assert '<td colspan="2">total</td>' in html
+    assert "style" not in html
+
+
+def test_basic_formatting_survives() -> None:
+    html = markdown_to_safe_html("# Title\n\n**bold** and *italic*\n\n- one\n- two")
+    for tag in ("<h1>Title</h1>", "<strong>bold</strong>", "<em>italic</em>", "<li>one</li>"):
+        assert tag in html
+
+
+def test_output_is_one_line_so_streamlit_cannot_reparse_it_as_markdown() -> None:
+    html = markdown_to_safe_html("```\n<b>x</b>\n\n[q](javascript:alert(1))\n```\n\npara")
+    assert "\n" not in html
+    assert "&lt;b&gt;" in html  # code stays text
+
+
+def test_text_that_merely_mentions_html_is_shown_as_text() -> None:
+    html = markdown_to_safe_html("Use x < y and a > b & c")
+    assert "x &lt; y" in html and "a &gt; b" in html and "&amp; c" in html
+
+
+def test_file_names_are_escaped_for_markdown() -> None:
+    assert escape_markdown("[x](javascript:1)_a*.pdf") == r"\[x\]\(javascript:1\)\_a\*\.pdf"
