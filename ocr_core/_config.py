@@ -74,17 +74,19 @@ class ClientSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ClientSettings:
         env = os.environ if env is None else env
+        # Slotted dataclasses keep no class-level defaults, so read them from an instance.
+        doc_defaults, defaults = DocumentSettings(), cls()
         documents = DocumentSettings(
-            longest_side=int(env.get("LIGHTONOCR_LONGEST_SIDE", DocumentSettings.longest_side)),
-            max_pages=int(env.get("LIGHTONOCR_MAX_PAGES", DocumentSettings.max_pages)),
+            longest_side=int(env.get("LIGHTONOCR_LONGEST_SIDE", doc_defaults.longest_side)),
+            max_pages=int(env.get("LIGHTONOCR_MAX_PAGES", doc_defaults.max_pages)),
         )
         settings = cls(
             base_url=(env.get("LIGHTONOCR_SERVICE_URL") or DEFAULT_LOCAL_URL).rstrip("/"),
             model=env.get("LIGHTONOCR_MODEL") or DEFAULT_MODEL,
-            timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", cls.timeout_s)),
-            concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", cls.concurrency)),
-            max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", cls.max_tokens)),
-            max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", cls.max_attempts)),
+            timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", defaults.timeout_s)),
+            concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", defaults.concurrency)),
+            max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", defaults.max_tokens)),
+            max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", defaults.max_attempts)),
             auth=env.get("LIGHTONOCR_AUTH", "auto"),
             token=env.get("LIGHTONOCR_TOKEN") or None,
             documents=documents,

@@ -78,6 +78,8 @@ class ServiceError(OCRError):
     """
 
     retryable: bool = False
+    # Seconds the server asked us to wait (Retry-After on 429/503), when it said.
+    retry_after_s: float | None = None
 
     def __init__(
         self,
