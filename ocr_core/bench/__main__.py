@@ -1,0 +1,40 @@
+"""`python -m ocr_core.bench`: the issue's targets, measured side by side in one run.
+
+1. Page preparation (load, render, encode) ms/page: the naive path (render, PNG at default
+   settings) vs ours, over the corpus, with the CER of both encodings through the local engine.
+2. Batch throughput: `ocr_document` vs a one-page-at-a-time client, against the local server
+   with 8 slots and a fixed simulated service time per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ocr_core.bench", description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--only", choices=("prep", "batch"), default=None)
+    parser.add_argument("--repeat", type=int, default=3, help="prep: passes over the corpus")
+    parser.add_argument("--pages", type=int, default=64, help="batch: pages in the document")
+    parser.add_argument("--service-time", type=float, default=0.25, help="batch: s per page")
+    args = parser.parse_args(argv)
+
+    if args.only in (None, "prep"):
+        from ocr_core.bench import _prep
+
+        print("== page preparation ==", flush=True)
+        _prep.run(args.corpus, repeat=args.repeat)
+    if args.only in (None, "batch"):
+        from ocr_core.bench import _batch
+
+        print("\n== batch throughput ==", flush=True)
+        _batch.run(pages=args.pages, service_time_s=args.service_time, slots=8)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
