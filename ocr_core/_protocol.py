@@ -1,0 +1,231 @@
+"""vLLM's OpenAI-compatible chat protocol: the request we send and the answers we accept.
+
+Kept free of I/O so the shapes can be read (and tested) in one place; the client does the HTTP.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ._exceptions import (
+    AuthError,
+    BadRequest,
+    ProtocolError,
+    RateLimited,
+    ServiceError,
+    ServiceUnavailable,
+)
+
+CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+HEALTH_PATH = "/health"
+
+# Server messages are echoed into our errors; a runaway HTML error page must not flood logs.
+_MAX_MESSAGE_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What one chat completion gave back for one page."""
+
+    text: str
+    finish_reason: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+def chat_request(
+    data_uri: str,
+    *,
+    model: str,
+    max_tokens: int,
+    temperature: float,
+    top_p: float,
+    stream: bool = False,
+) -> dict[str, Any]:
+    """The model card's request: the page image alone, no system or text prompt.
+
+    LightOnOCR echoes prompts it is given, so the user message holds nothing but the image.
+    """
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": data_uri}}]}
+        ],
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "top_p": top_p,
+    }
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _decode_json(content: bytes | str, what: str) -> Any:
+    try:
+        return json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{what} is not valid JSON ({exc})") from None
+
+
+def parse_completion(content: bytes | str) -> Completion:
+    """A non-streamed chat completion body -> Completion, or ProtocolError if it is not one."""
+    body = _decode_json(content, "chat completion response")
+    try:
+        choice = body["choices"][0]
+        text = choice["message"].get("content") or ""
+        finish_reason = choice.get("finish_reason")
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ProtocolError(
+            f"chat completion response has no choices[0].message ({exc!r})"
+        ) from None
+    if not isinstance(text, str):
+        raise ProtocolError("chat completion content is not a string")
+    prompt_tokens, completion_tokens = _usage(body)
+    return Completion(text, finish_reason, prompt_tokens, completion_tokens)
+
+
+def _usage(body: Any) -> tuple[int, int]:
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+
+
+class StreamAccumulator:
+    """Folds server-sent events of a streamed completion into deltas and a final Completion.
+
+    vLLM sends `data: {chunk}` lines, a final usage-only chunk when asked
+    (`stream_options.include_usage`), then `data: [DONE]`.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._finish_reason: str | None = None
+        self._prompt_tokens = 0
+        self._completion_tokens = 0
+        self.done = False
+
+    def feed_line(self, line: str) -> str:
+        """Consume one SSE line; return the text it adds (possibly empty)."""
+        line = line.strip()
+        if not line.startswith("data:"):
+            return ""  # blank separators, comments, event names
+        payload = line[len("data:") :].strip()
+        if payload == "[DONE]":
+            self.done = True
+            return ""
+        chunk = _decode_json(payload, "stream chunk")
+        if isinstance(chunk, dict) and "error" in chunk:
+            raise error_from_body(500, chunk)
+        prompt, completion = _usage(chunk)
+        if prompt or completion:
+            self._prompt_tokens, self._completion_tokens = prompt, completion
+        choices = chunk.get("choices") if isinstance(chunk, dict) else None
+        if not choices:
+            return ""
+        try:
+            choice = choices[0]
+            delta = (choice.get("delta") or {}).get("content") or ""
+        except (AttributeError, TypeError, IndexError) as exc:
+            raise ProtocolError(f"stream chunk has no choices[0].delta ({exc!r})") from None
+        if choice.get("finish_reason"):
+            self._finish_reason = choice["finish_reason"]
+        if delta:
+            self._parts.append(delta)
+        return delta
+
+    def result(self) -> Completion:
+        if not self.done and self._finish_reason is None:
+            raise ProtocolError("stream ended before the completion finished")
+        return Completion(
+            "".join(self._parts), self._finish_reason, self._prompt_tokens, self._completion_tokens
+        )
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: either delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_message(body: Any) -> str | None:
+    """vLLM's `{"error": {"message", ...}}`, its older flat `{"object": "error", "message"}`,
+    or Starlette's `{"detail": ...}`."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    for key in ("message", "detail"):
+        if body.get(key):
+            return str(body[key])
+    return None
+
+
+def error_from_body(
+    status_code: int, body: Any, headers: Mapping[str, str] | None = None
+) -> ServiceError:
+    """Map an HTTP error answer to our typed error; retryability follows from the type."""
+    headers = headers or {}
+    message = _error_message(body) or f"HTTP {status_code}"
+    message = message[:_MAX_MESSAGE_CHARS]
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    if status_code == 429:
+        return RateLimited(f"rate limited: {message}", retry_after_s=retry_after)
+    if status_code in (502, 503, 504):
+        error = ServiceUnavailable(
+            f"service unavailable (HTTP {status_code}): {message}", status_code=status_code
+        )
+        error.retry_after_s = retry_after
+        return error
+    if status_code in (401, 403):
+        # The message is the server's; ours never quotes the credential we sent.
+        return AuthError(f"not authorised (HTTP {status_code}): {message}", status_code=status_code)
+    if 400 <= status_code < 500:
+        return BadRequest(
+            f"request rejected (HTTP {status_code}): {message}", status_code=status_code
+        )
+    return ServiceError(f"service error (HTTP {status_code}): {message}", status_code=status_code)
+
+
+def error_from_response(
+    status_code: int, content: bytes, headers: Mapping[str, str] | None = None
+) -> ServiceError:
+    try:
+        body: Any = json.loads(content) if content else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = {"message": content.decode("utf-8", "replace").strip()} if content else None
+    return error_from_body(status_code, body, headers)
+
+
+def max_model_len(models: list[dict[str, Any]], model: str) -> int | None:
+    """The context length the server allows for `model` (vLLM lists it in /v1/models)."""
+    for entry in models:
+        if entry.get("id") == model and entry.get("max_model_len"):
+            return int(entry["max_model_len"])
+    return None

@@ -1,0 +1,319 @@
+"""A real vLLM-shaped HTTP server on loopback whose failures are scripted by the test.
+
+Starlette under uvicorn in a thread (as httpx's own test server runs). It answers
+`GET /health`, `GET /v1/models` and `POST /v1/chat/completions` (plain and SSE streaming)
+like vLLM, and can be told to be cold, slow, rate limited, rude (connections dropped mid
+answer), malformed, truncating, unauthorised, or to fail pages of one colour. It records
+every request and the highest number of chat requests it had in flight at once.
+
+The reply text names the page colour (`page #rrggbb`, channels rounded to web-safe steps),
+so a test can tell which page an answer belongs to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+MODEL = "lightonai/LightOnOCR-2-1B"
+
+# Script steps for chat requests, consumed one per request before normal service resumes.
+FAULTS = ("503", "502", "504", "500", "400", "413", "401", "429", "reset", "malformed", "slow")
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    at: float
+
+
+@dataclass
+class Faults:
+    """What the server does wrong. Tests set these fields directly (between requests)."""
+
+    # Answer 503 on every endpoint until this monotonic time.
+    cold_until: float = 0.0
+    # Chat answers take this long.
+    delay_s: float = 0.0
+    # One entry consumed per chat request: e.g. "503", "429", "reset", "malformed", "slow".
+    script: deque[str] = field(default_factory=deque)
+    retry_after: str | None = None
+    finish_reason: str = "stop"
+    # Only these bearer tokens are accepted (None: no auth check).
+    accept_tokens: set[str] | None = None
+    # Pages whose centre pixel rounds to this colour get a 500 (or `fail_colour_status`).
+    fail_colour: str | None = None
+    fail_colour_status: int = 500
+    max_model_len: int = 16384
+
+
+def _round(channel: int) -> int:
+    return min(255, round(channel / 51) * 51)
+
+
+def page_colour(data_uri: str) -> str:
+    """The page's centre pixel as #rrggbb, rounded to web-safe steps (survives JPEG)."""
+    encoded = data_uri.split(",", 1)[1]
+    with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
+        rgb = image.convert("RGB")
+        r, g, b = rgb.getpixel((rgb.width // 2, rgb.height // 2))  # type: ignore[misc]
+    return f"#{_round(r):02x}{_round(g):02x}{_round(b):02x}"
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    kind = "BadRequestError" if status < 500 else "InternalServerError"
+    body = {"error": {"message": message, "type": kind, "param": None, "code": status}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class FaultServer:
+    """Use as a context manager; `base_url` is where it listens."""
+
+    def __init__(self) -> None:
+        self.faults = Faults()
+        self.requests: list[RequestRecord] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self.app = Starlette(
+            routes=[
+                Route("/health", self._health),
+                Route("/v1/models", self._models),
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            ]
+        )
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # --- scripting ---------------------------------------------------------------------------
+
+    def go_cold(self, seconds: float) -> None:
+        self.faults.cold_until = time.monotonic() + seconds
+
+    def script(self, *steps: str) -> None:
+        for step in steps:
+            if step not in FAULTS:
+                raise ValueError(f"unknown fault {step!r}; known: {FAULTS}")
+        self.faults.script.extend(steps)
+
+    def chat_requests(self) -> list[RequestRecord]:
+        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    def _record(self, request: Request, body: dict[str, Any] | None) -> None:
+        with self._lock:
+            self.requests.append(
+                RequestRecord(
+                    request.method,
+                    request.url.path,
+                    dict(request.headers),
+                    body,
+                    time.monotonic(),
+                )
+            )
+
+    def _cold(self) -> Response | None:
+        if time.monotonic() < self.faults.cold_until:
+            return _error(503, "engine is starting")
+        return None
+
+    def _unauthorised(self, request: Request) -> Response | None:
+        accepted = self.faults.accept_tokens
+        if accepted is None:
+            return None
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer ") and header[len("Bearer ") :] in accepted:
+            return None
+        return _error(401, "missing or invalid credentials")
+
+    async def _health(self, request: Request) -> Response:
+        self._record(request, None)
+        return self._cold() or self._unauthorised(request) or Response(status_code=200)
+
+    async def _models(self, request: Request) -> Response:
+        self._record(request, None)
+        refusal = self._cold() or self._unauthorised(request)
+        if refusal:
+            return refusal
+        entry = {
+            "id": MODEL,
+            "object": "model",
+            "owned_by": "vllm",
+            "max_model_len": self.faults.max_model_len,
+        }
+        return JSONResponse({"object": "list", "data": [entry]})
+
+    async def _chat(self, request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._record(request, None)
+            return _error(400, "request body is not JSON")
+        self._record(request, body)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, body)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    async def _answer(self, request: Request, body: dict[str, Any]) -> Response:
+        step = self.faults.script.popleft() if self.faults.script else None
+        refusal = self._cold() or self._unauthorised(request)
+        if refusal:
+            return refusal
+        if step == "401":
+            return _error(401, "token expired")
+        if step == "429" or step in ("502", "503", "504"):
+            headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else None
+            return _error(int(step), f"scripted {step}", headers)
+        if step in ("500", "400", "413"):
+            return _error(int(step), f"scripted {step}")
+        if step == "malformed":
+            return Response(b'{"choices": [ {"mess', media_type="application/json")
+        if step == "reset":
+            return _DroppedConnection()
+        try:
+            uri = body["messages"][0]["content"][0]["image_url"]["url"]
+            colour = page_colour(uri)
+        except (KeyError, IndexError, TypeError, ValueError, OSError) as exc:
+            return _error(400, f"no readable image in the request ({exc})")
+        delay = self.faults.delay_s if step != "slow" else max(self.faults.delay_s, 30.0)
+        if delay:
+            await asyncio.sleep(delay)
+        if self.faults.fail_colour == colour:
+            return _error(self.faults.fail_colour_status, f"cannot read page {colour}")
+        text = f"page {colour}"
+        if body.get("stream"):
+            return self._stream(body, text)
+        return JSONResponse(
+            {
+                "id": "chatcmpl-fault",
+                "object": "chat.completion",
+                "model": body.get("model", MODEL),
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": self.faults.finish_reason,
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": 100,
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": 100 + len(text.split()),
+                },
+            }
+        )
+
+    def _stream(self, body: dict[str, Any], text: str) -> StreamingResponse:
+        words = text.split(" ")
+        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        finish_reason = self.faults.finish_reason
+
+        def event(payload: dict[str, Any]) -> str:
+            return f"data: {json.dumps(payload)}\n\n"
+
+        async def events() -> Any:
+            base = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "model": MODEL}
+            yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
+            for piece in pieces:
+                await asyncio.sleep(0)
+                yield event({**base, "choices": [{"index": 0, "delta": {"content": piece}}]})
+            yield event(
+                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]}
+            )
+            if include_usage:
+                usage = {"prompt_tokens": 100, "completion_tokens": len(pieces)}
+                yield event({**base, "choices": [], "usage": usage})
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> FaultServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="critical", lifespan="off", access_log=False)
+        self._server = _ThreadServer(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("fault server did not start")
+            time.sleep(0.01)
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+class _ThreadServer(uvicorn.Server):
+    """Signals belong to the main thread (pytest's); this server lives in another."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def install_signal_handlers(self) -> None:  # older uvicorn
+        pass
+
+
+class _DroppedConnection(Response):
+    """Promise a body, send half of it, then fail: uvicorn closes the socket mid-answer,
+    which the client sees as the connection dying (as when an instance is killed)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"choices": [', "more_body": True})
+        raise ConnectionResetError("fault server: dropping the connection")
+
+
+@contextlib.contextmanager
+def fault_server() -> Iterator[FaultServer]:
+    with FaultServer() as server:
+        yield server
