@@ -1,0 +1,152 @@
+"""Credentials: static bearer and Google ID tokens, refreshed once on 401, never leaked."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+from google.auth.exceptions import DefaultCredentialsError
+
+from ocr_core import AuthError, ClientSettings, OCRClient
+from ocr_core._auth import GoogleIdTokenAuth, make_auth
+from tests.fakes.fault_server import FaultServer, RecordingSleep, png, unsigned_jwt
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+class Minter:
+    """An injected `id_token_fetcher`: mints numbered JWTs and records the audiences asked."""
+
+    def __init__(self, lifetime_s: float = 3600.0) -> None:
+        self.audiences: list[str] = []
+        self.expiry = int(time.time() + lifetime_s)
+
+    def token(self, n: int) -> str:
+        return unsigned_jwt({"n": n, "exp": self.expiry})
+
+    def __call__(self, audience: str) -> str:
+        self.audiences.append(audience)
+        return self.token(len(self.audiences))
+
+
+def authorizations(server: FaultServer) -> list[str | None]:
+    return [r.headers.get("authorization") for r in server.chat_requests()]
+
+
+def google_client(server: FaultServer, fetcher, **overrides: object) -> OCRClient:
+    return OCRClient(
+        server.base_url,
+        settings=ClientSettings(auth="google"),
+        id_token_fetcher=fetcher,
+        sleep=RecordingSleep(),
+        **overrides,
+    )
+
+
+async def test_id_token_minted_for_the_service_url_is_sent_as_bearer(server):
+    minter = Minter()
+    server.faults.accept_tokens = {minter.token(1)}
+    async with google_client(server, minter) as ocr:
+        assert await ocr.extract_text(png("blue")) == "page #0000ff"
+    assert minter.audiences == [server.base_url]
+    assert authorizations(server) == [f"Bearer {minter.token(1)}"]
+
+
+async def test_id_token_is_cached_until_shortly_before_expiry(server):
+    minter = Minter(lifetime_s=3600)
+    async with google_client(server, minter) as ocr:
+        for _ in range(3):
+            await ocr.extract_text(png())
+    assert len(minter.audiences) == 1
+
+
+async def test_token_about_to_expire_is_minted_again(server):
+    minter = Minter(lifetime_s=60)  # inside the refresh margin
+    async with google_client(server, minter) as ocr:
+        for _ in range(2):
+            await ocr.extract_text(png())
+    assert len(set(authorizations(server))) == 2
+
+
+async def test_401_refreshes_the_token_once_then_succeeds(server):
+    minter = Minter()
+    server.faults.accept_tokens = {minter.token(2)}  # the first token is "revoked"
+    async with google_client(server, minter) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok, page.error
+    assert authorizations(server) == [f"Bearer {minter.token(1)}", f"Bearer {minter.token(2)}"]
+
+
+async def test_401_after_refresh_is_an_auth_error_without_further_retries(server):
+    minter = Minter()
+    server.faults.accept_tokens = set()
+    async with google_client(server, minter) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, AuthError)
+    assert page.error.status_code == 401
+    assert len(server.chat_requests()) == 2
+    assert len(minter.audiences) == 2
+
+
+async def test_static_bearer_token_is_sent(server):
+    server.faults.accept_tokens = {"static-secret"}
+    async with OCRClient(server.base_url, settings=ClientSettings(token="static-secret")) as ocr:
+        assert await ocr.extract_text(png()) == "page #ffffff"
+    assert authorizations(server) == ["Bearer static-secret"]
+
+
+async def test_user_credentials_fall_back_to_the_env_token(server):
+    def user_credentials(audience: str) -> str:
+        raise DefaultCredentialsError("authorized_user credentials cannot mint ID tokens")
+
+    server.faults.accept_tokens = {"pre-minted"}
+    settings = ClientSettings(auth="google", token="pre-minted")
+    async with OCRClient(
+        server.base_url, settings=settings, id_token_fetcher=user_credentials
+    ) as ocr:
+        assert await ocr.extract_text(png()) == "page #ffffff"
+
+
+async def test_without_a_fallback_the_error_says_what_to_do(server):
+    def user_credentials(audience: str) -> str:
+        raise DefaultCredentialsError("no service account")
+
+    async with google_client(server, user_credentials) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, AuthError)
+    message = str(page.error)
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in message
+    assert f"gcloud auth print-identity-token --audiences={server.base_url}" in message
+    assert server.chat_requests() == []
+
+
+async def test_tokens_never_reach_logs_reprs_or_errors(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    minter = Minter()
+    server.faults.accept_tokens = set()
+    async with google_client(server, minter) as ocr:
+        page = await ocr.ocr_image(png())
+        shown = [caplog.text, repr(ocr), repr(ocr._auth), str(page.error), repr(page.error)]
+        shown.append(repr(ClientSettings(token=minter.token(1))))
+    assert page.error is not None
+    for secret in (minter.token(1), minter.token(2)):
+        for text in shown:
+            assert secret not in text
+
+
+def test_cloud_run_urls_default_to_google_id_tokens():
+    settings = ClientSettings(base_url="https://ocr-abc123-ew.a.run.app")
+    auth = make_auth(settings)
+    assert isinstance(auth, GoogleIdTokenAuth)
+    assert auth.audience == "https://ocr-abc123-ew.a.run.app"
+
+
+def test_bearer_without_a_token_is_an_auth_error():
+    with pytest.raises(AuthError, match="LIGHTONOCR_TOKEN"):
+        make_auth(ClientSettings(auth="bearer"))

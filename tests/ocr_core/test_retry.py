@@ -1,0 +1,153 @@
+"""Retries through cold starts and overload, and none where repeating cannot help.
+
+Every test talks to the fault-injecting server on loopback; waits go to a recorder instead of
+the clock, so the backoff schedule is asserted exactly and the tests take milliseconds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from ocr_core import (
+    BadRequest,
+    ClientSettings,
+    OCRClient,
+    ProtocolError,
+    RateLimited,
+    RequestTimeout,
+    ServiceUnavailable,
+)
+from ocr_core._protocol import parse_retry_after
+from tests.fakes.fault_server import FaultServer, RecordingSleep, png
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+def client(server: FaultServer, sleep: RecordingSleep, **overrides: object) -> OCRClient:
+    return OCRClient(server.base_url, settings=ClientSettings(), sleep=sleep, **overrides)
+
+
+async def test_cold_start_503s_are_retried_with_exponential_backoff(server, sleep):
+    server.script("503", "503")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png("blue"))
+    assert page.ok, page.error
+    assert page.text == "page #0000ff"
+    assert page.attempts == 3
+    assert sleep.waits == [4.0, 8.0]  # backoff_min_s doubling
+    assert len(server.chat_requests()) == 3
+
+
+async def test_backoff_is_capped_at_backoff_max(server, sleep):
+    server.script("502", "504", "503", "503")
+    async with client(server, sleep, max_attempts=5, backoff_min_s=4, backoff_max_s=10) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok and page.attempts == 5
+    assert sleep.waits == [4.0, 8.0, 10.0, 10.0]
+
+
+async def test_retry_after_seconds_on_429_is_honoured(server, sleep):
+    server.faults.retry_after = "7"
+    server.script("429")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok and page.attempts == 2
+    assert sleep.waits == [7.0]
+
+
+async def test_retry_after_http_date_on_503_is_honoured(server, sleep):
+    server.faults.retry_after = email.utils.formatdate(time.time() + 30, usegmt=True)
+    server.script("503")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok
+    assert len(sleep.waits) == 1 and 27.0 <= sleep.waits[0] <= 30.0
+
+
+async def test_rate_limit_that_persists_is_reported_as_rate_limited(server, sleep):
+    server.faults.retry_after = "1"
+    server.script("429", "429", "429")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, RateLimited)
+    assert page.error.retry_after_s == 1.0
+    assert page.attempts == 3
+
+
+@pytest.mark.parametrize("status", ["400", "413"])
+async def test_requests_the_server_rejects_are_not_retried(server, sleep, status):
+    server.script(status)
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, BadRequest)
+    assert page.error.status_code == int(status)
+    assert page.attempts == 1
+    assert sleep.waits == []
+    assert len(server.chat_requests()) == 1
+
+
+async def test_vllm_error_message_is_carried_into_the_typed_error(server, sleep):
+    server.script("400")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert "scripted 400" in str(page.error)
+    assert str(page.error).startswith("page 1: ")
+
+
+async def test_slow_answers_end_as_request_timeout_after_max_attempts(server, sleep):
+    server.faults.delay_s = 2.0
+    async with client(server, sleep, timeout_s=0.2, max_attempts=2) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, RequestTimeout)
+    assert page.attempts == 2
+    assert len(server.chat_requests()) == 2
+
+
+async def test_connection_dropped_mid_answer_is_retried(server, sleep):
+    server.script("reset")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png("red"))
+    assert page.ok, page.error
+    assert page.text == "page #ff0000"
+    assert page.attempts == 2
+
+
+async def test_malformed_json_is_a_protocol_error_after_retries(server, sleep):
+    server.script("malformed", "malformed", "malformed")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, ProtocolError)
+    assert page.attempts == 3
+
+
+async def test_connection_refused_is_service_unavailable(sleep):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with OCRClient(
+        f"http://127.0.0.1:{port}", settings=ClientSettings(), sleep=sleep, max_attempts=2
+    ) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, ServiceUnavailable)
+    assert page.attempts == 2
+
+
+def test_retry_after_accepts_seconds_and_http_dates_and_ignores_garbage():
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
