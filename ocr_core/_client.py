@@ -135,9 +135,9 @@ class OCRClient:
         except httpx.TransportError as exc:
             raise _transport_error(exc) from None
 
-    async def models(self) -> list[dict[str, Any]]:
+    async def models(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
         """GET /v1/models: what the server serves, with vLLM's `max_model_len`."""
-        response = await self._get(MODELS_PATH)
+        response = await self._get(MODELS_PATH, timeout=timeout)
         if response.status_code != 200:
             raise error_from_response(response.status_code, response.content, response.headers)
         try:
@@ -420,40 +420,33 @@ class OCRClient:
         deadline = started + timeout
         delay = WARM_UP_FIRST_DELAY_S
         attempts = 0
-        last_error: str | None = None
+        why_not = "no answer"
         while True:
             attempts += 1
-            remaining = deadline - clock()
             try:
-                if remaining <= 0:
-                    raise RequestTimeout("deadline reached")
-                last_error = await self._probe_ready(remaining)
+                why_not = await self._probe_ready(max(deadline - clock(), 0.25)) or ""
             except AuthError as exc:
-                # Retrying cannot fix credentials: say so now.
+                # Waiting cannot fix credentials: say so now.
                 return WarmUpReport(False, clock() - started, attempts, exc.message, self.base_url)
             except ServiceError as exc:
-                last_error = exc.message
-            if last_error is None:
+                why_not = exc.message
+            if not why_not:
                 self.breaker.reset()
                 return WarmUpReport(True, clock() - started, attempts, None, self.base_url)
             remaining = deadline - clock()
             if remaining <= 0:
-                return WarmUpReport(
-                    False,
-                    clock() - started,
-                    attempts,
-                    f"not ready after {timeout:g} s: {last_error}",
-                    self.base_url,
-                )
+                error = f"not ready after {timeout:g} s: {why_not}"
+                return WarmUpReport(False, clock() - started, attempts, error, self.base_url)
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, WARM_UP_MAX_DELAY_S)
 
     async def _probe_ready(self, remaining: float) -> str | None:
         """None when ready, else why not; raises typed errors for transport failures."""
-        response = await self._get(HEALTH_PATH, timeout=min(remaining, self.settings.timeout_s))
+        timeout = min(remaining, self.settings.timeout_s)
+        response = await self._get(HEALTH_PATH, timeout=timeout)
         if response.status_code != 200:
             raise error_from_response(response.status_code, response.content, response.headers)
-        models = await self.models()
+        models = await self.models(timeout=timeout)
         names = [str(entry.get("id")) for entry in models]
         if self.settings.model not in names:
             return f"model {self.settings.model!r} not served (server lists {names})"

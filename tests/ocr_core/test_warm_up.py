@@ -1,0 +1,81 @@
+"""warm_up(): wake a scale-to-zero service and time its cold start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ocr_core import BreakerState, ClientSettings, OCRClient, WarmUpReport
+from tests.fakes.fault_server import FaultServer, png
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def client(server: FaultServer, **overrides: object) -> OCRClient:
+    return OCRClient(server.base_url, settings=ClientSettings(), **overrides)
+
+
+async def test_warm_service_is_ready_at_once(server):
+    async with client(server) as ocr:
+        report = await ocr.warm_up(timeout=5)
+    assert report == WarmUpReport(True, report.seconds, 1, None, server.base_url)
+    assert report.seconds < 0.5
+
+
+async def test_cold_start_time_is_measured(server):
+    server.go_cold(1.0)
+    async with client(server) as ocr:
+        report = await ocr.warm_up(timeout=10)
+    assert report.ready
+    assert 0.9 <= report.seconds <= 2.0  # polls every 0.25, 0.5, 1 s...
+    assert report.attempts >= 3
+    assert report.error is None
+
+
+async def test_ready_means_the_model_is_listed_not_just_health(server):
+    server.go_cold(0.3)
+    async with client(server) as ocr:
+        await ocr.warm_up(timeout=5)
+    paths = [r.path for r in server.requests]
+    assert paths[-2:] == ["/health", "/v1/models"]
+
+
+async def test_missed_deadline_reports_not_ready_with_the_last_error(server):
+    server.go_cold(60)
+    async with client(server) as ocr:
+        report = await ocr.warm_up(timeout=0.6)
+    assert not report.ready
+    assert 0.5 <= report.seconds <= 1.5
+    assert "not ready after 0.6 s" in (report.error or "")
+    assert "503" in (report.error or "")
+
+
+async def test_a_different_model_is_not_ready(server):
+    async with client(server, model="someone/else") as ocr:
+        report = await ocr.warm_up(timeout=0.3)
+    assert not report.ready
+    assert "'someone/else' not served" in (report.error or "")
+
+
+async def test_polling_a_cold_service_does_not_trip_the_breaker(server):
+    server.go_cold(60)
+    async with client(server) as ocr:
+        await ocr.warm_up(timeout=0.6)
+        assert ocr.breaker.snapshot().state is BreakerState.CLOSED
+
+
+async def test_a_ready_service_closes_an_open_breaker(server):
+    server.go_cold(60)
+    async with client(server, max_attempts=1) as ocr:
+        for _ in range(3):
+            await ocr.ocr_image(png())
+        assert ocr.breaker.snapshot().state is BreakerState.OPEN
+        server.go_cold(0)
+        report = await ocr.warm_up(timeout=5)
+        assert report.ready
+        assert ocr.breaker.snapshot().state is BreakerState.CLOSED
