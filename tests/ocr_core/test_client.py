@@ -1,0 +1,199 @@
+"""OCRClient against the fault-injecting vLLM-shaped server: requests, results, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from ocr_core import (
+    BreakerState,
+    ClientSettings,
+    InvalidDocument,
+    OCRClient,
+    ServiceError,
+    StreamChunk,
+    SyncOCRClient,
+    Truncated,
+)
+from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def client(server: FaultServer, **overrides: object) -> OCRClient:
+    return OCRClient(
+        server.base_url, settings=ClientSettings(), sleep=RecordingSleep(), **overrides
+    )
+
+
+async def test_request_is_the_model_cards_image_only_chat_message(server):
+    async with client(server) as ocr:
+        await ocr.extract_text(png())
+    body = server.chat_requests()[0].body
+    assert body is not None
+    assert body["model"] == "lightonai/LightOnOCR-2-1B"
+    assert (body["max_tokens"], body["temperature"], body["top_p"]) == (4096, 0.2, 0.9)
+    assert "stream" not in body
+    [message] = body["messages"]
+    assert message["role"] == "user"
+    [content] = message["content"]
+    assert content["type"] == "image_url"
+    assert content["image_url"]["url"].startswith("data:image/")
+
+
+async def test_max_tokens_is_clamped_to_the_servers_max_model_len_fetched_once(server):
+    server.faults.max_model_len = 2048
+    async with client(server) as ocr:
+        for _ in range(3):
+            await ocr.extract_text(png())
+    assert [r.body["max_tokens"] for r in server.chat_requests()] == [2048] * 3
+    assert [r.path for r in server.requests].count("/v1/models") == 1
+
+
+async def test_models_lists_what_the_server_serves(server):
+    async with client(server) as ocr:
+        models = await ocr.models()
+    assert [m["id"] for m in models] == ["lightonai/LightOnOCR-2-1B"]
+
+
+async def test_page_result_carries_tokens_latency_and_finish_reason(server):
+    async with client(server) as ocr:
+        page = await ocr.ocr_image(png("red"))
+    assert page.ok
+    assert page.text == "page #ff0000"
+    assert (page.prompt_tokens, page.completion_tokens) == (100, 2)
+    assert page.finish_reason == "stop" and not page.truncated
+    assert page.attempts == 1
+    assert 0 < page.latency_s < 5
+    assert page.source == "ocr"
+
+
+async def test_length_finish_is_flagged_as_truncated(server):
+    server.faults.finish_reason = "length"
+    async with client(server) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok
+    assert page.truncated
+    assert page.text == "page #ffffff"
+
+
+async def test_strict_mode_makes_truncation_that_pages_error(server):
+    server.faults.finish_reason = "length"
+    async with client(server, strict=True) as ocr:
+        result = await ocr.ocr_document(tiff_pages(["white", "blue"]))
+        with pytest.raises(Truncated):
+            await ocr.extract_text(png())
+    assert [type(page.error) for page in result.pages] == [Truncated, Truncated]
+    assert result.pages[1].error.page_index == 1
+    assert result.truncated_count == 2
+
+
+async def test_a_failing_page_keeps_the_others_in_page_order(server):
+    server.faults.fail_colour = "#ff0000"
+    colours = ["white", "blue", "red", "lime", "white"]
+    async with client(server) as ocr:
+        result = await ocr.ocr_document(tiff_pages(colours), filename="scan.tiff")
+    assert [page.index for page in result.pages] == [0, 1, 2, 3, 4]
+    assert [page.text for page in result.pages] == [
+        "page #ffffff",
+        "page #0000ff",
+        "",
+        "page #00ff00",
+        "page #ffffff",
+    ]
+    failed = result.pages[2]
+    assert isinstance(failed.error, ServiceError)
+    assert failed.error.page_index == 2
+    assert str(failed.error).startswith("page 3: ")
+    assert (result.ok_count, result.failed_count, result.filename) == (4, 1, "scan.tiff")
+
+
+async def test_iter_document_yields_every_page_once_as_it_completes(server):
+    async with client(server) as ocr:
+        indices = [page.index async for page in ocr.iter_document(tiff_pages(["white"] * 7))]
+    assert sorted(indices) == list(range(7))
+
+
+async def test_concurrency_limit_bounds_requests_in_flight(server):
+    server.faults.delay_s = 0.1
+    async with client(server, concurrency=3) as ocr:
+        result = await ocr.ocr_document(tiff_pages(["white"] * 10))
+    assert result.ok
+    assert server.max_in_flight == 3
+
+
+async def test_stopping_iteration_early_stops_sending_pages(server):
+    server.faults.delay_s = 0.1
+    async with client(server, concurrency=2) as ocr:
+        async for _ in ocr.iter_document(tiff_pages(["white"] * 40)):
+            break
+        await asyncio.sleep(0.3)
+    assert len(server.chat_requests()) <= 4
+
+
+async def test_streaming_chunks_concatenate_to_each_pages_text(server):
+    chunks: list[StreamChunk] = []
+    async with client(server, stream=True) as ocr:
+        result = await ocr.ocr_document(tiff_pages(["red", "blue"]), on_chunk=chunks.append)
+    body = server.chat_requests()[0].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    for page in result.pages:
+        streamed = "".join(c.delta for c in chunks if c.page_index == page.index)
+        assert streamed == page.text != ""
+        assert page.completion_tokens == 2
+
+
+async def test_invalid_input_raises_its_typed_error(server):
+    async with client(server) as ocr:
+        with pytest.raises(InvalidDocument):
+            await ocr.extract_text(b"")
+        with pytest.raises(InvalidDocument):
+            await ocr.ocr_document(b"%PDF-1.7 truncated")
+    assert server.chat_requests() == []
+
+
+def test_sync_client_is_shared_safely_between_threads(server):
+    server.faults.delay_s = 0.05
+    results: dict[int, str] = {}
+    with SyncOCRClient(server.base_url, settings=ClientSettings(), concurrency=4) as ocr:
+
+        def work(n: int) -> None:
+            results[n] = ocr.extract_text(png("blue"))
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert ocr.breaker.snapshot().state is BreakerState.CLOSED
+    assert results == {n: "page #0000ff" for n in range(6)}
+    assert server.max_in_flight == 4
+
+
+def test_sync_iter_document_is_a_plain_iterator(server):
+    with SyncOCRClient(server.base_url, settings=ClientSettings()) as ocr:
+        pages = list(ocr.iter_document(tiff_pages(["white", "blue", "red"])))
+        document = ocr.ocr_document(tiff_pages(["white", "blue", "red"]))
+        report = ocr.warm_up(timeout=5)
+    assert sorted(page.index for page in pages) == [0, 1, 2]
+    assert [page.text for page in document.pages] == [
+        "page #ffffff",
+        "page #0000ff",
+        "page #ff0000",
+    ]
+    assert report.ready
+
+
+def test_repr_names_the_service_not_the_credentials(server):
+    settings = ClientSettings(token="s3cret-token")
+    with SyncOCRClient(server.base_url, settings=settings) as ocr:
+        shown = repr(ocr)
+    assert server.base_url in shown and "bearer" in shown
+    assert "s3cret-token" not in shown
