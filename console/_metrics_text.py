@@ -1,0 +1,166 @@
+"""From the OCR server's Prometheus text to chart samples.
+
+Counters and histograms only say "so many since the process started", so a chart point is
+the difference between two scrapes. When the server restarts its counters start again from
+zero; a counter that went down therefore means "restarted", and the whole new value is the
+interval's delta (what Prometheus' `increase()` does). Quantiles come from histogram bucket
+deltas with linear interpolation inside the bucket, as Prometheus' `histogram_quantile`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from console._store import Sample
+from console.platforms._base import MetricKey
+
+RSS = "process_resident_memory_bytes"
+CPU_SECONDS = "process_cpu_seconds_total"
+SUCCESS = "vllm:request_success_total"
+LATENCY = "vllm:e2e_request_latency_seconds"
+# Not a vLLM metric: the local server may count failed requests under this name.
+FAILURE = "vllm:request_failure_total"
+
+
+@dataclass(frozen=True, slots=True)
+class Scrape:
+    """The few numbers the console charts, summed over label sets (models, finish reasons)."""
+
+    rss_bytes: float | None = None
+    cpu_seconds: float | None = None
+    success_total: float = 0.0
+    failure_total: float | None = None
+    latency_count: float = 0.0
+    latency_sum: float = 0.0
+    # Upper bound ("le") -> cumulative count; math.inf for the +Inf bucket.
+    latency_buckets: dict[float, float] = field(default_factory=dict)
+
+
+def parse_scrape(text: str) -> Scrape:
+    """Read the server's /metrics text (raises ValueError when it is not Prometheus text)."""
+    rss = cpu = failure = None
+    success = count = total = 0.0
+    buckets: dict[float, float] = defaultdict(float)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            name, value = sample.name, float(sample.value)
+            if name == RSS:
+                rss = (rss or 0.0) + value
+            elif name == CPU_SECONDS:
+                cpu = (cpu or 0.0) + value
+            elif name == SUCCESS:
+                success += value
+            elif name == FAILURE:
+                failure = (failure or 0.0) + value
+            elif name == f"{LATENCY}_count":
+                count += value
+            elif name == f"{LATENCY}_sum":
+                total += value
+            elif name == f"{LATENCY}_bucket":
+                buckets[float(sample.labels["le"])] += value
+    return Scrape(rss, cpu, success, failure, count, total, dict(buckets))
+
+
+def counter_delta(previous: float, current: float) -> float:
+    """The increase between two readings of a counter; a drop means the process restarted."""
+    return current if current < previous else current - previous
+
+
+def histogram_quantile(q: float, buckets: dict[float, float]) -> float | None:
+    """The q-quantile of observations in cumulative `buckets`, or None when there are none."""
+    bounds = sorted(buckets)
+    if not bounds or buckets[bounds[-1]] <= 0:
+        return None
+    rank = q * buckets[bounds[-1]]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if math.isinf(bound):
+                # Above the highest finite bucket: its bound is the best that can be said.
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+def total_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> float | None:
+    """The machine's RAM (the local "instance" limit), or None where /proc is absent."""
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+class ScrapeDeltas:
+    """Turns successive scrapes of one server into chart samples (needs two to give deltas)."""
+
+    def __init__(self, total_memory: float | None, cpus: int | None = None) -> None:
+        self.total_memory = total_memory
+        self.cpus = cpus or os.cpu_count() or 1
+        self._previous: tuple[datetime, Scrape] | None = None
+
+    def forget(self) -> None:
+        """The server went away: the next scrape starts a new baseline."""
+        self._previous = None
+
+    def samples(self, at: datetime, scrape: Scrape) -> list[Sample]:
+        out: list[Sample] = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 1.0)]
+        if scrape.rss_bytes is not None and self.total_memory:
+            out.append(
+                Sample(
+                    MetricKey.MEMORY_UTILIZATION, "rss", at, scrape.rss_bytes / self.total_memory
+                )
+            )
+        previous, self._previous = self._previous, (at, scrape)
+        if previous is None:
+            return out
+        before_at, before = previous
+        restarted = (
+            scrape.latency_count < before.latency_count
+            or scrape.success_total < before.success_total
+        )
+        if restarted:
+            before = Scrape()
+        interval = (at - before_at).total_seconds()
+        if scrape.cpu_seconds is not None and interval > 0:
+            used = counter_delta(before.cpu_seconds or 0.0, scrape.cpu_seconds)
+            out.append(
+                Sample(MetricKey.CPU_UTILIZATION, "process", at, used / interval / self.cpus)
+            )
+        succeeded = counter_delta(before.success_total, scrape.success_total)
+        failed = (
+            None
+            if scrape.failure_total is None
+            else counter_delta(before.failure_total or 0.0, scrape.failure_total)
+        )
+        out.append(Sample(MetricKey.REQUEST_COUNT, "requests", at, succeeded + (failed or 0.0)))
+        if failed is not None and succeeded + failed > 0:
+            out.append(Sample(MetricKey.ERROR_RATE, "errors", at, failed / (succeeded + failed)))
+        count = counter_delta(before.latency_count, scrape.latency_count)
+        if count > 0:
+            mean = counter_delta(before.latency_sum, scrape.latency_sum) / count
+            out.append(Sample(MetricKey.REQUEST_LATENCY_S, "mean", at, mean))
+            deltas = {
+                bound: counter_delta(before.latency_buckets.get(bound, 0.0), value)
+                for bound, value in scrape.latency_buckets.items()
+            }
+            for label, q in (("p50", 0.5), ("p95", 0.95)):
+                value = histogram_quantile(q, deltas)
+                if value is not None:
+                    out.append(Sample(MetricKey.REQUEST_LATENCY_S, label, at, value))
+        return out

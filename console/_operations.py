@@ -1,0 +1,259 @@
+"""The service layer the Streamlit pages call, and the only one.
+
+A `Platform` knows how to run the service; `Operations` adds what an operator's tool owes
+its users on top: every action is written to the audit log (who, what, when, outcome, also
+when it failed), every warm-up lands in the cold-start history, the scaling before a
+scale-to-zero is remembered so "Restore" can bring it back, and metric series are checked
+against the seed runbook's thresholds with a plain-language hint. Platform failures come
+back as results (`ActionResult(ok=False)`, a not-ready `WarmUpReport`), never as a page
+traceback.
+
+Who is the actor: the `actor` argument, else `LIGHTONOCR_ACTOR` (via `build_operations`),
+else the operating-system user running the console (`getpass.getuser()`). The console has
+no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from console._store import AuditRecord, Store, WarmUpRecord
+from console.platforms import select_platform
+from console.platforms._base import (
+    ActionResult,
+    LogEntry,
+    LogQuery,
+    LogTail,
+    MetricKey,
+    MetricSeries,
+    Platform,
+    ServiceStatus,
+)
+from ocr_core import WarmUpReport
+
+__all__ = [
+    "THRESHOLDS",
+    "AuditRecord",
+    "Operations",
+    "ThresholdBreach",
+    "WarmUpRecord",
+    "build_operations",
+]
+
+# The seed runbook's alert lines.
+THRESHOLDS: dict[MetricKey, float] = {
+    MetricKey.MEMORY_UTILIZATION: 0.90,
+    MetricKey.REQUEST_LATENCY_S: 120.0,
+    MetricKey.ERROR_RATE: 0.05,
+}
+
+_HINTS: dict[MetricKey, str] = {
+    MetricKey.MEMORY_UTILIZATION: (
+        "Memory reached {value:.0%} (alert line {threshold:.0%}) at {at}. Close to the limit "
+        "the server is killed and in-flight pages fail: lower the number of concurrent "
+        "requests (--max-num-seqs) or give the instance more memory."
+    ),
+    MetricKey.REQUEST_LATENCY_S: (
+        "Requests took up to {value:.0f} s (alert line {threshold:.0f} s) at {at}. Pages are "
+        "queueing or the model is looping on long outputs: raise the instance floor or "
+        "ceiling before a batch, warm up first, and check the logs for truncated pages."
+    ),
+    MetricKey.ERROR_RATE: (
+        "{value:.0%} of requests failed (alert line {threshold:.0%}) at {at}. Read the Logs "
+        "page filtered to ERROR to see why; failed pages can be retried from the workbench."
+    ),
+}
+
+# Cold starts measured by warm-ups, drawn beside the platform's own startup latency.
+WARM_UP_LABEL = "warm-up"
+_SCALING_KEY = "restore_scaling:{platform}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdBreach:
+    key: MetricKey
+    label: str
+    value: float
+    threshold: float
+    hint: str
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "unknown"
+
+
+class Operations:
+    """One platform plus the audit log, warm-up history and restore memory in `store`."""
+
+    def __init__(self, platform: Platform, store: Store, *, actor: str | None = None) -> None:
+        self.platform = platform
+        self.store = store
+        self.actor = actor or _default_actor()
+
+    def __repr__(self) -> str:
+        return f"Operations(platform={self.platform.name!r}, actor={self.actor!r})"
+
+    def _audit(self, action: str, target: str, ok: bool, detail: str) -> None:
+        self.store.add_audit(
+            AuditRecord(
+                at=datetime.now(UTC),
+                actor=self.actor,
+                platform=self.platform.name,
+                action=action,
+                target=target,
+                ok=ok,
+                detail=detail,
+            )
+        )
+
+    def status(self) -> ServiceStatus:
+        return self.platform.status()
+
+    def warm_up(
+        self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
+    ) -> WarmUpReport:
+        """Warm the service, and record the measured time in the history and the audit log."""
+        started = datetime.now(UTC)
+        try:
+            report = self.platform.warm_up(timeout_s=timeout_s, on_progress=on_progress)
+        except Exception as error:  # a platform bug or outage: still a result and a record
+            elapsed = (datetime.now(UTC) - started).total_seconds()
+            report = WarmUpReport(
+                ready=False,
+                seconds=elapsed,
+                attempts=0,
+                error=f"{type(error).__name__}: {error}",
+                url=self.platform.service_url,
+            )
+        self.store.add_warm_up(
+            WarmUpRecord(
+                at=started,
+                platform=self.platform.name,
+                ready=report.ready,
+                seconds=report.seconds,
+                attempts=report.attempts,
+                error=report.error,
+            )
+        )
+        detail = (
+            f"ready in {report.seconds:.1f} s after {report.attempts} attempt(s)"
+            if report.ready
+            else f"not ready after {report.seconds:.1f} s: {report.error}"
+        )
+        self._audit("warm up", self.platform.service_url, report.ready, detail)
+        return report
+
+    def _scale(self, action: str, min_instances: int, max_instances: int | None) -> ActionResult:
+        target = f"floor {min_instances}" + (
+            "" if max_instances is None else f", ceiling {max_instances}"
+        )
+        try:
+            result = self.platform.scale(min_instances=min_instances, max_instances=max_instances)
+        except Exception as error:  # the platform could not act: say so, and audit it
+            result = ActionResult(False, f"{type(error).__name__}: {error}")
+        self._audit(action, target, result.ok, result.message)
+        return result
+
+    def _remember(self, min_instances: int, max_instances: int | None) -> None:
+        self.store.set_setting(
+            _SCALING_KEY.format(platform=self.platform.name),
+            {"min_instances": min_instances, "max_instances": max_instances},
+        )
+
+    def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
+        """Set the floor (and ceiling); a non-zero floor becomes what "Restore" goes back to."""
+        result = self._scale("scale", min_instances, max_instances)
+        if result.ok and min_instances > 0:
+            self._remember(min_instances, max_instances)
+        return result
+
+    def scale_to_zero(self) -> ActionResult:
+        """Drop the floor to 0, remembering the current floor and ceiling for `restore`."""
+        try:
+            current = self.platform.status()
+        except Exception:  # status unreadable: scale anyway, restore falls back to the last scale
+            current = None
+        if current is not None and (current.min_instances or 0) > 0:
+            self._remember(current.min_instances or 0, current.max_instances)
+        return self._scale("scale to zero", 0, None)
+
+    def restore(self) -> ActionResult:
+        """Go back to the floor and ceiling remembered before the last scale to zero."""
+        remembered = self.store.get_setting(_SCALING_KEY.format(platform=self.platform.name))
+        if not remembered:
+            result = ActionResult(
+                False, "Nothing to restore: no earlier non-zero scaling is recorded."
+            )
+            self._audit("restore", "-", False, result.message)
+            return result
+        return self._scale("restore", remembered["min_instances"], remembered["max_instances"])
+
+    def logs(self, query: LogQuery) -> list[LogEntry]:
+        return self.platform.logs(query)
+
+    def tail(self, query: LogQuery) -> LogTail:
+        return self.platform.tail(query)
+
+    def metrics(self, window: timedelta) -> list[MetricSeries]:
+        """The platform's series plus the cold starts measured by warm-ups in the window."""
+        series = list(self.platform.metrics(window))
+        since = datetime.now(UTC) - window
+        warm_ups = [
+            record
+            for record in self.store.warm_ups(
+                platform=self.platform.name, since=since, limit=10_000
+            )
+            if record.ready
+        ]
+        if warm_ups:
+            series.append(
+                MetricSeries(
+                    key=MetricKey.STARTUP_LATENCY_S,
+                    label=WARM_UP_LABEL,
+                    unit="s",
+                    points=[(record.at, record.seconds) for record in reversed(warm_ups)],
+                )
+            )
+        return series
+
+    def breaches(self, series: list[MetricSeries]) -> list[ThresholdBreach]:
+        """One breach per line that went over its runbook threshold, at its worst point."""
+        found: list[ThresholdBreach] = []
+        for line in series:
+            threshold = THRESHOLDS.get(line.key)
+            if threshold is None or not line.points:
+                continue
+            at, worst = max(line.points, key=lambda point: point[1])
+            if worst <= threshold:
+                continue
+            when = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            hint = _HINTS[line.key].format(value=worst, threshold=threshold, at=when)
+            found.append(ThresholdBreach(line.key, line.label, worst, threshold, hint))
+        return found
+
+    def warm_up_history(self, limit: int = 50) -> list[WarmUpRecord]:
+        """This platform's warm-ups, newest first."""
+        return self.store.warm_ups(platform=self.platform.name, limit=limit)
+
+    def audit_log(self, limit: int = 100) -> list[AuditRecord]:
+        """Every platform's actions, newest first."""
+        return self.store.audit(limit)
+
+    def close(self) -> None:
+        self.platform.close()
+        self.store.close()
+
+
+def build_operations(env: Mapping[str, str] | None = None) -> Operations:
+    """The console's Operations from the environment (see `select_platform` for the variables)."""
+    env = os.environ if env is None else env
+    store = Store.from_env(env)
+    platform = select_platform(env, store=store)
+    return Operations(platform, store, actor=env.get("LIGHTONOCR_ACTOR") or None)
