@@ -100,6 +100,11 @@ class CircuitBreaker:
                 self._state = BreakerState.OPEN
                 self._opened_at = self._clock()
 
+    def abandon(self) -> None:
+        """The call gave up without a verdict (cancelled): let the next caller probe."""
+        with self._lock:
+            self._probe_in_flight = False
+
     def reset(self) -> None:
         """Close the circuit, e.g. after a warm-up proved the model answers."""
         self.record_success()

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -19,7 +20,7 @@ import httpx
 from ._auth import Auth, IdTokenFetcher, make_auth
 from ._breaker import CircuitBreaker
 from ._config import ClientSettings
-from ._documents import Document, Page, load_document
+from ._documents import Document, load_document
 from ._exceptions import (
     AuthError,
     OCRError,
@@ -30,7 +31,7 @@ from ._exceptions import (
     ServiceUnavailable,
     Truncated,
 )
-from ._models import BreakerSnapshot, DocumentResult, PageResult, StreamChunk, WarmUpReport
+from ._models import DocumentResult, PageResult, StreamChunk, WarmUpReport
 from ._protocol import (
     CHAT_PATH,
     HEALTH_PATH,
@@ -62,6 +63,17 @@ def _transport_error(exc: httpx.TransportError) -> ServiceError:
     if isinstance(exc, httpx.ConnectError):
         return ServiceUnavailable(f"cannot connect to the service ({exc})")
     return ServiceUnavailable(f"connection failed ({type(exc).__name__}: {exc})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A page ready to send (data URI), or its own text when the text layer is used."""
+
+    index: int
+    has_text_layer: bool | None
+    data_uri: str | None = None
+    size: tuple[int | None, int | None] = (None, None)
+    text_layer: str | None = None
 
 
 class OCRClient:
@@ -245,69 +257,77 @@ class OCRClient:
         except ServiceError as exc:
             self.breaker.record_failure(exc)
             return exc, attempts
+        except BaseException:
+            self.breaker.abandon()  # cancelled: no verdict, so free the probe slot
+            raise
         self.breaker.record_success()
         return completion, attempts
 
     # --- pages -------------------------------------------------------------------------------
 
-    async def _ocr_page(self, page: Page, on_chunk: OnChunk | None) -> PageResult:
-        """Render, encode and OCR one page; every failure becomes this page's error."""
-        index = page.index
+    def _prepare(self, document: Document, index: int) -> _Prepared:
+        """Render and encode one page (blocking: runs in a worker thread, pdfium locks)."""
+        page = document.page(index)
+        has_text_layer = page.has_text_layer
+        if self.settings.use_text_layer and has_text_layer:
+            return _Prepared(index, has_text_layer, text_layer=page.text_layer or "")
+        encoded = page.encode()
+        return _Prepared(
+            index, has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
+        )
+
+    async def _ocr_page(
+        self, document: Document, index: int, on_chunk: OnChunk | None
+    ) -> PageResult:
+        """Prepare and OCR one page; every failure becomes this page's error, never a raise."""
         started = time.perf_counter()
-        has_text_layer: bool | None = None
-        width = height = None
-        attempts = 0
         try:
-            has_text_layer = await asyncio.to_thread(lambda: page.has_text_layer)
-            if self.settings.use_text_layer and has_text_layer:
-                text = await asyncio.to_thread(lambda: page.text_layer)
-                return PageResult(
-                    index=index,
-                    text=text or "",
-                    latency_s=time.perf_counter() - started,
-                    source="text_layer",
-                    has_text_layer=True,
-                )
-            encoded = await asyncio.to_thread(page.encode)
-            width, height = encoded.width, encoded.height
-            data_uri = encoded.data_uri()
-            async with self._slots:
-                started = time.perf_counter()
-                completion, attempts = await self._complete(data_uri, index, on_chunk)
-            if isinstance(completion, ServiceError):
-                raise completion
+            prepared = await asyncio.to_thread(self._prepare, document, index)
         except Exception as exc:
-            error = exc if isinstance(exc, OCRError) else PageRenderError(f"{exc!r}")
-            error.page_index = index
+            if not isinstance(exc, OCRError):
+                logger.warning("page %d could not be prepared", index + 1, exc_info=True)
+                exc = PageRenderError(f"cannot render the page ({type(exc).__name__}: {exc})")
+            exc.page_index = index
+            return PageResult(index=index, error=exc, latency_s=time.perf_counter() - started)
+        if prepared.text_layer is not None:
             return PageResult(
                 index=index,
-                error=error,
+                text=prepared.text_layer,
                 latency_s=time.perf_counter() - started,
-                attempts=attempts,
-                has_text_layer=has_text_layer,
-                width=width,
-                height=height,
+                source="text_layer",
+                has_text_layer=True,
             )
+        width, height = prepared.size
+        assert prepared.data_uri is not None
+        async with self._slots:
+            started = time.perf_counter()
+            outcome, attempts = await self._complete(prepared.data_uri, index, on_chunk)
         latency = time.perf_counter() - started
+        common = {
+            "index": index,
+            "latency_s": latency,
+            "attempts": attempts,
+            "has_text_layer": prepared.has_text_layer,
+            "width": width,
+            "height": height,
+        }
+        if isinstance(outcome, ServiceError):
+            outcome.page_index = index
+            return PageResult(error=outcome, **common)
         error = None
-        if completion.truncated and self.settings.strict:
+        if outcome.truncated and self.settings.strict:
             error = Truncated(
-                f"the model stopped at max_tokens after {completion.completion_tokens} tokens",
+                f"the model stopped at max_tokens after {outcome.completion_tokens} tokens",
                 page_index=index,
             )
         return PageResult(
-            index=index,
-            text=completion.text,
+            text=outcome.text,
             error=error,
-            truncated=completion.truncated,
-            latency_s=latency,
-            attempts=attempts,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            finish_reason=completion.finish_reason,
-            has_text_layer=has_text_layer,
-            width=width,
-            height=height,
+            truncated=outcome.truncated,
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+            finish_reason=outcome.finish_reason,
+            **common,
         )
 
     async def _load(self, data: bytes, filename: str | None, password: str | None) -> Document:
@@ -327,8 +347,7 @@ class OCRClient:
         """
         document = await self._load(image_bytes, filename, None)
         try:
-            page = await asyncio.to_thread(document.page, 0)
-            return await self._ocr_page(page, None)
+            return await self._ocr_page(document, 0, None)
         finally:
             await asyncio.to_thread(document.close)
 
@@ -361,14 +380,7 @@ class OCRClient:
 
         async def run(index: int) -> None:
             try:
-                try:
-                    page = await asyncio.to_thread(document.page, index)
-                except Exception as exc:
-                    error = exc if isinstance(exc, OCRError) else PageRenderError(f"{exc!r}")
-                    error.page_index = index
-                    await done.put(PageResult(index=index, error=error))
-                    return
-                await done.put(await self._ocr_page(page, on_chunk))
+                await done.put(await self._ocr_page(document, index, on_chunk))
             finally:
                 window.release()
 
@@ -569,6 +581,3 @@ class SyncOCRClient:
 
     def warm_up(self, timeout: float = 300.0) -> WarmUpReport:
         return self._run(self._client.warm_up(timeout))
-
-    def breaker_snapshot(self) -> BreakerSnapshot:
-        return self._client.breaker.snapshot()
