@@ -6,19 +6,31 @@
 from deploy._errors import (
     CloudError,
     CloudUnavailable,
+    InvalidSpec,
     MissingCredentials,
     PermissionDeniedError,
+    PublicAccessRefused,
     QuotaExceeded,
     ServiceNotFound,
     explain_google_error,
 )
+from deploy._service import CloudRunDeployer, RevisionInfo, ServiceInfo, service_info
+from deploy._spec import ServiceSpec, ServiceTarget
 
 __all__ = [
     "CloudError",
+    "CloudRunDeployer",
     "CloudUnavailable",
+    "InvalidSpec",
     "MissingCredentials",
     "PermissionDeniedError",
+    "PublicAccessRefused",
     "QuotaExceeded",
+    "RevisionInfo",
+    "ServiceInfo",
     "ServiceNotFound",
+    "ServiceSpec",
+    "ServiceTarget",
     "explain_google_error",
+    "service_info",
 ]

@@ -51,6 +51,14 @@ class CloudUnavailable(CloudError):
     """The API did not answer in time or is down; retrying later may work."""
 
 
+class InvalidSpec(ValueError):
+    """A service spec, target or CLI value that Cloud Run would reject (or we refuse)."""
+
+
+class PublicAccessRefused(InvalidSpec):
+    """Someone asked for allUsers / allAuthenticatedUsers access: the service is IAM-only."""
+
+
 # Bearer tokens, OAuth access tokens (ya29.), JWTs and key-looking strings.
 _SECRETISH = re.compile(
     r"(?i)bearer\s+\S+|ya29\.[\w\-.]+|eyJ[\w\-]+\.[\w\-]+\.[\w\-]*|AIza[\w\-]{20,}"

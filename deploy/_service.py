@@ -1,0 +1,435 @@
+"""Apply the spec and operate the service with google-cloud-run (run_v2).
+
+`CloudRunDeployer` is shared by the CLI and the console's cloudrun platform, so scaling
+from the console and from a terminal are the same request. Google clients come in through
+the constructor (tests hand in clients on an insecure loopback channel to fake servers);
+when none are given they are built lazily on first use, from LIGHTONOCR_RUN_ENDPOINT
+(loopback only, for tests and local emulators) or else Application Default Credentials.
+Every Google failure leaves as a `CloudError` that names the action and, for permission
+errors, the role that would allow it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import grpc
+from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
+from google.cloud import run_v2
+from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
+from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
+from google.iam.v1 import iam_policy_pb2
+from google.protobuf import duration_pb2
+
+from deploy._errors import (
+    CloudError,
+    CloudUnavailable,
+    InvalidSpec,
+    PublicAccessRefused,
+    ServiceNotFound,
+    explain_google_error,
+)
+from deploy._spec import ServiceSpec, ServiceTarget, check_member
+
+INVOKER_ROLE = "roles/run.invoker"
+ENDPOINT_ENV = "LIGHTONOCR_RUN_ENDPOINT"
+_VIEWER = "roles/run.viewer"
+_DEVELOPER = "roles/run.developer"
+_ADMIN = "roles/run.admin"  # setting IAM policy needs run.services.setIamPolicy
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
+_BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
+_SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """What an operator needs to know about the service right now."""
+
+    name: str
+    url: str
+    latest_ready_revision: str
+    latest_created_revision: str
+    min_instances: int
+    max_instances: int
+    gpu_type: str
+    gpu_count: int
+    cpu: str
+    memory: str
+    ready: bool
+    reconciling: bool
+    conditions: list[tuple[str, str, str]]  # (type, state, message)
+    image: str
+    update_time: datetime | None
+    # (revision, percent) pairs now receiving traffic; after a rollback this differs
+    # from latest_ready_revision.
+    traffic: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    """One revision; `traffic_percent` is its share of traffic now.
+
+    min/max instances are the revision's own scaling (0 when it sets none: this spec
+    scales at the service level)."""
+
+    name: str
+    create_time: datetime | None
+    ready: bool
+    traffic_percent: int
+    image: str
+    min_instances: int
+    max_instances: int
+
+
+def _short(resource_name: str) -> str:
+    """`projects/p/locations/r/services/s/revisions/x` -> `x` (short names pass through)."""
+    return resource_name.rsplit("/", 1)[-1]
+
+
+def _state(state: run_v2.Condition.State) -> str:
+    return state.name.removeprefix("CONDITION_")
+
+
+def service_info(service: run_v2.Service) -> ServiceInfo:
+    """Summarise a run_v2 Service (service-level scaling first, the template's as fallback)."""
+    template = service.template
+    container = template.containers[0] if template.containers else run_v2.Container()
+    limits = container.resources.limits
+    scaling = service.scaling
+    min_instances, max_instances = scaling.min_instance_count, scaling.max_instance_count
+    if not (min_instances or max_instances):
+        min_instances = template.scaling.min_instance_count
+        max_instances = template.scaling.max_instance_count
+    conditions = [
+        (c.type_, _state(c.state), c.message)
+        for c in [service.terminal_condition, *service.conditions]
+        if c.type_
+    ]
+    return ServiceInfo(
+        name=_short(service.name),
+        url=service.uri,
+        latest_ready_revision=_short(service.latest_ready_revision),
+        latest_created_revision=_short(service.latest_created_revision),
+        min_instances=min_instances,
+        max_instances=max_instances,
+        gpu_type=template.node_selector.accelerator,
+        gpu_count=int(limits.get("nvidia.com/gpu", "0") or 0),
+        cpu=limits.get("cpu", ""),
+        memory=limits.get("memory", ""),
+        ready=service.terminal_condition.state == _SUCCEEDED,
+        reconciling=service.reconciling,
+        conditions=conditions,
+        image=container.image,
+        update_time=service.update_time,
+        traffic=sorted(_traffic_by_revision(service).items()),
+    )
+
+
+def _traffic_by_revision(service: run_v2.Service) -> dict[str, int]:
+    shares: dict[str, int] = {}
+    for status in service.traffic_statuses:
+        name = status.revision if status.type_ == _BY_REVISION else service.latest_ready_revision
+        if name:
+            shares[_short(name)] = shares.get(_short(name), 0) + status.percent
+    return shares
+
+
+def _is_ready(revision: run_v2.Revision) -> bool:
+    return any(c.type_ == "Ready" and c.state == _SUCCEEDED for c in revision.conditions)
+
+
+def _revision_info(revision: run_v2.Revision, traffic: Mapping[str, int]) -> RevisionInfo:
+    name = _short(revision.name)
+    return RevisionInfo(
+        name=name,
+        create_time=revision.create_time,
+        ready=_is_ready(revision),
+        traffic_percent=traffic.get(name, 0),
+        image=revision.containers[0].image if revision.containers else "",
+        min_instances=revision.scaling.min_instance_count,
+        max_instances=revision.scaling.max_instance_count,
+    )
+
+
+def build_service(target: ServiceTarget, spec: ServiceSpec) -> run_v2.Service:
+    """The exact Service the spec describes: all traffic to the latest revision."""
+    port = spec.port
+    container = run_v2.Container(
+        name="vllm",
+        image=spec.image_for(target),
+        ports=[run_v2.ContainerPort(name="http1", container_port=port)],
+        env=[run_v2.EnvVar(name=key, value=value) for key, value in sorted(spec.env.items())],
+        resources=run_v2.ResourceRequirements(
+            limits={"cpu": spec.cpu, "memory": spec.memory, "nvidia.com/gpu": str(spec.gpu_count)}
+            if spec.gpu_count
+            else {"cpu": spec.cpu, "memory": spec.memory},
+            cpu_idle=spec.cpu_idle,
+            startup_cpu_boost=spec.startup_cpu_boost,
+        ),
+        startup_probe=run_v2.Probe(
+            initial_delay_seconds=spec.probe_initial_delay_s,
+            timeout_seconds=spec.probe_timeout_s,
+            period_seconds=spec.probe_period_s,
+            failure_threshold=spec.probe_failure_threshold,
+            tcp_socket=run_v2.TCPSocketAction(port=port),
+        ),
+    )
+    template = run_v2.RevisionTemplate(
+        labels=dict(spec.labels),
+        service_account=spec.service_account_for(target),
+        timeout=duration_pb2.Duration(seconds=spec.request_timeout_s),
+        max_instance_request_concurrency=spec.concurrency,
+        execution_environment=run_v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN2,
+        containers=[container],
+    )
+    if spec.gpu_count:
+        template.node_selector = run_v2.NodeSelector(accelerator=spec.gpu_type)
+        template.gpu_zonal_redundancy_disabled = spec.gpu_zonal_redundancy_disabled
+    return run_v2.Service(
+        name=target.name,
+        labels=dict(spec.labels),
+        ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL,
+        invoker_iam_disabled=False,  # every request is checked against roles/run.invoker
+        scaling=run_v2.ServiceScaling(
+            min_instance_count=spec.min_instances, max_instance_count=spec.max_instances
+        ),
+        traffic=[run_v2.TrafficTarget(type_=_LATEST, percent=100)],
+        template=template,
+    )
+
+
+def _loopback_channel(env: Mapping[str, str]) -> grpc.Channel | None:
+    endpoint = env.get(ENDPOINT_ENV, "").strip()
+    if not endpoint:
+        return None
+    if not endpoint.startswith(_LOOPBACK_HOSTS):
+        raise InvalidSpec(
+            f"{ENDPOINT_ENV}={endpoint!r}: only loopback endpoints (127.0.0.1:PORT) are "
+            "allowed; the channel is unencrypted and meant for fake servers and emulators."
+        )
+    return grpc.insecure_channel(endpoint)
+
+
+@contextlib.contextmanager
+def _explained(action: str, role: str, project: str) -> Iterator[None]:
+    """Turn any Google failure inside the block into the CloudError a person can act on."""
+    try:
+        yield
+    except concurrent.futures.TimeoutError as exc:
+        raise CloudUnavailable(
+            f"Cloud Run did not finish {action} in time.",
+            action=action,
+            hint="The operation may still complete: check `python -m deploy status`.",
+        ) from exc
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
+        raise explain_google_error(exc, action=action, role=role, project=project) from exc
+
+
+class CloudRunDeployer:
+    """Create/update, inspect, scale, roll back and share one Cloud Run service."""
+
+    def __init__(
+        self,
+        target: ServiceTarget,
+        *,
+        services_client: run_v2.ServicesClient | None = None,
+        revisions_client: run_v2.RevisionsClient | None = None,
+        operation_timeout_s: float = 900,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.target = target
+        self.operation_timeout_s = operation_timeout_s
+        self._services = services_client
+        self._revisions = revisions_client
+        self._env = os.environ if env is None else env
+
+    # --- clients ---------------------------------------------------------------------------
+
+    def _build_clients(self) -> None:
+        with _explained("connecting to Cloud Run", _VIEWER, self.target.project):
+            channel = _loopback_channel(self._env)
+            if channel is not None:
+                services = run_v2.ServicesClient(transport=ServicesGrpcTransport(channel=channel))
+                revisions = run_v2.RevisionsClient(
+                    transport=RevisionsGrpcTransport(channel=channel)
+                )
+            else:
+                services, revisions = run_v2.ServicesClient(), run_v2.RevisionsClient()
+        self._services = self._services or services
+        self._revisions = self._revisions or revisions
+
+    @property
+    def services_client(self) -> run_v2.ServicesClient:
+        if self._services is None:
+            self._build_clients()
+        assert self._services is not None
+        return self._services
+
+    @property
+    def revisions_client(self) -> run_v2.RevisionsClient:
+        if self._revisions is None:
+            self._build_clients()
+        assert self._revisions is not None
+        return self._revisions
+
+    def _explained(self, action: str, role: str) -> contextlib.AbstractContextManager[None]:
+        return _explained(f"{action} service {self.target.service}", role, self.target.project)
+
+    # --- operations ------------------------------------------------------------------------
+
+    def build_service(self, spec: ServiceSpec) -> run_v2.Service:
+        """The exact request `apply` sends (the dry run prints it); contacts nothing."""
+        return build_service(self.target, spec)
+
+    def _get(self) -> run_v2.Service:
+        return self.services_client.get_service(name=self.target.name)
+
+    def _wait(self, operation: object) -> run_v2.Service:
+        return operation.result(timeout=self.operation_timeout_s)  # type: ignore[attr-defined]
+
+    def _update(self, service: run_v2.Service) -> run_v2.Service:
+        operation = self.services_client.update_service(
+            request=run_v2.UpdateServiceRequest(service=service)
+        )
+        return self._wait(operation)
+
+    def apply(self, spec: ServiceSpec) -> ServiceInfo:
+        """Create the service or bring it to the spec; waits for the rollout to finish.
+
+        Refuses to touch a service whose IAM policy makes it public (someone granted
+        allUsers by hand): that has to be removed first, on purpose."""
+        service = self.build_service(spec)
+        with self._explained("deploying", _DEVELOPER):
+            try:
+                self._get()
+            except gexc.NotFound:
+                service.name = ""  # CreateService composes it from parent + service_id
+                operation = self.services_client.create_service(
+                    parent=self.target.parent, service=service, service_id=self.target.service
+                )
+                result = self._wait(operation)
+            else:
+                self._refuse_public_policy()
+                result = self._update(service)
+        for member in spec.invokers:
+            self.grant_invoker(member)
+        return service_info(result)
+
+    def _refuse_public_policy(self) -> None:
+        policy = self.services_client.get_iam_policy(
+            request=iam_policy_pb2.GetIamPolicyRequest(resource=self.target.name)
+        )
+        public = sorted({m for b in policy.bindings for m in b.members if m in _PUBLIC_MEMBERS})
+        if public:
+            raise PublicAccessRefused(
+                f"Service {self.target.service} is public ({', '.join(public)} can invoke it); "
+                "refusing to deploy. Remove the binding first: gcloud run services "
+                f"remove-iam-policy-binding {self.target.service} --region "
+                f"{self.target.region} --member {public[0]} --role {INVOKER_ROLE}"
+            )
+
+    def status(self) -> ServiceInfo:
+        with self._explained("reading", _VIEWER):
+            return service_info(self._get())
+
+    def scale(
+        self, *, min_instances: int | None = None, max_instances: int | None = None
+    ) -> ServiceInfo:
+        """Set the service-level floor and/or ceiling; creates no new revision.
+
+        min 0 lets Cloud Run retire idle instances (scale to zero); it does so on its own
+        schedule once they are idle, not at once."""
+        with self._explained("scaling", _DEVELOPER):
+            service = self._get()
+            info = service_info(service)
+            floor = info.min_instances if min_instances is None else min_instances
+            ceiling = info.max_instances if max_instances is None else max_instances
+            if not 0 <= floor <= ceiling or ceiling < 1:
+                raise InvalidSpec(
+                    f"Cannot scale {self.target.service} to min {floor} / max {ceiling}: "
+                    "need 0 <= min <= max and max >= 1."
+                )
+            service.scaling = run_v2.ServiceScaling(
+                min_instance_count=floor, max_instance_count=ceiling
+            )
+            return service_info(self._update(service))
+
+    def _revision_list(self, service: run_v2.Service) -> list[RevisionInfo]:
+        traffic = _traffic_by_revision(service)
+        revisions = [
+            _revision_info(revision, traffic)
+            for revision in self.revisions_client.list_revisions(parent=self.target.name)
+        ]
+        return sorted(revisions, key=lambda r: r.create_time or datetime.min, reverse=True)
+
+    def revisions(self) -> list[RevisionInfo]:
+        """Newest first, each with its share of traffic."""
+        with self._explained("listing revisions of", _VIEWER):
+            return self._revision_list(self._get())
+
+    def rollback(self, revision: str | None = None) -> ServiceInfo:
+        """Send all traffic to `revision`, or to the newest ready revision older than the
+        one serving now. Later `apply` calls send traffic back to the latest revision."""
+        with self._explained("rolling back", _DEVELOPER):
+            service = self._get()
+            revisions = self._revision_list(service)
+            target = self._rollback_target(revisions, revision)
+            service.traffic = [
+                run_v2.TrafficTarget(type_=_BY_REVISION, revision=target, percent=100)
+            ]
+            return service_info(self._update(service))
+
+    def _rollback_target(self, revisions: list[RevisionInfo], wanted: str | None) -> str:
+        action = f"rolling back service {self.target.service}"
+        hint = "See the revisions with `python -m deploy revisions`."
+        if wanted is not None:
+            name = _short(wanted)
+            match = next((r for r in revisions if r.name == name), None)
+            if match is None:
+                raise ServiceNotFound(f"Revision {name} does not exist.", action=action, hint=hint)
+            if not match.ready:
+                raise CloudError(
+                    f"Revision {name} is not ready; it cannot take traffic.",
+                    action=action,
+                    hint=hint,
+                )
+            return name
+        serving = [r for r in revisions if r.traffic_percent > 0]
+        newest_serving = serving[0] if serving else None
+        older = (
+            revisions[revisions.index(newest_serving) + 1 :] if newest_serving else revisions[1:]
+        )
+        previous = next((r for r in older if r.ready), None)
+        if previous is None:
+            raise CloudError(
+                "No ready revision older than the one serving now: nothing to roll back to.",
+                action=action,
+                hint=hint,
+            )
+        return previous.name
+
+    def grant_invoker(self, member: str) -> None:
+        """Add `member` to roles/run.invoker on this service only (read-modify-write of
+        the service's IAM policy, keeping its etag so concurrent edits are not lost)."""
+        member = check_member(member)
+        with self._explained("granting roles/run.invoker on", _ADMIN):
+            policy = self.services_client.get_iam_policy(
+                request=iam_policy_pb2.GetIamPolicyRequest(resource=self.target.name)
+            )
+            binding = next((b for b in policy.bindings if b.role == INVOKER_ROLE), None)
+            if binding is None:
+                binding = policy.bindings.add(role=INVOKER_ROLE)
+            if member in binding.members:
+                return
+            binding.members.append(member)
+            self.services_client.set_iam_policy(
+                request=iam_policy_pb2.SetIamPolicyRequest(resource=self.target.name, policy=policy)
+            )

@@ -1,0 +1,250 @@
+"""The one declarative description of the GPU OCR service, and where it runs.
+
+`ServiceSpec` holds the seed deployment (issue 4) as defaults; the CLI and the environment
+override single fields. It is validated on construction so a bad value fails before any
+API call, and it cannot express public access: there is no field for it, and invoker
+members that mean "everyone" are refused.
+
+Choices worth knowing (see deploy/README.md):
+- Scaling lives at the SERVICE level (`Service.scaling`, run_v2 `ServiceScaling`), not in
+  the revision template: raising or dropping the floor is then a service update that
+  creates no new revision, so it is quick and never restarts the model.
+- The startup probe gives the model `failure_threshold * period_s` = 24 * 10 = 240 s (Cloud
+  Run caps that product at 240 s) and starts probing at once, so a warm-enough container is
+  found ready within 10 s instead of after a fixed 240 s initial delay.
+- Concurrency per instance equals vLLM's `--max-num-seqs`: one instance takes one full
+  batch, and the next request makes Cloud Run start another instance (up to the ceiling).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from deploy._errors import InvalidSpec, PublicAccessRefused
+from gpu_image import serve_config
+
+DEFAULT_REGION = "us-central1"  # has L4 GPUs for Cloud Run
+DEFAULT_SERVICE = "lightonocr"
+DEFAULT_REPOSITORY = "lightonocr"
+IMAGE_NAME = "lightonocr-gpu"
+RUNTIME_SA_ID = "lightonocr-run"  # created by deploy/setup_service_accounts.sh
+
+# Cloud Run limits on startup probes: initial delay <= 240 s, period <= 240 s,
+# failure_threshold * period <= 240 s, timeout <= period.
+_PROBE_MAX_S = 240
+_GPU_MIN_CPU = 4.0
+_GPU_MIN_MEMORY_BYTES = 16 * 1024**3
+_PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers"})
+_MEMBER_KINDS = ("user:", "serviceAccount:", "group:", "domain:", "principal:", "principalSet:")
+_NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTarget:
+    """Which Cloud Run service: project, region and service name."""
+
+    project: str
+    region: str = DEFAULT_REGION
+    service: str = DEFAULT_SERVICE
+
+    def __post_init__(self) -> None:
+        if not self.project:
+            raise InvalidSpec(
+                "No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT."
+            )
+        if not _NAME_RE.match(self.service):
+            raise InvalidSpec(
+                f"Service name {self.service!r} is not valid for Cloud Run: lowercase letters, "
+                "digits and hyphens, starting with a letter, at most 49 characters."
+            )
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        project: str | None = None,
+        region: str | None = None,
+        service: str | None = None,
+    ) -> ServiceTarget:
+        """Explicit arguments win; else GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION
+        (default us-central1) and LIGHTONOCR_SERVICE (default lightonocr)."""
+        env = os.environ if env is None else env
+        return cls(
+            project=project or env.get("GOOGLE_CLOUD_PROJECT", ""),
+            region=region or env.get("LIGHTONOCR_REGION") or DEFAULT_REGION,
+            service=service or env.get("LIGHTONOCR_SERVICE") or DEFAULT_SERVICE,
+        )
+
+    @property
+    def parent(self) -> str:
+        return f"projects/{self.project}/locations/{self.region}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.parent}/services/{self.service}"
+
+
+def check_member(member: str) -> str:
+    """Refuse IAM members that would make the service public, and malformed ones."""
+    bare = member.strip()
+    if bare.lower() in _PUBLIC_MEMBERS or bare.split(":", 1)[-1].lower() in _PUBLIC_MEMBERS:
+        raise PublicAccessRefused(
+            f"Refusing to grant access to {bare}: the OCR service is IAM-only and must never "
+            "be public. Grant roles/run.invoker to a specific service account instead."
+        )
+    if not bare.startswith(_MEMBER_KINDS):
+        raise InvalidSpec(
+            f"IAM member {bare!r} must look like serviceAccount:NAME@PROJECT.iam.gserviceaccount"
+            ".com (or user:, group:, domain:)."
+        )
+    return bare
+
+
+def parse_cpu(value: str) -> float:
+    """Cloud Run CPU strings: "8", "4", "1000m"."""
+    text = value.strip()
+    try:
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError:
+        raise InvalidSpec(f"CPU limit {value!r} is not a number like '8' or '4000m'.") from None
+
+
+_MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def parse_memory(value: str) -> int:
+    """Cloud Run memory strings: "32Gi", "16384Mi", "20G"; bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|K|M|G)?\s*", value)
+    if not match:
+        raise InvalidSpec(f"Memory limit {value!r} is not a size like '32Gi' or '16384Mi'.")
+    number, unit = match.groups()
+    return int(float(number) * _MEMORY_UNITS.get(unit or "", 1))
+
+
+def _default_env() -> dict[str, str]:
+    # The model is baked into the image: never reach for the Hub at run time.
+    return {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def _default_labels() -> dict[str, str]:
+    return {"app": "lightonocr", "managed-by": "lightonocr-deploy"}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """Everything about the service except where it runs (that is the `ServiceTarget`)."""
+
+    # None: {region}-docker.pkg.dev/{project}/{repository}/lightonocr-gpu:{tag}
+    image: str | None = None
+    repository: str = DEFAULT_REPOSITORY
+    tag: str = "latest"
+    cpu: str = "8"
+    memory: str = "32Gi"
+    gpu_type: str = "nvidia-l4"
+    gpu_count: int = 1
+    gpu_zonal_redundancy_disabled: bool = True
+    # False = CPU always allocated (instance-based billing); GPU services require it.
+    cpu_idle: bool = False
+    startup_cpu_boost: bool = True
+    min_instances: int = 0
+    max_instances: int = 3
+    port: int = serve_config.DEFAULT_PORT
+    probe_initial_delay_s: int = 0
+    probe_period_s: int = 10
+    probe_timeout_s: int = 5
+    probe_failure_threshold: int = 24
+    concurrency: int = serve_config.MAX_NUM_SEQS
+    request_timeout_s: int = 600
+    # None: lightonocr-run@{project}.iam.gserviceaccount.com
+    service_account: str | None = None
+    env: Mapping[str, str] = field(default_factory=_default_env)
+    labels: Mapping[str, str] = field(default_factory=_default_labels)
+    # Members granted roles/run.invoker after apply (never allUsers).
+    invokers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        cpu = parse_cpu(self.cpu)
+        memory = parse_memory(self.memory)
+        if self.gpu_count:
+            if cpu < _GPU_MIN_CPU:
+                problems.append(f"GPU services need at least 4 CPU (got {self.cpu})")
+            if memory < _GPU_MIN_MEMORY_BYTES:
+                problems.append(f"GPU services need at least 16Gi memory (got {self.memory})")
+            if self.cpu_idle:
+                problems.append(
+                    "GPU services need CPU always allocated (cpu_idle False, no throttling)"
+                )
+            if self.gpu_count != 1:
+                problems.append(
+                    f"Cloud Run supports exactly 1 GPU per instance (got {self.gpu_count})"
+                )
+        if not 0 <= self.min_instances <= self.max_instances or self.max_instances < 1:
+            problems.append(
+                f"instances need 0 <= min <= max and max >= 1 "
+                f"(got min {self.min_instances}, max {self.max_instances})"
+            )
+        if not 0 <= self.probe_initial_delay_s <= _PROBE_MAX_S:
+            problems.append("startup probe initial delay must be 0..240 s")
+        if not 1 <= self.probe_timeout_s <= self.probe_period_s <= _PROBE_MAX_S:
+            problems.append("startup probe needs 1 <= timeout <= period <= 240 s")
+        probe_window = self.probe_failure_threshold * self.probe_period_s
+        if self.probe_failure_threshold < 1 or probe_window > _PROBE_MAX_S:
+            problems.append(
+                "startup probe failure_threshold * period must be 1..240 s "
+                f"(got {self.probe_failure_threshold} * {self.probe_period_s})"
+            )
+        if not 1 <= self.concurrency <= 1000:
+            problems.append(f"concurrency must be 1..1000 (got {self.concurrency})")
+        if not 1 <= self.request_timeout_s <= 3600:
+            problems.append(f"request timeout must be 1..3600 s (got {self.request_timeout_s})")
+        if problems:
+            raise InvalidSpec("Invalid service spec: " + "; ".join(problems) + ".")
+        for member in self.invokers:
+            check_member(member)
+
+    @property
+    def startup_window_s(self) -> int:
+        """How long a starting container may take before Cloud Run gives up on it."""
+        return self.probe_initial_delay_s + self.probe_failure_threshold * self.probe_period_s
+
+    def image_for(self, target: ServiceTarget) -> str:
+        if self.image:
+            return self.image
+        return (
+            f"{target.region}-docker.pkg.dev/{target.project}/{self.repository}/"
+            f"{IMAGE_NAME}:{self.tag}"
+        )
+
+    def service_account_for(self, target: ServiceTarget) -> str:
+        return self.service_account or f"{RUNTIME_SA_ID}@{target.project}.iam.gserviceaccount.com"
+
+    def with_env(self, env: Mapping[str, str] | None = None) -> ServiceSpec:
+        """This spec with overrides from LIGHTONOCR_IMAGE, LIGHTONOCR_IMAGE_TAG,
+        LIGHTONOCR_ARTIFACT_REPO, LIGHTONOCR_MIN_INSTANCES, LIGHTONOCR_MAX_INSTANCES and
+        LIGHTONOCR_RUN_SERVICE_ACCOUNT (unset or empty variables leave the field alone)."""
+        env = os.environ if env is None else env
+        changes: dict[str, object] = {}
+        for var, name, convert in _ENV_FIELDS:
+            raw = env.get(var, "").strip()
+            if raw:
+                try:
+                    changes[name] = convert(raw)
+                except ValueError:
+                    raise InvalidSpec(f"{var}={raw!r} is not a valid {name}.") from None
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+_ENV_FIELDS: tuple[tuple[str, str, type], ...] = (
+    ("LIGHTONOCR_IMAGE", "image", str),
+    ("LIGHTONOCR_IMAGE_TAG", "tag", str),
+    ("LIGHTONOCR_ARTIFACT_REPO", "repository", str),
+    ("LIGHTONOCR_MIN_INSTANCES", "min_instances", int),
+    ("LIGHTONOCR_MAX_INSTANCES", "max_instances", int),
+    ("LIGHTONOCR_RUN_SERVICE_ACCOUNT", "service_account", str),
+)
