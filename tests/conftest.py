@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.local_server import LocalServer, start_local_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -16,3 +19,17 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"the shared corpus is missing: expected it at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """The real local OCR server (rapidocr engine) on a free loopback port, for the session."""
+    with start_local_server("--engine", "rapidocr", startup_timeout_s=120) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def simulated_server() -> Iterator[LocalServer]:
+    """The real local server with the simulated engine: 0.05 s per page, 8 slots, no OCR."""
+    with start_local_server("--engine", "simulated", "--service-time", "0.05") as server:
+        yield server

@@ -1,0 +1,94 @@
+"""`python -m ocr_core.server` / `ocr-local-server`: the local OpenAI-compatible OCR server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ._app import DEFAULT_MODEL_NAME, ServerSettings
+from ._engine import ENGINES
+
+logger = logging.getLogger("ocr_core.server")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="ocr-local-server",
+        description="A local server speaking vLLM's OpenAI-compatible API over a CPU OCR engine.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--engine", choices=[*ENGINES, "vllm"], default="rapidocr")
+    parser.add_argument("--max-num-seqs", type=int, default=8, help="requests run at once")
+    parser.add_argument("--max-model-len", type=int, default=4096)
+    parser.add_argument("--served-model-name", default=DEFAULT_MODEL_NAME)
+    parser.add_argument(
+        "--service-time", type=float, default=0.5, help="seconds per page (simulated engine)"
+    )
+    parser.add_argument(
+        "--startup-delay",
+        type=float,
+        default=0.0,
+        help="seconds /health stays 503 before the engine loads (simulates a cold start)",
+    )
+    parser.add_argument(
+        "--engine-threads", type=int, default=None, help="onnxruntime threads per page (rapidocr)"
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from ._logging import configure_logging, logging_config
+
+    configure_logging(args.log_level)
+    if args.engine == "vllm":
+        from ._vllm import VllmUnavailable, exec_vllm
+
+        model = None if args.served_model_name == DEFAULT_MODEL_NAME else args.served_model_name
+        try:
+            exec_vllm(args.port, args.host, model)
+        except VllmUnavailable as exc:
+            logger.error("%s", exc)
+            return 2
+    try:
+        settings = ServerSettings(
+            engine=args.engine,
+            served_model_name=args.served_model_name,
+            max_model_len=args.max_model_len,
+            max_num_seqs=args.max_num_seqs,
+            service_time=args.service_time,
+            startup_delay=args.startup_delay,
+            engine_threads=args.engine_threads,
+        )
+    except ValueError as exc:
+        logger.error("%s", exc)
+        return 2
+
+    import uvicorn
+
+    from ._app import create_app
+
+    logger.info(
+        "starting %s engine on http://%s:%d (model %s, %d slots)",
+        settings.engine,
+        args.host,
+        args.port,
+        settings.served_model_name,
+        settings.max_num_seqs,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=logging_config(args.log_level),
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

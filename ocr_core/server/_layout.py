@@ -1,0 +1,195 @@
+"""Reading order and paragraphs from OCR line boxes: pure geometry, no engine, no I/O.
+
+An OCR engine returns text boxes in detection order, which on a multi-column page
+interleaves the columns line by line. A recursive XY-cut restores reading order:
+a set of boxes is first split into columns at vertical gutters (x-ranges no box
+covers); a set without a gutter is split into rows at horizontal gaps, and
+consecutive rows that together still show a gutter (the body of a multi-column
+section) are regrouped so their columns are read one after the other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# A column gutter must be wider than this many line heights: word gaps inside a line are
+# a fraction of a line height, gutters between columns at least about one.
+GUTTER_LINE_HEIGHTS = 1.0
+# A vertical gap this many line heights beyond the page's usual line spacing starts a paragraph.
+PARAGRAPH_GAP_LINE_HEIGHTS = 0.6
+# A line ending this many line heights short of its block's right edge ends its paragraph.
+SHORT_LINE_LINE_HEIGHTS = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextBox:
+    """One recognised text fragment and its axis-aligned bounding box in pixels (y grows down)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @classmethod
+    def from_quad(cls, points: Iterable[Sequence[float]], text: str) -> TextBox:
+        """From the four corner points engines report for possibly skewed boxes."""
+        xs, ys = zip(*((float(p[0]), float(p[1])) for p in points), strict=True)
+        return cls(min(xs), min(ys), max(xs), max(ys), text)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """Boxes on one row of one column, left to right."""
+
+    boxes: tuple[TextBox, ...]
+
+    @property
+    def x0(self) -> float:
+        return min(b.x0 for b in self.boxes)
+
+    @property
+    def x1(self) -> float:
+        return max(b.x1 for b in self.boxes)
+
+    @property
+    def y0(self) -> float:
+        return min(b.y0 for b in self.boxes)
+
+    @property
+    def y1(self) -> float:
+        return max(b.y1 for b in self.boxes)
+
+    @property
+    def text(self) -> str:
+        return " ".join(b.text.strip() for b in self.boxes if b.text.strip())
+
+
+def _gaps(intervals: Iterable[tuple[float, float]], min_width: float) -> list[tuple[float, float]]:
+    """Uncovered stretches at least `min_width` wide between the covered ones."""
+    ordered = sorted(intervals)
+    gaps: list[tuple[float, float]] = []
+    if not ordered:
+        return gaps
+    reach = ordered[0][1]
+    for start, end in ordered[1:]:
+        if start - reach >= min_width:
+            gaps.append((reach, start))
+        reach = max(reach, end)
+    return gaps
+
+
+def _split_at(boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: bool) -> list:
+    """Partition boxes by which side of each cut they lie on (cuts are uncovered, so exact)."""
+    groups: list[list[TextBox]] = [[] for _ in range(len(cuts) + 1)]
+    for box in boxes:
+        start = box.x0 if vertical else box.y0
+        index = sum(1 for _, cut_end in cuts if start >= cut_end)
+        groups[index].append(box)
+    return [g for g in groups if g]
+
+
+class _Cutter:
+    """Holds the page's typical line height, which scales every threshold."""
+
+    def __init__(self, line_height: float) -> None:
+        self.min_gutter = max(GUTTER_LINE_HEIGHTS * line_height, 1.0)
+
+    def columns(self, boxes: list[TextBox]) -> list[list[TextBox]]:
+        gutters = _gaps(((b.x0, b.x1) for b in boxes), self.min_gutter)
+        return _split_at(boxes, gutters, vertical=True) if gutters else [boxes]
+
+    @staticmethod
+    def rows(boxes: list[TextBox]) -> list[list[TextBox]]:
+        """Rows top to bottom. Boxes of adjacent lines often overlap by a few pixels, so a box
+        joins a row when its vertical centre falls inside the row's span, not when it touches."""
+        rows: list[list[TextBox]] = []
+        for box in sorted(boxes, key=lambda b: (b.y0 + b.y1) / 2):
+            centre = (box.y0 + box.y1) / 2
+            if rows:
+                row = rows[-1]
+                top = statistics.fmean(b.y0 for b in row)
+                bottom = statistics.fmean(b.y1 for b in row)
+                if top <= centre <= bottom and (top + bottom) / 2 >= box.y0:
+                    row.append(box)
+                    continue
+            rows.append([box])
+        return rows
+
+    def sections(self, rows: list[list[TextBox]]) -> list[list[TextBox]]:
+        """Regroup consecutive rows that share a gutter: one multi-column section each."""
+        sections: list[list[TextBox]] = []
+        for row in rows:
+            if sections and len(self.columns(sections[-1] + row)) > 1:
+                sections[-1] = sections[-1] + row
+            else:
+                sections.append(list(row))
+        return sections
+
+    def order(self, boxes: list[TextBox]) -> list[Line]:
+        columns = self.columns(boxes)
+        if len(columns) > 1:
+            return [line for column in columns for line in self.order(column)]
+        rows = self.rows(boxes)
+        if len(rows) == 1:
+            return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
+        sections = self.sections(rows)
+        if len(sections) == len(rows):
+            return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
+        return [line for section in sections for line in self.order(section)]
+
+
+def reading_order(boxes: Sequence[TextBox]) -> list[Line]:
+    """Lines in reading order: columns left to right, each top to bottom."""
+    kept = [b for b in boxes if b.text.strip() and b.height > 0]
+    if not kept:
+        return []
+    line_height = statistics.median(b.height for b in kept)
+    return _Cutter(line_height).order(kept)
+
+
+def paragraphs(lines: Sequence[Line]) -> list[list[Line]]:
+    """Group consecutive lines into paragraphs.
+
+    A paragraph ends where the next line jumps back up (a new column), sits further below
+    than the page's usual line spacing, is indented, or where a line stops well short of
+    its block's right edge (the last line of a paragraph).
+    """
+    if not lines:
+        return []
+    line_height = statistics.median(line.y1 - line.y0 for line in lines)
+    spacings = [b.y0 - a.y1 for a, b in itertools.pairwise(lines) if b.y0 >= a.y1 - 1]
+    usual_spacing = statistics.median(spacings) if spacings else 0.0
+    big_gap = usual_spacing + PARAGRAPH_GAP_LINE_HEIGHTS * line_height
+    groups: list[list[Line]] = [[lines[0]]]
+    for previous, line in itertools.pairwise(lines):
+        current = groups[-1]
+        right_edge = max(line_.x1 for line_ in current)
+        left_edge = min(line_.x0 for line_ in current)
+        new_paragraph = (
+            line.y0 < previous.y0  # back to the top: the next column
+            or line.y0 - previous.y1 > big_gap
+            or line.x1 < left_edge
+            or line.x0 > right_edge  # no horizontal overlap
+            or line.x0 - left_edge > 1.5 * line_height  # indented first line
+            or right_edge - previous.x1 > SHORT_LINE_LINE_HEIGHTS * line_height
+        )
+        if new_paragraph:
+            groups.append([line])
+        else:
+            current.append(line)
+    return groups
+
+
+def to_markdown(boxes: Sequence[TextBox]) -> str:
+    """Paragraphs separated by a blank line, the lines of a paragraph by a newline."""
+    return "\n\n".join(
+        "\n".join(line.text for line in paragraph) for paragraph in paragraphs(reading_order(boxes))
+    )

@@ -1,0 +1,72 @@
+"""One JSON object per log line on stderr.
+
+The console's local platform tails the child's log file and parses each line, so every
+record (ours, uvicorn's, the access log) must share one machine-readable shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+_FIELDS = ("time", "severity", "logger", "message")
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"time", "severity", "logger", "message"}` plus any `extra` fields the caller adds."""
+
+    _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+        "message",
+        "asctime",
+        "color_message",  # uvicorn adds an ANSI-coloured copy of the message
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, tz=UTC)
+        entry: dict[str, Any] = {
+            "time": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "severity": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in self._STANDARD and key not in entry and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict: ours and uvicorn's loggers through one JSON handler.
+
+    Handed to uvicorn as `log_config`, so uvicorn does not install its own text formatters.
+    """
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Install the JSON handler before anything logs (the engine may load before uvicorn)."""
+    import logging.config
+
+    logging.config.dictConfig(logging_config(level))
+    logging.captureWarnings(True)
+    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
