@@ -1,0 +1,340 @@
+"""The local platform drives the real OCR server (simulated engine) as a child process."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from console._store import Store
+from console.platforms._base import LogQuery, MetricKey, ServiceState
+from console.platforms.local import LOG_NAME, LocalPlatform
+from ocr_core import SyncOCRClient
+from tests.console.local_platform import (
+    SIMULATED,
+    health,
+    local_platforms,
+    port_open,
+    wait_for,
+)
+from tests.fakes.local_server import start_local_server
+
+SLOW_START = (*SIMULATED, "--startup-delay", "1")
+
+
+@pytest.fixture
+def make_platform(tmp_path: Path) -> Iterator[Callable[..., LocalPlatform]]:
+    with local_platforms(tmp_path) as make:
+        yield make
+
+
+def pid_of(platform: LocalPlatform) -> int:
+    revision = platform.status().revision or ""
+    assert revision.startswith("pid "), revision
+    return int(revision.split()[1])
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def ready(platform: LocalPlatform) -> bool:
+    return platform.status().state is ServiceState.READY
+
+
+# --- scale: start and stop ------------------------------------------------------------------
+
+
+def test_floor_one_starts_the_server_and_floor_zero_stops_it(make_platform) -> None:
+    platform = make_platform()
+    assert platform.status().state is ServiceState.DOWN
+
+    started = platform.scale(min_instances=1)
+    assert started.ok and "Started" in started.message
+    assert wait_for(lambda: ready(platform))
+    pid = pid_of(platform)
+
+    stopped = platform.scale(min_instances=0)
+    assert stopped.ok, stopped.message
+    assert not pid_alive(pid)
+    assert not port_open(platform.port)
+    assert platform.status().state is ServiceState.DOWN
+
+
+def test_status_goes_down_starting_ready(make_platform) -> None:
+    platform = make_platform(server_args=SLOW_START)
+    before = platform.status()
+    assert (before.state, before.min_instances, before.max_instances) == (ServiceState.DOWN, 0, 1)
+
+    platform.scale(min_instances=1)
+    starting = platform.status()
+    assert starting.state is ServiceState.STARTING
+    assert starting.ready_since is None
+
+    assert wait_for(lambda: ready(platform))
+    status = platform.status()
+    assert status.model == "lightonai/LightOnOCR-2-1B"
+    assert status.min_instances == 1
+    assert status.ready_since is not None and status.ready_since <= datetime.now(UTC)
+
+
+def test_a_server_that_exits_with_an_error_is_degraded_and_says_why(make_platform) -> None:
+    platform = make_platform(server_args=("--engine", "no-such-engine"))
+    platform.scale(min_instances=1)
+    assert wait_for(lambda: platform.status().state is ServiceState.DEGRADED)
+    assert "exited with code" in platform.status().detail
+    report = platform.warm_up(timeout_s=10)
+    assert not report.ready
+    assert "exited with code" in (report.error or "")
+
+
+def test_the_ceiling_is_fixed_at_one_and_says_so(make_platform) -> None:
+    platform = make_platform()
+    result = platform.scale(min_instances=0, max_instances=3)
+    assert result.ok
+    assert "ceiling stays 1" in result.message
+    refused = platform.scale(min_instances=2)
+    assert not refused.ok and "0 (stopped) or 1" in refused.message
+
+
+def test_the_floor_is_restored_by_a_new_console_on_the_same_folder(make_platform) -> None:
+    first = make_platform()
+    first.scale(min_instances=1)
+    first.close()
+    assert not port_open(first.port)
+
+    second = make_platform()  # default floor 0, but the store says 1
+    assert second.floor == 1
+    assert second.status().state in (ServiceState.STARTING, ServiceState.READY)
+
+
+def test_a_server_left_by_a_previous_console_is_adopted_and_can_be_stopped(
+    make_platform,
+) -> None:
+    first = make_platform()
+    first.scale(min_instances=1)
+    pid = pid_of(first)
+
+    # A second console on the same folder (the first one never closed, as after a crash).
+    second = make_platform()
+    assert pid_of(second) == pid
+    assert second.scale(min_instances=0).ok
+    assert wait_for(lambda: not pid_alive(pid))
+
+
+# --- an external server -----------------------------------------------------------------------
+
+
+def test_a_server_already_on_the_port_is_reused_as_external_and_not_stopped(
+    make_platform,
+) -> None:
+    with start_local_server(*SIMULATED) as server:
+        platform = make_platform(port=server.port, default_floor=1)
+        status = platform.status()
+        assert (status.state, status.revision) == (ServiceState.READY, "external")
+        assert "cannot be stopped" in status.detail
+
+        refused = platform.scale(min_instances=0)
+        assert not refused.ok
+        assert "not started by this console" in refused.message
+        assert health(server.port) == 200
+        assert server.process.poll() is None
+
+
+# --- warm-up ----------------------------------------------------------------------------------
+
+
+def test_warm_up_from_stopped_measures_the_cold_start(make_platform) -> None:
+    platform = make_platform(server_args=SLOW_START)
+    ticks: list[float] = []
+    report = platform.warm_up(timeout_s=60, on_progress=ticks.append)
+    assert report.ready, report.error
+    assert report.seconds >= 1.0  # the engine took at least its startup delay
+    assert report.url == platform.service_url
+    assert len(ticks) >= 3 and ticks == sorted(ticks)
+    assert platform.floor == 1
+    assert platform.status().state is ServiceState.READY
+
+
+def test_warm_up_of_a_ready_server_is_quick(make_platform) -> None:
+    platform = make_platform()
+    assert platform.warm_up(timeout_s=60).ready
+    again = platform.warm_up(timeout_s=60)
+    assert again.ready and again.seconds < 1.0
+
+
+def test_warm_up_gives_up_at_the_timeout(make_platform) -> None:
+    platform = make_platform(server_args=(*SIMULATED, "--startup-delay", "30"))
+    report = platform.warm_up(timeout_s=1.0)
+    assert not report.ready
+    assert 1.0 <= report.seconds < 5.0
+    assert "not ready after 1 s" in (report.error or "")
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+
+def test_logs_are_the_servers_own_lines_newest_first(make_platform) -> None:
+    platform = make_platform()
+    assert platform.warm_up(timeout_s=60).ready
+    entries = platform.logs(LogQuery())
+    assert entries, "the server wrote nothing"
+    times = [entry.timestamp for entry in entries]
+    assert times == sorted(times, reverse=True)
+    assert all(entry.timestamp.tzinfo is not None for entry in entries)
+    assert {entry.severity for entry in entries} <= {"DEBUG", "INFO", "WARNING", "ERROR"}
+    assert any("engine ready" in entry.message.lower() for entry in entries)
+
+
+def append_lines(platform: LocalPlatform, *lines: str) -> None:
+    with (platform.data_dir / LOG_NAME).open("a", encoding="utf-8") as log:
+        for line in lines:
+            log.write(line + "\n")
+
+
+def json_line(severity: str, message: str, at: datetime | None = None) -> str:
+    stamp = (at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+    return json.dumps({"time": stamp, "severity": severity, "logger": "t", "message": message})
+
+
+def test_logs_filter_by_minimum_severity_and_text_case_insensitively(make_platform) -> None:
+    platform = make_platform()
+    append_lines(
+        platform,
+        json_line("INFO", "page 1 done"),
+        json_line("WARNING", "Slow page 2"),
+        json_line("ERROR", "page 3 failed"),
+    )
+    warnings_up = platform.logs(LogQuery(min_severity="WARNING"))
+    assert [e.message for e in warnings_up] == ["page 3 failed", "Slow page 2"]
+    assert [e.message for e in platform.logs(LogQuery(text="SLOW"))] == ["Slow page 2"]
+    assert len(platform.logs(LogQuery(limit=2))) == 2
+
+
+def test_a_traceback_after_a_json_line_belongs_to_that_entry(make_platform) -> None:
+    platform = make_platform()
+    append_lines(
+        platform,
+        "stray output before any entry",
+        json_line("ERROR", "engine crashed"),
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1',
+        "RuntimeError: boom",
+    )
+    newest, stray = platform.logs(LogQuery())[:2]
+    assert newest.severity == "ERROR"
+    assert newest.message.splitlines() == [
+        "engine crashed",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1',
+        "RuntimeError: boom",
+    ]
+    assert (stray.severity, stray.message) == ("DEFAULT", "stray output before any entry")
+
+
+def test_logs_since_keeps_only_newer_entries(make_platform) -> None:
+    platform = make_platform()
+    cut = datetime.now(UTC)
+    append_lines(
+        platform,
+        json_line("INFO", "old", cut - timedelta(minutes=1)),
+        json_line("INFO", "new", cut + timedelta(seconds=1)),
+    )
+    assert [e.message for e in platform.logs(LogQuery(since=cut))] == ["new"]
+
+
+def test_tail_picks_up_new_lines_once_each(make_platform) -> None:
+    platform = make_platform()
+    append_lines(platform, json_line("INFO", "before the tail"))
+    tail = platform.tail(LogQuery(min_severity="INFO"))
+    assert tail.drain() == []
+    platform.scale(min_instances=1)
+    assert wait_for(lambda: ready(platform))
+    first = tail.drain()
+    assert first and all(e.message != "before the tail" for e in first)
+    assert [e.timestamp for e in first] == sorted(e.timestamp for e in first)  # oldest first
+    append_lines(platform, json_line("WARNING", "one more"))
+    assert [e.message for e in tail.drain()] == ["one more"]
+    tail.close()
+    append_lines(platform, json_line("WARNING", "after close"))
+    assert tail.drain() == []
+
+
+def test_tail_holds_back_a_half_written_line(make_platform) -> None:
+    platform = make_platform()
+    tail = platform.tail(LogQuery())
+    line = json_line("INFO", "written in two goes")
+    with (platform.data_dir / LOG_NAME).open("a") as log:
+        log.write(line[:20])
+    assert tail.drain() == []
+    with (platform.data_dir / LOG_NAME).open("a") as log:
+        log.write(line[20:] + "\n")
+    assert [e.message for e in tail.drain()] == ["written in two goes"]
+
+
+def test_a_large_log_is_rotated_when_the_server_starts(make_platform) -> None:
+    platform = make_platform(log_max_bytes=1000)
+    append_lines(platform, *[json_line("INFO", f"filler {i}") for i in range(50)])
+    platform.scale(min_instances=1)
+    assert (platform.data_dir / (LOG_NAME + ".1")).stat().st_size > 1000
+    assert (platform.data_dir / LOG_NAME).stat().st_size < 1000
+    # Recent entries still include the rotated file's lines.
+    assert any(e.message == "filler 49" for e in platform.logs(LogQuery(limit=1000)))
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+def test_sampling_a_stopped_server_records_zero_instances(make_platform) -> None:
+    platform = make_platform()
+    platform.sample_once()
+    (instances,) = platform.metrics(timedelta(hours=1))
+    assert (instances.key, instances.points[-1][1]) == (MetricKey.INSTANCE_COUNT, 0.0)
+
+
+def test_sampler_records_requests_memory_and_latency(make_platform) -> None:
+    platform = make_platform(sample_interval_s=0.2)
+    assert platform.warm_up(timeout_s=60).ready
+    with SyncOCRClient(settings=platform.client_settings()) as client:
+        for _ in range(3):
+            client.ocr_image(_png())
+
+    def has_requests() -> bool:
+        series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
+        counted = series.get((MetricKey.REQUEST_COUNT, "requests"))
+        return counted is not None and sum(v for _, v in counted.points) >= 3
+
+    assert wait_for(has_requests, timeout_s=10)
+    series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
+    memory = series[(MetricKey.MEMORY_UTILIZATION, "rss")]
+    assert all(0 < value < 1 for _, value in memory.points)
+    assert series[(MetricKey.INSTANCE_COUNT, "running")].points[-1][1] == 1
+    assert (MetricKey.REQUEST_LATENCY_S, "mean") in series
+    assert series[(MetricKey.REQUEST_LATENCY_S, "p95")].unit == "s"
+
+
+def test_samples_survive_a_console_restart(make_platform, tmp_path: Path) -> None:
+    first = make_platform()
+    first.scale(min_instances=1)
+    assert wait_for(lambda: ready(first))
+    first.sample_once()
+    first.close()
+
+    second = make_platform(store=Store.in_dir(tmp_path))
+    keys = {s.key for s in second.metrics(timedelta(hours=1))}
+    assert {MetricKey.INSTANCE_COUNT, MetricKey.MEMORY_UTILIZATION} <= keys
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 32), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
