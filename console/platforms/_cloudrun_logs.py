@@ -1,0 +1,247 @@
+"""Cloud Run logs through Cloud Logging v2: recent entries, and a live tail with a fallback.
+
+The live tail uses the bidirectional `TailLogEntries` stream. Not every caller may use it
+(it is rate limited, some organisations block it, emulators lack it), so when the stream is
+refused as unimplemented, forbidden or exhausted the tail quietly switches to polling
+`ListLogEntries` for entries newer than the last one seen, and says so once in the log view.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import grpc
+from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
+from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+from google.cloud.logging_v2.types import ListLogEntriesRequest, TailLogEntriesRequest
+from google.cloud.logging_v2.types import LogEntry as GoogleLogEntry
+from google.logging.type import log_severity_pb2
+
+from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
+from deploy import CloudError, explain_google_error
+
+logger = logging.getLogger(__name__)
+
+LOGS_ROLE = "roles/logging.viewer"
+# The tail holds at most this many undrained entries; the oldest fall off first.
+TAIL_BUFFER = 2000
+# How often the polling fallback asks for new entries.
+POLL_INTERVAL_S = 2.0
+# Ask the tail stream to hold entries this long so late, out-of-order entries come sorted.
+TAIL_BUFFER_WINDOW_S = 2
+# Errors of the streaming call that mean "this caller cannot tail here": poll instead.
+_TAIL_REFUSALS = (
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+)
+
+
+def quote(text: str) -> str:
+    """A Logging query string literal: backslashes and double quotes escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def rfc3339(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_filter(service: str, query: LogQuery) -> str:
+    """The Logging query for one Cloud Run service's revision logs and the page's filters."""
+    terms = [
+        'resource.type="cloud_run_revision"',
+        f"resource.labels.service_name={quote(service)}",
+    ]
+    if query.min_severity:
+        severity = query.min_severity.upper()
+        if severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {query.min_severity!r}: one of {SEVERITIES}")
+        terms.append(f"severity>={severity}")
+    if query.text:
+        literal = quote(query.text)
+        terms.append(f"(textPayload:{literal} OR jsonPayload.message:{literal})")
+    if query.since is not None:
+        terms.append(f'timestamp>"{rfc3339(query.since)}"')
+    return " AND ".join(terms)
+
+
+def _message(entry: GoogleLogEntry) -> str:
+    payload = GoogleLogEntry.pb(entry).WhichOneof("payload")
+    if payload == "text_payload":
+        return entry.text_payload
+    if payload == "json_payload":
+        fields = dict(entry.json_payload)
+        message = fields.get("message") or fields.get("msg") or fields.get("textPayload")
+        return str(message) if message is not None else str(fields)
+    if payload == "proto_payload":
+        # Audit and request logs: their type says what happened (the body is not text).
+        return f"[{entry.proto_payload.type_url.rsplit('/', 1)[-1]}]"
+    if entry.http_request and entry.http_request.request_url:
+        request = entry.http_request
+        return f"{request.request_method} {request.request_url} {request.status}"
+    return ""
+
+
+def to_entry(entry: GoogleLogEntry) -> LogEntry:
+    """A Cloud Logging entry as the console shows it; the revision is its source."""
+    severity = log_severity_pb2.LogSeverity.Name(entry.severity)
+    timestamp = entry.timestamp or entry.receive_timestamp
+    labels = entry.resource.labels
+    return LogEntry(
+        timestamp=timestamp.astimezone(UTC) if timestamp else datetime.fromtimestamp(0, UTC),
+        severity=severity,
+        message=_message(entry),
+        source=labels.get("revision_name") or entry.log_name.rsplit("/", 1)[-1],
+    )
+
+
+def list_entries(
+    client: LoggingServiceV2Client, project: str, service: str, query: LogQuery
+) -> list[LogEntry]:
+    """Recent entries, newest first, at most `query.limit`."""
+    request = ListLogEntriesRequest(
+        resource_names=[f"projects/{project}"],
+        filter=build_filter(service, query),
+        order_by="timestamp desc",
+        page_size=query.limit,
+    )
+    entries: list[LogEntry] = []
+    try:
+        for entry in client.list_log_entries(request=request):
+            entries.append(to_entry(entry))
+            if len(entries) >= query.limit:
+                break
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
+        raise _explain(exc, service, project) from None
+    return entries
+
+
+def _explain(exc: Exception, service: str, project: str) -> CloudError:
+    return explain_google_error(
+        exc, action=f"reading logs of {service}", role=LOGS_ROLE, project=project
+    )
+
+
+class CloudLoggingTail(LogTail):
+    """Entries for one query, gathered by a daemon thread until `close()`.
+
+    Streams with `TailLogEntries` (cancelled on close, so closing is immediate), or polls
+    `ListLogEntries` every `poll_interval_s` when streaming is refused. A failure that polling
+    cannot get past either (no permission) ends the tail with one explanatory entry.
+    """
+
+    def __init__(
+        self,
+        client: LoggingServiceV2Client,
+        project: str,
+        service: str,
+        query: LogQuery,
+        *,
+        poll_interval_s: float = POLL_INTERVAL_S,
+        max_buffered: int = TAIL_BUFFER,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._project = project
+        self._service = service
+        self._query = query
+        self._poll_interval_s = poll_interval_s
+        self._now = now
+        self._buffer: deque[LogEntry] = deque(maxlen=max_buffered)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._call: grpc.Future | None = None
+        self.dropped = 0
+        self.mode = "stream"
+        self._thread = threading.Thread(target=self._run, name="cloudrun-log-tail", daemon=True)
+        self._thread.start()
+
+    def drain(self) -> list[LogEntry]:
+        with self._lock:
+            entries = list(self._buffer)
+            self._buffer.clear()
+        return entries
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            call = self._call
+        if call is not None:
+            call.cancel()
+        self._thread.join(timeout=5)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _add(self, entries: list[LogEntry]) -> None:
+        with self._lock:
+            overflow = len(self._buffer) + len(entries) - (self._buffer.maxlen or 0)
+            if overflow > 0:
+                self.dropped += overflow
+            self._buffer.extend(entries)
+
+    def _note(self, severity: str, message: str) -> None:
+        self._add([LogEntry(self._now(), severity, message, source="console")])
+
+    def _run(self) -> None:
+        try:
+            self._stream()
+        except grpc.RpcError as exc:
+            if self._stop.is_set():
+                return
+            code = exc.code()  # type: ignore[attr-defined]
+            if code not in _TAIL_REFUSALS:
+                error = _explain(gexc.from_grpc_error(exc), self._service, self._project)
+                self._note("ERROR", f"live tail stopped: {error}")
+                return
+            self.mode = "poll"
+            logger.info("log tail stream refused (%s); polling instead", code.name)
+            self._note(
+                "NOTICE",
+                f"live streaming is not available here ({code.name}); "
+                f"polling every {self._poll_interval_s:g} s instead",
+            )
+            self._poll()
+
+    def _requests(self) -> Iterator[TailLogEntriesRequest]:
+        yield TailLogEntriesRequest(
+            resource_names=[f"projects/{self._project}"],
+            filter=build_filter(self._service, self._query),
+            buffer_window={"seconds": TAIL_BUFFER_WINDOW_S},
+        )
+        # Keep the request side open: half-closing could end the tail on the server.
+        self._stop.wait()
+
+    def _stream(self) -> None:
+        # The transport's raw stream gives a call object that close() can cancel at once
+        # (the client wrapper blocks until the first response before handing one back).
+        call = self._client.transport.tail_log_entries(self._requests())
+        with self._lock:
+            self._call = call
+        if self._stop.is_set():
+            call.cancel()
+        for response in call:
+            self._add([to_entry(e) for e in response.entries])
+
+    def _poll(self) -> None:
+        """Ask for entries strictly newer than the newest seen, oldest first into the buffer."""
+        since = self._query.since or self._now()
+        wait = 0.0
+        while not self._stop.wait(wait):
+            wait = self._poll_interval_s
+            query = LogQuery(self._query.min_severity, self._query.text, since, self._query.limit)
+            try:
+                newest_first = list_entries(self._client, self._project, self._service, query)
+            except CloudError as exc:
+                self._note("ERROR", f"live tail stopped: {exc}")
+                return
+            if newest_first:
+                since = newest_first[0].timestamp
+                self._add(newest_first[::-1])

@@ -1,0 +1,315 @@
+"""The OCR service on Cloud Run: status and scaling through `deploy`, logs through Cloud
+Logging, metrics through Cloud Monitoring, warm-up through ocr_core with Google ID tokens.
+
+Every Google client is a constructor argument (tests hand in real clients connected to fake
+servers on loopback); missing ones are built on first use from Application Default
+Credentials, so a console without credentials still opens and says what to do.
+
+How status reads a scale-to-zero service: a healthy service with floor 0 and no instance is
+**down** (cold, not broken: the base interface's "nothing is running"), and its detail says
+the next request or a warm-up will start one. Whether an instance exists comes from the
+`container/instance_count` metric over the last few minutes (Monitoring lags by up to ~3
+minutes, so a warm-up that just succeeded counts too). When that metric cannot be read the
+service is reported ready with a "may be cold" note rather than guessed down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from console.platforms._base import (
+    ActionResult,
+    LogEntry,
+    LogQuery,
+    LogTail,
+    MetricSeries,
+    Platform,
+    ServiceState,
+    ServiceStatus,
+)
+from console.platforms._cloudrun_logs import LOGS_ROLE, CloudLoggingTail, list_entries
+from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
+from deploy import (
+    CloudError,
+    CloudRunDeployer,
+    InvalidSpec,
+    ServiceInfo,
+    ServiceTarget,
+    explain_google_error,
+)
+from ocr_core import ClientSettings, OCRError, SyncOCRClient, WarmUpReport
+
+if TYPE_CHECKING:
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+    from google.cloud.monitoring_v3 import MetricServiceClient
+
+    from ocr_core._auth import IdTokenFetcher
+
+NAME = "cloudrun"
+RUN_VIEWER_ROLE = "roles/run.viewer"
+# How far back status looks for a running instance of a scale-to-zero service.
+INSTANCE_LOOKBACK = timedelta(minutes=5)
+# Cloud Run keeps an idle instance around for a while after its last request.
+WARM_AFTER_WARM_UP = timedelta(minutes=10)
+# How often warm_up reports its elapsed time while waiting.
+PROGRESS_TICK_S = 0.5
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CloudRunPlatform(Platform):
+    """One Cloud Run service (`target`) reachable at `service_url` with IAM-only access."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        target: ServiceTarget,
+        service_url: str,
+        *,
+        deployer: CloudRunDeployer | None = None,
+        logging_client: LoggingServiceV2Client | None = None,
+        metrics_client: MetricServiceClient | None = None,
+        client_settings: ClientSettings | None = None,
+        id_token_fetcher: IdTokenFetcher | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        progress_tick_s: float = PROGRESS_TICK_S,
+    ) -> None:
+        if not service_url:
+            raise ValueError(
+                "The Cloud Run platform needs the service URL: set LIGHTONOCR_SERVICE_URL "
+                "(shown by `python -m deploy status`)."
+            )
+        self.target = target
+        self._service_url = service_url.rstrip("/")
+        self._deployer = deployer
+        self._logging = logging_client
+        self._metrics = metrics_client
+        self._settings = client_settings or ClientSettings.from_env()
+        self.id_token_fetcher = id_token_fetcher
+        self._clock = clock
+        self._progress_tick_s = progress_tick_s
+        self._lock = threading.Lock()
+        self._tails: list[CloudLoggingTail] = []
+        self._warm_at: datetime | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CloudRunPlatform:
+        """LIGHTONOCR_SERVICE_URL, GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION, LIGHTONOCR_SERVICE."""
+        env = os.environ if env is None else env
+        return cls(
+            ServiceTarget.from_env(env),
+            env.get("LIGHTONOCR_SERVICE_URL", ""),
+            client_settings=ClientSettings.from_env(env),
+        )
+
+    def __repr__(self) -> str:
+        return f"CloudRunPlatform({self.target.name!r}, {self._service_url!r})"
+
+    # --- Google clients, built on first use ----------------------------------------------------
+
+    def _client(self, attribute: str, factory: Callable[[], Any], action: str, role: str) -> Any:
+        with self._lock:
+            client = getattr(self, attribute)
+            if client is None:
+                try:
+                    client = factory()
+                except Exception as exc:  # google-auth's errors, mapped below
+                    raise explain_google_error(
+                        exc, action=action, role=role, project=self.target.project
+                    ) from None
+                setattr(self, attribute, client)
+            return client
+
+    def _deploy(self) -> CloudRunDeployer:
+        return self._client(
+            "_deployer",
+            lambda: CloudRunDeployer(self.target),
+            f"connecting to Cloud Run for {self.target.service}",
+            RUN_VIEWER_ROLE,
+        )
+
+    def _logging_client(self) -> LoggingServiceV2Client:
+        def build() -> LoggingServiceV2Client:
+            from google.cloud.logging_v2.services.logging_service_v2 import (
+                LoggingServiceV2Client,
+            )
+
+            return LoggingServiceV2Client()
+
+        return self._client("_logging", build, "connecting to Cloud Logging", LOGS_ROLE)
+
+    def _reader(self) -> MetricsReader:
+        def build() -> MetricServiceClient:
+            from google.cloud.monitoring_v3 import MetricServiceClient
+
+            return MetricServiceClient()
+
+        client = self._client("_metrics", build, "connecting to Cloud Monitoring", MONITORING_ROLE)
+        return MetricsReader(client, self.target.project, self.target.service, self._clock)
+
+    # --- Platform ------------------------------------------------------------------------------
+
+    @property
+    def service_url(self) -> str:
+        return self._service_url
+
+    def client_settings(self) -> ClientSettings:
+        """The service URL with Google ID tokens, unless LIGHTONOCR_AUTH chose otherwise."""
+        auth = "google" if self._settings.auth == "auto" else self._settings.auth
+        return self._settings.with_overrides(base_url=self._service_url, auth=auth)
+
+    def status(self) -> ServiceStatus:
+        """Raises CloudError (with the role or login step to fix it) when Run cannot be read."""
+        info = self._deploy().status()
+        state, detail = self._judge(info)
+        gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
+        return ServiceStatus(
+            state=state,
+            url=info.url or self._service_url,
+            model=self._settings.model,
+            revision=info.latest_ready_revision or None,
+            min_instances=info.min_instances,
+            max_instances=info.max_instances,
+            gpu=gpu,
+            ready_since=info.update_time if state is ServiceState.READY else None,
+            detail=detail,
+        )
+
+    def _judge(self, info: ServiceInfo) -> tuple[ServiceState, str]:
+        """The state an operator should see, and one sentence on why."""
+        failed = [(t, m) for t, s, m in info.conditions if "FAILED" in str(s).upper()]
+        problems = "; ".join(f"{t}: {m}" if m else t for t, m in failed)
+        serving = info.latest_ready_revision
+        if info.reconciling:
+            rolling = info.latest_created_revision or "a new revision"
+            return ServiceState.STARTING, f"Cloud Run is rolling out {rolling}."
+        if not serving:
+            why = problems or "no revision has become ready yet"
+            return ServiceState.DOWN, f"No revision can serve: {why}."
+        if failed or not info.ready:
+            why = problems or "the service's Ready condition is not true"
+            return ServiceState.DEGRADED, f"{why} (still serving {serving})."
+        if info.latest_created_revision and info.latest_created_revision != serving:
+            return (
+                ServiceState.DEGRADED,
+                f"The latest revision {info.latest_created_revision} is not ready; "
+                f"traffic stays on {serving}: read its logs.",
+            )
+        if info.min_instances:
+            return ServiceState.READY, f"{info.min_instances} instance(s) kept warm."
+        return self._scale_to_zero_state()
+
+    def _scale_to_zero_state(self) -> tuple[ServiceState, str]:
+        now = self._clock()
+        if self._warm_at is not None and now - self._warm_at < WARM_AFTER_WARM_UP:
+            return ServiceState.READY, "Warmed up recently; with floor 0 it idles back to zero."
+        try:
+            instances = self._reader().instances_now(INSTANCE_LOOKBACK)
+        except CloudError as exc:
+            return ServiceState.READY, f"Floor 0: may be cold (instance count unknown: {exc})."
+        if instances:
+            return ServiceState.READY, f"{instances} instance(s) running; floor 0."
+        return (
+            ServiceState.DOWN,
+            "Scaled to zero: cold, not broken. The next request (or Warm up) starts an "
+            "instance; expect a cold start of a few minutes.",
+        )
+
+    def warm_up(
+        self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
+    ) -> WarmUpReport:
+        """Wake the service through ocr_core (ID tokens) and time it; progress ticks meanwhile.
+
+        The warm-up runs on a worker thread so this thread can call `on_progress` every
+        `progress_tick_s` (Streamlit must update the page from the script's own thread).
+        """
+        settings = self.client_settings()
+        outcome: list[WarmUpReport] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with SyncOCRClient(settings=settings, id_token_fetcher=self.id_token_fetcher) as c:
+                    outcome.append(c.warm_up(timeout=timeout_s))
+            except BaseException as exc:  # handed to the caller's thread below
+                failure.append(exc)
+
+        started = time.monotonic()
+        worker = threading.Thread(target=run, name="cloudrun-warm-up", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(self._progress_tick_s)
+            if on_progress is not None and worker.is_alive():
+                on_progress(time.monotonic() - started)
+        if failure:
+            error = failure[0]
+            if not isinstance(error, OCRError):
+                raise error
+            return WarmUpReport(False, time.monotonic() - started, 0, str(error), self.service_url)
+        report = outcome[0]
+        if report.ready:
+            self._warm_at = self._clock()
+            return report
+        return dataclasses.replace(report, error=self._cold_hint(report, timeout_s))
+
+    def _cold_hint(self, report: WarmUpReport, timeout_s: float) -> str:
+        error = report.error or "no answer"
+        if "ID token" in error or "credential" in error.lower() or "401" in error:
+            return error
+        return (
+            f"The service is still cold after {report.seconds:.0f} s ({error}). Cloud Run "
+            f"gives the model up to 240 s to start: warm up again, or read the Logs page for "
+            f"the startup probe; if no instance starts at all, check the GPU quota in "
+            f"{self.target.region}. (Timeout was {timeout_s:g} s.)"
+        )
+
+    def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
+        """Through `deploy`'s CloudRunDeployer.scale; failures come back as ok=False."""
+        if min_instances < 0 or (max_instances is not None and max_instances < min_instances):
+            return ActionResult(
+                False,
+                f"Cannot scale to floor {min_instances} / ceiling {max_instances}: the floor "
+                "must be 0 or more and not above the ceiling.",
+            )
+        try:
+            info = self._deploy().scale(min_instances=min_instances, max_instances=max_instances)
+        except (CloudError, InvalidSpec) as exc:  # both already say what to do
+            return ActionResult(False, str(exc))
+        floor_note = (
+            "scaled to zero when idle" if info.min_instances == 0 else "instances kept warm"
+        )
+        return ActionResult(
+            True,
+            f"{self.target.service}: floor {info.min_instances}, ceiling {info.max_instances} "
+            f"({floor_note}).",
+        )
+
+    def logs(self, query: LogQuery) -> list[LogEntry]:
+        return list_entries(self._logging_client(), self.target.project, self.target.service, query)
+
+    def tail(self, query: LogQuery) -> LogTail:
+        tail = CloudLoggingTail(
+            self._logging_client(), self.target.project, self.target.service, query, now=self._clock
+        )
+        with self._lock:
+            self._tails = [t for t in self._tails if t.running]
+            self._tails.append(tail)
+        return tail
+
+    def metrics(self, window: timedelta) -> list[MetricSeries]:
+        return self._reader().read(window)
+
+    def close(self) -> None:
+        with self._lock:
+            tails, self._tails = self._tails, []
+        for tail in tails:
+            tail.close()

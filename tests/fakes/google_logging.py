@@ -1,0 +1,228 @@
+"""An in-process Cloud Logging v2 server on loopback, for the real `LoggingServiceV2Client`.
+
+It implements the two RPCs the console uses, `ListLogEntries` and the bidirectional
+`TailLogEntries`, over real gRPC with Google's own proto-plus (de)serialisers, so the client
+library, its pager and its streaming wrapper all run for real. It records every request,
+serves canned entries, and can be told to fail an RPC with a gRPC status.
+
+`ListLogEntries` understands the clauses `CloudRunPlatform` writes (service name, `severity>=`,
+`timestamp>`, and `textPayload:"..."`/`jsonPayload.message:"..."` substring terms) well enough
+that a polling tail or a page filter sees what Cloud Logging would return; it is not a general
+query-language evaluator.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import grpc
+from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+from google.cloud.logging_v2.services.logging_service_v2.transports import (
+    LoggingServiceV2GrpcTransport,
+)
+from google.cloud.logging_v2.types import (
+    ListLogEntriesRequest,
+    ListLogEntriesResponse,
+    LogEntry,
+    TailLogEntriesRequest,
+    TailLogEntriesResponse,
+)
+from google.logging.type import log_severity_pb2
+
+SERVICE_NAME = "google.logging.v2.LoggingServiceV2"
+
+_SERVICE_TERM = re.compile(r'resource\.labels\.service_name="((?:[^"\\]|\\.)*)"')
+_SEVERITY_TERM = re.compile(r"severity>=([A-Z]+)")
+_SINCE_TERM = re.compile(r'timestamp>"([^"]+)"')
+_TEXT_TERM = re.compile(r'textPayload:"((?:[^"\\]|\\.)*)"')
+
+
+def _unescape(quoted: str) -> str:
+    return re.sub(r"\\(.)", r"\1", quoted)
+
+
+def entry(
+    message: str,
+    *,
+    at: datetime,
+    severity: str = "INFO",
+    revision: str = "lightonocr-00001-abc",
+    service: str = "lightonocr",
+    json_message: bool = False,
+    insert_id: str | None = None,
+) -> LogEntry:
+    """A Cloud Run revision log entry as Cloud Logging stores it (text or JSON payload)."""
+    payload = {"json_payload": {"message": message}} if json_message else {"text_payload": message}
+    return LogEntry(
+        log_name="projects/demo/logs/run.googleapis.com%2Fstdout",
+        resource={
+            "type": "cloud_run_revision",
+            "labels": {
+                "service_name": service,
+                "revision_name": revision,
+                "location": "europe-west4",
+            },
+        },
+        timestamp=at,
+        severity=log_severity_pb2.LogSeverity.Value(severity),
+        insert_id=insert_id or f"{at.timestamp():.6f}-{abs(hash(message)) % 10_000}",
+        **payload,
+    )
+
+
+def _text(log_entry: LogEntry) -> str:
+    if log_entry.text_payload:
+        return log_entry.text_payload
+    return str(dict(log_entry.json_payload).get("message", ""))
+
+
+def _matches(log_entry: LogEntry, filter_: str) -> bool:
+    service = _SERVICE_TERM.search(filter_)
+    if service and log_entry.resource.labels.get("service_name") != _unescape(service.group(1)):
+        return False
+    severity = _SEVERITY_TERM.search(filter_)
+    if severity and log_entry.severity < log_severity_pb2.LogSeverity.Value(severity.group(1)):
+        return False
+    since = _SINCE_TERM.search(filter_)
+    if since:
+        bound = datetime.fromisoformat(since.group(1).replace("Z", "+00:00"))
+        if log_entry.timestamp <= bound:
+            return False
+    text = _TEXT_TERM.search(filter_)
+    return not text or _unescape(text.group(1)).lower() in _text(log_entry).lower()
+
+
+@dataclass
+class FakeLogging:
+    """Start with `start()` (or as a context manager); `client()` builds a real client for it."""
+
+    entries: list[LogEntry] = field(default_factory=list)
+    list_requests: list[ListLogEntriesRequest] = field(default_factory=list)
+    tail_requests: list[TailLogEntriesRequest] = field(default_factory=list)
+    # RPC name ("ListLogEntries" / "TailLogEntries") -> the status it fails with until cleared.
+    errors: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._streams: list[queue.Queue[list[LogEntry] | None]] = []
+        self._server: grpc.Server | None = None
+        self._channels: list[grpc.Channel] = []
+
+    # --- scripting ---------------------------------------------------------------------------
+
+    def fail(self, rpc: str, code: grpc.StatusCode, message: str = "injected") -> None:
+        self.errors[rpc] = (code, message)
+
+    def push(self, *entries: LogEntry) -> None:
+        """New entries arrive: stored for listing and sent to every open tail stream."""
+        with self._lock:
+            self.entries.extend(entries)
+            for stream in self._streams:
+                stream.put(list(entries))
+
+    def open_tails(self) -> int:
+        with self._lock:
+            return len(self._streams)
+
+    # --- RPCs --------------------------------------------------------------------------------
+
+    def _list(
+        self, request: ListLogEntriesRequest, context: grpc.ServicerContext
+    ) -> ListLogEntriesResponse:
+        with self._lock:
+            self.list_requests.append(request)
+            stored = list(self.entries)
+        if "ListLogEntries" in self.errors:
+            context.abort(*self.errors["ListLogEntries"])
+        matching = [e for e in stored if _matches(e, request.filter)]
+        matching.sort(key=lambda e: e.timestamp, reverse="desc" in request.order_by)
+        start = int(request.page_token or 0)
+        size = request.page_size or 50
+        page = matching[start : start + size]
+        more = start + size < len(matching)
+        return ListLogEntriesResponse(
+            entries=page, next_page_token=str(start + size) if more else ""
+        )
+
+    def _tail(
+        self, requests: Iterator[TailLogEntriesRequest], context: grpc.ServicerContext
+    ) -> Iterator[TailLogEntriesResponse]:
+        first = next(requests)
+        with self._lock:
+            self.tail_requests.append(first)
+        if "TailLogEntries" in self.errors:
+            context.abort(*self.errors["TailLogEntries"])
+        stream: queue.Queue[list[LogEntry] | None] = queue.Queue()
+        with self._lock:
+            self._streams.append(stream)
+        try:
+            while context.is_active():
+                try:
+                    batch = stream.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if batch is None:
+                    return
+                matching = [e for e in batch if _matches(e, first.filter)]
+                if matching:
+                    yield TailLogEntriesResponse(entries=matching)
+        finally:
+            with self._lock:
+                self._streams.remove(stream)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeLogging:
+        handlers = grpc.method_handlers_generic_handler(
+            SERVICE_NAME,
+            {
+                "ListLogEntries": grpc.unary_unary_rpc_method_handler(
+                    self._list,
+                    request_deserializer=ListLogEntriesRequest.deserialize,
+                    response_serializer=ListLogEntriesResponse.serialize,
+                ),
+                "TailLogEntries": grpc.stream_stream_rpc_method_handler(
+                    self._tail,
+                    request_deserializer=TailLogEntriesRequest.deserialize,
+                    response_serializer=TailLogEntriesResponse.serialize,
+                ),
+            },
+        )
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        self._server.add_generic_rpc_handlers((handlers,))
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.address = f"127.0.0.1:{port}"
+        return self
+
+    def client(self) -> LoggingServiceV2Client:
+        """The real Logging client, on an insecure loopback channel (no credentials needed)."""
+        channel = grpc.insecure_channel(self.address)
+        self._channels.append(channel)
+        return LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=channel))
+
+    def stop(self) -> None:
+        with self._lock:
+            for stream in self._streams:
+                stream.put(None)
+        for channel in self._channels:
+            channel.close()
+        if self._server is not None:
+            self._server.stop(grace=None)
+
+    def __enter__(self) -> FakeLogging:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def utc(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
