@@ -33,7 +33,12 @@ from console.platforms._base import (
     ServiceState,
     ServiceStatus,
 )
-from console.platforms._cloudrun_logs import LOGS_ROLE, CloudLoggingTail, list_entries
+from console.platforms._cloudrun_logs import (
+    LOGS_ROLE,
+    POLL_INTERVAL_S,
+    CloudLoggingTail,
+    list_entries,
+)
 from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
 from deploy import (
     CloudError,
@@ -82,6 +87,7 @@ class CloudRunPlatform(Platform):
         id_token_fetcher: IdTokenFetcher | None = None,
         clock: Callable[[], datetime] = _utc_now,
         progress_tick_s: float = PROGRESS_TICK_S,
+        log_poll_interval_s: float = POLL_INTERVAL_S,
     ) -> None:
         if not service_url:
             raise ValueError(
@@ -97,6 +103,7 @@ class CloudRunPlatform(Platform):
         self.id_token_fetcher = id_token_fetcher
         self._clock = clock
         self._progress_tick_s = progress_tick_s
+        self._log_poll_interval_s = log_poll_interval_s
         self._lock = threading.Lock()
         self._tails: list[CloudLoggingTail] = []
         self._warm_at: datetime | None = None
@@ -174,7 +181,7 @@ class CloudRunPlatform(Platform):
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
         return ServiceStatus(
             state=state,
-            url=info.url or self._service_url,
+            url=self._service_url,
             model=self._settings.model,
             revision=info.latest_ready_revision or None,
             min_instances=info.min_instances,
@@ -298,7 +305,12 @@ class CloudRunPlatform(Platform):
 
     def tail(self, query: LogQuery) -> LogTail:
         tail = CloudLoggingTail(
-            self._logging_client(), self.target.project, self.target.service, query, now=self._clock
+            self._logging_client(),
+            self.target.project,
+            self.target.service,
+            query,
+            poll_interval_s=self._log_poll_interval_s,
+            now=self._clock,
         )
         with self._lock:
             self._tails = [t for t in self._tails if t.running]
