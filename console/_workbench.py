@@ -56,7 +56,6 @@ class FileEntry:
     error: str | None = None
     page_count: int = 0
     pages: dict[int, PageResult] = field(default_factory=dict)
-    text_layers: list[bool | None] = field(default_factory=list)
     password: str | None = field(default=None, repr=False)
     wall_time_s: float = 0.0
     _images: dict[int, bytes] = field(default_factory=dict, repr=False)
@@ -76,12 +75,6 @@ class FileEntry:
             for i in range(self.page_count)
         ]
         return DocumentResult(pages=pages, filename=self.filename, wall_time_s=self.wall_time_s)
-
-    def has_text_layer(self, index: int) -> bool | None:
-        page = self.pages.get(index)
-        if page is not None and page.has_text_layer is not None:
-            return page.has_text_layer
-        return self.text_layers[index] if index < len(self.text_layers) else None
 
     def page_image(self, index: int) -> bytes:
         """The page as a JPEG for display, rendered on first view and kept."""
@@ -106,16 +99,16 @@ class Upload:
 
 @dataclass
 class Batch:
-    """The files currently in the uploader, in upload order."""
+    """The files uploaded in this session, in upload order, until the user clears them.
+
+    Results outlive the uploader on purpose: Streamlit forgets a file_uploader's files when
+    the user visits another page, and a batch's OCR must not vanish with them.
+    """
 
     entries: dict[str, FileEntry] = field(default_factory=dict)
 
-    def sync(self, uploads: Iterable[Upload]) -> None:
-        """Mirror the uploader: add new files as pending, forget files the user removed."""
-        uploads = list(uploads)
-        current = {u.file_id for u in uploads}
-        for file_id in [f for f in self.entries if f not in current]:
-            del self.entries[file_id]
+    def add(self, uploads: Iterable[Upload]) -> None:
+        """Add files not seen before, as pending; a file already in the batch is left alone."""
         for upload in uploads:
             if upload.file_id not in self.entries:
                 self.entries[upload.file_id] = FileEntry(
@@ -180,7 +173,7 @@ def describe_error(error: BaseException) -> str:
             "upload a PDF, TIFF, PNG, JPEG or WebP"
         )
     if isinstance(error, CorruptDocument):
-        return f"is damaged or truncated and cannot be opened ({error.message})"
+        return f"cannot be opened: {error.message}"
     if isinstance(error, PageLimitExceeded):
         return f"has {error.page_count} pages, more than the limit of {error.limit}"
     if isinstance(error, ImageTooLarge):
@@ -202,7 +195,6 @@ def run_document(entry: FileEntry, client: SyncOCRClient) -> Iterator[Event]:
     try:
         with load_document(entry.data, filename=entry.filename, password=entry.password) as doc:
             entry.page_count = doc.page_count
-            entry.text_layers = [doc.page(i).has_text_layer for i in range(doc.page_count)]
     except EncryptedDocument as error:
         entry.state = FileState.NEEDS_PASSWORD
         entry.error = (

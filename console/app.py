@@ -31,5 +31,6 @@ navigation = st.navigation(
         st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
     ]
 )
-render_sidebar()
+# Drawn after the page so it shows the state the page's action (warm up, scale) left.
 navigation.run()
+render_sidebar()

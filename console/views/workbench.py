@@ -153,7 +153,7 @@ def _page_view(entry: FileEntry) -> None:
         except Exception as error:  # the text is still worth reading if the preview fails
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
     with text_col:
-        layer = entry.has_text_layer(index)
+        layer = page.has_text_layer
         badges = [
             "digital (text layer)" if layer else "scanned" if layer is False else "unknown origin"
         ]
@@ -202,15 +202,21 @@ elif status.state is ServiceState.DOWN:
         "Warm it up on the Service page first."
     )
 
+batch = _batch()
 uploaded = st.file_uploader(
     "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
     type=list(ACCEPTED_TYPES),
     accept_multiple_files=True,
-    key="wb_files",
+    # A new key empties the uploader when the batch is cleared.
+    key=f"wb_files_{st.session_state.get('wb_round', 0)}",
 )
-st.toggle("Stream text as it arrives", value=True, key="wb_stream")
-batch = _batch()
-batch.sync(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
+options_col, clear_col = st.columns([4, 1])
+options_col.toggle("Stream text as it arrives", value=True, key="wb_stream")
+if batch.entries and clear_col.button("Clear batch", key="wb_clear", icon=":material/delete:"):
+    batch.entries.clear()
+    st.session_state.wb_round = st.session_state.get("wb_round", 0) + 1
+    st.rerun()
+batch.add(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
 if batch.pending():
     _run_pending(batch)
 

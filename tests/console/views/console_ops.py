@@ -1,0 +1,46 @@
+"""The console's pages on a real local platform: the simulated engine on a free port, a tmp
+data folder, handed to the app with `install_operations` (dependency injection, no patching)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from console._operations import Operations
+from console._state import install_operations
+from console.platforms._base import ServiceState
+from tests.console.local_platform import local_platforms, wait_for
+
+CONSOLE = Path(__file__).resolve().parents[3] / "console"
+APP = CONSOLE / "app.py"
+VIEWS = CONSOLE / "views"
+# Generous for a shared 2-core machine; runs take well under a second when idle.
+RUN_TIMEOUT_S = 60
+
+
+@contextmanager
+def installed_operations(data_dir: Path, **platform_options: Any) -> Iterator[Operations]:
+    """Operations over a LocalPlatform (floor 1 unless told) that every page will use."""
+    with local_platforms(data_dir) as make:
+        platform = make(**{"default_floor": 1, **platform_options})
+        if platform.floor >= 1:  # tests start from a warm service unless they ask otherwise
+            assert wait_for(lambda: platform.status().state is ServiceState.READY)
+        operations = Operations(platform, platform.store, actor="qa-tester")
+        install_operations(operations)
+        try:
+            yield operations
+        finally:
+            install_operations(None)
+
+
+def page(name: str) -> AppTest:
+    """One page file on its own, as `streamlit run console/views/<name>.py` would run it."""
+    return AppTest.from_file(VIEWS / f"{name}.py", default_timeout=RUN_TIMEOUT_S)
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)

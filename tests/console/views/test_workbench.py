@@ -1,0 +1,163 @@
+"""The OCR workbench page on its own, against the real local server (simulated engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from console._operations import Operations
+from tests.console.views.console_ops import installed_operations, page
+from tests.fakes.fault_server import FaultServer, tiff_pages
+
+# The simulated engine's answer names the page size it was sent.
+SIMULATED_TEXT = "This text stands in for the OCR of one page."
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "application/pdf") -> AppTest:
+    at.file_uploader[0].set_value((name, data, mime))
+    return at.run()
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_uploaded_pdf_shows_its_text_beside_the_page_image(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes())
+    assert not at.exception
+    assert at.image[0].captions == ["Page 1 of 4"]
+    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
+    assert "4 pages · 4 read · 0 failed" in at.caption[0].value
+
+
+def test_page_navigation_moves_through_a_long_document(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes())
+    at.button(key="wb_next").click().run()
+    assert at.image[0].captions == ["Page 2 of 4"]
+    at.number_input[0].set_value(4).run()
+    assert at.image[0].captions == ["Page 4 of 4"]
+    assert at.button(key="wb_next").disabled
+
+
+def test_each_page_shows_latency_tokens_attempts_and_origin(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Attempts"] == "1"
+    assert metrics["Truncated"] == "no"
+    assert metrics["Latency"].endswith(" s")
+    prompt, completion = (int(n) for n in metrics["Tokens in / out"].split(" / "))
+    assert prompt > 0 and completion > 0
+    assert any("scanned" in m.value for m in at.markdown)
+
+
+def test_digital_pdf_pages_are_badged_as_having_a_text_layer(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
+    assert any("digital (text layer)" in m.value for m in at.markdown)
+
+
+def test_raw_text_toggle_shows_the_models_output_verbatim(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    at.toggle(key="wb_raw").set_value(True).run()
+    assert SIMULATED_TEXT in at.code[0].value
+
+
+def test_downloads_are_offered_per_document_and_for_the_batch(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    labels = [d.label for d in at.download_button]
+    assert labels == ["Markdown", "Text", "JSON", "Whole batch (.zip)"]
+
+
+def test_a_text_file_renamed_pdf_gets_a_clear_error_naming_it(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "statement.pdf", (corpus / "scans" / "phototest.txt").read_bytes())
+    assert not at.exception
+    [error] = _errors(at)
+    assert "statement\\.pdf" in error
+    assert "plain text" in error
+    assert "PDF, TIFF, PNG, JPEG or WebP" in error
+
+
+def test_a_truncated_pdf_gets_a_clear_error(operations: Operations, corpus: Path) -> None:
+    data = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
+    at = page("workbench").run()
+    _upload(at, "cut.pdf", data[: len(data) // 2])
+    assert not at.exception
+    [error] = _errors(at)
+    assert "cut\\.pdf" in error and "damaged or truncated" in error
+
+
+def test_an_empty_file_gets_a_clear_error(operations: Operations) -> None:
+    at = page("workbench").run()
+    _upload(at, "blank.png", b"", "image/png")
+    assert not at.exception
+    assert any("blank\\.png" in e and "is empty" in e for e in _errors(at))
+
+
+def test_an_encrypted_pdf_asks_for_its_password_and_opens_with_it(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "locked.pdf", (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
+    assert not at.exception
+    assert "password-protected" in at.warning[0].value
+    at.text_input[0].set_value("openpassword")
+    at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
+    assert not at.warning or all("password" not in w.value for w in at.warning)
+    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
+
+
+def test_a_wrong_password_says_so(operations: Operations, corpus: Path) -> None:
+    at = page("workbench").run()
+    _upload(at, "locked.pdf", (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
+    at.text_input[0].set_value("guess")
+    at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
+    assert "password given is wrong" in at.warning[0].value
+
+
+def test_results_survive_a_visit_to_another_page(operations: Operations, corpus: Path) -> None:
+    at = page("workbench").run()
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    at.file_uploader[0].set_value(None).run()  # what Streamlit does to it on navigation
+    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
+    at.button(key="wb_clear").click().run()
+    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
+
+
+def test_a_failed_page_shows_its_error_and_retries_alone(tmp_path: Path) -> None:
+    red, white = "#ff0000", "#ffffff"
+    with FaultServer() as server:
+        server.faults.fail_colour, server.faults.fail_colour_status = red, 400
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with installed_operations(tmp_path, port=port):
+            at = page("workbench").run()
+            _upload(at, "two.tif", tiff_pages([red, white]), "image/tiff")
+            assert not at.exception
+            assert "1 failed" in at.caption[0].value
+            assert any("cannot read page" in e for e in _errors(at))
+            server.faults.fail_colour = None
+            at.button(key=next(b.key for b in at.button if b.label == "Retry page")).click().run()
+            assert not _errors(at)
+            assert any(f"page {red}" in m.value for m in at.markdown)
+            at.button(key="wb_next").click().run()
+            assert any(f"page {white}" in m.value for m in at.markdown)
