@@ -235,12 +235,11 @@ class FakeRun:
                 raise _Abort(grpc.StatusCode.NOT_FOUND, f"Resource '{incoming.name}' was not found")
             self.revisions[incoming.name] = []
             self.policies[incoming.name] = policy_pb2.Policy(version=1, etag=b"etag-0")
-        else:
+        else:  # output-only fields: whatever the client sent, the server keeps its own
             incoming.create_time = previous.create_time
-        changed = previous is None or _template_key(incoming) != _template_key(previous)
-        if previous is not None and not changed:
             incoming.latest_created_revision = previous.latest_created_revision
             incoming.latest_ready_revision = previous.latest_ready_revision
+        changed = previous is None or _template_key(incoming) != _template_key(previous)
         return self._store(incoming, template_changed=changed)
 
     def _store(

@@ -1,0 +1,205 @@
+"""`python -m deploy`: apply the spec and operate the service from a terminal.
+
+Output is for people: short aligned lines, and every failure is one sentence saying what
+failed and what to do (exit 1 for cloud errors, 2 for bad input), never a traceback.
+`apply --dry-run` prints the exact Service request as JSON and contacts nothing, so it
+works with no credentials at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from google.cloud import run_v2
+
+from deploy._errors import CloudError, InvalidSpec
+from deploy._service import CloudRunDeployer, RevisionInfo, ServiceInfo
+from deploy._spec import ServiceSpec, ServiceTarget
+
+EXIT_CLOUD_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy",
+        description="Deploy and operate the LightOnOCR GPU service on Cloud Run.",
+    )
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--project", help="Google Cloud project (env GOOGLE_CLOUD_PROJECT)")
+    where.add_argument("--region", help="Cloud Run region (env LIGHTONOCR_REGION, us-central1)")
+    where.add_argument("--service", help="service name (env LIGHTONOCR_SERVICE, lightonocr)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    apply = commands.add_parser(
+        "apply", parents=[where], help="create or update the service from the spec"
+    )
+    apply.add_argument(
+        "--dry-run", action="store_true", help="print the Service request as JSON, send nothing"
+    )
+    apply.add_argument("--image", help="full image reference (env LIGHTONOCR_IMAGE)")
+    apply.add_argument("--tag", help="image tag in Artifact Registry (env LIGHTONOCR_IMAGE_TAG)")
+    apply.add_argument(
+        "--repository", help="Artifact Registry repository (env LIGHTONOCR_ARTIFACT_REPO)"
+    )
+    apply.add_argument("--min", type=int, dest="min_instances", help="instance floor")
+    apply.add_argument("--max", type=int, dest="max_instances", help="instance ceiling")
+    apply.add_argument("--cpu", help="vCPU limit, e.g. 8")
+    apply.add_argument("--memory", help="memory limit, e.g. 32Gi")
+    apply.add_argument("--gpu-type", help="accelerator, e.g. nvidia-l4")
+    apply.add_argument("--concurrency", type=int, help="max concurrent requests per instance")
+    apply.add_argument(
+        "--service-account",
+        help="runtime service account (env LIGHTONOCR_RUN_SERVICE_ACCOUNT)",
+    )
+    apply.add_argument(
+        "--invoker",
+        action="append",
+        dest="invokers",
+        metavar="MEMBER",
+        help="grant roles/run.invoker to MEMBER after deploying (repeatable)",
+    )
+
+    commands.add_parser("status", parents=[where], help="show the service's state")
+    scale = commands.add_parser(
+        "scale", parents=[where], help="set the instance floor/ceiling (no new revision)"
+    )
+    scale.add_argument("--min", type=int, dest="min_instances", help="instance floor")
+    scale.add_argument("--max", type=int, dest="max_instances", help="instance ceiling")
+    scale.add_argument("--to-zero", action="store_true", help="floor 0: idle instances are retired")
+    commands.add_parser("revisions", parents=[where], help="list revisions, newest first")
+    rollback = commands.add_parser(
+        "rollback", parents=[where], help="send all traffic to an earlier revision"
+    )
+    rollback.add_argument("--revision", help="revision name (default: the previous ready one)")
+    grant = commands.add_parser(
+        "grant-invoker", parents=[where], help="grant roles/run.invoker on the service"
+    )
+    grant.add_argument(
+        "--member", required=True, help="e.g. serviceAccount:backend@P.iam.gserviceaccount.com"
+    )
+    return parser
+
+
+_SPEC_FLAGS = (
+    "image",
+    "tag",
+    "repository",
+    "min_instances",
+    "max_instances",
+    "cpu",
+    "memory",
+    "gpu_type",
+    "concurrency",
+    "service_account",
+)
+
+
+def spec_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> ServiceSpec:
+    """Defaults, then environment, then flags (flags win)."""
+    spec = ServiceSpec().with_env(env)
+    changes: dict[str, object] = {
+        name: getattr(args, name) for name in _SPEC_FLAGS if getattr(args, name) is not None
+    }
+    if args.invokers:
+        changes["invokers"] = tuple(args.invokers)
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def _print_service(info: ServiceInfo, target: ServiceTarget, out: TextIO) -> None:
+    state = "reconciling" if info.reconciling else "ready" if info.ready else "NOT READY"
+    traffic = ", ".join(f"{name} {percent}%" for name, percent in info.traffic) or "-"
+    rows = [
+        ("Service", f"{info.name} ({target.project}, {target.region})"),
+        ("URL", info.url or "-"),
+        ("State", state),
+        ("Ready revision", info.latest_ready_revision or "-"),
+        ("Latest created", info.latest_created_revision or "-"),
+        ("Traffic", traffic),
+        ("Instances", f"min {info.min_instances} / max {info.max_instances}"),
+        ("Resources", f"{info.cpu} vCPU, {info.memory}, {info.gpu_count} x {info.gpu_type or '-'}"),
+        ("Image", info.image or "-"),
+        ("Updated", info.update_time.isoformat() if info.update_time else "-"),
+    ]
+    for label, value in rows:
+        print(f"{label + ':':<16}{value}", file=out)
+    for kind, cond_state, message in info.conditions:
+        if cond_state != "SUCCEEDED":
+            print(f"{'Condition:':<16}{kind} {cond_state} {message}".rstrip(), file=out)
+
+
+def _print_revisions(revisions: Sequence[RevisionInfo], out: TextIO) -> None:
+    print(f"{'REVISION':<32}{'CREATED':<27}{'READY':<7}{'TRAFFIC':<9}IMAGE", file=out)
+    for rev in revisions:
+        created = rev.create_time.isoformat(timespec="seconds") if rev.create_time else "-"
+        ready = "yes" if rev.ready else "no"
+        print(
+            f"{rev.name:<32}{created:<27}{ready:<7}{rev.traffic_percent:>3}%     {rev.image}",
+            file=out,
+        )
+
+
+def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> None:
+    target = ServiceTarget.from_env(
+        env, project=args.project, region=args.region, service=args.service
+    )
+    if args.command == "apply" and args.dry_run:
+        spec = spec_from_args(args, env)
+        service = CloudRunDeployer(target, env=env).build_service(spec)
+        print(run_v2.Service.to_json(service, indent=2, use_integers_for_enums=False), file=out)
+        return
+    deployer = CloudRunDeployer(target, env=env)
+    if args.command == "apply":
+        spec = spec_from_args(args, env)
+        info = deployer.apply(spec)
+        print(f"Deployed {info.name}: {info.url}", file=out)
+        print(f"Ready revision: {info.latest_ready_revision}", file=out)
+        if not info.ready:
+            _print_service(info, target, out)
+    elif args.command == "status":
+        _print_service(deployer.status(), target, out)
+    elif args.command == "scale":
+        floor = 0 if args.to_zero else args.min_instances
+        if floor is None and args.max_instances is None:
+            raise InvalidSpec("scale needs --min N, --max M or --to-zero.")
+        info = deployer.scale(min_instances=floor, max_instances=args.max_instances)
+        print(
+            f"Scaled {info.name}: min {info.min_instances} / max {info.max_instances} instances",
+            file=out,
+        )
+    elif args.command == "revisions":
+        _print_revisions(deployer.revisions(), out)
+    elif args.command == "rollback":
+        info = deployer.rollback(args.revision)
+        serving = ", ".join(f"{name} {percent}%" for name, percent in info.traffic)
+        print(f"Rolled back {info.name}: traffic now {serving}", file=out)
+    elif args.command == "grant-invoker":
+        deployer.grant_invoker(args.member)
+        print(f"Granted roles/run.invoker on {target.service} to {args.member}", file=out)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; returns the process exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        _run(args, os.environ if env is None else env, out)
+    except InvalidSpec as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except CloudError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_CLOUD_ERROR
+    return 0

@@ -1,0 +1,363 @@
+"""CloudRunDeployer against the fake Cloud Run API, through the real run_v2 clients."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.cloud import run_v2
+
+from deploy import (
+    CloudError,
+    CloudRunDeployer,
+    InvalidSpec,
+    PermissionDeniedError,
+    PublicAccessRefused,
+    QuotaExceeded,
+    ServiceNotFound,
+    ServiceSpec,
+    ServiceTarget,
+)
+from tests.fakes.google_run import FakeRun
+
+BACKEND = "serviceAccount:backend@ocr-test.iam.gserviceaccount.com"
+
+
+def _sent_service(fake: FakeRun, method: str) -> run_v2.Service:
+    return fake.requests_for(method)[-1].service
+
+
+def test_apply_creates_the_service_with_the_seed_gpu_spec(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec(tag="abc123"))
+
+    request = fake_run.requests_for("CreateService")[-1]
+    assert request.parent == "projects/ocr-test/locations/europe-west1"
+    assert request.service_id == "lightonocr"
+    service = request.service
+    template = service.template
+    container = template.containers[0]
+    assert container.image == (
+        "europe-west1-docker.pkg.dev/ocr-test/lightonocr/lightonocr-gpu:abc123"
+    )
+    assert dict(container.resources.limits) == {
+        "cpu": "8",
+        "memory": "32Gi",
+        "nvidia.com/gpu": "1",
+    }
+    assert container.resources.cpu_idle is False
+    assert template.node_selector.accelerator == "nvidia-l4"
+    assert template.gpu_zonal_redundancy_disabled is True
+    assert (service.scaling.min_instance_count, service.scaling.max_instance_count) == (0, 3)
+    assert template.service_account == "lightonocr-run@ocr-test.iam.gserviceaccount.com"
+    assert template.max_instance_request_concurrency == 8
+    assert [(p.name, p.container_port) for p in container.ports] == [("http1", 8000)]
+    assert {e.name: e.value for e in container.env}["HF_HUB_OFFLINE"] == "1"
+
+
+def test_apply_gives_the_model_240_seconds_through_a_tcp_startup_probe_on_8000(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+
+    probe = _sent_service(fake_run, "CreateService").template.containers[0].startup_probe
+    assert probe.tcp_socket.port == 8000
+    assert probe.initial_delay_seconds + probe.failure_threshold * probe.period_seconds == 240
+    assert probe.failure_threshold * probe.period_seconds <= 240  # Cloud Run's cap
+    assert probe.timeout_seconds <= probe.period_seconds
+
+
+def test_apply_keeps_the_service_iam_only(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
+    deployer.apply(ServiceSpec())
+
+    service = _sent_service(fake_run, "CreateService")
+    assert service.invoker_iam_disabled is False
+    assert fake_run.requests_for("SetIamPolicy") == []
+    assert "allUsers" not in run_v2.Service.to_json(service)
+
+
+def test_apply_returns_the_url_and_ready_revision(deployer: CloudRunDeployer) -> None:
+    info = deployer.apply(ServiceSpec())
+
+    assert info.url.startswith("https://lightonocr-")
+    assert info.latest_ready_revision == "lightonocr-00001-" + info.latest_ready_revision[-3:]
+    assert info.ready is True
+    assert (info.gpu_type, info.gpu_count, info.cpu, info.memory) == ("nvidia-l4", 1, "8", "32Gi")
+
+
+def test_apply_on_an_existing_service_updates_it_and_routes_traffic_to_the_new_revision(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    first = deployer.apply(ServiceSpec(tag="v1"))
+    second = deployer.apply(ServiceSpec(tag="v2"))
+
+    update = fake_run.requests_for("UpdateService")[-1].service
+    assert update.name == "projects/ocr-test/locations/europe-west1/services/lightonocr"
+    assert update.template.containers[0].image.endswith(":v2")
+    assert [(t.type_.name, t.percent) for t in update.traffic] == [
+        ("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", 100)
+    ]
+    assert second.latest_ready_revision != first.latest_ready_revision
+    assert second.traffic == [(second.latest_ready_revision, 100)]
+
+
+def test_apply_grants_invoker_to_the_spec_members(
+    deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    deployer.apply(ServiceSpec(invokers=(BACKEND,)))
+
+    bindings = fake_run.policies[target.name].bindings
+    assert [(b.role, list(b.members)) for b in bindings] == [("roles/run.invoker", [BACKEND])]
+
+
+def test_apply_refuses_to_update_a_service_someone_made_public(
+    deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    deployer.apply(ServiceSpec())
+    fake_run.policies[target.name].bindings.add(role="roles/run.invoker", members=["allUsers"])
+
+    with pytest.raises(PublicAccessRefused, match="allUsers"):
+        deployer.apply(ServiceSpec(tag="v2"))
+    assert fake_run.requests_for("UpdateService") == []
+
+
+def test_status_summarises_the_service(deployer: CloudRunDeployer) -> None:
+    applied = deployer.apply(ServiceSpec())
+
+    info = deployer.status()
+
+    assert info.name == "lightonocr"
+    assert info.latest_ready_revision == applied.latest_ready_revision
+    assert (info.min_instances, info.max_instances) == (0, 3)
+    assert ("Ready", "SUCCEEDED", "") in info.conditions
+    assert info.update_time is not None
+
+
+def test_status_reports_a_failed_rollout(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
+    good = deployer.apply(ServiceSpec(tag="v1"))
+    fake_run.new_revisions_ready = False
+    deployer.apply(ServiceSpec(tag="broken"))
+
+    info = deployer.status()
+
+    assert info.ready is False
+    assert info.latest_ready_revision == good.latest_ready_revision
+    assert info.latest_created_revision != good.latest_ready_revision
+    failed = next(c for c in info.conditions if c[0] == "Ready")
+    assert failed[1] == "FAILED" and "startup probe" in failed[2]
+
+
+def test_status_of_a_missing_service_says_how_to_create_it(deployer: CloudRunDeployer) -> None:
+    with pytest.raises(ServiceNotFound) as caught:
+        deployer.status()
+    assert "python -m deploy apply" in str(caught.value)
+
+
+def test_scale_sets_the_service_level_floor_without_a_new_revision(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    before = deployer.apply(ServiceSpec())
+
+    info = deployer.scale(min_instances=1)
+
+    sent = _sent_service(fake_run, "UpdateService")
+    assert (sent.scaling.min_instance_count, sent.scaling.max_instance_count) == (1, 3)
+    assert (info.min_instances, info.max_instances) == (1, 3)
+    assert info.latest_created_revision == before.latest_created_revision
+
+
+def test_scale_sets_floor_and_ceiling_together(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+
+    deployer.scale(min_instances=2, max_instances=5)
+
+    sent = _sent_service(fake_run, "UpdateService").scaling
+    assert (sent.min_instance_count, sent.max_instance_count) == (2, 5)
+
+
+def test_scale_to_zero_drops_the_floor_and_keeps_the_ceiling(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec(min_instances=1, max_instances=2))
+
+    info = deployer.scale(min_instances=0)
+
+    sent = _sent_service(fake_run, "UpdateService").scaling
+    assert (sent.min_instance_count, sent.max_instance_count) == (0, 2)
+    assert info.min_instances == 0
+
+
+def test_scale_refuses_a_floor_above_the_ceiling(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+
+    with pytest.raises(InvalidSpec, match="min 5 / max 3"):
+        deployer.scale(min_instances=5)
+    assert fake_run.requests_for("UpdateService") == []
+
+
+def test_revisions_are_listed_newest_first_with_their_traffic(
+    deployer: CloudRunDeployer,
+) -> None:
+    deployer.apply(ServiceSpec(tag="v1"))
+    latest = deployer.apply(ServiceSpec(tag="v2"))
+
+    revisions = deployer.revisions()
+
+    assert revisions[0].name == latest.latest_ready_revision
+    assert [r.traffic_percent for r in revisions] == [100, 0]
+    assert [r.image.rsplit(":", 1)[-1] for r in revisions] == ["v2", "v1"]
+    assert all(r.ready for r in revisions)
+
+
+def test_rollback_without_a_name_sends_all_traffic_to_the_previous_ready_revision(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    first = deployer.apply(ServiceSpec(tag="v1"))
+    deployer.apply(ServiceSpec(tag="v2"))
+
+    info = deployer.rollback()
+
+    traffic = _sent_service(fake_run, "UpdateService").traffic
+    assert [(t.type_.name, t.revision, t.percent) for t in traffic] == [
+        ("TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", first.latest_ready_revision, 100)
+    ]
+    assert info.traffic == [(first.latest_ready_revision, 100)]
+
+
+def test_rollback_skips_revisions_that_never_became_ready(
+    deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    first = deployer.apply(ServiceSpec(tag="v1"))
+    second = deployer.apply(ServiceSpec(tag="v2"))
+    deployer.apply(ServiceSpec(tag="v3"))
+    fake_run.set_revision_ready(target.name, second.latest_ready_revision, False)
+
+    info = deployer.rollback()
+
+    assert info.traffic == [(first.latest_ready_revision, 100)]
+
+
+def test_rollback_to_a_named_revision(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
+    first = deployer.apply(ServiceSpec(tag="v1"))
+    deployer.apply(ServiceSpec(tag="v2"))
+    deployer.apply(ServiceSpec(tag="v3"))
+
+    info = deployer.rollback(first.latest_ready_revision)
+
+    assert info.traffic == [(first.latest_ready_revision, 100)]
+    assert len(fake_run.revisions[deployer.target.name]) == 3  # no new revision
+
+
+def test_rollback_to_an_unknown_revision_is_refused_before_any_update(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+
+    with pytest.raises(ServiceNotFound, match="lightonocr-09999-zzz"):
+        deployer.rollback("lightonocr-09999-zzz")
+    assert fake_run.requests_for("UpdateService") == []
+
+
+def test_rollback_with_a_single_revision_has_nowhere_to_go(deployer: CloudRunDeployer) -> None:
+    deployer.apply(ServiceSpec())
+
+    with pytest.raises(CloudError, match="nothing to roll back to"):
+        deployer.rollback()
+
+
+def test_grant_invoker_adds_the_member_to_the_invoker_binding_with_the_etag(
+    deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    deployer.apply(ServiceSpec())
+
+    deployer.grant_invoker(BACKEND)
+
+    request = fake_run.requests_for("SetIamPolicy")[-1]
+    assert request.resource == target.name
+    assert request.policy.etag == b"etag-0"
+    assert [(b.role, list(b.members)) for b in request.policy.bindings] == [
+        ("roles/run.invoker", [BACKEND])
+    ]
+
+
+def test_grant_invoker_twice_changes_nothing_the_second_time(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+    deployer.grant_invoker(BACKEND)
+
+    deployer.grant_invoker(BACKEND)
+
+    assert len(fake_run.requests_for("SetIamPolicy")) == 1
+
+
+@pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers", "user:allUsers"])
+def test_grant_invoker_refuses_public_members_without_calling_google(
+    deployer: CloudRunDeployer, fake_run: FakeRun, member: str
+) -> None:
+    with pytest.raises(PublicAccessRefused):
+        deployer.grant_invoker(member)
+    assert fake_run.requests == []
+
+
+def test_permission_denied_names_the_role_the_action_needs(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+    fake_run.fail(
+        "UpdateService",
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Permission 'run.services.update' denied on resource",
+    )
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        deployer.scale(min_instances=1)
+
+    assert caught.value.role == "roles/run.developer"
+    assert str(caught.value).startswith(
+        "Permission denied while scaling service lightonocr: the caller needs "
+        "roles/run.developer on project ocr-test"
+    )
+
+
+def test_granting_invoker_without_admin_asks_for_run_admin(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec())
+    fake_run.fail("SetIamPolicy", grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+    with pytest.raises(PermissionDeniedError) as caught:
+        deployer.grant_invoker(BACKEND)
+    assert caught.value.role == "roles/run.admin"
+
+
+def test_gpu_quota_exhaustion_on_create_is_a_quota_error(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    fake_run.fail(
+        "CreateService", grpc.StatusCode.RESOURCE_EXHAUSTED, "Quota exceeded for nvidia_l4_gpu"
+    )
+
+    with pytest.raises(QuotaExceeded, match="GPU"):
+        deployer.apply(ServiceSpec())
+
+
+def test_clients_are_built_from_the_loopback_endpoint_variable(
+    fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    deployer = CloudRunDeployer(target, env={"LIGHTONOCR_RUN_ENDPOINT": fake_run.address})
+
+    deployer.apply(ServiceSpec())
+
+    assert [r.method for r in fake_run.requests][:2] == ["GetService", "CreateService"]
+
+
+def test_a_non_loopback_endpoint_is_refused(target: ServiceTarget) -> None:
+    deployer = CloudRunDeployer(target, env={"LIGHTONOCR_RUN_ENDPOINT": "run.example.com:443"})
+
+    with pytest.raises(InvalidSpec, match="loopback"):
+        deployer.status()
