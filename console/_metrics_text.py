@@ -1,17 +1,24 @@
-"""From the OCR server's Prometheus text to chart samples.
+"""From the OCR server's Prometheus text and log lines to chart samples.
 
 Counters and histograms only say "so many since the process started", so a chart point is
 the difference between two scrapes. When the server restarts its counters start again from
 zero; a counter that went down therefore means "restarted", and the whole new value is the
 interval's delta (what Prometheus' `increase()` does). Quantiles come from histogram bucket
 deltas with linear interpolation inside the bucket, as Prometheus' `histogram_quantile`.
+
+Request counts and the error rate come from the server's access log instead: vLLM's
+metrics count only successes, while every answer, 5xx included, gets an access line. The
+count is by status class, like Cloud Run's `request_count` by `response_code_class`, and
+the error rate is 5xx over all answers, as the runbook means it.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,14 +26,15 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from console._store import Sample
-from console.platforms._base import MetricKey
+from console.platforms._base import LogEntry, MetricKey
 
 RSS = "process_resident_memory_bytes"
 CPU_SECONDS = "process_cpu_seconds_total"
-SUCCESS = "vllm:request_success_total"
 LATENCY = "vllm:e2e_request_latency_seconds"
-# Not a vLLM metric: the local server may count failed requests under this name.
-FAILURE = "vllm:request_failure_total"
+# uvicorn's access line (JSON message or vLLM's plain text): `"POST /v1/chat/completions
+# HTTP/1.1" 200`.
+_OCR_ANSWER = re.compile(r'"POST /v1/chat/completions[^"]*" (\d)\d\d')
+_ENGINE_READY = re.compile(r"engine ready in ([0-9.]+) s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +43,6 @@ class Scrape:
 
     rss_bytes: float | None = None
     cpu_seconds: float | None = None
-    success_total: float = 0.0
-    failure_total: float | None = None
     latency_count: float = 0.0
     latency_sum: float = 0.0
     # Upper bound ("le") -> cumulative count; math.inf for the +Inf bucket.
@@ -45,8 +51,8 @@ class Scrape:
 
 def parse_scrape(text: str) -> Scrape:
     """Read the server's /metrics text (raises ValueError when it is not Prometheus text)."""
-    rss = cpu = failure = None
-    success = count = total = 0.0
+    rss = cpu = None
+    count = total = 0.0
     buckets: dict[float, float] = defaultdict(float)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -55,17 +61,13 @@ def parse_scrape(text: str) -> Scrape:
                 rss = (rss or 0.0) + value
             elif name == CPU_SECONDS:
                 cpu = (cpu or 0.0) + value
-            elif name == SUCCESS:
-                success += value
-            elif name == FAILURE:
-                failure = (failure or 0.0) + value
             elif name == f"{LATENCY}_count":
                 count += value
             elif name == f"{LATENCY}_sum":
                 total += value
             elif name == f"{LATENCY}_bucket":
                 buckets[float(sample.labels["le"])] += value
-    return Scrape(rss, cpu, success, failure, count, total, dict(buckets))
+    return Scrape(rss, cpu, count, total, dict(buckets))
 
 
 def counter_delta(previous: float, current: float) -> float:
@@ -130,9 +132,8 @@ class ScrapeDeltas:
         if previous is None:
             return out
         before_at, before = previous
-        restarted = (
-            scrape.latency_count < before.latency_count
-            or scrape.success_total < before.success_total
+        restarted = scrape.latency_count < before.latency_count or (scrape.cpu_seconds or 0.0) < (
+            before.cpu_seconds or 0.0
         )
         if restarted:
             before = Scrape()
@@ -142,15 +143,6 @@ class ScrapeDeltas:
             out.append(
                 Sample(MetricKey.CPU_UTILIZATION, "process", at, used / interval / self.cpus)
             )
-        succeeded = counter_delta(before.success_total, scrape.success_total)
-        failed = (
-            None
-            if scrape.failure_total is None
-            else counter_delta(before.failure_total or 0.0, scrape.failure_total)
-        )
-        out.append(Sample(MetricKey.REQUEST_COUNT, "requests", at, succeeded + (failed or 0.0)))
-        if failed is not None and succeeded + failed > 0:
-            out.append(Sample(MetricKey.ERROR_RATE, "errors", at, failed / (succeeded + failed)))
         count = counter_delta(before.latency_count, scrape.latency_count)
         if count > 0:
             mean = counter_delta(before.latency_sum, scrape.latency_sum) / count
@@ -164,3 +156,30 @@ class ScrapeDeltas:
                 if value is not None:
                     out.append(Sample(MetricKey.REQUEST_LATENCY_S, label, at, value))
         return out
+
+
+def log_samples(at: datetime, entries: Iterable[LogEntry]) -> list[Sample]:
+    """Samples from log entries written since the last sample.
+
+    Answers to OCR requests by status class ("2xx" always, "4xx"/"5xx" when seen), the
+    5xx error rate when anything was answered, and each "engine ready in X s" line as a
+    startup latency at the time it was logged.
+    """
+    classes: Counter[str] = Counter()
+    out: list[Sample] = []
+    for entry in entries:
+        answer = _OCR_ANSWER.search(entry.message)
+        if answer:
+            classes[f"{answer.group(1)}xx"] += 1
+        ready = _ENGINE_READY.search(entry.message)
+        if ready:
+            out.append(
+                Sample(MetricKey.STARTUP_LATENCY_S, "engine", entry.timestamp, float(ready[1]))
+            )
+    classes["2xx"] += 0  # an idle interval is a zero on the chart, not a gap
+    for label, count in sorted(classes.items()):
+        out.append(Sample(MetricKey.REQUEST_COUNT, label, at, float(count)))
+    answered = sum(classes.values())
+    if answered:
+        out.append(Sample(MetricKey.ERROR_RATE, "5xx", at, classes["5xx"] / answered))
+    return out

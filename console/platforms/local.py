@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw
 
-from console._metrics_text import ScrapeDeltas, parse_scrape, total_memory_bytes
+from console._metrics_text import ScrapeDeltas, log_samples, parse_scrape, total_memory_bytes
 from console._store import Sample, Store
 from console.platforms._base import (
     SEVERITIES,
@@ -306,6 +306,14 @@ class LocalPlatform(Platform):
         self._tails: list[LocalLogTail] = []
         self._deltas = ScrapeDeltas(total_memory_bytes())
         self._sampling_lock = threading.Lock()
+        # The sampler's own reader of the log: request answers and engine start times.
+        self._log_follower = LocalLogTail(
+            self.log_path,
+            LogQuery(),
+            offset=self._log_size(),
+            max_read_bytes=8 << 20,
+            max_entries=1 << 20,
+        )
         self._stop_sampling = threading.Event()
         self._sampler: threading.Thread | None = None
 
@@ -668,12 +676,15 @@ class LocalPlatform(Platform):
                     break
         return found
 
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
     def tail(self, query: LogQuery) -> LogTail:
         """Follows new lines from now; with `query.since`, also recent lines after that time."""
-        try:
-            size = self.log_path.stat().st_size
-        except FileNotFoundError:
-            size = 0
+        size = self._log_size()
         offset = size if query.since is None else max(0, size - (256 << 10))
         tail = LocalLogTail(self.log_path, query, offset=offset)
         with self._lock:
@@ -683,7 +694,10 @@ class LocalPlatform(Platform):
     # --- metrics -------------------------------------------------------------------------------
 
     def sample_once(self) -> list[Sample]:
-        """Scrape /metrics once and store the samples (the sampler thread calls this)."""
+        """Scrape /metrics and read the new log lines once, and store the samples.
+
+        The sampler thread calls this every `sample_interval_s`.
+        """
         with self._sampling_lock:
             at = datetime.now(UTC)
             try:
@@ -692,6 +706,7 @@ class LocalPlatform(Platform):
                 samples = self._deltas.samples(at, parse_scrape(response.text))
             except (httpx.HTTPError, ValueError):
                 samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)]
+            samples += log_samples(at, self._log_follower.drain())
         self.store.add_samples(self.name, samples)
         return samples
 
@@ -726,7 +741,7 @@ class LocalPlatform(Platform):
         if self._sampler is not None:
             self._sampler.join(timeout=5)
         with self._lock:
-            for tail in self._tails:
+            for tail in [*self._tails, self._log_follower]:
                 tail.close()
             self._tails.clear()
             if self._server is not None and self._server.alive:

@@ -15,10 +15,11 @@ from console._metrics_text import (
     ScrapeDeltas,
     counter_delta,
     histogram_quantile,
+    log_samples,
     parse_scrape,
     total_memory_bytes,
 )
-from console.platforms._base import MetricKey
+from console.platforms._base import LogEntry, MetricKey
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BUCKETS = (0.5, 1.0, 2.0, 5.0)
@@ -61,7 +62,6 @@ def test_parse_sums_counters_and_reads_histogram_buckets() -> None:
     server.serve(0.3, 1.5)
     scrape = parse_scrape(server.text())
     assert scrape.rss_bytes == 2e9
-    assert scrape.success_total == 2
     assert scrape.latency_count == 2
     assert scrape.latency_sum == pytest.approx(1.8)
     assert scrape.latency_buckets[0.5] == 1
@@ -74,17 +74,16 @@ def test_first_scrape_gives_memory_and_instance_but_no_deltas() -> None:
     samples = deltas.samples(T0, parse_scrape(server.text()))
     assert by_key(samples, MetricKey.MEMORY_UTILIZATION, "rss") == 0.5
     assert by_key(samples, MetricKey.INSTANCE_COUNT, "running") == 1
-    assert not [s for s in samples if s.key == MetricKey.REQUEST_COUNT]
+    assert not [s for s in samples if s.key == MetricKey.REQUEST_LATENCY_S]
 
 
-def test_requests_and_latency_per_interval_come_from_deltas() -> None:
+def test_latency_per_interval_comes_from_histogram_deltas() -> None:
     server = ServerShapedRegistry()
     deltas = ScrapeDeltas(total_memory=8e9)
     server.serve(4.0)
     deltas.samples(T0, parse_scrape(server.text()))
     server.serve(0.2, 0.4, 0.6, 0.8)
     samples = deltas.samples(T0 + timedelta(seconds=5), parse_scrape(server.text()))
-    assert by_key(samples, MetricKey.REQUEST_COUNT, "requests") == 4
     assert by_key(samples, MetricKey.REQUEST_LATENCY_S, "mean") == pytest.approx(0.5)
     assert 0.0 < by_key(samples, MetricKey.REQUEST_LATENCY_S, "p50") <= 0.5
     assert 0.5 < by_key(samples, MetricKey.REQUEST_LATENCY_S, "p95") <= 1.0
@@ -98,8 +97,8 @@ def test_a_restarted_server_counts_its_new_requests_not_a_negative_delta() -> No
     restarted = ServerShapedRegistry()
     restarted.serve(3.0, 3.0)
     samples = deltas.samples(T0 + timedelta(seconds=5), parse_scrape(restarted.text()))
-    assert by_key(samples, MetricKey.REQUEST_COUNT, "requests") == 2
     assert by_key(samples, MetricKey.REQUEST_LATENCY_S, "mean") == pytest.approx(3.0)
+    assert 2.5 < by_key(samples, MetricKey.REQUEST_LATENCY_S, "p50") <= 5.0
 
 
 def test_counter_delta_treats_a_drop_as_a_restart() -> None:
@@ -120,3 +119,38 @@ def test_observations_above_the_last_bucket_report_its_bound() -> None:
 def test_total_memory_is_read_from_meminfo() -> None:
     total = total_memory_bytes()
     assert total is not None and total > 64 << 20
+
+
+def access(status: int, path: str = "/v1/chat/completions", method: str = "POST") -> LogEntry:
+    message = f'127.0.0.1:5000 - "{method} {path} HTTP/1.1" {status}'
+    return LogEntry(T0, "INFO", message, "local")
+
+
+def test_answers_are_counted_by_status_class_from_access_lines() -> None:
+    entries = [access(200), access(200), access(400), access(503), access(200, "/health", "GET")]
+    samples = log_samples(T0, entries)
+    assert by_key(samples, MetricKey.REQUEST_COUNT, "2xx") == 2
+    assert by_key(samples, MetricKey.REQUEST_COUNT, "4xx") == 1
+    assert by_key(samples, MetricKey.REQUEST_COUNT, "5xx") == 1
+    assert by_key(samples, MetricKey.ERROR_RATE, "5xx") == pytest.approx(0.25)
+
+
+def test_vllm_plain_text_access_lines_count_too() -> None:
+    line = (
+        'INFO:     10.0.0.1:4242 - "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error'
+    )
+    samples = log_samples(T0, [LogEntry(T0, "DEFAULT", line, "local")])
+    assert by_key(samples, MetricKey.ERROR_RATE, "5xx") == 1.0
+
+
+def test_an_idle_interval_is_zero_requests_and_no_error_rate() -> None:
+    samples = log_samples(T0, [])
+    assert by_key(samples, MetricKey.REQUEST_COUNT, "2xx") == 0
+    assert not [s for s in samples if s.key == MetricKey.ERROR_RATE]
+
+
+def test_engine_ready_lines_become_startup_latencies_at_their_time() -> None:
+    ready_at = T0 - timedelta(minutes=3)
+    entry = LogEntry(ready_at, "INFO", "engine ready in 12.50 s", "local")
+    (startup,) = [s for s in log_samples(T0, [entry]) if s.key == MetricKey.STARTUP_LATENCY_S]
+    assert (startup.label, startup.at, startup.value) == ("engine", ready_at, 12.5)

@@ -297,11 +297,12 @@ def test_a_large_log_is_rotated_when_the_server_starts(make_platform) -> None:
 def test_sampling_a_stopped_server_records_zero_instances(make_platform) -> None:
     platform = make_platform()
     platform.sample_once()
-    (instances,) = platform.metrics(timedelta(hours=1))
-    assert (instances.key, instances.points[-1][1]) == (MetricKey.INSTANCE_COUNT, 0.0)
+    series = {s.key: s for s in platform.metrics(timedelta(hours=1))}
+    assert series[MetricKey.INSTANCE_COUNT].points[-1][1] == 0.0
+    assert MetricKey.MEMORY_UTILIZATION not in series
 
 
-def test_sampler_records_requests_memory_and_latency(make_platform) -> None:
+def test_sampler_records_requests_memory_latency_and_engine_start(make_platform) -> None:
     platform = make_platform(sample_interval_s=0.2)
     assert platform.warm_up(timeout_s=60).ready
     with SyncOCRClient(settings=platform.client_settings()) as client:
@@ -310,7 +311,7 @@ def test_sampler_records_requests_memory_and_latency(make_platform) -> None:
 
     def has_requests() -> bool:
         series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
-        counted = series.get((MetricKey.REQUEST_COUNT, "requests"))
+        counted = series.get((MetricKey.REQUEST_COUNT, "2xx"))
         return counted is not None and sum(v for _, v in counted.points) >= 3
 
     assert wait_for(has_requests, timeout_s=10)
@@ -320,6 +321,9 @@ def test_sampler_records_requests_memory_and_latency(make_platform) -> None:
     assert series[(MetricKey.INSTANCE_COUNT, "running")].points[-1][1] == 1
     assert (MetricKey.REQUEST_LATENCY_S, "mean") in series
     assert series[(MetricKey.REQUEST_LATENCY_S, "p95")].unit == "s"
+    assert series[(MetricKey.ERROR_RATE, "5xx")].points[-1][1] == 0.0
+    (startup,) = series[(MetricKey.STARTUP_LATENCY_S, "engine")].points
+    assert 0 <= startup[1] < 5
 
 
 def test_samples_survive_a_console_restart(make_platform, tmp_path: Path) -> None:
