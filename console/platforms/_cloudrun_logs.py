@@ -40,6 +40,13 @@ _TAIL_REFUSALS = (
     grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 )
+# Errors worth reopening the stream for, up to MAX_RECONNECTS times in a row.
+_TAIL_TRANSIENT = (
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.INTERNAL,
+)
+MAX_RECONNECTS = 5
 
 
 def quote(text: str) -> str:
@@ -157,6 +164,7 @@ class CloudLoggingTail(LogTail):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._call: grpc.Future | None = None
+        # Entries that fell off a full buffer, and how entries arrive: "stream" or "poll".
         self.dropped = 0
         self.mode = "stream"
         self._thread = threading.Thread(target=self._run, name="cloudrun-log-tail", daemon=True)
@@ -191,24 +199,37 @@ class CloudLoggingTail(LogTail):
         self._add([LogEntry(self._now(), severity, message, source="console")])
 
     def _run(self) -> None:
-        try:
-            self._stream()
-        except grpc.RpcError as exc:
-            if self._stop.is_set():
-                return
-            code = exc.code()  # type: ignore[attr-defined]
-            if code not in _TAIL_REFUSALS:
+        """Stream; reopen a stream that ended or dropped; poll when streaming is refused."""
+        reconnects = 0
+        while not self._stop.is_set():
+            try:
+                self._stream()
+                reconnects = 0  # a clean end (the server's session limit): open a new one
+                continue
+            except grpc.RpcError as exc:
+                if self._stop.is_set():
+                    return
+                code = exc.code()  # type: ignore[attr-defined]
+                if code in _TAIL_REFUSALS:
+                    self._fall_back_to_polling(code)
+                    return
+                if code in _TAIL_TRANSIENT and reconnects < MAX_RECONNECTS:
+                    reconnects += 1
+                    self._stop.wait(min(self._poll_interval_s * 2**reconnects, 30.0))
+                    continue
                 error = _explain(gexc.from_grpc_error(exc), self._service, self._project)
                 self._note("ERROR", f"live tail stopped: {error}")
                 return
-            self.mode = "poll"
-            logger.info("log tail stream refused (%s); polling instead", code.name)
-            self._note(
-                "NOTICE",
-                f"live streaming is not available here ({code.name}); "
-                f"polling every {self._poll_interval_s:g} s instead",
-            )
-            self._poll()
+
+    def _fall_back_to_polling(self, code: grpc.StatusCode) -> None:
+        self.mode = "poll"
+        logger.info("log tail stream refused (%s); polling instead", code.name)
+        self._note(
+            "NOTICE",
+            f"live streaming is not available here ({code.name}); "
+            f"polling every {self._poll_interval_s:g} s instead",
+        )
+        self._poll()
 
     def _requests(self) -> Iterator[TailLogEntriesRequest]:
         yield TailLogEntriesRequest(

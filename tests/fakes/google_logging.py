@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import grpc
 from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
@@ -105,8 +105,8 @@ class FakeLogging:
     entries: list[LogEntry] = field(default_factory=list)
     list_requests: list[ListLogEntriesRequest] = field(default_factory=list)
     tail_requests: list[TailLogEntriesRequest] = field(default_factory=list)
-    # RPC name ("ListLogEntries" / "TailLogEntries") -> the status it fails with until cleared.
-    errors: dict[str, tuple[grpc.StatusCode, str]] = field(default_factory=dict)
+    # RPC name ("ListLogEntries" / "TailLogEntries") -> (status, message, calls left or None).
+    errors: dict[str, tuple[grpc.StatusCode, str, int | None]] = field(default_factory=dict)
     address: str = ""
 
     def __post_init__(self) -> None:
@@ -117,8 +117,29 @@ class FakeLogging:
 
     # --- scripting ---------------------------------------------------------------------------
 
-    def fail(self, rpc: str, code: grpc.StatusCode, message: str = "injected") -> None:
-        self.errors[rpc] = (code, message)
+    def fail(
+        self,
+        rpc: str,
+        code: grpc.StatusCode,
+        message: str = "injected",
+        *,
+        times: int | None = None,
+    ) -> None:
+        """Fail the next `times` calls of `rpc` (None: every call until cleared)."""
+        self.errors[rpc] = (code, message, times)
+
+    def _injected(self, rpc: str, context: grpc.ServicerContext) -> None:
+        with self._lock:
+            failure = self.errors.get(rpc)
+            if failure is None:
+                return
+            code, message, left = failure
+            if left is not None:
+                if left <= 1:
+                    del self.errors[rpc]
+                else:
+                    self.errors[rpc] = (code, message, left - 1)
+        context.abort(code, message)
 
     def push(self, *entries: LogEntry) -> None:
         """New entries arrive: stored for listing and sent to every open tail stream."""
@@ -139,8 +160,7 @@ class FakeLogging:
         with self._lock:
             self.list_requests.append(request)
             stored = list(self.entries)
-        if "ListLogEntries" in self.errors:
-            context.abort(*self.errors["ListLogEntries"])
+        self._injected("ListLogEntries", context)
         matching = [e for e in stored if _matches(e, request.filter)]
         matching.sort(key=lambda e: e.timestamp, reverse="desc" in request.order_by)
         start = int(request.page_token or 0)
@@ -157,8 +177,7 @@ class FakeLogging:
         first = next(requests)
         with self._lock:
             self.tail_requests.append(first)
-        if "TailLogEntries" in self.errors:
-            context.abort(*self.errors["TailLogEntries"])
+        self._injected("TailLogEntries", context)
         stream: queue.Queue[list[LogEntry] | None] = queue.Queue()
         with self._lock:
             self._streams.append(stream)
@@ -222,7 +241,3 @@ class FakeLogging:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def utc(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

@@ -1,0 +1,196 @@
+"""CloudRunPlatform logs and live tail: the real Logging client against a fake Logging server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+
+from console.platforms._base import LogEntry, LogQuery, LogTail
+from console.platforms._cloudrun_logs import CloudLoggingTail, build_filter
+from deploy import CloudError
+from tests.fakes.cloud import CloudFakes
+from tests.fakes.google_logging import entry
+
+SERVICE_TERMS = 'resource.type="cloud_run_revision" AND resource.labels.service_name="lightonocr"'
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def drain_until(tail: LogTail, count: int, timeout_s: float = 5.0) -> list[LogEntry]:
+    got: list[LogEntry] = []
+
+    def enough() -> bool:
+        got.extend(tail.drain())
+        return len(got) >= count
+
+    wait_for(enough, timeout_s)
+    return got
+
+
+def test_logs_ask_for_the_service_newest_first_within_the_limit(cloud: CloudFakes) -> None:
+    cloud.platform.logs(LogQuery(limit=5))
+
+    (request,) = cloud.logging.list_requests
+    assert list(request.resource_names) == ["projects/demo-project"]
+    assert request.filter == SERVICE_TERMS
+    assert request.order_by == "timestamp desc"
+    assert request.page_size == 5
+
+
+def test_logs_filter_by_severity_text_and_time(cloud: CloudFakes) -> None:
+    since = datetime(2026, 3, 2, 11, 0, 0, 250_000, tzinfo=UTC)
+
+    cloud.platform.logs(LogQuery(min_severity="warning", text="max_tokens", since=since))
+
+    assert cloud.logging.list_requests[-1].filter == (
+        f"{SERVICE_TERMS} AND severity>=WARNING"
+        ' AND (textPayload:"max_tokens" OR jsonPayload.message:"max_tokens")'
+        ' AND timestamp>"2026-03-02T11:00:00.250000Z"'
+    )
+
+
+def test_quotes_and_backslashes_in_the_text_filter_are_escaped() -> None:
+    query = LogQuery(text='say "hi" \\o/')
+
+    assert build_filter("lightonocr", query).endswith(
+        '(textPayload:"say \\"hi\\" \\\\o/" OR jsonPayload.message:"say \\"hi\\" \\\\o/")'
+    )
+
+
+def test_an_unknown_severity_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown severity"):
+        build_filter("lightonocr", LogQuery(min_severity="LOUD"))
+
+
+def test_entries_come_back_newest_first_with_severity_and_revision(cloud: CloudFakes) -> None:
+    entries = cloud.platform.logs(LogQuery())
+
+    assert len(entries) == 8
+    assert [e.timestamp for e in entries] == sorted((e.timestamp for e in entries), reverse=True)
+    assert all(e.timestamp.tzinfo is not None and e.timestamp.utcoffset() == timedelta(0)
+               for e in entries)  # fmt: skip
+    assert entries[-1].message == "Starting vLLM API server on http://0.0.0.0:8000"
+    assert {e.source for e in entries} == {cloud.revision}
+    assert {e.severity for e in entries} == {"INFO", "WARNING", "ERROR"}
+
+
+def test_json_payload_entries_show_their_message(cloud: CloudFakes) -> None:
+    (oom,) = cloud.platform.logs(LogQuery(min_severity="ERROR"))
+
+    assert oom.severity == "ERROR"
+    assert oom.message == "CUDA out of memory while allocating the KV cache"
+
+
+def test_the_limit_caps_what_comes_back_across_pages(cloud: CloudFakes) -> None:
+    entries = cloud.platform.logs(LogQuery(limit=3))
+
+    assert len(entries) == 3
+    assert len(cloud.logging.list_requests) == 1
+
+
+def test_reading_logs_without_permission_names_the_logging_viewer_role(cloud: CloudFakes) -> None:
+    cloud.logging.fail("ListLogEntries", grpc.StatusCode.PERMISSION_DENIED)
+
+    with pytest.raises(CloudError, match=r"roles/logging\.viewer"):
+        cloud.platform.logs(LogQuery())
+
+
+def test_tail_streams_new_entries_oldest_first(cloud: CloudFakes) -> None:
+    tail = cloud.platform.tail(LogQuery(min_severity="INFO"))
+    wait_for(lambda: cloud.logging.open_tails() == 1)
+    later = cloud.now + timedelta(seconds=1)
+
+    cloud.logging.push(
+        entry("first page done", at=later, revision=cloud.revision),
+        entry("debug noise", at=later, severity="DEBUG", revision=cloud.revision),
+        entry("second page done", at=later + timedelta(seconds=1), revision=cloud.revision),
+    )
+
+    got = drain_until(tail, 2)
+    assert [e.message for e in got] == ["first page done", "second page done"]
+    (request,) = cloud.logging.tail_requests
+    assert request.filter == f"{SERVICE_TERMS} AND severity>=INFO"
+    assert list(request.resource_names) == ["projects/demo-project"]
+    tail.close()
+
+
+def test_closing_the_tail_ends_the_stream(cloud: CloudFakes) -> None:
+    tail = cloud.platform.tail(LogQuery())
+    wait_for(lambda: cloud.logging.open_tails() == 1)
+
+    started = time.monotonic()
+    tail.close()
+
+    assert time.monotonic() - started < 2
+    wait_for(lambda: cloud.logging.open_tails() == 0)
+    assert tail.drain() == []
+
+
+def test_tail_falls_back_to_polling_when_streaming_is_unimplemented(cloud: CloudFakes) -> None:
+    cloud.logging.fail("TailLogEntries", grpc.StatusCode.UNIMPLEMENTED)
+    tail = cloud.platform.tail(LogQuery(text="page"))
+    later = cloud.now + timedelta(seconds=5)
+
+    notice = drain_until(tail, 1)
+    cloud.logging.push(entry("page 1 done", at=later, revision=cloud.revision))
+    first = drain_until(tail, 1)
+    cloud.logging.push(entry("page 2 done", at=later + timedelta(seconds=1)))
+    second = drain_until(tail, 1)
+    tail.close()
+
+    assert tail.mode == "poll"  # type: ignore[attr-defined]
+    assert notice[0].source == "console"
+    assert "polling" in notice[0].message
+    assert [e.message for e in first + second] == ["page 1 done", "page 2 done"]
+    polls = [r.filter for r in cloud.logging.list_requests]
+    assert f'timestamp>"{cloud.now:%Y-%m-%dT%H:%M:%S}.000000Z"' in polls[0]
+    assert any(f'timestamp>"{later:%Y-%m-%dT%H:%M:%S}.000000Z"' in f for f in polls)
+
+
+def test_a_polling_tail_that_loses_permission_stops_and_says_why(cloud: CloudFakes) -> None:
+    cloud.logging.fail("TailLogEntries", grpc.StatusCode.PERMISSION_DENIED)
+    cloud.logging.fail("ListLogEntries", grpc.StatusCode.PERMISSION_DENIED)
+    tail = cloud.platform.tail(LogQuery())
+
+    got = drain_until(tail, 2)
+
+    assert got[-1].severity == "ERROR"
+    assert "roles/logging.viewer" in got[-1].message
+    wait_for(lambda: not tail.running)  # type: ignore[attr-defined]
+
+
+def test_the_tail_buffer_is_bounded_and_counts_what_it_dropped(cloud: CloudFakes) -> None:
+    tail = CloudLoggingTail(
+        cloud.logging.client(), "demo-project", "lightonocr", LogQuery(), max_buffered=3
+    )
+    wait_for(lambda: cloud.logging.open_tails() == 1)
+    at = cloud.now + timedelta(seconds=1)
+
+    cloud.logging.push(*(entry(f"line {i}", at=at + timedelta(seconds=i)) for i in range(5)))
+    wait_for(lambda: tail.dropped == 2)
+
+    assert [e.message for e in tail.drain()] == ["line 2", "line 3", "line 4"]
+    tail.close()
+
+
+def test_a_dropped_stream_is_reopened(cloud: CloudFakes) -> None:
+    cloud.logging.fail("TailLogEntries", grpc.StatusCode.UNAVAILABLE, times=1)
+    tail = cloud.platform.tail(LogQuery())
+    wait_for(lambda: cloud.logging.open_tails() == 1)
+
+    cloud.logging.push(entry("after the reconnect", at=cloud.now + timedelta(seconds=1)))
+
+    assert [e.message for e in drain_until(tail, 1)] == ["after the reconnect"]
+    assert len(cloud.logging.tail_requests) == 2
+    assert tail.mode == "stream"  # type: ignore[attr-defined]
+    tail.close()
