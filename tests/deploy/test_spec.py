@@ -1,0 +1,125 @@
+"""ServiceSpec and ServiceTarget: the seed defaults, overrides, and what is refused."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from deploy import InvalidSpec, PublicAccessRefused, ServiceSpec, ServiceTarget
+from gpu_image import serve_config
+
+
+def test_defaults_are_the_seed_deployment() -> None:
+    spec = ServiceSpec()
+
+    assert (spec.cpu, spec.memory, spec.gpu_type, spec.gpu_count) == ("8", "32Gi", "nvidia-l4", 1)
+    assert (spec.min_instances, spec.max_instances) == (0, 3)
+    assert spec.cpu_idle is False
+    assert spec.gpu_zonal_redundancy_disabled is True
+    assert spec.port == serve_config.DEFAULT_PORT
+    assert spec.concurrency == serve_config.MAX_NUM_SEQS
+    assert spec.startup_window_s == 240
+    assert spec.env["HF_HUB_OFFLINE"] == "1"
+
+
+def test_default_image_lives_in_artifact_registry_of_the_target() -> None:
+    target = ServiceTarget(project="p1", region="us-east4")
+
+    assert ServiceSpec(tag="abc").image_for(target) == (
+        "us-east4-docker.pkg.dev/p1/lightonocr/lightonocr-gpu:abc"
+    )
+    assert ServiceSpec(image="example/img:1").image_for(target) == "example/img:1"
+
+
+def test_default_service_account_is_the_dedicated_runtime_account() -> None:
+    assert ServiceSpec().service_account_for(ServiceTarget(project="p1")) == (
+        "lightonocr-run@p1.iam.gserviceaccount.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "complaint"),
+    [
+        ({"cpu": "2"}, "at least 4 CPU"),
+        ({"memory": "8Gi"}, "at least 16Gi"),
+        ({"cpu_idle": True}, "CPU always allocated"),
+        ({"gpu_count": 2}, "exactly 1 GPU"),
+        ({"min_instances": 4, "max_instances": 3}, "min <= max"),
+        ({"probe_failure_threshold": 30}, r"failure_threshold \* period"),
+        ({"probe_timeout_s": 20}, "timeout <= period"),
+        ({"memory": "lots"}, "not a size"),
+    ],
+)
+def test_specs_cloud_run_would_reject_fail_before_any_call(
+    changes: dict[str, object], complaint: str
+) -> None:
+    with pytest.raises(InvalidSpec, match=complaint):
+        ServiceSpec(**changes)  # type: ignore[arg-type]
+
+
+def test_a_cpu_only_service_may_have_less_than_gpu_minimums() -> None:
+    spec = ServiceSpec(gpu_count=0, cpu="1", memory="2Gi")
+
+    assert spec.cpu == "1"
+
+
+@pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers"])
+def test_public_invokers_cannot_be_written_into_a_spec(member: str) -> None:
+    with pytest.raises(PublicAccessRefused):
+        ServiceSpec(invokers=(member,))
+
+
+def test_a_malformed_invoker_member_is_refused() -> None:
+    with pytest.raises(InvalidSpec, match="serviceAccount:"):
+        ServiceSpec(invokers=("backend@p.iam.gserviceaccount.com",))
+
+
+def test_environment_overrides_single_fields() -> None:
+    env = {
+        "LIGHTONOCR_IMAGE_TAG": "deadbeef",
+        "LIGHTONOCR_MIN_INSTANCES": "1",
+        "LIGHTONOCR_MAX_INSTANCES": "2",
+        "LIGHTONOCR_RUN_SERVICE_ACCOUNT": "ocr@p.iam.gserviceaccount.com",
+    }
+
+    spec = ServiceSpec().with_env(env)
+
+    assert dataclasses.asdict(spec) == dataclasses.asdict(
+        ServiceSpec(
+            tag="deadbeef",
+            min_instances=1,
+            max_instances=2,
+            service_account="ocr@p.iam.gserviceaccount.com",
+        )
+    )
+
+
+def test_a_non_numeric_instance_count_in_the_environment_is_named() -> None:
+    with pytest.raises(InvalidSpec, match="LIGHTONOCR_MAX_INSTANCES"):
+        ServiceSpec().with_env({"LIGHTONOCR_MAX_INSTANCES": "three"})
+
+
+def test_target_from_env_uses_documented_defaults() -> None:
+    target = ServiceTarget.from_env({"GOOGLE_CLOUD_PROJECT": "p1"})
+
+    assert (target.project, target.region, target.service) == ("p1", "us-central1", "lightonocr")
+    assert target.name == "projects/p1/locations/us-central1/services/lightonocr"
+
+
+def test_target_arguments_win_over_the_environment() -> None:
+    env = {"GOOGLE_CLOUD_PROJECT": "p1", "LIGHTONOCR_REGION": "europe-west1"}
+
+    target = ServiceTarget.from_env(env, project="p2", service="ocr-staging")
+
+    assert (target.project, target.region, target.service) == ("p2", "europe-west1", "ocr-staging")
+
+
+def test_target_without_a_project_says_how_to_give_one() -> None:
+    with pytest.raises(InvalidSpec, match="GOOGLE_CLOUD_PROJECT"):
+        ServiceTarget.from_env({})
+
+
+def test_target_refuses_a_name_cloud_run_would_reject() -> None:
+    with pytest.raises(InvalidSpec, match="not valid for Cloud Run"):
+        ServiceTarget(project="p", service="OCR_Service")
