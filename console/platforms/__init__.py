@@ -4,13 +4,19 @@
 
 | variable                | meaning                                                 | default     |
 | ----------------------- | ------------------------------------------------------- | ----------- |
-| LIGHTONOCR_SERVICE_URL  | with GOOGLE_CLOUD_PROJECT: the Cloud Run service's URL  | none: local |
-| GOOGLE_CLOUD_PROJECT    | with LIGHTONOCR_SERVICE_URL: selects cloudrun           | none        |
+| LIGHTONOCR_SERVICE_URL  | the Cloud Run service's URL (selects cloudrun)          | none: local |
+| GOOGLE_CLOUD_PROJECT    | the project the cloudrun platform manages               | none        |
 | LIGHTONOCR_REGION       | Cloud Run region (read by the cloudrun platform)        | see deploy  |
 | LIGHTONOCR_SERVICE      | Cloud Run service name (read by the cloudrun platform)  | see deploy  |
 | LIGHTONOCR_LOCAL_PORT   | port of the local OCR server on 127.0.0.1               | 8000        |
 | LIGHTONOCR_LOCAL_ENGINE | local engine: rapidocr, or simulated (fast, for tests)  | rapidocr    |
 | LIGHTONOCR_DATA_DIR     | the console's store and the local server's log          | .lightonocr |
+| LIGHTONOCR_MODEL        | also the local server's --served-model-name when set    | see ocr_core |
+
+A LIGHTONOCR_SERVICE_URL on loopback (127.0.0.1, localhost) means a local server on that
+port, so the local platform is used (it reuses a server already running there). Any other
+URL is the Cloud Run service; without GOOGLE_CLOUD_PROJECT the cloudrun platform can still
+OCR but reports that it cannot manage the service.
 
 The platform modules are imported lazily: the cloudrun one pulls in the google-cloud
 clients, which a local console does not need.
@@ -21,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from console.platforms._base import Platform
 
@@ -29,29 +36,39 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCAL_PORT = 8000
 DEFAULT_LOCAL_ENGINE = "rapidocr"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def select_platform(
     env: Mapping[str, str] | None = None, *, store: Store | None = None
 ) -> Platform:
-    """Cloud Run when a service URL and a project are set, else the local server.
+    """Cloud Run when a remote service URL is set, else the local server.
 
     `store` is where the local platform keeps its samples and floor; by default the store in
     LIGHTONOCR_DATA_DIR.
     """
     env = os.environ if env is None else env
-    if env.get("LIGHTONOCR_SERVICE_URL") and env.get("GOOGLE_CLOUD_PROJECT"):
+    url = urlsplit(env.get("LIGHTONOCR_SERVICE_URL") or "")
+    if url.hostname and url.hostname not in LOOPBACK_HOSTS:
         from console.platforms.cloudrun import CloudRunPlatform
 
         return CloudRunPlatform.from_env(env)
 
     from console._store import Store, data_dir_from_env
     from console.platforms.local import LocalPlatform
+    from ocr_core import ClientSettings
 
     data_dir = data_dir_from_env(env)
+    settings = ClientSettings.from_env(env)
+    server_args = ["--engine", env.get("LIGHTONOCR_LOCAL_ENGINE") or DEFAULT_LOCAL_ENGINE]
+    if env.get("LIGHTONOCR_MODEL"):
+        server_args += ["--served-model-name", settings.model]
+    port = url.port if url.hostname else None
     return LocalPlatform(
-        port=int(env.get("LIGHTONOCR_LOCAL_PORT") or DEFAULT_LOCAL_PORT),
+        host="127.0.0.1",
+        port=port or int(env.get("LIGHTONOCR_LOCAL_PORT") or DEFAULT_LOCAL_PORT),
         data_dir=data_dir,
-        server_args=("--engine", env.get("LIGHTONOCR_LOCAL_ENGINE") or DEFAULT_LOCAL_ENGINE),
+        server_args=server_args,
         store=store if store is not None else Store.in_dir(data_dir),
+        client_settings=settings,
     )

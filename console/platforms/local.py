@@ -32,7 +32,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,7 +53,7 @@ from console.platforms._base import (
     ServiceState,
     ServiceStatus,
 )
-from ocr_core import DEFAULT_MODEL, ClientSettings, OCRError, SyncOCRClient, WarmUpReport
+from ocr_core import ClientSettings, OCRError, SyncOCRClient, WarmUpReport
 
 NAME = "local"
 FLOOR_SETTING = "local.floor"
@@ -75,6 +75,9 @@ _SEVERITY_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "CRIT": "CRITICAL",
 _PROGRESS_EVERY_S = 0.25
 _HEALTH_POLL_S = 0.1
 _PRUNE_EVERY_S = 3600.0
+# The runbook's error-rate line: above it over the recent window, a ready server is degraded.
+DEGRADED_ERROR_RATE = 0.05
+_RECENT = timedelta(minutes=2)
 
 
 # --- logs ----------------------------------------------------------------------------------------
@@ -286,6 +289,7 @@ class LocalPlatform(Platform):
         default_floor: int = 1,
         stop_grace_s: float = 10.0,
         log_max_bytes: int = 10 << 20,
+        client_settings: ClientSettings | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -298,6 +302,7 @@ class LocalPlatform(Platform):
         self.python = python
         self.stop_grace_s = stop_grace_s
         self.log_max_bytes = log_max_bytes
+        self._client_settings = client_settings or ClientSettings()
         self._lock = threading.RLock()
         self._http = httpx.Client(timeout=httpx.Timeout(2.0, connect=1.0))
         self._server: _Server | None = None
@@ -341,11 +346,14 @@ class LocalPlatform(Platform):
         return self._floor
 
     def client_settings(self) -> ClientSettings:
-        model = DEFAULT_MODEL
+        """The given settings (timeouts, concurrency...) aimed at this server, without auth."""
         args = list(self.server_args)
+        model = self._client_settings.model
         if "--served-model-name" in args[:-1]:
             model = args[args.index("--served-model-name") + 1]
-        return ClientSettings(base_url=self.service_url, model=model, auth="none")
+        return replace(
+            self._client_settings, base_url=self.service_url, model=model, auth="none", token=None
+        )
 
     def _health(self) -> int | None:
         """The /health status code, or None when nothing answers on the port."""
@@ -454,6 +462,22 @@ class LocalPlatform(Platform):
                 self._model = str(response.json()["data"][0]["id"])
         return self._model
 
+    def _recent_failures(self) -> str | None:
+        """Why the server counts as degraded by its recent 5xx answers, if it does."""
+        window = max(_RECENT, timedelta(seconds=3 * self.sample_interval_s))
+        answered = failed = 0.0
+        for sample in self.store.samples(self.name, datetime.now(UTC) - window):
+            if sample.key == MetricKey.REQUEST_COUNT:
+                answered += sample.value
+                failed += sample.value if sample.label == "5xx" else 0.0
+        if answered and failed / answered > DEGRADED_ERROR_RATE:
+            minutes = window.total_seconds() / 60
+            return (
+                f"{failed:.0f} of {answered:.0f} OCR requests failed with a server error in the "
+                f"last {minutes:.0f} min: see the Logs page."
+            )
+        return None
+
     def status(self) -> ServiceStatus:
         with self._lock:
             server = self._server
@@ -464,7 +488,7 @@ class LocalPlatform(Platform):
                 return ServiceStatus(
                     state=state,
                     url=self.service_url,
-                    model=self._model_name() if state is ServiceState.READY else None,
+                    model=self._model,
                     revision=revision,
                     min_instances=self._floor,
                     max_instances=1,
@@ -483,6 +507,9 @@ class LocalPlatform(Platform):
                             "Health is OK but /v1/models does not answer.",
                             revision,
                         )
+                    failing = self._recent_failures()
+                    if failing:
+                        return make(ServiceState.DEGRADED, failing, revision)
                     return make(ServiceState.READY, "Local OCR server is answering.", revision)
                 elapsed = time.monotonic() - server.started_monotonic
                 return make(

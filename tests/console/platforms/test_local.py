@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from console._store import Store
+from console.platforms import select_platform
 from console.platforms._base import LogQuery, MetricKey, ServiceState
 from console.platforms.local import LOG_NAME, LocalPlatform
 from ocr_core import SyncOCRClient
@@ -342,3 +343,64 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 32), "white").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def test_recent_server_errors_make_a_ready_server_degraded(make_platform) -> None:
+    platform = make_platform()
+    assert platform.warm_up(timeout_s=60).ready
+    platform.sample_once()
+    assert platform.status().state is ServiceState.READY
+    # What uvicorn writes when OCR requests fail inside the server.
+    failed = '127.0.0.1:40000 - "POST /v1/chat/completions HTTP/1.1" 500'
+    append_lines(platform, *[json_line("INFO", failed) for _ in range(3)])
+    platform.sample_once()
+    status = platform.status()
+    assert status.state is ServiceState.DEGRADED
+    assert "3 of 4 OCR requests failed" in status.detail
+
+
+# --- choosing the platform --------------------------------------------------------------------
+
+
+def test_no_service_url_selects_the_local_platform_on_the_configured_port(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "LIGHTONOCR_DATA_DIR": str(tmp_path),
+        "LIGHTONOCR_LOCAL_PORT": "18999",
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+    }
+    store = Store.in_dir(tmp_path)
+    store.set_setting("local.floor", 0)  # nothing needs to start for this
+    platform = select_platform(env, store=store)
+    try:
+        assert isinstance(platform, LocalPlatform)
+        assert platform.service_url == "http://127.0.0.1:18999"
+        assert platform.server_args == ("--engine", "simulated")
+    finally:
+        platform.close()
+
+
+def test_a_loopback_service_url_means_the_local_server_on_that_port(tmp_path: Path) -> None:
+    store = Store.in_dir(tmp_path)
+    store.set_setting("local.floor", 0)
+    env = {"LIGHTONOCR_SERVICE_URL": "http://localhost:18998", "LIGHTONOCR_DATA_DIR": str(tmp_path)}
+    platform = select_platform(env, store=store)
+    try:
+        assert platform.name == "local"
+        assert platform.service_url == "http://127.0.0.1:18998"
+    finally:
+        platform.close()
+
+
+def test_a_remote_service_url_selects_cloud_run() -> None:
+    env = {
+        "LIGHTONOCR_SERVICE_URL": "https://lightonocr-abc-uc.a.run.app",
+        "GOOGLE_CLOUD_PROJECT": "loans-prod",
+    }
+    platform = select_platform(env)
+    try:
+        assert platform.name == "cloudrun"
+        assert platform.service_url == "https://lightonocr-abc-uc.a.run.app"
+    finally:
+        platform.close()
