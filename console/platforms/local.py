@@ -248,8 +248,17 @@ class _Server:
     pid: int
     port: int
     started_monotonic: float
+    started_at: datetime
     popen: subprocess.Popen[bytes] | None = None
     stopping: bool = False
+
+    def signal(self, signum: int) -> None:
+        """Send `signum` unless the process is gone (Popen knows when its child was reaped)."""
+        with contextlib.suppress(ProcessLookupError):
+            if self.popen is not None:
+                self.popen.send_signal(signum)
+            elif self.alive:
+                os.kill(self.pid, signum)
 
     def exit_code(self) -> int | None:
         """None while it runs; the exit code after (0 when an adopted process went away)."""
@@ -370,7 +379,10 @@ class LocalPlatform(Platform):
         record = self.store.get_setting(PID_SETTING)
         if record and record.get("port") == self.port and _is_our_server(record["pid"], self.port):
             self._server = _Server(
-                pid=int(record["pid"]), port=self.port, started_monotonic=time.monotonic()
+                pid=int(record["pid"]),
+                port=self.port,
+                started_monotonic=time.monotonic(),
+                started_at=datetime.now(UTC),
             )
 
     def _note(self, message: str, severity: str = "INFO") -> None:
@@ -403,7 +415,11 @@ class LocalPlatform(Platform):
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
         self._server = _Server(
-            pid=popen.pid, port=self.port, started_monotonic=time.monotonic(), popen=popen
+            pid=popen.pid,
+            port=self.port,
+            started_monotonic=time.monotonic(),
+            started_at=datetime.now(UTC),
+            popen=popen,
         )
         self._ready_since = None
         self._model = None
@@ -414,12 +430,10 @@ class LocalPlatform(Platform):
         """Terminate, then kill after the grace period; says how it ended."""
         server.stopping = True
         how = "stopped"
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(server.pid, signal.SIGTERM)
+        server.signal(signal.SIGTERM)
         if not self._wait_gone(server, self.stop_grace_s):
             how = f"killed (no exit {self.stop_grace_s:g} s after SIGTERM)"
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(server.pid, signal.SIGKILL)
+            server.signal(signal.SIGKILL)
             self._wait_gone(server, 5.0)
         self._ready_since = None
         self.store.delete_setting(PID_SETTING)
@@ -445,12 +459,21 @@ class LocalPlatform(Platform):
         if self._ready_since is None:
             self._ready_since = datetime.now(UTC)
 
-    def _last_error_line(self) -> str:
+    def _exit_reason(self, server: _Server) -> str:
+        """Why `server` ended, from its output: its last ERROR entry, else its last line
+        (an argparse error or a traceback's final line)."""
         lines = _read_tail(self.log_path, 64 << 10)
-        for entry in reversed(parse_log_lines(lines, fallback_time=_mtime(self.log_path))):
+        entries = [
+            entry
+            for entry in parse_log_lines(lines, fallback_time=_mtime(self.log_path))
+            if entry.timestamp >= server.started_at - timedelta(seconds=1)
+        ]
+        for entry in reversed(entries):
             if severity_rank(entry.severity) >= severity_rank("ERROR"):
-                return entry.message.splitlines()[0]
-        return ""
+                first, *rest = entry.message.splitlines() or [""]
+                return f"{first} ({rest[-1].strip()})" if rest else first
+        output = [line for entry in entries for line in entry.message.splitlines()]
+        return output[-1].strip() if output else ""
 
     # --- status --------------------------------------------------------------------------------
 
@@ -520,7 +543,7 @@ class LocalPlatform(Platform):
             if server is not None and not server.stopping:
                 exit_code = server.exit_code()
                 if exit_code:
-                    why = self._last_error_line()
+                    why = self._exit_reason(server)
                     return make(
                         ServiceState.DEGRADED,
                         f"The OCR server exited with code {exit_code}"
@@ -662,7 +685,7 @@ class LocalPlatform(Platform):
             if self._health() == 200:
                 break
             if server is not None and not server.alive:
-                why = self._last_error_line()
+                why = self._exit_reason(server)
                 return report(
                     False,
                     f"the OCR server exited with code {server.exit_code()}"

@@ -92,7 +92,9 @@ def test_a_server_that_exits_with_an_error_is_degraded_and_says_why(make_platfor
     platform = make_platform(server_args=("--engine", "no-such-engine"))
     platform.scale(min_instances=1)
     assert wait_for(lambda: platform.status().state is ServiceState.DEGRADED)
-    assert "exited with code" in platform.status().detail
+    detail = platform.status().detail
+    assert "exited with code 2" in detail
+    assert "invalid choice: 'no-such-engine'" in detail  # the server's own words
     report = platform.warm_up(timeout_s=10)
     assert not report.ready
     assert "exited with code" in (report.error or "")
