@@ -269,9 +269,17 @@ class CloudRunPlatform(Platform):
         return dataclasses.replace(report, error=self._cold_hint(report, timeout_s))
 
     def _cold_hint(self, report: WarmUpReport, timeout_s: float) -> str:
+        """Why the warm-up failed, and the one thing to do about it."""
         error = report.error or "no answer"
-        if "ID token" in error or "credential" in error.lower() or "401" in error:
+        if "ID token" in error:  # ocr_core already says how to get one
             return error
+        if "HTTP 401" in error or "HTTP 403" in error:
+            return (
+                f"Cloud Run refused the call ({error}). The caller's account needs "
+                f"roles/run.invoker on {self.target.service} (`python -m deploy grant-invoker "
+                f"--member serviceAccount:...`), and the ID token's audience must be the "
+                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL)."
+            )
         return (
             f"The service is still cold after {report.seconds:.0f} s ({error}). Cloud Run "
             f"gives the model up to 240 s to start: warm up again, or read the Logs page for "

@@ -133,6 +133,7 @@ def cloudrun_platform_with_fakes(
     client_settings: ClientSettings | None = None,
     id_token_fetcher: IdTokenFetcher | None = None,
     log_poll_interval_s: float = 0.05,
+    progress_tick_s: float = 0.1,
 ) -> Iterator[CloudFakes]:
     """Start the three fakes, deploy the seed service into fake Run, and yield the platform.
 
@@ -164,6 +165,7 @@ def cloudrun_platform_with_fakes(
             id_token_fetcher=id_token_fetcher,
             clock=lambda: now,
             log_poll_interval_s=log_poll_interval_s,
+            progress_tick_s=progress_tick_s,
         )
         yield CloudFakes(platform, run, logging, monitoring, deployer, target, now)
     finally:
