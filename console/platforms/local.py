@@ -53,7 +53,7 @@ from console.platforms._base import (
     ServiceState,
     ServiceStatus,
 )
-from ocr_core import ClientSettings, OCRError, SyncOCRClient, WarmUpReport
+from ocr_core import ClientSettings, DocumentSettings, OCRError, SyncOCRClient, WarmUpReport
 
 NAME = "local"
 FLOOR_SETTING = "local.floor"
@@ -271,10 +271,15 @@ class _Server:
         return self.exit_code() is None
 
 
+# The warm-up's probe page: small, and sent at its own size, so that on a CPU engine the
+# measured cold start is the server's start plus one quick answer, not a full page's OCR.
+PROBE_SIDE = 320
+
+
 def _probe_image() -> bytes:
     """A small generated page with a few words: enough for a real OCR round trip."""
-    image = Image.new("RGB", (240, 64), "white")
-    ImageDraw.Draw(image).text((12, 24), "Warm up 1 2 3", fill="black")
+    image = Image.new("RGB", (PROBE_SIDE, 80), "white")
+    ImageDraw.Draw(image).text((16, 32), "Warm up 1 2 3", fill="black")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -695,7 +700,11 @@ class LocalPlatform(Platform):
                 return report(False, f"not ready after {timeout_s:g} s (/health never said 200)")
             time.sleep(_HEALTH_POLL_S)
         remaining = max(deadline - time.monotonic(), 1.0)
-        settings = self.client_settings().with_overrides(max_attempts=1, timeout_s=remaining)
+        settings = self.client_settings().with_overrides(
+            max_attempts=1,
+            timeout_s=remaining,
+            documents=DocumentSettings(longest_side=PROBE_SIDE),
+        )
         with SyncOCRClient(settings=settings) as client:
             ready = client.warm_up(timeout=remaining)
             if not ready.ready:
