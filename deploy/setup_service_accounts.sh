@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Create the two service accounts the OCR service needs, with the least they need.
+#
+#   GOOGLE_CLOUD_PROJECT=my-project ./deploy/setup_service_accounts.sh
+#
+# What it grants, and nothing else:
+#   lightonocr-run@PROJECT      the Cloud Run service's own identity (runtime):
+#     roles/logging.logWriter          on the project  - write its logs
+#     roles/monitoring.metricWriter    on the project  - write its metrics
+#     roles/artifactregistry.reader    on the image repository only - pull the image
+#   lightonocr-backend@PROJECT  the loan backend that calls the OCR service:
+#     roles/run.invoker                on the Cloud Run service only (not the project),
+#                                      granted once the service exists (step 3).
+#   The deploying user (you) also needs roles/iam.serviceAccountUser on lightonocr-run to
+#   deploy a service that runs as it; the script grants that to the caller's account
+#   only if GRANT_ACT_AS=1.
+# The service is IAM-only: nothing here (or anywhere in deploy/) grants allUsers.
+#
+# Environment (defaults in brackets):
+#   GOOGLE_CLOUD_PROJECT (required), LIGHTONOCR_REGION [us-central1],
+#   LIGHTONOCR_SERVICE [lightonocr], LIGHTONOCR_ARTIFACT_REPO [lightonocr],
+#   RUNTIME_SA_ID [lightonocr-run] (the deploy spec's default), BACKEND_SA_ID [lightonocr-backend]
+# Idempotent: re-running skips what exists and re-adds the same bindings.
+set -euo pipefail
+
+PROJECT="${GOOGLE_CLOUD_PROJECT:?set GOOGLE_CLOUD_PROJECT}"
+REGION="${LIGHTONOCR_REGION:-us-central1}"
+SERVICE="${LIGHTONOCR_SERVICE:-lightonocr}"
+REPOSITORY="${LIGHTONOCR_ARTIFACT_REPO:-lightonocr}"
+RUNTIME_SA_ID="${RUNTIME_SA_ID:-lightonocr-run}"
+BACKEND_SA_ID="${BACKEND_SA_ID:-lightonocr-backend}"
+RUNTIME_SA="${RUNTIME_SA_ID}@${PROJECT}.iam.gserviceaccount.com"
+BACKEND_SA="${BACKEND_SA_ID}@${PROJECT}.iam.gserviceaccount.com"
+
+create_sa() {  # id, display name
+  if gcloud iam service-accounts describe "$1@${PROJECT}.iam.gserviceaccount.com" \
+      --project "$PROJECT" >/dev/null 2>&1; then
+    echo "exists: $1"
+  else
+    gcloud iam service-accounts create "$1" --project "$PROJECT" --display-name "$2"
+  fi
+}
+
+echo "== 1. service accounts"
+create_sa "$RUNTIME_SA_ID" "LightOnOCR Cloud Run runtime"
+create_sa "$BACKEND_SA_ID" "Loan backend (calls the OCR service)"
+
+echo "== 2. runtime roles (logs, metrics, image pull)"
+for role in roles/logging.logWriter roles/monitoring.metricWriter; do
+  gcloud projects add-iam-policy-binding "$PROJECT" --condition=None --quiet \
+    --member "serviceAccount:${RUNTIME_SA}" --role "$role" >/dev/null
+  echo "granted $role to $RUNTIME_SA on project $PROJECT"
+done
+gcloud artifacts repositories add-iam-policy-binding "$REPOSITORY" \
+  --project "$PROJECT" --location "$REGION" \
+  --member "serviceAccount:${RUNTIME_SA}" --role roles/artifactregistry.reader >/dev/null
+echo "granted roles/artifactregistry.reader to $RUNTIME_SA on repository $REPOSITORY"
+
+if [[ "${GRANT_ACT_AS:-0}" == "1" ]]; then
+  caller="$(gcloud config get-value account 2>/dev/null)"
+  kind=user; [[ "$caller" == *.gserviceaccount.com ]] && kind=serviceAccount
+  gcloud iam service-accounts add-iam-policy-binding "$RUNTIME_SA" --project "$PROJECT" \
+    --member "${kind}:${caller}" --role roles/iam.serviceAccountUser >/dev/null
+  echo "granted roles/iam.serviceAccountUser on $RUNTIME_SA to $caller"
+fi
+
+echo "== 3. backend may invoke the service (service-level binding only)"
+if gcloud run services describe "$SERVICE" --project "$PROJECT" --region "$REGION" \
+    >/dev/null 2>&1; then
+  python -m deploy grant-invoker --project "$PROJECT" --region "$REGION" \
+    --service "$SERVICE" --member "serviceAccount:${BACKEND_SA}"
+else
+  echo "service $SERVICE does not exist yet: deploy it, then run"
+  echo "  python -m deploy grant-invoker --member serviceAccount:${BACKEND_SA}"
+  echo "(or: python -m deploy apply --invoker serviceAccount:${BACKEND_SA})"
+fi
