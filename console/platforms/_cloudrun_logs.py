@@ -205,6 +205,7 @@ class CloudLoggingTail(LogTail):
             try:
                 self._stream()
                 reconnects = 0  # a clean end (the server's session limit): open a new one
+                self._stop.wait(self._poll_interval_s)
                 continue
             except grpc.RpcError as exc:
                 if self._stop.is_set():
@@ -231,25 +232,31 @@ class CloudLoggingTail(LogTail):
         )
         self._poll()
 
-    def _requests(self) -> Iterator[TailLogEntriesRequest]:
+    def _requests(self, ended: threading.Event) -> Iterator[TailLogEntriesRequest]:
         yield TailLogEntriesRequest(
             resource_names=[f"projects/{self._project}"],
             filter=build_filter(self._service, self._query),
             buffer_window={"seconds": TAIL_BUFFER_WINDOW_S},
         )
-        # Keep the request side open: half-closing could end the tail on the server.
-        self._stop.wait()
+        # Keep the request side open until this stream ends: half-closing could end the
+        # tail on the server, and a generator left waiting would pin gRPC's sender thread.
+        ended.wait()
 
     def _stream(self) -> None:
+        ended = threading.Event()
         # The transport's raw stream gives a call object that close() can cancel at once
         # (the client wrapper blocks until the first response before handing one back).
-        call = self._client.transport.tail_log_entries(self._requests())
+        call = self._client.transport.tail_log_entries(self._requests(ended))
+        call.add_done_callback(lambda _: ended.set())
         with self._lock:
             self._call = call
         if self._stop.is_set():
             call.cancel()
-        for response in call:
-            self._add([to_entry(e) for e in response.entries])
+        try:
+            for response in call:
+                self._add([to_entry(e) for e in response.entries])
+        finally:
+            ended.set()
 
     def _poll(self) -> None:
         """Ask for entries strictly newer than the newest seen, oldest first into the buffer."""

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from google.auth import exceptions as auth_exc
+
 from console.platforms._base import (
     ActionResult,
     LogEntry,
@@ -129,7 +131,7 @@ class CloudRunPlatform(Platform):
             if client is None:
                 try:
                     client = factory()
-                except Exception as exc:  # google-auth's errors, mapped below
+                except auth_exc.GoogleAuthError as exc:  # no ADC, unusable key file
                     raise explain_google_error(
                         exc, action=action, role=role, project=self.target.project
                     ) from None
