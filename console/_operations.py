@@ -4,9 +4,10 @@ A `Platform` knows how to run the service; `Operations` adds what an operator's 
 its users on top: every action is written to the audit log (who, what, when, outcome, also
 when it failed), every warm-up lands in the cold-start history, the scaling before a
 scale-to-zero is remembered so "Restore" can bring it back, and metric series are checked
-against the seed runbook's thresholds with a plain-language hint. Platform failures come
-back as results (`ActionResult(ok=False)`, a not-ready `WarmUpReport`), never as a page
-traceback.
+against the seed runbook's thresholds with a plain-language hint. Actions that fail come
+back as results (`ActionResult(ok=False)`, a not-ready `WarmUpReport`) and are audited;
+reads (status, logs, metrics) raise the platform's own errors, whose messages are written
+for operators, for the page to show.
 
 Who is the actor: the `actor` argument, else `LIGHTONOCR_ACTOR` (via `build_operations`),
 else the operating-system user running the console (`getpass.getuser()`). The console has
