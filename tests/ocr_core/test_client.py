@@ -197,3 +197,21 @@ def test_repr_names_the_service_not_the_credentials(server):
         shown = repr(ocr)
     assert server.base_url in shown and "bearer" in shown
     assert "s3cret-token" not in shown
+
+
+async def test_digital_pages_use_their_text_layer_without_calling_the_service(server, corpus):
+    pdf = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
+    async with client(server, use_text_layer=True) as ocr:
+        result = await ocr.ocr_document(pdf)
+    assert [page.source for page in result.pages] == ["text_layer"] * 4
+    assert result.pages[0].text.startswith("Hello, here is some text without a meaning.")
+    assert all(page.has_text_layer for page in result.pages)
+    assert server.chat_requests() == []
+
+
+async def test_scanned_pages_are_read_by_the_service_even_with_use_text_layer(server, corpus):
+    scan = (corpus / "scans" / "phototest.tif").read_bytes()
+    async with client(server, use_text_layer=True) as ocr:
+        page = await ocr.ocr_image(scan)
+    assert page.source == "ocr" and page.ok
+    assert len(server.chat_requests()) == 1
