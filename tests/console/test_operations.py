@@ -43,6 +43,21 @@ def test_warm_up_records_history_and_an_audit_entry(make_platform) -> None:
     assert "ready in" in audit.detail
 
 
+def test_a_failed_warm_up_is_recorded_as_failed_with_its_reason(make_platform) -> None:
+    platform = make_platform(server_args=(*SIMULATED, "--startup-delay", "30"))
+    operations = Operations(platform, platform.store, actor="ana")
+    report = operations.warm_up(timeout_s=1.0)
+    assert not report.ready
+    (record,) = operations.warm_up_history()
+    assert (record.ready, record.error) == (False, report.error)
+    (audit,) = operations.audit_log()
+    assert (audit.action, audit.ok) == ("warm up", False)
+    assert "not ready after" in audit.detail
+    # A failed warm-up is not a cold start: it stays off the startup chart.
+    series = operations.metrics(timedelta(hours=1))
+    assert not [s for s in series if s.label == "warm-up"]
+
+
 def test_scale_to_zero_then_restore_brings_back_the_floor(operations: Operations) -> None:
     assert operations.scale(min_instances=1).ok
     assert operations.scale_to_zero().ok
