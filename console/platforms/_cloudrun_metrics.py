@@ -41,7 +41,6 @@ MAX_POINTS = 200
 
 Aligner = monitoring_v3.Aggregation.Aligner
 Reducer = monitoring_v3.Aggregation.Reducer
-Points = list[tuple[datetime, float]]
 
 
 def alignment_period(window: timedelta) -> timedelta:
