@@ -156,6 +156,16 @@ def _read_tail(path: Path, max_bytes: int) -> list[str]:
     return lines[1:] if start > 0 and lines else lines
 
 
+def _line_start(path: Path, offset: int) -> int:
+    """The offset of the first whole line at or after `offset`."""
+    if offset <= 0:
+        return 0
+    with path.open("rb") as handle:
+        handle.seek(offset - 1)
+        handle.readline()  # the rest of the line `offset` falls in (nothing if it starts one)
+        return handle.tell()
+
+
 def _mtime(path: Path) -> datetime:
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC)
@@ -744,7 +754,7 @@ class LocalPlatform(Platform):
     def tail(self, query: LogQuery) -> LogTail:
         """Follows new lines from now; with `query.since`, also recent lines after that time."""
         size = self._log_size()
-        offset = size if query.since is None else max(0, size - (256 << 10))
+        offset = size if query.since is None else _line_start(self.log_path, size - (256 << 10))
         tail = LocalLogTail(self.log_path, query, offset=offset)
         with self._lock:
             self._tails = [t for t in self._tails if not t._closed] + [tail]

@@ -406,3 +406,16 @@ def test_a_remote_service_url_selects_cloud_run() -> None:
         assert platform.service_url == "https://lightonocr-abc-uc.a.run.app"
     finally:
         platform.close()
+
+
+def test_tail_since_replays_recent_whole_lines_after_that_time(make_platform) -> None:
+    platform = make_platform()
+    cut = datetime.now(UTC)
+    # Far more than the tail looks back, so it starts in the middle of the file.
+    filler = "x" * 300
+    append_lines(
+        platform, *[json_line("INFO", filler, cut - timedelta(minutes=1)) for _ in range(2000)]
+    )
+    append_lines(platform, json_line("INFO", "just after the cut", cut + timedelta(seconds=1)))
+    tail = platform.tail(LogQuery(since=cut))
+    assert [e.message for e in tail.drain()] == ["just after the cut"]
