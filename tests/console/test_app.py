@@ -1,0 +1,85 @@
+"""The whole console (`console/app.py`): navigation, the sidebar on every page, and OCR
+through the app, against the real local platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console._operations import Operations
+from tests.console.views.console_ops import app, installed_operations
+
+PAGES = {
+    "views/workbench.py": "OCR workbench",
+    "views/service.py": "Service",
+    "views/logs.py": "Logs",
+    "views/metrics.py": "Metrics",
+}
+
+
+@pytest.fixture
+def operations(tmp_path: Path) -> Iterator[Operations]:
+    with installed_operations(tmp_path) as operations:
+        yield operations
+
+
+def _sidebar(at: AppTest) -> list[str]:
+    return [m.value for m in at.sidebar.markdown]
+
+
+def test_the_console_opens_on_the_workbench(operations: Operations) -> None:
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "OCR workbench"
+
+
+def test_the_sidebar_names_platform_url_service_state_and_breaker(
+    operations: Operations,
+) -> None:
+    at = app().run()
+    assert "**local**" in _sidebar(at)
+    assert at.sidebar.code[0].value == operations.platform.service_url
+    assert ":green-badge[service: ready]" in _sidebar(at)
+    assert ":green-badge[breaker: closed]" in _sidebar(at)
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES.items())
+def test_every_page_opens_in_the_app_with_the_sidebar(
+    operations: Operations, path: str, title: str
+) -> None:
+    at = app().run()
+    at.switch_page(path).run()
+    assert not at.exception
+    assert at.title[0].value == title
+    assert ":green-badge[service: ready]" in _sidebar(at)
+
+
+def test_the_sidebar_shows_the_state_an_action_left(operations: Operations) -> None:
+    at = app().run()
+    at.switch_page("views/service.py").run()
+    at.button(key="svc_scale_to_zero").click().run()
+    at.button(key="svc_confirm").click().run()
+    assert ":gray-badge[service: down]" in _sidebar(at)
+
+
+def test_a_pdf_uploaded_in_the_app_is_read(operations: Operations, corpus: Path) -> None:
+    at = app().run()
+    data = (corpus / "pdf" / "multicolumn.pdf").read_bytes()
+    at.file_uploader[0].set_value(("multicolumn.pdf", data, "application/pdf")).run()
+    assert not at.exception
+    assert any("This text stands in for the OCR of one page." in m.value for m in at.markdown)
+
+
+def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
+    """rapidocr, the local default engine: the words on the page come back."""
+    with installed_operations(tmp_path, server_args=("--engine", "rapidocr")):
+        at = app().run()
+        data = (corpus / "scans" / "phototest.tif").read_bytes()
+        at.file_uploader[0].set_value(("phototest.tif", data, "image/tiff")).run(timeout=120)
+        assert not at.exception
+        text = " ".join(m.value for m in at.markdown)
+        for words in ("quick brown dog", "lazy fox", "12 point text"):
+            assert words in text
