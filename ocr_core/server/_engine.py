@@ -14,9 +14,19 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ._layout import TextBox, to_markdown
+from ._layout import TextBox, find_gutters, to_markdown, trim_to_gutters
 
 ENGINES = ("rapidocr", "simulated")
+# A piece of a split box narrower than this (in line heights) is the edge of the next
+# column's first letter that the detector's padding swallowed, not text of its own.
+MIN_PIECE_LINE_HEIGHTS = 0.6
+
+
+def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
+    width = min(piece.x1, other.x1) - max(piece.x0, other.x0)
+    height = min(piece.y1, other.y1) - max(piece.y0, other.y0)
+    area = (piece.x1 - piece.x0) * piece.height
+    return width > 0 and height > 0 and width * height >= 0.5 * area
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +64,57 @@ class RapidOcrEngine:
         import numpy as np
 
         started = time.perf_counter()
-        pixels = np.asarray(image.convert("RGB"))[:, :, ::-1]  # rapidocr expects BGR like cv2
-        found, _ = self._ocr(np.ascontiguousarray(pixels))
+        rgb = image.convert("RGB")
+        bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr expects cv2's BGR
+        found, _ = self._ocr(bgr)
         boxes = [TextBox.from_quad(quad, text) for quad, text, _score in found or ()]
+        if len(boxes) > 1:
+            boxes = self._split_at_gutters(bgr, boxes)
         return EngineResult(to_markdown(boxes), len(boxes), time.perf_counter() - started)
+
+    def _split_at_gutters(self, bgr: Any, boxes: list[TextBox]) -> list[TextBox]:
+        """Cut boxes the detector merged across a column gutter and read each half again.
+
+        Boxes that only reach into a gutter (the detector pads them) are trimmed to its
+        edge, so the layout sees the full gutter between the columns.
+        """
+        import cv2
+        import numpy as np
+
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        _, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        line_height = float(np.median([b.height for b in boxes]))
+        gutters = find_gutters(dark.astype(bool), line_height)
+        if not gutters:
+            return boxes
+        kept: list[TextBox] = []
+        pieces: list[TextBox] = []
+        for box in boxes:
+            crossed = sorted((g for g in gutters if g.crossed_by(box)), key=lambda g: g.x0)
+            if not crossed:
+                kept.append(trim_to_gutters(box, gutters))
+                continue
+            edges = [box.x0, *(x for g in crossed for x in (g.x0, g.x1)), box.x1]
+            for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
+                if x1 - x0 >= MIN_PIECE_LINE_HEIGHTS * line_height:
+                    pieces.append(TextBox(x0, box.y0, x1, box.y1, ""))
+        pieces = [p for p in pieces if not any(_mostly_inside(p, other) for other in kept)]
+        if not pieces:
+            return kept
+        pad = max(2, round(0.15 * line_height))
+        height, width = bgr.shape[:2]
+        crops = [
+            bgr[
+                max(0, int(p.y0)) : min(height, int(p.y1) + 1),
+                max(0, int(p.x0) - pad) : min(width, int(p.x1) + pad),
+            ]
+            for p in pieces
+        ]
+        read, _ = self._ocr.text_rec(crops)
+        for piece, (text, score, *_) in zip(pieces, read, strict=True):
+            if text.strip() and float(score) >= self._ocr.text_score:
+                kept.append(TextBox(piece.x0, piece.y0, piece.x1, piece.y1, text))
+        return kept
 
 
 class SimulatedEngine:
