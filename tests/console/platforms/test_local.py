@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +71,27 @@ def test_floor_one_starts_the_server_and_floor_zero_stops_it(make_platform) -> N
     assert not pid_alive(pid)
     assert not port_open(platform.port)
     assert platform.status().state is ServiceState.DOWN
+
+
+def test_a_server_deaf_to_sigterm_is_killed_after_the_grace_period(
+    make_platform, tmp_path: Path
+) -> None:
+    # Stands in for the interpreter: a process that ignores SIGTERM, as a wedged server would.
+    stubborn = tmp_path / "stubborn-python"
+    stubborn.write_text(
+        f"#!/bin/sh\nexec {sys.executable} -c "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'\n"
+    )
+    stubborn.chmod(0o755)
+    platform = make_platform(python=str(stubborn), stop_grace_s=0.5)
+    platform.scale(min_instances=1)
+    pid = pid_of(platform)
+    time.sleep(0.3)  # let it install its handler
+
+    stopped = platform.scale(min_instances=0)
+    assert stopped.ok
+    assert "killed (no exit 0.5 s after SIGTERM)" in stopped.message
+    assert not pid_alive(pid)
 
 
 def test_status_goes_down_starting_ready(make_platform) -> None:
