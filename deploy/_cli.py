@@ -69,9 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     scale = commands.add_parser(
         "scale", parents=[where], help="set the instance floor/ceiling (no new revision)"
     )
-    scale.add_argument("--min", type=int, dest="min_instances", help="instance floor")
+    floor = scale.add_mutually_exclusive_group()
+    floor.add_argument("--min", type=int, dest="min_instances", help="instance floor")
+    floor.add_argument("--to-zero", action="store_true", help="floor 0: idle instances retire")
     scale.add_argument("--max", type=int, dest="max_instances", help="instance ceiling")
-    scale.add_argument("--to-zero", action="store_true", help="floor 0: idle instances are retired")
     commands.add_parser("revisions", parents=[where], help="list revisions, newest first")
     rollback = commands.add_parser(
         "rollback", parents=[where], help="send all traffic to an earlier revision"

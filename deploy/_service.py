@@ -20,6 +20,7 @@ from datetime import datetime
 
 import grpc
 from google.api_core import exceptions as gexc
+from google.api_core.operation import Operation
 from google.auth import exceptions as auth_exc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
@@ -292,8 +293,8 @@ class CloudRunDeployer:
     def _get(self) -> run_v2.Service:
         return self.services_client.get_service(name=self.target.name)
 
-    def _wait(self, operation: object) -> run_v2.Service:
-        return operation.result(timeout=self.operation_timeout_s)  # type: ignore[attr-defined]
+    def _wait(self, operation: Operation) -> run_v2.Service:
+        return operation.result(timeout=self.operation_timeout_s)
 
     def _update(self, service: run_v2.Service) -> run_v2.Service:
         operation = self.services_client.update_service(
