@@ -194,3 +194,14 @@ def test_a_dropped_stream_is_reopened(cloud: CloudFakes) -> None:
     assert len(cloud.logging.tail_requests) == 2
     assert tail.mode == "stream"  # type: ignore[attr-defined]
     tail.close()
+
+
+def test_audit_entries_show_their_payload_type(empty_cloud: CloudFakes) -> None:
+    audit = entry("unused", at=empty_cloud.now, severity="NOTICE")
+    audit.proto_payload = {"type_url": "type.googleapis.com/google.cloud.audit.AuditLog"}
+    empty_cloud.logging.push(audit)
+
+    (shown,) = empty_cloud.platform.logs(LogQuery())
+
+    assert shown.message == "[google.cloud.audit.AuditLog]"
+    assert shown.severity == "NOTICE"
