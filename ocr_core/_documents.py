@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import threading
 import unicodedata
 import weakref
@@ -63,6 +64,7 @@ _PIL_FORMATS = {
     "bmp": "BMP",
     "gif": "GIF",
 }
+_DISPLAY_NAMES = {"webp": "WebP"}
 _WHAT_WE_READ = "a PDF, or a PNG, JPEG, TIFF, WebP, BMP or GIF image"
 
 # A text layer is "usable" when it has at least this many letters or digits and almost no
@@ -537,12 +539,14 @@ class _ImageSource:
         self._settings = settings
         self._kind = kind
         self._lock = threading.Lock()
-        name = _PIL_FORMATS[kind]
+        name = _DISPLAY_NAMES.get(kind, _PIL_FORMATS[kind])
         try:
-            self._image: Image.Image | None = Image.open(io.BytesIO(data), formats=[name])
+            self._image: Image.Image | None = Image.open(
+                io.BytesIO(data), formats=[_PIL_FORMATS[kind]]
+            )
             self.page_count = self._image.n_frames if kind == "tiff" else 1
         except Image.DecompressionBombError as exc:
-            raise ImageTooLarge(_too_many_pixels(None, settings.max_image_pixels)) from exc
+            raise ImageTooLarge(_bomb_message(exc, settings.max_image_pixels)) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise CorruptDocument(f"the {name} image is damaged or truncated: {exc}") from exc
         self._first: Image.Image | None = None
@@ -586,19 +590,24 @@ class _ImageSource:
                     image.draft(image.mode, draft_size(width, height, longest))
                 frame = image.copy()
             except Image.DecompressionBombError as exc:
-                raise PageTooLarge(_too_many_pixels(None, limit)) from exc
+                raise PageTooLarge(_bomb_message(exc, limit)) from exc
         frame = fit_longest_side(to_model_mode(frame), longest)
         return upright(frame, orientation)
 
 
-def _too_many_pixels(size: tuple[int, int] | None, limit: int) -> str:
-    if size is None:
-        return f"the image has more pixels than the limit of {limit / 1e6:.0f} megapixels"
+def _too_many_pixels(size: tuple[int, int], limit: int) -> str:
     width, height = size
     return (
         f"the image is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
         f"more than the limit of {limit / 1e6:.0f} megapixels"
     )
+
+
+def _bomb_message(exc: Image.DecompressionBombError, limit: int) -> str:
+    """Pillow refused the header before we could read it; its message holds the pixel count."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = f" has {int(found.group(1)) / 1e6:.0f} megapixels," if found else " is"
+    return f"the image{pixels} more than the limit of {limit / 1e6:.0f} megapixels"
 
 
 __all__ = [
