@@ -23,6 +23,7 @@ from ._config import ClientSettings
 from ._documents import Document, load_document
 from ._exceptions import (
     AuthError,
+    BadRequest,
     OCRError,
     PageRenderError,
     ProtocolError,
@@ -39,6 +40,7 @@ from ._protocol import (
     Completion,
     StreamAccumulator,
     chat_request,
+    completion_room,
     error_from_response,
     max_model_len,
     parse_completion,
@@ -241,19 +243,34 @@ class OCRClient:
             self.breaker.before_call()
         except ServiceError as exc:
             return exc, attempts
-        body = chat_request(
-            data_uri,
-            model=self.settings.model,
-            max_tokens=await self._effective_max_tokens(),
-            temperature=self.settings.temperature,
-            top_p=self.settings.top_p,
-            stream=self.settings.stream,
-        )
+        max_tokens = await self._effective_max_tokens()
         try:
-            async for attempt in retrying(self.settings, self._sleep):
-                with attempt:
-                    attempts += 1
-                    completion = await self._post_chat(body, page_index, on_chunk)
+            while True:
+                body = chat_request(
+                    data_uri,
+                    model=self.settings.model,
+                    max_tokens=max_tokens,
+                    temperature=self.settings.temperature,
+                    top_p=self.settings.top_p,
+                    stream=self.settings.stream,
+                )
+                try:
+                    async for attempt in retrying(self.settings, self._sleep):
+                        with attempt:
+                            attempts += 1
+                            completion = await self._post_chat(body, page_index, on_chunk)
+                    break
+                except BadRequest as exc:
+                    room = completion_room(exc.message)
+                    if room is None or room >= max_tokens:
+                        raise
+                    # The page's image tokens leave less room than asked: ask for what fits,
+                    # and ask every later page for no more either.
+                    logger.info(
+                        "max_tokens %d does not fit the context: using %d", max_tokens, room
+                    )
+                    max_tokens = room
+                    self._max_tokens = min(self._max_tokens or room, room)
         except ServiceError as exc:
             self.breaker.record_failure(exc)
             return exc, attempts
@@ -262,8 +279,6 @@ class OCRClient:
             raise
         self.breaker.record_success()
         return completion, attempts
-
-    # --- pages -------------------------------------------------------------------------------
 
     def _prepare(self, document: Document, index: int) -> _Prepared:
         """Render and encode one page (blocking: runs in a worker thread, pdfium locks)."""

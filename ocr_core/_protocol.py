@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -221,6 +222,28 @@ def error_from_response(
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = {"message": content.decode("utf-8", "replace").strip()} if content else None
     return error_from_body(status_code, body, headers)
+
+
+# vLLM's 400 when prompt + max_tokens exceed the context, in its current and older wording:
+# "... maximum context length is 4096 tokens and your request has 2778 input tokens ..."
+# "... maximum context length is 4096 tokens. However, you requested 5000 tokens (2000 in
+# the messages, 3000 in the completion) ..."
+_CONTEXT_LENGTH = re.compile(r"maximum context length is (\d+) tokens")
+_INPUT_TOKENS = re.compile(r"(\d+) input tokens|\((\d+) in the messages")
+
+
+def completion_room(message: str) -> int | None:
+    """The max_tokens that would fit, when a 400 says the requested one overflows the context.
+
+    The image's prompt tokens are only known to the server, so this is how the client learns
+    them: max_model_len 4096 with max_tokens 4096 leaves no room for a page at all.
+    """
+    context = _CONTEXT_LENGTH.search(message)
+    prompt = _INPUT_TOKENS.search(message)
+    if not context or not prompt:
+        return None
+    room = int(context.group(1)) - int(prompt.group(1) or prompt.group(2))
+    return room if room > 0 else None
 
 
 def max_model_len(models: list[dict[str, Any]], model: str) -> int | None:

@@ -65,6 +65,8 @@ class Faults:
     fail_colour: str | None = None
     fail_colour_status: int = 500
     max_model_len: int = 16384
+    # What every page image costs in prompt tokens; like vLLM, prompt + max_tokens must fit.
+    prompt_tokens: int = 100
 
 
 def _round(channel: int) -> int:
@@ -203,6 +205,15 @@ class FaultServer:
             colour = page_colour(uri)
         except (KeyError, IndexError, TypeError, ValueError, OSError) as exc:
             return _error(400, f"no readable image in the request ({exc})")
+        max_tokens = int(body.get("max_tokens") or 0)
+        prompt_tokens, context = self.faults.prompt_tokens, self.faults.max_model_len
+        if max_tokens > context - prompt_tokens:
+            return _error(
+                400,
+                f"'max_tokens' or 'max_completion_tokens' is too large: {max_tokens}. This "
+                f"model's maximum context length is {context} tokens and your request has "
+                f"{prompt_tokens} input tokens ({max_tokens} > {context} - {prompt_tokens}).",
+            )
         delay = self.faults.delay_s if step != "slow" else max(self.faults.delay_s, 30.0)
         if delay:
             await asyncio.sleep(delay)
@@ -224,9 +235,9 @@ class FaultServer:
                     }
                 ],
                 "usage": {
-                    "prompt_tokens": 100,
+                    "prompt_tokens": prompt_tokens,
                     "completion_tokens": len(text.split()),
-                    "total_tokens": 100 + len(text.split()),
+                    "total_tokens": prompt_tokens + len(text.split()),
                 },
             }
         )
@@ -235,6 +246,7 @@ class FaultServer:
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        prompt_tokens = self.faults.prompt_tokens
         finish_reason = self.faults.finish_reason
 
         def event(payload: dict[str, Any]) -> str:
@@ -250,7 +262,7 @@ class FaultServer:
                 {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]}
             )
             if include_usage:
-                usage = {"prompt_tokens": 100, "completion_tokens": len(pieces)}
+                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces)}
                 yield event({**base, "choices": [], "usage": usage})
             yield "data: [DONE]\n\n"
 

@@ -50,11 +50,24 @@ async def test_request_is_the_model_cards_image_only_chat_message(server):
 
 async def test_max_tokens_is_clamped_to_the_servers_max_model_len_fetched_once(server):
     server.faults.max_model_len = 2048
+    server.faults.prompt_tokens = 0
     async with client(server) as ocr:
         for _ in range(3):
             await ocr.extract_text(png())
     assert [r.body["max_tokens"] for r in server.chat_requests()] == [2048] * 3
     assert [r.path for r in server.requests].count("/v1/models") == 1
+
+
+async def test_max_tokens_that_leave_no_room_for_the_image_are_reduced_to_fit(server):
+    # gpu_image serves max_model_len 4096: 4096 completion tokens + the image cannot fit.
+    server.faults.max_model_len = 4096
+    server.faults.prompt_tokens = 1500
+    async with client(server) as ocr:
+        first = await ocr.ocr_image(png())
+        second = await ocr.ocr_image(png())
+    assert first.ok and second.ok
+    assert [r.body["max_tokens"] for r in server.chat_requests()] == [4096, 2596, 2596]
+    assert first.attempts == 2 and second.attempts == 1
 
 
 async def test_models_lists_what_the_server_serves(server):
