@@ -65,6 +65,8 @@ _PIL_FORMATS = {
     "gif": "GIF",
 }
 _DISPLAY_NAMES = {"webp": "WebP"}
+# Scans without copying a large upload, unlike bytes.strip().
+_BLANK = re.compile(rb"[\x00\s]*")
 _WHAT_WE_READ = "a PDF, or a PNG, JPEG, TIFF, WebP, BMP or GIF image"
 
 # A text layer is "usable" when it has at least this many letters or digits and almost no
@@ -241,7 +243,7 @@ def load_document(
         raise ValueError(f"longest_side must be at least 1 pixel, got {settings.longest_side}")
     limit = settings.max_pages if max_pages is None else max_pages
     data = bytes(data)
-    if not data.strip(b"\x00 \t\r\n"):
+    if _BLANK.fullmatch(data):
         raise EmptyDocument(
             "the file is empty" if not data else "the file holds no data, only blank bytes"
         )
@@ -381,6 +383,7 @@ def _describe_zip(data: bytes) -> str:
 
 
 def _as_text(head: bytes) -> str | None:
+    """The sample as text when it reads as text: UTF-8/16, or a mostly printable 8-bit charset."""
     for bom, encoding in (
         (b"\xef\xbb\xbf", "utf-8"),
         (b"\xff\xfe", "utf-16-le"),
@@ -388,22 +391,23 @@ def _as_text(head: bytes) -> str | None:
     ):
         if head.startswith(bom):
             return head[len(bom) :].decode(encoding, "ignore")
-    try:
-        # A multi-byte character may be cut at the end of the sample: drop at most 3 bytes.
-        text = head.decode("utf-8", "strict") if len(head) < 8192 else _decode_prefix(head)
-    except UnicodeDecodeError:
-        return None
+    text = _utf8_prefix(head)
+    if text is None:
+        if b"\x00" in head:
+            return None
+        text = head.decode("latin-1")
     printable = sum(1 for c in text if c.isprintable() or c in "\r\n\t\f")
     return text if text and printable / len(text) > 0.95 else None
 
 
-def _decode_prefix(head: bytes) -> str:
-    for cut in range(4):
+def _utf8_prefix(head: bytes) -> str | None:
+    # The sample may end inside a multi-byte character: drop up to 3 bytes before giving up.
+    for cut in range(min(4, len(head))):
         try:
             return head[: len(head) - cut].decode("utf-8", "strict")
         except UnicodeDecodeError:
             continue
-    raise UnicodeDecodeError("utf-8", head, 0, len(head), "not UTF-8 text")
+    return None
 
 
 def _describe_text(text: str, data: bytes) -> str:
