@@ -9,6 +9,7 @@ from google.cloud import run_v2
 from deploy import (
     CloudError,
     CloudRunDeployer,
+    CloudUnavailable,
     InvalidSpec,
     PermissionDeniedError,
     PublicAccessRefused,
@@ -133,11 +134,14 @@ def test_status_summarises_the_service(deployer: CloudRunDeployer) -> None:
     assert info.update_time is not None
 
 
-def test_status_reports_a_failed_rollout(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
+def test_a_rollout_whose_revision_never_gets_ready_fails_and_status_shows_why(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
     good = deployer.apply(ServiceSpec(tag="v1"))
     fake_run.new_revisions_ready = False
-    deployer.apply(ServiceSpec(tag="broken"))
 
+    with pytest.raises(CloudError, match="failed the configured startup probe"):
+        deployer.apply(ServiceSpec(tag="broken"))
     info = deployer.status()
 
     assert info.ready is False
@@ -145,6 +149,32 @@ def test_status_reports_a_failed_rollout(deployer: CloudRunDeployer, fake_run: F
     assert info.latest_created_revision != good.latest_ready_revision
     failed = next(c for c in info.conditions if c[0] == "Ready")
     assert failed[1] == "FAILED" and "startup probe" in failed[2]
+
+
+def test_apply_waits_for_a_long_running_operation_to_finish(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    fake_run.pending_polls = 1
+
+    info = deployer.apply(ServiceSpec())
+
+    assert len(fake_run.requests_for("GetOperation")) == 2
+    assert info.ready is True and info.url
+
+
+def test_an_operation_that_outlives_the_timeout_says_to_check_status(
+    fake_run: FakeRun, target: ServiceTarget
+) -> None:
+    fake_run.pending_polls = None
+    deployer = CloudRunDeployer(
+        target,
+        services_client=fake_run.services_client(),
+        revisions_client=fake_run.revisions_client(),
+        operation_timeout_s=0.2,
+    )
+
+    with pytest.raises(CloudUnavailable, match="python -m deploy status"):
+        deployer.apply(ServiceSpec())
 
 
 def test_status_of_a_missing_service_says_how_to_create_it(deployer: CloudRunDeployer) -> None:

@@ -3,9 +3,10 @@
 The real `google-cloud-run` clients talk to it through an insecure loopback channel, so
 tests exercise the real request building, LRO handling and error mapping. It keeps state
 like Cloud Run does where our code depends on it: a template change creates a revision, a
-traffic or scaling change does not; operations come back done with the Service packed in;
-IAM policies carry etags. Every request is recorded for assertions, and any RPC can be
-made to fail with a chosen gRPC status.
+traffic or scaling change does not; operations come back done with the Service packed in
+(or stay pending for `pending_polls` GetOperation calls; a rollout whose revision never
+becomes ready ends in an operation error); IAM policies carry etags. Every request is
+recorded for assertions, and any RPC can be made to fail with a chosen gRPC status.
 
     fake = FakeRun(); fake.start()
     deployer = CloudRunDeployer(target, services_client=fake.services_client(),
@@ -61,8 +62,12 @@ class FakeRun:
         self.revisions: dict[str, list[run_v2.Revision]] = {}  # by service name
         self.policies: dict[str, policy_pb2.Policy] = {}
         self.requests: list[Recorded] = []
-        # Whether revisions created from now on become ready (False: a failed rollout).
+        # Whether revisions created from now on become ready. False: a failed rollout, whose
+        # operation ends in FAILED_PRECONDITION as Cloud Run's does.
         self.new_revisions_ready = True
+        # How many GetOperation polls answer "not done yet" before the result (None: never).
+        self.pending_polls: int | None = 0
+        self._operations: dict[str, list[Any]] = {}  # name -> [final operation, polls left]
         self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
@@ -178,6 +183,14 @@ class FakeRun:
                 policy_pb2.Policy.SerializeToString,
             ),
         }
+        operations = {
+            "GetOperation": unary(
+                "GetOperation",
+                self._get_operation,
+                operations_pb2.GetOperationRequest.FromString,
+                op_out,
+            ),
+        }
         revisions = {
             "ListRevisions": unary(
                 "ListRevisions",
@@ -195,6 +208,7 @@ class FakeRun:
         return [
             grpc.method_handlers_generic_handler("google.cloud.run.v2.Services", services),
             grpc.method_handlers_generic_handler("google.cloud.run.v2.Revisions", revisions),
+            grpc.method_handlers_generic_handler("google.longrunning.Operations", operations),
         ]
 
     # --- Services --------------------------------------------------------------------------
@@ -294,12 +308,32 @@ class FakeRun:
         self.services[name] = service
         packed = any_pb2.Any()
         packed.Pack(run_v2.Service.pb(service))
-        return operations_pb2.Operation(
+        final = operations_pb2.Operation(
             name=f"{name.split('/services/')[0]}/operations/{uuid.uuid4()}",
             done=True,
             metadata=packed,
-            response=packed,
         )
+        if latest_ok:
+            final.response.CopyFrom(packed)
+        else:
+            final.error.code = grpc.StatusCode.FAILED_PRECONDITION.value[0]
+            final.error.message = service.terminal_condition.message
+        if self.pending_polls == 0:
+            return final
+        self._operations[final.name] = [final, self.pending_polls]
+        return operations_pb2.Operation(name=final.name, done=False, metadata=packed)
+
+    def _get_operation(
+        self, request: operations_pb2.GetOperationRequest
+    ) -> operations_pb2.Operation:
+        if request.name not in self._operations:
+            raise _Abort(grpc.StatusCode.NOT_FOUND, f"Operation '{request.name}' was not found")
+        final, polls_left = self._operations[request.name]
+        if polls_left == 0:
+            return final
+        if polls_left is not None:
+            self._operations[request.name][1] = polls_left - 1
+        return operations_pb2.Operation(name=final.name, done=False, metadata=final.metadata)
 
     def _new_revision(self, service: run_v2.Service, number: int) -> run_v2.Revision:
         short = service.name.rsplit("/", 1)[-1]
