@@ -141,4 +141,11 @@ def explain_google_error(
             action=action,
             hint="This is usually transient: retry in a minute.",
         )
+    if isinstance(exc, gexc.FailedPrecondition | gexc.Aborted | gexc.Conflict):
+        return CloudError(
+            f"Cloud Run refused while {action}{suffix}.",
+            action=action,
+            hint="See `python -m deploy status` and the revision's logs; after a concurrent "
+            "change, retry.",
+        )
     return CloudError(f"Failed while {action}{suffix}.", action=action)

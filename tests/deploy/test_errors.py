@@ -29,6 +29,7 @@ from deploy import (
         (auth_exc.RefreshError("expired"), MissingCredentials),
         (gexc.ServiceUnavailable("down"), CloudUnavailable),
         (gexc.DeadlineExceeded("slow"), CloudUnavailable),
+        (gexc.FailedPrecondition("revision not ready"), CloudError),
         (gexc.InvalidArgument("odd"), CloudError),
     ],
 )
@@ -81,3 +82,12 @@ def test_token_shaped_text_from_the_server_never_reaches_the_message() -> None:
     text = f"{error} {error!r} {error.hint}"
     assert secret not in text and "secret-token" not in text
     assert jwt not in text
+
+
+def test_a_failed_rollout_points_at_status_and_logs() -> None:
+    error = explain_google_error(
+        gexc.FailedPrecondition("Revision 'x' is not ready"), action="deploying service s"
+    )
+
+    assert "Revision 'x' is not ready" in str(error)
+    assert "python -m deploy status" in error.hint
