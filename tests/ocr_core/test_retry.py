@@ -23,7 +23,7 @@ from ocr_core import (
     ServiceUnavailable,
 )
 from ocr_core._protocol import parse_retry_after
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png
+from tests.fakes.fault_server import FaultServer, RecordingSleep, ResettingServer, png
 
 
 @pytest.fixture
@@ -123,6 +123,25 @@ async def test_connection_dropped_mid_answer_is_retried(server, sleep):
         page = await ocr.ocr_image(png("red"))
     assert page.ok, page.error
     assert page.text == "page #ff0000"
+    assert page.attempts == 2
+
+
+async def test_connection_reset_by_peer_is_retried_then_service_unavailable(sleep):
+    with ResettingServer() as resetting:
+        async with OCRClient(resetting.base_url, settings=ClientSettings(), sleep=sleep) as ocr:
+            page = await ocr.ocr_image(png())
+    assert isinstance(page.error, ServiceUnavailable)
+    assert page.attempts == 3
+    assert resetting.refused.count("POST /v1/chat/completions HTTP/1.1") == 3
+    assert sleep.waits == [4.0, 8.0]
+
+
+async def test_streamed_answer_dropped_midway_is_retried(server, sleep):
+    server.script("reset")
+    async with client(server, sleep, stream=True) as ocr:
+        page = await ocr.ocr_image(png("blue"))
+    assert page.ok, page.error
+    assert page.text == "page #0000ff"
     assert page.attempts == 2
 
 

@@ -79,3 +79,13 @@ async def test_a_ready_service_closes_an_open_breaker(server):
         report = await ocr.warm_up(timeout=5)
         assert report.ready
         assert ocr.breaker.snapshot().state is BreakerState.CLOSED
+
+
+async def test_rejected_credentials_end_the_warm_up_at_once(server):
+    server.faults.accept_tokens = {"the-right-token"}
+    async with client(server, token="a-wrong-token") as ocr:
+        report = await ocr.warm_up(timeout=30)
+    assert not report.ready
+    assert report.seconds < 1
+    assert "not authorised (HTTP 401)" in (report.error or "")
+    assert "a-wrong-token" not in (report.error or "")
