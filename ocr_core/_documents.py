@@ -462,8 +462,7 @@ class _PdfSource:
                 # Sizes are as displayed: pdfium applies /Rotate and the crop box.
                 width, height = page.get_size()
                 self._check_size(width, height)
-                # Just under longest/side, so rendering's ceil() lands on `longest` exactly.
-                scale = (longest - 0.5) / max(width, height)
+                scale = render_scale(width, height, longest)
                 bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
                 try:
                     # RGB is not a shared-buffer mode in Pillow: to_pil() copies the pixels.
@@ -496,6 +495,14 @@ class _PdfSource:
             finally:
                 page.close()
         return usable_text(raw)
+
+
+def render_scale(width: float, height: float, longest_side: int) -> float:
+    """Pixels per point so the longest side renders to exactly `longest_side`.
+
+    Just under the exact ratio, because pypdfium2 rounds rendered sizes up (ceil).
+    """
+    return (longest_side - 0.5) / max(width, height)
 
 
 def _open_error(exc: pdfium.PdfiumError, password: str | None) -> OCRError:
@@ -625,5 +632,6 @@ __all__ = [
     "detect_kind",
     "encode_image",
     "load_document",
+    "render_scale",
     "usable_text",
 ]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
 
-from .._documents import load_document
+from .._documents import load_document, render_scale
 from .._imaging import fit_longest_side
 from ._cer import cer
 
@@ -57,7 +57,7 @@ def _naive_images(data: bytes, password: str | None, fit: bool) -> list[Image.Im
             images = []
             for index in range(len(pdf)):
                 page = pdf[index]
-                scale = LONGEST_SIDE / max(page.get_size()) if fit else MODEL_CARD_SCALE
+                scale = render_scale(*page.get_size(), LONGEST_SIDE) if fit else MODEL_CARD_SCALE
                 images.append(page.render(scale=scale).to_pil())
                 page.close()
             return images
