@@ -1,0 +1,121 @@
+"""Real OCR through the real HTTP server: real scans, a real two-column PDF, a real peer client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import openai
+import pypdfium2
+import pytest
+from PIL import Image
+
+from ocr_core.bench._cer import cer
+from tests.fakes.local_server import LocalServer
+
+from ._requests import MODEL, chat_body, data_uri, encode
+
+# rapidocr read phototest.tif with CER 0.0 and eurotext.tif at about 0.03 (it drops some
+# accents and reads « » as 《 》); the bounds leave room for other onnxruntime builds.
+CER_BOUNDS = {"phototest": 0.02, "eurotext": 0.08}
+
+
+def ocr(server: LocalServer, url: str) -> str:
+    response = httpx.post(
+        f"{server.base_url}/v1/chat/completions", json=chat_body(url), timeout=180
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.parametrize("name", sorted(CER_BOUNDS))
+def test_a_real_scan_is_read_within_its_cer_bound(
+    local_server: LocalServer, corpus: Path, name: str
+) -> None:
+    url = data_uri((corpus / "scans" / f"{name}.tif").read_bytes(), "image/tiff")
+    text = ocr(local_server, url)
+    truth = (corpus / "scans" / f"{name}.txt").read_text(encoding="utf-8")
+    assert cer(truth, text) <= CER_BOUNDS[name], text
+
+
+def test_paragraphs_come_back_separated_by_a_blank_line(
+    local_server: LocalServer, corpus: Path
+) -> None:
+    url = data_uri((corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    paragraphs = ocr(local_server, url).split("\n\n")
+    assert len(paragraphs) == 2
+    assert paragraphs[0].endswith("of file format.")
+    assert paragraphs[1].startswith("The quick brown dog")
+
+
+@pytest.fixture(scope="module")
+def two_column_text(local_server: LocalServer, corpus: Path) -> str:
+    """Page 1 of multicolumn.pdf rendered as the client renders pages: longest side 1540 px."""
+    pdf = pypdfium2.PdfDocument(corpus / "pdf" / "multicolumn.pdf")
+    try:
+        page = pdf[0]
+        image = page.render(scale=1540 / max(page.get_size())).to_pil()
+    finally:
+        pdf.close()
+    return ocr(local_server, data_uri(encode(image.convert("RGB"), "PNG")))
+
+
+def _position(text: str, phrase: str) -> int:
+    assert phrase in text, f"{phrase!r} not found in:\n{text}"
+    return text.index(phrase)
+
+
+def test_a_two_column_page_is_read_column_by_column(two_column_text: str) -> None:
+    end_of_left = _position(two_column_text, "parturient montes")
+    start_of_right = _position(two_column_text, "pellentesque ante")
+    assert end_of_left < start_of_right
+    assert _position(two_column_text, "Two-Column Document") < _position(
+        two_column_text, "This is a sample document"
+    )
+
+
+def test_no_line_of_a_two_column_page_mixes_both_columns(two_column_text: str) -> None:
+    # Left column line 3 and right column line 3 sit on the same row of the page.
+    lines = two_column_text.splitlines()
+    left = next(i for i, ln in enumerate(lines) if "Lorem ipsum dolor sit amet, consec" in ln)
+    right = next(i for i, ln in enumerate(lines) if "molestie vitae, placerat" in ln)
+    assert "molestie" not in lines[left]
+    assert "Lorem ipsum" not in lines[right]
+    assert left < right
+
+
+def test_the_official_openai_client_gets_the_text(local_server: LocalServer, corpus: Path) -> None:
+    client = openai.OpenAI(base_url=f"{local_server.base_url}/v1", api_key="unused", timeout=180)
+    url = data_uri((corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    completion = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}],
+        max_tokens=4096,
+        temperature=0.2,
+        top_p=0.9,
+    )
+    assert completion.choices[0].finish_reason == "stop"
+    assert "This is a lot of 12 point text" in (completion.choices[0].message.content or "")
+    assert completion.usage is not None and completion.usage.completion_tokens > 0
+
+
+def test_the_official_openai_client_streams_the_text(local_server: LocalServer) -> None:
+    client = openai.OpenAI(base_url=f"{local_server.base_url}/v1", api_key="unused", timeout=180)
+    page = Image.new("RGB", (640, 160), "white")
+    from PIL import ImageDraw, ImageFont
+
+    ImageDraw.Draw(page).text((20, 50), "Streamed words arrive", fill="black",
+                              font=ImageFont.load_default(size=48))  # fmt: skip
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": data_uri(encode(page))}}]}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )  # fmt: skip
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "Streamed words arrive" in text
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) >= 3
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 3
