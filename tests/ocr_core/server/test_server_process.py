@@ -1,0 +1,177 @@
+"""The server as operators and the console see it: cold start, metrics, slots, logs, CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from gpu_image.serve_config import vllm_command
+from ocr_core.server._vllm import command
+from tests.fakes.local_server import LocalServer, start_local_server
+
+from ._requests import MODEL, blank_page, chat_body
+
+LABELS = {"model_name": MODEL, "engine": "0"}
+
+
+def parse(text: str) -> dict[str, list[Sample]]:
+    """Samples by sample name (`..._total`, `..._count`), parsed by prometheus_client."""
+    samples: dict[str, list[Sample]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+def metric_samples(base_url: str) -> dict[str, list[Sample]]:
+    return parse(httpx.get(f"{base_url}/metrics", timeout=10).text)
+
+
+def value(samples: dict[str, list[Sample]], name: str, **labels: str) -> float:
+    wanted = {**LABELS, **labels}
+    return sum(s.value for s in samples.get(name, []) if wanted.items() <= s.labels.items())
+
+
+def test_health_is_503_during_the_startup_delay_then_200() -> None:
+    with start_local_server(
+        "--engine", "simulated", "--startup-delay", "1.5", wait=False
+    ) as server:
+        started = time.monotonic()
+        assert httpx.get(f"{server.base_url}/health").status_code == 503
+        refused = httpx.post(f"{server.base_url}/v1/chat/completions", json=chat_body(blank_page()))
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == 503
+        while httpx.get(f"{server.base_url}/health").status_code != 200:
+            assert time.monotonic() - started < 30
+            time.sleep(0.05)
+        assert time.monotonic() - started >= 1.0
+        assert "engine ready in" in server.log_text()
+
+
+def test_metrics_use_vllm_names_and_counters_move_after_a_request(
+    simulated_server: LocalServer,
+) -> None:
+    before = metric_samples(simulated_server.base_url)
+    body = chat_body(blank_page(), max_tokens=2)
+    httpx.post(f"{simulated_server.base_url}/v1/chat/completions", json=body, timeout=30)
+    after = metric_samples(simulated_server.base_url)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("vllm:request_success_total", finished_reason="length") == 1
+    assert moved("vllm:generation_tokens_total") == 2
+    assert moved("vllm:prompt_tokens_total") > 0
+    for histogram in (
+        "vllm:time_to_first_token_seconds",
+        "vllm:e2e_request_latency_seconds",
+        "vllm:request_queue_time_seconds",
+        "vllm:request_inference_time_seconds",
+    ):
+        assert moved(f"{histogram}_count") == 1, histogram
+    assert value(after, "vllm:request_inference_time_seconds_sum") >= 0.05
+    for gauge in ("vllm:num_requests_running", "vllm:num_requests_waiting"):
+        assert value(after, gauge) == 0
+    assert value(after, "vllm:kv_cache_usage_perc") == 0
+
+
+def test_metrics_include_the_process_memory(simulated_server: LocalServer) -> None:
+    samples = metric_samples(simulated_server.base_url)
+    [rss] = samples["process_resident_memory_bytes"]
+    assert rss.value > 10_000_000
+
+
+async def test_requests_beyond_max_num_seqs_wait_and_all_complete() -> None:
+    service_time = 0.4
+    with start_local_server(
+        "--engine", "simulated", "--service-time", str(service_time), "--max-num-seqs", "2"
+    ) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+            seen: list[tuple[float, float]] = []
+
+            async def watch() -> None:
+                while True:
+                    samples = parse((await client.get("/metrics")).text)
+                    seen.append(
+                        (
+                            value(samples, "vllm:num_requests_running"),
+                            value(samples, "vllm:num_requests_waiting"),
+                        )
+                    )
+                    await asyncio.sleep(0.02)
+
+            watcher = asyncio.create_task(watch())
+            started = time.monotonic()
+            responses = await asyncio.gather(
+                *(
+                    client.post("/v1/chat/completions", json=chat_body(blank_page()))
+                    for _ in range(6)
+                )
+            )
+            elapsed = time.monotonic() - started
+            watcher.cancel()
+    assert [r.status_code for r in responses] == [200] * 6
+    assert max(running for running, _ in seen) == 2
+    assert max(waiting for _, waiting in seen) >= 1
+    assert elapsed >= 3 * service_time * 0.95  # three waves of two
+
+
+def test_every_log_line_is_one_json_object_with_the_shared_fields(
+    simulated_server: LocalServer,
+) -> None:
+    httpx.post(
+        f"{simulated_server.base_url}/v1/chat/completions",
+        json=chat_body(blank_page()),
+        headers={"Authorization": "Bearer sekrit-token-123"},
+        timeout=30,
+    )
+    time.sleep(0.2)  # the access line is written after the response is sent
+    records = [json.loads(line) for line in simulated_server.log_text().splitlines() if line]
+    for record in records:
+        assert {"time", "severity", "logger", "message"} <= record.keys(), record
+        assert record["time"].endswith("Z")
+        datetime.fromisoformat(record["time"])
+        assert record["severity"] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+    loggers = {r["logger"] for r in records}
+    assert {"ocr_core.server", "uvicorn.access"} <= loggers
+    assert any(r["message"].startswith("engine ready in") for r in records)
+    done = [r for r in records if r["message"].startswith("chat completion ")]
+    assert done and {"latency_s", "prompt_tokens", "completion_tokens"} <= done[-1].keys()
+    assert "sekrit-token-123" not in simulated_server.log_text()
+
+
+def test_the_vllm_engine_command_comes_from_serve_config() -> None:
+    assert command(8123, "127.0.0.1") == vllm_command(8123, "127.0.0.1")
+    assert command(8123, "127.0.0.1", "org/other")[2] == "org/other"
+
+
+def test_engine_vllm_without_vllm_installed_exits_with_a_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ocr_core.server", "--engine", "vllm", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [record] = [json.loads(line) for line in result.stderr.splitlines() if line]
+    assert record["severity"] == "ERROR"
+    assert "vllm" in record["message"] and "not installed" in record["message"]
+
+
+def test_an_impossible_setting_exits_with_a_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ocr_core.server", "--max-num-seqs", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "max_num_seqs" in result.stderr
