@@ -286,12 +286,24 @@ def detect_kind(data: bytes, *, filename: str | None = None) -> str:
         return "bmp"
     detected = describe_content(data)
     subject = f"{filename!r} is" if filename else "this file is"
-    advice = "export it as PDF first" if "document" in detected or "workbook" in detected else ""
+    advice = next((tip for word, tip in _ADVICE if word in detected), "")
     raise UnsupportedDocument(
-        f"{subject} {detected}, not a type we read; send {_WHAT_WE_READ}"
-        + (f" ({advice})" if advice else ""),
+        f"{subject} {detected}, not a type we read; send {_WHAT_WE_READ}{advice}",
         detected=detected,
     )
+
+
+# What to do with the unsupported things people most often upload, keyed by a word of the name.
+_ADVICE = (
+    ("document", " (export or print it to PDF first)"),
+    ("workbook", " (export or print it to PDF first)"),
+    ("presentation", " (export or print it to PDF first)"),
+    ("e-book", " (export or print it to PDF first)"),
+    ("PostScript", " (convert it to PDF first)"),
+    ("EPS", " (convert it to PDF first)"),
+    ("photo", " (save it as JPEG first)"),
+    ("archive", " (unpack it and send the files inside)"),
+)
 
 
 def _looks_like_bmp(head: bytes) -> bool:

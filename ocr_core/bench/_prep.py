@@ -162,13 +162,13 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
         count = pages[file.name]
         per_page = [best[name][file.name] * 1000 / count for name in names]
         row = f"{file.name[:34]:34} {count:5d} " + " ".join(f"{v:16.1f}" for v in per_page)
-        print(row + f" {per_page[0] / per_page[-1]:9.1f}x")
+        print(row + f" {per_page[0] / per_page[-1]:9.2f}x")
     total_pages = sum(pages.values())
     totals = {name: sum(best[name].values()) * 1000 / total_pages for name in names}
     print(
         f"{'all (' + str(len(files)) + ' files)':34} {total_pages:5d} "
         + " ".join(f"{totals[n]:16.1f}" for n in names)
-        + f" {totals['naive'] / totals['ours']:9.1f}x"
+        + f" {totals['naive'] / totals['ours']:9.2f}x"
     )
     print(
         "payload KiB/page: " + ", ".join(f"{n} {sizes[n]:.0f}" for n in names),
