@@ -55,6 +55,8 @@ OnChunk = Callable[[StreamChunk], None]
 # warm_up polls /health starting here, doubling up to the cap.
 WARM_UP_FIRST_DELAY_S = 0.25
 WARM_UP_MAX_DELAY_S = 5.0
+# After /v1/models failed, pages go out unclamped for this long before it is asked again.
+MODELS_RETRY_S = 30.0
 
 
 def _transport_error(exc: httpx.TransportError) -> ServiceError:
@@ -71,7 +73,6 @@ def _transport_error(exc: httpx.TransportError) -> ServiceError:
 class _Prepared:
     """A page ready to send (data URI), or its own text when the text layer is used."""
 
-    index: int
     has_text_layer: bool | None
     data_uri: str | None = None
     size: tuple[int | None, int | None] = (None, None)
@@ -81,9 +82,11 @@ class _Prepared:
 class OCRClient:
     """Async client for a vLLM-compatible LightOnOCR service.
 
-    `base_url` None means LIGHTONOCR_SERVICE_URL, then the local server; `**overrides` are
-    ClientSettings fields. `sleep` replaces asyncio.sleep in retry waits (tests pass a
-    recorder so retries take milliseconds).
+    `base_url` None means `settings.base_url` (LIGHTONOCR_SERVICE_URL, then the local
+    server); `**overrides` are ClientSettings fields. `id_token_fetcher(audience) -> token`
+    replaces Application Default Credentials for Google ID tokens (and, with auth "auto",
+    selects them). `sleep` replaces asyncio.sleep in retry waits, so tests of the backoff
+    schedule take milliseconds. `transport` goes to httpx (e.g. httpx.MockTransport).
     """
 
     def __init__(
@@ -118,6 +121,7 @@ class OCRClient:
         self._slots = asyncio.Semaphore(max(1, self.settings.concurrency))
         self._max_tokens: int | None = None
         self._models_lock = asyncio.Lock()
+        self._models_failed_at = -MODELS_RETRY_S
 
     @property
     def base_url(self) -> str:
@@ -171,13 +175,19 @@ class OCRClient:
         if self._max_tokens is not None:
             return self._max_tokens
         async with self._models_lock:
-            if self._max_tokens is None:
-                try:
-                    limit = max_model_len(await self.models(), self.settings.model)
-                except OCRError as exc:
-                    logger.debug("cannot read max_model_len yet: %s", exc)
-                    return self.settings.max_tokens
-                self._max_tokens = min(self.settings.max_tokens, limit or self.settings.max_tokens)
+            if self._max_tokens is not None:
+                return self._max_tokens
+            now = time.monotonic()
+            if now - self._models_failed_at < MODELS_RETRY_S:
+                return self.settings.max_tokens  # asked moments ago: don't queue every page
+            try:
+                models = await self.models(timeout=self.settings.connect_timeout_s)
+            except OCRError as exc:
+                logger.debug("cannot read max_model_len yet: %s", exc)
+                self._models_failed_at = now
+                return self.settings.max_tokens
+            limit = max_model_len(models, self.settings.model) or self.settings.max_tokens
+            self._max_tokens = min(self.settings.max_tokens, limit)
             return self._max_tokens
 
     async def _post_chat(
@@ -285,25 +295,37 @@ class OCRClient:
         page = document.page(index)
         has_text_layer = page.has_text_layer
         if self.settings.use_text_layer and has_text_layer:
-            return _Prepared(index, has_text_layer, text_layer=page.text_layer or "")
+            return _Prepared(has_text_layer, text_layer=page.text_layer or "")
         encoded = page.encode()
         return _Prepared(
-            index, has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
+            has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
         )
 
     async def _ocr_page(
         self, document: Document, index: int, on_chunk: OnChunk | None
     ) -> PageResult:
-        """Prepare and OCR one page; every failure becomes this page's error, never a raise."""
+        """Prepare and OCR one page; every failure becomes this page's error, never a raise
+        (a raise would leave iter_document waiting for a page that never comes)."""
+        started = time.perf_counter()
+        try:
+            return await self._read_page(document, index, on_chunk)
+        except Exception as exc:
+            if not isinstance(exc, OCRError):
+                logger.warning("page %d failed unexpectedly", index + 1, exc_info=True)
+                exc = OCRError(f"unexpected failure ({type(exc).__name__}: {exc})")
+            exc.page_index = index
+            return PageResult(index=index, error=exc, latency_s=time.perf_counter() - started)
+
+    async def _read_page(
+        self, document: Document, index: int, on_chunk: OnChunk | None
+    ) -> PageResult:
         started = time.perf_counter()
         try:
             prepared = await asyncio.to_thread(self._prepare, document, index)
+        except OCRError:
+            raise
         except Exception as exc:
-            if not isinstance(exc, OCRError):
-                logger.warning("page %d could not be prepared", index + 1, exc_info=True)
-                exc = PageRenderError(f"cannot render the page ({type(exc).__name__}: {exc})")
-            exc.page_index = index
-            return PageResult(index=index, error=exc, latency_s=time.perf_counter() - started)
+            raise PageRenderError(f"cannot render the page ({type(exc).__name__}: {exc})") from exc
         if prepared.text_layer is not None:
             return PageResult(
                 index=index,

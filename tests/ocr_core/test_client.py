@@ -228,3 +228,15 @@ async def test_scanned_pages_are_read_by_the_service_even_with_use_text_layer(se
         page = await ocr.ocr_image(scan)
     assert page.source == "ocr" and page.ok
     assert len(server.chat_requests()) == 1
+
+
+async def test_a_failing_chunk_callback_fails_only_its_page(server):
+    def on_chunk(chunk: StreamChunk) -> None:
+        if chunk.page_index == 1:
+            raise ValueError("display went away")
+
+    async with client(server, stream=True) as ocr:
+        result = await ocr.ocr_document(tiff_pages(["white"] * 3), on_chunk=on_chunk)
+    assert [page.ok for page in result.pages] == [True, False, True]
+    assert "ValueError: display went away" in str(result.pages[1].error)
+    assert ocr.breaker.snapshot().state is BreakerState.CLOSED
