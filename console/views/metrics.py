@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import altair as alt
 import pandas as pd
@@ -31,16 +31,26 @@ CHARTS: dict[MetricKey, tuple[str, str]] = {
 }
 
 
-def _chart(series: list[MetricSeries], axis_format: str, threshold: float | None) -> alt.Chart:
+def _chart(
+    series: list[MetricSeries], axis_format: str, threshold: float | None, window: timedelta
+) -> alt.Chart:
+    """Lines over the whole window (so a fresh service reads as "recent", not as "always"),
+    with the runbook's threshold as a dashed red rule."""
     frame = pd.DataFrame(
         [(at, value, s.label) for s in series for at, value in s.points],
         columns=["time", "value", "line"],
     )
+    now = datetime.now(UTC)
     lines = (
-        alt.Chart(frame)
+        alt.Chart(frame, height=220)
         .mark_line(point=len(frame) < 50)
         .encode(
-            x=alt.X("time:T", title=None),
+            x=alt.X(
+                "time:T",
+                title=None,
+                scale=alt.Scale(type="utc", domain=[(now - window).isoformat(), now.isoformat()]),
+                axis=alt.Axis(format="%d %b" if window > timedelta(days=1) else "%H:%M"),
+            ),
             y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_format)),
             color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["time:T", alt.Tooltip("value:Q", format=axis_format), "line:N"],
@@ -49,7 +59,7 @@ def _chart(series: list[MetricSeries], axis_format: str, threshold: float | None
     if threshold is None:
         return lines
     rule = (
-        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}), height=220)
         .mark_rule(color="#d62728", strokeDash=[6, 4])
         .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=axis_format)])
     )
@@ -74,7 +84,7 @@ for key, (title, axis_format) in CHARTS.items():
     if not any(s.points for s in series):
         chart_col.info(f"No data yet for the last {window_label}.")
     else:
-        chart_col.altair_chart(_chart(series, axis_format, THRESHOLDS.get(key)))
+        chart_col.altair_chart(_chart(series, axis_format, THRESHOLDS.get(key), window))
     for breach in (b for b in breaches if b.key is key):
         note_col.error(f"**{breach.label}** {breach.hint}")
     if key in THRESHOLDS and not any(b.key is key for b in breaches):

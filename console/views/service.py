@@ -31,22 +31,26 @@ if isinstance(status, str):
     st.error(status)
 else:
     st.badge(status.state.value, color=STATE_COLOURS[status.state])
-    left, middle, right = st.columns(3)
-    left.metric("Instance floor", "—" if status.min_instances is None else status.min_instances)
-    middle.metric("Instance ceiling", "—" if status.max_instances is None else status.max_instances)
-    right.metric(
-        "Ready since",
-        status.ready_since.strftime("%Y-%m-%d %H:%M:%S UTC") if status.ready_since else "—",
+    floor_metric, ceiling_metric, _ = st.columns(3)
+    floor_metric.metric(
+        "Instance floor", "—" if status.min_instances is None else status.min_instances
+    )
+    ceiling_metric.metric(
+        "Instance ceiling", "—" if status.max_instances is None else status.max_instances
+    )
+    ready_since = (
+        status.ready_since.strftime("%Y-%m-%d %H:%M:%S UTC") if status.ready_since else "—"
     )
     st.dataframe(
         pd.DataFrame(
             {
-                "": ["URL", "Model", "Revision / process", "GPU", "Detail"],
+                "field": ["URL", "Model", "Revision / process", "GPU", "Ready since", "Detail"],
                 "value": [
                     status.url,
                     status.model or "—",
                     status.revision or "—",
                     status.gpu or "none",
+                    ready_since,
                     status.detail or "—",
                 ],
             }
@@ -119,8 +123,8 @@ ceiling = int(
         "Instance ceiling", min_value=1, value=max(current_ceiling, 1), key="svc_ceiling"
     )
 )
-apply_col, zero_col, restore_col, _ = st.columns([1, 1, 1, 3])
-if apply_col.button("Apply", key="svc_apply", disabled=floor > ceiling):
+actions = st.container(horizontal=True)
+if actions.button("Apply", key="svc_apply", disabled=floor > ceiling):
     st.session_state.svc_pending = PendingAction(
         label=f"Set the instance floor to {floor} and the ceiling to {ceiling}",
         consequence=(
@@ -131,14 +135,14 @@ if apply_col.button("Apply", key="svc_apply", disabled=floor > ceiling):
         ),
         perform=lambda: operations.scale(min_instances=floor, max_instances=ceiling),
     )
-if zero_col.button("Scale to zero now", key="svc_scale_to_zero"):
+if actions.button("Scale to zero now", key="svc_scale_to_zero"):
     st.session_state.svc_pending = PendingAction(
         label="Scale to zero now",
         consequence="Running instances stop: requests in flight are dropped and the next one "
         "waits for a cold start.",
         perform=operations.scale_to_zero,
     )
-if restore_col.button("Restore", key="svc_restore"):
+if actions.button("Restore", key="svc_restore"):
     st.session_state.svc_pending = PendingAction(
         label="Restore the instance floor from before the scale to zero",
         consequence="Instances start and are billed while they run.",
@@ -151,13 +155,13 @@ pending: PendingAction | None = st.session_state.get("svc_pending")
 if pending is not None:
     with st.container(border=True):
         st.warning(f"**{pending.label}?** {pending.consequence}")
-        confirm_col, cancel_col, _ = st.columns([1, 1, 4])
-        if confirm_col.button("Confirm", key="svc_confirm", type="primary"):
+        answer = st.container(horizontal=True)
+        if answer.button("Confirm", key="svc_confirm", type="primary"):
             with st.spinner(f"{pending.label}…"):
                 st.session_state.svc_last_action = (pending.label, pending.perform())
             del st.session_state.svc_pending
             st.rerun()
-        if cancel_col.button("Cancel", key="svc_cancel"):
+        if answer.button("Cancel", key="svc_cancel"):
             del st.session_state.svc_pending
             st.rerun()
 

@@ -97,24 +97,32 @@ def _file_problem(entry: FileEntry) -> None:
 
 
 def _downloads(batch: Batch, entry: FileEntry) -> None:
-    result = entry.result()
+    """Exports are built when clicked (deferred), not on every rerun of the page."""
     stem = _exports.export_stem(entry.filename)
+    formats = [
+        ("Markdown", _exports.to_markdown, "md", "text/markdown", "wb_dl_md"),
+        ("Text", _exports.to_text, "txt", "text/plain", "wb_dl_txt"),
+        ("JSON", _exports.to_json, "json", "application/json", "wb_dl_json"),
+    ]
     columns = st.columns(4)
-    columns[0].download_button(
-        "Markdown", _exports.to_markdown(result), f"{stem}.md", "text/markdown", key="wb_dl_md"
-    )
-    columns[1].download_button(
-        "Text", _exports.to_text(result), f"{stem}.txt", "text/plain", key="wb_dl_txt"
-    )
-    columns[2].download_button(
-        "JSON", _exports.to_json(result), f"{stem}.json", "application/json", key="wb_dl_json"
-    )
+    for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
+        column.download_button(
+            label,
+            lambda export=export: export(entry.result()),
+            f"{stem}.{extension}",
+            mime,
+            key=key,
+            on_click="ignore",
+            icon=":material/download:",
+        )
     columns[3].download_button(
         "Whole batch (.zip)",
-        _exports.batch_zip(batch.results(), batch.failures()),
+        lambda: _exports.batch_zip(batch.results(), batch.failures()),
         "ocr-batch.zip",
         "application/zip",
         key="wb_dl_zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
     )
 
 
@@ -154,19 +162,17 @@ def _page_view(entry: FileEntry) -> None:
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
     with text_col:
         layer = page.has_text_layer
-        badges = [
-            "digital (text layer)" if layer else "scanned" if layer is False else "unknown origin"
-        ]
-        if page.truncated:
-            badges.append("truncated")
-        st.markdown(
-            " ".join(f":{'orange' if b == 'truncated' else 'blue'}-badge[{b}]" for b in badges)
+        origin = (
+            "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
         )
-        metrics = st.columns(4)
-        metrics[0].metric("Latency", f"{page.latency_s:.2f} s")
-        metrics[1].metric("Tokens in / out", f"{page.prompt_tokens} / {page.completion_tokens}")
-        metrics[2].metric("Attempts", page.attempts)
-        metrics[3].metric("Truncated", "yes" if page.truncated else "no")
+        facts = [
+            f":blue-badge[{origin}]",
+            f"latency **{page.latency_s:.2f} s**",
+            f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
+            f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
+            ":orange-badge[truncated]" if page.truncated else "not truncated",
+        ]
+        st.markdown(" · ".join(facts))
         if page.truncated:
             st.warning("The model stopped at its token limit: the end of this page may be missing.")
         _page_text(page.text, page.error, raw=st.session_state.get("wb_raw", False))

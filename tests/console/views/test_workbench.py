@@ -51,13 +51,13 @@ def test_each_page_shows_latency_tokens_attempts_and_origin(
 ) -> None:
     at = page("workbench").run()
     _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Attempts"] == "1"
-    assert metrics["Truncated"] == "no"
-    assert metrics["Latency"].endswith(" s")
-    prompt, completion = (int(n) for n in metrics["Tokens in / out"].split(" / "))
+    [facts] = [m.value for m in at.markdown if "latency" in m.value]
+    assert facts.startswith(":blue-badge[scanned] · latency **")
+    assert " s** · tokens **" in facts
+    assert facts.endswith(" out · **1** attempt · not truncated")
+    prompt = int(facts.split("tokens **")[1].split("**")[0])
+    completion = int(facts.split("in / **")[1].split("**")[0])
     assert prompt > 0 and completion > 0
-    assert any("scanned" in m.value for m in at.markdown)
 
 
 def test_digital_pdf_pages_are_badged_as_having_a_text_layer(
@@ -161,3 +161,15 @@ def test_a_failed_page_shows_its_error_and_retries_alone(tmp_path: Path) -> None
             assert any(f"page {red}" in m.value for m in at.markdown)
             at.button(key="wb_next").click().run()
             assert any(f"page {white}" in m.value for m in at.markdown)
+
+
+def test_a_truncated_page_is_flagged(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        server.faults.finish_reason = "length"
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with installed_operations(tmp_path, port=port):
+            at = page("workbench").run()
+            _upload(at, "long.tif", tiff_pages(["#ffffff"]), "image/tiff")
+            assert "1 truncated" in at.caption[0].value
+            assert any(m.value.endswith(":orange-badge[truncated]") for m in at.markdown)
+            assert "token limit" in at.warning[0].value
