@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+VIEWPORT = {"width": 1440, "height": 1000}
 
 
 def _free_port() -> int:
@@ -33,7 +36,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_idle(page, timeout_ms: int = 60_000) -> None:
+def wait_idle(page: Page, timeout_ms: int = 60_000) -> None:
     """Wait until the app is connected and the script is not running (after every interaction)."""
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout_ms
@@ -106,11 +109,9 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: `python3 dev.py test` installs it")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -119,18 +120,59 @@ def browser():
         browser.close()
 
 
+@contextmanager
+def open_console(browser: Browser, url: str) -> Iterator[Page]:
+    """A fresh browser context (so a fresh Streamlit session) on `url`, loaded and idle."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        wait_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture
-def page(browser, console_url: str):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(console_url)
+def page(browser: Browser, console_url: str) -> Iterator[Page]:
+    with open_console(browser, console_url) as page:
+        yield page
+
+
+def go_to(page: Page, title: str) -> None:
+    """Open a page of the console through the sidebar navigation, as a user does."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    page.wait_for_selector(f"h1:has-text('{title}')")
     wait_idle(page)
-    yield page
-    context.close()
+
+
+def assert_no_exception(page: Page) -> None:
+    """Streamlit shows an uncaught exception as a stException box: a page must never have one."""
+    boxes = page.get_by_test_id("stException")
+    assert boxes.count() == 0, boxes.first.inner_text()
 
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def full_page_screenshot(page: Page, path: Path) -> Path:
+    """A screenshot of the whole page, not just the viewport.
+
+    Streamlit scrolls its main section, not the document, so Playwright's `full_page` sees
+    only one screen; the viewport is stretched to the content's height for the shot instead.
+    """
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stSidebarContent'].map(id => "
+        "document.querySelector(`[data-testid='${id}']`)?.scrollHeight ?? 0))"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, VIEWPORT["height"])})
+    try:
+        wait_idle(page)
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+    finally:
+        page.set_viewport_size(VIEWPORT)
+    return path
