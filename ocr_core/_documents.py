@@ -166,9 +166,6 @@ class Document:
     ) -> None:
         self.close()
 
-    def __len__(self) -> int:
-        return self.page_count
-
     @property
     def closed(self) -> bool:
         return self._source is None

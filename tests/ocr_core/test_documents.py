@@ -253,7 +253,14 @@ def test_type_is_detected_by_content_not_by_name() -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "kind"),
-    [("PNG", "png"), ("JPEG", "jpeg"), ("TIFF", "tiff"), ("WEBP", "webp"), ("BMP", "bmp")],
+    [
+        ("PNG", "png"),
+        ("JPEG", "jpeg"),
+        ("TIFF", "tiff"),
+        ("WEBP", "webp"),
+        ("BMP", "bmp"),
+        ("GIF", "gif"),
+    ],
 )
 def test_each_supported_image_format_becomes_one_page(fmt: str, kind: str) -> None:
     data = image_bytes(Image.new("RGB", (400, 300), "white"), fmt)
@@ -403,6 +410,14 @@ def test_every_tiff_frame_is_a_page_in_order() -> None:
     with load_document(data, settings=SMALL) as document:
         assert document.page_count == 3
         assert [p.image.size for p in document.pages()] == [(50, 200), (100, 200), (200, 200)]
+
+
+def test_an_animated_gif_is_one_page_not_a_paged_document() -> None:
+    frames = [Image.new("L", (100, 50), shade) for shade in (0, 128, 255)]
+    data = image_bytes(frames[0], "GIF", save_all=True, append_images=frames[1:])
+    with load_document(data, settings=SMALL) as document:
+        assert document.page_count == 1
+        assert document.page(0).image.convert("L").getpixel((5, 5)) == 0
 
 
 def test_exif_orientation_turns_the_photo_upright() -> None:
