@@ -12,6 +12,9 @@ from ._engine import ENGINES
 
 logger = logging.getLogger("ocr_core.server")
 
+EXIT_BAD_ARGUMENTS = 2
+EXIT_ENGINE_FAILED = 3
+
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -53,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             exec_vllm(args.port, args.host, model)
         except VllmUnavailable as exc:
             logger.error("%s", exc)
-            return 2
+            return EXIT_BAD_ARGUMENTS
     try:
         settings = ServerSettings(
             engine=args.engine,
@@ -66,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as exc:
         logger.error("%s", exc)
-        return 2
+        return EXIT_BAD_ARGUMENTS
 
     import uvicorn
 
@@ -80,14 +83,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.served_model_name,
         settings.max_num_seqs,
     )
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_config=logging_config(args.log_level),
-        timeout_graceful_shutdown=5,
+    failures: list[str] = []
+
+    def stop(reason: str) -> None:
+        # Exit like vLLM when the engine cannot load, rather than answer 503 forever.
+        failures.append(reason)
+        server.should_exit = True
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, on_engine_failure=stop),
+            host=args.host,
+            port=args.port,
+            log_config=logging_config(args.log_level),
+            timeout_graceful_shutdown=5,
+        )
     )
-    return 0
+    server.run()
+    return EXIT_ENGINE_FAILED if failures else 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +65,11 @@ class ServerSettings:
 class _Server:
     """Engine, slots and metrics of one running app."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(
+        self, settings: ServerSettings, on_engine_failure: Callable[[str], None] | None
+    ) -> None:
         self.settings = settings
+        self.on_engine_failure = on_engine_failure
         self.engine: Engine | None = None
         self.load_error: str | None = None
         self.metrics = ServerMetrics(settings.served_model_name, settings.max_num_seqs)
@@ -92,6 +95,8 @@ class _Server:
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             logger.critical("engine %s failed to load: %s", settings.engine, self.load_error)
+            if self.on_engine_failure is not None:
+                self.on_engine_failure(self.load_error)
             return
         self.engine = engine
         seconds = time.perf_counter() - started
@@ -136,10 +141,17 @@ def _sse(payload: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
 
 
-def create_app(settings: ServerSettings | None = None) -> Starlette:
-    """The Starlette app; the engine starts loading when the app's lifespan starts."""
+def create_app(
+    settings: ServerSettings | None = None,
+    on_engine_failure: Callable[[str], None] | None = None,
+) -> Starlette:
+    """The Starlette app; the engine starts loading when the app's lifespan starts.
+
+    `on_engine_failure` hears why the engine could not load; the CLI uses it to exit, as
+    vLLM does, rather than answer 503 forever.
+    """
     settings = settings or ServerSettings()
-    server = _Server(settings)
+    server = _Server(settings, on_engine_failure)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -185,7 +197,17 @@ def create_app(settings: ServerSettings | None = None) -> Starlette:
                     kind="ServiceUnavailableError",
                 )
             )
-        result, queue_s = await server.run(engine, chat)
+        try:
+            result, queue_s = await server.run(engine, chat)
+        except Exception as exc:
+            logger.exception("the %s engine failed on a page", settings.engine)
+            return _error(
+                proto.RequestError(
+                    f"the OCR engine failed on this page ({type(exc).__name__})",
+                    status=500,
+                    kind="InternalServerError",
+                )
+            )
         kept, finish_reason = proto.truncate(result.text, chat.max_tokens)
         prompt, completion = proto.prompt_tokens(chat.image), len(kept)
         ttft = time.perf_counter() - arrived

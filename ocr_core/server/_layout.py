@@ -165,12 +165,12 @@ class _Cutter:
         return _gaps(((b.x0, b.x1) for b in boxes), self.min_gutter)
 
     def order(self, boxes: list[TextBox]) -> list[Line]:
+        rows = self.rows(boxes)
+        if len(rows) == 1:  # one row: pieces of one line, or a table row, left to right
+            return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
         columns = self.columns(boxes)
         if len(columns) > 1:
             return [line for column in columns for line in self.order(column)]
-        rows = self.rows(boxes)
-        if len(rows) == 1:
-            return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
         sections = self.sections(rows)
         if len(sections) == len(rows):
             return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
@@ -283,6 +283,7 @@ def _strips(
     candidates: list[tuple[int, int, int, int]] = []
     while end < len(runs):
         if end - x > max_width:
+            yield from candidates
             return
         overlaps = [(max(y0, a), min(y1, b)) for a, b in runs[end]]
         a, b = max(overlaps, key=lambda r: r[1] - r[0], default=(0, 0))

@@ -175,3 +175,17 @@ def test_an_impossible_setting_exits_with_a_clear_error() -> None:
     )
     assert result.returncode == 2
     assert "max_num_seqs" in result.stderr
+
+
+def test_an_engine_that_cannot_load_stops_the_server_with_a_critical_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ocr_core.server", "--engine", "simulated",
+         "--service-time", "-1", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    records = [json.loads(line) for line in result.stderr.splitlines() if line]
+    critical = [r for r in records if r["severity"] == "CRITICAL"]
+    assert critical and "service_time" in critical[0]["message"]
