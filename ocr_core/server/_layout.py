@@ -26,6 +26,7 @@ GUTTER_LINE_HEIGHTS = 0.4
 PIXEL_GUTTER_MIN_WIDTH = 0.5
 PIXEL_GUTTER_MIN_HEIGHT = 4.0
 PIXEL_GUTTER_MAX_WIDTH = 8.0
+POOLED_LINE_HEIGHT = 10
 # Lines of text a gutter must have beside it on each side: rivers of word spaces run
 # through three or four lines of large type, real columns through many more.
 PIXEL_GUTTER_MIN_LINES = 6
@@ -308,6 +309,20 @@ def find_gutters(ink: np.ndarray, line_height: float) -> list[Gutter]:
     """
     if ink.ndim != 2 or line_height <= 0:
         return []
+    # The search walks pixel columns in Python: pool the mask so a line is ~10 px tall.
+    # A pooled cell is blank only if all its pixels are, so pooled gutters are truly blank.
+    factor = max(1, int(line_height // POOLED_LINE_HEIGHT))
+    if factor > 1:
+        height, width = (ink.shape[0] // factor) * factor, (ink.shape[1] // factor) * factor
+        pooled = ink[:height, :width].reshape(height // factor, factor, width // factor, factor)
+        return [
+            Gutter(g.x0 * factor, g.x1 * factor, g.y0 * factor, g.y1 * factor)
+            for g in _find_gutters(pooled.any(axis=(1, 3)), line_height / factor)
+        ]
+    return _find_gutters(ink, line_height)
+
+
+def _find_gutters(ink: np.ndarray, line_height: float) -> list[Gutter]:
     min_width = max(2, round(PIXEL_GUTTER_MIN_WIDTH * line_height))
     min_height = max(4, round(PIXEL_GUTTER_MIN_HEIGHT * line_height))
     max_width = max(min_width + 1, round(PIXEL_GUTTER_MAX_WIDTH * line_height))

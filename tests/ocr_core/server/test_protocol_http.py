@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 
 import httpx
 import pytest
@@ -142,3 +144,37 @@ def test_streaming_without_include_usage_sends_no_usage_chunk(http: httpx.Client
         ]
     assert all(chunk["choices"] for chunk in chunks)
     assert all("usage" not in chunk for chunk in chunks)
+
+
+def test_streamed_chunks_join_to_exactly_the_non_streamed_text(http: httpx.Client) -> None:
+    url = blank_page(321, 123)
+    plain = http.post("/v1/chat/completions", json=chat_body(url)).json()
+    with http.stream("POST", "/v1/chat/completions", json=chat_body(url, stream=True)) as stream:
+        chunks = [
+            json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: {")
+        ]
+    streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert streamed == plain["choices"][0]["message"]["content"]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A real PNG whose header claims another size: a decompression bomb's calling card."""
+    data = bytearray(encode(Image.new("1", (8, 8))))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17]))
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def test_an_image_claiming_too_many_pixels_is_a_400_before_decoding(http: httpx.Client) -> None:
+    url = data_uri(_png_claiming(40_000, 40_000))
+    message = _assert_vllm_error(http.post("/v1/chat/completions", json=chat_body(url)), 400)
+    assert "pixels" in message or "too large" in message
+
+
+def test_more_than_one_image_is_a_400_as_with_limit_mm_per_prompt(http: httpx.Client) -> None:
+    body = chat_body(blank_page())
+    body["messages"][0]["content"].append(body["messages"][0]["content"][0])
+    message = _assert_vllm_error(http.post("/v1/chat/completions", json=body), 400)
+    assert "At most 1 image" in message
