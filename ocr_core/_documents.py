@@ -440,6 +440,10 @@ def _describe_text(text: str, data: bytes) -> str:
 # --- PDF -------------------------------------------------------------------------------------
 
 
+# How deep to look into nested form XObjects for images (pdfium's own helper default).
+_FORM_DEPTH = 15
+
+
 class _PdfSource:
     def __init__(self, data: bytes, password: str | None, settings: DocumentSettings) -> None:
         self._settings = settings
@@ -471,6 +475,7 @@ class _PdfSource:
                 # Sizes are as displayed: pdfium applies /Rotate and the crop box.
                 width, height = page.get_size()
                 self._check_size(width, height)
+                self._check_images(page)
                 scale = render_scale(width, height, longest)
                 bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=True)
                 try:
@@ -491,6 +496,21 @@ class _PdfSource:
                 f"the page is {width / 72:.0f} x {height / 72:.0f} in, larger than the "
                 f"{cap / 72:.0f} in any scanned page has"
             )
+
+    def _check_images(self, page: pdfium.PdfPage) -> None:
+        """Refuse a page whose embedded images are decompression bombs, from their headers.
+
+        pdfium decodes every image at full size before scaling it onto the page, so a tiny
+        stream claiming 20000 x 20000 pixels would otherwise cost gigabytes at render time.
+        """
+        limit = self._settings.max_image_pixels
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=_FORM_DEPTH):
+            width, height = obj.get_px_size()
+            if width * height > limit:
+                raise PageTooLarge(
+                    f"the page holds an image of {_pixels((width, height))}, "
+                    f"more than the limit of {limit / 1e6:.0f} megapixels"
+                )
 
     def text(self, index: int) -> str | None:
         with _PDFIUM_LOCK:
@@ -615,12 +635,13 @@ class _ImageSource:
         return upright(frame, orientation)
 
 
-def _too_many_pixels(size: tuple[int, int], limit: int) -> str:
+def _pixels(size: tuple[int, int]) -> str:
     width, height = size
-    return (
-        f"the image is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels), "
-        f"more than the limit of {limit / 1e6:.0f} megapixels"
-    )
+    return f"{width} x {height} pixels ({width * height / 1e6:.0f} megapixels)"
+
+
+def _too_many_pixels(size: tuple[int, int], limit: int) -> str:
+    return f"the image is {_pixels(size)}, more than the limit of {limit / 1e6:.0f} megapixels"
 
 
 def _bomb_message(exc: Image.DecompressionBombError, limit: int) -> str:

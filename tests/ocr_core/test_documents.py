@@ -48,6 +48,8 @@ class PdfPage:
     content: bytes = b""
     rotate: int = 0
     crop: tuple[float, float, float, float] | None = None
+    # An 8-bit grey image XObject of this many pixels drawn over the page; its stream is tiny.
+    image: tuple[int, int] | None = None
 
 
 def build_pdf(pages: list[PdfPage]) -> bytes:
@@ -64,13 +66,23 @@ def build_pdf(pages: list[PdfPage]) -> bytes:
         extra = f" /Rotate {page.rotate}".encode() if page.rotate else b""
         if page.crop:
             extra += b" /CropBox [%g %g %g %g]" % page.crop
+        content, xobjects = page.content, b""
+        if page.image:
+            xobjects = b" /XObject << /Im1 %d 0 R >>" % (content_id + 1)
+            content += b"\nq %g 0 0 %g 0 0 cm /Im1 Do Q" % (page.width, page.height)
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g]" % (page.width, page.height)
-            + b" /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R%s >>" % (content_id, extra)
+            + b" /Resources << /Font << /F1 3 0 R >>%s >> /Contents %d 0 R%s >>"
+            % (xobjects, content_id, extra)
         )
-        objects.append(
-            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(page.content), page.content)
-        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        if page.image:
+            pixels = zlib.compress(b"\x80" * 1024)
+            objects.append(
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d" % page.image
+                + b" /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode"
+                + b" /Length %d >>\nstream\n%s\nendstream" % (len(pixels), pixels)
+            )
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(pages))
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
@@ -370,6 +382,16 @@ def test_a_huge_pdf_page_fails_alone() -> None:
     assert isinstance(caught.value, PageRenderError)
     assert caught.value.page_index == 1
     assert str(caught.value).startswith("page 2: the page is 200 x 278 in")
+
+
+def test_a_pdf_image_bomb_fails_its_page_before_decoding() -> None:
+    data = build_pdf([PdfPage(image=(32, 32)), PdfPage(image=(30_000, 30_000)), PdfPage()])
+    with load_document(data, settings=SMALL) as document:
+        fine, bomb, blank = document.pages()
+        assert fine.image.getpixel((50, 100)) == (128, 128, 128)
+        with pytest.raises(ImageTooLarge, match="an image of 30000 x 30000 pixels"):
+            _ = bomb.image
+        assert blank.image.getpixel((50, 100)) == (255, 255, 255)
 
 
 def _tiff_with_a_damaged_second_frame() -> bytes:
