@@ -548,7 +548,11 @@ def _open_error(exc: pdfium.PdfiumError, password: str | None) -> OCRError:
 
 
 def usable_text(raw: str) -> str | None:
-    """The text if it reads as real text, else None (scans, blank pages, broken font maps)."""
+    """The text if it reads as real text, else None (scans, blank pages, broken font maps).
+
+    A scan that was OCR'd before (an invisible text layer) counts as digital: that text is
+    what the earlier OCR read, and the caller decides whether to trust it.
+    """
     text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
     visible = [c for c in text if not c.isspace()]
     alnum = sum(1 for c in visible if c.isalnum())
@@ -573,6 +577,11 @@ class _ImageSource:
 
     The first page is decoded while loading, so a truncated or corrupt single image is
     reported as a `CorruptDocument` up front rather than as a failed page later.
+
+    Pixel counts are checked against `settings.max_image_pixels` from the header, before
+    decoding. Pillow's own process-wide guard still applies on top (it refuses anything over
+    twice `Image.MAX_IMAGE_PIXELS` when opening), so the setting can lower the bar, not lift
+    it; we leave that global alone because other code in the process shares it.
     """
 
     def __init__(self, data: bytes, kind: str, settings: DocumentSettings) -> None:
