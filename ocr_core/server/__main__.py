@@ -23,7 +23,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--engine", choices=[*ENGINES, "vllm"], default="rapidocr")
+    parser.add_argument(
+        "--engine",
+        choices=[*ENGINES, "vllm"],
+        default="rapidocr",
+        help="vllm execs `vllm serve` with gpu_image.serve_config's flags (needs vllm and a GPU)",
+    )
     parser.add_argument("--max-num-seqs", type=int, default=8, help="requests run at once")
     parser.add_argument("--max-model-len", type=int, default=4096)
     parser.add_argument("--served-model-name", default=DEFAULT_MODEL_NAME)
@@ -51,9 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.engine == "vllm":
         from ._vllm import VllmUnavailable, exec_vllm
 
-        model = None if args.served_model_name == DEFAULT_MODEL_NAME else args.served_model_name
         try:
-            exec_vllm(args.port, args.host, model)
+            exec_vllm(args.port, args.host, args.served_model_name)
         except VllmUnavailable as exc:
             logger.error("%s", exc)
             return EXIT_BAD_ARGUMENTS

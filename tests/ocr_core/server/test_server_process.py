@@ -150,7 +150,12 @@ def test_every_log_line_is_one_json_object_with_the_shared_fields(
 
 def test_the_vllm_engine_command_comes_from_serve_config() -> None:
     assert command(8123, "127.0.0.1") == vllm_command(8123, "127.0.0.1")
-    assert command(8123, "127.0.0.1", "org/other")[2] == "org/other"
+
+
+def test_a_custom_served_name_is_passed_to_vllm_as_an_alias_of_the_same_model() -> None:
+    argv = command(8123, "127.0.0.1", "ocr")
+    assert argv[: len(vllm_command(8123, "127.0.0.1"))] == vllm_command(8123, "127.0.0.1")
+    assert argv[-2:] == ["--served-model-name", "ocr"]
 
 
 def test_engine_vllm_without_vllm_installed_exits_with_a_clear_error() -> None:
