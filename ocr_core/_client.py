@@ -145,13 +145,17 @@ class OCRClient:
     # --- HTTP --------------------------------------------------------------------------------
 
     async def _get(self, path: str, *, timeout: float | None = None) -> httpx.Response:
-        headers = await self._auth.headers()
-        try:
-            if timeout is None:
-                return await self._http.get(path, headers=headers)
-            return await self._http.get(path, headers=headers, timeout=timeout)
-        except httpx.TransportError as exc:
-            raise _transport_error(exc) from None
+        """GET with credentials; a 401 earns one fresh credential, as for chat requests."""
+        request_timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        for refreshed in (False, True):
+            headers = await self._auth.headers()
+            try:
+                response = await self._http.get(path, headers=headers, timeout=request_timeout)
+            except httpx.TransportError as exc:
+                raise _transport_error(exc) from None
+            if response.status_code != 401 or refreshed or not self._auth.invalidate():
+                break
+        return response
 
     async def models(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
         """GET /v1/models: what the server serves, with vLLM's `max_model_len`."""

@@ -36,7 +36,8 @@ class Minter:
 
 
 def authorizations(server: FaultServer) -> list[str | None]:
-    return [r.headers.get("authorization") for r in server.chat_requests()]
+    """The Authorization header of every request (chat, and the /v1/models lookup)."""
+    return [r.headers.get("authorization") for r in server.requests]
 
 
 def google_client(server: FaultServer, fetcher, **overrides: object) -> OCRClient:
@@ -55,7 +56,7 @@ async def test_id_token_minted_for_the_service_url_is_sent_as_bearer(server):
     async with google_client(server, minter) as ocr:
         assert await ocr.extract_text(png("blue")) == "page #0000ff"
     assert minter.audiences == [server.base_url]
-    assert authorizations(server) == [f"Bearer {minter.token(1)}"]
+    assert set(authorizations(server)) == {f"Bearer {minter.token(1)}"}
 
 
 async def test_id_token_is_cached_until_shortly_before_expiry(server):
@@ -71,7 +72,8 @@ async def test_token_about_to_expire_is_minted_again(server):
     async with google_client(server, minter) as ocr:
         for _ in range(2):
             await ocr.extract_text(png())
-    assert len(set(authorizations(server))) == 2
+    assert len(minter.audiences) == len(server.requests)  # a fresh token for every request
+    assert len(set(authorizations(server))) == len(server.requests)
 
 
 async def test_401_refreshes_the_token_once_then_succeeds(server):
@@ -80,7 +82,10 @@ async def test_401_refreshes_the_token_once_then_succeeds(server):
     async with google_client(server, minter) as ocr:
         page = await ocr.ocr_image(png())
     assert page.ok, page.error
-    assert authorizations(server) == [f"Bearer {minter.token(1)}", f"Bearer {minter.token(2)}"]
+    first, *after_refresh = authorizations(server)
+    assert first == f"Bearer {minter.token(1)}"
+    assert set(after_refresh) == {f"Bearer {minter.token(2)}"}
+    assert len(minter.audiences) == 2
 
 
 async def test_401_after_refresh_is_an_auth_error_without_further_retries(server):
@@ -90,15 +95,14 @@ async def test_401_after_refresh_is_an_auth_error_without_further_retries(server
         page = await ocr.ocr_image(png())
     assert isinstance(page.error, AuthError)
     assert page.error.status_code == 401
-    assert len(server.chat_requests()) == 2
-    assert len(minter.audiences) == 2
+    assert len(server.chat_requests()) == 2  # the request, and its one retry with a new token
 
 
 async def test_static_bearer_token_is_sent(server):
     server.faults.accept_tokens = {"static-secret"}
     async with OCRClient(server.base_url, settings=ClientSettings(token="static-secret")) as ocr:
         assert await ocr.extract_text(png()) == "page #ffffff"
-    assert authorizations(server) == ["Bearer static-secret"]
+    assert set(authorizations(server)) == {"Bearer static-secret"}
 
 
 async def test_user_credentials_fall_back_to_the_env_token(server):
@@ -150,3 +154,12 @@ def test_cloud_run_urls_default_to_google_id_tokens():
 def test_bearer_without_a_token_is_an_auth_error():
     with pytest.raises(AuthError, match="LIGHTONOCR_TOKEN"):
         make_auth(ClientSettings(auth="bearer"))
+
+
+async def test_warm_up_refreshes_a_rejected_id_token_once(server):
+    minter = Minter()
+    server.faults.accept_tokens = {minter.token(2)}
+    async with google_client(server, minter) as ocr:
+        report = await ocr.warm_up(timeout=5)
+    assert report.ready, report.error
+    assert len(minter.audiences) == 2

@@ -18,6 +18,7 @@ from ocr_core import (
     SyncOCRClient,
     Truncated,
 )
+from ocr_core._protocol import completion_room
 from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
 
 
@@ -240,3 +241,23 @@ async def test_a_failing_chunk_callback_fails_only_its_page(server):
     assert [page.ok for page in result.pages] == [True, False, True]
     assert "ValueError: display went away" in str(result.pages[1].error)
     assert ocr.breaker.snapshot().state is BreakerState.CLOSED
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # vLLM >= 0.6
+        "'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
+        "context length is 4096 tokens and your request has 1234 input tokens "
+        "(4096 > 4096 - 1234).",
+        # older vLLM
+        "This model's maximum context length is 4096 tokens. However, you requested 5330 "
+        "tokens (1234 in the messages, 4096 in the completion). Please reduce the length.",
+    ],
+)
+def test_context_overflow_in_either_vllm_wording_tells_the_room_left(message):
+    assert completion_room(message) == 4096 - 1234
+
+
+def test_other_bad_requests_say_nothing_about_room():
+    assert completion_room("image could not be decoded") is None
