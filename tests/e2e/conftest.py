@@ -4,6 +4,7 @@ in Debian's headless Chromium, as Streamlit's own e2e suite does it."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+# Markup that escaped rendering: a tag or an entity visible as text.
+RAW_HTML = re.compile(r"</?(?:div|span|p|table|tr|td|script|img|br)\b[^>]*>|&(?:lt|gt|amp|quot);")
 VIEWPORT = {"width": 1440, "height": 1000}
 
 
@@ -147,10 +150,13 @@ def go_to(page: Page, title: str) -> None:
     wait_idle(page)
 
 
-def assert_no_exception(page: Page) -> None:
-    """Streamlit shows an uncaught exception as a stException box: a page must never have one."""
+def assert_page_clean(page: Page) -> None:
+    """No traceback box (Streamlit's stException) and no markup shown as text on the page."""
     boxes = page.get_by_test_id("stException")
     assert boxes.count() == 0, boxes.first.inner_text()
+    shown = page.get_by_test_id("stMain").inner_text()
+    raw = RAW_HTML.search(shown)
+    assert raw is None, f"raw HTML shown on the page: {shown[max(raw.start() - 80, 0) :][:200]!r}"
 
 
 @pytest.fixture(scope="session")

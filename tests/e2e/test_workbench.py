@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import assert_no_exception, full_page_screenshot, open_console, wait_idle
+from tests.e2e.conftest import assert_page_clean, full_page_screenshot, open_console, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ def test_uploaded_scan_shows_its_ocr_text_beside_the_page_image(
         image_box["y"], text_box["y"]
     )
     assert overlap > 0, "the text does not sit beside the page image"
-    assert_no_exception(workbench)
+    assert_page_clean(workbench)
     full_page_screenshot(workbench, screenshots / "workbench.png")
 
 
