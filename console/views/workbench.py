@@ -23,6 +23,7 @@ from console._workbench import (
     run_document,
 )
 from console.platforms._base import ServiceState
+from ocr_core import OCRError
 
 # Streamed text is redrawn at most this often; redrawing on every token would swamp the page.
 _STREAM_REDRAW_S = 0.15
@@ -70,7 +71,7 @@ def _run_pending(batch: Batch) -> None:
     live.empty()
 
 
-def _page_text(text: str, error: object, *, raw: bool) -> None:
+def _page_text(text: str, error: OCRError | None, *, raw: bool) -> None:
     if error is not None:
         st.error(f"Failed: {escape_markdown(str(error))}")
     elif not text.strip():
@@ -86,7 +87,7 @@ def _file_problem(entry: FileEntry) -> None:
     if entry.state is FileState.NEEDS_PASSWORD:
         st.warning(f"**{name}** {entry.error}")
         password = st.text_input(
-            f"Password for {entry.filename}", type="password", key=f"wb_password_{entry.file_id}"
+            f"Password for {name}", type="password", key=f"wb_password_{entry.file_id}"
         )
         if st.button("Unlock", key=f"wb_unlock_{entry.file_id}") and password:
             entry.password = password
@@ -126,6 +127,11 @@ def _downloads(batch: Batch, entry: FileEntry) -> None:
     )
 
 
+def _step(key: str, delta: int, count: int) -> None:
+    """Prev/next: move the page number input (read at click time, not at render time)."""
+    st.session_state[key] = min(max(int(st.session_state.get(key, 1)) + delta, 1), count)
+
+
 def _page_view(entry: FileEntry) -> None:
     count = entry.page_count
     key = f"wb_page_{entry.file_id}"
@@ -135,16 +141,10 @@ def _page_view(entry: FileEntry) -> None:
         )
         current = int(st.session_state.get(key, 1))
         previous_col.button(
-            "Previous",
-            key="wb_prev",
-            disabled=current <= 1,
-            on_click=lambda: st.session_state.update({key: current - 1}),
+            "Previous", key="wb_prev", disabled=current <= 1, on_click=_step, args=(key, -1, count)
         )
         next_col.button(
-            "Next",
-            key="wb_next",
-            disabled=current >= count,
-            on_click=lambda: st.session_state.update({key: current + 1}),
+            "Next", key="wb_next", disabled=current >= count, on_click=_step, args=(key, 1, count)
         )
         number = number_col.number_input(
             f"Page (of {count})", min_value=1, max_value=count, step=1, key=key
@@ -191,7 +191,14 @@ def _document(batch: Batch, entry: FileEntry) -> None:
     st.caption(summary)
     if result.failed_count:
         failed = ", ".join(str(i + 1) for i in entry.failed_pages)
-        st.warning(f"Failed pages: {failed}. Open one and press Retry page.")
+        st.warning(f"Failed pages: {failed}. Retry them all, or open one and press Retry page.")
+        if st.button("Retry failed pages", key="wb_retry_failed", icon=":material/replay:"):
+            pages = entry.failed_pages
+            bar = st.progress(0.0, text=f"retrying {len(pages)} pages…")
+            for done, index in enumerate(pages, start=1):
+                retry_page(entry, index, get_client(stream=False))
+                bar.progress(done / len(pages), text=f"retried {done} / {len(pages)} pages")
+            st.rerun()
     _downloads(batch, entry)
     st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
     _page_view(entry)

@@ -173,3 +173,26 @@ def test_a_truncated_page_is_flagged(tmp_path: Path) -> None:
             assert "1 truncated" in at.caption[0].value
             assert any(m.value.endswith(":orange-badge[truncated]") for m in at.markdown)
             assert "token limit" in at.warning[0].value
+
+
+def test_all_failed_pages_can_be_retried_at_once(tmp_path: Path) -> None:
+    red, blue, white = "#ff0000", "#0000ff", "#ffffff"
+    with FaultServer() as server:
+        server.faults.fail_colour, server.faults.fail_colour_status = red, 400
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with installed_operations(tmp_path, port=port):
+            at = page("workbench").run()
+            _upload(at, "three.tif", tiff_pages([red, white, red]), "image/tiff")
+            assert "2 failed" in at.caption[0].value
+            assert "Failed pages: 1, 3." in at.warning[0].value
+            server.faults.fail_colour = blue
+            at.button(key="wb_retry_failed").click().run()
+            assert not at.exception
+            assert "3 read · 0 failed" in at.caption[0].value
+
+
+def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> None:
+    with installed_operations(tmp_path, default_floor=0):
+        at = page("workbench").run()
+        assert "down (scaled to zero)" in at.warning[0].value
+        assert "Service page" in at.warning[0].value
