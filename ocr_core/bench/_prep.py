@@ -157,22 +157,23 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
     names = list(PATHS)
     sizes = {name: _kib_per_page(PATHS[name], files) for name in names}
     header = f"{'file':34} {'pages':>5} " + " ".join(f"{n + ' ms/p':>16}" for n in names)
-    print(header + f" {'naive/ours':>10}")
+    print(header + f" {'naive/ours':>10} {'@1540/ours':>10}")
+    same_pixel_ratios = []
     for file in files:
         count = pages[file.name]
         per_page = [best[name][file.name] * 1000 / count for name in names]
+        same_pixel_ratios.append(per_page[1] / per_page[2])
         row = f"{file.name[:34]:34} {count:5d} " + " ".join(f"{v:16.1f}" for v in per_page)
-        print(row + f" {per_page[0] / per_page[-1]:9.2f}x")
+        print(row + f" {per_page[0] / per_page[2]:9.2f}x {same_pixel_ratios[-1]:9.2f}x")
     total_pages = sum(pages.values())
     totals = {name: sum(best[name].values()) * 1000 / total_pages for name in names}
     print(
         f"{'all (' + str(len(files)) + ' files)':34} {total_pages:5d} "
         + " ".join(f"{totals[n]:16.1f}" for n in names)
         + f" {totals['naive'] / totals['ours']:9.2f}x"
+        + f" {totals['naive@1540'] / totals['ours']:9.2f}x"
     )
-    print(
-        "payload KiB/page: " + ", ".join(f"{n} {sizes[n]:.0f}" for n in names),
-    )
+    print("payload KiB/page: " + ", ".join(f"{n} {sizes[n]:.0f}" for n in names))
     figures = {
         "pages": float(total_pages),
         "naive_ms_per_page": totals["naive"],
@@ -180,10 +181,12 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
         "ours_ms_per_page": totals["ours"],
         "speedup": totals["naive"] / totals["ours"],
         "speedup_same_pixels": totals["naive@1540"] / totals["ours"],
+        "speedup_same_pixels_median_file": statistics.median(same_pixel_ratios),
     }
     print(
-        f"prep speedup: {figures['speedup']:.1f}x vs naive (model card: 200 dpi, PNG), "
-        f"{figures['speedup_same_pixels']:.1f}x vs PNG of the same 1540 px pixels (target >= 4x)"
+        f"prep speedup (target >= 4x): {figures['speedup']:.1f}x vs naive (model card: 200 dpi, "
+        f"PNG); vs PNG of the same 1540 px pixels {figures['speedup_same_pixels']:.1f}x overall, "
+        f"{figures['speedup_same_pixels_median_file']:.1f}x for the median file"
     )
 
     try:
