@@ -11,8 +11,8 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -343,32 +343,31 @@ class OCRClient:
         async with self._slots:
             started = time.perf_counter()
             outcome, attempts = await self._complete(prepared.data_uri, index, on_chunk)
-        latency = time.perf_counter() - started
-        common = {
-            "index": index,
-            "latency_s": latency,
-            "attempts": attempts,
-            "has_text_layer": prepared.has_text_layer,
-            "width": width,
-            "height": height,
-        }
+        base = PageResult(
+            index=index,
+            latency_s=time.perf_counter() - started,
+            attempts=attempts,
+            has_text_layer=prepared.has_text_layer,
+            width=width,
+            height=height,
+        )
         if isinstance(outcome, ServiceError):
             outcome.page_index = index
-            return PageResult(error=outcome, **common)
+            return replace(base, error=outcome)
         error = None
         if outcome.truncated and self.settings.strict:
             error = Truncated(
                 f"the model stopped at max_tokens after {outcome.completion_tokens} tokens",
                 page_index=index,
             )
-        return PageResult(
+        return replace(
+            base,
             text=outcome.text,
             error=error,
             truncated=outcome.truncated,
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
             finish_reason=outcome.finish_reason,
-            **common,
         )
 
     async def _load(self, data: bytes, filename: str | None, password: str | None) -> Document:
@@ -405,7 +404,7 @@ class OCRClient:
         filename: str | None = None,
         password: str | None = None,
         on_chunk: OnChunk | None = None,
-    ) -> AsyncIterator[PageResult]:
+    ) -> AsyncGenerator[PageResult, None]:
         """Yield each page's result as it completes (completion order, see PageResult.index).
 
         Pages are rendered lazily: at most `concurrency` requests are in flight and a few
@@ -611,10 +610,14 @@ class SyncOCRClient:
     ) -> Iterator[PageResult]:
         """Pages in completion order; stopping early cancels the pages still in flight."""
         pages = self._client.iter_document(data, filename, password, on_chunk)
+
+        async def next_page() -> PageResult:
+            return await anext(pages)
+
         try:
             while True:
                 try:
-                    yield self._run(pages.__anext__())
+                    yield self._run(next_page())
                 except StopAsyncIteration:
                     return
         finally:
