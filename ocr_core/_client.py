@@ -409,7 +409,12 @@ class OCRClient:
 
         Pages are rendered lazily: at most `concurrency` requests are in flight and a few
         more pages rendered ahead, never the whole document. Document-level problems
-        (corrupt, encrypted, too many pages) raise before the first page.
+        (corrupt, encrypted, too many pages) raise before the first page; anything that goes
+        wrong with one page is that page's `error`. Leaving the loop early cancels the rest.
+
+        With `settings.stream`, `on_chunk` gets each piece of text as it arrives. It runs on
+        the event loop, so keep it quick; if a page is retried its chunks start over, and
+        the PageResult's text is the one to keep.
         """
         document = await self._load(data, filename, password)
         window = asyncio.Semaphore(
