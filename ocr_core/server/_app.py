@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,7 +43,6 @@ class ServerSettings:
     service_time: float = 0.5  # simulated engine only
     startup_delay: float = 0.0
     engine_threads: int | None = None  # rapidocr only: onnxruntime threads per page
-    engine_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.max_num_seqs < 1:
@@ -54,12 +53,12 @@ class ServerSettings:
             raise ValueError("startup_delay must be >= 0")
 
     def engine_kwargs(self) -> dict[str, Any]:
-        options = dict(self.engine_options)
+        """The options `load_engine` takes for the chosen engine."""
         if self.engine == "simulated":
-            options.setdefault("service_time", self.service_time)
-        elif self.engine == "rapidocr" and self.engine_threads:
-            options.setdefault("threads", self.engine_threads)
-        return options
+            return {"service_time": self.service_time}
+        if self.engine == "rapidocr" and self.engine_threads:
+            return {"threads": self.engine_threads}
+        return {}
 
 
 class _Server:
@@ -239,6 +238,7 @@ def create_app(
                     "prompt_tokens": prompt,
                     "completion_tokens": completion,
                     "finish_reason": finish_reason,
+                    "text_boxes": result.boxes,
                     "stream": chat.stream,
                 },
             )

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import UTC, datetime
 from typing import Any
-
-_FIELDS = ("time", "severity", "logger", "message")
 
 
 class JsonFormatter(logging.Formatter):
@@ -69,4 +66,3 @@ def configure_logging(level: str = "INFO") -> None:
 
     logging.config.dictConfig(logging_config(level))
     logging.captureWarnings(True)
-    sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ import io
 import math
 import re
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -192,8 +193,6 @@ def truncate(text: str, max_tokens: int) -> tuple[list[str], str]:
 
 
 def new_request_id() -> str:
-    import uuid
-
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
