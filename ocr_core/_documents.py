@@ -29,8 +29,8 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol
 
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from ._config import DocumentSettings
@@ -593,7 +593,7 @@ class _ImageSource:
             self._image: Image.Image | None = Image.open(
                 io.BytesIO(data), formats=[_PIL_FORMATS[kind]]
             )
-            self.page_count = self._image.n_frames if kind == "tiff" else 1
+            self.page_count = getattr(self._image, "n_frames", 1) if kind == "tiff" else 1
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(_bomb_message(exc, settings.max_image_pixels)) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:

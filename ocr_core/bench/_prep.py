@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pypdfium2 as pdfium
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 from PIL import Image, ImageSequence
 
 from .._documents import load_document, render_scale
@@ -57,7 +57,8 @@ def _naive_images(data: bytes, password: str | None, fit: bool) -> list[Image.Im
             images = []
             for index in range(len(pdf)):
                 page = pdf[index]
-                scale = render_scale(*page.get_size(), LONGEST_SIDE) if fit else MODEL_CARD_SCALE
+                width, height = page.get_size()
+                scale = render_scale(width, height, LONGEST_SIDE) if fit else MODEL_CARD_SCALE
                 images.append(page.render(scale=scale).to_pil())
                 page.close()
             return images
@@ -163,8 +164,8 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
         count = pages[file.name]
         per_page = [best[name][file.name] * 1000 / count for name in names]
         same_pixel_ratios.append(per_page[1] / per_page[2])
-        row = f"{file.name[:34]:34} {count:5d} " + " ".join(f"{v:16.1f}" for v in per_page)
-        print(row + f" {per_page[0] / per_page[2]:9.2f}x {same_pixel_ratios[-1]:9.2f}x")
+        line = f"{file.name[:34]:34} {count:5d} " + " ".join(f"{v:16.1f}" for v in per_page)
+        print(line + f" {per_page[0] / per_page[2]:9.2f}x {same_pixel_ratios[-1]:9.2f}x")
     total_pages = sum(pages.values())
     totals = {name: sum(best[name].values()) * 1000 / total_pages for name in names}
     print(
@@ -197,8 +198,8 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
     print(
         f"\n{'scan':20} " + " ".join(f"{'CER ' + n:>16}" for n in ("naive", "ours as PNG", "ours"))
     )
-    for scan, row in cers.items():
-        print(f"{scan:20} " + " ".join(f"{v:16.4f}" for v in row.values()))
+    for scan, scores in cers.items():
+        print(f"{scan:20} " + " ".join(f"{v:16.4f}" for v in scores.values()))
     for name in ("naive", "ours as PNG", "ours"):
         key = "cer_" + name.replace(" ", "_")
         figures[key] = statistics.fmean(row[name] for row in cers.values())
