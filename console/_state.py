@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import streamlit as st
 
 from console._operations import Operations, build_operations
+from console._render import escape_markdown
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
 from ocr_core import BreakerState, ClientSettings, SyncOCRClient
 
@@ -78,7 +79,7 @@ def render_sidebar() -> None:
         st.code(operations.platform.service_url, language=None)
         status = read_status(operations)
         if isinstance(status, str):
-            st.error(status)
+            st.error(escape_markdown(status))
         else:
             st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
         snapshot = get_client().breaker.snapshot()
@@ -87,7 +88,7 @@ def render_sidebar() -> None:
             label += f" (retry in {snapshot.retry_in_s:.0f} s)"
         st.badge(label, color=BREAKER_COLOURS[snapshot.state])
         if snapshot.last_error and snapshot.state is not BreakerState.CLOSED:
-            st.caption(f"last error: {snapshot.last_error}")
+            st.caption(f"last error: {escape_markdown(snapshot.last_error)}")
         st.button("Refresh", key="sidebar_refresh", icon=":material/refresh:")
 
 

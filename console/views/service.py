@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from console._render import escape_markdown
 from console._state import STATE_COLOURS, get_operations, read_status
 from console.platforms._base import ActionResult
 from ocr_core import WarmUpReport
@@ -28,7 +29,7 @@ st.title("Service")
 # --- Status ------------------------------------------------------------------------------------
 status = read_status(operations)
 if isinstance(status, str):
-    st.error(status)
+    st.error(escape_markdown(status))
 else:
     st.badge(status.state.value, color=STATE_COLOURS[status.state])
     floor_metric, ceiling_metric, _ = st.columns(3)
@@ -85,7 +86,9 @@ if last is not None:
             f"{'' if last.attempts == 1 else 's'})."
         )
     else:
-        st.error(f"Not ready after {last.seconds:.1f} s: {last.error or 'no answer'}")
+        st.error(
+            f"Not ready after {last.seconds:.1f} s: {escape_markdown(last.error or 'no answer')}"
+        )
 
 history = operations.warm_up_history(limit=20)
 if history:
@@ -167,7 +170,7 @@ if pending is not None:
 
 if "svc_last_action" in st.session_state:
     label, result = st.session_state.svc_last_action
-    (st.success if result.ok else st.error)(f"{label}: {result.message}")
+    (st.success if result.ok else st.error)(f"{label}: {escape_markdown(result.message)}")
 
 # --- Audit log ---------------------------------------------------------------------------------
 st.subheader("Audit log", anchor=False)

@@ -85,7 +85,7 @@ def _page_text(text: str, error: OCRError | None, *, raw: bool) -> None:
 def _file_problem(entry: FileEntry) -> None:
     name = escape_markdown(entry.filename)
     if entry.state is FileState.NEEDS_PASSWORD:
-        st.warning(f"**{name}** {entry.error}")
+        st.warning(f"**{name}** {escape_markdown(entry.error or '')}")
         password = st.text_input(
             f"Password for {name}", type="password", key=f"wb_password_{entry.file_id}"
         )
@@ -94,7 +94,7 @@ def _file_problem(entry: FileEntry) -> None:
             entry.state = FileState.PENDING
             st.rerun()
     else:
-        st.error(f"**{name}** {entry.error}")
+        st.error(f"**{name}** {escape_markdown(entry.error or '')}")
 
 
 def _downloads(batch: Batch, entry: FileEntry) -> None:
