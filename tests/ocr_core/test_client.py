@@ -143,13 +143,16 @@ async def test_concurrency_limit_bounds_requests_in_flight(server):
     assert server.max_in_flight == 3
 
 
-async def test_stopping_iteration_early_stops_sending_pages(server):
+async def test_a_500_page_document_is_read_lazily_and_stopping_early_stops_it(server):
     server.faults.delay_s = 0.1
     async with client(server, concurrency=2) as ocr:
-        async for _ in ocr.iter_document(tiff_pages(["white"] * 40)):
-            break
+        pages = ocr.iter_document(tiff_pages(["white"] * 500))
+        first = await anext(pages)
+        await pages.aclose()
         await asyncio.sleep(0.3)
-    assert len(server.chat_requests()) <= 4
+    assert first.ok
+    # Only the pages in the window (2 in flight + a few rendered ahead) were ever sent.
+    assert len(server.chat_requests()) <= 5
 
 
 async def test_streaming_chunks_concatenate_to_each_pages_text(server):
