@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import altair as alt
@@ -18,21 +19,31 @@ WINDOWS: dict[str, timedelta] = {
     "1 d": timedelta(days=1),
     "7 d": timedelta(days=7),
 }
-# Chart order, title and the axis format (d3-format) for each metric.
-CHARTS: dict[MetricKey, tuple[str, str]] = {
-    MetricKey.STARTUP_LATENCY_S: ("Cold-start (startup) latency, s", ".1f"),
-    MetricKey.MEMORY_UTILIZATION: ("Memory utilisation", ".0%"),
-    MetricKey.GPU_MEMORY_UTILIZATION: ("GPU memory utilisation", ".0%"),
-    MetricKey.CPU_UTILIZATION: ("CPU utilisation", ".0%"),
-    MetricKey.INSTANCE_COUNT: ("Instances", "d"),
-    MetricKey.REQUEST_LATENCY_S: ("Request latency, s", ".1f"),
-    MetricKey.REQUEST_COUNT: ("Requests", "d"),
-    MetricKey.ERROR_RATE: ("Error rate", ".0%"),
+
+
+@dataclass(frozen=True, slots=True)
+class ChartStyle:
+    title: str
+    axis_format: str  # d3-format
+    # Utilisations read best on a fixed 0-100% axis; None lets the data set the scale.
+    domain: tuple[float, float] | None = None
+
+
+# Chart order and style for each metric.
+CHARTS: dict[MetricKey, ChartStyle] = {
+    MetricKey.STARTUP_LATENCY_S: ChartStyle("Cold-start (startup) latency, s", ".1f"),
+    MetricKey.MEMORY_UTILIZATION: ChartStyle("Memory utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.GPU_MEMORY_UTILIZATION: ChartStyle("GPU memory utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.CPU_UTILIZATION: ChartStyle("CPU utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.INSTANCE_COUNT: ChartStyle("Instances", "d"),
+    MetricKey.REQUEST_LATENCY_S: ChartStyle("Request latency, s", ".1f"),
+    MetricKey.REQUEST_COUNT: ChartStyle("Requests", "d"),
+    MetricKey.ERROR_RATE: ChartStyle("Error rate", ".1%"),
 }
 
 
 def _chart(
-    series: list[MetricSeries], axis_format: str, threshold: float | None, window: timedelta
+    series: list[MetricSeries], style: ChartStyle, threshold: float | None, window: timedelta
 ) -> alt.Chart:
     """Lines over the whole window (so a fresh service reads as "recent", not as "always"),
     with the runbook's threshold as a dashed red rule."""
@@ -51,9 +62,14 @@ def _chart(
                 scale=alt.Scale(type="utc", domain=[(now - window).isoformat(), now.isoformat()]),
                 axis=alt.Axis(format="%d %b" if window > timedelta(days=1) else "%H:%M"),
             ),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=axis_format)),
+            y=alt.Y(
+                "value:Q",
+                title=None,
+                axis=alt.Axis(format=style.axis_format),
+                scale=alt.Scale(domain=list(style.domain)) if style.domain else alt.Undefined,
+            ),
             color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=["time:T", alt.Tooltip("value:Q", format=axis_format), "line:N"],
+            tooltip=["time:T", alt.Tooltip("value:Q", format=style.axis_format), "line:N"],
         )
     )
     if threshold is None:
@@ -61,7 +77,7 @@ def _chart(
     rule = (
         alt.Chart(pd.DataFrame({"threshold": [threshold]}), height=220)
         .mark_rule(color="#d62728", strokeDash=[6, 4])
-        .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=axis_format)])
+        .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=style.axis_format)])
     )
     return alt.layer(lines, rule)
 
@@ -75,20 +91,20 @@ operations = get_operations()
 all_series = operations.metrics(window)
 breaches = operations.breaches(all_series)
 
-for key, (title, axis_format) in CHARTS.items():
+for key, style in CHARTS.items():
     series = [s for s in all_series if s.key is key]
     if not series and key in (MetricKey.GPU_MEMORY_UTILIZATION, MetricKey.CPU_UTILIZATION):
         continue  # not measured on this platform (no GPU, or no CPU metric): no empty chart
-    st.subheader(title, anchor=False)
+    st.subheader(style.title, anchor=False)
     chart_col, note_col = st.columns([3, 1])
     if not any(s.points for s in series):
         chart_col.info(f"No data yet for the last {window_label}.")
     else:
-        chart_col.altair_chart(_chart(series, axis_format, THRESHOLDS.get(key), window))
+        chart_col.altair_chart(_chart(series, style, THRESHOLDS.get(key), window))
     for breach in (b for b in breaches if b.key is key):
         note_col.error(f"**{breach.label}** {breach.hint}")
     if key in THRESHOLDS and not any(b.key is key for b in breaches):
-        note_col.caption(f"Threshold: {format(THRESHOLDS[key], axis_format)} (dashed line).")
+        note_col.caption(f"Threshold: {format(THRESHOLDS[key], style.axis_format)} (dashed line).")
 
 st.subheader("Cold-start history (warm-ups)", anchor=False)
 history = operations.warm_up_history(limit=50)
