@@ -119,3 +119,12 @@ def test_the_official_openai_client_streams_the_text(local_server: LocalServer) 
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) >= 3
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 3
+
+
+def test_a_jpeg_cut_short_is_a_400_not_a_server_error(local_server: LocalServer) -> None:
+    noise = Image.effect_noise((400, 300), 64).convert("RGB")
+    whole = encode(noise, "JPEG")
+    url = data_uri(whole[: len(whole) // 3], "image/jpeg")
+    response = httpx.post(f"{local_server.base_url}/v1/chat/completions", json=chat_body(url))
+    assert response.status_code == 400, response.text
+    assert "truncated" in response.json()["error"]["message"]

@@ -178,3 +178,9 @@ def test_more_than_one_image_is_a_400_as_with_limit_mm_per_prompt(http: httpx.Cl
     body["messages"][0]["content"].append(body["messages"][0]["content"][0])
     message = _assert_vllm_error(http.post("/v1/chat/completions", json=body), 400)
     assert "At most 1 image" in message
+
+
+def test_a_truncated_png_is_a_400(http: httpx.Client) -> None:
+    whole = encode(Image.new("RGB", (300, 200), "white"))
+    response = http.post("/v1/chat/completions", json=chat_body(data_uri(whole[: len(whole) // 2])))
+    _assert_vllm_error(response, 400)
