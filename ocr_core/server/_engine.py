@@ -52,7 +52,7 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def __init__(self, threads: int | None = None) -> None:
-        from rapidocr_onnxruntime import RapidOCR  # server extra, imported only when used
+        from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
         options: dict[str, Any] = {}
         if threads:

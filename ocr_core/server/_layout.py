@@ -317,7 +317,7 @@ def find_gutters(ink: np.ndarray, line_height: float) -> list[Gutter]:
         pooled = ink[:height, :width].reshape(height // factor, factor, width // factor, factor)
         return [
             Gutter(g.x0 * factor, g.x1 * factor, g.y0 * factor, g.y1 * factor)
-            for g in _find_gutters(pooled.any(axis=(1, 3)), line_height / factor)
+            for g in _find_gutters(np.any(pooled, axis=(1, 3)), line_height / factor)
         ]
     return _find_gutters(ink, line_height)
 
