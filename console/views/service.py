@@ -10,7 +10,7 @@ import streamlit as st
 
 from console._render import escape_markdown
 from console._state import STATE_COLOURS, get_operations, read_status
-from console.platforms._base import ActionResult
+from console.platforms._base import ActionResult, ServiceState
 from ocr_core import WarmUpReport
 
 
@@ -75,16 +75,19 @@ if st.button("Warm up", key="svc_warm_up", type="primary", icon=":material/local
             label="Ready" if report.ready else "Not ready",
             state="complete" if report.ready else "error",
         )
-    st.session_state.svc_last_warm_up = report
+    # A service that was already ready answers in a moment: that is not a cold-start time.
+    was_warm = not isinstance(status, str) and status.state is ServiceState.READY
+    st.session_state.svc_last_warm_up = (report, was_warm)
     st.rerun()
 
-last: WarmUpReport | None = st.session_state.get("svc_last_warm_up")
-if last is not None:
-    if last.ready:
-        st.success(
-            f"Ready: cold-start time **{last.seconds:.1f} s** ({last.attempts} attempt"
-            f"{'' if last.attempts == 1 else 's'})."
-        )
+outcome: tuple[WarmUpReport, bool] | None = st.session_state.get("svc_last_warm_up")
+if outcome is not None:
+    last, was_warm = outcome
+    attempts = f"{last.attempts} attempt{'' if last.attempts == 1 else 's'}"
+    if last.ready and was_warm:
+        st.success(f"Already warm: answered in **{last.seconds:.1f} s** ({attempts}).")
+    elif last.ready:
+        st.success(f"Ready: cold-start time **{last.seconds:.1f} s** ({attempts}).")
     else:
         st.error(
             f"Not ready after {last.seconds:.1f} s: {escape_markdown(last.error or 'no answer')}"

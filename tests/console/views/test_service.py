@@ -104,3 +104,13 @@ def test_a_scale_the_platform_refuses_shows_why(operations: Operations) -> None:
     assert "floor can be 0 (stopped) or 1" in at.error[0].value.replace("\\", "")
     [record] = operations.audit_log()
     assert not record.ok
+
+
+def test_warming_an_already_ready_service_does_not_claim_a_cold_start(
+    operations: Operations,
+) -> None:
+    at = page("service").run()
+    at.button(key="svc_warm_up").click().run()
+    [success] = [s.value for s in at.success]
+    assert success.startswith("Already warm: answered in **")
+    assert "cold-start" not in success
