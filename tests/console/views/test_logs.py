@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime, timedelta
 
 from streamlit.testing.v1 import AppTest
 
 from console._operations import Operations
-from console.platforms._base import SEVERITIES, LogQuery
+from console._state import LogBuffer
+from console.platforms._base import SEVERITIES, LogEntry, LogQuery
 from tests.console.local_platform import wait_for
 from tests.console.views.console_ops import page
 
@@ -87,3 +89,12 @@ def test_turning_the_live_tail_off_closes_it(operations: Operations) -> None:
     assert "logs_live_tail" not in at.session_state
     _provoke_warning(operations)
     assert tail.drain() == []  # an open tail would have picked the warning up
+
+
+def test_the_live_buffer_keeps_the_newest_entries_up_to_its_cap() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    entries = [LogEntry(start + timedelta(seconds=i), "INFO", f"line {i}") for i in range(6)]
+    buffer = LogBuffer(cap=4, entries=reversed(entries[:3]))  # seeded newest first
+    assert buffer.add(entries[3:]) == 3  # tailed oldest first
+    assert [e.message for e in buffer.entries()] == ["line 5", "line 4", "line 3", "line 2"]
+    assert len(buffer) == 4
