@@ -37,6 +37,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+PROBE_PATHS = frozenset({"/health", "/metrics"})
+
+
+class QuietProbes(logging.Filter):
+    """Drop successful `/health` and `/metrics` access lines.
+
+    The console probes health on every rerun and scrapes metrics every few seconds; logged at
+    INFO they would bury the requests an operator is looking for. Failed probes still log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True
+        _client, _method, path, _version, status = args
+        return not (str(path).split("?", 1)[0] in PROBE_PATHS and status == 200)
+
+
 def logging_config(level: str = "INFO") -> dict[str, Any]:
     """A `logging.config.dictConfig` dict: ours and uvicorn's loggers through one JSON handler.
 
@@ -51,11 +69,18 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "filters": {"quiet_probes": {"()": f"{__name__}.QuietProbes"}},
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            name: {"handlers": [], "level": level, "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {
+                "handlers": [],
+                "level": level,
+                "propagate": True,
+                "filters": ["quiet_probes"],
+            },
         },
     }
 

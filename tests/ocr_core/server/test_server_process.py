@@ -148,6 +148,22 @@ def test_every_log_line_is_one_json_object_with_the_shared_fields(
     assert "sekrit-token-123" not in simulated_server.log_text()
 
 
+def test_successful_health_and_metrics_probes_stay_out_of_the_access_log() -> None:
+    with start_local_server("--engine", "simulated", "--service-time", "0") as server:
+        for _ in range(3):
+            assert httpx.get(f"{server.base_url}/health", timeout=10).status_code == 200
+            assert httpx.get(f"{server.base_url}/metrics", timeout=10).status_code == 200
+        assert httpx.get(f"{server.base_url}/v1/models", timeout=10).status_code == 200
+        time.sleep(0.2)  # the access line is written after the response is sent
+        access = [
+            json.loads(line)["message"]
+            for line in server.log_text().splitlines()
+            if line and json.loads(line)["logger"] == "uvicorn.access"
+        ]
+    assert any("/v1/models" in message for message in access)
+    assert not any("/health" in message or "/metrics" in message for message in access)
+
+
 def test_the_vllm_engine_command_comes_from_serve_config() -> None:
     assert command(8123, "127.0.0.1") == vllm_command(8123, "127.0.0.1")
 
