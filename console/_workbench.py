@@ -35,6 +35,9 @@ ACCEPTED_TYPES: tuple[str, ...] = ("pdf", "tif", "tiff", "png", "jpg", "jpeg", "
 # Page images kept for display: big enough to read, small enough for a batch in memory.
 DISPLAY_LONGEST_SIDE = 1200
 _POLL_S = 0.1
+# While nothing arrives, a `Tick` this often keeps the page's clock (and Streamlit's ability
+# to stop the run when the user navigates away) alive through a long page.
+TICK_S = 0.5
 
 
 class FileState(enum.StrEnum):
@@ -158,7 +161,12 @@ class Finished:
     error: str | None = None
 
 
-Event = Opened | TextDelta | PageDone | Finished
+@dataclass(frozen=True, slots=True)
+class Tick:
+    elapsed_s: float
+
+
+Event = Opened | TextDelta | PageDone | Finished | Tick
 
 
 def describe_error(error: BaseException) -> str:
@@ -231,7 +239,7 @@ def run_document(entry: FileEntry, client: SyncOCRClient) -> Iterator[Event]:
         except Exception as error:
             events.put(Finished(ok=False, error=describe_error(error)))
 
-    started = time.monotonic()
+    started = last_event = time.monotonic()
     worker = threading.Thread(target=work, name=f"ocr-{entry.filename}", daemon=True)
     worker.start()
     try:
@@ -239,7 +247,11 @@ def run_document(entry: FileEntry, client: SyncOCRClient) -> Iterator[Event]:
             try:
                 event = events.get(timeout=_POLL_S)
             except queue.Empty:
+                if time.monotonic() - last_event >= TICK_S:
+                    last_event = time.monotonic()
+                    yield Tick(last_event - started)
                 continue
+            last_event = time.monotonic()
             if isinstance(event, PageDone):
                 entry.pages[event.result.index] = event.result
             elif isinstance(event, Finished):

@@ -18,12 +18,13 @@ from console._workbench import (
     Opened,
     PageDone,
     TextDelta,
+    Tick,
     Upload,
     retry_page,
     run_document,
 )
 from console.platforms._base import ServiceState
-from ocr_core import OCRError
+from ocr_core import OCRError, SyncOCRClient
 
 # Streamed text is redrawn at most this often; redrawing on every token would swamp the page.
 _STREAM_REDRAW_S = 0.15
@@ -37,38 +38,42 @@ def _batch() -> Batch:
 
 
 def _run_pending(batch: Batch) -> None:
-    """OCR the files not yet read, showing progress and each page as it finishes."""
+    """OCR the files not yet read; the live view goes once they are all done."""
     client = get_client(stream=st.session_state.get("wb_stream", True))
     live = st.empty()
     with live.container():
         for entry in batch.pending():
-            name = escape_markdown(entry.filename)
-            st.markdown(f"**{name}**")
-            bar = st.progress(0.0, text="opening…")
-            streaming = st.empty()
-            finished = st.container()
-            streamed: dict[int, str] = {}
-            last_redraw = 0.0
-            for event in run_document(entry, client):
-                if isinstance(event, Opened):
-                    bar.progress(0.0, text=f"0 / {event.page_count} pages")
-                elif isinstance(event, TextDelta):
-                    streamed[event.page_index] = streamed.get(event.page_index, "") + event.delta
-                    if time.monotonic() - last_redraw > _STREAM_REDRAW_S:
-                        tail = streamed[event.page_index][-_STREAM_TAIL_CHARS:]
-                        streaming.text(f"page {event.page_index + 1}, streaming…\n\n{tail}")
-                        last_redraw = time.monotonic()
-                elif isinstance(event, PageDone):
-                    page = event.result
-                    streamed.pop(page.index, None)
-                    done, total = entry.finished_pages, max(entry.page_count, 1)
-                    bar.progress(done / total, text=f"{done} / {entry.page_count} pages")
-                    verdict = f"{page.latency_s:.1f} s" if page.ok else "failed"
-                    with finished.expander(f"Page {page.index + 1} · {verdict}"):
-                        _page_text(page.text, page.error, raw=False)
-                elif isinstance(event, Finished):
-                    streaming.empty()
+            _run_live(entry, client)
     live.empty()
+
+
+def _run_live(entry: FileEntry, client: SyncOCRClient) -> None:
+    """One file: a progress bar with a clock, streamed text, and each page as it finishes."""
+    st.markdown(f"**{escape_markdown(entry.filename)}**")
+    bar = st.progress(0.0, text="opening…")
+    streaming = st.empty()
+    finished = st.container()
+    streamed: dict[int, str] = {}
+    started = last_redraw = time.monotonic()
+    for event in run_document(entry, client):
+        if isinstance(event, Opened | Tick | PageDone):
+            done, total = entry.finished_pages, max(entry.page_count, 1)
+            clock = f"{time.monotonic() - started:.0f} s"
+            bar.progress(done / total, text=f"{done} / {entry.page_count} pages · {clock}")
+        if isinstance(event, TextDelta):
+            streamed[event.page_index] = streamed.get(event.page_index, "") + event.delta
+            if time.monotonic() - last_redraw > _STREAM_REDRAW_S:
+                tail = streamed[event.page_index][-_STREAM_TAIL_CHARS:]
+                streaming.text(f"page {event.page_index + 1}, streaming…\n\n{tail}")
+                last_redraw = time.monotonic()
+        elif isinstance(event, PageDone):
+            page = event.result
+            streamed.pop(page.index, None)
+            verdict = f"{page.latency_s:.1f} s" if page.ok else "failed"
+            with finished.expander(f"Page {page.index + 1} · {verdict}"):
+                _page_text(page.text, page.error, raw=False)
+        elif isinstance(event, Finished):
+            streaming.empty()
 
 
 def _page_text(text: str, error: OCRError | None, *, raw: bool) -> None:

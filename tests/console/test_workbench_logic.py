@@ -11,6 +11,7 @@ from PIL import Image
 
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
+    TICK_S,
     Batch,
     FileEntry,
     FileState,
@@ -18,6 +19,7 @@ from console._workbench import (
     Opened,
     PageDone,
     TextDelta,
+    Tick,
     Upload,
     retry_page,
     run_document,
@@ -156,3 +158,16 @@ def test_a_batch_adds_new_uploads_once_and_lists_what_could_not_be_read(
         list(run_document(entry, client))
     assert [r.filename for r in batch.results()] == ["scan.tif"]
     assert batch.failures() == {"empty.pdf": "is empty: it has no bytes or no pages"}
+
+
+def test_a_slow_page_keeps_the_clock_ticking(
+    fault_server: FaultServer, fault_client: SyncOCRClient
+) -> None:
+    fault_server.faults.delay_s = 1.3
+    entry = FileEntry(file_id="f1", filename="slow.png", data=tiff_pages([WHITE]))
+    events = list(run_document(entry, fault_client))
+    ticks = [e.elapsed_s for e in events if isinstance(e, Tick)]
+    assert len(ticks) >= 2
+    assert ticks == sorted(ticks)
+    assert ticks[0] >= TICK_S
+    assert isinstance(events[-1], Finished) and events[-1].ok
