@@ -136,9 +136,9 @@ async def test_iter_document_yields_every_page_once_as_it_completes(server):
 
 
 async def test_concurrency_limit_bounds_requests_in_flight(server):
-    server.faults.delay_s = 0.1
+    server.faults.delay_s = 0.3  # long enough to overlap even on a busy machine
     async with client(server, concurrency=3) as ocr:
-        result = await ocr.ocr_document(tiff_pages(["white"] * 10))
+        result = await ocr.ocr_document(tiff_pages(["white"] * 7))
     assert result.ok
     assert server.max_in_flight == 3
 
@@ -177,7 +177,7 @@ async def test_invalid_input_raises_its_typed_error(server):
 
 
 def test_sync_client_is_shared_safely_between_threads(server):
-    server.faults.delay_s = 0.05
+    server.faults.delay_s = 0.3
     results: dict[int, str] = {}
     with SyncOCRClient(server.base_url, settings=ClientSettings(), concurrency=4) as ocr:
 
