@@ -109,10 +109,6 @@ class CircuitBreaker:
         """Close the circuit, e.g. after a warm-up proved the model answers."""
         self.record_success()
 
-    @property
-    def state(self) -> BreakerState:
-        return self.snapshot().state
-
     def snapshot(self) -> BreakerSnapshot:
         with self._lock:
             state = self._state
