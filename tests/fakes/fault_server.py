@@ -192,7 +192,7 @@ class FaultServer:
             return refusal
         if step == "401":
             return _error(401, "token expired")
-        if step == "429" or step in ("502", "503", "504"):
+        if step in ("429", "502", "503", "504"):
             headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else None
             return _error(int(step), f"scripted {step}", headers)
         if step in ("500", "400", "413"):
