@@ -95,9 +95,20 @@ def markdown_to_safe_html(text: str) -> str:
     return '<div class="ocr-output">' + clean.replace("\n", "&#10;") + "</div>"
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]()<>#+-.!|~$"
+# Characters that start markdown (or Streamlit's `:color[...]`/`:emoji:` syntax) anywhere in a
+# line. `.`, `-` and `+` only matter at the start of a line, which a name never is here, and
+# are left alone so labels keep a readable accessible name ("Password for scan-1.pdf").
+_MARKDOWN_ACTIVE = frozenset("\\`*[]()<>#|~$!:{}")
 
 
 def escape_markdown(text: str) -> str:
-    """User-supplied text (a file name) shown inside Streamlit markdown as exactly that text."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)
+    """User-supplied text (a file name, a server's message) shown in markdown as exactly that."""
+    escaped = []
+    for i, ch in enumerate(text):
+        # An underscore between letters or digits never emphasises (CommonMark); keep it plain.
+        intraword = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        if ch in _MARKDOWN_ACTIVE or (ch == "_" and not intraword):
+            escaped.append("\\" + ch)
+        else:
+            escaped.append(ch)
+    return "".join(escaped)

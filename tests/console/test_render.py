@@ -81,4 +81,10 @@ def test_text_that_merely_mentions_html_is_shown_as_text() -> None:
 
 
 def test_file_names_are_escaped_for_markdown() -> None:
-    assert escape_markdown("[x](javascript:1)_a*.pdf") == r"\[x\]\(javascript:1\)\_a\*\.pdf"
+    assert escape_markdown("[x](javascript:1)*.pdf") == r"\[x\]\(javascript\:1\)\*.pdf"
+    assert escape_markdown(":red[alert] <b>") == r"\:red\[alert\] \<b\>"
+
+
+def test_plain_names_stay_readable_after_escaping() -> None:
+    assert escape_markdown("scan_001-final.v2.pdf") == "scan_001-final.v2.pdf"
+    assert escape_markdown("_draft_.pdf") == r"\_draft\_.pdf"

@@ -99,10 +99,10 @@ def test_a_text_file_renamed_pdf_gets_a_clear_error_naming_it(
     operations: Operations, corpus: Path
 ) -> None:
     at = page("workbench").run()
-    _upload(at, "statement.pdf", (corpus / "scans" / "phototest.txt").read_bytes())
+    _upload(at, "statement [final].pdf", (corpus / "scans" / "phototest.txt").read_bytes())
     assert not at.exception
     [error] = _errors(at)
-    assert "**statement\\.pdf**" in at.error[0].value  # the name is shown, never interpreted
+    assert "**statement \\[final\\].pdf**" in at.error[0].value  # shown, never interpreted
     assert "plain text" in error
     assert "PDF, TIFF, PNG, JPEG or WebP" in error
 
