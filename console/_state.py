@@ -96,7 +96,6 @@ class LogBuffer:
     """Log entries held by the Logs page, newest first, never more than `cap`."""
 
     def __init__(self, cap: int, entries: Iterable[LogEntry] = ()) -> None:
-        self.cap = cap
         self._entries: deque[LogEntry] = deque(list(entries)[:cap], maxlen=cap)
 
     def add(self, entries_oldest_first: Iterable[LogEntry]) -> int:
