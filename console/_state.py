@@ -9,7 +9,8 @@ local OCR server) or an HTTP client on each rerun would be slow and leak. So the
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import streamlit as st
 
@@ -29,6 +30,8 @@ BREAKER_COLOURS: dict[BreakerState, str] = {
     BreakerState.HALF_OPEN: "orange",
     BreakerState.OPEN: "red",
 }
+
+T = TypeVar("T")
 
 _installed: Operations | None = None
 
@@ -67,6 +70,18 @@ def read_status(operations: Operations) -> ServiceStatus | str:
         return operations.status()
     except Exception as error:  # a platform outage must not take the console down with it
         return f"status unavailable ({type(error).__name__}: {error})"
+
+
+def platform_call(call: Callable[[], T], what: str) -> T | None:
+    """A read from the platform (logs, metrics), or None after saying in the page why not.
+
+    Cloud APIs fail (permissions, quotas, outages); the page must say so, not show a traceback.
+    """
+    try:
+        return call()
+    except Exception as error:
+        st.error(f"{what} unavailable: {escape_markdown(f'{type(error).__name__}: {error}')}")
+        return None
 
 
 def render_sidebar() -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from console._state import LogBuffer, get_operations
+from console._state import LogBuffer, get_operations, platform_call
 from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
 
 RECENT_LIMIT = 200
@@ -54,19 +54,28 @@ def _stop_tail() -> None:
         live.tail.close()
 
 
+def _start_tail(query: LogQuery) -> LiveTail:
+    """Recent entries first, then a tail from the newest of them on (no gap, no repeats)."""
+    operations = get_operations()
+    recent = operations.logs(query)
+    since = recent[0].timestamp if recent else None
+    live = LiveTail(query, operations.tail(replace(query, since=since)), LogBuffer(LIVE_CAP))
+    live.buffer.add(reversed(recent))
+    return live
+
+
 @st.fragment(run_every=TAIL_EVERY_S)
 def _follow(query: LogQuery) -> None:
     """Drain the tail into the capped buffer every couple of seconds; only this part reruns."""
     live: LiveTail | None = st.session_state.get("logs_live_tail")
     if live is None or live.query != query:
         _stop_tail()
-        operations = get_operations()
-        recent = operations.logs(query)
-        since = recent[0].timestamp if recent else None
-        live = LiveTail(query, operations.tail(replace(query, since=since)), LogBuffer(LIVE_CAP))
-        live.buffer.add(reversed(recent))
+        live = platform_call(lambda: _start_tail(query), "The live tail")
+        if live is None:
+            return
         st.session_state.logs_live_tail = live
-    live.buffer.add(live.tail.drain())
+    drained = platform_call(live.tail.drain, "The live tail")
+    live.buffer.add(drained or [])
     st.caption(
         f"Live: {len(live.buffer)} entries held (at most {LIVE_CAP}), "
         f"updated {datetime.now().strftime('%H:%M:%S')}."
@@ -89,4 +98,6 @@ if follow:
     _follow(query)
 else:
     _stop_tail()
-    _table(get_operations().logs(query))
+    entries = platform_call(lambda: get_operations().logs(query), "Logs")
+    if entries is not None:
+        _table(entries)

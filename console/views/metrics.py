@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from console._operations import THRESHOLDS
-from console._state import get_operations
+from console._state import get_operations, platform_call
 from console.platforms._base import MetricKey, MetricSeries
 
 WINDOWS: dict[str, timedelta] = {
@@ -88,7 +88,7 @@ window_label = st.segmented_control(
 )
 window = WINDOWS[window_label or "1 h"]
 operations = get_operations()
-all_series = operations.metrics(window)
+all_series = platform_call(lambda: operations.metrics(window), "Metrics") or []
 breaches = operations.breaches(all_series)
 
 for key, style in CHARTS.items():
