@@ -120,7 +120,7 @@ async def _measure(
 
 
 def run(
-    pages: int = 64, service_time_s: float = 0.25, slots: int = 8, *, repeat: int = 2
+    pages: int = 64, service_time_s: float = 1.0, slots: int = 8, *, repeat: int = 2
 ) -> dict[str, float]:
     """Measure and print; returns the figures (pages/s, % of capacity, ratio to sequential).
 
