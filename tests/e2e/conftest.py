@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -49,15 +50,24 @@ def wait_idle(page: Page, timeout_ms: int = 60_000) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Console:
+    """The console under test: its address, its OCR service's address, its data folder."""
+
+    url: str
+    service_url: str
+    data_dir: Path
+
+
 @pytest.fixture(scope="session")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """`streamlit run console/app.py` on a free port, on the local platform with its own server."""
     data_dir = tmp_path_factory.mktemp("console-data")
-    port = _free_port()
+    port, service_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "LIGHTONOCR_DATA_DIR": str(data_dir),
-        "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
+        "LIGHTONOCR_LOCAL_PORT": str(service_port),
         "LIGHTONOCR_LOCAL_ENGINE": "rapidocr",
     }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
@@ -102,13 +112,18 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit never became healthy:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield url
+        yield Console(url, f"http://127.0.0.1:{service_port}", data_dir)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def console_url(console: Console) -> str:
+    return console.url
 
 
 @pytest.fixture(scope="session")
