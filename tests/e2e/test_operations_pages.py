@@ -86,7 +86,9 @@ def test_logs_text_filter_keeps_only_matching_entries(page: Page, console: Conso
     assert_page_clean(page)
 
 
-def test_live_tail_appends_new_entries_as_they_are_logged(page: Page, console: Console) -> None:
+def test_live_tail_appends_new_entries_as_they_are_logged(
+    page: Page, console: Console, screenshots: Path
+) -> None:
     go_to(page, "Logs")
     page.get_by_text("Live tail", exact=True).click()
     expect(page.get_by_text(re.compile(r"Live: \d+ entries held"))).to_be_visible()
@@ -96,6 +98,7 @@ def test_live_tail_appends_new_entries_as_they_are_logged(page: Page, console: C
     expect(messages.filter(has_text=marker)).to_have_count(1, timeout=15_000)
     expect(messages.first).to_contain_text(marker)  # newest first
     assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "logs-live.png")
 
 
 def test_metrics_page_draws_a_chart_or_says_there_is_no_data_yet(

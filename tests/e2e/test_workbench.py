@@ -111,11 +111,14 @@ def test_raw_text_toggle_shows_the_models_output_verbatim(workbench: Page) -> No
     expect(raw).to_have_count(0)
 
 
-def test_a_password_protected_pdf_opens_with_its_password(page: Page, corpus: Path) -> None:
+def test_a_password_protected_pdf_opens_with_its_password(
+    page: Page, corpus: Path, screenshots: Path
+) -> None:
     name = "libreoffice-writer-password.pdf"
     _upload(page, corpus / "pdf" / name)
     expect(page.get_by_test_id("stAlert").filter(has_text="password-protected")).to_be_visible()
     wait_idle(page)
+    full_page_screenshot(page, screenshots / "workbench-password.png")
 
     password = page.get_by_test_id("stTextInput").filter(has_text=f"Password for {name}")
     password.locator("input").fill("openpassword")
@@ -132,15 +135,16 @@ def test_a_password_protected_pdf_opens_with_its_password(page: Page, corpus: Pa
     assert_page_clean(page)
 
 
-def test_a_corrupt_file_gets_a_clear_error_not_a_traceback(page: Page) -> None:
+def test_a_corrupt_file_gets_a_clear_error_not_a_traceback(page: Page, screenshots: Path) -> None:
     _upload(page, {"name": "broken.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n"})
     error = page.get_by_test_id("stAlert").filter(has_text="broken.pdf")
     expect(error).to_contain_text("cannot be opened")
     wait_idle(page)
     assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "workbench-bad-file.png")
 
 
-def test_a_long_document_pages_through_with_next(two_page_scan: Page) -> None:
+def test_a_long_document_pages_through_with_next(two_page_scan: Page, screenshots: Path) -> None:
     page = two_page_scan
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
     page.get_by_role("button", name="Next").click()
@@ -151,6 +155,7 @@ def test_a_long_document_pages_through_with_next(two_page_scan: Page) -> None:
     expect(text.filter(has_text=re.compile(r"renard\s+brun"))).to_be_visible()
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
     assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "workbench-page-2.png")
 
 
 @pytest.mark.xfail(
