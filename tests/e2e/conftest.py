@@ -119,6 +119,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+    # An error in a background thread or a callback never reaches the page: it is only logged.
+    logged = log_path.read_text(errors="replace")
+    assert "Traceback" not in logged, f"the console logged an error:\n{logged[-3000:]}"
 
 
 @pytest.fixture(scope="session")
