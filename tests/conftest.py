@@ -33,3 +33,9 @@ def simulated_server() -> Iterator[LocalServer]:
     """The real local server with the simulated engine: 0.05 s per page, 8 slots, no OCR."""
     with start_local_server("--engine", "simulated", "--service-time", "0.05") as server:
         yield server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the
+    main thread for as long as its browser lives, which pytest-asyncio's tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
