@@ -40,11 +40,13 @@ class JsonFormatter(logging.Formatter):
 PROBE_PATHS = frozenset({"/health", "/metrics"})
 
 
-class QuietProbes(logging.Filter):
-    """Drop successful `/health` and `/metrics` access lines.
+class AccessLogFilter(logging.Filter):
+    """Shape uvicorn's access log for an operator.
 
-    The console probes health on every rerun and scrapes metrics every few seconds; logged at
-    INFO they would bury the requests an operator is looking for. Failed probes still log.
+    Successful `/health` and `/metrics` probes are dropped: the console probes health on
+    every rerun and scrapes metrics every few seconds, and at INFO they would bury the
+    requests an operator is looking for. Failed requests are raised to WARNING (4xx) or
+    ERROR (5xx) so a severity filter finds them, as Cloud Run's request log does.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -52,7 +54,15 @@ class QuietProbes(logging.Filter):
         if not isinstance(args, tuple) or len(args) != 5:
             return True
         _client, _method, path, _version, status = args
-        return not (str(path).split("?", 1)[0] in PROBE_PATHS and status == 200)
+        if not isinstance(status, int):
+            return True
+        if str(path).split("?", 1)[0] in PROBE_PATHS and status == 200:
+            return False
+        if status >= 500:
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+        elif status >= 400:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:
@@ -69,7 +79,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
-        "filters": {"quiet_probes": {"()": f"{__name__}.QuietProbes"}},
+        "filters": {"access": {"()": f"{__name__}.AccessLogFilter"}},
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
@@ -79,7 +89,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
                 "handlers": [],
                 "level": level,
                 "propagate": True,
-                "filters": ["quiet_probes"],
+                "filters": ["access"],
             },
         },
     }

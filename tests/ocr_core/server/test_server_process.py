@@ -164,6 +164,37 @@ def test_successful_health_and_metrics_probes_stay_out_of_the_access_log() -> No
     assert not any("/health" in message or "/metrics" in message for message in access)
 
 
+def test_failed_requests_are_logged_at_warning_or_error_by_status_class() -> None:
+    with start_local_server("--engine", "simulated", "--service-time", "0") as server:
+        assert httpx.get(f"{server.base_url}/nowhere", timeout=10).status_code == 404
+        bad = httpx.post(f"{server.base_url}/v1/chat/completions", json={}, timeout=10)
+        assert bad.status_code == 400
+        time.sleep(0.2)  # the access line is written after the response is sent
+        access = {
+            record["message"]: record["severity"]
+            for record in map(json.loads, filter(None, server.log_text().splitlines()))
+            if record["logger"] == "uvicorn.access"
+        }
+    [missing] = [severity for message, severity in access.items() if "/nowhere" in message]
+    [rejected] = [severity for message, severity in access.items() if "/v1/chat" in message]
+    assert (missing, rejected) == ("WARNING", "WARNING")
+
+
+def test_requests_refused_while_the_engine_loads_are_logged_as_errors() -> None:
+    with start_local_server("--engine", "simulated", "--startup-delay", "30", wait=False) as server:
+        refused = httpx.post(
+            f"{server.base_url}/v1/chat/completions", json=chat_body(blank_page()), timeout=10
+        )
+        assert refused.status_code == 503
+        time.sleep(0.2)  # the access line is written after the response is sent
+        severities = [
+            record["severity"]
+            for record in map(json.loads, filter(None, server.log_text().splitlines()))
+            if record["logger"] == "uvicorn.access" and "/v1/chat" in record["message"]
+        ]
+    assert severities == ["ERROR"]
+
+
 def test_the_vllm_engine_command_comes_from_serve_config() -> None:
     assert command(8123, "127.0.0.1") == vllm_command(8123, "127.0.0.1")
 
