@@ -1,15 +1,20 @@
 """Safe rendering of OCR output, which is untrusted text.
 
 The model writes markdown and sometimes HTML (tables). A scanned page can contain anything,
-including text that looks like `<script>`; so the markdown is turned into HTML here
-(markdown-it), every tag and attribute outside a small allow-list is removed (nh3), and only
-that result is handed to Streamlit with `unsafe_allow_html=True`.
+including text that looks like `<script>` or `<lazy>`; so the markdown is turned into HTML here
+(markdown-it), any tag-like text that is not an allowed tag is turned back into visible text,
+every tag and attribute outside a small allow-list is removed (nh3), and only that result is
+handed to Streamlit with `unsafe_allow_html=True`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 # Tables and basic formatting: what OCR of a document needs, nothing that runs or loads.
 ALLOWED_TAGS: frozenset[str] = frozenset(
@@ -65,7 +70,38 @@ URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 # Removed together with everything inside them.
 REMOVED_WITH_CONTENT: frozenset[str] = frozenset({"script", "style", "iframe", "object", "embed"})
 
+# Tags that reach nh3 as tags: kept ones, and dangerous ones so that nh3 drops their content.
+_TAGS_PASSED_ON = ALLOWED_TAGS | REMOVED_WITH_CONTENT
+# A `<` that opens (or closes) one of those tags; any other `<` in raw HTML is text.
+_PASSED_ON_TAG = re.compile(
+    r"<(?=/?(?:" + "|".join(sorted(_TAGS_PASSED_ON)) + r")(?:[\s/>]|$))", re.IGNORECASE
+)
+
+
+def _unknown_tags_as_text(html: str) -> str:
+    """Raw HTML with every `<` that does not start a passed-on tag written as `&lt;`.
+
+    nh3 drops a tag it does not allow, so OCR of "the <lazy> dog" would read "the  dog".
+    Scans quote markup and write placeholders in angle brackets; a reader must see them as
+    printed. Dangerous tags are still passed on, for nh3 to remove with their content.
+    """
+    parts = html.split("<")
+    out = [parts[0]]
+    for part in parts[1:]:
+        out.append(("<" if _PASSED_ON_TAG.match("<" + part) else "&lt;") + part)
+    return "".join(out)
+
+
+def _render_raw_html(
+    self: object, tokens: Sequence[Token], idx: int, options: object, env: object
+) -> str:
+    # Only raw HTML goes through here: code spans and blocks are already escaped text.
+    return _unknown_tags_as_text(tokens[idx].content)
+
+
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+_markdown.add_render_rule("html_inline", _render_raw_html)
+_markdown.add_render_rule("html_block", _render_raw_html)
 
 
 _cleaner = nh3.Cleaner(

@@ -88,3 +88,29 @@ def test_file_names_are_escaped_for_markdown() -> None:
 def test_plain_names_stay_readable_after_escaping() -> None:
     assert escape_markdown("scan_001-final.v2.pdf") == "scan_001-final.v2.pdf"
     assert escape_markdown("_draft_.pdf") == r"\_draft\_.pdf"
+
+
+def test_text_in_angle_brackets_that_is_no_allowed_tag_is_shown_literally() -> None:
+    html = markdown_to_safe_html("Over the $43,456.78 <lazy> #90 dog")
+    assert "Over the $43,456.78 &lt;lazy&gt; #90 dog" in html
+
+
+def test_unknown_closing_tags_and_comments_are_shown_literally() -> None:
+    html = markdown_to_safe_html("a </lazy> b <!-- note --> c")
+    assert "&lt;/lazy&gt;" in html
+    assert "&lt;!-- note --&gt;" in html
+
+
+def test_unknown_tags_inside_an_html_table_are_shown_literally() -> None:
+    html = markdown_to_safe_html("<table><tr><td><name> here</td></tr></table>")
+    assert "<td>&lt;name&gt; here</td>" in html
+
+
+def test_tags_in_code_spans_are_not_escaped_twice() -> None:
+    assert "<code>&lt;lazy&gt;</code>" in markdown_to_safe_html("a `<lazy>` b")
+
+
+def test_dangerous_tags_in_any_case_are_still_removed_with_their_content() -> None:
+    html = markdown_to_safe_html("x <STYLE>p{}</STYLE> <Script>alert(1)</Script> y")
+    assert "style" not in html.lower() and "script" not in html.lower()
+    assert "p{}" not in html and "alert" not in html

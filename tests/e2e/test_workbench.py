@@ -158,10 +158,6 @@ def test_a_long_document_pages_through_with_next(two_page_scan: Page, screenshot
     full_page_screenshot(page, screenshots / "workbench-page-2.png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console/_render.py strips unknown tags with their text: `<lazy>` vanishes (reported)",
-)
 def test_markup_in_a_scan_is_shown_as_text_not_run_as_html(two_page_scan: Page) -> None:
     """eurotext.tif says `<lazy>` and `&`: the page must show them, not treat them as HTML."""
     page = two_page_scan
