@@ -148,3 +148,8 @@ def escape_markdown(text: str) -> str:
         else:
             escaped.append(ch)
     return "".join(escaped)
+
+
+def count_noun(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 page", "2 pages": counts in the console read as sentences, not "1 pages"."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

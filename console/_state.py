@@ -58,9 +58,17 @@ def _client(_settings: ClientSettings, fingerprint: int) -> SyncOCRClient:
     return SyncOCRClient(settings=_settings)
 
 
-def get_client(*, stream: bool = True) -> SyncOCRClient:
-    """The shared client for the current platform's service (one per distinct settings)."""
-    settings = get_operations().platform.client_settings().with_overrides(stream=stream)
+def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRClient:
+    """The shared client for the current platform's service (one per distinct settings).
+
+    `use_text_layer` reads a digital PDF page's own text instead of sending it to the model;
+    off by default because QA compare what the OCR reads.
+    """
+    settings = (
+        get_operations()
+        .platform.client_settings()
+        .with_overrides(stream=stream, use_text_layer=use_text_layer)
+    )
     return _client(settings, hash(settings))
 
 

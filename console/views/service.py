@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from console._render import escape_markdown
+from console._render import count_noun, escape_markdown
 from console._state import STATE_COLOURS, get_operations, read_status
 from console.platforms._base import ActionResult, ServiceState
 from ocr_core import WarmUpReport
@@ -78,16 +78,19 @@ if st.button("Warm up", key="svc_warm_up", type="primary", icon=":material/local
     # A service that was already ready answers in a moment: that is not a cold-start time.
     was_warm = not isinstance(status, str) and status.state is ServiceState.READY
     st.session_state.svc_last_warm_up = (report, was_warm)
+    # Only the latest action's result is shown: an older "stopped" would contradict this one.
+    st.session_state.pop("svc_last_action", None)
     st.rerun()
 
 outcome: tuple[WarmUpReport, bool] | None = st.session_state.get("svc_last_warm_up")
 if outcome is not None:
     last, was_warm = outcome
-    attempts = f"{last.attempts} attempt{'' if last.attempts == 1 else 's'}"
+    # Warm-up polls /health until the model answers: these are checks, not failed tries.
+    checks = f"after {count_noun(last.attempts, 'health check')}"
     if last.ready and was_warm:
-        st.success(f"Already warm: answered in **{last.seconds:.1f} s** ({attempts}).")
+        st.success(f"Already warm: answered in **{last.seconds:.1f} s** ({checks}).")
     elif last.ready:
-        st.success(f"Ready: cold-start time **{last.seconds:.1f} s** ({attempts}).")
+        st.success(f"Ready: cold-start time **{last.seconds:.1f} s** ({checks}).")
     else:
         st.error(
             f"Not ready after {last.seconds:.1f} s: {escape_markdown(last.error or 'no answer')}"
@@ -103,7 +106,7 @@ if history:
                     "platform": record.platform,
                     "ready": record.ready,
                     "cold start (s)": round(record.seconds, 2),
-                    "attempts": record.attempts,
+                    "health checks": record.attempts,
                     "error": record.error or "",
                 }
                 for record in history
@@ -165,6 +168,7 @@ if pending is not None:
         if answer.button("Confirm", key="svc_confirm", type="primary"):
             with st.spinner(f"{pending.label}…"):
                 st.session_state.svc_last_action = (pending.label, pending.perform())
+            st.session_state.pop("svc_last_warm_up", None)
             del st.session_state.svc_pending
             st.rerun()
         if answer.button("Cancel", key="svc_cancel"):

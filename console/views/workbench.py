@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from console import _exports
-from console._render import escape_markdown, markdown_to_safe_html
+from console._render import count_noun, escape_markdown, markdown_to_safe_html
 from console._state import get_client, get_operations, read_status
 from console._workbench import (
     ACCEPTED_TYPES,
@@ -26,6 +26,11 @@ from console._workbench import (
 from console.platforms._base import ServiceState
 from ocr_core import OCRError, SyncOCRClient
 
+# A white page on the white app has no visible edge; a thin frame shows where it ends.
+_PAGE_IMAGE_CSS = (
+    "<style>.st-key-wb_page_image img "
+    "{border: 1px solid rgba(49, 51, 63, 0.25); box-sizing: border-box;}</style>"
+)
 # Streamed text is redrawn at most this often; redrawing on every token would swamp the page.
 _STREAM_REDRAW_S = 0.15
 _STREAM_TAIL_CHARS = 2000
@@ -39,7 +44,10 @@ def _batch() -> Batch:
 
 def _run_pending(batch: Batch) -> None:
     """OCR the files not yet read; the live view goes once they are all done."""
-    client = get_client(stream=st.session_state.get("wb_stream", True))
+    client = get_client(
+        stream=st.session_state.get("wb_stream", True),
+        use_text_layer=st.session_state.get("wb_text_layer", False),
+    )
     live = st.empty()
     with live.container():
         for entry in batch.pending():
@@ -59,7 +67,8 @@ def _run_live(entry: FileEntry, client: SyncOCRClient) -> None:
         if isinstance(event, Opened | Tick | PageDone):
             done, total = entry.finished_pages, max(entry.page_count, 1)
             clock = f"{time.monotonic() - started:.0f} s"
-            bar.progress(done / total, text=f"{done} / {entry.page_count} pages · {clock}")
+            pages = count_noun(entry.page_count, "page")
+            bar.progress(done / total, text=f"{done} / {pages} · {clock}")
         if isinstance(event, TextDelta):
             streamed[event.page_index] = streamed.get(event.page_index, "") + event.delta
             if time.monotonic() - last_redraw > _STREAM_REDRAW_S:
@@ -91,8 +100,16 @@ def _file_problem(entry: FileEntry) -> None:
     name = escape_markdown(entry.filename)
     if entry.state is FileState.NEEDS_PASSWORD:
         st.warning(f"**{name}** {escape_markdown(entry.error or '')}")
+        # A widget's label is markdown on screen but its accessible name is the raw string, so
+        # no escaping suits both: the raw name is the (hidden) label, read by screen readers
+        # and tests, and the placeholder (never markdown) shows it on screen.
+        label = f"Password for {entry.filename}"
         password = st.text_input(
-            f"Password for {name}", type="password", key=f"wb_password_{entry.file_id}"
+            label,
+            type="password",
+            key=f"wb_password_{entry.file_id}",
+            placeholder=label,
+            label_visibility="collapsed",
         )
         if st.button("Unlock", key=f"wb_unlock_{entry.file_id}") and password:
             entry.password = password
@@ -160,7 +177,7 @@ def _page_view(entry: FileEntry) -> None:
     page = entry.result().pages[index]
 
     image_col, text_col = st.columns(2)
-    with image_col:
+    with image_col, st.container(key="wb_page_image"):
         try:
             st.image(entry.page_image(index), caption=f"Page {index + 1} of {count}")
         except Exception as error:  # the text is still worth reading if the preview fails
@@ -170,13 +187,21 @@ def _page_view(entry: FileEntry) -> None:
         origin = (
             "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
         )
-        facts = [
-            f":blue-badge[{origin}]",
-            f"latency **{page.latency_s:.2f} s**",
-            f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
-            f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
-            ":orange-badge[truncated]" if page.truncated else "not truncated",
-        ]
+        if page.source == "text_layer":
+            facts = [
+                f":blue-badge[{origin}]",
+                ":green-badge[source: PDF text layer, not OCR]",
+                f"latency **{page.latency_s:.2f} s**",
+            ]
+        else:
+            facts = [
+                f":blue-badge[{origin}]",
+                ":violet-badge[source: OCR]",
+                f"latency **{page.latency_s:.2f} s**",
+                f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
+                f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
+                ":orange-badge[truncated]" if page.truncated else "not truncated",
+            ]
         st.markdown(" · ".join(facts))
         if page.truncated:
             st.warning("The model stopped at its token limit: the end of this page may be missing.")
@@ -190,7 +215,8 @@ def _page_view(entry: FileEntry) -> None:
 def _document(batch: Batch, entry: FileEntry) -> None:
     result = entry.result()
     summary = (
-        f"{result.page_count} pages · {result.ok_count} read · {result.failed_count} failed · "
+        f"{count_noun(result.page_count, 'page')} · {result.ok_count} read · "
+        f"{result.failed_count} failed · "
         f"{result.truncated_count} truncated · {result.wall_time_s:.1f} s"
     )
     st.caption(summary)
@@ -199,10 +225,11 @@ def _document(batch: Batch, entry: FileEntry) -> None:
         st.warning(f"Failed pages: {failed}. Retry them all, or open one and press Retry page.")
         if st.button("Retry failed pages", key="wb_retry_failed", icon=":material/replay:"):
             pages = entry.failed_pages
-            bar = st.progress(0.0, text=f"retrying {len(pages)} pages…")
+            bar = st.progress(0.0, text=f"retrying {count_noun(len(pages), 'page')}…")
             for done, index in enumerate(pages, start=1):
                 retry_page(entry, index, get_client(stream=False))
-                bar.progress(done / len(pages), text=f"retried {done} / {len(pages)} pages")
+                retried = f"retried {done} / {count_noun(len(pages), 'page')}"
+                bar.progress(done / len(pages), text=retried)
             st.rerun()
     _downloads(batch, entry)
     st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
@@ -210,6 +237,7 @@ def _document(batch: Batch, entry: FileEntry) -> None:
 
 
 st.title("OCR workbench")
+st.html(_PAGE_IMAGE_CSS)
 operations = get_operations()
 status = read_status(operations)
 if isinstance(status, str):
@@ -228,13 +256,21 @@ uploaded = st.file_uploader(
     # A new key empties the uploader when the batch is cleared.
     key=f"wb_files_{st.session_state.get('wb_round', 0)}",
 )
-options_col, clear_col = st.columns([4, 1])
-options_col.toggle("Stream text as it arrives", value=True, key="wb_stream")
+# Added before the controls below are drawn, so "Clear batch" is there from the first upload.
+batch.add(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
+stream_col, text_layer_col, clear_col = st.columns([2, 3, 1])
+stream_col.toggle("Stream text as it arrives", value=True, key="wb_stream")
+text_layer_col.toggle(
+    "Use the PDF text layer for digital pages",
+    value=False,
+    key="wb_text_layer",
+    help="Off: every page goes to the OCR model, so QA see what it reads. On: a PDF page "
+    "with its own text uses that text (no OCR). Applies to files read after the change.",
+)
 if batch.entries and clear_col.button("Clear batch", key="wb_clear", icon=":material/delete:"):
     batch.entries.clear()
     st.session_state.wb_round = st.session_state.get("wb_round", 0) + 1
     st.rerun()
-batch.add(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
 if batch.pending():
     _run_pending(batch)
 

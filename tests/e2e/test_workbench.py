@@ -52,7 +52,7 @@ def workbench(browser: Browser, console_url: str, corpus: Path) -> Iterator[Page
         expect(page.get_by_role("heading", name="OCR workbench")).to_be_visible()
         _upload(page, corpus / "scans" / "phototest.tif")
         # The summary line is drawn only once every page has a result.
-        expect(page.get_by_text(re.compile(r"1 pages · 1 read · 0 failed"))).to_be_visible(
+        expect(page.get_by_text(re.compile(r"1 page · 1 read · 0 failed"))).to_be_visible(
             timeout=OCR_TIMEOUT_MS
         )
         wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
@@ -76,6 +76,10 @@ def test_uploaded_scan_shows_its_ocr_text_beside_the_page_image(
         image_box["y"], text_box["y"]
     )
     assert overlap > 0, "the text does not sit beside the page image"
+    border = workbench.evaluate(
+        "img => getComputedStyle(img).borderTopWidth", image.element_handle()
+    )
+    assert border == "1px", "a white page needs a frame to show its edge on the white app"
     assert_page_clean(workbench)
     full_page_screenshot(workbench, screenshots / "workbench.png")
 
@@ -120,9 +124,9 @@ def test_a_password_protected_pdf_opens_with_its_password(
     wait_idle(page)
     full_page_screenshot(page, screenshots / "workbench-password.png")
 
-    password = page.get_by_test_id("stTextInput").filter(has_text=f"Password for {name}")
-    password.locator("input").fill("openpassword")
-    password.locator("input").press("Enter")
+    password = page.get_by_label(f"Password for {name}")
+    password.fill("openpassword")
+    password.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Unlock").click()
     # rapidocr tends to drop the spaces of this font: the words are what matter here.

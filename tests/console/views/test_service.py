@@ -114,3 +114,28 @@ def test_warming_an_already_ready_service_does_not_claim_a_cold_start(
     [success] = [s.value for s in at.success]
     assert success.startswith("Already warm: answered in **")
     assert "cold-start" not in success
+
+
+def test_only_the_latest_actions_result_is_shown(operations: Operations) -> None:
+    """A warm-up after a scale to zero: the old "stopped" message must not contradict it."""
+    at = page("service").run()
+    at.button(key="svc_scale_to_zero").click().run()
+    at.button(key="svc_confirm").click().run()
+    [success] = [s.value for s in at.success]
+    assert success.startswith("Scale to zero now")
+    at.button(key="svc_warm_up").click().run()
+    [success] = [s.value for s in at.success]
+    assert "cold-start time" in success
+    at.button(key="svc_scale_to_zero").click().run()
+    at.button(key="svc_confirm").click().run()
+    [success] = [s.value for s in at.success]
+    assert success.startswith("Scale to zero now")
+
+
+def test_warm_up_counts_its_polls_as_health_checks_not_attempts(operations: Operations) -> None:
+    at = page("service").run()
+    at.button(key="svc_warm_up").click().run()
+    [success] = [s.value for s in at.success]
+    assert success.endswith(" s** (after 1 health check).")
+    assert "attempt" not in success
+    assert "health checks" in at.dataframe[-2].value.columns

@@ -61,12 +61,53 @@ def test_each_page_shows_latency_tokens_attempts_and_origin(
     at = page("workbench").run()
     _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
     [facts] = [m.value for m in at.markdown if "latency" in m.value]
-    assert facts.startswith(":blue-badge[scanned] · latency **")
+    assert facts.startswith(":blue-badge[scanned] · :violet-badge[source: OCR] · latency **")
     assert " s** · tokens **" in facts
     assert facts.endswith(" out · **1** attempt · not truncated")
     prompt = int(facts.split("tokens **")[1].split("**")[0])
     completion = int(facts.split("in / **")[1].split("**")[0])
     assert prompt > 0 and completion > 0
+
+
+def test_a_one_page_document_is_summarised_as_one_page_not_one_pages(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    assert at.caption[0].value.startswith("1 page · 1 read · 0 failed")
+
+
+def test_clear_batch_is_offered_as_soon_as_the_first_file_is_read(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    assert not [b for b in at.button if b.key == "wb_clear"]
+    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    at.button(key="wb_clear").click().run()
+    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
+    assert not at.file_uploader[0].value
+
+
+def test_pdf_pages_go_to_the_ocr_model_unless_the_text_layer_is_chosen(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    assert at.toggle(key="wb_text_layer").value is False
+    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
+    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
+    assert any(":violet-badge[source: OCR]" in m.value for m in at.markdown)
+
+
+def test_the_text_layer_toggle_reads_digital_pages_from_the_pdf_itself(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    at.toggle(key="wb_text_layer").set_value(True).run()
+    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
+    assert not at.exception
+    assert any("Lorem ipsum dolor sit amet" in m.value for m in at.markdown)
+    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
+    assert any(":green-badge[source: PDF text layer, not OCR]" in m.value for m in at.markdown)
 
 
 def test_digital_pdf_pages_are_badged_as_having_a_text_layer(
@@ -134,6 +175,18 @@ def test_an_encrypted_pdf_asks_for_its_password_and_opens_with_it(
     at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
     assert all("password" not in w for w in _warnings(at))
     assert any(SIMULATED_TEXT in m.value for m in at.markdown)
+
+
+def test_the_password_field_is_named_with_the_file_name_as_uploaded(
+    operations: Operations, corpus: Path
+) -> None:
+    """Its label is the accessible name (not rendered markdown): no escaping backslashes."""
+    name = "locked_[v2]-final.pdf"
+    at = page("workbench").run()
+    _upload(at, name, (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
+    [password] = at.text_input
+    assert password.label == f"Password for {name}"
+    assert password.placeholder == f"Password for {name}"
 
 
 def test_a_wrong_password_says_so(operations: Operations, corpus: Path) -> None:
