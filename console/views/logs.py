@@ -16,6 +16,13 @@ RECENT_LIMIT = 200
 LIVE_CAP = 1000
 TAIL_EVERY_S = 2.0
 ALL = "all"
+# Table geometry, in pixels. Rows are one line unless a message would be cut off at the
+# message column's width; then every row is tall enough (over Streamlit's 4rem) to wrap.
+ROW_PX = 35
+WRAPPED_ROW_PX = 66
+ONE_LINE_CHARS = 120
+# Tall enough to fill a laptop screen below the filters; longer lists scroll inside.
+MAX_TABLE_PX = 760
 
 
 @dataclass
@@ -27,10 +34,17 @@ class LiveTail:
     buffer: LogBuffer
 
 
+def _table_height(rows: int, row_px: int) -> int:
+    """The table's height: all its rows (and the header) up to `MAX_TABLE_PX`, no blank box."""
+    return min(ROW_PX + rows * row_px + 3, MAX_TABLE_PX)
+
+
 def _table(entries: list[LogEntry]) -> None:
     if not entries:
         st.info("No log entries match.")
         return
+    long_lines = any(len(e.message) > ONE_LINE_CHARS for e in entries)
+    row_px = WRAPPED_ROW_PX if long_lines else ROW_PX
     st.dataframe(
         pd.DataFrame(
             {
@@ -41,9 +55,14 @@ def _table(entries: list[LogEntry]) -> None:
             }
         ),
         hide_index=True,
+        height=_table_height(len(entries), row_px),
+        row_height=row_px,
+        # Narrow fixed columns; the message takes the rest of the page's width.
         column_config={
-            "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "message": st.column_config.TextColumn(width="large"),
+            "time": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss", width=150),
+            "severity": st.column_config.TextColumn(width=80),
+            "message": st.column_config.TextColumn(width=560),
+            "source": st.column_config.TextColumn(width=70),
         },
     )
 

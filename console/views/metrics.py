@@ -13,6 +13,8 @@ from console._operations import THRESHOLDS
 from console._state import get_operations, platform_call
 from console.platforms._base import MetricKey, MetricSeries
 
+# The shortest time axis drawn, so that the first samples of a new console spread out.
+MIN_SPAN = timedelta(minutes=1)
 WINDOWS: dict[str, timedelta] = {
     "1 h": timedelta(hours=1),
     "6 h": timedelta(hours=6),
@@ -42,16 +44,35 @@ CHARTS: dict[MetricKey, ChartStyle] = {
 }
 
 
+def _time_axis(first: datetime, now: datetime, window: timedelta) -> tuple[datetime, datetime]:
+    """The x range: from the first point (not the window's start) to now, never under
+    `MIN_SPAN`, never before the window.
+
+    A new console has minutes of data in a 1-hour window; drawn over the whole window its
+    points are squeezed against the right edge. The axis' times still say how recent they are.
+    """
+    start = max(min(first, now - MIN_SPAN), now - window)
+    return start, now
+
+
+def _time_format(span: timedelta) -> str:
+    """Tick labels as precise as the axis needs: seconds on a new console, days on a week."""
+    if span <= timedelta(minutes=15):
+        return "%H:%M:%S"
+    if span <= timedelta(days=1):
+        return "%H:%M"
+    return "%d %b %H:%M"
+
+
 def _chart(
     series: list[MetricSeries], style: ChartStyle, threshold: float | None, window: timedelta
 ) -> alt.Chart:
-    """Lines over the whole window (so a fresh service reads as "recent", not as "always"),
-    with the runbook's threshold as a dashed red rule."""
+    """Lines from the first point to now, with the runbook's threshold as a dashed red rule."""
     frame = pd.DataFrame(
         [(at, value, s.label) for s in series for at, value in s.points],
         columns=["time", "value", "line"],
     )
-    now = datetime.now(UTC)
+    start, end = _time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
     lines = (
         alt.Chart(frame, height=220)
         .mark_line(point=len(frame) < 50)
@@ -59,8 +80,8 @@ def _chart(
             x=alt.X(
                 "time:T",
                 title=None,
-                scale=alt.Scale(type="utc", domain=[(now - window).isoformat(), now.isoformat()]),
-                axis=alt.Axis(format="%d %b" if window > timedelta(days=1) else "%H:%M"),
+                scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
+                axis=alt.Axis(format=_time_format(end - start), labelOverlap=True),
             ),
             y=alt.Y(
                 "value:Q",
@@ -96,15 +117,16 @@ for key, style in CHARTS.items():
     if not series and key in (MetricKey.GPU_MEMORY_UTILIZATION, MetricKey.CPU_UTILIZATION):
         continue  # not measured on this platform (no GPU, or no CPU metric): no empty chart
     st.subheader(style.title, anchor=False)
-    chart_col, note_col = st.columns([3, 1])
-    if not any(s.points for s in series):
-        chart_col.info(f"No data yet for the last {window_label}.")
-    else:
-        chart_col.altair_chart(_chart(series, style, THRESHOLDS.get(key), window))
-    for breach in (b for b in breaches if b.key is key):
-        note_col.error(f"**{breach.label}** {breach.hint}")
-    if key in THRESHOLDS and not any(b.key is key for b in breaches):
-        note_col.caption(f"Threshold: {format(THRESHOLDS[key], style.axis_format)} (dashed line).")
+    # Notes above the chart, so the chart has the page's full width.
+    with st.container():
+        for breach in (b for b in breaches if b.key is key):
+            st.error(f"**{breach.label}** {breach.hint}")
+        if key in THRESHOLDS and not any(b.key is key for b in breaches):
+            st.caption(f"Threshold: {format(THRESHOLDS[key], style.axis_format)} (dashed line).")
+        if not any(s.points for s in series):
+            st.info(f"No data yet for the last {window_label}.")
+        else:
+            st.altair_chart(_chart(series, style, THRESHOLDS.get(key), window), width="stretch")
 
 st.subheader("Cold-start history (warm-ups)", anchor=False)
 history = operations.warm_up_history(limit=50)
@@ -116,7 +138,7 @@ if history:
                     "when": r.at,
                     "ready": r.ready,
                     "cold start (s)": round(r.seconds, 2),
-                    "attempts": r.attempts,
+                    "health checks": r.attempts,
                 }
                 for r in history
             ]

@@ -16,13 +16,29 @@ pytestmark = pytest.mark.e2e
 
 # A cold start of the local server loads its OCR engine: tens of seconds on two shared cores.
 WARM_UP_TIMEOUT_MS = 240_000
+# A dataframe row of one line, and the least height at which Streamlit wraps a cell (4rem).
+ROW_PX = 35
+WRAPPING_ROW_PX = 64
 
 
-def _log_a_request(console: Console) -> str:
-    """Make the OCR server log a request no one else makes; returns the text to look for."""
+def _log_a_request(console: Console, count: int = 1, padding: str = "") -> str:
+    """Make the OCR server log `count` requests no one else makes (their paths padded with
+    `padding`); returns the text to look for."""
     marker = f"e2e-{uuid.uuid4().hex[:12]}"
-    assert httpx.get(f"{console.service_url}/{marker}", timeout=10).status_code == 404
+    for i in range(count):
+        path = f"{marker}-{i}{padding}"
+        assert httpx.get(f"{console.service_url}/{path}", timeout=10).status_code == 404
     return marker
+
+
+def _show_logs_matching(page: Page, text: str) -> Locator:
+    """The Logs page filtered to `text`; returns its table."""
+    go_to(page, "Logs")
+    search = page.get_by_label("Message contains")
+    search.fill(text)
+    search.press("Enter")
+    wait_idle(page)
+    return page.get_by_test_id("stDataFrame")
 
 
 def _rows(dataframe: Locator) -> Locator:
@@ -47,7 +63,7 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     expect(page.get_by_text(re.compile(r"Elapsed: \d+ s"))).to_be_visible()
     result = page.get_by_test_id("stAlert").filter(has_text="cold-start time")
     expect(result).to_contain_text(
-        re.compile(r"Ready: cold-start time \d+\.\d s \(\d+ attempts?\)"),
+        re.compile(r"Ready: cold-start time \d+\.\d s \(after \d+ health checks?\)"),
         timeout=WARM_UP_TIMEOUT_MS,
     )
     wait_idle(page)
@@ -60,6 +76,13 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     assert abs(float(newest.inner_text()) - measured) <= 0.051, "history differs from the result"
     assert_page_clean(page)
     full_page_screenshot(page, screenshots / "service.png")
+
+
+def test_the_toolbar_offers_no_deploy_button(page: Page) -> None:
+    """The repository's .streamlit/config.toml keeps Streamlit's developer toolbar out."""
+    expect(page.get_by_test_id("stToolbar")).to_be_attached()
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
 
 
 def test_logs_page_lists_the_servers_entries(page: Page, screenshots: Path) -> None:
@@ -75,15 +98,34 @@ def test_logs_page_lists_the_servers_entries(page: Page, screenshots: Path) -> N
 
 def test_logs_text_filter_keeps_only_matching_entries(page: Page, console: Console) -> None:
     marker = _log_a_request(console)
-    go_to(page, "Logs")
-    search = page.get_by_label("Message contains")
-    search.fill(marker)
-    search.press("Enter")
-    wait_idle(page)
-    messages = _rows(page.get_by_test_id("stDataFrame")).locator("[aria-colindex='3']")
+    messages = _rows(_show_logs_matching(page, marker)).locator("[aria-colindex='3']")
     expect(messages).to_have_count(1)
     expect(messages).to_contain_text(f"GET /{marker}")
     assert_page_clean(page)
+
+
+def test_the_logs_table_is_as_tall_as_its_rows_not_a_ten_row_box(
+    page: Page, console: Console
+) -> None:
+    marker = _log_a_request(console, count=14)
+    table = _show_logs_matching(page, marker)
+    expect(_rows(table)).to_have_count(14)
+    box = table.bounding_box()
+    assert box is not None and box["height"] >= 15 * ROW_PX, "rows hidden in a scrolling box"
+
+
+def test_a_short_message_takes_one_line_and_a_long_one_gets_a_row_that_wraps(
+    page: Page, console: Console
+) -> None:
+    short = _log_a_request(console)
+    box = _show_logs_matching(page, short).bounding_box()
+    assert box is not None and box["height"] < 2 * ROW_PX + WRAPPING_ROW_PX
+    long = _log_a_request(console, padding="/" + "segment" * 25)
+    table = _show_logs_matching(page, long)
+    expect(_rows(table)).to_have_count(1)
+    box = table.bounding_box()
+    # Streamlit wraps a cell's text only in rows taller than 4rem (64 px).
+    assert box is not None and box["height"] >= ROW_PX + WRAPPING_ROW_PX, "message cut off"
 
 
 def test_live_tail_appends_new_entries_as_they_are_logged(

@@ -29,19 +29,19 @@ class Chart:
     notes: list[str]
 
 
-def _section(at: AppTest, title: str) -> tuple[list[Any], list[Any]]:
-    """The chart column's and the note column's elements under the subheader `title`."""
+def _section(at: AppTest, title: str) -> tuple[Any, list[Any]]:
+    """The chart (or its "no data" note) and the other notes under the subheader `title`."""
     children = list(at.main.children.values())
     position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == title)
-    chart_column, note_column = children[position + 1].children.values()
-    return list(chart_column.children.values()), list(note_column.children.values())
+    *notes, chart = children[position + 1].children.values()
+    return chart, notes
 
 
 def _chart(at: AppTest, title: str) -> Chart | None:
-    charts, notes = _section(at, title)
-    if charts[0].type != "vega_lite_chart":
+    chart, notes = _section(at, title)
+    if chart.type != "vega_lite_chart":
         return None
-    proto = charts[0].proto
+    proto = chart.proto
     frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in proto.datasets]
     threshold = frames[1] if len(frames) > 1 else None
     return Chart(json.loads(proto.spec), frames[0], threshold, [n.value for n in notes])
@@ -114,3 +114,45 @@ def test_warm_ups_appear_in_the_cold_start_chart_and_history(operations: Operati
     assert "warm-up" in set(cold_start.data["line"])
     history = at.dataframe[-1].value
     assert list(history["cold start (s)"]) == [round(report.seconds, 2)]
+    assert list(history["health checks"]) == [report.attempts]
+
+
+def test_charts_span_the_full_width_of_the_page_with_notes_above_not_beside(
+    operations: Operations,
+) -> None:
+    operations.platform.sample_once()
+    at = _run()
+    children = list(at.main.children.values())
+    position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == MEMORY)
+    section = children[position + 1]
+    # Columns are a horizontal flex container: a chart in one leaves the rest of the row empty.
+    assert section.proto.flex_container.direction == section.proto.flex_container.VERTICAL
+    assert section.proto.width_config.use_stretch
+    chart, notes = _section(at, MEMORY)
+    assert chart.type == "vega_lite_chart"
+    assert [n.type for n in notes] == ["caption"]
+
+
+def test_a_few_minutes_of_data_fill_the_time_axis_instead_of_its_right_edge(
+    operations: Operations,
+) -> None:
+    now = datetime.now(UTC)
+    _memory(operations, 0.3, now - timedelta(minutes=20))
+    _memory(operations, 0.4, now - timedelta(minutes=1))
+    memory = _chart(_run("1 h"), MEMORY)
+    assert memory is not None
+    lines = next(layer for layer in memory.spec["layer"] if layer["mark"]["type"] == "line")
+    start, end = (datetime.fromisoformat(t) for t in lines["encoding"]["x"]["scale"]["domain"])
+    assert timedelta(minutes=19) < end - start < timedelta(minutes=21)
+
+
+def test_seconds_of_data_are_drawn_on_a_one_minute_axis_read_in_seconds(
+    operations: Operations,
+) -> None:
+    _memory(operations, 0.4, datetime.now(UTC) - timedelta(seconds=5))
+    memory = _chart(_run("1 h"), MEMORY)
+    assert memory is not None
+    lines = next(layer for layer in memory.spec["layer"] if layer["mark"]["type"] == "line")
+    start, end = (datetime.fromisoformat(t) for t in lines["encoding"]["x"]["scale"]["domain"])
+    assert end - start == timedelta(minutes=1)
+    assert lines["encoding"]["x"]["axis"]["format"] == "%H:%M:%S"
