@@ -79,6 +79,8 @@ def _run_live(entry: FileEntry, client: SyncOCRClient) -> None:
             page = event.result
             streamed.pop(page.index, None)
             verdict = f"{page.latency_s:.1f} s" if page.ok else "failed"
+            if page.source == "text_layer":
+                verdict += " · from the PDF text layer"
             with finished.expander(f"Page {page.index + 1} · {verdict}"):
                 _page_text(page.text, page.error, raw=False)
         elif isinstance(event, Finished):
