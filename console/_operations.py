@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
 from console.platforms._base import (
@@ -144,7 +145,7 @@ class Operations:
             )
         )
         detail = (
-            f"ready in {report.seconds:.1f} s after {report.attempts} attempt(s)"
+            f"ready in {report.seconds:.1f} s after {count_noun(report.attempts, 'health check')}"
             if report.ready
             else f"not ready after {report.seconds:.1f} s: {report.error}"
         )

@@ -45,8 +45,9 @@ class AccessLogFilter(logging.Filter):
 
     Successful `/health` and `/metrics` probes are dropped: the console probes health on
     every rerun and scrapes metrics every few seconds, and at INFO they would bury the
-    requests an operator is looking for. Failed requests are raised to WARNING (4xx) or
-    ERROR (5xx) so a severity filter finds them, as Cloud Run's request log does.
+    requests an operator is looking for; failed probes stay at INFO (a cold start answers
+    503 by design). Other failed requests are raised to WARNING (4xx) or ERROR (5xx) so a
+    severity filter finds them, as Cloud Run's request log does.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -56,8 +57,9 @@ class AccessLogFilter(logging.Filter):
         _client, _method, path, _version, status = args
         if not isinstance(status, int):
             return True
-        if str(path).split("?", 1)[0] in PROBE_PATHS and status == 200:
-            return False
+        if str(path).split("?", 1)[0] in PROBE_PATHS:
+            # 503 from /health is how a loading engine answers: expected, not an error.
+            return status != 200
         if status >= 500:
             record.levelno, record.levelname = logging.ERROR, "ERROR"
         elif status >= 400:

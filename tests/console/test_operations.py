@@ -40,7 +40,7 @@ def test_warm_up_records_history_and_an_audit_entry(make_platform) -> None:
     assert (record.platform, record.ready, record.seconds) == ("local", True, report.seconds)
     (audit,) = operations.audit_log()
     assert (audit.actor, audit.action, audit.ok) == ("ana", "warm up", True)
-    assert "ready in" in audit.detail
+    assert "ready in" in audit.detail and "health check" in audit.detail
 
 
 def test_a_failed_warm_up_is_recorded_as_failed_with_its_reason(make_platform) -> None:
