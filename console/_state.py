@@ -17,7 +17,7 @@ import streamlit as st
 from console._operations import Operations, build_operations
 from console._render import escape_markdown
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
-from ocr_core import BreakerState, ClientSettings, SyncOCRClient
+from ocr_core import BreakerState, CircuitBreaker, ClientSettings, SyncOCRClient
 
 STATE_COLOURS: dict[ServiceState, str] = {
     ServiceState.READY: "green",
@@ -52,10 +52,20 @@ def get_operations() -> Operations:
 
 
 @st.cache_resource(show_spinner=False)
+def _breaker(service_url: str, failure_threshold: int, cooldown_s: float) -> CircuitBreaker:
+    """One circuit per service, shared by every client variant, so the sidebar shows the
+    state that all OCR calls see."""
+    return CircuitBreaker(failure_threshold, cooldown_s)
+
+
+@st.cache_resource(show_spinner=False)
 def _client(_settings: ClientSettings, fingerprint: int) -> SyncOCRClient:
     # `fingerprint` is the cache key; the settings themselves are not hashed by Streamlit
     # because they may carry a token.
-    return SyncOCRClient(settings=_settings)
+    breaker = _breaker(
+        _settings.base_url, _settings.breaker_failure_threshold, _settings.breaker_cooldown_s
+    )
+    return SyncOCRClient(settings=_settings, breaker=breaker)
 
 
 def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRClient:

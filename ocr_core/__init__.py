@@ -3,6 +3,7 @@
 The backend imports only this package; it needs neither Streamlit nor any google-cloud client.
 """
 
+from ._breaker import CircuitBreaker
 from ._client import OCRClient, SyncOCRClient
 from ._config import DEFAULT_LOCAL_URL, DEFAULT_MODEL, ClientSettings, DocumentSettings
 from ._documents import Document, Page, load_document
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "BreakerSnapshot",
     "BreakerState",
+    "CircuitBreaker",
     "ClientSettings",
     "Document",
     "DocumentResult",

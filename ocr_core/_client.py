@@ -90,6 +90,7 @@ class OCRClient:
     replaces Application Default Credentials for Google ID tokens (and, with auth "auto",
     selects them). `sleep` replaces asyncio.sleep in retry waits, so tests of the backoff
     schedule take milliseconds. `transport` goes to httpx (e.g. httpx.MockTransport).
+    `breaker` lets several clients of one service share one circuit (and one state to show).
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class OCRClient:
         transport: httpx.AsyncBaseTransport | None = None,
         id_token_fetcher: IdTokenFetcher | None = None,
         sleep: Sleep | None = None,
+        breaker: CircuitBreaker | None = None,
         **overrides: Any,
     ) -> None:
         settings = settings or ClientSettings.from_env()
@@ -108,7 +110,7 @@ class OCRClient:
         self.settings = settings.with_overrides(**overrides) if overrides else settings
         self._auth: Auth = make_auth(self.settings, id_token_fetcher)
         self._sleep = sleep
-        self.breaker = CircuitBreaker(
+        self.breaker = breaker or CircuitBreaker(
             self.settings.breaker_failure_threshold, self.settings.breaker_cooldown_s
         )
         limits = httpx.Limits(
@@ -529,6 +531,7 @@ class SyncOCRClient:
         transport: httpx.AsyncBaseTransport | None = None,
         id_token_fetcher: IdTokenFetcher | None = None,
         sleep: Sleep | None = None,
+        breaker: CircuitBreaker | None = None,
         **overrides: Any,
     ) -> None:
         self._loop = asyncio.new_event_loop()
@@ -544,6 +547,7 @@ class SyncOCRClient:
                 transport=transport,
                 id_token_fetcher=id_token_fetcher,
                 sleep=sleep,
+                breaker=breaker,
                 **overrides,
             )
 

@@ -171,3 +171,19 @@ async def test_pages_the_service_rejects_do_not_open_the_breaker(server):
         result = await ocr.ocr_document(tiff_pages(["red"] * 4 + ["white"]))
     assert [page.ok for page in result.pages] == [False] * 4 + [True]
     assert ocr.breaker.snapshot().state is BreakerState.CLOSED
+
+
+async def test_clients_sharing_a_breaker_fail_fast_together(server):
+    server.go_cold(60)
+    shared = CircuitBreaker(failure_threshold=3, cooldown_s=60)
+    async with (
+        client(server, max_attempts=1, breaker=shared) as streaming,
+        client(server, max_attempts=1, breaker=shared, stream=True) as other,
+    ):
+        for _ in range(3):
+            await streaming.ocr_image(png())
+        sent = len(server.chat_requests())
+        page = await other.ocr_image(png())
+    assert isinstance(page.error, CircuitOpenError)
+    assert len(server.chat_requests()) == sent
+    assert other.breaker is streaming.breaker is shared
