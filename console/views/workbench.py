@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from console import _exports
 from console._render import count_noun, escape_markdown, markdown_to_safe_html
@@ -42,13 +43,12 @@ def _batch() -> Batch:
     return st.session_state.wb_batch
 
 
-def _run_pending(batch: Batch) -> None:
+def _run_pending(batch: Batch, live: DeltaGenerator) -> None:
     """OCR the files not yet read; the live view goes once they are all done."""
     client = get_client(
         stream=st.session_state.get("wb_stream", True),
         use_text_layer=st.session_state.get("wb_text_layer", False),
     )
-    live = st.empty()
     with live.container():
         for entry in batch.pending():
             _run_live(entry, client)
@@ -273,8 +273,11 @@ if batch.entries and clear_col.button("Clear batch", key="wb_clear", icon=":mate
     batch.entries.clear()
     st.session_state.wb_round = st.session_state.get("wb_round", 0) + 1
     st.rerun()
+# Drawn on every run, busy or not, so the elements below keep their place in the page: a
+# widget that moves between reruns lingers as a stale duplicate in the browser.
+live = st.empty()
 if batch.pending():
-    _run_pending(batch)
+    _run_pending(batch, live)
 
 for problem in batch.entries.values():
     if problem.state in (FileState.FAILED, FileState.NEEDS_PASSWORD):
