@@ -41,7 +41,13 @@ def _free_port() -> int:
 
 
 def wait_idle(page: Page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app is connected and the script is not running (after every interaction)."""
+    """Wait until the app is connected and the script is not running (after every interaction).
+
+    The rerun an interaction triggers starts a moment after it (the message goes over the
+    websocket first): without a short settle, "not running" can still be the state from
+    before the rerun. Streamlit's own e2e helpers wait the same way.
+    """
+    page.wait_for_timeout(200)
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout_ms
     )
