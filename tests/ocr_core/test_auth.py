@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 from google.auth.exceptions import DefaultCredentialsError
@@ -12,12 +11,6 @@ from google.auth.exceptions import DefaultCredentialsError
 from ocr_core import AuthError, ClientSettings, OCRClient
 from ocr_core._auth import GoogleIdTokenAuth, make_auth
 from tests.fakes.fault_server import FaultServer, RecordingSleep, png, unsigned_jwt
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 class Minter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -112,12 +111,6 @@ def test_bad_requests_do_not_count_as_service_failures(breaker):
 
 
 # --- through the client, against a real failing server ----------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def client(server: FaultServer, **overrides: object) -> OCRClient:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,12 +19,6 @@ from ocr_core import (
 )
 from ocr_core._protocol import completion_room
 from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def client(server: FaultServer, **overrides: object) -> OCRClient:

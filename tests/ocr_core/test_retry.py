@@ -9,7 +9,6 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,12 +23,6 @@ from ocr_core import (
 )
 from ocr_core._protocol import parse_retry_after
 from tests.fakes.fault_server import FaultServer, RecordingSleep, ResettingServer, png
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 @pytest.fixture

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from ocr_core import BreakerState, ClientSettings, OCRClient, WarmUpReport
 from tests.fakes.fault_server import FaultServer, png
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def client(server: FaultServer, **overrides: object) -> OCRClient:
