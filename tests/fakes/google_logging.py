@@ -17,7 +17,6 @@ import queue
 import re
 import threading
 from collections.abc import Iterator
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +33,8 @@ from google.cloud.logging_v2.types import (
     TailLogEntriesResponse,
 )
 from google.logging.type import log_severity_pb2
+
+from tests.fakes._grpc import LoopbackGrpc
 
 SERVICE_NAME = "google.logging.v2.LoggingServiceV2"
 
@@ -112,8 +113,7 @@ class FakeLogging:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._streams: list[queue.Queue[list[LogEntry] | None]] = []
-        self._server: grpc.Server | None = None
-        self._channels: list[grpc.Channel] = []
+        self._grpc = LoopbackGrpc()
 
     # --- scripting ---------------------------------------------------------------------------
 
@@ -214,27 +214,19 @@ class FakeLogging:
                 ),
             },
         )
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        self._server.add_generic_rpc_handlers((handlers,))
-        port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
-        self.address = f"127.0.0.1:{port}"
+        self.address = self._grpc.start([handlers])
         return self
 
     def client(self) -> LoggingServiceV2Client:
         """The real Logging client, on an insecure loopback channel (no credentials needed)."""
-        channel = grpc.insecure_channel(self.address)
-        self._channels.append(channel)
+        channel = self._grpc.channel()
         return LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=channel))
 
     def stop(self) -> None:
         with self._lock:
             for stream in self._streams:
                 stream.put(None)
-        for channel in self._channels:
-            channel.close()
-        if self._server is not None:
-            self._server.stop(grace=None)
+        self._grpc.stop()
 
     def __enter__(self) -> FakeLogging:
         return self.start()

@@ -16,7 +16,6 @@ import math
 import re
 import threading
 from collections import defaultdict
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +24,8 @@ from google.cloud import monitoring_v3
 from google.cloud.monitoring_v3.services.metric_service.transports import (
     MetricServiceGrpcTransport,
 )
+
+from tests.fakes._grpc import LoopbackGrpc
 
 SERVICE_NAME = "google.monitoring.v3.MetricService"
 PREFIX = "run.googleapis.com/"
@@ -154,8 +155,7 @@ class FakeMonitoring:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server: grpc.Server | None = None
-        self._channels: list[grpc.Channel] = []
+        self._grpc = LoopbackGrpc()
 
     def fail(self, metric_type: str, code: grpc.StatusCode, message: str = "injected") -> None:
         self.errors[metric_type] = (code, message)
@@ -294,26 +294,17 @@ class FakeMonitoring:
                 )
             },
         )
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        self._server.add_generic_rpc_handlers((handlers,))
-        port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
-        self.address = f"127.0.0.1:{port}"
+        self.address = self._grpc.start([handlers])
         return self
 
     def client(self) -> monitoring_v3.MetricServiceClient:
         """The real Monitoring client, on an insecure loopback channel."""
-        channel = grpc.insecure_channel(self.address)
-        self._channels.append(channel)
         return monitoring_v3.MetricServiceClient(
-            transport=MetricServiceGrpcTransport(channel=channel)
+            transport=MetricServiceGrpcTransport(channel=self._grpc.channel())
         )
 
     def stop(self) -> None:
-        for channel in self._channels:
-            channel.close()
-        if self._server is not None:
-            self._server.stop(grace=None)
+        self._grpc.stop()
 
     def __enter__(self) -> FakeMonitoring:
         return self.start()

@@ -19,7 +19,6 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +30,8 @@ from google.cloud.run_v2.services.services.transports import ServicesGrpcTranspo
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2
+
+from tests.fakes._grpc import LoopbackGrpc
 
 _SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
 _FAILED = run_v2.Condition.State.CONDITION_FAILED
@@ -70,34 +71,21 @@ class FakeRun:
         self._operations: dict[str, list[Any]] = {}  # name -> [final operation, polls left]
         self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
-        self._server: grpc.Server | None = None
-        self._channels: list[grpc.Channel] = []
+        self._grpc = LoopbackGrpc(max_workers=4)
         self.address = ""
 
     # --- lifecycle and clients -------------------------------------------------------------
 
     def start(self) -> str:
         """Serve on a free loopback port; returns "127.0.0.1:PORT"."""
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        server.add_generic_rpc_handlers(self._handlers())
-        port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        self._server = server
-        self.address = f"127.0.0.1:{port}"
+        self.address = self._grpc.start(self._handlers())
         return self.address
 
     def stop(self) -> None:
-        for channel in self._channels:
-            channel.close()
-        self._channels.clear()
-        if self._server is not None:
-            self._server.stop(grace=None)
-            self._server = None
+        self._grpc.stop()
 
     def _channel(self) -> grpc.Channel:
-        channel = grpc.insecure_channel(self.address)
-        self._channels.append(channel)
-        return channel
+        return self._grpc.channel()
 
     def services_client(self) -> run_v2.ServicesClient:
         return run_v2.ServicesClient(transport=ServicesGrpcTransport(channel=self._channel()))
