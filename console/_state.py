@@ -12,9 +12,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+import pandas as pd
 import streamlit as st
 
-from console._operations import Operations, build_operations
+from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
 from ocr_core import BreakerState, CircuitBreaker, ClientSettings, SyncOCRClient
@@ -144,3 +145,21 @@ class LogBuffer:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def warm_up_table(records: Iterable[WarmUpRecord]) -> pd.DataFrame:
+    """The warm-up history as the Service and Metrics pages show it (each picks its columns)."""
+    return pd.DataFrame(
+        [
+            {
+                "when": record.at,
+                "platform": record.platform,
+                "ready": record.ready,
+                "cold start (s)": round(record.seconds, 2),
+                "health checks": record.attempts,
+                "error": record.error or "",
+            }
+            for record in records
+        ],
+        columns=["when", "platform", "ready", "cold start (s)", "health checks", "error"],
+    )

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from console._operations import THRESHOLDS
-from console._state import get_operations, platform_call
+from console._state import get_operations, platform_call, warm_up_table
 from console.platforms._base import MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.
@@ -132,17 +132,7 @@ st.subheader("Cold-start history (warm-ups)", anchor=False)
 history = operations.warm_up_history(limit=50)
 if history:
     st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "when": r.at,
-                    "ready": r.ready,
-                    "cold start (s)": round(r.seconds, 2),
-                    "health checks": r.attempts,
-                }
-                for r in history
-            ]
-        ),
+        warm_up_table(history)[["when", "ready", "cold start (s)", "health checks"]],
         hide_index=True,
     )
 else:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from console._render import count_noun, escape_markdown
-from console._state import STATE_COLOURS, get_operations, read_status
+from console._state import STATE_COLOURS, get_operations, read_status, warm_up_table
 from console.platforms._base import ActionResult, ServiceState
 from ocr_core import WarmUpReport
 
@@ -98,22 +98,7 @@ if outcome is not None:
 
 history = operations.warm_up_history(limit=20)
 if history:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "when": record.at,
-                    "platform": record.platform,
-                    "ready": record.ready,
-                    "cold start (s)": round(record.seconds, 2),
-                    "health checks": record.attempts,
-                    "error": record.error or "",
-                }
-                for record in history
-            ]
-        ),
-        hide_index=True,
-    )
+    st.dataframe(warm_up_table(history), hide_index=True)
 else:
     st.caption("No warm-ups recorded yet.")
 
