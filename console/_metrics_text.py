@@ -35,6 +35,8 @@ LATENCY = "vllm:e2e_request_latency_seconds"
 # HTTP/1.1" 200`.
 _OCR_ANSWER = re.compile(r'"POST /v1/chat/completions[^"]*" (\d)\d\d')
 _ENGINE_READY = re.compile(r"engine ready in ([0-9.]+) s")
+# uvicorn's first line of a new server process.
+_SERVER_STARTED = re.compile(r"Started server process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,28 +160,42 @@ class ScrapeDeltas:
         return out
 
 
-def log_samples(at: datetime, entries: Iterable[LogEntry]) -> list[Sample]:
-    """Samples from log entries written since the last sample.
+class LogSampler:
+    """Samples from the log entries written since the last sample.
 
     Answers to OCR requests by status class ("2xx" always, "4xx"/"5xx" when seen), the
     5xx error rate when anything was answered, and each "engine ready in X s" line as a
     startup latency at the time it was logged.
+
+    A 503 from a server whose engine is still loading is its "not yet" (vLLM answers the
+    same way, and the client retries it into the real answer), not a failed request: it is
+    left out, so a cold start does not read as an outage. Whether the engine is loading is
+    carried from one interval to the next: a new server process starts loading, its
+    "engine ready" line ends that.
     """
-    classes: Counter[str] = Counter()
-    out: list[Sample] = []
-    for entry in entries:
-        answer = _OCR_ANSWER.search(entry.message)
-        if answer:
-            classes[f"{answer.group(1)}xx"] += 1
-        ready = _ENGINE_READY.search(entry.message)
-        if ready:
-            out.append(
-                Sample(MetricKey.STARTUP_LATENCY_S, "engine", entry.timestamp, float(ready[1]))
-            )
-    classes["2xx"] += 0  # an idle interval is a zero on the chart, not a gap
-    for label, count in sorted(classes.items()):
-        out.append(Sample(MetricKey.REQUEST_COUNT, label, at, float(count)))
-    answered = sum(classes.values())
-    if answered:
-        out.append(Sample(MetricKey.ERROR_RATE, "5xx", at, classes["5xx"] / answered))
-    return out
+
+    def __init__(self) -> None:
+        self._loading = False
+
+    def samples(self, at: datetime, entries: Iterable[LogEntry]) -> list[Sample]:
+        classes: Counter[str] = Counter()
+        out: list[Sample] = []
+        for entry in entries:
+            if _SERVER_STARTED.search(entry.message):
+                self._loading = True
+            answer = _OCR_ANSWER.search(entry.message)
+            if answer and not (self._loading and answer.group(0).endswith("503")):
+                classes[f"{answer.group(1)}xx"] += 1
+            ready = _ENGINE_READY.search(entry.message)
+            if ready:
+                self._loading = False
+                out.append(
+                    Sample(MetricKey.STARTUP_LATENCY_S, "engine", entry.timestamp, float(ready[1]))
+                )
+        classes["2xx"] += 0  # an idle interval is a zero on the chart, not a gap
+        for label, count in sorted(classes.items()):
+            out.append(Sample(MetricKey.REQUEST_COUNT, label, at, float(count)))
+        answered = sum(classes.values())
+        if answered:
+            out.append(Sample(MetricKey.ERROR_RATE, "5xx", at, classes["5xx"] / answered))
+        return out

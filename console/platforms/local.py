@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw
 
-from console._metrics_text import ScrapeDeltas, log_samples, parse_scrape, total_memory_bytes
+from console._metrics_text import LogSampler, ScrapeDeltas, parse_scrape, total_memory_bytes
 from console._store import Sample, Store
 from console.platforms._base import (
     SEVERITIES,
@@ -334,6 +334,7 @@ class LocalPlatform(Platform):
         self._model: str | None = None
         self._tails: list[LocalLogTail] = []
         self._deltas = ScrapeDeltas(total_memory_bytes())
+        self._log_sampler = LogSampler()
         self._sampling_lock = threading.Lock()
         # The sampler's own reader of the log: request answers and engine start times.
         self._log_follower = LocalLogTail(
@@ -775,7 +776,7 @@ class LocalPlatform(Platform):
                 samples = self._deltas.samples(at, parse_scrape(response.text))
             except (httpx.HTTPError, ValueError):
                 samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)]
-            samples += log_samples(at, self._log_follower.drain())
+            samples += self._log_sampler.samples(at, self._log_follower.drain())
         self.store.add_samples(self.name, samples)
         return samples
 

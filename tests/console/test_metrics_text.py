@@ -12,10 +12,10 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from console._metrics_text import (
+    LogSampler,
     ScrapeDeltas,
     counter_delta,
     histogram_quantile,
-    log_samples,
     parse_scrape,
     total_memory_bytes,
 )
@@ -128,7 +128,7 @@ def access(status: int, path: str = "/v1/chat/completions", method: str = "POST"
 
 def test_answers_are_counted_by_status_class_from_access_lines() -> None:
     entries = [access(200), access(200), access(400), access(503), access(200, "/health", "GET")]
-    samples = log_samples(T0, entries)
+    samples = LogSampler().samples(T0, entries)
     assert by_key(samples, MetricKey.REQUEST_COUNT, "2xx") == 2
     assert by_key(samples, MetricKey.REQUEST_COUNT, "4xx") == 1
     assert by_key(samples, MetricKey.REQUEST_COUNT, "5xx") == 1
@@ -139,12 +139,12 @@ def test_vllm_plain_text_access_lines_count_too() -> None:
     line = (
         'INFO:     10.0.0.1:4242 - "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error'
     )
-    samples = log_samples(T0, [LogEntry(T0, "DEFAULT", line, "local")])
+    samples = LogSampler().samples(T0, [LogEntry(T0, "DEFAULT", line, "local")])
     assert by_key(samples, MetricKey.ERROR_RATE, "5xx") == 1.0
 
 
 def test_an_idle_interval_is_zero_requests_and_no_error_rate() -> None:
-    samples = log_samples(T0, [])
+    samples = LogSampler().samples(T0, [])
     assert by_key(samples, MetricKey.REQUEST_COUNT, "2xx") == 0
     assert not [s for s in samples if s.key == MetricKey.ERROR_RATE]
 
@@ -152,5 +152,18 @@ def test_an_idle_interval_is_zero_requests_and_no_error_rate() -> None:
 def test_engine_ready_lines_become_startup_latencies_at_their_time() -> None:
     ready_at = T0 - timedelta(minutes=3)
     entry = LogEntry(ready_at, "INFO", "engine ready in 12.50 s", "local")
-    (startup,) = [s for s in log_samples(T0, [entry]) if s.key == MetricKey.STARTUP_LATENCY_S]
+    samples = LogSampler().samples(T0, [entry])
+    (startup,) = [s for s in samples if s.key == MetricKey.STARTUP_LATENCY_S]
     assert (startup.label, startup.at, startup.value) == ("engine", ready_at, 12.5)
+
+
+def test_a_503_while_a_new_server_loads_its_engine_is_not_counted_as_a_failure() -> None:
+    sampler = LogSampler()
+    starting = [LogEntry(T0, "INFO", "Started server process [4242]", "local"), access(503)]
+    loading = sampler.samples(T0, starting)
+    assert by_key(loading, MetricKey.REQUEST_COUNT, "2xx") == 0
+    assert not [s for s in loading if s.key == MetricKey.ERROR_RATE]
+    ready = [LogEntry(T0, "INFO", "engine ready in 0.90 s", "local"), access(200), access(503)]
+    serving = sampler.samples(T0, ready)
+    assert by_key(serving, MetricKey.REQUEST_COUNT, "5xx") == 1
+    assert by_key(serving, MetricKey.ERROR_RATE, "5xx") == pytest.approx(0.5)
