@@ -67,6 +67,18 @@ class PageRenderError(OCRError):
     """One page of an otherwise readable document could not be rendered."""
 
 
+class ResourceLimitExceeded(PageRenderError, InvalidDocument):
+    """Parsing or rendering breached the sandbox's memory, CPU-time or wall-time limit.
+
+    `limit` is "memory", "cpu" or "time". Both a page failure and an invalid document: when
+    opening the file breaches, the whole document is refused; when one page does, only it.
+    """
+
+    def __init__(self, message: str, *, limit: str, page_index: int | None = None) -> None:
+        super().__init__(message, page_index=page_index)
+        self.limit = limit
+
+
 # --- Service ---------------------------------------------------------------------------------
 
 
@@ -162,6 +174,7 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "RequestTimeout",
+    "ResourceLimitExceeded",
     "ServiceError",
     "ServiceUnavailable",
     "Truncated",

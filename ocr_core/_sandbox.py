@@ -1,0 +1,187 @@
+"""Untrusted documents are parsed and rendered in a box: worker processes with hard limits.
+
+A PDF is a program: a 2 KB file can make pdfium decode a 40000 x 40000 soft mask (6 GB), and
+a 230 KB content stream of nine million rectangles keeps it busy for minutes. No header check
+catches every such file, so the limits are enforced by the kernel instead of guessed:
+
+- memory: each worker's address space may grow by `memory_mb` over what it had at start
+  (RLIMIT_AS), so an allocation past it fails inside that worker only;
+- CPU time: each task may use `cpu_seconds` of CPU (RLIMIT_CPU raised to "used + budget" at
+  the start of every task; SIGXCPU ends the worker past it);
+- wall time: a task still running after `wall_seconds` has its worker killed (pebble).
+
+A worker that breaches a limit dies alone: pebble replaces it and every other task goes on,
+so a hostile document never holds the documents beside it, and pdfium's thread-unsafety is
+contained per process instead of serialised by one process-wide lock. The breach comes back
+as `ResourceLimitExceeded` naming the limit. Workers start with `spawn`, never `fork`: the
+console and the backend run threads, and a forked copy of a thread's lock can deadlock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import math
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pebble
+
+from ._exceptions import ResourceLimitExceeded
+
+T = TypeVar("T")
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLimits:
+    """Per-task limits; the defaults hold every real scan in the corpus with room to spare."""
+
+    memory_mb: int = 1024
+    cpu_seconds: float = 30.0
+    wall_seconds: float = 30.0
+    # Two workers: one hostile page then holds one worker, never every document's pages.
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("memory_mb", "cpu_seconds", "wall_seconds", "workers"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _virtual_memory_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * _PAGE_SIZE
+
+
+def _init_worker(memory_mb: int) -> None:
+    """Runs once in each new worker: cap its address space and switch off core dumps."""
+    # SIGXCPU's default action dumps core; a hostile file should not fill the disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limit = _virtual_memory_bytes() + memory_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _run_with_cpu_budget(cpu_seconds: float, function: Callable[..., T], *args: Any) -> T:
+    """RLIMIT_CPU counts the whole process's life, so each task moves the line forward."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(used + cpu_seconds)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return function(*args)
+
+
+class Sandbox:
+    """A pool of limited worker processes; started on first use, shared, and thread-safe."""
+
+    def __init__(self, limits: SandboxLimits | None = None) -> None:
+        self.limits = limits or SandboxLimits()
+        self._pool: pebble.ProcessPool | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_pool(self) -> pebble.ProcessPool:
+        with self._lock:
+            if self._pool is None or not self._pool.active:
+                self._pool = pebble.ProcessPool(
+                    max_workers=self.limits.workers,
+                    initializer=_init_worker,
+                    initargs=(self.limits.memory_mb,),
+                    context=multiprocessing.get_context("spawn"),
+                )
+            return self._pool
+
+    def submit(self, function: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """Schedule `function(*args)` (a module-level function) in a worker."""
+        return self._ensure_pool().schedule(
+            _run_with_cpu_budget,
+            args=(self.limits.cpu_seconds, function, *args),
+            timeout=self.limits.wall_seconds,
+        )
+
+    def result(self, future: concurrent.futures.Future[T]) -> T:
+        """The task's value, or `ResourceLimitExceeded` when its worker breached a limit."""
+        try:
+            return future.result()
+        except BaseException as exc:  # noqa: BLE001 - translated below, or re-raised as is
+            raise self._translate(exc) from exc
+
+    def run(self, function: Callable[..., T], *args: Any) -> T:
+        return self.result(self.submit(function, *args))
+
+    async def arun(self, function: Callable[..., T], *args: Any) -> T:
+        future = self.submit(function, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            future.cancel()  # pebble kills the worker of a running task it cancels
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        limits = self.limits
+        if isinstance(exc, concurrent.futures.TimeoutError):
+            return ResourceLimitExceeded(
+                f"rendering took longer than the {limits.wall_seconds:g} s allowed for a page",
+                limit="time",
+            )
+        if isinstance(exc, MemoryError):
+            return _memory_exceeded(limits)
+        if isinstance(exc, pebble.ProcessExpired):
+            if exc.exitcode == -signal.SIGXCPU:
+                return ResourceLimitExceeded(
+                    f"rendering used more than the {limits.cpu_seconds:g} s of CPU time "
+                    "allowed for a page",
+                    limit="cpu",
+                )
+            # pdfium aborts (or faults) when an allocation fails under the address-space cap.
+            return _memory_exceeded(limits, exitcode=exc.exitcode)
+        return exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.stop()
+                self._pool.join(timeout=5)
+                self._pool = None
+
+
+def _memory_exceeded(limits: SandboxLimits, exitcode: int | None = None) -> ResourceLimitExceeded:
+    detail = f"; the renderer ended with code {exitcode}" if exitcode is not None else ""
+    return ResourceLimitExceeded(
+        f"rendering needed more than the {limits.memory_mb} MB of memory allowed for a page"
+        f"{detail}",
+        limit="memory",
+    )
+
+
+_shared: Sandbox | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox() -> Sandbox:
+    """The process-wide sandbox (documents opened without their own share its workers)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Sandbox()
+            atexit.register(_shared.close)
+        return _shared
+
+
+__all__ = ["Sandbox", "SandboxLimits", "shared_sandbox"]
