@@ -117,7 +117,7 @@ class Sandbox:
         """The task's value, or `ResourceLimitExceeded` when its worker breached a limit."""
         try:
             return future.result()
-        except BaseException as exc:  # noqa: BLE001 - translated below, or re-raised as is
+        except BaseException as exc:
             raise self._translate(exc) from exc
 
     def run(self, function: Callable[..., T], *args: Any) -> T:
@@ -130,7 +130,7 @@ class Sandbox:
         except asyncio.CancelledError:
             future.cancel()  # pebble kills the worker of a running task it cancels
             raise
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             raise self._translate(exc) from exc
 
     def _translate(self, exc: BaseException) -> BaseException:

@@ -1,7 +1,18 @@
+"""Hostile documents, built in the test so nothing large sits on disk.
+
+Each builder returns the bytes of a small file that costs a naive reader far more than its
+size: the shapes an attacker sending documents to the loan backend would try.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
 import zlib
 
+
 def build_pdf(objects: list[bytes]) -> bytes:
-    """objects[i] is the body of object i+1; object 1 must be the catalog."""
+    """A PDF whose object N is `objects[N - 1]`; object 1 must be the catalog."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -9,38 +20,95 @@ def build_pdf(objects: list[bytes]) -> bytes:
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
-def stream(dictionary: bytes, data: bytes, compress=True) -> bytes:
-    if compress:
-        data = zlib.compress(data, 9)
-        dictionary += b" /Filter /FlateDecode"
-    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
 
-def smask_bomb(images=4, side=40000) -> bytes:
-    # 1: catalog, 2: pages, 3: page, 4: content, 5: smask, 6..: images
+def pdf_stream(dictionary: bytes, data: bytes) -> bytes:
+    packed = zlib.compress(data, 9)
+    header = b"<< " + dictionary + b" /Filter /FlateDecode /Length %d >>" % len(packed)
+    return header + b"\nstream\n" + packed + b"\nendstream"
+
+
+def _one_page(resources: bytes, content: bytes, extra: list[bytes]) -> bytes:
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+    page += b"/Resources << " + resources + b" >> /Contents 4 0 R >>"
+    return build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            page,
+            pdf_stream(b"", content),
+            *extra,
+        ]
+    )
+
+
+def smask_bomb(images: int = 4, side: int = 40000) -> bytes:
+    """1x1 images whose soft mask claims side x side pixels (H1: 2 KB -> 6 GB in pdfium)."""
     names = b" ".join(b"/Im%d %d 0 R" % (i, 6 + i) for i in range(images))
     content = b"".join(b"q 100 0 0 100 %d 0 cm /Im%d Do Q\n" % (i * 10, i) for i in range(images))
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /XObject << " + names + b" >> >> /Contents 4 0 R >>",
-        stream(b"", content),
-        stream(b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8" % (side, side), b"\x00" * 1000),
-    ]
-    for i in range(images):
-        objs.append(stream(b"/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask 5 0 R", b"\x00\x00\x00"))
-    return build_pdf(objs)
+    mask = pdf_stream(
+        b"/Type /XObject /Subtype /Image /Width %d /Height %d " % (side, side)
+        + b"/ColorSpace /DeviceGray /BitsPerComponent 8",
+        b"\x00" * 1000,
+    )
+    image = pdf_stream(
+        b"/Type /XObject /Subtype /Image /Width 1 /Height 1 "
+        b"/ColorSpace /DeviceRGB /BitsPerComponent 8 /SMask 5 0 R",
+        b"\x00\x00\x00",
+    )
+    return _one_page(b"/XObject << " + names + b" >>", content, [mask] + [image] * images)
 
-def operator_bomb(count=9_000_000) -> bytes:
-    content = b"0 0 1 1 re f\n" * count
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-        stream(b"", content),
+
+def operator_bomb(count: int = 9_000_000) -> bytes:
+    """One content stream of `count` filled rectangles (H2: 228 KB -> a minute, 3 GB)."""
+    return _one_page(b"", b"0 0 1 1 re f\n" * count, [])
+
+
+def float_tiff(side: int = 13000) -> bytes:
+    """A 32-bit float grayscale TIFF of side x side zeros, deflated (M1: 1 MB -> 6.5 GB)."""
+    row = zlib.compress(b"\x00" * (side * 4 * 64), 9)
+    rows_per_strip = 64
+    strips = (side + rows_per_strip - 1) // rows_per_strip
+    last_rows = side - rows_per_strip * (strips - 1)
+    last = zlib.compress(b"\x00" * (side * 4 * last_rows), 9)
+    data = [row] * (strips - 1) + [last]
+    entries = [
+        (256, 4, 1, side),  # ImageWidth
+        (257, 4, 1, side),  # ImageLength
+        (258, 3, 1, 32),  # BitsPerSample
+        (259, 3, 1, 8),  # Compression: deflate
+        (262, 3, 1, 1),  # Photometric: BlackIsZero
+        (277, 3, 1, 1),  # SamplesPerPixel
+        (278, 4, 1, rows_per_strip),  # RowsPerStrip
+        (339, 3, 1, 3),  # SampleFormat: IEEE float
     ]
-    return build_pdf(objs)
+    header_size = 8
+    ifd_size = 2 + 12 * (len(entries) + 2) + 4
+    offsets_at = header_size + ifd_size
+    counts_at = offsets_at + 4 * strips
+    data_at = counts_at + 4 * strips
+    strip_offsets, position = [], data_at
+    for strip in data:
+        strip_offsets.append(position)
+        position += len(strip)
+    entries += [(273, 4, strips, offsets_at), (279, 4, strips, counts_at)]
+    entries.sort()
+    out = io.BytesIO()
+    out.write(b"II*\x00" + struct.pack("<I", header_size))
+    out.write(struct.pack("<H", len(entries)))
+    for tag, kind, count, value in entries:
+        if kind == 3 and count == 1:
+            out.write(struct.pack("<HHIHH", tag, kind, count, value, 0))
+        else:
+            out.write(struct.pack("<HHII", tag, kind, count, value))
+    out.write(struct.pack("<I", 0))
+    out.write(struct.pack(f"<{strips}I", *strip_offsets))
+    out.write(struct.pack(f"<{strips}I", *(len(s) for s in data)))
+    for strip in data:
+        out.write(strip)
+    return out.getvalue()
