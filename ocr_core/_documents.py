@@ -42,6 +42,7 @@ from ._exceptions import (
     OCRError,
     PageLimitExceeded,
     PageRenderError,
+    PageTooLarge,
     UnsupportedDocument,
 )
 from ._imaging import (
@@ -75,14 +76,6 @@ _WHAT_WE_READ = "a PDF, or a PNG, JPEG, TIFF, WebP, BMP or GIF image"
 MIN_TEXT_LAYER_CHARS = 16
 _MAX_GARBAGE_FRACTION = 0.05
 _MIN_ALNUM_FRACTION = 0.5
-
-
-class PageTooLarge(PageRenderError, ImageTooLarge):
-    """One page is larger than any scan (an image frame past the pixel cap, a 200-inch page).
-
-    Both a page failure (the rest of the document is fine) and an `ImageTooLarge`, so callers
-    catching either one see it.
-    """
 
 
 # --- pages and documents ---------------------------------------------------------------------
@@ -666,7 +659,6 @@ __all__ = [
     "Document",
     "EncodedImage",
     "Page",
-    "PageTooLarge",
     "describe_content",
     "detect_kind",
     "encode_image",

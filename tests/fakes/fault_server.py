@@ -36,7 +36,22 @@ from starlette.routing import Route
 MODEL = "lightonai/LightOnOCR-2-1B"
 
 # Script steps for chat requests, consumed one per request before normal service resumes.
-FAULTS = ("503", "502", "504", "500", "400", "413", "401", "429", "reset", "malformed", "slow")
+FAULTS = (
+    "503",
+    "502",
+    "504",
+    "500",
+    "400",
+    "404",
+    "413",
+    "401",
+    "429",
+    "reset",
+    "malformed",
+    "slow",
+    # A 401 whose message quotes the Authorization header it got, as some proxies do.
+    "leaky401",
+)
 
 
 @dataclass
@@ -195,7 +210,10 @@ class FaultServer:
         if step in ("429", "502", "503", "504"):
             headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else None
             return _error(int(step), f"scripted {step}", headers)
-        if step in ("500", "400", "413"):
+        if step == "leaky401":
+            quoted = request.headers.get("authorization", "")
+            return _error(401, f"invalid credentials in 'Authorization: {quoted}'")
+        if step in ("500", "400", "404", "413"):
             return _error(int(step), f"scripted {step}")
         if step == "malformed":
             return Response(b'{"choices": [ {"mess', media_type="application/json")

@@ -11,6 +11,7 @@ from ocr_core import (
     BreakerState,
     CircuitOpenError,
     ClientSettings,
+    NotFound,
     OCRClient,
     ServiceUnavailable,
 )
@@ -180,3 +181,12 @@ async def test_clients_sharing_a_breaker_fail_fast_together(server):
     assert isinstance(page.error, CircuitOpenError)
     assert len(server.chat_requests()) == sent
     assert other.breaker is streaming.breaker is shared
+
+
+async def test_a_wrong_url_opens_the_breaker_instead_of_proving_the_service_up(server):
+    server.script("404", "404", "404")
+    async with client(server, max_attempts=1) as ocr:
+        pages = [await ocr.ocr_image(png()) for _ in range(3)]
+        assert all(isinstance(page.error, NotFound) for page in pages)
+        assert all(page.attempts == 1 for page in pages)  # not retried
+        assert ocr.breaker.snapshot().state is BreakerState.OPEN
