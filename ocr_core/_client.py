@@ -24,6 +24,7 @@ from ._documents import Document, load_document
 from ._exceptions import (
     AuthError,
     BadRequest,
+    NotFound,
     OCRError,
     PageRenderError,
     ProtocolError,
@@ -471,38 +472,40 @@ class OCRClient:
     # --- warm-up -----------------------------------------------------------------------------
 
     async def warm_up(self, timeout: float = 300.0) -> WarmUpReport:
-        """Wake the service and time it: poll /health, then check the model is listed.
+        """Poll until the model answers (/health, then /v1/models lists it) and time it.
 
-        Ready means the model answers (/v1/models lists it), not that a socket opened. Polls
-        back off from 0.25 s to 5 s. The breaker is not tripped by the polls; a ready
-        service closes it.
+        Ready means the model answers, not that a socket opened. Polls back off from 0.25 s
+        to 5 s. The breaker is not tripped by the polls; a ready service closes it. This only
+        measures: the report says whether the first probe already found it ready.
         """
         clock = time.monotonic
         started = clock()
         deadline = started + timeout
         delay = WARM_UP_FIRST_DELAY_S
         attempts = 0
-        why_not = "no answer"
         while True:
             attempts += 1
             try:
-                why_not = await self._probe_ready(max(deadline - clock(), 0.25)) or ""
+                why_not = await self._probe_ready(max(deadline - clock(), 0.25))
             except AuthError as exc:
                 # Waiting cannot fix credentials: say so now.
-                return WarmUpReport(False, clock() - started, attempts, exc.message, self.base_url)
+                return WarmUpReport(False, clock() - started, attempts, exc, self.base_url)
             except ServiceError as exc:
-                why_not = exc.message
-            if not why_not:
+                why_not = exc
+            if why_not is None:
                 self.breaker.reset()
-                return WarmUpReport(True, clock() - started, attempts, None, self.base_url)
+                return WarmUpReport(
+                    True, clock() - started, attempts, None, self.base_url, was_ready=attempts == 1
+                )
             remaining = deadline - clock()
             if remaining <= 0:
-                error = f"not ready after {timeout:g} s: {why_not}"
-                return WarmUpReport(False, clock() - started, attempts, error, self.base_url)
+                return WarmUpReport(
+                    False, clock() - started, attempts, _not_ready(why_not, timeout), self.base_url
+                )
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * WARM_UP_BACKOFF, WARM_UP_MAX_DELAY_S)
 
-    async def _probe_ready(self, remaining: float) -> str | None:
+    async def _probe_ready(self, remaining: float) -> ServiceError | None:
         """None when ready, else why not; raises typed errors for transport failures."""
         timeout = min(remaining, self.settings.timeout_s)
         response = await self._get(HEALTH_PATH, timeout=timeout)
@@ -511,8 +514,17 @@ class OCRClient:
         models = await self.models(timeout=timeout)
         names = [str(entry.get("id")) for entry in models]
         if self.settings.model not in names:
-            return f"model {self.settings.model!r} not served (server lists {names})"
+            return NotFound(f"model {self.settings.model!r} not served (server lists {names})")
         return None
+
+
+def _not_ready(last: ServiceError, timeout: float) -> ServiceError:
+    """The last probe's error, reworded to say the deadline passed; a wrong model stays a
+    NotFound, anything else means the service was unavailable for the whole time."""
+    message = f"not ready after {timeout:g} s: {last.message}"
+    if isinstance(last, NotFound):
+        return NotFound(message, status_code=last.status_code)
+    return ServiceUnavailable(message, status_code=last.status_code)
 
 
 class SyncOCRClient:

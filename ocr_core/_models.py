@@ -114,13 +114,20 @@ class DocumentResult:
 
 @dataclass(frozen=True, slots=True)
 class WarmUpReport:
-    """`seconds` is the time until the model answered: the cold-start time when it was cold."""
+    """What one warm-up measured: whether the model answered, after how long and how many
+    health probes. It decides nothing: whether that time was a cold start is the caller's call,
+    helped by `was_ready` (the very first probe already found the model answering).
+
+    `error` is the typed reason it is not ready (an `AuthError` for refused credentials, a
+    `NotFound` for a model the server does not serve, ...), None when ready.
+    """
 
     ready: bool
     seconds: float
     attempts: int
-    error: str | None = None
+    error: OCRError | None = None
     url: str | None = None
+    was_ready: bool = False
 
 
 class BreakerState(enum.StrEnum):
