@@ -139,6 +139,11 @@ def _scale_to_8bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
 
 
+def describe_pixels(width: int, height: int) -> str:
+    """A size as people read it in an error: "20000 x 20000 pixels (400 megapixels)"."""
+    return f"{width} x {height} pixels ({width * height / 1e6:.0f} megapixels)"
+
+
 def draft_size(width: int, height: int, longest_side: int) -> tuple[int, int]:
     """The smallest size a JPEG may be decoded at and still be resized down, not up."""
     scale = longest_side / max(width, height)
@@ -149,6 +154,7 @@ __all__ = [
     "JPEG_MIME",
     "JPEG_QUALITY",
     "EncodedImage",
+    "describe_pixels",
     "draft_size",
     "encode_image",
     "fit_longest_side",
