@@ -27,6 +27,9 @@ class PageResult:
     has_text_layer: bool | None = None
     width: int | None = None
     height: int | None = None
+    # The X-Request-Id every attempt for this page carried (a uuid4 hex; on Cloud Run also the
+    # trace id), linking the page to the service's log lines; None when nothing was sent.
+    request_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,6 +53,7 @@ class PageResult:
             "has_text_layer": self.has_text_layer,
             "width": self.width,
             "height": self.height,
+            "request_id": self.request_id,
         }
 
 

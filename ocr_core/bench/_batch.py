@@ -84,8 +84,10 @@ class _Runs:
 
 
 async def _rate(base_url: str, document: bytes, pages: int, concurrency: int) -> tuple[float, int]:
-    settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1)
-    async with OCRClient(settings=settings, concurrency=concurrency) as client:
+    settings = ClientSettings(
+        base_url=base_url, auth="none", max_attempts=1, concurrency=concurrency
+    )
+    async with OCRClient(settings=settings) as client:
         await client.models()  # connection and max_model_len ready, as in a long-lived client
         result = await client.ocr_document(document)
     return pages / result.wall_time_s, result.failed_count

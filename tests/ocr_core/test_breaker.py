@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -114,10 +115,11 @@ def test_bad_requests_do_not_count_as_service_failures(breaker):
 # --- through the client, against a real failing server ----------------------------------------
 
 
-def client(server: FaultServer, **overrides: object) -> OCRClient:
-    return OCRClient(
-        server.base_url, settings=ClientSettings(), sleep=RecordingSleep(), **overrides
-    )
+def client(
+    server: FaultServer, breaker: CircuitBreaker | None = None, **overrides: Any
+) -> OCRClient:
+    settings = ClientSettings(**overrides)
+    return OCRClient(server.base_url, settings=settings, sleep=RecordingSleep(), breaker=breaker)
 
 
 async def test_client_fails_fast_once_the_breaker_opens(server):

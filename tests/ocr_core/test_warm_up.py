@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ocr_core import (
     AuthError,
     BreakerState,
@@ -14,8 +16,8 @@ from ocr_core import (
 from tests.fakes.fault_server import FaultServer, png
 
 
-def client(server: FaultServer, **overrides: object) -> OCRClient:
-    return OCRClient(server.base_url, settings=ClientSettings(), **overrides)
+def client(server: FaultServer, **overrides: Any) -> OCRClient:
+    return OCRClient(server.base_url, settings=ClientSettings(**overrides))
 
 
 async def test_warm_service_is_ready_at_once(server):
