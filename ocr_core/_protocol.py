@@ -102,10 +102,22 @@ def parse_completion(content: bytes | str) -> Completion:
 
 
 def _usage(body: Any) -> tuple[int, int]:
+    """(prompt, completion) tokens; missing counts are 0, nonsense ones a ProtocolError."""
     usage = body.get("usage") if isinstance(body, dict) else None
-    if not isinstance(usage, dict):
+    if usage is None:
         return 0, 0
-    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    if not isinstance(usage, dict):
+        raise ProtocolError(f"usage is not an object ({type(usage).__name__})")
+    return _token_count(usage, "prompt_tokens"), _token_count(usage, "completion_tokens")
+
+
+def _token_count(usage: dict[str, Any], key: str) -> int:
+    value = usage.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ProtocolError(f"usage.{key} is not a token count ({redact(repr(value))[:40]})")
 
 
 class StreamAccumulator:
