@@ -17,9 +17,14 @@ from ._models import (
     StreamChunk,
     WarmUpReport,
 )
+from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
 from ._sync import SyncOCRClient
 
 __all__ = [
+    "CHAT_PATH",
+    "HEALTH_PATH",
+    "METRICS_PATH",
+    "MODELS_PATH",
     "DEFAULT_LOCAL_URL",
     "DEFAULT_MODEL",
     "BreakerSnapshot",

@@ -27,9 +27,11 @@ from ._exceptions import (
     redact,
 )
 
+# The endpoints, as vLLM's OpenAI-compatible server (and the local server) spell them.
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
 HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
 
 # Server messages are echoed into our errors; a runaway HTML error page must not flood logs.
 _MAX_MESSAGE_CHARS = 300
