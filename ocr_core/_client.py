@@ -119,9 +119,7 @@ class OCRClient:
         A server that cannot say (cold, or not vLLM) gets the setting unclamped and is asked
         again next time, so one early 503 does not pin the guess forever.
         """
-        if self._max_tokens is not None:
-            return self._max_tokens
-        async with self._models_lock:
+        async with self._models_lock:  # uncontended once learnt; one /v1/models at a time
             if self._max_tokens is not None:
                 return self._max_tokens
             now = time.monotonic()

@@ -38,7 +38,8 @@ PIPELINE_EXTRA = 2
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def build_pdf(pages: int) -> bytes:
@@ -53,7 +54,9 @@ def build_pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _start_server(port: int, service_time_s: float, slots: int, log: Path) -> subprocess.Popen:
+def _start_server(
+    port: int, service_time_s: float, slots: int, log: Path
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
