@@ -2,7 +2,7 @@
 """Set up and run the project from a fresh machine that has only Python 3.11+ and pip.
 
     python3 dev.py console   # venv + packages, then the console on the local platform
-    python3 dev.py test      # venv + packages + Debian's chromium, then ruff and all tests
+    python3 dev.py test      # venv + packages + Debian's chromium, then ruff, mypy and all tests
 
 Only the standard library is used here, because nothing else exists yet when this runs.
 """
@@ -78,7 +78,9 @@ def test(args: list[str]) -> int:
     ensure_venv()
     ensure_chromium()
     ruff = str(BIN / "ruff")
-    for check in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+    # mypy reads its files and strictness from pyproject's [tool.mypy] (ocr_core, strict).
+    checks = ([ruff, "check", "."], [ruff, "format", "--check", "."], [str(BIN / "mypy")])
+    for check in checks:
         print("+", " ".join(check), flush=True)
         if subprocess.call(check, cwd=ROOT):
             return 1

@@ -35,7 +35,7 @@ from console.platforms._base import (
     Platform,
     ServiceStatus,
 )
-from ocr_core import WarmUpReport
+from ocr_core import OCRError, WarmUpReport
 
 __all__ = [
     "THRESHOLDS",
@@ -131,7 +131,7 @@ class Operations:
                 ready=False,
                 seconds=elapsed,
                 attempts=0,
-                error=f"{type(error).__name__}: {error}",
+                error=OCRError(f"{type(error).__name__}: {error}"),
                 url=self.platform.service_url,
             )
         self.store.add_warm_up(
@@ -141,7 +141,7 @@ class Operations:
                 ready=report.ready,
                 seconds=report.seconds,
                 attempts=report.attempts,
-                error=report.error,
+                error=None if report.error is None else str(report.error),
             )
         )
         detail = (

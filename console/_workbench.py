@@ -269,26 +269,18 @@ def run_document(entry: FileEntry, client: SyncOCRClient) -> Iterator[Event]:
 
 
 def retry_page(entry: FileEntry, index: int, client: SyncOCRClient) -> PageResult:
-    """OCR one page again (after a failure) and keep the new result; other pages are untouched."""
-    with load_document(entry.data, filename=entry.filename, password=entry.password) as doc:
-        page = doc.page(index)
-        image = page.image
-        text_layer = page.has_text_layer
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    """OCR one page again (after a failure) and keep the new result; other pages are untouched.
+
+    The page is rendered from the original file, as in the first run, not from a re-encoded
+    copy of it.
+    """
     try:
-        result = client.ocr_image(buffer.getvalue())
+        with load_document(entry.data, filename=entry.filename, password=entry.password) as doc:
+            result = client.ocr_page(doc, index)
     except OCRError as error:
         result = PageResult(index=index, error=error)
     previous = entry.pages.get(index)
     # `attempts` counts every request made for this page, the failed run's included.
-    result = replace(
-        result,
-        index=index,
-        attempts=result.attempts + (previous.attempts if previous else 0),
-        has_text_layer=text_layer,
-        width=result.width or image.width,
-        height=result.height or image.height,
-    )
+    result = replace(result, attempts=result.attempts + (previous.attempts if previous else 0))
     entry.pages[index] = result
     return result

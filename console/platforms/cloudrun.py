@@ -50,7 +50,15 @@ from deploy import (
     ServiceTarget,
     explain_google_error,
 )
-from ocr_core import ClientSettings, OCRError, SyncOCRClient, WarmUpReport
+from ocr_core import (
+    AuthError,
+    ClientSettings,
+    OCRError,
+    ServiceError,
+    ServiceUnavailable,
+    SyncOCRClient,
+    WarmUpReport,
+)
 
 if TYPE_CHECKING:
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
@@ -263,31 +271,34 @@ class CloudRunPlatform(Platform):
             error = failure[0]
             if not isinstance(error, OCRError):
                 raise error
-            return WarmUpReport(False, time.monotonic() - started, 0, str(error), self.service_url)
+            return WarmUpReport(False, time.monotonic() - started, 0, error, self.service_url)
         report = outcome[0]
         if report.ready:
             self._warm_at = self._clock()
             return report
         return dataclasses.replace(report, error=self._cold_hint(report, timeout_s))
 
-    def _cold_hint(self, report: WarmUpReport, timeout_s: float) -> str:
-        """Why the warm-up failed, and the one thing to do about it."""
-        error = report.error or "no answer"
-        if "ID token" in error:  # ocr_core already says how to get one
-            return error
-        if "HTTP 401" in error or "HTTP 403" in error:
-            return (
+    def _cold_hint(self, report: WarmUpReport, timeout_s: float) -> OCRError:
+        """Why the warm-up failed, and the one thing to do about it (same error type)."""
+        error = report.error or ServiceUnavailable("no answer")
+        if isinstance(error, AuthError) and error.status_code is None:
+            return error  # no credential could be minted: ocr_core already says how to get one
+        if isinstance(error, AuthError):
+            return AuthError(
                 f"Cloud Run refused the call ({error}). The caller's account needs "
                 f"roles/run.invoker on {self.target.service} (`python -m deploy grant-invoker "
                 f"--member serviceAccount:...`), and the ID token's audience must be the "
-                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL)."
+                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL).",
+                status_code=error.status_code,
             )
-        return (
+        hint = (
             f"The service is still cold after {report.seconds:.0f} s ({error}). Cloud Run "
             f"gives the model up to 240 s to start: warm up again, or read the Logs page for "
             f"the startup probe; if no instance starts at all, check the GPU quota in "
             f"{self.target.region}. (Timeout was {timeout_s:g} s.)"
         )
+        status = error.status_code if isinstance(error, ServiceError) else None
+        return ServiceUnavailable(hint, status_code=status)
 
     def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
         """Through `deploy`'s CloudRunDeployer.scale; failures come back as ok=False."""

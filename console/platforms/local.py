@@ -53,7 +53,14 @@ from console.platforms._base import (
     ServiceState,
     ServiceStatus,
 )
-from ocr_core import ClientSettings, DocumentSettings, OCRError, SyncOCRClient, WarmUpReport
+from ocr_core import (
+    ClientSettings,
+    DocumentSettings,
+    OCRError,
+    ServiceUnavailable,
+    SyncOCRClient,
+    WarmUpReport,
+)
 
 NAME = "local"
 FLOOR_SETTING = "local.floor"
@@ -673,7 +680,7 @@ class LocalPlatform(Platform):
                 False,
                 time.monotonic() - called,
                 0,
-                f"{type(error).__name__}: {error}",
+                OCRError(f"{type(error).__name__}: {error}"),
                 self.service_url,
             )
 
@@ -691,7 +698,7 @@ class LocalPlatform(Platform):
         deadline = called + timeout_s
         attempts = 0
 
-        def report(ready: bool, error: str | None = None) -> WarmUpReport:
+        def report(ready: bool, error: OCRError | None = None) -> WarmUpReport:
             return WarmUpReport(
                 ready, time.monotonic() - started, attempts, error, self.service_url
             )
@@ -704,11 +711,16 @@ class LocalPlatform(Platform):
                 why = self._exit_reason(server)
                 return report(
                     False,
-                    f"the OCR server exited with code {server.exit_code()}"
-                    + (f": {why}" if why else ""),
+                    ServiceUnavailable(
+                        f"the OCR server exited with code {server.exit_code()}"
+                        + (f": {why}" if why else "")
+                    ),
                 )
             if time.monotonic() >= deadline:
-                return report(False, f"not ready after {timeout_s:g} s (/health never said 200)")
+                return report(
+                    False,
+                    ServiceUnavailable(f"not ready after {timeout_s:g} s (/health never said 200)"),
+                )
             time.sleep(_HEALTH_POLL_S)
         remaining = max(deadline - time.monotonic(), 1.0)
         settings = self.client_settings().with_overrides(
@@ -723,7 +735,7 @@ class LocalPlatform(Platform):
             try:
                 client.extract_text(_probe_image(), filename="warm-up.png")
             except OCRError as error:
-                return report(False, f"the OCR request failed: {error}")
+                return report(False, error)
         self._observed_ready()
         return report(True)
 

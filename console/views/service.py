@@ -92,9 +92,8 @@ if outcome is not None:
     elif last.ready:
         st.success(f"Ready: cold-start time **{last.seconds:.1f} s** ({checks}).")
     else:
-        st.error(
-            f"Not ready after {last.seconds:.1f} s: {escape_markdown(last.error or 'no answer')}"
-        )
+        why = escape_markdown(str(last.error or "no answer"))
+        st.error(f"Not ready after {last.seconds:.1f} s: {why}")
 
 history = operations.warm_up_history(limit=20)
 if history:

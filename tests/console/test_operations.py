@@ -49,7 +49,7 @@ def test_a_failed_warm_up_is_recorded_as_failed_with_its_reason(make_platform) -
     report = operations.warm_up(timeout_s=1.0)
     assert not report.ready
     (record,) = operations.warm_up_history()
-    assert (record.ready, record.error) == (False, report.error)
+    assert (record.ready, record.error) == (False, str(report.error))
     (audit,) = operations.audit_log()
     assert (audit.action, audit.ok) == ("warm up", False)
     assert "not ready after" in audit.detail

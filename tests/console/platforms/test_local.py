@@ -120,7 +120,7 @@ def test_a_server_that_exits_with_an_error_is_degraded_and_says_why(make_platfor
     assert "invalid choice: 'no-such-engine'" in detail  # the server's own words
     report = platform.warm_up(timeout_s=10)
     assert not report.ready
-    assert "exited with code" in (report.error or "")
+    assert "exited with code" in str(report.error)
 
 
 def test_the_ceiling_is_fixed_at_one_and_says_so(make_platform) -> None:
@@ -203,7 +203,7 @@ def test_warm_up_gives_up_at_the_timeout(make_platform) -> None:
     report = platform.warm_up(timeout_s=1.0)
     assert not report.ready
     assert 1.0 <= report.seconds < 5.0
-    assert "not ready after 1 s" in (report.error or "")
+    assert "not ready after 1 s" in str(report.error)
 
 
 # --- logs -------------------------------------------------------------------------------------
