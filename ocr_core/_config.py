@@ -40,6 +40,9 @@ class DocumentSettings:
     max_image_pixels: int = 178_956_970
     # A PDF page larger than this many points on a side (200 in) is not a scan.
     max_page_points: float = 14_400.0
+    # Parse and render in the sandbox's worker processes (memory, CPU and wall-time limits):
+    # documents come from the public. Off only for trusted files, and inside the workers.
+    isolated: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,10 @@ from PIL import Image
 from ._config import DocumentSettings
 from ._exceptions import EmptyDocument, OCRError, PageLimitExceeded, PageRenderError
 from ._imaging import EncodedImage, encode_image
+from ._isolated import IsolatedSource
 from ._pdf import PdfSource
 from ._raster import RasterSource
+from ._sandbox import shared_sandbox
 from ._sniff import detect_kind
 
 # Scans without copying a large upload, unlike bytes.strip().
@@ -184,7 +186,9 @@ def load_document(
         )
     kind = detect_kind(data, filename=filename)
     source: _Source
-    if kind == "pdf":
+    if settings.isolated:
+        source = IsolatedSource(data, kind, password or None, settings, shared_sandbox())
+    elif kind == "pdf":
         source = PdfSource(data, password or None, settings)
     else:
         source = RasterSource(data, kind, settings)

@@ -28,7 +28,7 @@ import os
 import resource
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,6 +50,17 @@ class SandboxLimits:
     wall_seconds: float = 30.0
     # Two workers: one hostile page then holds one worker, never every document's pages.
     workers: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SandboxLimits:
+        env = os.environ if env is None else env
+        base = cls()
+        return cls(
+            memory_mb=int(env.get("LIGHTONOCR_RENDER_MEMORY_MB", base.memory_mb)),
+            cpu_seconds=float(env.get("LIGHTONOCR_RENDER_CPU_S", base.cpu_seconds)),
+            wall_seconds=float(env.get("LIGHTONOCR_RENDER_TIMEOUT_S", base.wall_seconds)),
+            workers=int(env.get("LIGHTONOCR_RENDER_WORKERS", base.workers)),
+        )
 
     def __post_init__(self) -> None:
         for name in ("memory_mb", "cpu_seconds", "wall_seconds", "workers"):
@@ -179,7 +190,7 @@ def shared_sandbox() -> Sandbox:
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Sandbox()
+            _shared = Sandbox(SandboxLimits.from_env())
             atexit.register(_shared.close)
         return _shared
 

@@ -7,7 +7,9 @@ passes per file (other work on the machine only ever makes a pass slower):
   images are sent at their own size, and every page is encoded as PNG at Pillow's defaults;
 - naive@1540: the same PNG encoding, but of exactly the pixels our path sends, so the ratio
   to it isolates what the encoding choice (not the smaller render) buys;
-- ours: `load_document` + `Page.encode()` (render straight to 1540 px, JPEG 92, 4:4:4).
+- ours: `load_document` + `Page.encode()` (render straight to 1540 px, JPEG 92, 4:4:4),
+  parsed and rendered in the sandbox's worker processes (the default);
+- in-process: the same without the sandbox, so the difference is what the box costs.
 
 Then "no loss of CER": the local OCR engine reads the ground-truth scans three ways (the
 naive PNG, our pixels as lossless PNG, our JPEG) and the CER of each is printed.
@@ -25,6 +27,7 @@ from pathlib import Path
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 from PIL import Image, ImageSequence
 
+from .._config import DocumentSettings
 from .._documents import load_document
 from .._imaging import fit_longest_side
 from .._pdf import render_scale
@@ -88,10 +91,17 @@ def ours(data: bytes, password: str | None) -> Prepared:
         return Prepared([len(page.encode().data) for page in document.pages()])
 
 
+def in_process(data: bytes, password: str | None) -> Prepared:
+    settings = DocumentSettings(isolated=False)
+    with load_document(data, password=password, settings=settings) as document:
+        return Prepared([len(page.encode().data) for page in document.pages()])
+
+
 PATHS: dict[str, Callable[[bytes, str | None], Prepared]] = {
     "naive": naive,
     "naive@1540": naive_1540,
     "ours": ours,
+    "in-process": in_process,
 }
 
 
@@ -184,7 +194,13 @@ def run(corpus: Path, repeat: int = 3) -> dict[str, float]:
         "speedup": totals["naive"] / totals["ours"],
         "speedup_same_pixels": totals["naive@1540"] / totals["ours"],
         "speedup_same_pixels_median_file": statistics.median(same_pixel_ratios),
+        "in_process_ms_per_page": totals["in-process"],
+        "sandbox_overhead_ms_per_page": totals["ours"] - totals["in-process"],
     }
+    print(
+        f"sandbox: {figures['sandbox_overhead_ms_per_page']:+.1f} ms/page over rendering "
+        f"in-process ({totals['ours']:.1f} vs {totals['in-process']:.1f} ms/page)"
+    )
     print(
         f"prep speedup (target >= 4x): {figures['speedup']:.1f}x vs naive (model card: 200 dpi, "
         f"PNG); vs PNG of the same 1540 px pixels {figures['speedup_same_pixels']:.1f}x overall, "

@@ -1,0 +1,138 @@
+"""A document opened in the sandbox: every parse, text read and render runs in a worker.
+
+The caller's process never hands untrusted bytes to pdfium or Pillow's decoders. The file is
+written once to a private temporary directory (0700) and workers read it from there, so a
+1000-page PDF is not pickled through a pipe for every page. Each worker keeps the last few
+documents it opened, so consecutive pages of one document do not re-parse it.
+
+What crosses back is small and plain: the page count, a text layer, or a page image already
+scaled to `longest_side` (mode, size and raw pixels). Errors cross as our own typed errors
+(they pickle; see `OCRError.__reduce__`), and a worker that breached a limit comes back as
+`ResourceLimitExceeded`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PIL import Image
+
+from ._config import DocumentSettings
+from ._pdf import PdfSource
+from ._raster import RasterSource
+from ._sandbox import Sandbox
+
+_Pixels = tuple[str, tuple[int, int], bytes]
+
+
+class IsolatedSource:
+    """The `_Source` of a document whose bytes are only ever parsed inside `sandbox`."""
+
+    def __init__(
+        self,
+        data: bytes,
+        kind: str,
+        password: str | None,
+        settings: DocumentSettings,
+        sandbox: Sandbox,
+    ) -> None:
+        self._kind = kind
+        self._password = password
+        self._settings = settings
+        self._sandbox = sandbox
+        self._dir: Path | None = Path(tempfile.mkdtemp(prefix="lightonocr-doc-"))
+        self._path = str(self._dir / "document")
+        self._lock = threading.Lock()
+        try:
+            Path(self._path).write_bytes(data)
+            self.page_count, first = sandbox.run(_open, kind, self._path, password, settings)
+        except BaseException:
+            self.close()
+            raise
+        # A raster file's first page is decoded while opening (that is how a truncated
+        # image is told apart from a good one); keep it rather than decode it again.
+        self._first: Image.Image | None = _image(first) if first is not None else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._first = None
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
+
+    def render(self, index: int) -> Image.Image:
+        with self._lock:
+            first, self._first = (self._first, None) if index == 0 else (None, self._first)
+        if first is not None:
+            return first
+        pixels = self._sandbox.run(
+            _render, self._kind, self._path, index, self._password, self._settings
+        )
+        return _image(pixels)
+
+    def text(self, index: int) -> str | None:
+        if self._kind != "pdf":
+            return None
+        return self._sandbox.run(
+            _text, self._kind, self._path, index, self._password, self._settings
+        )
+
+
+def _image(pixels: _Pixels) -> Image.Image:
+    mode, size, data = pixels
+    return Image.frombytes(mode, size, data)
+
+
+def _pixels(image: Image.Image) -> _Pixels:
+    return image.mode, image.size, image.tobytes()
+
+
+# --- in the worker ---------------------------------------------------------------------------
+
+_Source = PdfSource | RasterSource
+_OPEN: OrderedDict[tuple[str, str | None], _Source] = OrderedDict()
+_KEEP_OPEN = 4
+
+
+def _source(kind: str, path: str, password: str | None, settings: DocumentSettings) -> _Source:
+    key = (path, password)
+    source = _OPEN.get(key)
+    if source is None:
+        data = Path(path).read_bytes()
+        source = (
+            PdfSource(data, password, settings)
+            if kind == "pdf"
+            else RasterSource(data, kind, settings)
+        )
+        _OPEN[key] = source
+        while len(_OPEN) > _KEEP_OPEN:
+            _OPEN.popitem(last=False)[1].close()
+    _OPEN.move_to_end(key)
+    return source
+
+
+def _open(
+    kind: str, path: str, password: str | None, settings: DocumentSettings
+) -> tuple[int, _Pixels | None]:
+    source = _source(kind, path, password, settings)
+    first = None if kind == "pdf" else _pixels(source.render(0))
+    return source.page_count, first
+
+
+def _render(
+    kind: str, path: str, index: int, password: str | None, settings: DocumentSettings
+) -> _Pixels:
+    return _pixels(_source(kind, path, password, settings).render(index))
+
+
+def _text(
+    kind: str, path: str, index: int, password: str | None, settings: DocumentSettings
+) -> str | None:
+    return _source(kind, path, password, settings).text(index)
+
+
+__all__ = ["IsolatedSource"]
