@@ -20,8 +20,8 @@ _WHAT_WE_READ = "a PDF, or a PNG, JPEG, TIFF, WebP, BMP or GIF image"
 def detect_kind(data: bytes, *, filename: str | None = None) -> str:
     """One of SUPPORTED_KINDS, by magic bytes; else UnsupportedDocument naming the content."""
     head = data[:64]
-    if b"%PDF-" in data[:1024]:
-        return "pdf"
+    # An image's own signature at byte 0 wins: a PNG may carry "%PDF-" in a text chunk.
+    # PDF readers accept junk before the header (within the first KiB), so it is searched.
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -34,6 +34,8 @@ def detect_kind(data: bytes, *, filename: str | None = None) -> str:
         return "gif"
     if _looks_like_bmp(head):
         return "bmp"
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
     detected = describe_content(data)
     subject = f"{filename!r} is" if filename else "this file is"
     advice = next((tip for word, tip in _ADVICE if word in detected), "")
