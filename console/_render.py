@@ -99,7 +99,11 @@ def _render_raw_html(
     return _unknown_tags_as_text(tokens[idx].content)
 
 
-_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+# `breaks`: a single line break in OCR output is a real one (addresses, forms, poems), not
+# a soft wrap to join into one run-on paragraph.
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "breaks": True}).enable(
+    "table"
+)
 _markdown.add_render_rule("html_inline", _render_raw_html)
 _markdown.add_render_rule("html_block", _render_raw_html)
 

@@ -8,6 +8,7 @@ local OCR server) or an HTTP client on each rerun would be slow and leak. So the
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -17,8 +18,9 @@ import streamlit as st
 
 from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
+from console.jobs import JobRunner
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
-from ocr_core import BreakerState, CircuitBreaker, ClientSettings, SyncOCRClient
+from ocr_core import BreakerState, CircuitBreaker, ClientSettings, OCRClient, SyncOCRClient
 
 STATE_COLOURS: dict[ServiceState, str] = {
     ServiceState.READY: "green",
@@ -83,6 +85,54 @@ def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRC
     return _client(settings, hash(settings))
 
 
+_runner_lock = threading.Lock()
+_runner: tuple[Operations, JobRunner] | None = None
+
+
+def _start_runner(operations: Operations) -> JobRunner:
+    settings = operations.platform.client_settings().with_overrides(
+        stream=False, use_text_layer=False
+    )
+    breaker = _breaker(
+        settings.base_url, settings.breaker_failure_threshold, settings.breaker_cooldown_s
+    )
+
+    def revision() -> str | None:
+        return operations.status().revision
+
+    return JobRunner(
+        operations.store,
+        lambda: OCRClient(settings=settings, breaker=breaker),
+        revision=revision,
+    ).start()
+
+
+def get_runner() -> JobRunner:
+    """The process's one job runner, for the pages' Operations, started on first use.
+
+    A module-level singleton rather than session state: it outlives reruns, navigation,
+    reloads and closed tabs, and every tab sees the same jobs. It is rebuilt only when the
+    Operations change (tests install their own).
+    """
+    global _runner
+    operations = get_operations()
+    with _runner_lock:
+        if _runner is None or _runner[0] is not operations:
+            if _runner is not None:
+                _runner[1].stop(timeout=10)
+            _runner = (operations, _start_runner(operations))
+        return _runner[1]
+
+
+def stop_runner() -> None:
+    """Stop the runner (its jobs go back to the queue); tests call it when done."""
+    global _runner
+    with _runner_lock:
+        if _runner is not None:
+            _runner[1].stop(timeout=10)
+            _runner = None
+
+
 def read_status(operations: Operations) -> ServiceStatus | str:
     """The service status, or why it could not be read (a page must still render)."""
     try:
@@ -106,6 +156,9 @@ def platform_call(call: Callable[[], T], what: str) -> T | None:
 def render_sidebar() -> None:
     """Platform, service URL, service state and breaker state, on every page."""
     operations = get_operations()
+    # Started with the first page served, so a restarted console resumes its jobs whichever
+    # page the user opens first.
+    get_runner()
     with st.sidebar:
         st.markdown("### LightOnOCR console")
         st.caption("Platform")

@@ -114,3 +114,9 @@ def test_dangerous_tags_in_any_case_are_still_removed_with_their_content() -> No
     html = markdown_to_safe_html("x <STYLE>p{}</STYLE> <Script>alert(1)</Script> y")
     assert "style" not in html.lower() and "script" not in html.lower()
     assert "p{}" not in html and "alert" not in html
+
+
+def test_single_line_breaks_of_ocr_output_are_kept() -> None:
+    html = markdown_to_safe_html("10 Main Street\nSpringfield\n\nDear Sir,")
+    assert "10 Main Street<br>" in html
+    assert "<p>Dear Sir,</p>" in html
