@@ -9,6 +9,7 @@ console all show the same progress.
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -66,6 +67,19 @@ def start_job(
     )
     runner.wake()
     return job_id
+
+
+def cancel_job(runner: JobRunner, job_id: int, wait_s: float = 5.0) -> JobStatus | None:
+    """Ask for the job to stop and give the runner a moment to close its requests, so the
+    page can show the outcome rather than "cancelling…"."""
+    status = runner.jobs.request_cancel(job_id)
+    runner.wake()
+    deadline = time.monotonic() + wait_s
+    while status is JobStatus.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job = runner.jobs.job(job_id)
+        status = None if job is None else job.status
+    return status
 
 
 def format_elapsed(seconds: float) -> str:

@@ -151,6 +151,23 @@ class JobLedger:
             return False  # the page already has its result
         return True
 
+    def release_all(self, owner: str) -> int:
+        """Put every job this runner still holds back in the queue (it is going away)."""
+        j = jobs_table
+        now = _now()
+        with self.store.transaction() as connection:
+            return connection.execute(
+                j.update()
+                .where(j.c.owner == owner)
+                .values(
+                    status=JobStatus.QUEUED.value,
+                    owner=None,
+                    heartbeat_at=None,
+                    run_started_at=None,
+                    run_seconds=j.c.run_seconds + (now - sa.func.coalesce(j.c.run_started_at, now)),
+                )
+            ).rowcount
+
 
 def _gone(owner: str) -> bool:
     """True when the owner is a runner of this machine whose process has ended."""

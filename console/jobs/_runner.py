@@ -15,6 +15,7 @@ server stops work on them. Passwords of encrypted PDFs are kept in memory only.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -88,6 +89,8 @@ class JobRunner:
     def start(self) -> JobRunner:
         self._thread.start()
         self._started.wait(timeout=30)
+        # A console stopped with Ctrl-C or SIGTERM hands its jobs back to the queue.
+        atexit.register(self.stop, 5.0)
         return self
 
     def wake(self) -> None:
@@ -108,7 +111,9 @@ class JobRunner:
         """Stop taking work; jobs in progress go back to the queue for the next runner."""
         self._stopping = True
         self.wake()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        atexit.unregister(self.stop)
 
     @property
     def alive(self) -> bool:
@@ -142,12 +147,17 @@ class JobRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_s)
                 self._wake.clear()
+        except RuntimeError:  # the interpreter is exiting: no more worker threads
+            logger.info("job runner stopping with the interpreter")
         finally:
             for run in self._runs.values():
                 run.stopping = True
                 run.task.cancel()
             await asyncio.gather(*(run.task for run in self._runs.values()), return_exceptions=True)
             await self._client.aclose()
+            # Directly, not in a worker thread: at interpreter exit there are none left.
+            with contextlib.suppress(StoreError):
+                self.ledger.release_all(self.owner)
 
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
@@ -184,6 +194,8 @@ class JobRunner:
             await asyncio.to_thread(self.ledger.release, job_id, self.owner, status, error)
         except StoreError as failure:
             self.problems[job_id] = str(failure)
+        except RuntimeError:  # interpreter exit: `_main` hands the job back directly
+            pass
 
     async def _passes(self, job_id: int, run: _Run) -> JobStatus:
         revision = await asyncio.to_thread(self._revision_or_none)

@@ -19,6 +19,7 @@ from console._workbench import (
     STATUS_COLOURS,
     JobView,
     Upload,
+    cancel_job,
     document_label,
     job_label,
     jobs_frame,
@@ -139,8 +140,8 @@ def _progress(runner: JobRunner, job_id: int) -> None:
     st.progress(fraction, text=caption)
     if job.active:
         if st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
-            runner.jobs.request_cancel(job_id)
-            runner.wake()
+            cancel_job(runner, job_id)
+            st.rerun()
     elif st.session_state.get("wb_was_active") == job_id:
         st.session_state.wb_was_active = None
         st.rerun()  # it just finished: redraw the whole page with its results

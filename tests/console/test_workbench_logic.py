@@ -16,6 +16,7 @@ from console._store import Store
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
     Upload,
+    cancel_job,
     document_label,
     format_elapsed,
     jobs_frame,
@@ -24,7 +25,7 @@ from console._workbench import (
     progress,
     start_job,
 )
-from console.jobs import DocumentState, JobRunner, JobStore
+from console.jobs import DocumentState, JobRunner, JobStatus, JobStore
 from console.jobs._ledger import JobLedger
 from console.jobs._results import NOT_READ, document_result
 from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
@@ -82,3 +83,16 @@ def test_pages_not_read_yet_are_shown_as_waiting_not_dropped(jobs: JobStore, sto
     result = document_result(document, jobs.pages(job_id))
     assert result.page_count == 2
     assert all(NOT_READ in str(page.error) for page in result.pages)
+
+
+def test_cancel_waits_for_the_runner_to_stop_the_job(
+    runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    runner = runners(server.base_url)
+    job_id = start_job(
+        runner, [Upload("long.pdf", make_pdf(60))], actor="ana", service_url=server.base_url,
+        revision=None, use_text_layer=False,
+    )  # fmt: skip
+    assert wait_until(lambda: runner.jobs.job(job_id).pages_done >= 2)
+    assert cancel_job(runner, job_id) is JobStatus.CANCELLED
+    assert runner.jobs.job(job_id).pages_done < 60
