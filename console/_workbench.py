@@ -83,12 +83,12 @@ def cancel_job(runner: JobRunner, job_id: int, wait_s: float = 5.0) -> JobStatus
 
 
 def format_elapsed(seconds: float) -> str:
-    seconds = max(round(seconds), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
+    whole = max(round(seconds), 0)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, whole = divmod(whole, 60)
     if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
+        return f"{minutes} min {whole:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
 

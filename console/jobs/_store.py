@@ -1,8 +1,7 @@
-"""Jobs in the console's store: create, list, read back; what the runner claims and writes.
+"""Jobs in the console's store as users see them: create, list, read back, cancel, retry.
 
-Every method is one short transaction on the shared `Store`'s engine. Claiming a job is a
-compare-and-set on its owner, so two runners (two consoles on one data folder) never work
-on the same job; a runner that died stops its heartbeat and its jobs can be claimed again.
+Every method is one short transaction on the shared `Store`'s engine; the runner's side
+(claim, heartbeat, write pages) is `JobLedger`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import streamlit as st
 from console import _exports
 from console._render import count_noun, escape_markdown, markdown_to_safe_html
 from console._state import get_operations, get_runner, read_status
+from console._store import StoreError
 from console._workbench import (
     ACCEPTED_TYPES,
     STATUS_COLOURS,
@@ -82,14 +83,18 @@ def _new_job(runner: JobRunner, status: object) -> None:
     )
     if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
         operations = get_operations()
-        job_id = start_job(
-            runner,
-            [Upload(f.name, f.getvalue()) for f in files or []],
-            actor=operations.actor,
-            service_url=operations.platform.service_url,
-            revision=getattr(status, "revision", None),
-            use_text_layer=st.session_state.get("wb_text_layer", False),
-        )
+        try:
+            job_id = start_job(
+                runner,
+                [Upload(f.name, f.getvalue()) for f in files or []],
+                actor=operations.actor,
+                service_url=operations.platform.service_url,
+                revision=getattr(status, "revision", None),
+                use_text_layer=st.session_state.get("wb_text_layer", False),
+            )
+        except StoreError as error:  # nothing was started: say why, keep the files chosen
+            st.error(f"The job was not started: {escape_markdown(str(error))}")
+            return
         _open_job(job_id)
         st.session_state.wb_round = round_ + 1
         st.rerun()

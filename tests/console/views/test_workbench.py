@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from console._operations import Operations
@@ -253,3 +254,23 @@ def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> No
         at = page("workbench").run()
         assert "down (scaled to zero)" in _warnings(at)[0]
         assert "Service page" in _warnings(at)[0]
+
+
+def test_a_full_store_is_reported_and_nothing_is_started(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    engine = operations.store.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def cap(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA max_page_count = 1")  # type: ignore[attr-defined]
+
+    engine.dispose()  # new connections see a store with no room left
+    big = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
+    at.file_uploader[0].set_value(_pdf("four.pdf", big)).run()
+    at.button(key="wb_start").click().run()
+    assert not at.exception
+    [error] = _errors(at)
+    assert error.startswith("The job was not started: cannot write to the console's store at ")
+    assert "full" in error
