@@ -131,11 +131,18 @@ def long_pdf(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _start_job(page: Page, path: Path) -> None:
+def _start_job(page: Page, path: Path, jobs: JobStore) -> int:
+    """Upload and start; returns the new job's id once the page shows that job."""
+    known = {job.id for job in jobs.jobs()}
     page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(path)
     wait_idle(page)
     page.get_by_role("button", name="Start OCR job").click()
+    assert wait_until(lambda: {job.id for job in jobs.jobs()} - known != set())
+    (job_id,) = {job.id for job in jobs.jobs()} - known
+    chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open job")
+    expect(chooser).to_contain_text(f"#{job_id} ·")
     wait_idle(page)
+    return job_id
 
 
 def _progress(page: Page) -> tuple[int, int]:
@@ -167,7 +174,7 @@ def test_a_long_job_keeps_its_progress_through_navigation_reload_and_a_second_ta
     browser: Browser, jobs_console: JobsConsole, long_pdf: Path, screenshots: Path
 ) -> None:
     with _tab(browser, jobs_console.url) as page:
-        _start_job(page, long_pdf)
+        job_id = _start_job(page, long_pdf, jobs_console.jobs())
         done = _wait_progress(page, 5)
         full_page_screenshot(page, screenshots / "jobs-running.png")
 
@@ -191,9 +198,10 @@ def test_a_long_job_keeps_its_progress_through_navigation_reload_and_a_second_ta
         )
         wait_idle(page)
         assert_page_clean(page)
-    (job,) = [j for j in jobs_console.jobs().jobs() if j.pages_total == PAGES][:1]
+    job = jobs_console.jobs().job(job_id)
+    assert job is not None
     assert (job.status, job.pages_done, job.pages_failed) == (JobStatus.DONE, PAGES, 0)
-    pages = jobs_console.jobs().pages(job.id)
+    pages = jobs_console.jobs().pages(job_id)
     assert sorted(p.index for p in pages) == list(range(PAGES)), "a page was lost or doubled"
 
 
@@ -201,9 +209,8 @@ def test_a_console_killed_mid_job_finishes_the_job_after_restart(
     browser: Browser, jobs_console: JobsConsole, long_pdf: Path
 ) -> None:
     with _tab(browser, jobs_console.url) as page:
-        _start_job(page, long_pdf)
+        job_id = _start_job(page, long_pdf, jobs_console.jobs())
         _wait_progress(page, 10)
-    job_id = jobs_console.jobs().jobs()[0].id
     jobs_console.kill()
     before = {p.index: p.finished_at for p in jobs_console.jobs().pages(job_id)}
     assert 10 <= len(before) < PAGES
@@ -222,7 +229,7 @@ def test_cancel_closes_the_requests_in_flight(
     browser: Browser, jobs_console: JobsConsole, long_pdf: Path, screenshots: Path
 ) -> None:
     with _tab(browser, jobs_console.url) as page:
-        _start_job(page, long_pdf)
+        job_id = _start_job(page, long_pdf, jobs_console.jobs())
         _wait_progress(page, 5)
         page.get_by_role("button", name="Cancel job").click()
         cancelled = time.monotonic()
@@ -231,7 +238,8 @@ def test_cancel_closes_the_requests_in_flight(
         expect(page.get_by_role("button", name="Resume job")).to_be_visible(timeout=10_000)
         wait_idle(page)
         full_page_screenshot(page, screenshots / "jobs-cancelled.png")
-    job = jobs_console.jobs().jobs()[0]
+    job = jobs_console.jobs().job(job_id)
+    assert job is not None
     assert job.status is JobStatus.CANCELLED and 5 <= job.pages_done < PAGES
 
 
