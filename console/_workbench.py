@@ -185,8 +185,17 @@ class JobView:
                 return page
         return None
 
-    def failed_pages(self, document: JobDocument) -> list[int]:
-        return [p.index for p in self.pages if p.document_id == document.id and not p.result.ok]
+    def summary(self, document: JobDocument) -> str:
+        """Pages read, failed, still waiting and truncated: a page not read yet is not failed."""
+        mine = [p.result for p in self.pages if p.document_id == document.id]
+        read = sum(1 for r in mine if r.ok)
+        text = (
+            f"{count_noun(document.page_count, 'page')} · {read} read · "
+            f"{len(mine) - read} failed · {sum(1 for r in mine if r.truncated)} truncated"
+        )
+        if len(mine) < document.page_count:
+            text += f" · {document.page_count - len(mine)} waiting"
+        return text
 
 
 def load_view(runner: JobRunner, job_id: int) -> JobView | None:

@@ -17,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from console._store import Store, StoreError
 from console.jobs._ledger import JobLedger
@@ -35,6 +38,7 @@ from ocr_core import Document, EncryptedDocument, OCRClient
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
+T = TypeVar("T")
 
 
 def new_owner() -> str:
@@ -80,6 +84,7 @@ class JobRunner:
         self._started = threading.Event()
         self._stopping = False
         self._wake: asyncio.Event | None = None
+        self._store_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-store")
 
     def __repr__(self) -> str:
         return f"JobRunner(owner={self.owner!r}, running={sorted(self._runs)})"
@@ -127,6 +132,7 @@ class JobRunner:
             self._loop.run_until_complete(self._main())
         finally:
             self._loop.close()
+            self._store_threads.shutdown(wait=False)
 
     async def _main(self) -> None:
         self._wake = asyncio.Event()
@@ -136,7 +142,7 @@ class JobRunner:
         self._window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
         self._started.set()
         try:
-            pruned = await asyncio.to_thread(self.jobs.prune)
+            pruned = await self._in_store(self.jobs.prune)
             if pruned:
                 logger.info("pruned %d jobs past their retention", pruned)
         except StoreError as error:
@@ -162,13 +168,13 @@ class JobRunner:
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
         try:
-            for job_id in await asyncio.to_thread(self.ledger.heartbeat, self.owner):
+            for job_id in await self._in_store(self.ledger.heartbeat, self.owner):
                 if job_id in self._runs:
                     self._runs[job_id].task.cancel()
-            for job_id, previous in await asyncio.to_thread(self.ledger.claimable, self.owner):
+            for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
                 if job_id in self._runs:
                     continue
-                if await asyncio.to_thread(self.ledger.claim, job_id, self.owner, previous):
+                if await self._in_store(self.ledger.claim, job_id, self.owner, previous):
                     task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
                     self._runs[job_id] = _Run(task)
             self.problems.pop(0, None)
@@ -191,7 +197,7 @@ class JobRunner:
                 await asyncio.to_thread(document.close)
             self._runs.pop(job_id, None)
         try:
-            await asyncio.to_thread(self.ledger.release, job_id, self.owner, status, error)
+            await self._in_store(self.ledger.release, job_id, self.owner, status, error)
         except StoreError as failure:
             self.problems[job_id] = str(failure)
         except RuntimeError:  # interpreter exit: `_main` hands the job back directly
@@ -199,7 +205,7 @@ class JobRunner:
 
     async def _passes(self, job_id: int, run: _Run) -> JobStatus:
         revision = await asyncio.to_thread(self._revision_or_none)
-        job = await asyncio.to_thread(self.jobs.job, job_id)
+        job = await self._in_store(self.jobs.job, job_id)
         assert job is not None
         try:
             # More passes only when pages were marked for retry while one ran.
@@ -207,7 +213,12 @@ class JobRunner:
                 pass
         except* StoreError as group:
             raise group.exceptions[0] from None
-        return await asyncio.to_thread(self._outcome, job_id)
+        return await self._in_store(self._outcome, job_id)
+
+    async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
+        """Store calls run on their own threads, never queued behind page rendering, so a
+        heartbeat or a cancel is seen at once however busy the pages keep the CPU."""
+        return await self._loop.run_in_executor(self._store_threads, call, *args)
 
     def _revision_or_none(self) -> str | None:
         try:
@@ -225,14 +236,14 @@ class JobRunner:
         """Send every page of the job that has no result (or is marked for retry)."""
         sent = 0
         async with asyncio.TaskGroup() as group:
-            for entry in await asyncio.to_thread(self.jobs.documents, job.id):
+            for entry in await self._in_store(self.jobs.documents, job.id):
                 if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
                     continue
                 document = await self._open(entry)
                 if document is None:
                     continue
                 run.documents.append(document)
-                todo = await asyncio.to_thread(
+                todo = await self._in_store(
                     self.ledger.pages_to_send, entry.id, document.page_count
                 )
                 for index in todo:
@@ -243,7 +254,7 @@ class JobRunner:
 
     async def _open(self, entry: JobDocument) -> Document | None:
         """The document, or None after writing why it cannot be opened (it fails alone)."""
-        data = await asyncio.to_thread(self.jobs.document_data, entry.id)
+        data = await self._in_store(self.jobs.document_data, entry.id)
         password = self._passwords.get(entry.id)
         try:
             document = await open_document(self._client, data, entry.filename, password)
@@ -253,17 +264,17 @@ class JobRunner:
                 if password
                 else describe_error(error)
             )
-            await asyncio.to_thread(
+            await self._in_store(
                 self.ledger.set_document, entry.id, DocumentState.NEEDS_PASSWORD, 0, why
             )
             return None
         except Exception as error:  # bad input ends as the document's message, never a raise
-            await asyncio.to_thread(
+            await self._in_store(
                 self.ledger.set_document, entry.id, DocumentState.FAILED, 0, describe_error(error)
             )
             return None
         if entry.state is not DocumentState.OPENED or entry.page_count != document.page_count:
-            await asyncio.to_thread(
+            await self._in_store(
                 self.ledger.set_document, entry.id, DocumentState.OPENED, document.page_count
             )
         return document
@@ -276,7 +287,7 @@ class JobRunner:
             result = await read_page(
                 self._client, document, index, use_text_layer=job.use_text_layer
             )
-            await asyncio.to_thread(
+            save = functools.partial(
                 self.ledger.save_page,
                 job.id,
                 document_id,
@@ -285,5 +296,6 @@ class JobRunner:
                 revision=revision,
                 started_at=started,
             )
+            await self._in_store(save)
         finally:
             self._window.release()

@@ -12,7 +12,7 @@ import contextlib
 import streamlit as st
 
 from console import _exports
-from console._render import count_noun, escape_markdown, markdown_to_safe_html
+from console._render import escape_markdown, markdown_to_safe_html
 from console._state import get_operations, get_runner, read_status
 from console._store import StoreError
 from console._workbench import (
@@ -244,10 +244,7 @@ def _step(key: str, delta: int, count: int) -> None:
 
 def _document(runner: JobRunner, view: JobView, document: JobDocument) -> None:
     result = view.result(document)
-    st.caption(
-        f"{count_noun(result.page_count, 'page')} · {result.ok_count} read · "
-        f"{result.failed_count} failed · {result.truncated_count} truncated"
-    )
+    st.caption(view.summary(document))
     _downloads(view, document)
     st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
     count, key = document.page_count, f"wb_page_{document.id}"

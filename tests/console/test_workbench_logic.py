@@ -15,6 +15,7 @@ from PIL import Image
 from console._store import Store
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
+    JobView,
     Upload,
     cancel_job,
     document_label,
@@ -28,6 +29,7 @@ from console._workbench import (
 from console.jobs import DocumentState, JobRunner, JobStatus, JobStore
 from console.jobs._ledger import JobLedger
 from console.jobs._results import NOT_READ, document_result
+from ocr_core import PageResult
 from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
 
@@ -96,3 +98,20 @@ def test_cancel_waits_for_the_runner_to_stop_the_job(
     assert wait_until(lambda: runner.jobs.job(job_id).pages_done >= 2)
     assert cancel_job(runner, job_id) is JobStatus.CANCELLED
     assert runner.jobs.job(job_id).pages_done < 60
+
+
+def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
+    jobs: JobStore, store: Store
+) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(3)))
+    (document,) = jobs.documents(job_id)
+    ledger = JobLedger(store)
+    ledger.set_document(document.id, DocumentState.OPENED, 3)
+    ledger.save_page(
+        job_id, document.id, PageResult(index=0, text="x"), request_id=None, revision=None,
+        started_at=0,
+    )  # fmt: skip
+    view = JobView(jobs.job(job_id), jobs.documents(job_id), jobs.pages(job_id))
+    assert view.summary(view.documents[0]) == (
+        "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting"
+    )

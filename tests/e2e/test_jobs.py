@@ -140,7 +140,7 @@ def _start_job(page: Page, path: Path, jobs: JobStore) -> int:
     assert wait_until(lambda: {job.id for job in jobs.jobs()} - known != set())
     (job_id,) = {job.id for job in jobs.jobs()} - known
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open job")
-    expect(chooser).to_contain_text(f"#{job_id} ·")
+    expect(chooser).to_contain_text(f"#{job_id} ·", timeout=60_000)
     wait_idle(page)
     return job_id
 
@@ -188,7 +188,7 @@ def test_a_long_job_keeps_its_progress_through_navigation_reload_and_a_second_ta
         wait_idle(page)
         after_reload, _ = _progress(page)
         assert after_reload >= after_visit, "progress went back after a reload"
-        expect(page.get_by_role("button", name="Cancel job")).to_be_visible()
+        expect(page.get_by_role("button", name="Cancel job")).to_be_visible(timeout=30_000)
 
         with _tab(browser, jobs_console.url) as second:
             in_second, _ = _progress(second)
@@ -248,11 +248,11 @@ def test_a_finished_job_reads_page_by_page_with_the_image_in_view(
 ) -> None:
     finished = next(j for j in jobs_console.jobs().jobs() if j.status is JobStatus.DONE)
     with _tab(browser, f"{jobs_console.url}/?job={finished.id}") as page:
-        expect(page.get_by_text(f"{PAGES} pages · {PAGES} read")).to_be_visible()
+        expect(page.get_by_text(f"{PAGES} pages · {PAGES} read")).to_be_visible(timeout=30_000)
         page.get_by_label(f"Page (of {PAGES})").fill("3")
         page.get_by_label(f"Page (of {PAGES})").press("Enter")
         wait_idle(page)
-        expect(page.get_by_text(f"Page 3 of {PAGES}")).to_be_visible()
+        expect(page.get_by_text(f"Page 3 of {PAGES}")).to_be_visible(timeout=30_000)
         # The text scrolls in its own fixed-height box: however long, the image stays beside it.
         text_box = page.locator(".st-key-wb_page_text").bounding_box()
         image_box = page.get_by_test_id("stImage").locator("img").bounding_box()
@@ -261,6 +261,6 @@ def test_a_finished_job_reads_page_by_page_with_the_image_in_view(
         assert image_box["y"] < text_box["y"] + text_box["height"]
         full_page_screenshot(page, screenshots / "jobs-finished-page.png")
         table = page.get_by_test_id("stDataFrame").first
-        expect(table).to_be_visible()
+        expect(table).to_be_visible(timeout=30_000)
         page.screenshot(path=str(screenshots / "jobs-list.png"))
         assert_page_clean(page)
