@@ -30,7 +30,7 @@ from console._workbench import (
     progress,
     start_job,
 )
-from console.jobs import DocumentState, JobDocument, JobRunner
+from console.jobs import DocumentState, JobDocument, JobRunner, JobStatus
 from console.platforms._base import ServiceState
 from ocr_core import PageResult
 
@@ -172,8 +172,8 @@ def _job(runner: JobRunner, job_id: int) -> None:
     elif job.error:
         st.error(escape_markdown(job.error))
     st.fragment(_progress, run_every=REFRESH_S if job.active else None)(runner, job_id)
-    if not job.active and (job.status.value == "cancelled" or job.pages_failed):
-        what = "Resume job" if job.status.value == "cancelled" else "Retry failed pages"
+    if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
+        what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
         if st.button(what, key="wb_resume", icon=":material/replay:"):
             runner.jobs.resume(job_id)
             runner.wake()
@@ -351,3 +351,13 @@ _new_job(runner, status)
 job_id = _chosen_job(runner)
 if job_id is not None:
     _job(runner, job_id)
+with st.expander("Job settings"):
+    st.number_input(
+        "Keep jobs for (days)",
+        min_value=1,
+        value=runner.jobs.retention_days(),
+        key="wb_retention",
+        help="Finished jobs older than this are deleted, with their files and results, "
+        "when the console starts.",
+        on_change=lambda: runner.jobs.set_retention_days(int(st.session_state.wb_retention)),
+    )

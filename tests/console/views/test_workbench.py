@@ -274,3 +274,11 @@ def test_a_full_store_is_reported_and_nothing_is_started(
     [error] = _errors(at)
     assert error.startswith("The job was not started: cannot write to the console's store at ")
     assert "full" in error
+
+
+def test_the_job_retention_is_a_setting_kept_in_the_store(operations: Operations) -> None:
+    at = page("workbench").run()
+    retention = at.number_input(key="wb_retention")
+    assert retention.value == 30
+    retention.set_value(7).run()
+    assert get_runner().jobs.retention_days() == 7
