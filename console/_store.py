@@ -214,13 +214,13 @@ class Store:
         return f"Store({self.where!r})"
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, action: str = "write to") -> Iterator[None]:
         """Turn a database failure into a StoreError that says where and why."""
         try:
             yield
         except sa.exc.OperationalError as error:
             reason = str(error.orig) if error.orig is not None else str(error)
-            message = f"cannot write to the console's store at {self.where}: {reason}"
+            message = f"cannot {action} the console's store at {self.where}: {reason}"
             raise StoreError(message) from None
 
     @contextmanager
@@ -229,7 +229,7 @@ class Store:
             yield connection
 
     def read(self, statement: sa.Executable) -> list[sa.Row[Any]]:
-        with self.engine.connect() as connection:
+        with self.writing("read"), self.engine.connect() as connection:
             return list(connection.execute(statement))
 
     # --- metric samples ------------------------------------------------------------------------

@@ -180,6 +180,9 @@ class JobRunner:
             self.problems.pop(0, None)
         except StoreError as error:
             self.problems[0] = str(error)
+        except Exception as error:  # the runner must outlive any one bad look at the store
+            logger.warning("job runner: %s", error, exc_info=True)
+            self.problems[0] = f"job runner: {type(error).__name__}: {error}"
 
     async def _run_job(self, job_id: int) -> None:
         run = self._runs[job_id]

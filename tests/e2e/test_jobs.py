@@ -140,7 +140,9 @@ def _start_job(page: Page, path: Path, jobs: JobStore) -> int:
     assert wait_until(lambda: {job.id for job in jobs.jobs()} - known != set())
     (job_id,) = {job.id for job in jobs.jobs()} - known
     chooser = page.get_by_test_id("stSelectbox").filter(has_text="Open job")
-    expect(chooser).to_contain_text(f"#{job_id} ·", timeout=60_000)
+    expect(chooser).to_match_aria_snapshot(
+        f'- combobox "Open job": /#{job_id} · .*/', timeout=60_000
+    )
     wait_idle(page)
     return job_id
 
