@@ -30,7 +30,7 @@ from console._workbench import (
     progress,
     start_job,
 )
-from console.jobs import DocumentState, JobDocument, JobRunner, JobStatus
+from console.jobs import DocumentState, Job, JobDocument, JobRunner, JobStatus
 from console.platforms._base import ServiceState
 from ocr_core import PageResult
 
@@ -100,7 +100,7 @@ def _new_job(runner: JobRunner, status: object) -> None:
         st.rerun()
 
 
-def _chosen_job(runner: JobRunner) -> int | None:
+def _chosen_job(runner: JobRunner) -> Job | None:
     """The job to show: the URL's (?job=), else the last opened, else the newest."""
     listed = runner.jobs.jobs(limit=200)
     if not listed:
@@ -132,7 +132,7 @@ def _chosen_job(runner: JobRunner) -> int | None:
         "Open job", ids, format_func=labels.__getitem__, key="wb_job", on_change=_picked
     )
     st.session_state.wb_open = chosen
-    return chosen
+    return next(job for job in listed if job.id == chosen)
 
 
 def _progress(runner: JobRunner, job_id: int) -> None:
@@ -154,12 +154,15 @@ def _progress(runner: JobRunner, job_id: int) -> None:
         st.session_state.wb_was_active = job_id
 
 
-def _job(runner: JobRunner, job_id: int) -> None:
+def _job(runner: JobRunner, listed: Job) -> None:
+    job_id = listed.id
     view = load_view(runner, job_id)
     if view is None:
         st.warning(f"Job {job_id} is no longer in the store (past its retention?).")
         return
     job = view.job
+    if job.status is not listed.status:
+        st.rerun()  # it changed while the list above was drawn: draw both from one state
     st.subheader(escape_markdown(job.name), anchor=False)
     when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     facts = [f":{STATUS_COLOURS[job.status]}-badge[{job.status.value}]", f"by **{job.actor}**"]
@@ -348,9 +351,9 @@ runner = get_runner()
 if 0 in runner.problems:
     st.error(runner.problems[0])
 _new_job(runner, status)
-job_id = _chosen_job(runner)
-if job_id is not None:
-    _job(runner, job_id)
+chosen_job = _chosen_job(runner)
+if chosen_job is not None:
+    _job(runner, chosen_job)
 with st.expander("Job settings"):
     st.number_input(
         "Keep jobs for (days)",
