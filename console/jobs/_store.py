@@ -250,9 +250,7 @@ class JobStore:
 
     def resume(self, job_id: int) -> None:
         """Finish a cancelled or interrupted job: its missing and failed pages are sent again."""
-        self.retry_pages(job_id)
-        with self.store.transaction() as connection:
-            self._requeue(connection, job_id)
+        self.retry_pages(job_id)  # marks the failed pages and puts the job back in the queue
 
     @staticmethod
     def _requeue(connection: sa.Connection, job_id: int) -> None:

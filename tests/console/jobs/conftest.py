@@ -16,11 +16,9 @@ from console.jobs import JobRunner, JobStore, NewDocument
 from ocr_core import OCRClient
 from tests.fakes.local_server import LocalServer, start_local_server
 
-CORPUS_PDF = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "pdf"
-
 
 def make_pdf(pages: int) -> bytes:
-    """A real PDF of `pages` pages: a small text page of pdfium's own drawing, repeated."""
+    """A real PDF of `pages` blank pages, made by pdfium: quick to render, real to open."""
     document = pdfium.PdfDocument.new()
     for _ in range(pages):
         document.new_page(300, 400)
