@@ -9,9 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from console._operations import THRESHOLDS
 from console._state import get_operations, platform_call, warm_up_table
-from console.platforms._base import MetricKey, MetricSeries
+from console.platforms._base import THRESHOLDS, MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.
 MIN_SPAN = timedelta(minutes=1)
@@ -132,7 +131,7 @@ st.subheader("Cold-start history (warm-ups)", anchor=False)
 history = operations.warm_up_history(limit=50)
 if history:
     st.dataframe(
-        warm_up_table(history)[["when", "ready", "cold start (s)", "health checks"]],
+        warm_up_table(history)[["when", "outcome", "cold start (s)", "seconds", "health checks"]],
         hide_index=True,
     )
 else:
