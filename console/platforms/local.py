@@ -165,9 +165,6 @@ class LocalPlatform(Platform):
         if self._ready_since is None:
             self._ready_since = datetime.now(UTC)
 
-    def _exit_reason(self, server: ServerProcess) -> str:
-        return exit_reason(self.log_path, server.started_at)
-
     # --- status --------------------------------------------------------------------------------
 
     def _model_name(self) -> str | None:
@@ -219,7 +216,7 @@ class LocalPlatform(Platform):
             if server is not None and not server.stopping:
                 exit_code = server.exit_code()
                 if exit_code:
-                    why = self._exit_reason(server)
+                    why = exit_reason(self.log_path, server.started_at)
                     return make(
                         ServiceState.DEGRADED,
                         f"The OCR server exited with code {exit_code}"
@@ -343,7 +340,7 @@ class LocalPlatform(Platform):
             if self._health() == 200:
                 break
             if server is not None and not server.alive:
-                why = self._exit_reason(server)
+                why = exit_reason(self.log_path, server.started_at)
                 return measured(
                     False,
                     f"the OCR server exited with code {server.exit_code()}"
