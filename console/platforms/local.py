@@ -326,7 +326,7 @@ class LocalPlatform(Platform):
                 started = server.started_monotonic
             else:
                 started = called
-        deadline = called + timeout_s
+        deadline = max(started, called) + timeout_s  # a server started here: from its start
         attempts = 0
 
         def measured(ready: bool, error: str | None = None) -> WarmUpMeasurement:
