@@ -150,7 +150,8 @@ def warm_up_outcome(record: WarmUpRecord) -> str:
 def warm_up_table(records: Iterable[WarmUpRecord]) -> pd.DataFrame:
     """The warm-up history as the Service and Metrics pages show it (each picks its columns).
 
-    Only a cold start has a cold-start time; a warm service's answer time is not one.
+    The outcome says what the seconds are: a cold-start time, a warm service's answer time,
+    or how long the warm-up waited before giving up.
     """
     return pd.DataFrame(
         [
@@ -158,20 +159,11 @@ def warm_up_table(records: Iterable[WarmUpRecord]) -> pd.DataFrame:
                 "when": record.at,
                 "platform": record.platform,
                 "outcome": warm_up_outcome(record),
-                "cold start (s)": round(record.seconds, 2) if record.cold else None,
                 "seconds": round(record.seconds, 2),
                 "health checks": record.attempts,
                 "error": record.error or "",
             }
             for record in records
         ],
-        columns=[
-            "when",
-            "platform",
-            "outcome",
-            "cold start (s)",
-            "seconds",
-            "health checks",
-            "error",
-        ],
+        columns=["when", "platform", "outcome", "seconds", "health checks", "error"],
     )

@@ -127,11 +127,11 @@ for key, style in CHARTS.items():
         else:
             st.altair_chart(_chart(series, style, THRESHOLDS.get(key), window), width="stretch")
 
-st.subheader("Cold-start history (warm-ups)", anchor=False)
+st.subheader("Warm-up history", anchor=False)
 history = operations.warm_up_history(limit=50)
 if history:
     st.dataframe(
-        warm_up_table(history)[["when", "outcome", "cold start (s)", "seconds", "health checks"]],
+        warm_up_table(history)[["when", "outcome", "seconds", "health checks"]],
         hide_index=True,
     )
 else:

@@ -76,7 +76,7 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     page.get_by_role("button", name="Confirm").click()
     expect(sidebar.get_by_text("service: down")).to_be_visible()
     wait_idle(page)
-    history = page.get_by_test_id("stDataFrame").filter(has_text="cold start (s)")
+    history = page.get_by_test_id("stDataFrame").filter(has_text="outcome")
     rows_before = _rows(history).count()
 
     page.get_by_role("button", name="Warm up").click()
@@ -94,8 +94,35 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     newest = _rows(history).first.locator("[role='gridcell']").nth(3)
     # The result shows one decimal, the history two: they agree to the rounding.
     assert abs(float(newest.inner_text()) - measured) <= 0.051, "history differs from the result"
+    outcome = _rows(history).first.locator("[role='gridcell']").nth(2)
+    expect(outcome).to_have_text("cold start")
     assert_page_clean(page)
     full_page_screenshot(page, screenshots / "service.png")
+
+
+def test_warming_a_warm_service_is_listed_as_already_warm_not_as_a_cold_start(
+    page: Page, screenshots: Path
+) -> None:
+    go_to(page, "Service")
+    history = page.get_by_test_id("stDataFrame").filter(has_text="outcome")
+    for _ in range(2):  # the first may find it cold (another test scaled it to zero)
+        page.get_by_role("button", name="Warm up").click()
+        expect(
+            page.get_by_test_id("stAlert")
+            .filter(has_text="Ready")
+            .or_(page.get_by_test_id("stAlert").filter(has_text="Already warm"))
+        ).to_be_visible(timeout=WARM_UP_TIMEOUT_MS)
+        wait_idle(page)
+    expect(
+        page.get_by_test_id("stAlert").filter(has_text="Already warm: answered in")
+    ).to_be_visible()
+    cells = _rows(history).first.locator("[role='gridcell']")
+    expect(cells.nth(2)).to_have_text("already warm")
+    assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "service-already-warm.png")
+    go_to(page, "Metrics")
+    assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "metrics-after-warm-ups.png")
 
 
 def test_the_toolbar_offers_no_deploy_button(page: Page) -> None:
