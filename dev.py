@@ -59,17 +59,33 @@ def ensure_chromium() -> None:
     )
 
 
-def console(args: list[str]) -> int:
-    ensure_venv()
-    streamlit = BIN / "streamlit"
-    cmd = [
-        str(streamlit),
+# The console can scale the service and read its logs and has no login: it listens on
+# loopback and refuses websocket handshakes that name another host (DNS rebinding). Given on
+# the command line so that no config file (or its absence) can change it.
+LOOPBACK_ARGS = (
+    "--server.address",
+    "127.0.0.1",
+    *("--server.allowedHosts", "localhost"),
+    *("--server.allowedHosts", "127.0.0.1"),
+    *("--server.allowedHosts", "::1"),
+)
+
+
+def console_command(args: list[str]) -> list[str]:
+    return [
+        str(BIN / "streamlit"),
         "run",
         str(ROOT / "console" / "app.py"),
         "--browser.gatherUsageStats",
         "false",
+        *LOOPBACK_ARGS,
         *args,
     ]
+
+
+def console(args: list[str]) -> int:
+    ensure_venv()
+    cmd = console_command(args)
     print("+", " ".join(cmd), flush=True)
     return subprocess.call(cmd, cwd=ROOT)
 

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TABLE IF NOT EXISTS warm_ups (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, platform TEXT NOT NULL,
-    ready INTEGER NOT NULL, seconds REAL NOT NULL, attempts INTEGER NOT NULL, error TEXT
+    ready INTEGER NOT NULL, seconds REAL NOT NULL, attempts INTEGER NOT NULL, error TEXT,
+    cold INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -79,6 +80,8 @@ class WarmUpRecord:
     seconds: float
     attempts: int
     error: str | None
+    # The service had to start: `seconds` is a cold start (else an answer time, or a failure).
+    cold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,9 @@ class Store:
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(warm_ups)")}
+            if "cold" not in columns:  # a store from before warm-ups said whether they were cold
+                self._db.execute("ALTER TABLE warm_ups ADD COLUMN cold INTEGER NOT NULL DEFAULT 0")
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
@@ -182,8 +188,8 @@ class Store:
 
     def add_warm_up(self, record: WarmUpRecord) -> None:
         self._write(
-            "INSERT INTO warm_ups (ts, platform, ready, seconds, attempts, error) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO warm_ups (ts, platform, ready, seconds, attempts, error, cold) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     _ts(record.at),
@@ -192,6 +198,7 @@ class Store:
                     record.seconds,
                     record.attempts,
                     record.error,
+                    int(record.cold),
                 )
             ],
         )
@@ -205,13 +212,13 @@ class Store:
             clauses.append("platform = ?")
             params.append(platform)
         rows = self._read(
-            "SELECT ts, platform, ready, seconds, attempts, error FROM warm_ups "
+            "SELECT ts, platform, ready, seconds, attempts, error, cold FROM warm_ups "
             f"WHERE {' AND '.join(clauses)} ORDER BY ts DESC, id DESC LIMIT ?",
             (*params, limit),
         )
         return [
-            WarmUpRecord(_at(ts), platform_, bool(ready), seconds, attempts, error)
-            for ts, platform_, ready, seconds, attempts, error in rows
+            WarmUpRecord(_at(ts), platform_, bool(ready), seconds, attempts, error, bool(cold))
+            for ts, platform_, ready, seconds, attempts, error, cold in rows
         ]
 
     # --- settings ------------------------------------------------------------------------------

@@ -9,9 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from console._operations import THRESHOLDS
 from console._state import get_operations, platform_call, warm_up_table
-from console.platforms._base import MetricKey, MetricSeries
+from console.platforms._base import THRESHOLDS, MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.
 MIN_SPAN = timedelta(minutes=1)
@@ -128,11 +127,11 @@ for key, style in CHARTS.items():
         else:
             st.altair_chart(_chart(series, style, THRESHOLDS.get(key), window), width="stretch")
 
-st.subheader("Cold-start history (warm-ups)", anchor=False)
+st.subheader("Warm-up history", anchor=False)
 history = operations.warm_up_history(limit=50)
 if history:
     st.dataframe(
-        warm_up_table(history)[["when", "ready", "cold start (s)", "health checks"]],
+        warm_up_table(history)[["when", "outcome", "seconds", "health checks"]],
         hide_index=True,
     )
 else:

@@ -83,3 +83,17 @@ def test_logs_the_caller_may_not_read_give_a_clear_error(cloud: CloudFakes) -> N
     [error] = [_plain(e.value) for e in at.error]
     assert error.startswith("Logs unavailable: PermissionDeniedError")
     assert "roles/logging.viewer" in error
+
+
+def test_a_status_run_cannot_give_shows_unknown_and_why_and_the_page_still_works(
+    cloud: CloudFakes,
+) -> None:
+    cloud.run.fail("GetService", grpc.StatusCode.PERMISSION_DENIED, "no run.services.get")
+    at = page("service").run()
+    assert not at.exception
+    assert ":violet-badge[unknown]" in [m.value for m in at.markdown]
+    [error] = [_plain(e.value) for e in at.error]
+    assert error.startswith("status unavailable (")
+    assert "roles/run.viewer" in error
+    # Scaling stays offered: the operator may still act while Run cannot be read.
+    assert at.button(key="svc_apply")
