@@ -9,7 +9,6 @@ import pytest
 from google.auth import exceptions as auth_exc
 
 from console.platforms._base import ServiceState
-from ocr_core import AuthError, ServiceUnavailable
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 from tests.fakes.fault_server import FaultServer
 
@@ -101,10 +100,10 @@ def test_a_service_still_cold_at_the_deadline_says_what_to_check(
 
     assert not report.ready
     assert report.seconds >= 1.0
-    assert isinstance(report.error, ServiceUnavailable)
-    assert "still cold" in str(report.error)
-    assert "240 s" in str(report.error)
-    assert "GPU quota in us-central1" in str(report.error)
+    assert report.error is not None
+    assert "still cold" in report.error
+    assert "240 s" in report.error
+    assert "GPU quota in us-central1" in report.error
 
 
 def test_a_token_the_service_rejects_fails_fast_without_showing_it(
@@ -117,10 +116,10 @@ def test_a_token_the_service_rejects_fails_fast_without_showing_it(
         report = cloud.platform.warm_up(timeout_s=10)
 
     assert not report.ready
-    assert isinstance(report.error, AuthError)
-    assert report.error.status_code == 401
-    assert "roles/run.invoker" in str(report.error)
-    assert wrong.token not in str(report.error)
+    assert report.error is not None
+    assert "HTTP 401" in report.error
+    assert "roles/run.invoker" in report.error
+    assert wrong.token not in report.error
     assert report.seconds < 5
 
 
@@ -134,6 +133,6 @@ def test_no_way_to_mint_an_id_token_says_how_to_get_one(server: FaultServer) -> 
         report = cloud.platform.warm_up(timeout_s=10)
 
     assert not report.ready
-    assert isinstance(report.error, AuthError)
-    assert "cannot obtain a Google ID token" in str(report.error)
-    assert "LIGHTONOCR_TOKEN" in str(report.error)
+    assert report.error is not None
+    assert "cannot obtain a Google ID token" in report.error
+    assert "LIGHTONOCR_TOKEN" in report.error
