@@ -14,7 +14,8 @@ from deploy._errors import (
     ServiceNotFound,
     explain_google_error,
 )
-from deploy._service import CloudRunDeployer, RevisionInfo, ServiceInfo, service_info
+from deploy._info import RevisionInfo, ServiceInfo, service_info
+from deploy._service import CloudRunDeployer
 from deploy._spec import ServiceSpec, ServiceTarget
 
 __all__ = [
