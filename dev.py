@@ -3,6 +3,7 @@
 
     python3 dev.py console   # venv + packages, then the console on the local platform
     python3 dev.py test      # venv + packages + Debian's chromium, then ruff and all tests
+    python3 dev.py test-lowest  # a second venv at the LOWEST declared versions, unit tests
 
 Only the standard library is used here, because nothing else exists yet when this runs.
 """
@@ -87,8 +88,39 @@ def test(args: list[str]) -> int:
     return subprocess.call(cmd, cwd=ROOT)
 
 
+def test_lowest(args: list[str]) -> int:
+    """Prove pyproject's lower bounds: install every direct dependency at its lowest allowed
+    version (uv's `--resolution lowest-direct`; transitive ones resolve normally) and run the
+    tests that need no browser; then install ocr_core ALONE the same way (what the loan
+    backend installs) and import it. A bound that is too low, or a dependency missing from
+    the base list, fails here rather than on someone else's machine."""
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    full, base = ROOT / ".venv-lowest", ROOT / ".venv-lowest" / "base"
+    python, base_python = full / bindir / "python", base / bindir / "python"
+    if not python.exists():
+        _run(sys.executable, "-m", "venv", full)
+        _run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "uv")
+    if not base_python.exists():
+        _run(sys.executable, "-m", "venv", base)
+    uv = python.parent / "uv"
+    lowest = ("pip", "install", "--quiet", "--resolution", "lowest-direct", "--python")
+    _run(uv, *lowest, base_python, "-e", str(ROOT))
+    _run(
+        base_python, "-c",
+        "import sys, ocr_core; from ocr_core import OCRClient, SyncOCRClient; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'grpc')); "
+        "assert not bad, bad; print('ocr_core imports with its base dependencies alone')",
+    )  # fmt: skip
+    _run(uv, *lowest, python, "-e", f"{ROOT}[dev]")
+    with open(full / "freeze.txt", "w") as freeze:  # what was tested, for the record
+        _run(uv, "pip", "freeze", "--python", python, stdout=freeze)
+    cmd = [str(python), "-m", "pytest", "-m", "not e2e", "--ignore", "tests/e2e", *args]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
 def main() -> int:
-    commands = {"console": console, "test": test}
+    commands = {"console": console, "test": test, "test-lowest": test_lowest}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
