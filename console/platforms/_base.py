@@ -171,6 +171,9 @@ class MetricSeries:
     label: str
     unit: str
     points: list[tuple[datetime, float]] = field(default_factory=list)
+    # Why this line could not be read ("" when it was): one failed query marks its own
+    # chart instead of blanking the page.
+    error: str = ""
 
 
 class Platform(ABC):

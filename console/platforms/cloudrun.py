@@ -47,6 +47,7 @@ from deploy import (
     CloudRunDeployer,
     InvalidSpec,
     ServiceInfo,
+    ServiceSpec,
     ServiceTarget,
     explain_google_error,
 )
@@ -276,7 +277,8 @@ class CloudRunPlatform(Platform):
             )
         return (
             f"The service is still cold after {seconds:.0f} s ({message}). Cloud Run "
-            f"gives the model up to 240 s to start: warm up again, or read the Logs page for "
+            f"gives the model up to {ServiceSpec().startup_window_s} s to start (deploy's "
+            f"startup probe): warm up again, or read the Logs page for "
             f"the startup probe; if no instance starts at all, check the GPU quota in "
             f"{self.target.region}. (Timeout was {timeout_s:g} s.)"
         )

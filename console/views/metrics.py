@@ -122,10 +122,13 @@ for key, style in CHARTS.items():
             st.error(f"**{breach.label}** {breach.hint}")
         if key in THRESHOLDS and not any(b.key is key for b in breaches):
             st.caption(f"Threshold: {format(THRESHOLDS[key], style.axis_format)} (dashed line).")
-        if not any(s.points for s in series):
+        for error in dict.fromkeys(s.error for s in series if s.error):
+            st.warning(f"**{style.title}** could not be read: {error}")
+        drawn = [s for s in series if s.points]
+        if drawn:
+            st.altair_chart(_chart(drawn, style, THRESHOLDS.get(key), window), width="stretch")
+        elif not any(s.error for s in series):
             st.info(f"No data yet for the last {window_label}.")
-        else:
-            st.altair_chart(_chart(series, style, THRESHOLDS.get(key), window), width="stretch")
 
 st.subheader("Warm-up history", anchor=False)
 history = operations.warm_up_history(limit=50)

@@ -68,6 +68,20 @@ def test_the_error_rate_burst_gets_a_hint_and_the_gpu_memory_a_chart(cloud: Clou
     assert any("of requests failed (alert line 5%)" in h for h in hints)
 
 
+def test_a_metric_query_that_fails_marks_its_chart_and_the_rest_still_draw(
+    cloud: CloudFakes,
+) -> None:
+    cloud.monitoring.fail(
+        "run.googleapis.com/request_latencies", grpc.StatusCode.INVALID_ARGUMENT, "bad aligner"
+    )
+    at = page("metrics").run()
+    assert not at.exception
+    [warning] = [_plain(w.value) for w in at.warning]
+    assert warning.startswith("**Request latency, s** could not be read:")
+    assert "request_latencies" in warning and "bad aligner" in warning
+    assert len(at.get("vega_lite_chart")) >= 5  # every other chart is drawn
+
+
 def test_the_out_of_memory_error_is_found_by_the_severity_filter(cloud: CloudFakes) -> None:
     at = page("logs").run()
     at.selectbox(key="logs_severity").set_value("ERROR").run()
