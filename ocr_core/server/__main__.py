@@ -7,8 +7,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ._app import DEFAULT_MODEL_NAME, ServerSettings
 from ._engine import ENGINES
+from ._images import MAX_DECODE_SIDE
+from ._settings import DEFAULT_MODEL_NAME, ServerSettings
 
 logger = logging.getLogger("ocr_core.server")
 
@@ -44,6 +45,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--engine-threads", type=int, default=None, help="onnxruntime threads per page (rapidocr)"
     )
+    parser.add_argument(
+        "--max-waiting",
+        type=int,
+        default=None,
+        help="requests that may wait for a slot (default: twice --max-num-seqs); "
+        "more are refused with 429 and Retry-After",
+    )
+    parser.add_argument(
+        "--max-image-side",
+        type=int,
+        default=MAX_DECODE_SIDE,
+        help="larger page images are decoded reduced to this longest side (px)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to send its request headers",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client has to send its request body",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     return parser.parse_args(argv)
 
@@ -70,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             service_time=args.service_time,
             startup_delay=args.startup_delay,
             engine_threads=args.engine_threads,
+            max_waiting=args.max_waiting,
+            max_image_side=args.max_image_side,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
         )
     except ValueError as exc:
         logger.error("%s", exc)
@@ -78,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from ._app import create_app
+    from ._http import HeaderDeadlineProtocol
 
     logger.info(
         "starting %s engine on http://%s:%d (model %s, %d slots)",
@@ -101,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             log_config=logging_config(args.log_level),
             timeout_graceful_shutdown=5,
+            http=HeaderDeadlineProtocol.with_deadline(settings.header_timeout),
         )
     )
     server.run()
