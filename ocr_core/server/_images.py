@@ -19,7 +19,17 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from PIL import Image
+from PIL import (  # imported to register them: `Image.open(formats=...)` sees loaded ones only
+    BmpImagePlugin,  # noqa: F401
+    GifImagePlugin,  # noqa: F401
+    Image,
+    Jpeg2KImagePlugin,  # noqa: F401
+    JpegImagePlugin,  # noqa: F401
+    PngImagePlugin,  # noqa: F401
+    PpmImagePlugin,  # noqa: F401
+    TiffImagePlugin,  # noqa: F401
+    WebPImagePlugin,  # noqa: F401
+)
 
 from ._errors import RequestError
 
@@ -34,8 +44,6 @@ DECODE_BUDGET_BYTES = 512 * 1024 * 1024
 FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "JPEG2000")
 # How much more than the target size an integer reduction may leave before the final resample.
 REDUCING_GAP = 3.0
-
-Image.init()  # load every plugin now: `Image.open(formats=...)` looks only at loaded ones
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?),", re.DOTALL)
 # Bytes per pixel as Pillow stores each mode (RGB takes 4); the rest take 4.
