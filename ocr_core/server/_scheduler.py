@@ -44,7 +44,9 @@ class Admission:
         """Count `nbytes` more of this request's body; 429 if the budget is spent."""
         scheduler = self._scheduler
         if scheduler.buffered + nbytes > scheduler.body_budget:
-            raise scheduler.busy("request bodies in memory")
+            refused = scheduler.busy("request bodies in memory")
+            refused.headers["Connection"] = "close"  # the rest of the body is not read
+            raise refused
         scheduler.buffered += nbytes
         self.reserved += nbytes
 

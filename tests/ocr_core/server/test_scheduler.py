@@ -10,6 +10,7 @@ import httpx
 
 from tests.fakes.local_server import LocalServer, start_local_server
 
+from ._hostile import MB, connect, peak_rss, read_response, status_of
 from ._requests import blank_page, chat_body
 from .test_server_process import metric_samples, value
 
@@ -79,3 +80,35 @@ async def test_closed_client_requests_free_their_slots_within_five_seconds() -> 
             if record["message"].startswith("client went away")
         ]
     assert len(gone) >= 4
+
+
+def test_many_large_bodies_at_once_share_one_memory_budget() -> None:
+    """Each body is under the 50 MB cap; twelve at once would hold 480 MB without a budget."""
+    body_mb = 40
+    with start_local_server(
+        "--engine", "simulated", "--max-waiting", "30", "--body-timeout", "20"
+    ) as server:
+        before = peak_rss(server)
+        sockets, refused = [], 0
+        chunk = b"0" * MB
+        for _ in range(12):
+            sock = connect(server)
+            sockets.append(sock)
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % ((body_mb + 5) * MB)
+            )
+            try:
+                for _ in range(body_mb):  # all but the last 5 MB: the request stays open
+                    sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            sock.settimeout(0.5)
+            if status_of(read_response(sock)) == 429:
+                refused += 1
+        growth = peak_rss(server) - before
+        for sock in sockets:
+            sock.close()
+    assert refused >= 5, f"only {refused} of 12 refused"
+    assert growth < 450 * MB, f"the server grew by {growth // MB} MB"
