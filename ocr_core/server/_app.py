@@ -178,6 +178,11 @@ def create_app(
     async def chat_completions(request: Request) -> Response:
         arrived = time.perf_counter()
         try:
+            engine = server.engine
+            if engine is None:
+                raise proto.RequestError(
+                    server.load_error or "the engine is still loading", status=503
+                )
             with scheduler.admit() as admission:
                 check_media_type(request)
                 raw = await read_body(
@@ -188,11 +193,6 @@ def create_app(
                 )
                 chat = _parse(raw)
                 del raw
-                engine = server.engine
-                if engine is None:
-                    raise proto.RequestError(
-                        server.load_error or "the engine is still loading", status=503
-                    )
                 page, queue_s = await _run_unless_disconnected(request, engine, chat)
         except proto.RequestError as exc:
             log = logger.warning if exc.status >= 500 else logger.info
