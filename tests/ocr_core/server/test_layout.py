@@ -6,15 +6,8 @@ import random
 
 import numpy as np
 
-from ocr_core.server._layout import (
-    Gutter,
-    TextBox,
-    find_gutters,
-    paragraphs,
-    reading_order,
-    to_markdown,
-    trim_to_gutters,
-)
+from ocr_core.server._gutters import Gutter, find_gutters, trim_to_gutters
+from ocr_core.server._layout import TextBox, paragraphs, reading_order, render, to_markdown
 
 LINE = 20  # line height in px
 PITCH = 26  # baseline to baseline
@@ -161,3 +154,13 @@ def test_three_columns_are_read_left_middle_right() -> None:
              for x0, name in ((50, "A"), (285, "B"), (520, "C"))]  # fmt: skip
     random.Random(3).shuffle(boxes)
     assert texts(boxes) == [f"{name}{r}" for name in "ABC" for r in range(5)]
+
+
+def test_word_logprobs_follow_their_words_into_reading_order() -> None:
+    right = TextBox(410, 100, 760, 120, "right side", (-0.5, -0.6))
+    left = TextBox(50, 100, 400, 120, "left", (-0.1,))
+    boxes = [right, left, *two_columns(6)[1:6], *[line(410, r, 760, f"R{r}") for r in range(1, 6)]]
+    text, logprobs = render(boxes)
+    scores = dict(zip(text.split(), logprobs, strict=True))
+    assert scores["left"] == -0.1 and scores["right"] == -0.5 and scores["side"] == -0.6
+    assert scores["L1"] == 0.0  # a box without scores counts as certain
