@@ -105,7 +105,10 @@ class RapidOcrEngine:
         quads, _ = ocr.auto_text_det(img)
         if quads is None:
             return [], [], []
-        crops, classified, _ = ocr.text_cls(ocr.get_crop_img_list(img, quads))
+        # The crops stay as cut: the page is turned as a whole (see `_upright`), and a crop
+        # the classifier flips on its own is read as garbage when the classifier is wrong.
+        crops = ocr.get_crop_img_list(img, quads)
+        _, classified, _ = ocr.text_cls(crops)
         points = list(ocr._get_origin_points(quads, record, height, width))
         return points, crops, [(str(label), float(score)) for label, score in classified]
 

@@ -23,6 +23,14 @@ GUTTER_LINE_HEIGHTS = 0.4
 PARAGRAPH_GAP_LINE_HEIGHTS = 0.6
 # A line ending this many line heights short of its block's right edge ends its paragraph.
 SHORT_LINE_LINE_HEIGHTS = 4.0
+# Columns whose lines share rows are a table (a form, a table of contents) and are read row
+# by row, unless one of them is running text: two columns of prose set on one baseline grid
+# (LaTeX's two-column layout) share rows too. Running text is wide, and most of its lines
+# reach the column's right edge.
+TABLE_ALIGNED_SHARE = 0.7
+PROSE_MIN_LINE_HEIGHTS = 10.0
+PROSE_FILLED_SHARE = 0.5
+PROSE_EDGE_LINE_HEIGHTS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +124,24 @@ class _Cutter:
     """Holds the page's typical line height, which scales every threshold."""
 
     def __init__(self, line_height: float) -> None:
+        self.line_height = line_height
         self.min_gutter = max(GUTTER_LINE_HEIGHTS * line_height, 1.0)
+
+    def is_table(self, rows: list[list[TextBox]], columns: list[list[TextBox]]) -> bool:
+        """True when most boxes share a row with a box of another column and no column is
+        running text."""
+        if any(self._is_prose(column) for column in columns):
+            return False
+        column_of = {id(box): i for i, column in enumerate(columns) for box in column}
+        shared = sum(len(row) for row in rows if len({column_of[id(b)] for b in row}) > 1)
+        return shared >= TABLE_ALIGNED_SHARE * sum(len(row) for row in rows)
+
+    def _is_prose(self, column: list[TextBox]) -> bool:
+        widths = [b.width for b in column]
+        if statistics.median(widths) < PROSE_MIN_LINE_HEIGHTS * self.line_height:
+            return False
+        edge = max(b.x1 for b in column) - PROSE_EDGE_LINE_HEIGHTS * self.line_height
+        return sum(b.x1 >= edge for b in column) >= PROSE_FILLED_SHARE * len(column)
 
     def columns(self, boxes: list[TextBox]) -> list[list[TextBox]]:
         gutters = self.gutters(boxes)
@@ -170,6 +195,8 @@ class _Cutter:
         if len(rows) == 1:  # one row: pieces of one line, or a table row, left to right
             return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
         columns = self.columns(boxes)
+        if len(columns) > 1 and self.is_table(rows, columns):
+            return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
         if len(columns) > 1:
             return [line for column in columns for line in self.order(column)]
         sections = self.sections(rows)
