@@ -71,6 +71,8 @@ class RapidOcrEngine:
         *,
         space_probability: float = SPACE_PROBABILITY,
         orient: bool = True,
+        tables: bool = True,
+        flip_lines: bool = False,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -81,6 +83,8 @@ class RapidOcrEngine:
         self._ocr = RapidOCR(**options)
         self._recognize = Recognizer(self._ocr.text_rec, space_probability)
         self._orient = orient
+        self._tables = tables
+        self._flip_lines = flip_lines  # rapidocr's own way: each crop the classifier calls 180
 
     def read(self, image: Image.Image) -> EngineResult:
         import numpy as np
@@ -92,7 +96,7 @@ class RapidOcrEngine:
         boxes = self._read_boxes(bgr, found)
         if len(boxes) > 1:
             boxes = self._split_at_gutters(bgr, boxes)
-        text, logprobs = render(boxes)
+        text, logprobs = render(boxes, self._tables)
         seconds = time.perf_counter() - started
         return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
 
@@ -108,7 +112,9 @@ class RapidOcrEngine:
         # The crops stay as cut: the page is turned as a whole (see `_upright`), and a crop
         # the classifier flips on its own is read as garbage when the classifier is wrong.
         crops = ocr.get_crop_img_list(img, quads)
-        _, classified, _ = ocr.text_cls(crops)
+        flipped, classified, _ = ocr.text_cls(crops)
+        if self._flip_lines:
+            crops = flipped
         points = list(ocr._get_origin_points(quads, record, height, width))
         return points, crops, [(str(label), float(score)) for label, score in classified]
 

@@ -123,8 +123,9 @@ def _split_at(boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: b
 class _Cutter:
     """Holds the page's typical line height, which scales every threshold."""
 
-    def __init__(self, line_height: float) -> None:
+    def __init__(self, line_height: float, tables: bool = True) -> None:
         self.line_height = line_height
+        self.tables = tables
         self.min_gutter = max(GUTTER_LINE_HEIGHTS * line_height, 1.0)
 
     def is_table(self, rows: list[list[TextBox]], columns: list[list[TextBox]]) -> bool:
@@ -195,7 +196,7 @@ class _Cutter:
         if len(rows) == 1:  # one row: pieces of one line, or a table row, left to right
             return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
         columns = self.columns(boxes)
-        if len(columns) > 1 and self.is_table(rows, columns):
+        if len(columns) > 1 and self.tables and self.is_table(rows, columns):
             return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
         if len(columns) > 1:
             return [line for column in columns for line in self.order(column)]
@@ -205,13 +206,14 @@ class _Cutter:
         return [line for section in sections for line in self.order(section)]
 
 
-def reading_order(boxes: Sequence[TextBox]) -> list[Line]:
-    """Lines in reading order: columns left to right, each top to bottom."""
+def reading_order(boxes: Sequence[TextBox], tables: bool = True) -> list[Line]:
+    """Lines in reading order: columns left to right, each top to bottom; with `tables`,
+    columns that share rows and hold no prose are read row by row."""
     kept = [b for b in boxes if b.text.strip() and b.height > 0]
     if not kept:
         return []
     line_height = statistics.median(b.height for b in kept)
-    return _Cutter(line_height).order(kept)
+    return _Cutter(line_height, tables).order(kept)
 
 
 def paragraphs(lines: Sequence[Line]) -> list[list[Line]]:
@@ -247,10 +249,10 @@ def paragraphs(lines: Sequence[Line]) -> list[list[Line]]:
     return groups
 
 
-def render(boxes: Sequence[TextBox]) -> tuple[str, list[float]]:
+def render(boxes: Sequence[TextBox], tables: bool = True) -> tuple[str, list[float]]:
     """Markdown text (paragraphs separated by a blank line, lines by a newline) and one
     log-probability per word of it, in the order of `text.split()`."""
-    grouped = paragraphs(reading_order(boxes))
+    grouped = paragraphs(reading_order(boxes, tables))
     text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in grouped)
     logprobs = [
         value
