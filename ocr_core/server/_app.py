@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from . import _logprobs
 from . import _protocol as proto
 from ._engine import Engine, EngineResult, load_engine
 from ._metrics import CONTENT_TYPE_LATEST, ServerMetrics
@@ -246,10 +247,22 @@ def create_app(
                 },
             )
 
+        def logprobs(pieces: list[str], first: int) -> dict[str, Any] | None:
+            if not chat.logprobs:
+                return None
+            scores = result.word_logprobs[first : first + len(pieces)]
+            return _logprobs.content(pieces, scores, chat.top_logprobs)
+
         if not chat.stream:
             finished()
             body = proto.completion_body(
-                request_id, chat.model, "".join(kept), finish_reason, prompt, completion
+                request_id,
+                chat.model,
+                "".join(kept),
+                finish_reason,
+                prompt,
+                completion,
+                logprobs(kept, 0),
             )
             return JSONResponse(body)
 
@@ -260,8 +273,12 @@ def create_app(
                     request_id, chat.model, created, {"role": "assistant", "content": ""}
                 )
             )
-            for piece in kept:
-                yield _sse(proto.chunk_body(request_id, chat.model, created, {"content": piece}))
+            for index, piece in enumerate(kept):
+                delta = {"content": piece}
+                scores = logprobs([piece], index)
+                yield _sse(
+                    proto.chunk_body(request_id, chat.model, created, delta, None, None, scores)
+                )
             yield _sse(proto.chunk_body(request_id, chat.model, created, {}, finish_reason))
             if chat.include_usage:
                 usage = proto.usage(prompt, completion)

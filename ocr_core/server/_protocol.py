@@ -19,6 +19,8 @@ from typing import Any
 
 from PIL import Image
 
+from ._logprobs import LogprobsError, parse_options
+
 # The largest request body accepted: a 1540 px page is well under 10 MB in any format.
 MAX_BODY_BYTES = 50 * 1024 * 1024
 # A pixel cap of our own so a decompression bomb is a 400, never a server out of memory.
@@ -59,6 +61,8 @@ class ChatRequest:
     max_tokens: int
     stream: bool
     include_usage: bool
+    logprobs: bool = False  # vLLM's `logprobs`: token log-probabilities in the answer
+    top_logprobs: int = 0
 
 
 def parse_chat_request(body: Any, *, served_model: str, max_model_len: int) -> ChatRequest:
@@ -74,8 +78,14 @@ def parse_chat_request(body: Any, *, served_model: str, max_model_len: int) -> C
     if options and not stream:
         raise RequestError("Stream options can only be defined when `stream=True`.")
     include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
+    try:
+        logprobs, top_logprobs = parse_options(body)
+    except LogprobsError as exc:
+        raise RequestError(str(exc), param="logprobs") from None
     url = _image_url(body.get("messages"))
-    return ChatRequest(decode_image(url), model, max_tokens, stream, include_usage)
+    return ChatRequest(
+        decode_image(url), model, max_tokens, stream, include_usage, logprobs, top_logprobs
+    )
 
 
 def _max_tokens(body: dict[str, Any], max_model_len: int) -> int:
@@ -222,7 +232,13 @@ def usage(prompt: int, completion: int) -> dict[str, int]:
 
 
 def completion_body(
-    request_id: str, model: str, text: str, finish_reason: str, prompt: int, completion: int
+    request_id: str,
+    model: str,
+    text: str,
+    finish_reason: str,
+    prompt: int,
+    completion: int,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streamed `chat.completion`, as vLLM returns it."""
     return {
@@ -234,7 +250,7 @@ def completion_body(
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": text, "tool_calls": []},
-                "logprobs": None,
+                "logprobs": logprobs,
                 "finish_reason": finish_reason,
                 "stop_reason": None,
             }
@@ -250,6 +266,7 @@ def chunk_body(
     delta: dict[str, Any] | None,
     finish_reason: str | None = None,
     usage_info: dict[str, int] | None = None,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One `chat.completion.chunk`; the usage-only chunk has no choices, as in OpenAI's API."""
     body: dict[str, Any] = {
@@ -259,7 +276,7 @@ def chunk_body(
         "model": model,
         "choices": []
         if delta is None
-        else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+        else [{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}],
     }
     if usage_info is not None:
         body["usage"] = usage_info
