@@ -110,7 +110,9 @@ def _gaps(intervals: Iterable[tuple[float, float]], min_width: float) -> list[tu
     return gaps
 
 
-def _split_at(boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: bool) -> list:
+def _split_at(
+    boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: bool
+) -> list[list[TextBox]]:
     """Partition boxes by which side of each cut they lie on (cuts are uncovered, so exact)."""
     groups: list[list[TextBox]] = [[] for _ in range(len(cuts) + 1)]
     for box in boxes:
