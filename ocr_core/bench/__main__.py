@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--preferred-side", type=int, default=2000, help="quality: the larger input size tried"
     )
+    parser.add_argument(
+        "--pages", default="", help="quality: comma-separated parts of the page names to keep"
+    )
     args = parser.parse_args(argv)
 
     if args.only in (None, "prep"):
@@ -45,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         from ocr_core.bench import _quality
 
         print("\n== local engine quality ==", flush=True)
-        _quality.run(args.corpus, preferred_side=args.preferred_side)
+        only = [part for part in args.pages.split(",") if part]
+        _quality.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
     return 0
 
 

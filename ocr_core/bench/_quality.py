@@ -140,9 +140,16 @@ def _mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
-def run(corpus: Path, preferred_side: int = 2000) -> dict[str, dict[str, float]]:
-    """Print per-page and per-group figures for every lever; return the group means."""
+def run(
+    corpus: Path, preferred_side: int = 2000, only_pages: list[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """Print per-page and per-group figures for every lever; return the group means.
+
+    `only_pages` keeps the pages whose name contains one of these strings.
+    """
     cases = corpus_cases(corpus)
+    if only_pages:
+        cases = [c for c in cases if any(part in c.name for part in only_pages)]
     rows = levers(preferred_side)
     table: dict[str, list[tuple[Score, float]]] = {}
     for lever in rows:
