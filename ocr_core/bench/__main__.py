@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         "--preferred-side", type=int, default=2000, help="quality: the larger input size tried"
     )
     parser.add_argument(
-        "--pages", default="", help="quality: comma-separated parts of the page names to keep"
+        "--quality-pages", default="", help="quality: comma-separated parts of page names to keep"
     )
     args = parser.parse_args(argv)
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         from ocr_core.bench import _quality
 
         print("\n== local engine quality ==", flush=True)
-        only = [part for part in args.pages.split(",") if part]
+        only = [part for part in args.quality_pages.split(",") if part]
         _quality.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
     return 0
 
