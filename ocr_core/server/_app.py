@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from . import _logprobs
 from . import _protocol as proto
-from ._engine import Engine, EngineResult, load_engine
+from ._engine import PREFERRED_LONGEST_SIDE, Engine, EngineResult, load_engine
 from ._metrics import CONTENT_TYPE_LATEST, ServerMetrics
 
 logger = logging.getLogger("ocr_core.server")
@@ -176,6 +176,8 @@ def create_app(
             "max_model_len": settings.max_model_len,
             "permission": [],
         }
+        if (side := PREFERRED_LONGEST_SIDE.get(settings.engine)) is not None:
+            card["preferred_longest_side"] = side  # ours, not vLLM's: see _engine
         return JSONResponse({"object": "list", "data": [card]})
 
     async def metrics(_request: Request) -> Response:

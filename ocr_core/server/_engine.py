@@ -23,6 +23,11 @@ from ._recognize import SPACE_PROBABILITY, Recognizer
 Detection = tuple[list[Any], list[Any], list[tuple[str, float]]]
 
 ENGINES = ("rapidocr", "simulated")
+# The longest page side, in pixels, each engine reads best at. The server states it in its
+# /v1/models entry as `preferred_longest_side`; a client that finds it renders pages to it
+# instead of the model card's 1540 px (vLLM never lists it, so the GPU path keeps 1540).
+# Measured with `python -m ocr_core.bench --only quality` (see `ocr_core.bench._quality`).
+PREFERRED_LONGEST_SIDE: dict[str, int] = {"rapidocr": 2000}
 # A piece of a split box narrower than this (in line heights) is the edge of the next
 # column's first letter that the detector's padding swallowed, not text of its own.
 MIN_PIECE_LINE_HEIGHTS = 0.6

@@ -21,6 +21,7 @@ from ocr_core.bench._pages import (
     turned,
 )
 from ocr_core.bench._score import score
+from ocr_core.server._engine import PREFERRED_LONGEST_SIDE
 from tests.fakes.local_server import LocalServer
 
 from ._requests import MODEL, chat_body, data_uri, encode
@@ -177,3 +178,12 @@ def test_a_page_scanned_turned_is_read_upright(local_server: LocalServer, degree
     page = turned(letter_page(), degrees)
     result = score(page.truth, read_page(local_server, page))
     assert result.f1 >= 0.95 and result.cer <= 0.05, (degrees, result)
+
+
+def test_the_models_entry_states_the_page_size_the_engine_reads_best(
+    local_server: LocalServer, simulated_server: LocalServer
+) -> None:
+    [card] = httpx.get(f"{local_server.base_url}/v1/models", timeout=30).json()["data"]
+    assert card["preferred_longest_side"] == PREFERRED_LONGEST_SIDE["rapidocr"]
+    [plain] = httpx.get(f"{simulated_server.base_url}/v1/models", timeout=30).json()["data"]
+    assert "preferred_longest_side" not in plain  # as vLLM: the client keeps its 1540 px
