@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import _protocol as proto
 from ._body import ClientGone, check_media_type, parse_json, read_body
 from ._completions import Page, answer
-from ._engine import Engine, load_engine
+from ._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
 from ._images import DecodeBudget, shrink, undecodable
 from ._logging import MAX_REQUEST_ID_CHARS, REQUEST_ID
 from ._metrics import CONTENT_TYPE_LATEST, ServerMetrics
@@ -170,6 +170,8 @@ def create_app(
             "max_model_len": settings.max_model_len,
             "permission": [],
         }
+        if (side := PREFERRED_LONGEST_SIDE.get(settings.engine)) is not None:
+            card["preferred_longest_side"] = side  # ours, not vLLM's: see _engine
         return JSONResponse({"object": "list", "data": [card]})
 
     async def metrics(_request: Request) -> Response:

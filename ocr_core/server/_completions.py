@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from . import _logprobs
 from . import _protocol as proto
 from ._engine import EngineResult
 from ._metrics import ServerMetrics
@@ -79,11 +80,24 @@ def answer(
             },
         )
 
+    def logprobs(first: int, count: int) -> dict[str, Any] | None:
+        if not chat.logprobs:
+            return None
+        pieces = kept[first : first + count]
+        return _logprobs.content(pieces, result.word_logprobs[first:], chat.top_logprobs)
+
     model = chat.model
     if not chat.stream:
         finished()
         body = proto.completion_body(
-            request_id, model, "".join(kept), finish_reason, prompt, completion, chat.n
+            request_id,
+            model,
+            "".join(kept),
+            finish_reason,
+            prompt,
+            completion,
+            chat.n,
+            logprobs(0, len(kept)),
         )
         return JSONResponse(body)
 
@@ -92,9 +106,14 @@ def answer(
         for index in range(chat.n):
             role = {"role": "assistant", "content": ""}
             yield _sse(proto.chunk_body(request_id, model, created, role, index=index))
-            for piece in kept:
+            for position, piece in enumerate(kept):
                 delta = {"content": piece}
-                yield _sse(proto.chunk_body(request_id, model, created, delta, index=index))
+                scores = logprobs(position, 1)
+                yield _sse(
+                    proto.chunk_body(
+                        request_id, model, created, delta, index=index, logprobs=scores
+                    )
+                )
             yield _sse(proto.chunk_body(request_id, model, created, {}, finish_reason, index=index))
         if chat.include_usage:
             usage = proto.usage(prompt, completion * chat.n)

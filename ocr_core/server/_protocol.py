@@ -250,6 +250,7 @@ def completion_body(
     prompt: int,
     completion: int,
     n: int = 1,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A non-streamed `chat.completion`, as vLLM returns it; `n` choices of the same text.
 
@@ -264,7 +265,7 @@ def completion_body(
             {
                 "index": index,
                 "message": {"role": "assistant", "content": text, "tool_calls": []},
-                "logprobs": None,
+                "logprobs": logprobs,
                 "finish_reason": finish_reason,
                 "stop_reason": None,
             }
@@ -282,6 +283,7 @@ def chunk_body(
     finish_reason: str | None = None,
     usage_info: dict[str, int] | None = None,
     index: int = 0,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One `chat.completion.chunk`; the usage-only chunk has no choices, as in OpenAI's API."""
     body: dict[str, Any] = {
@@ -291,7 +293,9 @@ def chunk_body(
         "model": model,
         "choices": []
         if delta is None
-        else [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+        else [
+            {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
+        ],
     }
     if usage_info is not None:
         body["usage"] = usage_info
