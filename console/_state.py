@@ -27,6 +27,7 @@ STATE_COLOURS: dict[ServiceState, str] = {
     ServiceState.STARTING: "orange",
     ServiceState.DEGRADED: "red",
     ServiceState.DOWN: "gray",
+    ServiceState.UNKNOWN: "violet",
 }
 BREAKER_COLOURS: dict[BreakerState, str] = {
     BreakerState.CLOSED: "green",
@@ -55,20 +56,12 @@ def get_operations() -> Operations:
 
 
 @st.cache_resource(show_spinner=False)
-def _breaker(service_url: str, failure_threshold: int, cooldown_s: float) -> CircuitBreaker:
-    """One circuit per service, shared by every client variant, so the sidebar shows the
-    state that all OCR calls see."""
-    return CircuitBreaker(failure_threshold, cooldown_s)
-
-
-@st.cache_resource(show_spinner=False)
-def _client(_settings: ClientSettings, fingerprint: int) -> SyncOCRClient:
+def _client(
+    _settings: ClientSettings, _breaker: CircuitBreaker, fingerprint: tuple[int, int]
+) -> SyncOCRClient:
     # `fingerprint` is the cache key; the settings themselves are not hashed by Streamlit
     # because they may carry a token.
-    breaker = _breaker(
-        _settings.base_url, _settings.breaker_failure_threshold, _settings.breaker_cooldown_s
-    )
-    return SyncOCRClient(settings=_settings, breaker=breaker)
+    return SyncOCRClient(settings=_settings, breaker=_breaker)
 
 
 def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRClient:
@@ -77,12 +70,12 @@ def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRC
     `use_text_layer` reads a digital PDF page's own text instead of sending it to the model;
     off by default because QA compare what the OCR reads.
     """
-    settings = (
-        get_operations()
-        .platform.client_settings()
-        .with_overrides(stream=stream, use_text_layer=use_text_layer)
+    operations = get_operations()
+    settings = operations.platform.client_settings().with_overrides(
+        stream=stream, use_text_layer=use_text_layer
     )
-    return _client(settings, hash(settings))
+    # The breaker is the service's one breaker (Operations owns it; a warm-up closes it).
+    return _client(settings, operations.breaker, (hash(settings), id(operations.breaker)))
 
 
 _runner_lock = threading.Lock()
@@ -93,9 +86,7 @@ def _start_runner(operations: Operations) -> JobRunner:
     settings = operations.platform.client_settings().with_overrides(
         stream=False, use_text_layer=False
     )
-    breaker = _breaker(
-        settings.base_url, settings.breaker_failure_threshold, settings.breaker_cooldown_s
-    )
+    breaker = operations.breaker  # the service's one breaker, as every client of the console
 
     def revision() -> str | None:
         return operations.status().revision
@@ -133,12 +124,13 @@ def stop_runner() -> None:
             _runner = None
 
 
-def read_status(operations: Operations) -> ServiceStatus | str:
-    """The service status, or why it could not be read (a page must still render)."""
+def read_status(operations: Operations) -> ServiceStatus:
+    """The service status; UNKNOWN, saying why, when it could not be read (a page must still
+    render)."""
     try:
         return operations.status()
     except Exception as error:  # a platform outage must not take the console down with it
-        return f"status unavailable ({type(error).__name__}: {error})"
+        return ServiceStatus.unreadable(operations.platform.service_url, error)
 
 
 def platform_call(call: Callable[[], T], what: str) -> T | None:
@@ -165,10 +157,9 @@ def render_sidebar() -> None:
         st.markdown(f"**{operations.platform.name}**")
         st.code(operations.platform.service_url, language=None)
         status = read_status(operations)
-        if isinstance(status, str):
-            st.error(escape_markdown(status))
-        else:
-            st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+        st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+        if status.state is ServiceState.UNKNOWN:
+            st.error(escape_markdown(status.detail))
         snapshot = get_client().breaker.snapshot()
         label = f"breaker: {snapshot.state.value.replace('_', '-')}"
         if snapshot.state is BreakerState.OPEN:
@@ -200,19 +191,30 @@ class LogBuffer:
         return len(self._entries)
 
 
+def warm_up_outcome(record: WarmUpRecord) -> str:
+    """What one warm-up found, in the words of the history tables."""
+    if record.cold:
+        return "cold start"
+    return "already warm" if record.ready else "not ready"
+
+
 def warm_up_table(records: Iterable[WarmUpRecord]) -> pd.DataFrame:
-    """The warm-up history as the Service and Metrics pages show it (each picks its columns)."""
+    """The warm-up history as the Service and Metrics pages show it (each picks its columns).
+
+    The outcome says what the seconds are: a cold-start time, a warm service's answer time,
+    or how long the warm-up waited before giving up.
+    """
     return pd.DataFrame(
         [
             {
                 "when": record.at,
                 "platform": record.platform,
-                "ready": record.ready,
-                "cold start (s)": round(record.seconds, 2),
+                "outcome": warm_up_outcome(record),
+                "seconds": round(record.seconds, 2),
                 "health checks": record.attempts,
                 "error": record.error or "",
             }
             for record in records
         ],
-        columns=["when", "platform", "ready", "cold start (s)", "health checks", "error"],
+        columns=["when", "platform", "outcome", "seconds", "health checks", "error"],
     )

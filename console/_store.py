@@ -72,6 +72,7 @@ warm_ups_table = sa.Table(
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("error", sa.Text),
+    sa.Column("cold", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 settings_table = sa.Table(
     "settings",
@@ -118,6 +119,8 @@ class WarmUpRecord:
     seconds: float
     attempts: int
     error: str | None
+    # The service had to start: `seconds` is a cold start (else an answer time, or a failure).
+    cold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,18 +151,23 @@ def make_engine(url: str) -> Engine:
 
 
 def _add_missing_columns(engine: Engine, tables: Iterable[sa.Table]) -> None:
-    """Add nullable columns that a table created by an older console lacks.
-
-    Enough for additive changes (a new optional field); anything else waits for migrations.
-    """
+    """Add the columns a table created by an older console lacks: nullable ones, or ones
+    with a server default (e.g. warm_ups.cold). Enough for additive changes; anything else
+    waits for migrations."""
     inspector = sa.inspect(engine)
     with engine.begin() as connection:
         for table in tables:
             present = {column["name"] for column in inspector.get_columns(table.name)}
             for column in table.columns:
-                if column.name in present or not column.nullable:
+                default = column.server_default
+                if column.name in present or (not column.nullable and default is None):
                     continue
                 kind = column.type.compile(dialect=engine.dialect)
+                if isinstance(default, sa.DefaultClause):
+                    value = default.arg
+                    if not isinstance(value, str):
+                        value = value.compile(dialect=engine.dialect)  # type: ignore[union-attr]
+                    kind += f" NOT NULL DEFAULT {value}" if not column.nullable else ""
                 connection.exec_driver_sql(
                     f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
                 )

@@ -4,7 +4,7 @@ The backend imports only this package; it needs neither Streamlit nor any google
 """
 
 from ._breaker import CircuitBreaker
-from ._client import OCRClient, SyncOCRClient
+from ._client import OCRClient
 from ._config import DEFAULT_LOCAL_URL, DEFAULT_MODEL, ClientSettings, DocumentSettings
 from ._documents import Document, Page, load_document
 from ._exceptions import *  # noqa: F403
@@ -17,8 +17,14 @@ from ._models import (
     StreamChunk,
     WarmUpReport,
 )
+from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
+from ._sync import SyncOCRClient
 
 __all__ = [
+    "CHAT_PATH",
+    "HEALTH_PATH",
+    "METRICS_PATH",
+    "MODELS_PATH",
     "DEFAULT_LOCAL_URL",
     "DEFAULT_MODEL",
     "BreakerSnapshot",

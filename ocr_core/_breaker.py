@@ -4,8 +4,9 @@ CLOSED counts consecutive failed requests (after their retries); at the threshol
 and every call fails fast with CircuitOpenError. After the cool-down one probe is let through
 (HALF_OPEN): success closes the circuit, failure opens it for another cool-down.
 
-Only service failures count (unavailable, timeouts, overload, 5xx, protocol garbage); a 400
-on one bad page or a 401 says the service is up. State is read from other threads (the
+Only service failures count (unavailable, timeouts, overload, 5xx, protocol garbage, and a
+404 that says the URL or model is wrong); a 400 on one bad page or a 401 says the service is
+up and reading requests. State is read from other threads (the
 console shares one client per process), hence the lock.
 """
 

@@ -1,17 +1,21 @@
 """Settings, with environment variables as documented defaults.
 
-| variable                     | default                          |
-| ---------------------------- | -------------------------------- |
-| LIGHTONOCR_SERVICE_URL       | none -> http://127.0.0.1:8000    |
-| LIGHTONOCR_MODEL             | lightonai/LightOnOCR-2-1B        |
-| LIGHTONOCR_TIMEOUT_S         | 120 (cold starts are slow)       |
-| LIGHTONOCR_CONCURRENCY       | 8 (vLLM --max-num-seqs)          |
-| LIGHTONOCR_MAX_TOKENS        | 4096 (model card)                |
-| LIGHTONOCR_MAX_ATTEMPTS      | 3                                |
-| LIGHTONOCR_AUTH              | auto: google for *.run.app, else bearer/none |
-| LIGHTONOCR_TOKEN             | static bearer / pre-minted ID token (fallback) |
-| LIGHTONOCR_MAX_PAGES         | 1000                             |
-| LIGHTONOCR_LONGEST_SIDE      | 1540                             |
+| variable                | default                                                      |
+| ----------------------- | ------------------------------------------------------------ |
+| LIGHTONOCR_SERVICE_URL  | none -> http://127.0.0.1:8000                                |
+| LIGHTONOCR_MODEL        | lightonai/LightOnOCR-2-1B (serve_config.MODEL_ID)            |
+| LIGHTONOCR_TIMEOUT_S    | 120: the most one request attempt may take, start to finish  |
+| LIGHTONOCR_CONCURRENCY  | 8 (serve_config.MAX_NUM_SEQS, vLLM --max-num-seqs)           |
+| LIGHTONOCR_MAX_TOKENS   | 4096 (model card)                                            |
+| LIGHTONOCR_MAX_ATTEMPTS | 3                                                            |
+| LIGHTONOCR_AUTH         | auto: google for *.run.app, else bearer/none                 |
+| LIGHTONOCR_TOKEN        | static bearer / pre-minted ID token (fallback)               |
+| LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT | none: mint ID tokens as this service account  |
+| LIGHTONOCR_MAX_PAGES    | 1000                                                         |
+| LIGHTONOCR_LONGEST_SIDE | 1540                                                         |
+
+The model id and the serving limits come from `gpu_image/serve_config.py`, the one place the
+served model's flags live (standard library only, so the base install imports it too).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-DEFAULT_LOCAL_URL = "http://127.0.0.1:8000"
-DEFAULT_MODEL = "lightonai/LightOnOCR-2-1B"
+from gpu_image.serve_config import DEFAULT_PORT, MAX_NUM_SEQS, MODEL_ID
+
+DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+DEFAULT_MODEL = MODEL_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +47,12 @@ class DocumentSettings:
 class ClientSettings:
     base_url: str = DEFAULT_LOCAL_URL
     model: str = DEFAULT_MODEL
+    # The deadline of one request attempt, from sending to the last byte of the answer (also
+    # httpx's read timeout): a server trickling bytes cannot hold a page longer than this.
     timeout_s: float = 120.0
     connect_timeout_s: float = 10.0
-    concurrency: int = 8
+    # Requests in flight: as many as the server runs at once, more would only queue there.
+    concurrency: int = MAX_NUM_SEQS
     max_tokens: int = 4096
     temperature: float = 0.2
     top_p: float = 0.9
@@ -57,6 +66,7 @@ class ClientSettings:
     # "auto" | "none" | "bearer" | "google"
     auth: str = "auto"
     token: str | None = field(default=None, repr=False)
+    impersonate_service_account: str | None = None
     # Use a PDF page's own text instead of OCR when it has a usable text layer.
     use_text_layer: bool = False
     # Raise Truncated instead of flagging truncated pages.
@@ -89,6 +99,7 @@ class ClientSettings:
             max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", defaults.max_attempts)),
             auth=env.get("LIGHTONOCR_AUTH", "auto"),
             token=env.get("LIGHTONOCR_TOKEN") or None,
+            impersonate_service_account=env.get("LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT") or None,
             documents=documents,
         )
         return settings.with_overrides(**overrides)

@@ -20,8 +20,7 @@ import io
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-from PIL import Image
+from PIL import Image, ImageMath
 
 JPEG_QUALITY = 92
 JPEG_MIME = "image/jpeg"
@@ -129,14 +128,27 @@ def _flatten(rgba: Image.Image) -> Image.Image:
 
 
 def _scale_to_8bit(image: Image.Image) -> Image.Image:
-    pixels = np.asarray(image, dtype=np.float64)
-    if image.mode == "F" and pixels.size and np.nanmax(pixels) <= 1.0:
+    """16-bit and float pixels into 0-255 by their full scale; NaN (no data) becomes paper."""
+    floats = image if image.mode == "F" else image.convert("F")
+    peak = floats.getextrema()[1]  # NaN pixels are left out; all-NaN gives NaN
+    assert isinstance(peak, float)
+    if math.isnan(peak) or (image.mode == "F" and peak <= 1.0):
         full_scale = 1.0
     else:
-        peak = float(np.nanmax(pixels)) if pixels.size else 0.0
         full_scale = 255.0 if peak <= 255 else 65535.0 if peak <= 65535 else peak
-    scaled = np.nan_to_num(pixels * (255.0 / full_scale), nan=255.0)
-    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
+    factor = 255.0 / full_scale
+    # +0.5: the conversion to L truncates, so this rounds (and clips to 0..255).
+    grey = floats.point(lambda value: value * factor + 0.5).convert("L")
+    if image.mode == "F":
+        no_data = ImageMath.lambda_eval(lambda px: px["a"] != px["a"], a=floats)
+        assert isinstance(no_data, Image.Image)
+        grey.paste(255, mask=no_data.point(lambda value: value * 255).convert("L"))
+    return grey
+
+
+def describe_pixels(width: int, height: int) -> str:
+    """A size as people read it in an error: "20000 x 20000 pixels (400 megapixels)"."""
+    return f"{width} x {height} pixels ({width * height / 1e6:.0f} megapixels)"
 
 
 def draft_size(width: int, height: int, longest_side: int) -> tuple[int, int]:
@@ -149,6 +161,7 @@ __all__ = [
     "JPEG_MIME",
     "JPEG_QUALITY",
     "EncodedImage",
+    "describe_pixels",
     "draft_size",
     "encode_image",
     "fit_longest_side",

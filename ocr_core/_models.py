@@ -27,6 +27,9 @@ class PageResult:
     has_text_layer: bool | None = None
     width: int | None = None
     height: int | None = None
+    # The X-Request-Id every attempt for this page carried (a uuid4 hex; on Cloud Run also the
+    # trace id), linking the page to the service's log lines; None when nothing was sent.
+    request_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,6 +53,7 @@ class PageResult:
             "has_text_layer": self.has_text_layer,
             "width": self.width,
             "height": self.height,
+            "request_id": self.request_id,
         }
 
 
@@ -114,13 +118,20 @@ class DocumentResult:
 
 @dataclass(frozen=True, slots=True)
 class WarmUpReport:
-    """`seconds` is the time until the model answered: the cold-start time when it was cold."""
+    """What one warm-up measured: whether the model answered, after how long and how many
+    health probes. It decides nothing: whether that time was a cold start is the caller's call,
+    helped by `was_ready` (the very first probe already found the model answering).
+
+    `error` is the typed reason it is not ready (an `AuthError` for refused credentials, a
+    `NotFound` for a model the server does not serve, ...), None when ready.
+    """
 
     ready: bool
     seconds: float
     attempts: int
-    error: str | None = None
+    error: OCRError | None = None
     url: str | None = None
+    was_ready: bool = False
 
 
 class BreakerState(enum.StrEnum):

@@ -16,15 +16,22 @@ from typing import Any
 from ._exceptions import (
     AuthError,
     BadRequest,
+    NotFound,
+    PayloadTooLarge,
     ProtocolError,
     RateLimited,
+    RequestTimeout,
     ServiceError,
     ServiceUnavailable,
+    error_class_for_status,
+    redact,
 )
 
+# The endpoints, as vLLM's OpenAI-compatible server (and the local server) spell them.
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
 HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
 
 # Server messages are echoed into our errors; a runaway HTML error page must not flood logs.
 _MAX_MESSAGE_CHARS = 300
@@ -97,10 +104,22 @@ def parse_completion(content: bytes | str) -> Completion:
 
 
 def _usage(body: Any) -> tuple[int, int]:
+    """(prompt, completion) tokens; missing counts are 0, nonsense ones a ProtocolError."""
     usage = body.get("usage") if isinstance(body, dict) else None
-    if not isinstance(usage, dict):
+    if usage is None:
         return 0, 0
-    return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    if not isinstance(usage, dict):
+        raise ProtocolError(f"usage is not an object ({type(usage).__name__})")
+    return _token_count(usage, "prompt_tokens"), _token_count(usage, "completion_tokens")
+
+
+def _token_count(usage: dict[str, Any], key: str) -> int:
+    value = usage.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ProtocolError(f"usage.{key} is not a token count ({redact(repr(value))[:40]})")
 
 
 class StreamAccumulator:
@@ -191,27 +210,33 @@ def _error_message(body: Any) -> str | None:
 def error_from_body(
     status_code: int, body: Any, headers: Mapping[str, str] | None = None
 ) -> ServiceError:
-    """Map an HTTP error answer to our typed error; retryability follows from the type."""
+    """Map an HTTP error answer to our typed error; retryability follows from the type.
+
+    The server's message is echoed with any credential in it redacted (a proxy may quote the
+    Authorization header it refused) and cut short (an HTML error page must not flood logs).
+    """
     headers = headers or {}
-    message = _error_message(body) or f"HTTP {status_code}"
-    message = message[:_MAX_MESSAGE_CHARS]
+    message = redact(_error_message(body) or f"HTTP {status_code}")[:_MAX_MESSAGE_CHARS]
     retry_after = parse_retry_after(headers.get("retry-after"))
-    if status_code == 429:
-        return RateLimited(f"rate limited: {message}", retry_after_s=retry_after)
-    if status_code in (502, 503, 504):
-        error = ServiceUnavailable(
-            f"service unavailable (HTTP {status_code}): {message}", status_code=status_code
-        )
-        error.retry_after_s = retry_after
-        return error
-    if status_code in (401, 403):
-        # The message is the server's; ours never quotes the credential we sent.
-        return AuthError(f"not authorised (HTTP {status_code}): {message}", status_code=status_code)
-    if 400 <= status_code < 500:
-        return BadRequest(
-            f"request rejected (HTTP {status_code}): {message}", status_code=status_code
-        )
-    return ServiceError(f"service error (HTTP {status_code}): {message}", status_code=status_code)
+    kind = error_class_for_status(status_code)
+    what = _WHAT.get(kind, "service error")
+    return kind(
+        f"{what} (HTTP {status_code}): {message}",
+        status_code=status_code,
+        retry_after_s=retry_after,
+    )
+
+
+# How each class words its message; the server's own message follows.
+_WHAT: dict[type[ServiceError], str] = {
+    AuthError: "not authorised",
+    BadRequest: "request rejected",
+    PayloadTooLarge: "request rejected",
+    NotFound: "not found (wrong service URL or model?)",
+    RateLimited: "rate limited",
+    RequestTimeout: "the server timed out",
+    ServiceUnavailable: "service unavailable",
+}
 
 
 def error_from_response(

@@ -1,8 +1,6 @@
 """Opening a job's documents and reading one page: the runner's only contact with ocr_core.
 
-`ocr_page` is the one place that sends a page to the service; once the public
-`OCRClient.ocr_page(document, index)` exists it should simply call that (one request, the
-same shared slots, and the page's request id on the result).
+`ocr_page` is the one place that sends a page to the service.
 """
 
 from __future__ import annotations
@@ -63,14 +61,9 @@ async def open_document(
 
 
 async def ocr_page(client: OCRClient, document: Document, index: int) -> PageResult:
-    """OCR page `index` of an open document: THE call to switch to `client.ocr_page`.
-
-    Until the client's public `ocr_page(document, index)` lands, this uses the method that
-    `ocr_document` itself runs per page (render once, encode once, the client's slots and
-    breaker); going through `ocr_image` instead would decode and encode every page twice,
-    which cost a third of the throughput on a 2-core machine (`python -m console.jobs.bench`).
-    """
-    return await client._ocr_page(document, index, None)
+    """OCR page `index` of an open document: the runner's one request to the service (the
+    client's slots, breaker and retries; the page's request id comes back on the result)."""
+    return await client.ocr_page(document, index)
 
 
 async def read_page(

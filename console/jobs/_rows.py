@@ -35,7 +35,7 @@ def page_from_row(row: Any) -> StoredPage:
         latency_s=m["latency_s"], attempts=m["attempts"], prompt_tokens=m["prompt_tokens"],
         completion_tokens=m["completion_tokens"], finish_reason=m["finish_reason"],
         source=m["source"], has_text_layer=m["has_text_layer"], width=m["width"],
-        height=m["height"],
+        height=m["height"], request_id=m["request_id"],
     )  # fmt: skip
     return StoredPage(
         job_id=m["job_id"],

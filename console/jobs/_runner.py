@@ -295,7 +295,7 @@ class JobRunner:
                 job.id,
                 document_id,
                 result,
-                request_id=getattr(result, "request_id", None),
+                request_id=result.request_id,
                 revision=revision,
                 started_at=started,
             )

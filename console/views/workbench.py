@@ -31,7 +31,7 @@ from console._workbench import (
     start_job,
 )
 from console.jobs import DocumentState, Job, JobDocument, JobRunner, JobStatus
-from console.platforms._base import ServiceState
+from console.platforms._base import ServiceState, ServiceStatus
 from ocr_core import PageResult
 
 # A white page on the white app has no visible edge; a thin frame shows where it ends. The
@@ -65,7 +65,7 @@ def _picked() -> None:
     _open_job(st.session_state.wb_job)
 
 
-def _new_job(runner: JobRunner, status: object) -> None:
+def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
     round_ = st.session_state.get("wb_round", 0)
     files = st.file_uploader(
         "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
@@ -89,7 +89,7 @@ def _new_job(runner: JobRunner, status: object) -> None:
                 [Upload(f.name, f.getvalue()) for f in files or []],
                 actor=operations.actor,
                 service_url=operations.platform.service_url,
-                revision=getattr(status, "revision", None),
+                revision=status.revision,
                 use_text_layer=st.session_state.get("wb_text_layer", False),
             )
         except StoreError as error:  # nothing was started: say why, keep the files chosen
@@ -340,8 +340,8 @@ st.title("OCR workbench")
 st.html(_CSS)
 operations = get_operations()
 status = read_status(operations)
-if isinstance(status, str):
-    st.warning(status)
+if status.state is ServiceState.UNKNOWN:
+    st.warning(escape_markdown(status.detail))
 elif status.state is ServiceState.DOWN:
     st.warning(
         "The OCR service is down (scaled to zero): pages will wait for a cold start. "

@@ -38,7 +38,8 @@ PIPELINE_EXTRA = 2
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def build_pdf(pages: int) -> bytes:
@@ -53,7 +54,9 @@ def build_pdf(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _start_server(port: int, service_time_s: float, slots: int, log: Path) -> subprocess.Popen:
+def _start_server(
+    port: int, service_time_s: float, slots: int, log: Path
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -84,8 +87,10 @@ class _Runs:
 
 
 async def _rate(base_url: str, document: bytes, pages: int, concurrency: int) -> tuple[float, int]:
-    settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1)
-    async with OCRClient(settings=settings, concurrency=concurrency) as client:
+    settings = ClientSettings(
+        base_url=base_url, auth="none", max_attempts=1, concurrency=concurrency
+    )
+    async with OCRClient(settings=settings) as client:
         await client.models()  # connection and max_model_len ready, as in a long-lived client
         result = await client.ocr_document(document)
     return pages / result.wall_time_s, result.failed_count

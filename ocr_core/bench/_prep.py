@@ -25,8 +25,9 @@ from pathlib import Path
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 from PIL import Image, ImageSequence
 
-from .._documents import load_document, render_scale
+from .._documents import load_document
 from .._imaging import fit_longest_side
+from .._pdf import render_scale
 from ._cer import cer
 
 MODEL_CARD_SCALE = 200 / 72  # 200 dpi, as the model card renders PDFs

@@ -36,7 +36,28 @@ from starlette.routing import Route
 MODEL = "lightonai/LightOnOCR-2-1B"
 
 # Script steps for chat requests, consumed one per request before normal service resumes.
-FAULTS = ("503", "502", "504", "500", "400", "413", "401", "429", "reset", "malformed", "slow")
+FAULTS = (
+    "503",
+    "502",
+    "504",
+    "500",
+    "400",
+    "404",
+    "413",
+    "401",
+    "429",
+    "reset",
+    "malformed",
+    "slow",
+    # A 401 whose message quotes the Authorization header it got, as some proxies do.
+    "leaky401",
+    # A 200 whose body trickles out one byte every `trickle_interval_s`, never finishing.
+    "trickle",
+    # A streamed answer whose first line never ends (up to 400 MB): `sent_bytes` counts it.
+    "endless_line",
+    # A completion whose usage.prompt_tokens is "lots".
+    "bad_usage",
+)
 
 
 @dataclass
@@ -68,6 +89,7 @@ class Faults:
     max_model_len: int = 16384
     # What every page image costs in prompt tokens; like vLLM, prompt + max_tokens must fit.
     prompt_tokens: int = 100
+    trickle_interval_s: float = 2.0
 
 
 def _round(channel: int) -> int:
@@ -97,6 +119,8 @@ class FaultServer:
         self.requests: list[RequestRecord] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        # Bytes of the "trickle" and "endless_line" answers that left the server.
+        self.sent_bytes = 0
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
@@ -195,12 +219,19 @@ class FaultServer:
         if step in ("429", "502", "503", "504"):
             headers = {"Retry-After": self.faults.retry_after} if self.faults.retry_after else None
             return _error(int(step), f"scripted {step}", headers)
-        if step in ("500", "400", "413"):
+        if step == "leaky401":
+            quoted = request.headers.get("authorization", "")
+            return _error(401, f"invalid credentials in 'Authorization: {quoted}'")
+        if step in ("500", "400", "404", "413"):
             return _error(int(step), f"scripted {step}")
         if step == "malformed":
             return Response(b'{"choices": [ {"mess', media_type="application/json")
         if step == "reset":
             return _DroppedConnection()
+        if step == "trickle":
+            return StreamingResponse(self._trickle(), media_type="application/json")
+        if step == "endless_line":
+            return StreamingResponse(self._endless_line(), media_type="text/event-stream")
         try:
             uri = body["messages"][0]["content"][0]["image_url"]["url"]
             colour = page_colour(uri)
@@ -223,6 +254,13 @@ class FaultServer:
         text = f"page {colour}"
         if body.get("stream"):
             return self._stream(body, text)
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(text.split()),
+            "total_tokens": prompt_tokens + len(text.split()),
+        }
+        if step == "bad_usage":
+            usage["prompt_tokens"] = "lots"
         return JSONResponse(
             {
                 "id": "chatcmpl-fault",
@@ -235,13 +273,23 @@ class FaultServer:
                         "finish_reason": self.faults.finish_reason,
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": len(text.split()),
-                    "total_tokens": prompt_tokens + len(text.split()),
-                },
+                "usage": usage,
             }
         )
+
+    async def _trickle(self) -> Any:
+        yield b"{"
+        while True:  # JSON whitespace, for as long as the client keeps listening
+            await asyncio.sleep(self.faults.trickle_interval_s)
+            yield b" "
+            self.sent_bytes += 1
+
+    async def _endless_line(self) -> Any:
+        piece = b"data: " + b"x" * (1 << 16)
+        while self.sent_bytes < 400 << 20:
+            yield piece
+            self.sent_bytes += len(piece)
+            await asyncio.sleep(0)
 
     def _stream(self, body: dict[str, Any], text: str) -> StreamingResponse:
         words = text.split(" ")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
+from typing import Any
 
+import httpx
 import pytest
 
 from ocr_core import (
     BreakerState,
+    CircuitOpenError,
     ClientSettings,
     InvalidDocument,
     OCRClient,
@@ -16,15 +20,14 @@ from ocr_core import (
     StreamChunk,
     SyncOCRClient,
     Truncated,
+    load_document,
 )
 from ocr_core._protocol import completion_room
 from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
 
 
-def client(server: FaultServer, **overrides: object) -> OCRClient:
-    return OCRClient(
-        server.base_url, settings=ClientSettings(), sleep=RecordingSleep(), **overrides
-    )
+def client(server: FaultServer, **overrides: Any) -> OCRClient:
+    return OCRClient(server.base_url, settings=ClientSettings(**overrides), sleep=RecordingSleep())
 
 
 async def test_request_is_the_model_cards_image_only_chat_message(server):
@@ -172,7 +175,7 @@ async def test_invalid_input_raises_its_typed_error(server):
 def test_sync_client_is_shared_safely_between_threads(server):
     server.faults.delay_s = 0.3
     results: dict[int, str] = {}
-    with SyncOCRClient(server.base_url, settings=ClientSettings(), concurrency=4) as ocr:
+    with SyncOCRClient(server.base_url, settings=ClientSettings(concurrency=4)) as ocr:
 
         def work(n: int) -> None:
             results[n] = ocr.extract_text(png("blue"))
@@ -257,3 +260,74 @@ def test_context_overflow_in_either_vllm_wording_tells_the_room_left(message):
 
 def test_other_bad_requests_say_nothing_about_room():
     assert completion_room("image could not be decoded") is None
+
+
+# --- one page of an open document, and the ids that link it to the service's logs ----------------
+
+
+async def test_ocr_page_reads_one_page_of_a_document_the_caller_holds_open(server):
+    with load_document(tiff_pages(["red", "blue", "white"])) as document:
+        async with client(server) as ocr:
+            page = await ocr.ocr_page(document, 1)
+    assert (page.index, page.text) == (1, "page #0000ff")
+    assert len(server.chat_requests()) == 1
+
+
+def test_the_sync_client_reads_one_page_of_an_open_document(server):
+    with (
+        load_document(tiff_pages(["red", "blue"])) as document,
+        SyncOCRClient(server.base_url, settings=ClientSettings()) as ocr,
+    ):
+        page = ocr.ocr_page(document, 0)
+    assert page.text == "page #ff0000"
+
+
+async def test_a_page_outside_the_document_is_an_index_error(server):
+    with load_document(png()) as document:
+        async with client(server) as ocr:
+            with pytest.raises(IndexError):
+                await ocr.ocr_page(document, 1)
+
+
+async def test_every_attempt_of_a_page_carries_the_same_request_id(server):
+    server.script("503")
+    async with client(server) as ocr:
+        first = await ocr.ocr_image(png("red"))
+        second = await ocr.ocr_image(png("blue"))
+    sent = [r.headers.get("x-request-id") for r in server.chat_requests()]
+    assert first.attempts == 2
+    assert sent == [first.request_id, first.request_id, second.request_id]
+    assert first.request_id is not None and re.fullmatch(r"[0-9a-f]{32}", first.request_id)
+    assert first.request_id != second.request_id
+    assert "x-cloud-trace-context" not in server.chat_requests()[0].headers  # not Cloud Run
+
+
+async def test_a_page_never_sent_has_no_request_id(server):
+    server.go_cold(60)
+    async with client(server, max_attempts=1, breaker_failure_threshold=1) as ocr:
+        await ocr.ocr_image(png())
+        refused = await ocr.ocr_image(png())
+    assert isinstance(refused.error, CircuitOpenError)
+    assert refused.request_id is None
+
+
+async def test_cloud_run_requests_carry_a_trace_context_made_of_the_request_id():
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/v1/models":
+            return httpx.Response(503)
+        if len(seen) == 2:
+            return httpx.Response(503, json={"error": {"message": "starting"}})
+        completion = {"choices": [{"message": {"content": "text"}, "finish_reason": "stop"}]}
+        return httpx.Response(200, json=completion)
+
+    settings = ClientSettings(base_url="https://ocr-abc123-uc.a.run.app", auth="none")
+    transport = httpx.MockTransport(answer)
+    async with OCRClient(settings=settings, transport=transport, sleep=RecordingSleep()) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.ok and page.attempts == 2
+    chats = [r for r in seen if r.url.path == "/v1/chat/completions"]
+    traces = [r.headers["x-cloud-trace-context"] for r in chats]
+    assert traces == [f"{page.request_id}/1;o=1", f"{page.request_id}/2;o=1"]

@@ -7,6 +7,7 @@ service time with text that names the page image's size, so page order is visibl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ from ocr_core import (
 from ocr_core.bench._cer import cer
 
 
-def client(base_url: str, **overrides: object) -> OCRClient:
-    return OCRClient(base_url, settings=ClientSettings(), **overrides)
+def client(base_url: str, **overrides: Any) -> OCRClient:
+    return OCRClient(base_url, settings=ClientSettings(**overrides))
 
 
 async def test_extract_text_reads_a_real_scan(local_server, corpus: Path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
+from typing import Any
 
 import pytest
 
@@ -30,8 +31,8 @@ def sleep() -> RecordingSleep:
     return RecordingSleep()
 
 
-def client(server: FaultServer, sleep: RecordingSleep, **overrides: object) -> OCRClient:
-    return OCRClient(server.base_url, settings=ClientSettings(), sleep=sleep, **overrides)
+def client(server: FaultServer, sleep: RecordingSleep, **overrides: Any) -> OCRClient:
+    return OCRClient(server.base_url, settings=ClientSettings(**overrides), sleep=sleep)
 
 
 async def test_cold_start_503s_are_retried_with_exponential_backoff(server, sleep):
@@ -150,9 +151,8 @@ async def test_connection_refused_is_service_unavailable(sleep):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with OCRClient(
-        f"http://127.0.0.1:{port}", settings=ClientSettings(), sleep=sleep, max_attempts=2
-    ) as ocr:
+    settings = ClientSettings(max_attempts=2)
+    async with OCRClient(f"http://127.0.0.1:{port}", settings=settings, sleep=sleep) as ocr:
         page = await ocr.ocr_image(png())
     assert isinstance(page.error, ServiceUnavailable)
     assert page.attempts == 2

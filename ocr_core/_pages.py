@@ -1,0 +1,73 @@
+"""The page pipeline's moving parts: a page made ready to send, and a document's pages kept
+flowing with a bounded number rendered ahead of the requests in flight."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
+
+from ._documents import Document
+from ._models import PageResult
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A page ready to send (data URI), or its own text when the text layer is used."""
+
+    has_text_layer: bool | None
+    data_uri: str | None = None
+    size: tuple[int | None, int | None] = (None, None)
+    text_layer: str | None = None
+
+
+def prepare(document: Document, index: int, *, use_text_layer: bool) -> Prepared:
+    """Render and encode one page (blocking: run it in a worker thread; pdfium locks)."""
+    page = document.page(index)
+    has_text_layer = page.has_text_layer
+    if use_text_layer and has_text_layer:
+        return Prepared(has_text_layer, text_layer=page.text_layer or "")
+    encoded = page.encode()
+    return Prepared(
+        has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
+    )
+
+
+async def iter_pages(
+    document: Document,
+    ocr_one: Callable[[int], Awaitable[PageResult]],
+    concurrency: int,
+) -> AsyncGenerator[PageResult, None]:
+    """Every page's result in completion order; `ocr_one(index)` must never raise.
+
+    At most `concurrency` requests are in flight (the caller's own limit) and a few more
+    pages are started ahead so a render is ready when a slot frees, never the whole
+    document. Leaving the loop early cancels the pages still running.
+    """
+    window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
+    done: asyncio.Queue[PageResult] = asyncio.Queue()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def run(index: int) -> None:
+        try:
+            await done.put(await ocr_one(index))
+        finally:
+            window.release()
+
+    async def feed() -> None:
+        for index in range(document.page_count):
+            await window.acquire()
+            task = asyncio.create_task(run(index))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    feeder = asyncio.create_task(feed())
+    try:
+        for _ in range(document.page_count):
+            yield await done.get()
+    finally:
+        feeder.cancel()
+        pending = [feeder, *tasks]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,46 @@
+"""Answers the client refuses to wait for or to buffer: every exchange is bounded."""
+
+from __future__ import annotations
+
+import time
+
+from ocr_core import BreakerState, ClientSettings, OCRClient, ProtocolError, RequestTimeout
+from tests.fakes.fault_server import RecordingSleep, png
+
+
+async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(server):
+    # Each byte comes well inside httpx's read timeout, so only the overall deadline ends it.
+    server.faults.trickle_interval_s = 0.2
+    server.script("trickle")
+    settings = ClientSettings(timeout_s=1.0, max_attempts=1)
+    started = time.monotonic()
+    async with OCRClient(server.base_url, settings=settings) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, RequestTimeout)
+    assert "within 1 s" in str(page.error)
+    assert time.monotonic() - started < 10
+    assert server.sent_bytes >= 2  # it was trickling, not silent
+
+
+async def test_an_endless_stream_line_fails_typed_without_being_buffered(server):
+    server.script("endless_line")
+    settings = ClientSettings(stream=True, max_attempts=1)
+    async with OCRClient(server.base_url, settings=settings) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, ProtocolError)
+    assert "stream line is longer than" in str(page.error)
+    assert server.sent_bytes < 64 << 20  # the client hung up long before 400 MB
+
+
+async def test_a_non_numeric_token_count_is_a_protocol_error_that_is_retried(server):
+    server.script("bad_usage")
+    settings = ClientSettings(max_attempts=2, breaker_failure_threshold=1)
+    async with OCRClient(server.base_url, settings=settings, sleep=RecordingSleep()) as ocr:
+        page = await ocr.ocr_image(png("red"))
+        assert page.ok and page.text == "page #ff0000"
+        assert page.attempts == 2
+        server.script("bad_usage", "bad_usage")
+        broken = await ocr.ocr_image(png())
+        assert isinstance(broken.error, ProtocolError)
+        assert "usage.prompt_tokens is not a token count ('lots')" in str(broken.error)
+        assert ocr.breaker.snapshot().state is BreakerState.OPEN
