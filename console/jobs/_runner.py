@@ -136,7 +136,12 @@ class JobRunner:
 
     async def _main(self) -> None:
         self._wake = asyncio.Event()
-        self._client = self._client_factory()
+        try:
+            self._client = self._client_factory()
+        except Exception as error:  # say why in the page instead of leaving jobs queued silently
+            self.problems[0] = f"job runner cannot start: {type(error).__name__}: {error}"
+            self._started.set()
+            raise
         concurrency = max(1, self._client.settings.concurrency)
         # Pages rendered and waiting for a slot, over all jobs: enough to keep the slots busy.
         self._window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))

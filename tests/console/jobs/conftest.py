@@ -13,7 +13,7 @@ import pytest
 
 from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
-from ocr_core import OCRClient
+from ocr_core import ClientSettings, OCRClient
 from tests.fakes.local_server import LocalServer, start_local_server
 
 
@@ -52,8 +52,9 @@ def runners(store: Store) -> Iterator[Callable[..., JobRunner]]:
     made: list[JobRunner] = []
 
     def make(base_url: str, **client_options: object) -> JobRunner:
-        options = {"concurrency": 8, "max_attempts": 1, **client_options}
-        runner = JobRunner(store, lambda: OCRClient(base_url, **options), poll_s=0.1).start()
+        options = {"concurrency": 8, "max_attempts": 1, "auth": "none", **client_options}
+        settings = ClientSettings(base_url=base_url, **options)  # type: ignore[arg-type]
+        runner = JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.1).start()
         made.append(runner)
         return runner
 

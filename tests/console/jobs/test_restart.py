@@ -23,10 +23,11 @@ RUNNER = textwrap.dedent(
     from pathlib import Path
     from console._store import Store
     from console.jobs import JobRunner
-    from ocr_core import OCRClient
+    from ocr_core import ClientSettings, OCRClient
 
     store = Store.in_dir(Path(sys.argv[1]))
-    JobRunner(store, lambda: OCRClient(sys.argv[2], max_attempts=1), poll_s=0.1).start()
+    settings = ClientSettings(base_url=sys.argv[2], auth="none", max_attempts=1)
+    JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.1).start()
     print("running", flush=True)
     threading.Event().wait()
     """
