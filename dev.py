@@ -3,6 +3,7 @@
 
     python3 dev.py console   # venv + packages, then the console on the local platform
     python3 dev.py test      # venv + packages + Debian's chromium, then ruff, mypy and all tests
+    python3 dev.py test-lowest  # a second venv at the declared LOWER BOUNDS, unit tests
 
 Only the standard library is used here, because nothing else exists yet when this runs.
 """
@@ -59,17 +60,33 @@ def ensure_chromium() -> None:
     )
 
 
-def console(args: list[str]) -> int:
-    ensure_venv()
-    streamlit = BIN / "streamlit"
-    cmd = [
-        str(streamlit),
+# The console can scale the service and read its logs and has no login: it listens on
+# loopback and refuses websocket handshakes that name another host (DNS rebinding). Given on
+# the command line so that no config file (or its absence) can change it.
+LOOPBACK_ARGS = (
+    "--server.address",
+    "127.0.0.1",
+    *("--server.allowedHosts", "localhost"),
+    *("--server.allowedHosts", "127.0.0.1"),
+    *("--server.allowedHosts", "::1"),
+)
+
+
+def console_command(args: list[str]) -> list[str]:
+    return [
+        str(BIN / "streamlit"),
         "run",
         str(ROOT / "console" / "app.py"),
         "--browser.gatherUsageStats",
         "false",
+        *LOOPBACK_ARGS,
         *args,
     ]
+
+
+def console(args: list[str]) -> int:
+    ensure_venv()
+    cmd = console_command(args)
     print("+", " ".join(cmd), flush=True)
     return subprocess.call(cmd, cwd=ROOT)
 
@@ -89,8 +106,62 @@ def test(args: list[str]) -> int:
     return subprocess.call(cmd, cwd=ROOT)
 
 
+def _requirements(*extras: str) -> list[str]:
+    """pyproject's requirements (base, plus `extras`), with the self-references expanded."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    optional, name = project["optional-dependencies"], project["name"]
+    found: list[str] = list(project["dependencies"])
+    todo = list(extras)
+    while todo:
+        for requirement in optional[todo.pop()]:
+            if requirement.startswith(f"{name}["):
+                todo.extend(requirement[len(name) + 1 : -1].split(","))
+            elif requirement not in found:
+                found.append(requirement)
+    return found
+
+
+def test_lowest(args: list[str]) -> int:
+    """Prove pyproject's lower bounds: install every requirement at exactly its floor
+    (`name>=X` becomes `name==X`; what they pull in resolves normally, newest first) and run
+    the tests that need no browser; first, install ocr_core ALONE the same way (what the
+    loan backend installs) and import it. A floor that is too low, that is no release, or
+    a dependency missing from the base list fails here, not on someone else's machine.
+    (uv's `--resolution lowest-direct` alone was not enough: it reached a floor only when the
+    newest transitive versions allowed it, e.g. google-cloud-logging 3.11 instead of 3.10.)"""
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    full, base = ROOT / ".venv-lowest", ROOT / ".venv-lowest" / "base"
+    python, base_python = full / bindir / "python", base / bindir / "python"
+    if not python.exists():
+        _run(sys.executable, "-m", "venv", full)
+        _run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "uv")
+    if not base_python.exists():
+        _run(sys.executable, "-m", "venv", base)
+    uv = python.parent / "uv"
+    lowest = ("pip", "install", "--quiet", "--python")
+
+    def floors(*extras: str) -> list[str]:
+        return [r.replace(">=", "==") for r in _requirements(*extras)]
+
+    _run(uv, *lowest, base_python, "-e", str(ROOT), *floors())
+    _run(
+        base_python, "-c",
+        "import sys, ocr_core; from ocr_core import OCRClient, SyncOCRClient; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'grpc')); "
+        "assert not bad, bad; print('ocr_core imports with its base dependencies alone')",
+    )  # fmt: skip
+    _run(uv, *lowest, python, "-e", f"{ROOT}[dev]", *floors("dev"))
+    with open(full / "freeze.txt", "w") as freeze:  # what was tested, for the record
+        _run(uv, "pip", "freeze", "--python", python, stdout=freeze)
+    cmd = [str(python), "-m", "pytest", "-m", "not e2e", "--ignore", "tests/e2e", *args]
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
 def main() -> int:
-    commands = {"console": console, "test": test}
+    commands = {"console": console, "test": test, "test-lowest": test_lowest}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

@@ -52,35 +52,45 @@ def to_json(result: DocumentResult) -> str:
     return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def batch_zip(
+def batch_files(
     results: Sequence[DocumentResult], failures: Mapping[str, str] | None = None
-) -> bytes:
+) -> dict[str, str]:
     """All documents of a batch: .md, .txt and .json per document, and a `batch.json` index.
 
     `failures` maps the name of each file that could not be read at all to why; they are
     listed in the index so the batch accounts for every upload. Two uploads with the same
-    name get distinct members (`scan.md`, `scan-2.md`).
+    name get distinct files (`scan.md`, `scan-2.md`).
     """
-    buffer = io.BytesIO()
+    files: dict[str, str] = {}
     used: set[str] = set()
     index: list[dict[str, object]] = []
+    for result in results:
+        stem = _unique(export_stem(result.filename), used)
+        files[f"{stem}.md"] = to_markdown(result)
+        files[f"{stem}.txt"] = to_text(result)
+        files[f"{stem}.json"] = to_json(result)
+        index.append(
+            {
+                "filename": result.filename,
+                "files": [f"{stem}.md", f"{stem}.txt", f"{stem}.json"],
+                "page_count": result.page_count,
+                "failed_pages": [p.index + 1 for p in result.pages if not p.ok],
+            }
+        )
+    for filename, reason in (failures or {}).items():
+        index.append({"filename": filename, "error": reason})
+    files["batch.json"] = json.dumps({"documents": index}, indent=2) + "\n"
+    return files
+
+
+def batch_zip(
+    results: Sequence[DocumentResult], failures: Mapping[str, str] | None = None
+) -> bytes:
+    """`batch_files` in one zip, as the workbench's "whole batch" download."""
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for result in results:
-            stem = _unique(export_stem(result.filename), used)
-            archive.writestr(f"{stem}.md", to_markdown(result))
-            archive.writestr(f"{stem}.txt", to_text(result))
-            archive.writestr(f"{stem}.json", to_json(result))
-            index.append(
-                {
-                    "filename": result.filename,
-                    "files": [f"{stem}.md", f"{stem}.txt", f"{stem}.json"],
-                    "page_count": result.page_count,
-                    "failed_pages": [p.index + 1 for p in result.pages if not p.ok],
-                }
-            )
-        for filename, reason in (failures or {}).items():
-            index.append({"filename": filename, "error": reason})
-        archive.writestr("batch.json", json.dumps({"documents": index}, indent=2) + "\n")
+        for name, content in batch_files(results, failures).items():
+            archive.writestr(name, content)
     return buffer.getvalue()
 
 

@@ -2,10 +2,12 @@
 
 A `Platform` knows how to run the service; `Operations` adds what an operator's tool owes
 its users on top: every action is written to the audit log (who, what, when, outcome, also
-when it failed), every warm-up lands in the cold-start history, the scaling before a
+when it failed or was interrupted), every warm-up lands in the warm-up history (and is
+called a cold start only when the service had to start), one circuit breaker is shared by
+every OCR client of the service and closed again by a successful warm-up, the scaling before a
 scale-to-zero is remembered so "Restore" can bring it back, and metric series are checked
 against the seed runbook's thresholds with a plain-language hint. Actions that fail come
-back as results (`ActionResult(ok=False)`, a not-ready `WarmUpReport`) and are audited;
+back as results (`ActionResult(ok=False)`, a not-ready `WarmUpRecord`) and are audited;
 reads (status, logs, metrics) raise the platform's own errors, whose messages are written
 for operators, for the page to show.
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +30,7 @@ from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
 from console.platforms._base import (
+    THRESHOLDS,
     ActionResult,
     LogEntry,
     LogQuery,
@@ -34,8 +39,9 @@ from console.platforms._base import (
     MetricSeries,
     Platform,
     ServiceStatus,
+    WarmUpMeasurement,
 )
-from ocr_core import OCRError, WarmUpReport
+from ocr_core import CircuitBreaker
 
 __all__ = [
     "THRESHOLDS",
@@ -45,13 +51,6 @@ __all__ = [
     "WarmUpRecord",
     "build_operations",
 ]
-
-# The seed runbook's alert lines.
-THRESHOLDS: dict[MetricKey, float] = {
-    MetricKey.MEMORY_UTILIZATION: 0.90,
-    MetricKey.REQUEST_LATENCY_S: 120.0,
-    MetricKey.ERROR_RATE: 0.05,
-}
 
 _HINTS: dict[MetricKey, str] = {
     MetricKey.MEMORY_UTILIZATION: (
@@ -98,6 +97,20 @@ class Operations:
         self.platform = platform
         self.store = store
         self.actor = actor or _default_actor()
+        self._breaker: CircuitBreaker | None = None
+        self._breaker_lock = threading.Lock()
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The one circuit breaker of this service: every OCR client of the console uses it,
+        so the sidebar shows what all calls see and a warm-up can close it for all of them."""
+        with self._breaker_lock:
+            if self._breaker is None:
+                settings = self.platform.client_settings()
+                self._breaker = CircuitBreaker(
+                    settings.breaker_failure_threshold, settings.breaker_cooldown_s
+                )
+            return self._breaker
 
     def __repr__(self) -> str:
         return f"Operations(platform={self.platform.name!r}, actor={self.actor!r})"
@@ -120,37 +133,52 @@ class Operations:
 
     def warm_up(
         self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
-    ) -> WarmUpReport:
-        """Warm the service, and record the measured time in the history and the audit log."""
-        started = datetime.now(UTC)
+    ) -> WarmUpRecord:
+        """Warm the service and decide what the measurement was: a cold start when the
+        service had to start, an answer time when it was already warm, or a failure.
+
+        The record goes to the warm-up history and the audit log, also when the platform
+        raised, and also when the wait was interrupted (a Streamlit rerun raises a
+        BaseException from `on_progress`; the server may still come up). A ready service
+        closes the shared breaker, so pages that failed during an outage can be retried.
+        """
+        started, clock = datetime.now(UTC), time.monotonic()
         try:
-            report = self.platform.warm_up(timeout_s=timeout_s, on_progress=on_progress)
+            measured = self.platform.warm_up(timeout_s=timeout_s, on_progress=on_progress)
         except Exception as error:  # a platform bug or outage: still a result and a record
-            elapsed = (datetime.now(UTC) - started).total_seconds()
-            report = WarmUpReport(
-                ready=False,
-                seconds=elapsed,
-                attempts=0,
-                error=OCRError(f"{type(error).__name__}: {error}"),
-                url=self.platform.service_url,
+            measured = WarmUpMeasurement(
+                False, time.monotonic() - clock, 0, error=f"{type(error).__name__}: {error}"
             )
-        self.store.add_warm_up(
-            WarmUpRecord(
-                at=started,
-                platform=self.platform.name,
-                ready=report.ready,
-                seconds=report.seconds,
-                attempts=report.attempts,
-                error=None if report.error is None else str(report.error),
-            )
+        except BaseException:  # a rerun or a stop: record it, then let it end the script
+            elapsed = time.monotonic() - clock
+            why = "interrupted (the page was reloaded or left); the service may still be starting"
+            self._record_warm_up(started, WarmUpMeasurement(False, elapsed, 0, error=why))
+            raise
+        record = self._record_warm_up(started, measured)
+        if record.ready:
+            self.breaker.reset()
+        return record
+
+    def _record_warm_up(self, at: datetime, measured: WarmUpMeasurement) -> WarmUpRecord:
+        record = WarmUpRecord(
+            at=at,
+            platform=self.platform.name,
+            ready=measured.ready,
+            seconds=measured.seconds,
+            attempts=measured.attempts,
+            error=measured.error,
+            cold=measured.ready and not measured.was_ready,
         )
-        detail = (
-            f"ready in {report.seconds:.1f} s after {count_noun(report.attempts, 'health check')}"
-            if report.ready
-            else f"not ready after {report.seconds:.1f} s: {report.error}"
-        )
-        self._audit("warm up", self.platform.service_url, report.ready, detail)
-        return report
+        self.store.add_warm_up(record)
+        checks = count_noun(record.attempts, "health check")
+        if record.cold:
+            detail = f"cold start: ready in {record.seconds:.1f} s after {checks}"
+        elif record.ready:
+            detail = f"already warm: answered in {record.seconds:.1f} s"
+        else:
+            detail = f"not ready after {record.seconds:.1f} s: {record.error}"
+        self._audit("warm up", self.platform.service_url, record.ready, detail)
+        return record
 
     def _scale(self, action: str, min_instances: int, max_instances: int | None) -> ActionResult:
         target = f"floor {min_instances}" + (
@@ -204,7 +232,8 @@ class Operations:
         return self.platform.tail(query)
 
     def metrics(self, window: timedelta) -> list[MetricSeries]:
-        """The platform's series plus the cold starts measured by warm-ups in the window."""
+        """The platform's series plus the cold starts measured by warm-ups in the window
+        (a warm-up of a service that was already warm measured no cold start)."""
         series = list(self.platform.metrics(window))
         since = datetime.now(UTC) - window
         warm_ups = [
@@ -212,7 +241,7 @@ class Operations:
             for record in self.store.warm_ups(
                 platform=self.platform.name, since=since, limit=10_000
             )
-            if record.ready
+            if record.cold
         ]
         if warm_ups:
             series.append(

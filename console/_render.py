@@ -5,6 +5,11 @@ including text that looks like `<script>` or `<lazy>`; so the markdown is turned
 (markdown-it), any tag-like text that is not an allowed tag is turned back into visible text,
 every tag and attribute outside a small allow-list is removed (nh3), and only that result is
 handed to Streamlit with `unsafe_allow_html=True`.
+
+Dangerous elements (`<script>`, `<style>`...) are removed with their content, and the reader
+is told so: a crafted scan must not hide text from QA. One that is never closed would take
+everything after it along (an HTML parser reads to the end of the document), so its tag is
+shown as text instead, with a notice.
 """
 
 from __future__ import annotations
@@ -99,7 +104,11 @@ def _render_raw_html(
     return _unknown_tags_as_text(tokens[idx].content)
 
 
-_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+# `breaks`: a single line break in OCR output is a real one (addresses, forms, poems), not
+# a soft wrap to join into one run-on paragraph.
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "breaks": True}).enable(
+    "table"
+)
 _markdown.add_render_rule("html_inline", _render_raw_html)
 _markdown.add_render_rule("html_block", _render_raw_html)
 
@@ -115,6 +124,55 @@ _cleaner = nh3.Cleaner(
 )
 
 
+# Passed-on tags whose content goes with them; `<embed>` is void, it has no content to take.
+_SWALLOWING = sorted(REMOVED_WITH_CONTENT - {"embed"})
+_SWALLOWING_OPEN = re.compile(r"<(" + "|".join(_SWALLOWING) + r")\b[^>]*>", re.IGNORECASE)
+
+
+def _unclosed_as_text(html: str) -> tuple[str, list[str], list[str]]:
+    """`html` with each never-closed swallowing tag written as text; and which tags were
+    left unclosed and which elements the sanitiser will remove with their content."""
+    out: list[str] = []
+    unclosed: list[str] = []
+    removed: list[str] = []
+    position = 0
+    while opening := _SWALLOWING_OPEN.search(html, position):
+        tag = opening.group(1).lower()
+        # As an HTML parser ends raw text: at `</tag` followed by a space, `/` or `>`.
+        closing = re.compile(rf"</{tag}(?=[\s/>])", re.IGNORECASE).search(html, opening.end())
+        if closing is None:
+            out.append(
+                html[position : opening.start()]
+                + "&lt;"
+                + html[opening.start() + 1 : opening.end()]
+            )
+            unclosed.append(tag)
+            position = opening.end()
+        else:
+            out.append(html[position : closing.end()])
+            removed.append(tag)
+            position = closing.end()
+    out.append(html[position:])
+    return "".join(out), unclosed, removed
+
+
+def _notice(unclosed: list[str], removed: list[str]) -> str:
+    """A line above the output telling the reader what the sanitiser did to it."""
+    parts = []
+    if unclosed:
+        tags = ", ".join(f"&lt;{tag}&gt;" for tag in dict.fromkeys(unclosed))
+        parts.append(
+            f"an unclosed {tags} tag would have hidden the text after it: shown as written"
+        )
+    if removed:
+        tags = ", ".join(f"&lt;{tag}&gt;" for tag in dict.fromkeys(removed))
+        its = "its" if len(removed) == 1 else "their"
+        parts.append(f"{count_noun(len(removed), 'element')} ({tags}) removed with {its} content")
+    if not parts:
+        return ""
+    return '<p class="ocr-notice"><em>Note: ' + "; ".join(parts) + ".</em></p>"
+
+
 def sanitize_html(html: str) -> str:
     """Keep only allow-listed tags and attributes; links only to absolute http(s)/mailto."""
     return _cleaner.clean(html)
@@ -127,7 +185,8 @@ def markdown_to_safe_html(text: str) -> str:
     (turning text inside a `<pre>` into links or code blocks); encoding newlines as `&#10;`
     keeps the whole output one raw-HTML block, and renders identically.
     """
-    clean = sanitize_html(_markdown.render(text))
+    rendered, unclosed, removed = _unclosed_as_text(_markdown.render(text))
+    clean = _notice(unclosed, removed) + sanitize_html(rendered)
     return '<div class="ocr-output">' + clean.replace("\n", "&#10;") + "</div>"
 
 

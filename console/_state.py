@@ -8,6 +8,7 @@ local OCR server) or an HTTP client on each rerun would be slow and leak. So the
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -17,14 +18,16 @@ import streamlit as st
 
 from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
+from console.jobs import JobRunner
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
-from ocr_core import BreakerState, CircuitBreaker, ClientSettings, SyncOCRClient
+from ocr_core import BreakerState, CircuitBreaker, ClientSettings, OCRClient, SyncOCRClient
 
 STATE_COLOURS: dict[ServiceState, str] = {
     ServiceState.READY: "green",
     ServiceState.STARTING: "orange",
     ServiceState.DEGRADED: "red",
     ServiceState.DOWN: "gray",
+    ServiceState.UNKNOWN: "violet",
 }
 BREAKER_COLOURS: dict[BreakerState, str] = {
     BreakerState.CLOSED: "green",
@@ -53,20 +56,12 @@ def get_operations() -> Operations:
 
 
 @st.cache_resource(show_spinner=False)
-def _breaker(service_url: str, failure_threshold: int, cooldown_s: float) -> CircuitBreaker:
-    """One circuit per service, shared by every client variant, so the sidebar shows the
-    state that all OCR calls see."""
-    return CircuitBreaker(failure_threshold, cooldown_s)
-
-
-@st.cache_resource(show_spinner=False)
-def _client(_settings: ClientSettings, fingerprint: int) -> SyncOCRClient:
+def _client(
+    _settings: ClientSettings, _breaker: CircuitBreaker, fingerprint: tuple[int, int]
+) -> SyncOCRClient:
     # `fingerprint` is the cache key; the settings themselves are not hashed by Streamlit
     # because they may carry a token.
-    breaker = _breaker(
-        _settings.base_url, _settings.breaker_failure_threshold, _settings.breaker_cooldown_s
-    )
-    return SyncOCRClient(settings=_settings, breaker=breaker)
+    return SyncOCRClient(settings=_settings, breaker=_breaker)
 
 
 def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRClient:
@@ -75,20 +70,67 @@ def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRC
     `use_text_layer` reads a digital PDF page's own text instead of sending it to the model;
     off by default because QA compare what the OCR reads.
     """
-    settings = (
-        get_operations()
-        .platform.client_settings()
-        .with_overrides(stream=stream, use_text_layer=use_text_layer)
+    operations = get_operations()
+    settings = operations.platform.client_settings().with_overrides(
+        stream=stream, use_text_layer=use_text_layer
     )
-    return _client(settings, hash(settings))
+    # The breaker is the service's one breaker (Operations owns it; a warm-up closes it).
+    return _client(settings, operations.breaker, (hash(settings), id(operations.breaker)))
 
 
-def read_status(operations: Operations) -> ServiceStatus | str:
-    """The service status, or why it could not be read (a page must still render)."""
+_runner_lock = threading.Lock()
+_runner: tuple[Operations, JobRunner] | None = None
+
+
+def _start_runner(operations: Operations) -> JobRunner:
+    settings = operations.platform.client_settings().with_overrides(
+        stream=False, use_text_layer=False
+    )
+    breaker = operations.breaker  # the service's one breaker, as every client of the console
+
+    def revision() -> str | None:
+        return operations.status().revision
+
+    return JobRunner(
+        operations.store,
+        lambda: OCRClient(settings=settings, breaker=breaker),
+        revision=revision,
+    ).start()
+
+
+def get_runner() -> JobRunner:
+    """The process's one job runner, for the pages' Operations, started on first use.
+
+    A module-level singleton rather than session state: it outlives reruns, navigation,
+    reloads and closed tabs, and every tab sees the same jobs. It is rebuilt only when the
+    Operations change (tests install their own).
+    """
+    global _runner
+    operations = get_operations()
+    with _runner_lock:
+        if _runner is None or _runner[0] is not operations:
+            if _runner is not None:
+                _runner[1].stop(timeout=10)
+            _runner = (operations, _start_runner(operations))
+        return _runner[1]
+
+
+def stop_runner() -> None:
+    """Stop the runner (its jobs go back to the queue); tests call it when done."""
+    global _runner
+    with _runner_lock:
+        if _runner is not None:
+            _runner[1].stop(timeout=10)
+            _runner = None
+
+
+def read_status(operations: Operations) -> ServiceStatus:
+    """The service status; UNKNOWN, saying why, when it could not be read (a page must still
+    render)."""
     try:
         return operations.status()
     except Exception as error:  # a platform outage must not take the console down with it
-        return f"status unavailable ({type(error).__name__}: {error})"
+        return ServiceStatus.unreadable(operations.platform.service_url, error)
 
 
 def platform_call(call: Callable[[], T], what: str) -> T | None:
@@ -106,16 +148,18 @@ def platform_call(call: Callable[[], T], what: str) -> T | None:
 def render_sidebar() -> None:
     """Platform, service URL, service state and breaker state, on every page."""
     operations = get_operations()
+    # Started with the first page served, so a restarted console resumes its jobs whichever
+    # page the user opens first.
+    get_runner()
     with st.sidebar:
         st.markdown("### LightOnOCR console")
         st.caption("Platform")
         st.markdown(f"**{operations.platform.name}**")
         st.code(operations.platform.service_url, language=None)
         status = read_status(operations)
-        if isinstance(status, str):
-            st.error(escape_markdown(status))
-        else:
-            st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+        st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+        if status.state is ServiceState.UNKNOWN:
+            st.error(escape_markdown(status.detail))
         snapshot = get_client().breaker.snapshot()
         label = f"breaker: {snapshot.state.value.replace('_', '-')}"
         if snapshot.state is BreakerState.OPEN:
@@ -147,19 +191,30 @@ class LogBuffer:
         return len(self._entries)
 
 
+def warm_up_outcome(record: WarmUpRecord) -> str:
+    """What one warm-up found, in the words of the history tables."""
+    if record.cold:
+        return "cold start"
+    return "already warm" if record.ready else "not ready"
+
+
 def warm_up_table(records: Iterable[WarmUpRecord]) -> pd.DataFrame:
-    """The warm-up history as the Service and Metrics pages show it (each picks its columns)."""
+    """The warm-up history as the Service and Metrics pages show it (each picks its columns).
+
+    The outcome says what the seconds are: a cold-start time, a warm service's answer time,
+    or how long the warm-up waited before giving up.
+    """
     return pd.DataFrame(
         [
             {
                 "when": record.at,
                 "platform": record.platform,
-                "ready": record.ready,
-                "cold start (s)": round(record.seconds, 2),
+                "outcome": warm_up_outcome(record),
+                "seconds": round(record.seconds, 2),
                 "health checks": record.attempts,
                 "error": record.error or "",
             }
             for record in records
         ],
-        columns=["when", "platform", "ready", "cold start (s)", "health checks", "error"],
+        columns=["when", "platform", "outcome", "seconds", "health checks", "error"],
     )

@@ -1,9 +1,12 @@
 """The console's memory: metric samples, the audit log, warm-up history and a few settings.
 
-One SQLite file so that charts, the audit trail and the local instance floor survive a
-console restart. Streamlit runs each session's script in its own thread, so the store is
-shared between threads: one connection guarded by a lock, in WAL mode so a second console
-process (or a test reopening the folder) can read while this one writes.
+Charts, the audit trail, the local instance floor and OCR jobs (`console.jobs`) survive a
+console restart because they live here. The tables are SQLAlchemy Core, so nothing above
+this module speaks a database dialect: SQLite in the data folder is the default, and a team
+deployment can hand `Store` a PostgreSQL URL instead. Streamlit runs each session's script
+in its own thread and the job runner writes from its own, so the engine's pool gives each
+thread a connection; SQLite runs in WAL mode so a second process (the `console.jobs` CLI, a
+test reopening the folder) can read while the console writes.
 
 Where it lives: `LIGHTONOCR_DATA_DIR` (default `.lightonocr` in the current directory), file
 `console.sqlite3`. The local platform keeps its server log in the same folder.
@@ -13,13 +16,17 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ocr_core import OCRError
 
 DATA_DIR_ENV = "LIGHTONOCR_DATA_DIR"
 DEFAULT_DATA_DIR = Path(".lightonocr")
@@ -27,23 +34,56 @@ DB_NAME = "console.sqlite3"
 # Charts offer windows up to 7 days; a day more keeps the 7 d window full.
 DEFAULT_RETENTION = timedelta(days=8)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS samples (
-    platform TEXT NOT NULL, key TEXT NOT NULL, label TEXT NOT NULL,
-    ts REAL NOT NULL, value REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS samples_by_time ON samples (platform, ts);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, actor TEXT NOT NULL,
-    platform TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
-    ok INTEGER NOT NULL, detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS warm_ups (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, platform TEXT NOT NULL,
-    ready INTEGER NOT NULL, seconds REAL NOT NULL, attempts INTEGER NOT NULL, error TEXT
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+# Every table of the store, the job tables (console.jobs) included, so one `create_all`
+# (and later one Alembic history) covers them.
+METADATA = sa.MetaData()
+
+samples_table = sa.Table(
+    "samples",
+    METADATA,
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index("samples_by_time", "platform", "ts"),
+)
+audit_table = sa.Table(
+    "audit",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+)
+# One column per WarmUpRecord field (`at` stored as `ts`): a new field is one Column here,
+# and `_add_missing_columns` adds it to a store created before it existed.
+warm_ups_table = sa.Table(
+    "warm_ups",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.Float, nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("ready", sa.Boolean, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("cold", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+settings_table = sa.Table(
+    "settings",
+    METADATA,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+
+class StoreError(OCRError):
+    """The store cannot be read or written (disk full, read-only, locked, unreachable)."""
 
 
 def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
@@ -51,13 +91,13 @@ def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
 
 
-def _ts(at: datetime) -> float:
+def to_ts(at: datetime) -> float:
     if at.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     return at.timestamp()
 
 
-def _at(ts: float) -> datetime:
+def from_ts(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
@@ -79,6 +119,8 @@ class WarmUpRecord:
     seconds: float
     attempts: int
     error: str | None
+    # The service had to start: `seconds` is a cold start (else an answer time, or a failure).
+    cold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +134,74 @@ class AuditRecord:
     detail: str
 
 
-class Store:
-    """Thread-safe SQLite store; every method is one short transaction."""
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
-    def __init__(self, path: Path, *, retention: timedelta = DEFAULT_RETENTION) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a generous busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _add_missing_columns(engine: Engine, tables: Iterable[sa.Table]) -> None:
+    """Add the columns a table created by an older console lacks: nullable ones, or ones
+    with a server default (e.g. warm_ups.cold). Enough for additive changes; anything else
+    waits for migrations."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as connection:
+        for table in tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                default = column.server_default
+                if column.name in present or (not column.nullable and default is None):
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                if isinstance(default, sa.DefaultClause):
+                    value = default.arg
+                    if not isinstance(value, str):
+                        value = value.compile(dialect=engine.dialect)  # type: ignore[union-attr]
+                    kind += f" NOT NULL DEFAULT {value}" if not column.nullable else ""
+                connection.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                )
+
+
+class Store:
+    """The console's tables behind plain methods; every method is one short transaction.
+
+    `path` is a SQLite file (its folder is created); `url` any SQLAlchemy URL instead.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        url: str | None = None,
+        retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
+        if (path is None) == (url is None):
+            raise ValueError("give the store a path or a url")
+        if path is not None:
+            self.path: Path | None = Path(path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.path}"
+        else:
+            self.path = None
+        assert url is not None
+        self.url = url
         self.retention = retention
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+        self.engine = make_engine(url)
+        tables = [samples_table, audit_table, warm_ups_table, settings_table]
+        with self.writing():
+            METADATA.create_all(self.engine, tables=tables)
+            _add_missing_columns(self.engine, tables)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:
@@ -113,124 +211,127 @@ class Store:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Store:
         return cls.in_dir(data_dir_from_env(env))
 
+    @property
+    def where(self) -> str:
+        """Where the data is, for messages (never the URL's password)."""
+        if self.path is not None:
+            return str(self.path)
+        return sa.make_url(self.url).render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({self.where!r})"
 
-    def _write(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        with self._lock, self._db:
-            self._db.executemany(sql, rows)
+    @contextmanager
+    def writing(self, action: str = "write to") -> Iterator[None]:
+        """Turn a database failure into a StoreError that says where and why."""
+        try:
+            yield
+        except sa.exc.OperationalError as error:
+            reason = str(error.orig) if error.orig is not None else str(error)
+            message = f"cannot {action} the console's store at {self.where}: {reason}"
+            raise StoreError(message) from None
 
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.writing(), self.engine.begin() as connection:
+            yield connection
+
+    def read(self, statement: sa.Executable) -> list[sa.Row[Any]]:
+        with self.writing("read"), self.engine.connect() as connection:
+            return list(connection.execute(statement))
 
     # --- metric samples ------------------------------------------------------------------------
 
     def add_samples(self, platform: str, samples: Iterable[Sample]) -> None:
-        self._write(
-            "INSERT INTO samples (platform, key, label, ts, value) VALUES (?, ?, ?, ?, ?)",
-            [(platform, s.key, s.label, _ts(s.at), float(s.value)) for s in samples],
-        )
+        rows = [
+            {"platform": platform, "key": s.key, "label": s.label, "ts": to_ts(s.at),
+             "value": float(s.value)}
+            for s in samples
+        ]  # fmt: skip
+        if rows:
+            with self.transaction() as connection:
+                connection.execute(samples_table.insert(), rows)
 
     def samples(self, platform: str, since: datetime) -> list[Sample]:
         """Samples of `platform` at or after `since`, oldest first."""
-        rows = self._read(
-            "SELECT key, label, ts, value FROM samples WHERE platform = ? AND ts >= ? "
-            "ORDER BY ts, rowid",
-            (platform, _ts(since)),
+        t = samples_table
+        rows = self.read(
+            sa.select(t.c.key, t.c.label, t.c.ts, t.c.value)
+            .where(t.c.platform == platform, t.c.ts >= to_ts(since))
+            .order_by(t.c.ts)
         )
-        return [Sample(key, label, _at(ts), value) for key, label, ts, value in rows]
+        return [Sample(key, label, from_ts(ts), value) for key, label, ts, value in rows]
 
     def prune(self, now: datetime | None = None) -> int:
         """Drop samples older than the retention; returns how many went."""
-        cutoff = _ts(now or datetime.now(UTC)) - self.retention.total_seconds()
-        with self._lock, self._db:
-            return self._db.execute("DELETE FROM samples WHERE ts < ?", (cutoff,)).rowcount
+        cutoff = to_ts(now or datetime.now(UTC)) - self.retention.total_seconds()
+        with self.transaction() as connection:
+            result = connection.execute(samples_table.delete().where(samples_table.c.ts < cutoff))
+            return result.rowcount
 
     # --- audit log -----------------------------------------------------------------------------
 
     def add_audit(self, record: AuditRecord) -> None:
-        self._write(
-            "INSERT INTO audit (ts, actor, platform, action, target, ok, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    _ts(record.at),
-                    record.actor,
-                    record.platform,
-                    record.action,
-                    record.target,
-                    int(record.ok),
-                    record.detail,
-                )
-            ],
-        )
+        row = asdict(record)
+        row["ts"] = to_ts(row.pop("at"))
+        with self.transaction() as connection:
+            connection.execute(audit_table.insert(), row)
 
     def audit(self, limit: int = 100) -> list[AuditRecord]:
         """Newest first."""
-        rows = self._read(
-            "SELECT ts, actor, platform, action, target, ok, detail FROM audit "
-            "ORDER BY ts DESC, id DESC LIMIT ?",
-            (limit,),
+        t = audit_table
+        names = [f.name for f in fields(AuditRecord) if f.name != "at"]
+        rows = self.read(
+            sa.select(t.c.ts, *(t.c[n] for n in names))
+            .order_by(t.c.ts.desc(), t.c.id.desc())
+            .limit(limit)
         )
-        return [
-            AuditRecord(_at(ts), actor, platform, action, target, bool(ok), detail)
-            for ts, actor, platform, action, target, ok, detail in rows
-        ]
+        return [AuditRecord(from_ts(ts), *rest) for ts, *rest in rows]
 
     # --- warm-up history -----------------------------------------------------------------------
 
     def add_warm_up(self, record: WarmUpRecord) -> None:
-        self._write(
-            "INSERT INTO warm_ups (ts, platform, ready, seconds, attempts, error) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    _ts(record.at),
-                    record.platform,
-                    int(record.ready),
-                    record.seconds,
-                    record.attempts,
-                    record.error,
-                )
-            ],
-        )
+        row = asdict(record)
+        row["ts"] = to_ts(row.pop("at"))
+        with self.transaction() as connection:
+            connection.execute(warm_ups_table.insert(), row)
 
     def warm_ups(
         self, *, platform: str | None = None, since: datetime | None = None, limit: int = 50
     ) -> list[WarmUpRecord]:
         """Newest first, optionally for one platform and from a time on."""
-        clauses, params = ["ts >= ?"], [_ts(since) if since else 0.0]
-        if platform is not None:
-            clauses.append("platform = ?")
-            params.append(platform)
-        rows = self._read(
-            "SELECT ts, platform, ready, seconds, attempts, error FROM warm_ups "
-            f"WHERE {' AND '.join(clauses)} ORDER BY ts DESC, id DESC LIMIT ?",
-            (*params, limit),
+        t = warm_ups_table
+        names = [f.name for f in fields(WarmUpRecord) if f.name != "at"]
+        query = sa.select(t.c.ts, *(t.c[n] for n in names)).where(
+            t.c.ts >= (to_ts(since) if since else 0.0)
         )
+        if platform is not None:
+            query = query.where(t.c.platform == platform)
+        rows = self.read(query.order_by(t.c.ts.desc(), t.c.id.desc()).limit(limit))
         return [
-            WarmUpRecord(_at(ts), platform_, bool(ready), seconds, attempts, error)
-            for ts, platform_, ready, seconds, attempts, error in rows
+            WarmUpRecord(from_ts(row[0]), **dict(zip(names, row[1:], strict=True))) for row in rows
         ]
 
     # --- settings ------------------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         """A JSON value saved with `set_setting`, or `default`."""
-        rows = self._read("SELECT value FROM settings WHERE key = ?", (key,))
+        t = settings_table
+        rows = self.read(sa.select(t.c.value).where(t.c.key == key))
         return json.loads(rows[0][0]) if rows else default
 
     def set_setting(self, key: str, value: Any) -> None:
-        self._write(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [(key, json.dumps(value))],
-        )
+        t = settings_table
+        with self.transaction() as connection:
+            updated = connection.execute(
+                t.update().where(t.c.key == key).values(value=json.dumps(value))
+            )
+            if not updated.rowcount:
+                connection.execute(t.insert(), {"key": key, "value": json.dumps(value)})
 
     def delete_setting(self, key: str) -> None:
-        self._write("DELETE FROM settings WHERE key = ?", [(key,)])
+        with self.transaction() as connection:
+            connection.execute(settings_table.delete().where(settings_table.c.key == key))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()

@@ -10,13 +10,25 @@ from pathlib import Path
 
 import streamlit as st
 
+from console._host_guard import extra_hosts, refusal
 from console._state import render_sidebar
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(
-    page_title="LightOnOCR console", page_icon=":material/document_scanner:", layout="wide"
+# The favicon is an emoji (drawn by the browser as a data: URL): a `:material/...:` page icon
+# makes the browser fetch an SVG from fonts.gstatic.com, and the console must work offline.
+# The navigation's material icons come from the font bundled with Streamlit.
+st.set_page_config(page_title="LightOnOCR console", page_icon="📄", layout="wide")
+
+# Before anything is built or shown: not on loopback, or asked for by another name, no service.
+refused = refusal(
+    bound_address=st.get_option("server.address"),
+    host_header=st.context.headers.get("Host"),
+    allowed=extra_hosts(),
 )
+if refused:
+    st.error(refused)
+    st.stop()
 
 navigation = st.navigation(
     [

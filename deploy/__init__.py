@@ -3,7 +3,16 @@
 `python -m deploy --help` is the CLI; the console's cloudrun platform uses `CloudRunDeployer`.
 """
 
-from deploy._errors import (
+import warnings
+
+# Some google-api-core releases warn at import time that this Python nears its end of life.
+# `python -m deploy` promises one line per outcome on stderr, and this notice is not ours to
+# act on, so it is silenced before the Google clients are imported (this filter only).
+warnings.filterwarnings(
+    "ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support"
+)
+
+from deploy._errors import (  # noqa: E402 - after the filter above
     CloudError,
     CloudUnavailable,
     InvalidSpec,
@@ -14,8 +23,9 @@ from deploy._errors import (
     ServiceNotFound,
     explain_google_error,
 )
-from deploy._service import CloudRunDeployer, RevisionInfo, ServiceInfo, service_info
-from deploy._spec import ServiceSpec, ServiceTarget
+from deploy._info import RevisionInfo, ServiceInfo, service_info  # noqa: E402
+from deploy._service import CloudRunDeployer  # noqa: E402
+from deploy._spec import ServiceSpec, ServiceTarget  # noqa: E402
 
 __all__ = [
     "CloudError",

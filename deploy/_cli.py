@@ -2,8 +2,9 @@
 
 Output is for people: short aligned lines, and every failure is one sentence saying what
 failed and what to do (exit 1 for cloud errors, 2 for bad input), never a traceback.
-`apply --dry-run` prints the exact Service request as JSON and contacts nothing, so it
-works with no credentials at all.
+`apply --dry-run` prints the exact Service request as JSON (only the fields that are set)
+on stdout, with a summary of what matters (image, model revision, probe window) on stderr,
+and contacts nothing, so it works with no credentials at all.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from google.cloud import run_v2
-
 from deploy._errors import CloudError, InvalidSpec
-from deploy._service import CloudRunDeployer, RevisionInfo, ServiceInfo
+from deploy._info import RevisionInfo, ServiceInfo
+from deploy._request import request_json
+from deploy._service import CloudRunDeployer
 from deploy._spec import ServiceSpec, ServiceTarget
+from gpu_image import serve_config
 
 EXIT_CLOUD_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -53,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument("--memory", help="memory limit, e.g. 32Gi")
     apply.add_argument("--gpu-type", help="accelerator, e.g. nvidia-l4")
     apply.add_argument("--concurrency", type=int, help="max concurrent requests per instance")
+    apply.add_argument(
+        "--probe-delay",
+        type=int,
+        dest="probe_initial_delay_s",
+        help="seconds before the first startup probe (0-240; default 120)",
+    )
     apply.add_argument(
         "--service-account",
         help="runtime service account (env LIGHTONOCR_RUN_SERVICE_ACCOUNT)",
@@ -97,6 +105,7 @@ _SPEC_FLAGS = (
     "memory",
     "gpu_type",
     "concurrency",
+    "probe_initial_delay_s",
     "service_account",
 )
 
@@ -145,14 +154,33 @@ def _print_revisions(revisions: Sequence[RevisionInfo], out: TextIO) -> None:
         )
 
 
-def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO) -> None:
+def _print_plan(spec: ServiceSpec, target: ServiceTarget, err: TextIO) -> None:
+    """What a reviewer checks before a deploy, in words (the JSON has the details)."""
+    probe = f"HTTP GET {spec.probe_http_path}" if spec.probe_http_path else "TCP"
+    rows = [
+        ("Image", spec.image_for(target)),
+        ("Model", f"{serve_config.MODEL_ID} @ {serve_config.MODEL_REVISION} (baked in)"),
+        ("Context", f"{serve_config.MAX_MODEL_LEN} tokens, batch {serve_config.MAX_NUM_SEQS}"),
+        (
+            "Startup probe",
+            f"{probe}, {spec.probe_initial_delay_s} s + {spec.probe_failure_threshold} x "
+            f"{spec.probe_period_s} s = {spec.startup_window_s} s window",
+        ),
+        ("Concurrency", f"{spec.concurrency} requests per instance"),
+    ]
+    for label, value in rows:
+        print(f"# {label + ':':<15}{value}", file=err)
+
+
+def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> None:
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )
     if args.command == "apply" and args.dry_run:
         spec = spec_from_args(args, env)
         service = CloudRunDeployer(target, env=env).build_service(spec)
-        print(run_v2.Service.to_json(service, indent=2, use_integers_for_enums=False), file=out)
+        _print_plan(spec, target, err)
+        print(request_json(service), file=out)
         return
     deployer = CloudRunDeployer(target, env=env)
     if args.command == "apply":
@@ -196,7 +224,7 @@ def main(
     err = err or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        _run(args, os.environ if env is None else env, out)
+        _run(args, os.environ if env is None else env, out, err)
     except InvalidSpec as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT

@@ -13,6 +13,11 @@ import re
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 
+# The quota a GPU service without zonal redundancy (our spec's choice) draws on, and regions
+# that offer L4 GPUs to Cloud Run services (Cloud Run's GPU documentation).
+L4_QUOTA = "Total Nvidia L4 GPU allocation without zonal redundancy, per project per region"
+L4_REGIONS = ("us-central1", "europe-west1", "europe-west4", "asia-southeast1")
+
 
 class CloudError(Exception):
     """A Cloud Run / IAM call failed; `action` is what we were doing, `hint` what to do."""
@@ -124,9 +129,10 @@ def explain_google_error(
         return QuotaExceeded(
             f"Quota exceeded while {action}{suffix}.",
             action=action,
-            hint="GPU services need 'Total Nvidia L4 GPU allocation' quota in the region"
-            f"{where}; request more in the console's Quotas page, lower the instance "
-            "ceiling, or wait and retry.",
+            hint="This service runs without GPU zonal redundancy, so it needs the quota "
+            f"'{L4_QUOTA}' in its region{where}. Request it on the Quotas page "
+            f"(L4 GPUs for Cloud Run services are in {', '.join(L4_REGIONS)}, among others: "
+            "see Cloud Run's GPU page), lower the instance ceiling, or wait and retry.",
         )
     if isinstance(
         exc,

@@ -15,7 +15,6 @@ import concurrent.futures
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import grpc
@@ -26,7 +25,7 @@ from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
 from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
 from google.iam.v1 import iam_policy_pb2
-from google.protobuf import duration_pb2
+from google.protobuf import field_mask_pb2
 
 from deploy._errors import (
     CloudError,
@@ -36,6 +35,16 @@ from deploy._errors import (
     ServiceNotFound,
     explain_google_error,
 )
+from deploy._info import (
+    BY_REVISION,
+    RevisionInfo,
+    ServiceInfo,
+    revision_info,
+    service_info,
+    short_name,
+    traffic_by_revision,
+)
+from deploy._request import build_service
 from deploy._spec import ServiceSpec, ServiceTarget, check_member
 
 INVOKER_ROLE = "roles/run.invoker"
@@ -45,166 +54,6 @@ _DEVELOPER = "roles/run.developer"
 _ADMIN = "roles/run.admin"  # setting IAM policy needs run.services.setIamPolicy
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
-_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
-_BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
-_SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
-    """What an operator needs to know about the service right now."""
-
-    name: str
-    url: str
-    latest_ready_revision: str
-    latest_created_revision: str
-    min_instances: int
-    max_instances: int
-    gpu_type: str
-    gpu_count: int
-    cpu: str
-    memory: str
-    ready: bool
-    reconciling: bool
-    conditions: list[tuple[str, str, str]]  # (type, state, message)
-    image: str
-    update_time: datetime | None
-    # (revision, percent) pairs now receiving traffic; after a rollback this differs
-    # from latest_ready_revision.
-    traffic: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class RevisionInfo:
-    """One revision; `traffic_percent` is its share of traffic now.
-
-    min/max instances are the revision's own scaling (0 when it sets none: this spec
-    scales at the service level)."""
-
-    name: str
-    create_time: datetime | None
-    ready: bool
-    traffic_percent: int
-    image: str
-    min_instances: int
-    max_instances: int
-
-
-def _short(resource_name: str) -> str:
-    """`projects/p/locations/r/services/s/revisions/x` -> `x` (short names pass through)."""
-    return resource_name.rsplit("/", 1)[-1]
-
-
-def _state(state: run_v2.Condition.State) -> str:
-    return state.name.removeprefix("CONDITION_")
-
-
-def service_info(service: run_v2.Service) -> ServiceInfo:
-    """Summarise a run_v2 Service (service-level scaling first, the template's as fallback)."""
-    template = service.template
-    container = template.containers[0] if template.containers else run_v2.Container()
-    limits = container.resources.limits
-    scaling = service.scaling
-    min_instances, max_instances = scaling.min_instance_count, scaling.max_instance_count
-    if not (min_instances or max_instances):
-        min_instances = template.scaling.min_instance_count
-        max_instances = template.scaling.max_instance_count
-    conditions = [
-        (c.type_, _state(c.state), c.message)
-        for c in [service.terminal_condition, *service.conditions]
-        if c.type_
-    ]
-    return ServiceInfo(
-        name=_short(service.name),
-        url=service.uri,
-        latest_ready_revision=_short(service.latest_ready_revision),
-        latest_created_revision=_short(service.latest_created_revision),
-        min_instances=min_instances,
-        max_instances=max_instances,
-        gpu_type=template.node_selector.accelerator,
-        gpu_count=int(limits.get("nvidia.com/gpu", "0") or 0),
-        cpu=limits.get("cpu", ""),
-        memory=limits.get("memory", ""),
-        ready=service.terminal_condition.state == _SUCCEEDED,
-        reconciling=service.reconciling,
-        conditions=conditions,
-        image=container.image,
-        update_time=service.update_time,
-        traffic=sorted(_traffic_by_revision(service).items()),
-    )
-
-
-def _traffic_by_revision(service: run_v2.Service) -> dict[str, int]:
-    shares: dict[str, int] = {}
-    for status in service.traffic_statuses:
-        name = status.revision if status.type_ == _BY_REVISION else service.latest_ready_revision
-        if name:
-            shares[_short(name)] = shares.get(_short(name), 0) + status.percent
-    return shares
-
-
-def _is_ready(revision: run_v2.Revision) -> bool:
-    return any(c.type_ == "Ready" and c.state == _SUCCEEDED for c in revision.conditions)
-
-
-def _revision_info(revision: run_v2.Revision, traffic: Mapping[str, int]) -> RevisionInfo:
-    name = _short(revision.name)
-    return RevisionInfo(
-        name=name,
-        create_time=revision.create_time,
-        ready=_is_ready(revision),
-        traffic_percent=traffic.get(name, 0),
-        image=revision.containers[0].image if revision.containers else "",
-        min_instances=revision.scaling.min_instance_count,
-        max_instances=revision.scaling.max_instance_count,
-    )
-
-
-def build_service(target: ServiceTarget, spec: ServiceSpec) -> run_v2.Service:
-    """The exact Service the spec describes: all traffic to the latest revision."""
-    port = spec.port
-    container = run_v2.Container(
-        name="vllm",
-        image=spec.image_for(target),
-        ports=[run_v2.ContainerPort(name="http1", container_port=port)],
-        env=[run_v2.EnvVar(name=key, value=value) for key, value in sorted(spec.env.items())],
-        resources=run_v2.ResourceRequirements(
-            limits={"cpu": spec.cpu, "memory": spec.memory, "nvidia.com/gpu": str(spec.gpu_count)}
-            if spec.gpu_count
-            else {"cpu": spec.cpu, "memory": spec.memory},
-            cpu_idle=spec.cpu_idle,
-            startup_cpu_boost=spec.startup_cpu_boost,
-        ),
-        startup_probe=run_v2.Probe(
-            initial_delay_seconds=spec.probe_initial_delay_s,
-            timeout_seconds=spec.probe_timeout_s,
-            period_seconds=spec.probe_period_s,
-            failure_threshold=spec.probe_failure_threshold,
-            tcp_socket=run_v2.TCPSocketAction(port=port),
-        ),
-    )
-    template = run_v2.RevisionTemplate(
-        labels=dict(spec.labels),
-        service_account=spec.service_account_for(target),
-        timeout=duration_pb2.Duration(seconds=spec.request_timeout_s),
-        max_instance_request_concurrency=spec.concurrency,
-        execution_environment=run_v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN2,
-        containers=[container],
-    )
-    if spec.gpu_count:
-        template.node_selector = run_v2.NodeSelector(accelerator=spec.gpu_type)
-        template.gpu_zonal_redundancy_disabled = spec.gpu_zonal_redundancy_disabled
-    return run_v2.Service(
-        name=target.name,
-        labels=dict(spec.labels),
-        ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL,
-        invoker_iam_disabled=False,  # every request is checked against roles/run.invoker
-        scaling=run_v2.ServiceScaling(
-            min_instance_count=spec.min_instances, max_instance_count=spec.max_instances
-        ),
-        traffic=[run_v2.TrafficTarget(type_=_LATEST, percent=100)],
-        template=template,
-    )
 
 
 def _loopback_channel(env: Mapping[str, str]) -> grpc.Channel | None:
@@ -296,11 +145,14 @@ class CloudRunDeployer:
     def _wait(self, operation: Operation) -> run_v2.Service:
         return operation.result(timeout=self.operation_timeout_s)
 
-    def _update(self, service: run_v2.Service) -> run_v2.Service:
-        operation = self.services_client.update_service(
-            request=run_v2.UpdateServiceRequest(service=service)
-        )
-        return self._wait(operation)
+    def _update(self, service: run_v2.Service, *fields: str) -> run_v2.Service:
+        """Send `service`; with `fields`, only those (an update_mask), so a change of
+        floor or traffic cannot overwrite anything else: not a deploy that landed since our
+        read, nor fields this client library is too old to know."""
+        request = run_v2.UpdateServiceRequest(service=service)
+        if fields:
+            request.update_mask = field_mask_pb2.FieldMask(paths=list(fields))
+        return self._wait(self.services_client.update_service(request=request))
 
     def apply(self, spec: ServiceSpec) -> ServiceInfo:
         """Create the service or bring it to the spec; waits for the rollout to finish.
@@ -358,15 +210,16 @@ class CloudRunDeployer:
                     f"Cannot scale {self.target.service} to min {floor} / max {ceiling}: "
                     "need 0 <= min <= max and max >= 1."
                 )
-            service.scaling = run_v2.ServiceScaling(
-                min_instance_count=floor, max_instance_count=ceiling
+            change = run_v2.Service(
+                name=service.name,
+                scaling=run_v2.ServiceScaling(min_instance_count=floor, max_instance_count=ceiling),
             )
-            return service_info(self._update(service))
+            return service_info(self._update(change, "scaling"))
 
     def _revision_list(self, service: run_v2.Service) -> list[RevisionInfo]:
-        traffic = _traffic_by_revision(service)
+        traffic = traffic_by_revision(service)
         revisions = [
-            _revision_info(revision, traffic)
+            revision_info(revision, traffic)
             for revision in self.revisions_client.list_revisions(parent=self.target.name)
         ]
         return sorted(revisions, key=lambda r: r.create_time or datetime.min, reverse=True)
@@ -383,16 +236,17 @@ class CloudRunDeployer:
             service = self._get()
             revisions = self._revision_list(service)
             target = self._rollback_target(revisions, revision)
-            service.traffic = [
-                run_v2.TrafficTarget(type_=_BY_REVISION, revision=target, percent=100)
-            ]
-            return service_info(self._update(service))
+            change = run_v2.Service(
+                name=service.name,
+                traffic=[run_v2.TrafficTarget(type_=BY_REVISION, revision=target, percent=100)],
+            )
+            return service_info(self._update(change, "traffic"))
 
     def _rollback_target(self, revisions: list[RevisionInfo], wanted: str | None) -> str:
         action = f"rolling back service {self.target.service}"
         hint = "See the revisions with `python -m deploy revisions`."
         if wanted is not None:
-            name = _short(wanted)
+            name = short_name(wanted)
             match = next((r for r in revisions if r.name == name), None)
             if match is None:
                 raise ServiceNotFound(f"Revision {name} does not exist.", action=action, hint=hint)

@@ -9,11 +9,20 @@ Choices worth knowing (see deploy/README.md):
 - Scaling lives at the SERVICE level (`Service.scaling`, run_v2 `ServiceScaling`), not in
   the revision template: raising or dropping the floor is then a service update that
   creates no new revision, so it is quick and never restarts the model.
-- The startup probe gives the model `failure_threshold * period_s` = 24 * 10 = 240 s (Cloud
-  Run caps that product at 240 s) and starts probing at once, so a warm-enough container is
-  found ready within 10 s instead of after a fixed 240 s initial delay.
-- Concurrency per instance equals vLLM's `--max-num-seqs`: one instance takes one full
-  batch, and the next request makes Cloud Run start another instance (up to the ceiling).
+- The image is an immutable reference: a digest (`...@sha256:...`) or a commit tag (as
+  cloudbuild.yaml tags every build). Cloud Run makes no new revision for an identical
+  template, so re-applying a moved tag such as `:latest` would silently keep the old image.
+- The startup probe is an HTTP GET on vLLM's /health (200 only once the engine is up) and
+  uses the whole window Cloud Run allows a starting container: up to 240 s of initial delay
+  plus up to 240 s of `failure_threshold * period_s`. A cold vLLM start streams a ~10 GB
+  image, loads the weights, runs torch.compile and captures CUDA graphs, so the first probe
+  waits 120 s (a start faster than that would wait for it; compare with the Metrics page's
+  cold-start chart) and then 24 x 10 s follow: 360 s before Cloud Run gives up.
+- Concurrency per instance is twice vLLM's `--max-num-seqs` (Google's GPU best practice:
+  the parallel slots plus a batch's worth of queue). Cloud Run scales out when instances
+  near their concurrency, so at exactly max-num-seqs one 8-page document would start a
+  second GPU instance (minutes of cold start, then billed idle); above it, vLLM queues the
+  extra requests on the instance that is already warm.
 """
 
 from __future__ import annotations
@@ -36,6 +45,9 @@ RUNTIME_SA_ID = "lightonocr-run"  # created by deploy/setup_service_accounts.sh
 # Cloud Run limits on startup probes: initial delay <= 240 s, period <= 240 s,
 # failure_threshold * period <= 240 s, timeout <= period.
 _PROBE_MAX_S = 240
+# Immutable image references: a digest, or a tag that is a git commit (7-40 hex digits).
+_DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
+_COMMIT_TAG_RE = re.compile(r"^[0-9a-f]{7,40}$")
 _GPU_MIN_CPU = 4.0
 _GPU_MIN_MEMORY_BYTES = 16 * 1024**3
 _PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers"})
@@ -139,10 +151,11 @@ def _default_labels() -> dict[str, str]:
 class ServiceSpec:
     """Everything about the service except where it runs (that is the `ServiceTarget`)."""
 
-    # None: {region}-docker.pkg.dev/{project}/{repository}/lightonocr-gpu:{tag}
+    # None: {region}-docker.pkg.dev/{project}/{repository}/lightonocr-gpu:{tag}. Either must
+    # be immutable: IMAGE@sha256:DIGEST, or a commit tag (git rev-parse HEAD).
     image: str | None = None
     repository: str = DEFAULT_REPOSITORY
-    tag: str = "latest"
+    tag: str | None = None
     cpu: str = "8"
     memory: str = "32Gi"
     gpu_type: str = "nvidia-l4"
@@ -154,11 +167,12 @@ class ServiceSpec:
     min_instances: int = 0
     max_instances: int = 3
     port: int = serve_config.DEFAULT_PORT
-    probe_initial_delay_s: int = 0
+    probe_http_path: str = "/health"  # "" = a TCP probe on the port
+    probe_initial_delay_s: int = 120
     probe_period_s: int = 10
     probe_timeout_s: int = 5
     probe_failure_threshold: int = 24
-    concurrency: int = serve_config.MAX_NUM_SEQS
+    concurrency: int = 2 * serve_config.MAX_NUM_SEQS
     request_timeout_s: int = 600
     # None: lightonocr-run@{project}.iam.gserviceaccount.com
     service_account: str | None = None
@@ -184,6 +198,12 @@ class ServiceSpec:
                 problems.append(
                     f"Cloud Run supports exactly 1 GPU per instance (got {self.gpu_count})"
                 )
+            if self.concurrency <= serve_config.MAX_NUM_SEQS:
+                problems.append(
+                    f"concurrency must be above vLLM's --max-num-seqs {serve_config.MAX_NUM_SEQS}"
+                    f" (got {self.concurrency}): at or below it, one batch starts another GPU "
+                    "instance"
+                )
         if not 0 <= self.min_instances <= self.max_instances or self.max_instances < 1:
             problems.append(
                 f"instances need 0 <= min <= max and max >= 1 "
@@ -203,6 +223,7 @@ class ServiceSpec:
             problems.append(f"concurrency must be 1..1000 (got {self.concurrency})")
         if not 1 <= self.request_timeout_s <= 3600:
             problems.append(f"request timeout must be 1..3600 s (got {self.request_timeout_s})")
+        problems.extend(_mutable_image_problems(self.image, self.tag))
         if problems:
             raise InvalidSpec("Invalid service spec: " + "; ".join(problems) + ".")
         for member in self.invokers:
@@ -216,6 +237,11 @@ class ServiceSpec:
     def image_for(self, target: ServiceTarget) -> str:
         if self.image:
             return self.image
+        if not self.tag:
+            raise InvalidSpec(
+                "No image to deploy: pass --tag COMMIT (cloudbuild.yaml tags each build with "
+                "its commit: --tag $(git rev-parse HEAD)) or --image REF@sha256:DIGEST."
+            )
         return (
             f"{target.region}-docker.pkg.dev/{target.project}/{self.repository}/"
             f"{IMAGE_NAME}:{self.tag}"
@@ -238,6 +264,28 @@ class ServiceSpec:
                 except ValueError:
                     raise InvalidSpec(f"{var}={raw!r} is not a valid {name}.") from None
         return dataclasses.replace(self, **changes) if changes else self
+
+
+def _mutable_image_problems(image: str | None, tag: str | None) -> list[str]:
+    """Why a reference could change under us (empty when it cannot)."""
+    if image:
+        last = image.rsplit("/", 1)[-1]
+        if _DIGEST_RE.search(image):
+            return []
+        if ":" in last and _COMMIT_TAG_RE.match(last.rsplit(":", 1)[1]):
+            return []
+        return [
+            f"image {image!r} is not immutable: use IMAGE@sha256:DIGEST (gcloud artifacts "
+            "docker images describe IMAGE:TAG --format 'value(image_summary.digest)') or a "
+            "commit tag, because Cloud Run makes no new revision when the reference is unchanged"
+        ]
+    if tag and not _COMMIT_TAG_RE.match(tag):
+        return [
+            f"tag {tag!r} can move: deploy the commit tag cloudbuild.yaml pushed "
+            "(--tag $(git rev-parse HEAD)) or --image REF@sha256:DIGEST, because Cloud Run makes "
+            "no new revision when the reference is unchanged"
+        ]
+    return []
 
 
 _ENV_FIELDS: tuple[tuple[str, str, type], ...] = (

@@ -7,13 +7,16 @@
 #   lightonocr-run@PROJECT      the Cloud Run service's own identity (runtime):
 #     roles/logging.logWriter          on the project  - write its logs
 #     roles/monitoring.metricWriter    on the project  - write its metrics
-#     roles/artifactregistry.reader    on the image repository only - pull the image
+#     (no image pull role: the Cloud Run service agent pulls the image, not the runtime
+#     account, and it may read repositories of its own project already)
 #   lightonocr-backend@PROJECT  the loan backend that calls the OCR service:
 #     roles/run.invoker                on the Cloud Run service only (not the project),
 #                                      granted once the service exists (step 3).
-#   The deploying user (you) also needs roles/iam.serviceAccountUser on lightonocr-run to
-#   deploy a service that runs as it; the script grants that to the caller's account
-#   only if GRANT_ACT_AS=1.
+#   The deploying account (you, or a CI account) needs, besides roles/run.developer:
+#     roles/iam.serviceAccountUser     on lightonocr-run only - deploy a service running as it
+#     roles/artifactregistry.reader    on the image repository only - deploy its images
+#   The script grants those two to the caller's gcloud account only if GRANT_DEPLOYER=1
+#   (GRANT_ACT_AS=1, its older name, works too).
 # The service is IAM-only: nothing here (or anywhere in deploy/) grants allUsers.
 #
 # Environment (defaults in brackets):
@@ -45,23 +48,23 @@ echo "== 1. service accounts"
 create_sa "$RUNTIME_SA_ID" "LightOnOCR Cloud Run runtime"
 create_sa "$BACKEND_SA_ID" "Loan backend (calls the OCR service)"
 
-echo "== 2. runtime roles (logs, metrics, image pull)"
+echo "== 2. runtime roles (logs, metrics)"
 for role in roles/logging.logWriter roles/monitoring.metricWriter; do
   gcloud projects add-iam-policy-binding "$PROJECT" --condition=None --quiet \
     --member "serviceAccount:${RUNTIME_SA}" --role "$role" >/dev/null
   echo "granted $role to $RUNTIME_SA on project $PROJECT"
 done
-gcloud artifacts repositories add-iam-policy-binding "$REPOSITORY" \
-  --project "$PROJECT" --location "$REGION" \
-  --member "serviceAccount:${RUNTIME_SA}" --role roles/artifactregistry.reader >/dev/null
-echo "granted roles/artifactregistry.reader to $RUNTIME_SA on repository $REPOSITORY"
 
-if [[ "${GRANT_ACT_AS:-0}" == "1" ]]; then
+if [[ "${GRANT_DEPLOYER:-${GRANT_ACT_AS:-0}}" == "1" ]]; then
   caller="$(gcloud config get-value account 2>/dev/null)"
   kind=user; [[ "$caller" == *.gserviceaccount.com ]] && kind=serviceAccount
   gcloud iam service-accounts add-iam-policy-binding "$RUNTIME_SA" --project "$PROJECT" \
     --member "${kind}:${caller}" --role roles/iam.serviceAccountUser >/dev/null
   echo "granted roles/iam.serviceAccountUser on $RUNTIME_SA to $caller"
+  gcloud artifacts repositories add-iam-policy-binding "$REPOSITORY" \
+    --project "$PROJECT" --location "$REGION" \
+    --member "${kind}:${caller}" --role roles/artifactregistry.reader >/dev/null
+  echo "granted roles/artifactregistry.reader on repository $REPOSITORY to $caller"
 fi
 
 echo "== 3. backend may invoke the service (service-level binding only)"
@@ -72,5 +75,5 @@ if gcloud run services describe "$SERVICE" --project "$PROJECT" --region "$REGIO
 else
   echo "service $SERVICE does not exist yet: deploy it, then run"
   echo "  python -m deploy grant-invoker --member serviceAccount:${BACKEND_SA}"
-  echo "(or: python -m deploy apply --invoker serviceAccount:${BACKEND_SA})"
+  echo "(or: python -m deploy apply --tag COMMIT --invoker serviceAccount:${BACKEND_SA})"
 fi

@@ -205,11 +205,13 @@ class OCRClient:
         try:
             return await self._read_page(document, index, on_chunk)
         except Exception as exc:
-            if not isinstance(exc, OCRError):
+            if isinstance(exc, OCRError):
+                error = exc.on_page(index)
+            else:
                 logger.warning("page %d failed unexpectedly", index + 1, exc_info=True)
-                exc = OCRError(f"unexpected failure ({type(exc).__name__}: {exc})")
-            exc.page_index = index
-            return PageResult(index=index, error=exc, latency_s=time.perf_counter() - started)
+                message = f"unexpected failure ({type(exc).__name__}: {exc})"
+                error = OCRError(message, page_index=index)
+            return PageResult(index=index, error=error, latency_s=time.perf_counter() - started)
 
     async def _read_page(
         self, document: Document, index: int, on_chunk: OnChunk | None
@@ -248,8 +250,7 @@ class OCRClient:
             request_id=request_id if attempts else None,
         )
         if isinstance(outcome, ServiceError):
-            outcome.page_index = index
-            return replace(base, error=outcome)
+            return replace(base, error=outcome.on_page(index))
         error = None
         if outcome.truncated and self.settings.strict:
             error = Truncated(

@@ -10,6 +10,7 @@
 | LIGHTONOCR_MAX_ATTEMPTS | 3                                                            |
 | LIGHTONOCR_AUTH         | auto: google for *.run.app, else bearer/none                 |
 | LIGHTONOCR_TOKEN        | static bearer / pre-minted ID token (fallback)               |
+| LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT | none: mint ID tokens as this service account  |
 | LIGHTONOCR_MAX_PAGES    | 1000                                                         |
 | LIGHTONOCR_LONGEST_SIDE | 1540                                                         |
 
@@ -68,6 +69,7 @@ class ClientSettings:
     # "auto" | "none" | "bearer" | "google"
     auth: str = "auto"
     token: str | None = field(default=None, repr=False)
+    impersonate_service_account: str | None = None
     # Use a PDF page's own text instead of OCR when it has a usable text layer.
     use_text_layer: bool = False
     # Raise Truncated instead of flagging truncated pages.
@@ -100,6 +102,7 @@ class ClientSettings:
             max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", defaults.max_attempts)),
             auth=env.get("LIGHTONOCR_AUTH", "auto"),
             token=env.get("LIGHTONOCR_TOKEN") or None,
+            impersonate_service_account=env.get("LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT") or None,
             documents=documents,
         )
         return settings.with_overrides(**overrides)

@@ -143,8 +143,7 @@ class Document:
         try:
             return source.render(index)
         except OCRError as exc:
-            exc.page_index = index
-            raise
+            raise exc.on_page(index) from exc.__cause__
         except MemoryError as exc:
             message = "there was not enough memory to render this page"
             raise PageRenderError(message, page_index=index) from exc
@@ -158,8 +157,7 @@ class Document:
         try:
             return source.text(index)
         except OCRError as exc:
-            exc.page_index = index
-            raise
+            raise exc.on_page(index) from exc.__cause__
 
 
 def load_document(

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 # Secrets a server may echo back in an error body: bearer tokens, Authorization header values
 # (any scheme), and anything shaped like a JWT (three base64url segments, header starting eyJ).
@@ -74,6 +74,18 @@ class OCRError(Exception):
         if self.page_index is None:
             return self.message
         return f"page {self.page_index + 1}: {self.message}"
+
+    def on_page(self, page_index: int) -> Self:
+        """This error as one page's error: a new error of the same type and fields, so an
+        error is never changed after it was raised (another page may hold it too)."""
+        if page_index == self.page_index:
+            return self
+        error = self._with_page(page_index)
+        error.__cause__ = self.__cause__
+        return error.with_traceback(self.__traceback__)
+
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(self.message, page_index=page_index)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross process boundaries (the document sandbox's workers), and subclasses
@@ -112,6 +124,9 @@ class UnsupportedDocument(InvalidDocument):
         super().__init__(message, page_index=page_index)
         self.detected = detected
 
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(self.message, detected=self.detected, page_index=page_index)
+
 
 class EncryptedDocument(InvalidDocument):
     """A password-protected PDF opened without (or with the wrong) password."""
@@ -120,10 +135,17 @@ class EncryptedDocument(InvalidDocument):
 class PageLimitExceeded(InvalidDocument):
     """More pages than the configured cap."""
 
-    def __init__(self, message: str, *, page_count: int, limit: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, page_count: int, limit: int, page_index: int | None = None
+    ) -> None:
+        super().__init__(message, page_index=page_index)
         self.page_count = page_count
         self.limit = limit
+
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(
+            self.message, page_count=self.page_count, limit=self.limit, page_index=page_index
+        )
 
 
 class ImageTooLarge(InvalidDocument):
@@ -157,6 +179,9 @@ class ResourceLimitExceeded(PageRenderError, InvalidDocument):
         super().__init__(message, page_index=page_index)
         self.limit = limit
 
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(self.message, limit=self.limit, page_index=page_index)
+
 
 # --- Service ---------------------------------------------------------------------------------
 
@@ -184,6 +209,14 @@ class ServiceError(OCRError):
         super().__init__(message, page_index=page_index)
         self.status_code = self.http_status if status_code is None else status_code
         self.retry_after_s = retry_after_s
+
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(
+            self.message,
+            status_code=self.status_code,
+            retry_after_s=self.retry_after_s,
+            page_index=page_index,
+        )
 
 
 class BadRequest(ServiceError):
@@ -250,6 +283,9 @@ class CircuitOpenError(ServiceError):
     def __init__(self, message: str, *, retry_in_s: float, page_index: int | None = None) -> None:
         super().__init__(message, page_index=page_index)
         self.retry_in_s = retry_in_s
+
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(self.message, retry_in_s=self.retry_in_s, page_index=page_index)
 
 
 _BY_STATUS: Mapping[int, type[ServiceError]] = {

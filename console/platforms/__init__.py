@@ -13,7 +13,7 @@
 | LIGHTONOCR_DATA_DIR     | the console's store and the local server's log          | .lightonocr |
 | LIGHTONOCR_MODEL        | also the local server's --served-model-name when set    | see ocr_core |
 
-A LIGHTONOCR_SERVICE_URL on loopback (127.0.0.1, localhost) means a local server on that
+A LIGHTONOCR_SERVICE_URL on loopback (127.0.0.0/8, ::1, localhost) means a local server on that
 port, so the local platform is used (it reuses a server already running there). Any other
 URL is the Cloud Run service; without GOOGLE_CLOUD_PROJECT the cloudrun platform can still
 OCR but reports that it cannot manage the service.
@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from console._loopback import LOOPBACK_ADDRESS, is_loopback
 from console.platforms._base import Platform
 
 if TYPE_CHECKING:
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 DEFAULT_LOCAL_PORT = 8000
 DEFAULT_LOCAL_ENGINE = "rapidocr"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def select_platform(
@@ -49,7 +49,7 @@ def select_platform(
     """
     env = os.environ if env is None else env
     url = urlsplit(env.get("LIGHTONOCR_SERVICE_URL") or "")
-    if url.hostname and url.hostname not in LOOPBACK_HOSTS:
+    if url.hostname and not is_loopback(url.hostname):
         from console.platforms.cloudrun import CloudRunPlatform
 
         return CloudRunPlatform.from_env(env)
@@ -65,7 +65,7 @@ def select_platform(
         server_args += ["--served-model-name", settings.model]
     port = url.port if url.hostname else None
     return LocalPlatform(
-        host="127.0.0.1",
+        host=LOOPBACK_ADDRESS,
         port=port or int(env.get("LIGHTONOCR_LOCAL_PORT") or DEFAULT_LOCAL_PORT),
         data_dir=data_dir,
         server_args=server_args,

@@ -8,12 +8,17 @@ to this interface, through `console/_operations.py`, which adds the audit log an
 from __future__ import annotations
 
 import enum
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from ocr_core import ClientSettings, WarmUpReport
+from ocr_core import ClientSettings
+
+T = TypeVar("T")
 
 
 class ServiceState(enum.StrEnum):
@@ -21,6 +26,7 @@ class ServiceState(enum.StrEnum):
     STARTING = "starting"  # a process/instance exists but the model does not answer yet
     READY = "ready"
     DEGRADED = "degraded"  # answers, but unhealthy conditions (failed revision, errors)
+    UNKNOWN = "unknown"  # the status could not be read (the detail says why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,31 @@ class ServiceStatus:
     gpu: str | None = None
     ready_since: datetime | None = None
     detail: str = ""
+
+    @classmethod
+    def unreadable(cls, url: str, error: Exception) -> ServiceStatus:
+        """The status of a service whose platform could not be read (a page must still render)."""
+        return cls(
+            ServiceState.UNKNOWN,
+            url,
+            detail=f"status unavailable ({type(error).__name__}: {error})",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WarmUpMeasurement:
+    """What a platform measured while bringing its service to ready.
+
+    `was_ready` says the service already answered when the warm-up began (nothing had to
+    start), so `seconds` is an answer time, not a cold start. Platforms only measure;
+    `Operations.warm_up` decides what the measurement was and records it.
+    """
+
+    ready: bool
+    seconds: float
+    attempts: int  # health checks made while waiting
+    was_ready: bool = False
+    error: str | None = None  # why not ready, written for the operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +107,42 @@ class LogTail(ABC):
     def close(self) -> None: ...
 
 
+def run_with_progress(
+    work: Callable[[], T],
+    *,
+    on_progress: Callable[[float], None] | None,
+    tick_s: float,
+    name: str,
+) -> T:
+    """`work()` on a worker thread while this thread calls `on_progress(elapsed_s)` every tick.
+
+    Streamlit updates a page only from the script's own thread, so the waiting happens
+    elsewhere. Whatever `work` raised is raised here. If `on_progress` raises (a Streamlit
+    rerun does, with a BaseException), that propagates at once and the worker finishes alone.
+    """
+    started = time.monotonic()
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:  # handed to the caller's thread below
+            failure.append(error)
+
+    worker = threading.Thread(target=run, name=name, daemon=True)
+    worker.start()
+    while True:
+        worker.join(tick_s)
+        if not worker.is_alive():
+            break
+        if on_progress is not None:
+            on_progress(time.monotonic() - started)
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
 class MetricKey(enum.StrEnum):
     STARTUP_LATENCY_S = "startup_latency_s"
     MEMORY_UTILIZATION = "memory_utilization"  # 0..1
@@ -87,6 +154,15 @@ class MetricKey(enum.StrEnum):
     ERROR_RATE = "error_rate"  # 0..1
 
 
+# The seed runbook's alert lines: charts draw them, Operations turns a crossing into a hint,
+# and the local platform calls a ready server degraded above the error-rate line.
+THRESHOLDS: dict[MetricKey, float] = {
+    MetricKey.MEMORY_UTILIZATION: 0.90,
+    MetricKey.REQUEST_LATENCY_S: 120.0,
+    MetricKey.ERROR_RATE: 0.05,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MetricSeries:
     """One line on a chart. `label` distinguishes lines of one key (e.g. "p95", "active")."""
@@ -95,12 +171,17 @@ class MetricSeries:
     label: str
     unit: str
     points: list[tuple[datetime, float]] = field(default_factory=list)
+    # Why this line could not be read ("" when it was): one failed query marks its own
+    # chart instead of blanking the page.
+    error: str = ""
 
 
 class Platform(ABC):
     """Where the OCR service runs, and what an operator can do to it."""
 
     name: str  # "local" | "cloudrun"
+    # How often warm_up reports its elapsed time while waiting.
+    progress_tick_s: float = 0.5
 
     @property
     @abstractmethod
@@ -113,13 +194,22 @@ class Platform(ABC):
     @abstractmethod
     def status(self) -> ServiceStatus: ...
 
-    @abstractmethod
     def warm_up(
         self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
-    ) -> WarmUpReport:
-        """Bring the service to ready and measure how long it took (the cold-start time).
+    ) -> WarmUpMeasurement:
+        """`measure_warm_up` with `on_progress(elapsed_s)` called meanwhile (a live clock)."""
+        return run_with_progress(
+            lambda: self.measure_warm_up(timeout_s),
+            on_progress=on_progress,
+            tick_s=self.progress_tick_s,
+            name=f"{self.name}-warm-up",
+        )
 
-        `on_progress(elapsed_s)` is called while waiting so the page can show a live clock.
+    @abstractmethod
+    def measure_warm_up(self, timeout_s: float) -> WarmUpMeasurement:
+        """Bring the service to ready (starting it if needed) and measure how long it took.
+
+        Blocks; failures the operator can act on come back as a not-ready measurement.
         """
 
     @abstractmethod

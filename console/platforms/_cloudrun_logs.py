@@ -4,11 +4,19 @@ The live tail uses the bidirectional `TailLogEntries` stream. Not every caller m
 (it is rate limited, some organisations block it, emulators lack it), so when the stream is
 refused as unimplemented, forbidden or exhausted the tail quietly switches to polling
 `ListLogEntries` for entries newer than the last one seen, and says so once in the log view.
+
+vLLM logs to stdout, so Cloud Run stores its lines with severity DEFAULT (0), below DEBUG:
+a plain `severity>=INFO` would hide the whole engine log. Its own level is in the text
+(vllm/logger.py: "%(levelname)s %(asctime)s [%(fileinfo)s:%(lineno)d] %(message)s", date
+"%m-%d %H:%M:%S", after an optional "(APIServer pid=1) " process tag in ANSI colour), so
+DEFAULT lines are read at that level, or at INFO when the text carries none; the query asks
+for DEFAULT lines too and the entries are then filtered by that reading.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -49,6 +57,49 @@ _TAIL_TRANSIENT = (
 MAX_RECONNECTS = 5
 
 
+# A vLLM log line: optional ANSI-coloured process tag, then LEVEL MM-DD HH:MM:SS.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_VLLM_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_VLLM_LINE = re.compile(
+    r"^(?:\([^)]*pid=\d+\)\s+)?(DEBUG|INFO|WARNING|ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d "
+)
+# The same shape for Logging's RE2 (=~), without backslashes so no escaping is involved.
+_VLLM_QUERY = "({levels}) [0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] "
+
+
+def read_severity(severity: str, message: str) -> str:
+    """The severity to show and filter by: Cloud Logging's, or for DEFAULT (stdout) lines
+    the level vLLM wrote into the text; DEFAULT when the text carries none."""
+    if severity != "DEFAULT":
+        return severity
+    match = _VLLM_LINE.match(_ANSI.sub("", message))
+    return match.group(1) if match else "DEFAULT"
+
+
+def _rank(severity: str) -> int:
+    """Order for filtering; a DEFAULT line with no level of its own counts as INFO."""
+    return SEVERITIES.index("INFO" if severity == "DEFAULT" else severity)
+
+
+def at_least(entries: list[LogEntry], min_severity: str | None) -> list[LogEntry]:
+    """The entries at or above `min_severity` as read by `read_severity`."""
+    if not min_severity:
+        return entries
+    floor = _rank(min_severity.upper())
+    return [e for e in entries if _rank(e.severity) >= floor]
+
+
+def _severity_term(severity: str) -> str:
+    """`severity>=X`, widened to the DEFAULT lines that may be at X or above."""
+    if _rank(severity) <= _rank("INFO"):
+        return f"(severity>={severity} OR severity=DEFAULT)"
+    levels = [level for level in _VLLM_LEVELS if _rank(level) >= _rank(severity)]
+    if not levels:
+        return f"severity>={severity}"
+    pattern = _VLLM_QUERY.format(levels="|".join(levels))
+    return f'(severity>={severity} OR (severity=DEFAULT AND textPayload=~"{pattern}"))'
+
+
 def quote(text: str) -> str:
     """A Logging query string literal: backslashes and double quotes escaped."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
@@ -69,7 +120,7 @@ def build_filter(service: str, query: LogQuery) -> str:
         severity = query.min_severity.upper()
         if severity not in SEVERITIES:
             raise ValueError(f"unknown severity {query.min_severity!r}: one of {SEVERITIES}")
-        terms.append(f"severity>={severity}")
+        terms.append(_severity_term(severity))
     if query.text:
         literal = quote(query.text)
         terms.append(f"(textPayload:{literal} OR jsonPayload.message:{literal})")
@@ -97,13 +148,14 @@ def _message(entry: GoogleLogEntry) -> str:
 
 def to_entry(entry: GoogleLogEntry) -> LogEntry:
     """A Cloud Logging entry as the console shows it; the revision is its source."""
-    severity = log_severity_pb2.LogSeverity.Name(entry.severity)
+    message = _message(entry)
+    severity = read_severity(log_severity_pb2.LogSeverity.Name(entry.severity), message)
     timestamp = entry.timestamp or entry.receive_timestamp
     labels = entry.resource.labels
     return LogEntry(
         timestamp=timestamp.astimezone(UTC) if timestamp else datetime.fromtimestamp(0, UTC),
         severity=severity,
-        message=_message(entry),
+        message=message,
         source=labels.get("revision_name") or entry.log_name.rsplit("/", 1)[-1],
     )
 
@@ -121,7 +173,7 @@ def list_entries(
     entries: list[LogEntry] = []
     try:
         for entry in client.list_log_entries(request=request):
-            entries.append(to_entry(entry))
+            entries.extend(at_least([to_entry(entry)], query.min_severity))
             if len(entries) >= query.limit:
                 break
     except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
@@ -254,7 +306,8 @@ class CloudLoggingTail(LogTail):
             call.cancel()
         try:
             for response in call:
-                self._add([to_entry(e) for e in response.entries])
+                entries = [to_entry(e) for e in response.entries]
+                self._add(at_least(entries, self._query.min_severity))
         finally:
             ended.set()
 

@@ -15,7 +15,10 @@ Aggregation choices, per metric (all over the service's revisions, `cloud_run_re
   giving requests per period; the error rate is 5xx / all per period.
 
 A metric Monitoring does not know (NotFound, e.g. the GPU metric where no GPU ever ran)
-yields no series; any other failure is a CloudError naming roles/monitoring.viewer.
+yields no series. Any other failure of one query (a refused aligner, a timeout) becomes a
+line with no points and an `error` on that chart alone, so one bad query never blanks the
+Metrics page; only when every query fails (no permission at all) does `read` raise the
+CloudError, which names roles/monitoring.viewer.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from google.auth import exceptions as auth_exc
 from google.cloud import monitoring_v3
 
 from console.platforms._base import MetricKey, MetricSeries
-from deploy import explain_google_error
+from deploy import CloudError, explain_google_error
 
 MONITORING_ROLE = "roles/monitoring.viewer"
 PREFIX = "run.googleapis.com/"
@@ -163,7 +166,14 @@ class MetricsReader:
                 project=self._project,
             ) from None
 
-    def _run(self, query: Query, window: timedelta) -> list[MetricSeries]:
+    def _run(self, query: Query, window: timedelta) -> list[MetricSeries] | CloudError:
+        """The query's lines, or the error that stopped it (for its chart to show)."""
+        try:
+            return self._lines(query, window)
+        except CloudError as exc:
+            return exc
+
+    def _lines(self, query: Query, window: timedelta) -> list[MetricSeries]:
         period = alignment_period(window)
         aggregation = monitoring_v3.Aggregation(
             alignment_period=period,
@@ -179,12 +189,24 @@ class MetricsReader:
         return lines
 
     def read(self, window: timedelta) -> list[MetricSeries]:
-        """Every chart line, in QUERIES order, plus the derived error rate."""
+        """Every chart line, in QUERIES order, plus the derived error rate; a query that
+        failed gives one pointless line carrying its error, on its own chart."""
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="cloudrun-metrics") as pool:
-            batches = list(pool.map(lambda q: self._run(q, window), QUERIES))
-        lines = [line for batch in batches for line in batch]
+            results = list(pool.map(lambda q: self._run(q, window), QUERIES))
+        failures = [r for r in results if isinstance(r, CloudError)]
+        if failures and len(failures) == len(results):
+            raise failures[0]
+        lines: list[MetricSeries] = []
+        for query, result in zip(QUERIES, results, strict=True):
+            if isinstance(result, CloudError):
+                lines.append(MetricSeries(query.key, query.label, query.unit, error=str(result)))
+            else:
+                lines.extend(result)
         counts = [s for s in lines if s.key is MetricKey.REQUEST_COUNT]
-        if counts:
+        if any(s.error for s in counts):
+            error = next(s.error for s in counts if s.error)
+            lines.append(MetricSeries(MetricKey.ERROR_RATE, "5xx", "ratio", error=error))
+        elif counts:
             lines.append(error_rate(counts))
         return lines
 

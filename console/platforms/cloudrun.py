@@ -15,7 +15,6 @@ service is reported ready with a "may be cold" note rather than guessed down.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import time
@@ -34,6 +33,7 @@ from console.platforms._base import (
     Platform,
     ServiceState,
     ServiceStatus,
+    WarmUpMeasurement,
 )
 from console.platforms._cloudrun_logs import (
     LOGS_ROLE,
@@ -47,18 +47,11 @@ from deploy import (
     CloudRunDeployer,
     InvalidSpec,
     ServiceInfo,
+    ServiceSpec,
     ServiceTarget,
     explain_google_error,
 )
-from ocr_core import (
-    AuthError,
-    ClientSettings,
-    OCRError,
-    ServiceError,
-    ServiceUnavailable,
-    SyncOCRClient,
-    WarmUpReport,
-)
+from ocr_core import AuthError, ClientSettings, OCRError, SyncOCRClient
 
 if TYPE_CHECKING:
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
@@ -74,6 +67,9 @@ INSTANCE_LOOKBACK = timedelta(minutes=5)
 WARM_AFTER_WARM_UP = timedelta(minutes=10)
 # How often warm_up reports its elapsed time while waiting.
 PROGRESS_TICK_S = 0.5
+# A warm instance answers /health and /v1/models in well under this; a cold start (an
+# instance started and the model loaded onto the GPU) takes far longer.
+WARM_ANSWER_S = 10.0
 
 
 def _utc_now() -> datetime:
@@ -112,7 +108,7 @@ class CloudRunPlatform(Platform):
         self._settings = client_settings or ClientSettings.from_env()
         self.id_token_fetcher = id_token_fetcher
         self._clock = clock
-        self._progress_tick_s = progress_tick_s
+        self.progress_tick_s = progress_tick_s
         self._log_poll_interval_s = log_poll_interval_s
         self._lock = threading.Lock()
         self._tails: list[CloudLoggingTail] = []
@@ -241,64 +237,51 @@ class CloudRunPlatform(Platform):
             "instance; expect a cold start of a few minutes.",
         )
 
-    def warm_up(
-        self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
-    ) -> WarmUpReport:
-        """Wake the service through ocr_core (ID tokens) and time it; progress ticks meanwhile.
+    def measure_warm_up(self, timeout_s: float) -> WarmUpMeasurement:
+        """Wake the service through ocr_core (ID tokens) and time it.
 
-        The warm-up runs on a worker thread so this thread can call `on_progress` every
-        `progress_tick_s` (Streamlit must update the page from the script's own thread).
+        Cloud Run holds a request to a cold service until an instance has started, so the
+        first health check can succeed after minutes: the service was already ready only if
+        that first check also answered within `WARM_ANSWER_S`.
         """
-        settings = self.client_settings()
-        outcome: list[WarmUpReport] = []
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                with SyncOCRClient(settings=settings, id_token_fetcher=self.id_token_fetcher) as c:
-                    outcome.append(c.warm_up(timeout=timeout_s))
-            except BaseException as exc:  # handed to the caller's thread below
-                failure.append(exc)
-
         started = time.monotonic()
-        worker = threading.Thread(target=run, name="cloudrun-warm-up", daemon=True)
-        worker.start()
-        while worker.is_alive():
-            worker.join(self._progress_tick_s)
-            if on_progress is not None and worker.is_alive():
-                on_progress(time.monotonic() - started)
-        if failure:
-            error = failure[0]
-            if not isinstance(error, OCRError):
-                raise error
-            return WarmUpReport(False, time.monotonic() - started, 0, error, self.service_url)
-        report = outcome[0]
-        if report.ready:
-            self._warm_at = self._clock()
-            return report
-        return dataclasses.replace(report, error=self._cold_hint(report, timeout_s))
+        try:
+            with SyncOCRClient(
+                settings=self.client_settings(), id_token_fetcher=self.id_token_fetcher
+            ) as client:
+                report = client.warm_up(timeout=timeout_s)
+        except OCRError as error:
+            return WarmUpMeasurement(False, time.monotonic() - started, 0, error=str(error))
+        if not report.ready:
+            hint = self._cold_hint(report.error, report.seconds, timeout_s)
+            return WarmUpMeasurement(False, report.seconds, report.attempts, error=hint)
+        self._warm_at = self._clock()
+        return WarmUpMeasurement(
+            True,
+            report.seconds,
+            report.attempts,
+            was_ready=report.was_ready and report.seconds < WARM_ANSWER_S,
+        )
 
-    def _cold_hint(self, report: WarmUpReport, timeout_s: float) -> OCRError:
-        """Why the warm-up failed, and the one thing to do about it (same error type)."""
-        error = report.error or ServiceUnavailable("no answer")
+    def _cold_hint(self, error: OCRError | None, seconds: float, timeout_s: float) -> str:
+        """Why the warm-up failed, and the one thing to do about it."""
+        message = str(error or "no answer")
         if isinstance(error, AuthError) and error.status_code is None:
-            return error  # no credential could be minted: ocr_core already says how to get one
+            return message  # no ID token could be minted: ocr_core already says how to get one
         if isinstance(error, AuthError):
-            return AuthError(
-                f"Cloud Run refused the call ({error}). The caller's account needs "
+            return (
+                f"Cloud Run refused the call ({message}). The caller's account needs "
                 f"roles/run.invoker on {self.target.service} (`python -m deploy grant-invoker "
                 f"--member serviceAccount:...`), and the ID token's audience must be the "
-                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL).",
-                status_code=error.status_code,
+                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL)."
             )
-        hint = (
-            f"The service is still cold after {report.seconds:.0f} s ({error}). Cloud Run "
-            f"gives the model up to 240 s to start: warm up again, or read the Logs page for "
+        return (
+            f"The service is still cold after {seconds:.0f} s ({message}). Cloud Run "
+            f"gives the model up to {ServiceSpec().startup_window_s} s to start (deploy's "
+            f"startup probe): warm up again, or read the Logs page for "
             f"the startup probe; if no instance starts at all, check the GPU quota in "
             f"{self.target.region}. (Timeout was {timeout_s:g} s.)"
         )
-        status = error.status_code if isinstance(error, ServiceError) else None
-        return ServiceUnavailable(hint, status_code=status)
 
     def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
         """Through `deploy`'s CloudRunDeployer.scale; failures come back as ok=False."""

@@ -103,6 +103,11 @@ def _follow(query: LogQuery) -> None:
 
 
 st.title("Logs")
+# The workbench links a page to its request's lines (?request_id=...): filter on it once.
+linked = st.query_params.get("request_id")
+if linked and st.session_state.get("logs_linked") != linked:
+    st.session_state.logs_linked = linked
+    st.session_state.logs_text = linked
 severity_col, text_col, live_col = st.columns([2, 4, 2], vertical_alignment="bottom")
 severity = severity_col.selectbox(
     "Minimum severity", [ALL, *SEVERITIES], key="logs_severity", help="This level and above."

@@ -9,9 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from console._operations import THRESHOLDS
 from console._state import get_operations, platform_call, warm_up_table
-from console.platforms._base import MetricKey, MetricSeries
+from console.platforms._base import THRESHOLDS, MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.
 MIN_SPAN = timedelta(minutes=1)
@@ -123,16 +122,19 @@ for key, style in CHARTS.items():
             st.error(f"**{breach.label}** {breach.hint}")
         if key in THRESHOLDS and not any(b.key is key for b in breaches):
             st.caption(f"Threshold: {format(THRESHOLDS[key], style.axis_format)} (dashed line).")
-        if not any(s.points for s in series):
+        for error in dict.fromkeys(s.error for s in series if s.error):
+            st.warning(f"**{style.title}** could not be read: {error}")
+        drawn = [s for s in series if s.points]
+        if drawn:
+            st.altair_chart(_chart(drawn, style, THRESHOLDS.get(key), window), width="stretch")
+        elif not any(s.error for s in series):
             st.info(f"No data yet for the last {window_label}.")
-        else:
-            st.altair_chart(_chart(series, style, THRESHOLDS.get(key), window), width="stretch")
 
-st.subheader("Cold-start history (warm-ups)", anchor=False)
+st.subheader("Warm-up history", anchor=False)
 history = operations.warm_up_history(limit=50)
 if history:
     st.dataframe(
-        warm_up_table(history)[["when", "ready", "cold start (s)", "health checks"]],
+        warm_up_table(history)[["when", "outcome", "seconds", "health checks"]],
         hide_index=True,
     )
 else:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from console._operations import WarmUpRecord
 from console._render import count_noun, escape_markdown
 from console._state import STATE_COLOURS, get_operations, read_status, warm_up_table
 from console.platforms._base import ActionResult, ServiceState
-from ocr_core import WarmUpReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,10 +28,10 @@ st.title("Service")
 
 # --- Status ------------------------------------------------------------------------------------
 status = read_status(operations)
-if isinstance(status, str):
-    st.error(escape_markdown(status))
+st.badge(status.state.value, color=STATE_COLOURS[status.state])
+if status.state is ServiceState.UNKNOWN:
+    st.error(escape_markdown(status.detail))
 else:
-    st.badge(status.state.value, color=STATE_COLOURS[status.state])
     floor_metric, ceiling_metric, _ = st.columns(3)
     floor_metric.metric(
         "Instance floor", "—" if status.min_instances is None else status.min_instances
@@ -68,29 +68,26 @@ st.caption(
 if st.button("Warm up", key="svc_warm_up", type="primary", icon=":material/local_fire_department:"):
     with st.status("Warming up…", expanded=True) as box:
         clock = st.empty()
-        report = operations.warm_up(
+        record = operations.warm_up(
             on_progress=lambda elapsed: clock.markdown(f"Elapsed: **{elapsed:.0f} s**")
         )
         box.update(
-            label="Ready" if report.ready else "Not ready",
-            state="complete" if report.ready else "error",
+            label="Ready" if record.ready else "Not ready",
+            state="complete" if record.ready else "error",
         )
-    # A service that was already ready answers in a moment: that is not a cold-start time.
-    was_warm = not isinstance(status, str) and status.state is ServiceState.READY
-    st.session_state.svc_last_warm_up = (report, was_warm)
+    st.session_state.svc_last_warm_up = record
     # Only the latest action's result is shown: an older "stopped" would contradict this one.
     st.session_state.pop("svc_last_action", None)
     st.rerun()
 
-outcome: tuple[WarmUpReport, bool] | None = st.session_state.get("svc_last_warm_up")
-if outcome is not None:
-    last, was_warm = outcome
+last: WarmUpRecord | None = st.session_state.get("svc_last_warm_up")
+if last is not None:
     # Warm-up polls /health until the model answers: these are checks, not failed tries.
     checks = f"after {count_noun(last.attempts, 'health check')}"
-    if last.ready and was_warm:
-        st.success(f"Already warm: answered in **{last.seconds:.1f} s** ({checks}).")
-    elif last.ready:
+    if last.cold:
         st.success(f"Ready: cold-start time **{last.seconds:.1f} s** ({checks}).")
+    elif last.ready:
+        st.success(f"Already warm: answered in **{last.seconds:.1f} s** ({checks}).")
     else:
         why = escape_markdown(str(last.error or "no answer"))
         st.error(f"Not ready after {last.seconds:.1f} s: {why}")
@@ -103,8 +100,8 @@ else:
 
 # --- Scale -------------------------------------------------------------------------------------
 st.subheader("Scale", anchor=False)
-current_floor = 0 if isinstance(status, str) else status.min_instances or 0
-current_ceiling = 1 if isinstance(status, str) else status.max_instances or 1
+current_floor = status.min_instances or 0
+current_ceiling = status.max_instances or 1
 floor_col, ceiling_col = st.columns(2)
 floor = int(
     floor_col.number_input(

@@ -1,129 +1,223 @@
-"""OCR workbench: upload scans, watch pages come back, read each beside its image, export."""
+"""OCR workbench: start OCR jobs, watch them, read each page beside its image, export.
+
+Jobs run in the console's runner, not here: this page only writes requests (start, cancel,
+retry) to the store and draws what the store holds, so leaving, reloading or opening a
+second tab changes nothing about a job.
+"""
 
 from __future__ import annotations
 
-import time
+import contextlib
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from console import _exports
-from console._render import count_noun, escape_markdown, markdown_to_safe_html
-from console._state import get_client, get_operations, read_status
+from console._render import escape_markdown, markdown_to_safe_html
+from console._state import get_operations, get_runner, read_status
+from console._store import StoreError
 from console._workbench import (
     ACCEPTED_TYPES,
-    Batch,
-    FileEntry,
-    FileState,
-    Finished,
-    Opened,
-    PageDone,
-    TextDelta,
-    Tick,
+    STATUS_COLOURS,
+    JobView,
     Upload,
-    retry_page,
-    run_document,
+    cancel_job,
+    document_label,
+    job_label,
+    jobs_frame,
+    load_view,
+    page_facts,
+    page_image,
+    progress,
+    start_job,
 )
-from console.platforms._base import ServiceState
-from ocr_core import OCRError, SyncOCRClient
+from console.jobs import DocumentState, Job, JobDocument, JobRunner, JobStatus
+from console.platforms._base import ServiceState, ServiceStatus
+from ocr_core import PageResult
 
-# A white page on the white app has no visible edge; a thin frame shows where it ends.
-_PAGE_IMAGE_CSS = (
+# A white page on the white app has no visible edge; a thin frame shows where it ends. The
+# page's text scrolls in its own box (TEXT_HEIGHT_PX) so the image beside it stays in view.
+_CSS = (
     "<style>.st-key-wb_page_image img "
     "{border: 1px solid rgba(49, 51, 63, 0.25); box-sizing: border-box;}</style>"
 )
-# Streamed text is redrawn at most this often; redrawing on every token would swamp the page.
-_STREAM_REDRAW_S = 0.15
-_STREAM_TAIL_CHARS = 2000
+TEXT_HEIGHT_PX = 720
+REFRESH_S = 1.0
+LOGS_PAGE = "views/logs.py"
 
 
-def _batch() -> Batch:
-    if "wb_batch" not in st.session_state:
-        st.session_state.wb_batch = Batch()
-    return st.session_state.wb_batch
+@st.cache_data(max_entries=64, show_spinner=False)
+def _image(store: str, document_id: int, index: int, filename: str) -> bytes:
+    """Cached per store, document and page (`store` keys the cache, not the read)."""
+    return page_image(get_runner().jobs.document_data(document_id), filename, index)
 
 
-def _run_pending(batch: Batch, live: DeltaGenerator) -> None:
-    """OCR the files not yet read; the live view goes once they are all done."""
-    client = get_client(
-        stream=st.session_state.get("wb_stream", True),
-        use_text_layer=st.session_state.get("wb_text_layer", False),
+def _open_job(job_id: int) -> None:
+    """Show `job_id` from now on; it goes in the URL too, so a reload or a shared link opens it.
+
+    Called before the job chooser is drawn (a button's handler, the chooser's callback).
+    """
+    st.session_state.wb_job = st.session_state.wb_open = job_id
+    st.session_state.wb_url_job = str(job_id)
+    st.query_params["job"] = str(job_id)
+
+
+def _picked() -> None:
+    _open_job(st.session_state.wb_job)
+
+
+def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
+    round_ = st.session_state.get("wb_round", 0)
+    files = st.file_uploader(
+        "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
+        type=list(ACCEPTED_TYPES),
+        accept_multiple_files=True,
+        key=f"wb_files_{round_}",  # a new key empties the uploader once the job is started
     )
-    with live.container():
-        for entry in batch.pending():
-            _run_live(entry, client)
-    live.empty()
+    start_col, text_layer_col = st.columns([1, 4], vertical_alignment="center")
+    text_layer_col.toggle(
+        "Use the PDF text layer for digital pages",
+        value=False,
+        key="wb_text_layer",
+        help="Off: every page goes to the OCR model, so QA see what it reads. On: a PDF page "
+        "with its own text uses that text (no OCR).",
+    )
+    if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
+        operations = get_operations()
+        try:
+            job_id = start_job(
+                runner,
+                [Upload(f.name, f.getvalue()) for f in files or []],
+                actor=operations.actor,
+                service_url=operations.platform.service_url,
+                revision=status.revision,
+                use_text_layer=st.session_state.get("wb_text_layer", False),
+            )
+        except StoreError as error:  # nothing was started: say why, keep the files chosen
+            st.error(f"The job was not started: {escape_markdown(str(error))}")
+            return
+        _open_job(job_id)
+        st.session_state.wb_round = round_ + 1
+        st.rerun()
 
 
-def _run_live(entry: FileEntry, client: SyncOCRClient) -> None:
-    """One file: a progress bar with a clock, streamed text, and each page as it finishes."""
-    st.markdown(f"**{escape_markdown(entry.filename)}**")
-    bar = st.progress(0.0, text="opening…")
-    streaming = st.empty()
-    finished = st.container()
-    streamed: dict[int, str] = {}
-    started = last_redraw = time.monotonic()
-    for event in run_document(entry, client):
-        if isinstance(event, Opened | Tick | PageDone):
-            done, total = entry.finished_pages, max(entry.page_count, 1)
-            clock = f"{time.monotonic() - started:.0f} s"
-            pages = count_noun(entry.page_count, "page")
-            bar.progress(done / total, text=f"{done} / {pages} · {clock}")
-        if isinstance(event, TextDelta):
-            streamed[event.page_index] = streamed.get(event.page_index, "") + event.delta
-            if time.monotonic() - last_redraw > _STREAM_REDRAW_S:
-                tail = streamed[event.page_index][-_STREAM_TAIL_CHARS:]
-                streaming.text(f"page {event.page_index + 1}, streaming…\n\n{tail}")
-                last_redraw = time.monotonic()
-        elif isinstance(event, PageDone):
-            page = event.result
-            streamed.pop(page.index, None)
-            verdict = f"{page.latency_s:.1f} s" if page.ok else "failed"
-            if page.source == "text_layer":
-                verdict += " · from the PDF text layer"
-            with finished.expander(f"Page {page.index + 1} · {verdict}"):
-                _page_text(page.text, page.error, raw=False)
-        elif isinstance(event, Finished):
-            streaming.empty()
+def _chosen_job(runner: JobRunner) -> Job | None:
+    """The job to show: the URL's (?job=), else the last opened, else the newest."""
+    listed = runner.jobs.jobs(limit=200)
+    if not listed:
+        st.info("Drop scans above and start a job; each page's text is kept as soon as it is read.")
+        return None
 
-
-def _page_text(text: str, error: OCRError | None, *, raw: bool) -> None:
-    if error is not None:
-        st.error(f"Failed: {escape_markdown(str(error))}")
-    elif not text.strip():
-        st.info("No text on this page.")
-    elif raw:
-        st.code(text, language=None, wrap_lines=True)
-    else:
-        st.markdown(markdown_to_safe_html(text), unsafe_allow_html=True)
-
-
-def _file_problem(entry: FileEntry) -> None:
-    name = escape_markdown(entry.filename)
-    if entry.state is FileState.NEEDS_PASSWORD:
-        st.warning(f"**{name}** {escape_markdown(entry.error or '')}")
-        # A widget's label is markdown on screen but its accessible name is the raw string, so
-        # no escaping suits both: the raw name is the (hidden) label, read by screen readers
-        # and tests, and the placeholder (never markdown) shows it on screen.
-        label = f"Password for {entry.filename}"
-        password = st.text_input(
-            label,
-            type="password",
-            key=f"wb_password_{entry.file_id}",
-            placeholder=label,
-            label_visibility="collapsed",
+    @st.fragment(run_every=REFRESH_S if any(j.active for j in listed) else None)
+    def table() -> None:
+        st.dataframe(
+            jobs_frame(runner.jobs.jobs(limit=200)),
+            hide_index=True,
+            height=min(38 + 35 * len(listed), 250),
+            column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
         )
-        if st.button("Unlock", key=f"wb_unlock_{entry.file_id}") and password:
-            entry.password = password
-            entry.state = FileState.PENDING
+
+    table()
+    ids = [job.id for job in listed]
+    in_url = st.query_params.get("job")
+    if in_url != st.session_state.get("wb_url_job") and in_url and in_url.isdigit():
+        st.session_state.wb_url_job = in_url  # a reload or a link: the URL says which job
+        if int(in_url) in ids:
+            st.session_state.wb_job = int(in_url)
+    if st.session_state.get("wb_job") not in ids:
+        # Back from another page (Streamlit forgot the widget): the last job opened here.
+        remembered = st.session_state.get("wb_open")
+        st.session_state.wb_job = remembered if remembered in ids else ids[0]
+    labels = {job.id: job_label(job) for job in listed}
+    chosen = st.selectbox(
+        "Open job", ids, format_func=labels.__getitem__, key="wb_job", on_change=_picked
+    )
+    st.session_state.wb_open = chosen
+    return next(job for job in listed if job.id == chosen)
+
+
+def _progress(runner: JobRunner, job_id: int) -> None:
+    """Progress and Cancel, redrawn every second while the job runs (only this part)."""
+    view = load_view(runner, job_id)
+    if view is None:
+        return
+    job = view.job
+    fraction, caption = progress(job)
+    st.progress(fraction, text=caption)
+    if job.active:
+        if st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
+            cancel_job(runner, job_id)
             st.rerun()
-    else:
-        st.error(f"**{name}** {escape_markdown(entry.error or '')}")
+    elif st.session_state.get("wb_was_active") == job_id:
+        st.session_state.wb_was_active = None
+        st.rerun()  # it just finished: redraw the whole page with its results
+    if job.active:
+        st.session_state.wb_was_active = job_id
 
 
-def _downloads(batch: Batch, entry: FileEntry) -> None:
+def _job(runner: JobRunner, listed: Job) -> None:
+    job_id = listed.id
+    view = load_view(runner, job_id)
+    if view is None:
+        st.warning(f"Job {job_id} is no longer in the store (past its retention?).")
+        return
+    job = view.job
+    if job.status is not listed.status:
+        st.rerun()  # it changed while the list above was drawn: draw both from one state
+    st.subheader(escape_markdown(job.name), anchor=False)
+    when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    facts = [f":{STATUS_COLOURS[job.status]}-badge[{job.status.value}]", f"by **{job.actor}**"]
+    facts += [f"started {when}", f"service `{job.service_url}`"]
+    if job.revision:
+        facts.append(f"revision `{job.revision}`")
+    st.markdown(" · ".join(facts))
+    if job_id in runner.problems:
+        st.error(runner.problems[job_id])
+    elif job.error:
+        st.error(escape_markdown(job.error))
+    st.fragment(_progress, run_every=REFRESH_S if job.active else None)(runner, job_id)
+    if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
+        what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
+        if st.button(what, key="wb_resume", icon=":material/replay:"):
+            runner.jobs.resume(job_id)
+            runner.wake()
+            st.rerun()
+    for document in view.problems():
+        _problem(runner, document)
+    opened = view.opened()
+    if not opened:
+        return
+    by_id = {d.id: d for d in opened}
+    chosen = st.selectbox(
+        "Document", list(by_id), format_func=lambda i: document_label(by_id[i]), key="wb_document"
+    )
+    _document(runner, view, by_id[chosen])
+
+
+def _problem(runner: JobRunner, document: JobDocument) -> None:
+    name = escape_markdown(f"{document.position + 1}. {document.filename}")
+    if document.state is not DocumentState.NEEDS_PASSWORD:
+        st.error(f"**{name}** {escape_markdown(document.error or '')}")
+        return
+    st.warning(f"**{name}** {escape_markdown(document.error or '')}")
+    # The raw name is the (hidden) label read by screen readers and tests; the placeholder
+    # (never markdown) shows it on screen.
+    label = f"Password for {document.filename}"
+    password = st.text_input(
+        label,
+        type="password",
+        key=f"wb_password_{document.id}",
+        placeholder=label,
+        label_visibility="collapsed",
+    )
+    if st.button("Unlock", key=f"wb_unlock_{document.id}") and password:
+        runner.give_password(document.id, password)
+        st.rerun()
+
+
+def _downloads(view: JobView, document: JobDocument) -> None:
     """Exports are built when clicked (deferred), not on every rerun of the page."""
-    stem = _exports.export_stem(entry.filename)
+    result = view.result(document)
+    stem = _exports.export_stem(document.filename)
     formats = [
         ("Markdown", _exports.to_markdown, "md", "text/markdown", "wb_dl_md"),
         ("Text", _exports.to_text, "txt", "text/plain", "wb_dl_txt"),
@@ -132,18 +226,13 @@ def _downloads(batch: Batch, entry: FileEntry) -> None:
     columns = st.columns(4)
     for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
         column.download_button(
-            label,
-            lambda export=export: export(entry.result()),
-            f"{stem}.{extension}",
-            mime,
-            key=key,
-            on_click="ignore",
-            icon=":material/download:",
-        )
+            label, lambda export=export: export(result), f"{stem}.{extension}", mime, key=key,
+            on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
     columns[3].download_button(
-        "Whole batch (.zip)",
-        lambda: _exports.batch_zip(batch.results(), batch.failures()),
-        "ocr-batch.zip",
+        "Whole job (.zip)",
+        lambda: _exports.batch_zip(view.results(), view.failures()),
+        f"ocr-job-{view.job.id}.zip",
         "application/zip",
         key="wb_dl_zip",
         on_click="ignore",
@@ -156,9 +245,12 @@ def _step(key: str, delta: int, count: int) -> None:
     st.session_state[key] = min(max(int(st.session_state.get(key, 1)) + delta, 1), count)
 
 
-def _page_view(entry: FileEntry) -> None:
-    count = entry.page_count
-    key = f"wb_page_{entry.file_id}"
+def _document(runner: JobRunner, view: JobView, document: JobDocument) -> None:
+    result = view.result(document)
+    st.caption(view.summary(document))
+    _downloads(view, document)
+    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    count, key = document.page_count, f"wb_page_{document.id}"
     if count > 1:
         previous_col, number_col, next_col, _ = st.columns(
             [1, 2, 1, 6], vertical_alignment="bottom"
@@ -176,126 +268,99 @@ def _page_view(entry: FileEntry) -> None:
     else:
         number = 1
     index = int(number) - 1
-    page = entry.result().pages[index]
-
+    page = result.pages[index]
     image_col, text_col = st.columns(2)
     with image_col, st.container(key="wb_page_image"):
         try:
-            st.image(entry.page_image(index), caption=f"Page {index + 1} of {count}")
+            st.image(
+                _image(runner.jobs.store.where, document.id, index, document.filename),
+                caption=f"Page {index + 1} of {count}",
+            )
         except Exception as error:  # the text is still worth reading if the preview fails
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
     with text_col:
-        layer = page.has_text_layer
-        origin = (
-            "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
-        )
-        if page.source == "text_layer":
-            facts = [
-                f":blue-badge[{origin}]",
-                ":green-badge[source: PDF text layer, not OCR]",
-                f"latency **{page.latency_s:.2f} s**",
-            ]
+        _page_detail(runner, view, document, page)
+
+
+def _page_detail(runner: JobRunner, view: JobView, document: JobDocument, page: PageResult) -> None:
+    stored = view.stored(document, page.index)
+    layer = page.has_text_layer
+    origin = "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
+    facts = [f":blue-badge[{origin}]"]
+    if stored is None:
+        facts.append(":gray-badge[waiting]")
+    elif page.source == "text_layer":
+        facts += [
+            ":green-badge[source: PDF text layer, not OCR]",
+            f"latency **{page.latency_s:.2f} s**",
+        ]
+    else:
+        facts += [
+            ":violet-badge[source: OCR]",
+            f"latency **{page.latency_s:.2f} s**",
+            f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
+            f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
+            ":orange-badge[truncated]" if page.truncated else "not truncated",
+        ]
+    st.markdown(" · ".join(facts + page_facts(stored)))
+    if stored is not None and stored.request_id:
+        # Suppressed when this page runs alone, without the app's other pages to link to.
+        with contextlib.suppress(st.errors.StreamlitAPIException):
+            st.page_link(
+                LOGS_PAGE, label="Logs of this request", icon=":material/receipt_long:",
+                query_params={"request_id": stored.request_id},
+            )  # fmt: skip
+    if page.truncated:
+        st.warning("The model stopped at its token limit: the end of this page may be missing.")
+    with st.container(height=TEXT_HEIGHT_PX, key="wb_page_text"):
+        if stored is None:
+            st.info("Not read yet: the text appears here once the page is done.")
+        elif page.error is not None:
+            st.error(f"Failed: {escape_markdown(str(page.error))}")
+        elif not page.text.strip():
+            st.info("No text on this page.")
+        elif st.session_state.get("wb_raw", False):
+            st.code(page.text, language=None, wrap_lines=True)
         else:
-            facts = [
-                f":blue-badge[{origin}]",
-                ":violet-badge[source: OCR]",
-                f"latency **{page.latency_s:.2f} s**",
-                f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
-                f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
-                ":orange-badge[truncated]" if page.truncated else "not truncated",
-            ]
-        st.markdown(" · ".join(facts))
-        if page.truncated:
-            st.warning("The model stopped at its token limit: the end of this page may be missing.")
-        _page_text(page.text, page.error, raw=st.session_state.get("wb_raw", False))
-        if not page.ok and st.button("Retry page", key=f"wb_retry_{entry.file_id}_{index}"):
-            with st.spinner(f"Retrying page {index + 1}…"):
-                retry_page(entry, index, get_client(stream=False))
-            st.rerun()
-
-
-def _document(batch: Batch, entry: FileEntry) -> None:
-    result = entry.result()
-    summary = (
-        f"{count_noun(result.page_count, 'page')} · {result.ok_count} read · "
-        f"{result.failed_count} failed · "
-        f"{result.truncated_count} truncated · {result.wall_time_s:.1f} s"
-    )
-    st.caption(summary)
-    if result.failed_count:
-        failed = ", ".join(str(i + 1) for i in entry.failed_pages)
-        st.warning(f"Failed pages: {failed}. Retry them all, or open one and press Retry page.")
-        if st.button("Retry failed pages", key="wb_retry_failed", icon=":material/replay:"):
-            pages = entry.failed_pages
-            bar = st.progress(0.0, text=f"retrying {count_noun(len(pages), 'page')}…")
-            for done, index in enumerate(pages, start=1):
-                retry_page(entry, index, get_client(stream=False))
-                retried = f"retried {done} / {count_noun(len(pages), 'page')}"
-                bar.progress(done / len(pages), text=retried)
-            st.rerun()
-    _downloads(batch, entry)
-    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
-    _page_view(entry)
+            st.markdown(markdown_to_safe_html(page.text), unsafe_allow_html=True)
+    if (
+        stored is not None
+        and not page.ok
+        and not view.job.active
+        and st.button(
+            "Retry page", key=f"wb_retry_{document.id}_{page.index}", icon=":material/replay:"
+        )
+    ):
+        runner.jobs.retry_pages(view.job.id, [(document.id, page.index)])
+        runner.wake()
+        st.rerun()
 
 
 st.title("OCR workbench")
-st.html(_PAGE_IMAGE_CSS)
+st.html(_CSS)
 operations = get_operations()
 status = read_status(operations)
-if isinstance(status, str):
-    st.warning(status)
+if status.state is ServiceState.UNKNOWN:
+    st.warning(escape_markdown(status.detail))
 elif status.state is ServiceState.DOWN:
     st.warning(
         "The OCR service is down (scaled to zero): pages will wait for a cold start. "
         "Warm it up on the Service page first."
     )
-
-batch = _batch()
-uploaded = st.file_uploader(
-    "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
-    type=list(ACCEPTED_TYPES),
-    accept_multiple_files=True,
-    # A new key empties the uploader when the batch is cleared.
-    key=f"wb_files_{st.session_state.get('wb_round', 0)}",
-)
-# Added before the controls below are drawn, so "Clear batch" is there from the first upload.
-batch.add(Upload(f.file_id, f.name, f.getvalue()) for f in uploaded or [])
-stream_col, text_layer_col, clear_col = st.columns([2, 3, 1])
-stream_col.toggle("Stream text as it arrives", value=True, key="wb_stream")
-text_layer_col.toggle(
-    "Use the PDF text layer for digital pages",
-    value=False,
-    key="wb_text_layer",
-    help="Off: every page goes to the OCR model, so QA see what it reads. On: a PDF page "
-    "with its own text uses that text (no OCR). Applies to files read after the change.",
-)
-if batch.entries and clear_col.button("Clear batch", key="wb_clear", icon=":material/delete:"):
-    batch.entries.clear()
-    st.session_state.wb_round = st.session_state.get("wb_round", 0) + 1
-    st.rerun()
-# Drawn on every run, busy or not, so the elements below keep their place in the page: a
-# widget that moves between reruns lingers as a stale duplicate in the browser.
-live = st.empty()
-if batch.pending():
-    _run_pending(batch, live)
-
-for problem in batch.entries.values():
-    if problem.state in (FileState.FAILED, FileState.NEEDS_PASSWORD):
-        _file_problem(problem)
-
-documents = batch.documents()
-if documents:
-    if len(documents) > 1:
-        chosen_id = st.selectbox(
-            "Document",
-            [e.file_id for e in documents],
-            format_func=lambda file_id: batch.entries[file_id].filename,
-            key="wb_document",
-        )
-        chosen = batch.entries[chosen_id]
-    else:
-        chosen = documents[0]
-    st.subheader(escape_markdown(chosen.filename), anchor=False)
-    _document(batch, chosen)
-elif not batch.entries:
-    st.info("Drop scans above; each page's text appears as soon as it is read.")
+runner = get_runner()
+if 0 in runner.problems:
+    st.error(runner.problems[0])
+_new_job(runner, status)
+chosen_job = _chosen_job(runner)
+if chosen_job is not None:
+    _job(runner, chosen_job)
+with st.expander("Job settings"):
+    st.number_input(
+        "Keep jobs for (days)",
+        min_value=1,
+        value=runner.jobs.retention_days(),
+        key="wb_retention",
+        help="Finished jobs older than this are deleted, with their files and results, "
+        "when the console starts.",
+        on_change=lambda: runner.jobs.set_retention_days(int(st.session_state.wb_retention)),
+    )

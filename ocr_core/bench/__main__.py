@@ -4,6 +4,9 @@
    settings) vs ours, over the corpus, with the CER of both encodings through the local engine.
 2. Batch throughput: `ocr_document` vs a one-page-at-a-time client, against the local server
    with 8 slots and a fixed simulated service time per page.
+3. Quality of the local engine: word F1, reading-order CER and s/page on the corpus scans,
+   300-dpi renders of the digital PDFs and synthetic forms, contents and turned pages,
+   with each engine lever switched on in turn (slow: about 15 pages x 5 levers).
 """
 
 from __future__ import annotations
@@ -17,12 +20,18 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocr_core.bench", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--only", choices=("prep", "batch"), default=None)
+    parser.add_argument("--only", choices=("prep", "batch", "quality"), default=None)
     parser.add_argument("--repeat", type=int, default=3, help="prep: passes over the corpus")
     parser.add_argument("--pages", type=int, default=64, help="batch: pages in the document")
     # 1 s a page is on the fast side of LightOnOCR-2-1B on one L4 with 8 sequences in flight;
     # shorter times measure this machine's ~20 ms request round trip more than the client.
     parser.add_argument("--service-time", type=float, default=1.0, help="batch: s per page")
+    parser.add_argument(
+        "--preferred-side", type=int, default=2000, help="quality: the larger input size tried"
+    )
+    parser.add_argument(
+        "--quality-pages", default="", help="quality: comma-separated parts of page names to keep"
+    )
     args = parser.parse_args(argv)
 
     if args.only in (None, "prep"):
@@ -35,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n== batch throughput ==", flush=True)
         _batch.run(pages=args.pages, service_time_s=args.service_time, slots=8)
+    if args.only in (None, "quality"):
+        from ocr_core.bench import _quality
+
+        print("\n== local engine quality ==", flush=True)
+        only = [part for part in args.quality_pages.split(",") if part]
+        _quality.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
     return 0
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from ._app import DEFAULT_MODEL_NAME, ServerSettings
 from ._engine import ENGINES
+from ._images import MAX_DECODE_SIDE
+from ._settings import DEFAULT_MODEL_NAME, ServerSettings
 
 logger = logging.getLogger("ocr_core.server")
 
 EXIT_BAD_ARGUMENTS = 2
 EXIT_ENGINE_FAILED = 3
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
+MMAP_THRESHOLD_BYTES = 1024 * 1024
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -44,8 +49,48 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--engine-threads", type=int, default=None, help="onnxruntime threads per page (rapidocr)"
     )
+    parser.add_argument(
+        "--max-waiting",
+        type=int,
+        default=None,
+        help="requests that may wait for a slot (default: twice --max-num-seqs); "
+        "more are refused with 429 and Retry-After",
+    )
+    parser.add_argument(
+        "--max-image-side",
+        type=int,
+        default=MAX_DECODE_SIDE,
+        help="larger page images are decoded reduced to this longest side (px)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to send its request headers",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client has to send its request body",
+    )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     return parser.parse_args(argv)
+
+
+def mmap_large_allocations() -> None:
+    """Make glibc give freed page images back to the OS at once.
+
+    glibc raises its mmap threshold (up to 32 MB) after a large block is freed, so later
+    decoded pages land in per-thread heaps and stay there after they are freed: with a pool
+    of engine threads the process kept several decoded pages' worth of memory it no longer
+    used. A fixed 1 MB threshold keeps every large block mmapped. No-op off glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._logging import configure_logging, logging_config
 
     configure_logging(args.log_level)
+    mmap_large_allocations()
     if args.engine == "vllm":
         from ._vllm import VllmUnavailable, exec_vllm
 
@@ -70,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             service_time=args.service_time,
             startup_delay=args.startup_delay,
             engine_threads=args.engine_threads,
+            max_waiting=args.max_waiting,
+            max_image_side=args.max_image_side,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
         )
     except ValueError as exc:
         logger.error("%s", exc)
@@ -78,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from ._app import create_app
+    from ._http import HeaderDeadlineProtocol
 
     logger.info(
         "starting %s engine on http://%s:%d (model %s, %d slots)",
@@ -101,10 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             log_config=logging_config(args.log_level),
             timeout_graceful_shutdown=5,
+            http=HeaderDeadlineProtocol.with_deadline(settings.header_timeout),
         )
     )
     server.run()
-    return EXIT_ENGINE_FAILED if failures else 0
+    code = EXIT_ENGINE_FAILED if failures else 0
+    # An engine thread cannot be interrupted mid-page, and the interpreter would wait for it
+    # at exit: a page nobody waits for any more must not hold up a stop.
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -2,67 +2,47 @@
 
 The listener comes up first and the engine loads in the background, so `/health` answers
 503 during a cold start exactly as vLLM does, and a client's warm-up can be measured.
-OCR is CPU-bound and blocking: it runs in a thread pool sized to `max_num_seqs`, behind a
-semaphore whose waiters are the queue reported as `vllm:num_requests_waiting`.
+OCR is CPU-bound and blocking: it runs in a thread pool behind the scheduler's slots, whose
+waiters are the queue reported as `vllm:num_requests_waiting`. Every answer the app gives,
+including unknown routes, wrong methods and crashes, is vLLM's JSON error shape.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
+from PIL import Image
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _protocol as proto
-from ._engine import Engine, EngineResult, load_engine
+from ._body import ClientGone, check_media_type, parse_json, read_body
+from ._completions import Page, answer
+from ._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
+from ._images import DecodeBudget, shrink, undecodable
+from ._logging import MAX_REQUEST_ID_CHARS, REQUEST_ID
 from ._metrics import CONTENT_TYPE_LATEST, ServerMetrics
+from ._scheduler import Scheduler
+from ._settings import DEFAULT_MODEL_NAME, ServerSettings
+
+__all__ = ["DEFAULT_MODEL_NAME", "ServerSettings", "create_app"]
 
 logger = logging.getLogger("ocr_core.server")
 
-DEFAULT_MODEL_NAME = "lightonai/LightOnOCR-2-1B"
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSettings:
-    """What `python -m ocr_core.server` takes on its command line."""
-
-    engine: str = "rapidocr"
-    served_model_name: str = DEFAULT_MODEL_NAME
-    max_model_len: int = 4096
-    max_num_seqs: int = 8
-    service_time: float = 0.5  # simulated engine only
-    startup_delay: float = 0.0
-    engine_threads: int | None = None  # rapidocr only: onnxruntime threads per page
-
-    def __post_init__(self) -> None:
-        if self.max_num_seqs < 1:
-            raise ValueError("max_num_seqs must be at least 1")
-        if self.max_model_len < 1:
-            raise ValueError("max_model_len must be at least 1")
-        if self.startup_delay < 0:
-            raise ValueError("startup_delay must be >= 0")
-
-    def engine_kwargs(self) -> dict[str, Any]:
-        """The options `load_engine` takes for the chosen engine."""
-        if self.engine == "simulated":
-            return {"service_time": self.service_time}
-        if self.engine == "rapidocr" and self.engine_threads:
-            return {"threads": self.engine_threads}
-        return {}
-
 
 class _Server:
-    """Engine, slots and metrics of one running app."""
+    """Engine, scheduler and metrics of one running app."""
 
     def __init__(
         self, settings: ServerSettings, on_engine_failure: Callable[[str], None] | None
@@ -72,12 +52,8 @@ class _Server:
         self.engine: Engine | None = None
         self.load_error: str | None = None
         self.metrics = ServerMetrics(settings.served_model_name, settings.max_num_seqs)
-        self.executor = ThreadPoolExecutor(
-            max_workers=settings.max_num_seqs, thread_name_prefix="ocr-engine"
-        )
-        self.slots = asyncio.Semaphore(settings.max_num_seqs)
-        self.running = 0
-        self.waiting = 0
+        self.scheduler = Scheduler(self.metrics, settings.max_num_seqs, settings.waiting_limit)
+        self.decode_budget = DecodeBudget()
         self.created = int(time.time())
 
     async def load(self) -> None:
@@ -89,7 +65,8 @@ class _Server:
                 await asyncio.sleep(settings.startup_delay)
             loop = asyncio.get_running_loop()
             engine = await loop.run_in_executor(
-                self.executor, lambda: load_engine(settings.engine, **settings.engine_kwargs())
+                self.scheduler.executor,
+                lambda: load_engine(settings.engine, **settings.engine_kwargs()),
             )
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
@@ -105,39 +82,56 @@ class _Server:
             extra={"engine": settings.engine, "ready_s": round(seconds, 3)},
         )
 
-    def _publish_load(self) -> None:
-        self.metrics.set_load(self.running, self.waiting)
+    def reader(self, engine: Engine, image: Image.Image) -> Callable[[], Page]:
+        """The blocking work of one page: decode at a bounded size, then OCR."""
+        side = self.settings.max_image_side
 
-    async def run(self, engine: Engine, request: proto.ChatRequest) -> tuple[EngineResult, float]:
-        """Wait for a slot, OCR in the pool; returns the result and the seconds spent queued."""
-        queued_at = time.perf_counter()
-        self.waiting += 1
-        self._publish_load()
-        try:
-            await self.slots.acquire()
-        finally:
-            self.waiting -= 1
-        queue_s = time.perf_counter() - queued_at
-        self.running += 1
-        self._publish_load()
-        try:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.executor, engine.read, request.image)
-        finally:
-            self.running -= 1
-            self.slots.release()
-            self._publish_load()
-        return result, queue_s
+        def read() -> Page:
+            page = shrink(image, self.decode_budget, side)
+            return Page(engine.read(page), page.size)
+
+        return read
 
 
 def _error(exc: proto.RequestError) -> JSONResponse:
     return JSONResponse(
-        proto.error_body(exc.message, exc.kind, exc.status, exc.param), status_code=exc.status
+        proto.error_body(exc.message, exc.kind, exc.status, exc.param),
+        status_code=exc.status,
+        headers=exc.headers,
     )
 
 
-def _sse(payload: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client closes the connection (the body has been read already)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class RequestIdMiddleware:
+    """The client's X-Request-Id: set for the log lines of its request, echoed on the answer.
+
+    vLLM echoes it with `--enable-request-id-headers` and uses it in the completion id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = Headers(scope=scope).get("x-request-id", "")[:MAX_REQUEST_ID_CHARS]
+        if not request_id:
+            await self.app(scope, receive, send)
+            return
+        REQUEST_ID.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("X-Request-Id", request_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(
@@ -151,6 +145,7 @@ def create_app(
     """
     settings = settings or ServerSettings()
     server = _Server(settings, on_engine_failure)
+    scheduler = server.scheduler
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -159,7 +154,7 @@ def create_app(
             yield
         finally:
             loader.cancel()
-            server.executor.shutdown(wait=False, cancel_futures=True)
+            scheduler.shutdown()
 
     async def health(_request: Request) -> Response:
         return Response(status_code=200 if server.engine is not None else 503)
@@ -175,6 +170,8 @@ def create_app(
             "max_model_len": settings.max_model_len,
             "permission": [],
         }
+        if (side := PREFERRED_LONGEST_SIDE.get(settings.engine)) is not None:
+            card["preferred_longest_side"] = side  # ours, not vLLM's: see _engine
         return JSONResponse({"object": "list", "data": [card]})
 
     async def metrics(_request: Request) -> Response:
@@ -183,120 +180,90 @@ def create_app(
     async def chat_completions(request: Request) -> Response:
         arrived = time.perf_counter()
         try:
-            chat = await _parse(request)
+            engine = server.engine
+            if engine is None:
+                raise proto.RequestError(
+                    server.load_error or "the engine is still loading", status=503
+                )
+            with scheduler.admit() as admission:
+                check_media_type(request)
+                raw = await read_body(
+                    request,
+                    limit=proto.MAX_BODY_BYTES,
+                    deadline_s=settings.body_timeout,
+                    reserve=admission.reserve,
+                )
+                chat = _parse(raw)
+                del raw
+                page, queue_s = await _run_unless_disconnected(request, engine, chat)
         except proto.RequestError as exc:
-            logger.info("rejected chat completion: %s", exc.message, extra={"status": exc.status})
+            log = logger.warning if exc.status >= 500 else logger.info
+            log("rejected chat completion: %s", exc.message, extra={"status": exc.status})
             return _error(exc)
-        engine = server.engine
-        if engine is None:
-            return _error(
-                proto.RequestError(
-                    server.load_error or "the engine is still loading",
-                    status=503,
-                    kind="ServiceUnavailableError",
-                )
-            )
-        try:
-            result, queue_s = await server.run(engine, chat)
-        except Exception as exc:
-            if (bad_image := proto.undecodable(exc)) is not None:
-                logger.info("rejected chat completion: %s", bad_image.message)
-                return _error(bad_image)
-            logger.exception("the %s engine failed on a page", settings.engine)
-            return _error(
-                proto.RequestError(
-                    f"the OCR engine failed on this page ({type(exc).__name__})",
-                    status=500,
-                    kind="InternalServerError",
-                )
-            )
-        kept, finish_reason = proto.truncate(result.text, chat.max_tokens)
-        prompt, completion = proto.prompt_tokens(chat.image), len(kept)
-        ttft = time.perf_counter() - arrived
-        request_id = proto.new_request_id()
-
-        def finished() -> None:
-            e2e = time.perf_counter() - arrived
-            server.metrics.record_success(
-                finished_reason=finish_reason,
-                prompt_tokens=prompt,
-                completion_tokens=completion,
-                queue_s=queue_s,
-                inference_s=result.seconds,
-                ttft_s=ttft,
-                e2e_s=e2e,
-            )
-            logger.info(
-                "chat completion %s in %.3f s: %d+%d tokens, %s",
-                request_id,
-                e2e,
-                prompt,
-                completion,
-                finish_reason,
-                extra={
-                    "request_id": request_id,
-                    "latency_s": round(e2e, 4),
-                    "queue_s": round(queue_s, 4),
-                    "inference_s": round(result.seconds, 4),
-                    "prompt_tokens": prompt,
-                    "completion_tokens": completion,
-                    "finish_reason": finish_reason,
-                    "text_boxes": result.boxes,
-                    "stream": chat.stream,
-                },
-            )
-
-        if not chat.stream:
-            finished()
-            body = proto.completion_body(
-                request_id, chat.model, "".join(kept), finish_reason, prompt, completion
-            )
-            return JSONResponse(body)
-
-        async def events() -> AsyncIterator[bytes]:
-            created = int(time.time())
-            yield _sse(
-                proto.chunk_body(
-                    request_id, chat.model, created, {"role": "assistant", "content": ""}
-                )
-            )
-            for piece in kept:
-                yield _sse(proto.chunk_body(request_id, chat.model, created, {"content": piece}))
-            yield _sse(proto.chunk_body(request_id, chat.model, created, {}, finish_reason))
-            if chat.include_usage:
-                usage = proto.usage(prompt, completion)
-                yield _sse(proto.chunk_body(request_id, chat.model, created, None, None, usage))
-            yield b"data: [DONE]\n\n"
-            finished()
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-    async def _parse(request: Request) -> proto.ChatRequest:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > proto.MAX_BODY_BYTES:
-            raise proto.RequestError(
-                f"the request body is larger than {proto.MAX_BODY_BYTES} bytes", status=413
-            )
-        raw = await request.body()
-        if len(raw) > proto.MAX_BODY_BYTES:
-            raise proto.RequestError(
-                f"the request body is larger than {proto.MAX_BODY_BYTES} bytes", status=413
-            )
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise proto.RequestError(f"the request body is not valid JSON: {exc}") from None
-        # Cheap enough for the event loop: base64 and header checks, no pixel decoding.
-        return proto.parse_chat_request(
-            body, served_model=settings.served_model_name, max_model_len=settings.max_model_len
+        except ClientGone as exc:
+            logger.info("client went away: %s", exc, extra={"status": 499})
+            return Response(status_code=499)
+        return answer(
+            server.metrics,
+            chat,
+            page,
+            request_id=proto.new_request_id(REQUEST_ID.get()),
+            arrived=arrived,
+            queue_s=queue_s,
         )
 
-    return Starlette(
-        routes=[
-            Route("/health", health, methods=["GET"]),
-            Route("/v1/models", models, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-        ],
-        lifespan=lifespan,
-    )
+    async def _run_unless_disconnected(
+        request: Request, engine: Engine, chat: proto.ChatRequest
+    ) -> tuple[Page, float]:
+        work = asyncio.ensure_future(scheduler.run(server.reader(engine, chat.image)))
+        gone = asyncio.ensure_future(_disconnected(request.receive))
+        try:
+            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            work.cancel()
+            raise
+        finally:
+            gone.cancel()
+        if not work.done():
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            raise ClientGone("the client closed the connection; its request was cancelled")
+        try:
+            return work.result()
+        except Exception as exc:
+            if (bad_image := undecodable(exc)) is not None:
+                raise bad_image from None
+            logger.exception("the %s engine failed on a page", settings.engine)
+            raise proto.RequestError(
+                f"the OCR engine failed on this page ({type(exc).__name__})", status=500
+            ) from None
+
+    def _parse(raw: bytes) -> proto.ChatRequest:
+        # Cheap enough for the event loop: JSON, base64 and header checks, no pixel decoding.
+        return proto.parse_chat_request(
+            parse_json(raw),
+            served_model=settings.served_model_name,
+            max_model_len=settings.max_model_len,
+        )
+
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        # vLLM's HTTPException handler: the status phrase as the type, the detail as message.
+        assert isinstance(exc, HTTPException)
+        body = proto.error_body(exc.detail, HTTPStatus(exc.status_code).phrase, exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    async def crash(_request: Request, exc: Exception) -> Response:
+        message = f"the server failed on this request ({type(exc).__name__})"
+        return JSONResponse(proto.error_body(message, "InternalServerError", 500), 500)
+
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/v1/models", models, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+    ]
+    handlers: dict[Any, Any] = {HTTPException: http_error, Exception: crash}
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=handlers)
+    app.add_middleware(RequestIdMiddleware)
+    return app

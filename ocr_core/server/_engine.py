@@ -14,9 +14,20 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ._layout import TextBox, find_gutters, to_markdown, trim_to_gutters
+from ._gutters import find_gutters, trim_to_gutters
+from ._layout import TextBox, render
+from ._orientation import is_sideways, is_upside_down
+from ._recognize import SPACE_PROBABILITY, Recognizer
+
+# Detector quads in page pixels, their upright line crops, and the 0/180 classifier's votes.
+Detection = tuple[list[Any], list[Any], list[tuple[str, float]]]
 
 ENGINES = ("rapidocr", "simulated")
+# The longest page side, in pixels, each engine reads best at. The server states it in its
+# /v1/models entry as `preferred_longest_side`; a client that finds it renders pages to it
+# instead of the model card's 1540 px (vLLM never lists it, so the GPU path keeps 1540).
+# Measured with `python -m ocr_core.bench --only quality` (see `ocr_core.bench._quality`).
+PREFERRED_LONGEST_SIDE: dict[str, int] = {"rapidocr": 2000}
 # A piece of a split box narrower than this (in line heights) is the edge of the next
 # column's first letter that the detector's padding swallowed, not text of its own.
 MIN_PIECE_LINE_HEIGHTS = 0.6
@@ -36,6 +47,9 @@ class EngineResult:
     text: str
     boxes: int = 0  # text boxes the engine read: 0 on a page it found blank
     seconds: float = 0.0
+    # One natural-log probability per word of `text` (text.split() order); () if unknown.
+    word_logprobs: tuple[float, ...] = ()
+    turned: int = 0  # degrees clockwise the page was turned to read it upright
 
 
 class Engine(Protocol):
@@ -47,11 +61,24 @@ class Engine(Protocol):
 
 
 class RapidOcrEngine:
-    """PaddleOCR models through rapidocr_onnxruntime, with our own reading order."""
+    """PaddleOCR models through rapidocr_onnxruntime, with our own decoding and reading order.
+
+    The page is turned upright first (see `_orientation`), lines are recognised with spaces
+    kept and a log-probability per word (see `_recognize`), boxes merged across a column
+    gutter are cut and read again, and `_layout` puts the lines in reading order.
+    """
 
     name = "rapidocr"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        threads: int | None = None,
+        *,
+        space_probability: float = SPACE_PROBABILITY,
+        orient: bool = True,
+        tables: bool = True,
+        flip_lines: bool = False,
+    ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
         options: dict[str, Any] = {}
@@ -59,6 +86,10 @@ class RapidOcrEngine:
             # Several pages run at once; one onnxruntime pool per call would oversubscribe the CPU.
             options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
         self._ocr = RapidOCR(**options)
+        self._recognize = Recognizer(self._ocr.text_rec, space_probability)
+        self._orient = orient
+        self._tables = tables
+        self._flip_lines = flip_lines  # rapidocr's own way: each crop the classifier calls 180
 
     def read(self, image: Image.Image) -> EngineResult:
         import numpy as np
@@ -66,11 +97,57 @@ class RapidOcrEngine:
         started = time.perf_counter()
         rgb = image.convert("RGB")
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr expects cv2's BGR
-        found, _ = self._ocr(bgr)
-        boxes = [TextBox.from_quad(quad, text) for quad, text, _score in found or ()]
+        bgr, turned, found = self._upright(bgr)
+        boxes = self._read_boxes(bgr, found)
         if len(boxes) > 1:
             boxes = self._split_at_gutters(bgr, boxes)
-        return EngineResult(to_markdown(boxes), len(boxes), time.perf_counter() - started)
+        text, logprobs = render(boxes, self._tables)
+        seconds = time.perf_counter() - started
+        return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
+
+    def _detect(self, bgr: Any) -> Detection:
+        ocr = self._ocr
+        height, width = bgr.shape[:2]
+        img, ratio_h, ratio_w = ocr.preprocess(bgr)
+        record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+        img, record = ocr.maybe_add_letterbox(img, record)
+        quads, _ = ocr.auto_text_det(img)
+        if quads is None:
+            return [], [], []
+        # The crops stay as cut: the page is turned as a whole (see `_upright`), and a crop
+        # the classifier flips on its own is read as garbage when the classifier is wrong.
+        crops = ocr.get_crop_img_list(img, quads)
+        flipped, classified, _ = ocr.text_cls(crops)
+        if self._flip_lines:
+            crops = flipped
+        points = list(ocr._get_origin_points(quads, record, height, width))
+        return points, crops, [(str(label), float(score)) for label, score in classified]
+
+    def _upright(self, bgr: Any) -> tuple[Any, int, Detection | None]:
+        """The page turned so its text reads left to right, the clockwise turn applied, and
+        the detection of the turned page when it is already at hand."""
+        import cv2
+
+        if not self._orient:
+            return bgr, 0, None
+        found = self._detect(bgr)
+        turned = 0
+        if is_sideways(found[0]):
+            bgr = cv2.rotate(bgr, cv2.ROTATE_90_CLOCKWISE)
+            turned = 90
+            found = self._detect(bgr)
+        if found[1] and is_upside_down(found[2], found[1]):
+            return cv2.rotate(bgr, cv2.ROTATE_180), (turned + 180) % 360, None
+        return bgr, turned, found
+
+    def _read_boxes(self, bgr: Any, found: Detection | None) -> list[TextBox]:
+        quads, crops, _ = found if found is not None else self._detect(bgr)
+        lines = self._recognize(crops)
+        return [
+            TextBox.from_quad(quad, line.text, line.word_logprobs)
+            for quad, line in zip(quads, lines, strict=True)
+            if line.text.strip() and line.score >= self._ocr.text_score
+        ]
 
     def _split_at_gutters(self, bgr: Any, boxes: list[TextBox]) -> list[TextBox]:
         """Cut boxes the detector merged across a column gutter and read each half again.
@@ -110,10 +187,11 @@ class RapidOcrEngine:
             ]
             for p in pieces
         ]
-        read, _ = self._ocr.text_rec(crops)
-        for piece, (text, score, *_) in zip(pieces, read, strict=True):
-            if text.strip() and float(score) >= self._ocr.text_score:
-                kept.append(TextBox(piece.x0, piece.y0, piece.x1, piece.y1, text))
+        for piece, line in zip(pieces, self._recognize(crops), strict=True):
+            if line.text.strip() and line.score >= self._ocr.text_score:
+                kept.append(
+                    TextBox(piece.x0, piece.y0, piece.x1, piece.y1, line.text, line.word_logprobs)
+                )
         return kept
 
 
@@ -132,7 +210,8 @@ class SimulatedEngine:
         time.sleep(self.service_time)
         width, height = image.size
         text = f"simulated page {width}x{height}\n\nThis text stands in for the OCR of one page."
-        return EngineResult(text, 0, time.perf_counter() - started)
+        certain = tuple(0.0 for _ in text.split())
+        return EngineResult(text, 0, time.perf_counter() - started, certain)
 
 
 def load_engine(name: str = "rapidocr", **opts: Any) -> Engine:

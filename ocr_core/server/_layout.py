@@ -12,32 +12,25 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 # A gap between boxes this many line heights wide can be a column gutter. Word gaps are
 # smaller; detectors split a line into boxes only at larger gaps. Tight LaTeX two-column
 # gutters measure about half a line height between the boxes.
 GUTTER_LINE_HEIGHTS = 0.4
-# In page pixels, a gutter is a strip at least this wide and this tall with no ink,
-# with text on both sides: taller than any river of word spaces.
-PIXEL_GUTTER_MIN_WIDTH = 0.5
-PIXEL_GUTTER_MIN_HEIGHT = 4.0
-PIXEL_GUTTER_MAX_WIDTH = 8.0
-POOLED_LINE_HEIGHT = 10
-# Lines of text a gutter must have beside it on each side: rivers of word spaces run
-# through three or four lines of large type, real columns through many more.
-PIXEL_GUTTER_MIN_LINES = 6
-# Share of inked rows right of the gutter whose first ink lies within this many line
-# heights of the gutter's edge: the aligned left edge of a column.
-PIXEL_GUTTER_ALIGNED = 0.6
-GUTTER_EDGE_TOLERANCE = 0.25
 # A vertical gap this many line heights beyond the page's usual line spacing starts a paragraph.
 PARAGRAPH_GAP_LINE_HEIGHTS = 0.6
 # A line ending this many line heights short of its block's right edge ends its paragraph.
 SHORT_LINE_LINE_HEIGHTS = 4.0
+# Columns whose lines share rows are a table (a form, a table of contents) and are read row
+# by row, unless one of them is running text: two columns of prose set on one baseline grid
+# (LaTeX's two-column layout) share rows too. Running text is wide, and most of its lines
+# reach the column's right edge.
+TABLE_ALIGNED_SHARE = 0.7
+PROSE_MIN_LINE_HEIGHTS = 10.0
+PROSE_FILLED_SHARE = 0.5
+PROSE_EDGE_LINE_HEIGHTS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +42,31 @@ class TextBox:
     x1: float
     y1: float
     text: str
+    # One log-probability per word of `text` (text.split() order), or () if unknown.
+    word_logprobs: tuple[float, ...] = ()
 
     @property
     def height(self) -> float:
         return self.y1 - self.y0
 
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
     @classmethod
-    def from_quad(cls, points: Iterable[Sequence[float]], text: str) -> TextBox:
+    def from_quad(
+        cls, points: Iterable[Sequence[float]], text: str, word_logprobs: tuple[float, ...] = ()
+    ) -> TextBox:
         """From the four corner points engines report for possibly skewed boxes."""
         xs, ys = zip(*((float(p[0]), float(p[1])) for p in points), strict=True)
-        return cls(min(xs), min(ys), max(xs), max(ys), text)
+        return cls(min(xs), min(ys), max(xs), max(ys), text, word_logprobs)
+
+    def logprobs(self) -> list[float]:
+        """One log-probability per word; 0.0 (certain) where the engine gave none."""
+        count = len(self.text.split())
+        if len(self.word_logprobs) == count:
+            return list(self.word_logprobs)
+        return [0.0] * count
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +110,9 @@ def _gaps(intervals: Iterable[tuple[float, float]], min_width: float) -> list[tu
     return gaps
 
 
-def _split_at(boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: bool) -> list:
+def _split_at(
+    boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: bool
+) -> list[list[TextBox]]:
     """Partition boxes by which side of each cut they lie on (cuts are uncovered, so exact)."""
     groups: list[list[TextBox]] = [[] for _ in range(len(cuts) + 1)]
     for box in boxes:
@@ -115,8 +125,26 @@ def _split_at(boxes: list[TextBox], cuts: list[tuple[float, float]], vertical: b
 class _Cutter:
     """Holds the page's typical line height, which scales every threshold."""
 
-    def __init__(self, line_height: float) -> None:
+    def __init__(self, line_height: float, tables: bool = True) -> None:
+        self.line_height = line_height
+        self.tables = tables
         self.min_gutter = max(GUTTER_LINE_HEIGHTS * line_height, 1.0)
+
+    def is_table(self, rows: list[list[TextBox]], columns: list[list[TextBox]]) -> bool:
+        """True when most boxes share a row with a box of another column and no column is
+        running text."""
+        if any(self._is_prose(column) for column in columns):
+            return False
+        column_of = {id(box): i for i, column in enumerate(columns) for box in column}
+        shared = sum(len(row) for row in rows if len({column_of[id(b)] for b in row}) > 1)
+        return shared >= TABLE_ALIGNED_SHARE * sum(len(row) for row in rows)
+
+    def _is_prose(self, column: list[TextBox]) -> bool:
+        widths = [b.width for b in column]
+        if statistics.median(widths) < PROSE_MIN_LINE_HEIGHTS * self.line_height:
+            return False
+        edge = max(b.x1 for b in column) - PROSE_EDGE_LINE_HEIGHTS * self.line_height
+        return sum(b.x1 >= edge for b in column) >= PROSE_FILLED_SHARE * len(column)
 
     def columns(self, boxes: list[TextBox]) -> list[list[TextBox]]:
         gutters = self.gutters(boxes)
@@ -170,6 +198,8 @@ class _Cutter:
         if len(rows) == 1:  # one row: pieces of one line, or a table row, left to right
             return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]
         columns = self.columns(boxes)
+        if len(columns) > 1 and self.tables and self.is_table(rows, columns):
+            return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
         if len(columns) > 1:
             return [line for column in columns for line in self.order(column)]
         sections = self.sections(rows)
@@ -178,13 +208,14 @@ class _Cutter:
         return [line for section in sections for line in self.order(section)]
 
 
-def reading_order(boxes: Sequence[TextBox]) -> list[Line]:
-    """Lines in reading order: columns left to right, each top to bottom."""
+def reading_order(boxes: Sequence[TextBox], tables: bool = True) -> list[Line]:
+    """Lines in reading order: columns left to right, each top to bottom; with `tables`,
+    columns that share rows and hold no prose are read row by row."""
     kept = [b for b in boxes if b.text.strip() and b.height > 0]
     if not kept:
         return []
     line_height = statistics.median(b.height for b in kept)
-    return _Cutter(line_height).order(kept)
+    return _Cutter(line_height, tables).order(kept)
 
 
 def paragraphs(lines: Sequence[Line]) -> list[list[Line]]:
@@ -220,167 +251,21 @@ def paragraphs(lines: Sequence[Line]) -> list[list[Line]]:
     return groups
 
 
+def render(boxes: Sequence[TextBox], tables: bool = True) -> tuple[str, list[float]]:
+    """Markdown text (paragraphs separated by a blank line, lines by a newline) and one
+    log-probability per word of it, in the order of `text.split()`."""
+    grouped = paragraphs(reading_order(boxes, tables))
+    text = "\n\n".join("\n".join(line.text for line in paragraph) for paragraph in grouped)
+    logprobs = [
+        value
+        for paragraph in grouped
+        for line in paragraph
+        for box in line.boxes
+        for value in box.logprobs()
+    ]
+    return text, logprobs
+
+
 def to_markdown(boxes: Sequence[TextBox]) -> str:
-    """Paragraphs separated by a blank line, the lines of a paragraph by a newline."""
-    return "\n\n".join(
-        "\n".join(line.text for line in paragraph) for paragraph in paragraphs(reading_order(boxes))
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Gutter:
-    """A blank vertical strip between two columns of text, in page pixels (end-exclusive)."""
-
-    x0: int
-    x1: int
-    y0: int
-    y1: int
-
-    @property
-    def middle(self) -> int:
-        return (self.x0 + self.x1) // 2
-
-    def crossed_by(self, box: TextBox) -> bool:
-        """True when the box spans the strip: a detector merged lines of both columns."""
-        centre = (box.y0 + box.y1) / 2
-        return self.y0 <= centre < self.y1 and box.x0 < self.x0 and box.x1 > self.x1
-
-
-def _tall_blank_runs(blank: np.ndarray, min_height: int) -> list[list[tuple[int, int]]]:
-    """Per pixel column, the vertical runs of blank pixels at least min_height tall."""
-    padded = np.zeros((blank.shape[0] + 2, blank.shape[1]), dtype=np.int8)
-    padded[1:-1] = blank
-    edges = np.diff(padded, axis=0)
-    runs: list[list[tuple[int, int]]] = [[] for _ in range(blank.shape[1])]
-    starts_y, starts_x = np.nonzero(edges == 1)
-    ends_y, ends_x = np.nonzero(edges == -1)
-    # np.nonzero walks row-major, so order both by column, then by row, to pair them up.
-    start_order = np.lexsort((starts_y, starts_x))
-    end_order = np.lexsort((ends_y, ends_x))
-    for x, y0, y1 in zip(
-        starts_x[start_order], starts_y[start_order], ends_y[end_order], strict=True
-    ):
-        if y1 - y0 >= min_height:
-            runs[int(x)].append((int(y0), int(y1)))
-    return runs
-
-
-def _strips(
-    runs: list[list[tuple[int, int]]],
-    x: int,
-    run: tuple[int, int],
-    min_height: int,
-    max_width: int,
-) -> Iterator[tuple[int, int, int, int]]:
-    """Blank rectangles (x0, x1, y0, y1) that start at column x with `run`.
-
-    The strip widens rightwards while some run of the next column keeps at least min_height
-    of it blank; each time that trims its height, the strip so far is one candidate, so a
-    tall narrow strip and a wider shorter one are both offered. A strip wider than
-    max_width is open page (a margin, space below the text), not a gutter: none is offered.
-    """
-    y0, y1 = run
-    end = x + 1
-    candidates: list[tuple[int, int, int, int]] = []
-    while end < len(runs):
-        if end - x > max_width:
-            yield from candidates
-            return
-        overlaps = [(max(y0, a), min(y1, b)) for a, b in runs[end]]
-        a, b = max(overlaps, key=lambda r: r[1] - r[0], default=(0, 0))
-        if b - a < min_height:
-            break
-        if b - a < y1 - y0:
-            candidates.append((x, end, y0, y1))
-        y0, y1 = a, b
-        end += 1
-    yield from candidates
-    yield x, end, y0, y1
-
-
-def find_gutters(ink: np.ndarray, line_height: float) -> list[Gutter]:
-    """Blank strips between columns of text in a page's ink mask (True = dark pixel).
-
-    A detector working on a downscaled page often merges the lines of two columns across a
-    narrow gutter into one box; the pixels still show the gutter. A strip counts when it is
-    wide and tall enough for no river of word spaces to pass for one, has text on both
-    sides (which rules out the page margins), and the text on its right starts at one
-    aligned edge, as a column's lines do and the words after a river do not.
-    """
-    if ink.ndim != 2 or line_height <= 0:
-        return []
-    # The search walks pixel columns in Python: pool the mask so a line is ~10 px tall.
-    # A pooled cell is blank only if all its pixels are, so pooled gutters are truly blank.
-    factor = max(1, int(line_height // POOLED_LINE_HEIGHT))
-    if factor > 1:
-        height, width = (ink.shape[0] // factor) * factor, (ink.shape[1] // factor) * factor
-        pooled = ink[:height, :width].reshape(height // factor, factor, width // factor, factor)
-        return [
-            Gutter(g.x0 * factor, g.x1 * factor, g.y0 * factor, g.y1 * factor)
-            for g in _find_gutters(np.any(pooled, axis=(1, 3)), line_height / factor)
-        ]
-    return _find_gutters(ink, line_height)
-
-
-def _find_gutters(ink: np.ndarray, line_height: float) -> list[Gutter]:
-    min_width = max(2, round(PIXEL_GUTTER_MIN_WIDTH * line_height))
-    min_height = max(4, round(PIXEL_GUTTER_MIN_HEIGHT * line_height))
-    max_width = max(min_width + 1, round(PIXEL_GUTTER_MAX_WIDTH * line_height))
-    side = max(2, round(line_height))
-    runs = _tall_blank_runs(~ink, min_height)
-    found: list[Gutter] = []
-    for x, column in enumerate(runs):
-        for run in column:
-            if x and any(a <= run[0] and run[1] <= b for a, b in runs[x - 1]):
-                continue  # a strip from the column before already runs through here
-            found.extend(
-                Gutter(x0, x1, y0, y1)
-                for x0, x1, y0, y1 in _strips(runs, x, run, min_height, max_width)
-                if x1 - x0 >= min_width
-            )
-    kept = [g for g in found if _between_columns(ink, g, side)]
-    kept.sort(key=lambda g: (g.x1 - g.x0) * (g.y1 - g.y0), reverse=True)
-    distinct: list[Gutter] = []
-    for gutter in kept:
-        if not any(_overlap(gutter, other) for other in distinct):
-            distinct.append(gutter)
-    return sorted(distinct, key=lambda g: (g.x0, g.y0))
-
-
-def _text_lines(region: np.ndarray) -> int:
-    """How many separate bands of inked rows (lines of text) a region holds."""
-    inked = region.any(axis=1).astype(np.int8)
-    return int((np.diff(inked, prepend=0) == 1).sum())
-
-
-def _overlap(a: Gutter, b: Gutter) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
-
-
-def _between_columns(ink: np.ndarray, gutter: Gutter, side: int) -> bool:
-    if gutter.x0 < side or gutter.x1 + side > ink.shape[1]:
-        return False
-    left = ink[gutter.y0 : gutter.y1, gutter.x0 - side : gutter.x0]
-    right = ink[gutter.y0 : gutter.y1, gutter.x1 : gutter.x1 + side]
-    if min(_text_lines(left), _text_lines(right)) < PIXEL_GUTTER_MIN_LINES:
-        return False
-    inked = right[right.any(axis=1)]
-    first_ink = inked.argmax(axis=1)
-    tolerance = max(2, round(GUTTER_EDGE_TOLERANCE * side))
-    return float((first_ink <= tolerance).mean()) >= PIXEL_GUTTER_ALIGNED
-
-
-def trim_to_gutters(box: TextBox, gutters: Sequence[Gutter]) -> TextBox:
-    """Pull a box's edge back out of a gutter it only reaches into (detector padding)."""
-    x0, x1 = box.x0, box.x1
-    centre_y = (box.y0 + box.y1) / 2
-    for g in gutters:
-        if not g.y0 <= centre_y < g.y1 or x1 <= g.x0 or x0 >= g.x1:
-            continue
-        if (x0 + x1) / 2 < g.middle:
-            x1 = min(x1, g.x0)
-        else:
-            x0 = max(x0, g.x1)
-    if (x0, x1) == (box.x0, box.x1) or x1 <= x0:
-        return box
-    return TextBox(x0, box.y0, x1, box.y1, box.text)
+    """The text of `render`, without the log-probabilities."""
+    return render(boxes)[0]

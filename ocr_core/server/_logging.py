@@ -8,8 +8,26 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+# The client's X-Request-Id for the request being handled (set by the app for each request).
+# Every log line written while handling it carries it as `x_request_id`, the access line
+# included, so an operator finds all of one page's lines by the id the client stored.
+REQUEST_ID: ContextVar[str | None] = ContextVar("x_request_id", default=None)
+# The longest X-Request-Id kept; longer ones are cut (a header may be up to 16 KB).
+MAX_REQUEST_ID_CHARS = 128
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `x_request_id` to records written while a request with that header is handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = REQUEST_ID.get()
+        if request_id is not None and not hasattr(record, "x_request_id"):
+            record.x_request_id = request_id
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -81,8 +99,11 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
-        "filters": {"access": {"()": f"{__name__}.AccessLogFilter"}},
-        "handlers": {"stderr": handler},
+        "filters": {
+            "access": {"()": f"{__name__}.AccessLogFilter"},
+            "request_id": {"()": f"{__name__}.RequestIdFilter"},
+        },
+        "handlers": {"stderr": {**handler, "filters": ["request_id"]}},
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level, "propagate": True},

@@ -1,53 +1,77 @@
 """The request and response shapes of vLLM's OpenAI-compatible chat API, server side.
 
-Pure functions: parse and validate a chat request, count and cut tokens, and build the
-completion, stream chunk and error bodies. The HTTP app only wires these together.
+Parse and validate a chat request, count and cut tokens, and build the completion, stream
+chunk and error bodies. The HTTP app only wires these together. Requests are validated by a
+pydantic model with vLLM 0.11.2's field types (`ChatCompletionRequest` in
+vllm/entrypoints/openai/protocol.py) and the range checks of its `SamplingParams`, so what
+vLLM refuses is refused here with a 400, and what it coerces (`stream: "false"`) is coerced.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import math
 import re
 import time
 import uuid
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from ._errors import RequestError, error_body
+from ._images import open_image
+
+__all__ = ["ChatRequest", "RequestError", "error_body", "parse_chat_request"]
 
 # The largest request body accepted: a 1540 px page is well under 10 MB in any format.
 MAX_BODY_BYTES = 50 * 1024 * 1024
-# A pixel cap of our own so a decompression bomb is a 400, never a server out of memory.
-MAX_IMAGE_PIXELS = 100_000_000
 # Image tokens as the LightOnOCR vision encoder counts them: one per 28x28 px (14 px patches,
 # merged 2x2), plus the chat template's few tokens.
 IMAGE_TOKEN_PIXELS = 28
 TEMPLATE_TOKENS = 8
+# Choices one request may ask for. vLLM has no cap, but every choice of the local engine is
+# the same text, so a huge `n` would only be a way to make the server build a huge answer.
+MAX_CHOICES = 16
 
-_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?),", re.DOTALL)
 _TOKEN = re.compile(r"\S+\s*")
 
 
-class RequestError(Exception):
-    """A request the server refuses, with vLLM's error type and HTTP status."""
+class _StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
 
-    def __init__(
-        self, message: str, *, status: int = 400, param: str | None = None, kind: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.param = param
-        self.kind = kind or ("NotFoundError" if status == 404 else "BadRequestError")
+    include_usage: bool | None = True
+    continuous_usage_stats: bool | None = False
 
 
-def error_body(message: str, kind: str, status: int, param: str | None = None) -> dict[str, Any]:
-    """vLLM's ErrorResponse: `{"error": {"message", "type", "param", "code"}}`, code = status."""
-    return {"error": {"message": message, "type": kind, "param": param, "code": status}}
+class _ChatCompletionRequest(BaseModel):
+    """The fields of vLLM's ChatCompletionRequest the local server reads, with its types.
+
+    Other fields are allowed and ignored, as vLLM allows extra fields.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[dict[str, Any]]
+    model: str | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    n: int | None = 1
+    stream: bool | None = False
+    stream_options: _StreamOptions | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    logprobs: bool | None = False
+    top_logprobs: int | None = 0
+    seed: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stream_options_need_stream(cls, data: Any) -> Any:
+        # vLLM checks the raw values, before `stream` is coerced to a bool.
+        if isinstance(data, dict) and data.get("stream_options") and not data.get("stream"):
+            raise ValueError("Stream options can only be defined when `stream=True`.")
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,31 +83,88 @@ class ChatRequest:
     max_tokens: int
     stream: bool
     include_usage: bool
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 def parse_chat_request(body: Any, *, served_model: str, max_model_len: int) -> ChatRequest:
     """Validate a decoded JSON body; raise RequestError with vLLM's status and wording."""
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")
-    model = body.get("model") or served_model
+    try:
+        request = _ChatCompletionRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+    model = request.model or served_model
     if model != served_model:
         raise RequestError(f"The model `{model}` does not exist.", status=404, param="model")
-    max_tokens = _max_tokens(body, max_model_len)
-    stream = bool(body.get("stream", False))
-    options = body.get("stream_options") or {}
-    if options and not stream:
-        raise RequestError("Stream options can only be defined when `stream=True`.")
-    include_usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
-    url = _image_url(body.get("messages"))
-    return ChatRequest(decode_image(url), model, max_tokens, stream, include_usage)
+    n = 1 if request.n is None else request.n
+    _check_sampling(request, n)
+    max_tokens = _max_tokens(request, max_model_len)
+    stream = bool(request.stream)
+    options = request.stream_options
+    include_usage = bool(options and options.include_usage)
+    url = _image_url(request.messages)
+    return ChatRequest(
+        open_image(url),
+        model,
+        max_tokens,
+        stream,
+        include_usage,
+        n=n,
+        logprobs=bool(request.logprobs),
+        top_logprobs=request.top_logprobs or 0,
+    )
 
 
-def _max_tokens(body: dict[str, Any], max_model_len: int) -> int:
-    value = body.get("max_completion_tokens", body.get("max_tokens"))
+def _validation_error(exc: ValidationError) -> RequestError:
+    """One 400 naming every bad field, as vLLM's RequestValidationError handler does."""
+    problems = exc.errors(include_url=False, include_input=False)
+    fields = [".".join(str(part) for part in problem["loc"]) for problem in problems]
+    message = "; ".join(
+        f"{field}: {problem['msg']}" if field else problem["msg"]
+        for field, problem in zip(fields, problems, strict=True)
+    )
+    top = str(problems[0]["loc"][0]) if problems and problems[0]["loc"] else None
+    return RequestError(message, param=top)
+
+
+def _check_sampling(request: _ChatCompletionRequest, n: int) -> None:
+    """vLLM's SamplingParams range checks for the fields we accept (a 400 each)."""
+    if n < 1:
+        raise RequestError(f"n must be at least 1, got {n}.", param="n")
+    if n > MAX_CHOICES:
+        raise RequestError(
+            f"n must be at most {MAX_CHOICES} on the local server, got {n}.", param="n"
+        )
+    if request.temperature is not None and request.temperature < 0.0:
+        raise RequestError(
+            f"temperature must be non-negative, got {request.temperature}.", param="temperature"
+        )
+    if request.top_p is not None and not 0.0 < request.top_p <= 1.0:
+        raise RequestError(f"top_p must be in (0, 1], got {request.top_p}.", param="top_p")
+    top_logprobs = request.top_logprobs
+    if top_logprobs is not None:
+        if top_logprobs < 0 and top_logprobs != -1:
+            raise RequestError(
+                "`top_logprobs` must be a positive value or -1.", param="top_logprobs"
+            )
+        if (top_logprobs == -1 or top_logprobs > 0) and not request.logprobs:
+            raise RequestError(
+                "when using `top_logprobs`, `logprobs` must be set to true.",
+                param="top_logprobs",
+            )
+
+
+def _max_tokens(request: _ChatCompletionRequest, max_model_len: int) -> int:
+    value = request.max_completion_tokens
+    if value is None:
+        value = request.max_tokens
     if value is None:
         return max_model_len
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RequestError("max_tokens must be an integer of at least 1", param="max_tokens")
+    if value < 1:
+        raise RequestError(f"max_tokens must be at least 1, got {value}.", param="max_tokens")
     if value > max_model_len:
         raise RequestError(
             f"'max_tokens' or 'max_completion_tokens' is too large: {value}. This model's "
@@ -93,13 +174,11 @@ def _max_tokens(body: dict[str, Any], max_model_len: int) -> int:
     return value
 
 
-def _image_url(messages: Any) -> str:
-    if not isinstance(messages, list) or not messages:
+def _image_url(messages: list[dict[str, Any]]) -> str:
+    if not messages:
         raise RequestError("messages must be a non-empty list", param="messages")
     urls: list[str] = []
     for message in messages:
-        if not isinstance(message, dict):
-            raise RequestError("each message must be an object", param="messages")
         content = message.get("content")
         if message.get("role") != "user" or not isinstance(content, list):
             continue  # system prompts and plain-text content carry no image
@@ -123,68 +202,9 @@ def _image_url(messages: Any) -> str:
     return urls[0]
 
 
-def decode_image(url: str) -> Image.Image:
-    """A `data:image/...;base64,...` URI -> a PIL image (first frame), checked, not decoded.
-
-    The header and the file structure are checked here (`verify` walks PNG chunks and
-    their checksums without inflating pixels); the pixels are decoded by the engine in its
-    worker thread, inside the request's slot. The request path stays cheap, and the
-    simulated engine, whose cost is its fixed service time, never pays for decoding.
-    """
-    match = _DATA_URI.match(url)
-    if not match:
-        raise RequestError(
-            "image_url must be a data URI (data:image/png;base64,...); "
-            "the local server fetches no URLs",
-            param="messages",
-        )
-    mime = match.group("mime") or ""
-    if mime and not mime.startswith("image/"):
-        raise RequestError(f"the data URI holds {mime}, not an image", param="messages")
-    if "base64" not in match.group("params").split(";"):
-        raise RequestError("the image data URI must be base64-encoded", param="messages")
-    try:
-        data = base64.b64decode(url[match.end() :], validate=True)
-    except (binascii.Error, ValueError):
-        raise RequestError("the image data is not valid base64", param="messages") from None
-    if not data:
-        raise RequestError("the image data is empty", param="messages")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.open(io.BytesIO(data)).verify()
-            image = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise RequestError(f"the image is too large: {exc}", param="messages") from None
-    except Exception as exc:  # PIL raises many types for corrupt or unknown data
-        raise RequestError(
-            f"the data is not an image PIL can read ({type(exc).__name__})", param="messages"
-        ) from None
-    if image.width * image.height > MAX_IMAGE_PIXELS:
-        raise RequestError(
-            f"the image has {image.width}x{image.height} pixels, more than "
-            f"{MAX_IMAGE_PIXELS} allowed",
-            param="messages",
-        )
-    return image
-
-
-def undecodable(exc: Exception) -> RequestError | None:
-    """The 400 for pixel data that passed the header checks but will not decode, if it is one.
-
-    PIL reports truncated or corrupt image data as OSError (or SyntaxError in old plugins).
-    """
-    if isinstance(exc, OSError | SyntaxError):
-        return RequestError(
-            f"the image data is corrupt or truncated ({type(exc).__name__}: {exc})",
-            param="messages",
-        )
-    return None
-
-
-def prompt_tokens(image: Image.Image) -> int:
-    """Tokens the image would take in the model's prompt (consistent, not exact)."""
-    width, height = image.size
+def prompt_tokens(size: tuple[int, int]) -> int:
+    """Tokens an image of this size takes in the model's prompt (consistent, not exact)."""
+    width, height = size
     return math.ceil(width / IMAGE_TOKEN_PIXELS) * math.ceil(height / IMAGE_TOKEN_PIXELS) + (
         TEMPLATE_TOKENS
     )
@@ -209,8 +229,9 @@ def truncate(text: str, max_tokens: int) -> tuple[list[str], str]:
     return pieces, "stop"
 
 
-def new_request_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex}"
+def new_request_id(base: str | None = None) -> str:
+    """vLLM's completion id: `chatcmpl-` and the client's X-Request-Id, or a random one."""
+    return f"chatcmpl-{base or uuid.uuid4().hex}"
 
 
 def usage(prompt: int, completion: int) -> dict[str, int]:
@@ -222,9 +243,19 @@ def usage(prompt: int, completion: int) -> dict[str, int]:
 
 
 def completion_body(
-    request_id: str, model: str, text: str, finish_reason: str, prompt: int, completion: int
+    request_id: str,
+    model: str,
+    text: str,
+    finish_reason: str,
+    prompt: int,
+    completion: int,
+    n: int = 1,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A non-streamed `chat.completion`, as vLLM returns it."""
+    """A non-streamed `chat.completion`, as vLLM returns it; `n` choices of the same text.
+
+    `completion` counts the tokens of one choice; usage counts all of them, as vLLM does.
+    """
     return {
         "id": request_id,
         "object": "chat.completion",
@@ -232,14 +263,15 @@ def completion_body(
         "model": model,
         "choices": [
             {
-                "index": 0,
+                "index": index,
                 "message": {"role": "assistant", "content": text, "tool_calls": []},
-                "logprobs": None,
+                "logprobs": logprobs,
                 "finish_reason": finish_reason,
                 "stop_reason": None,
             }
+            for index in range(n)
         ],
-        "usage": usage(prompt, completion),
+        "usage": usage(prompt, completion * n),
     }
 
 
@@ -250,6 +282,8 @@ def chunk_body(
     delta: dict[str, Any] | None,
     finish_reason: str | None = None,
     usage_info: dict[str, int] | None = None,
+    index: int = 0,
+    logprobs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One `chat.completion.chunk`; the usage-only chunk has no choices, as in OpenAI's API."""
     body: dict[str, Any] = {
@@ -259,7 +293,9 @@ def chunk_body(
         "model": model,
         "choices": []
         if delta is None
-        else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+        else [
+            {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
+        ],
     }
     if usage_info is not None:
         body["usage"] = usage_info

@@ -10,6 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._operations import Operations
+from console._state import get_client
+from console.platforms._local_warm_up import probe_image
+from ocr_core import ClientSettings, OCRError
 from tests.console.views.console_ops import app, installed_operations
 
 PAGES = {
@@ -83,3 +86,23 @@ def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
         text = " ".join(m.value for m in at.markdown)
         for words in ("quick brown dog", "lazy fox", "12 point text"):
             assert words in text
+
+
+def test_warm_up_closes_the_breaker_an_outage_opened_for_every_page(tmp_path: Path) -> None:
+    """Scaled to zero, pages fail and open the console's breaker; Warm up on the Service page
+    closes it for the workbench's client too, so "Retry failed pages" works (issue 10, M4)."""
+    no_retries = ClientSettings(max_attempts=1)  # each failed page fails at once
+    with installed_operations(tmp_path, default_floor=0, client_settings=no_retries) as operations:
+        client = get_client(stream=False)  # the client the workbench's retries use
+        assert client.breaker is operations.breaker
+        for _ in range(client.settings.breaker_failure_threshold):
+            with pytest.raises(OCRError):
+                client.extract_text(probe_image())
+        at = app().run()
+        at.switch_page("views/service.py").run()
+        assert any("breaker: open" in line for line in _sidebar(at))
+
+        at.button(key="svc_warm_up").click().run()
+        assert not at.exception
+        assert ":green-badge[breaker: closed]" in _sidebar(at)
+        assert client.extract_text(probe_image())

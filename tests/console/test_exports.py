@@ -8,6 +8,7 @@ import zipfile
 
 from console._exports import (
     PAGE_SEPARATOR,
+    batch_files,
     batch_zip,
     export_stem,
     to_json,
@@ -101,3 +102,16 @@ def test_export_names_never_carry_folders() -> None:
     assert export_stem("C:\\scans\\page.tif") == "page"
     assert export_stem("..") == "document"
     assert export_stem(None) == "document"
+
+
+def test_batch_files_are_the_zip_s_members_one_for_one() -> None:
+    results = [
+        DocumentResult(pages=[PageResult(index=0, text="one")], filename="scan.pdf"),
+        DocumentResult(pages=[PageResult(index=0, text="two")], filename="scan.pdf"),
+    ]
+    files = batch_files(results, {"bad.pdf": "is empty"})
+    assert sorted(files) == sorted(
+        ["scan.md", "scan.txt", "scan.json", "scan-2.md", "scan-2.txt", "scan-2.json", "batch.json"]
+    )
+    with zipfile.ZipFile(io.BytesIO(batch_zip(results, {"bad.pdf": "is empty"}))) as archive:
+        assert {name: archive.read(name).decode() for name in archive.namelist()} == files

@@ -8,12 +8,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
 from console._operations import THRESHOLDS, Operations, build_operations
 from console._store import Store
 from console.platforms._base import MetricKey, MetricSeries, ServiceState
+from console.platforms._local_warm_up import probe_image
 from console.platforms.local import LocalPlatform
-from tests.console.local_platform import SIMULATED, free_port, local_platforms, port_open
+from ocr_core import BreakerState, CircuitOpenError, OCRError, SyncOCRClient
+from tests.console.local_platform import (
+    SIMULATED,
+    free_port,
+    local_platforms,
+    port_open,
+)
 
 NOW = datetime.now(UTC)
 
@@ -40,7 +49,54 @@ def test_warm_up_records_history_and_an_audit_entry(make_platform) -> None:
     assert (record.platform, record.ready, record.seconds) == ("local", True, report.seconds)
     (audit,) = operations.audit_log()
     assert (audit.actor, audit.action, audit.ok) == ("ana", "warm up", True)
-    assert "ready in" in audit.detail and "health check" in audit.detail
+    assert "cold start: ready in" in audit.detail and "health check" in audit.detail
+    assert record.cold
+
+
+def test_a_second_warm_up_is_recorded_as_already_warm_not_as_a_cold_start(
+    operations: Operations,
+) -> None:
+    first = operations.warm_up(timeout_s=60)
+    second = operations.warm_up(timeout_s=60)
+    assert (first.cold, second.cold) == (True, False)
+    assert second.ready
+    assert [record.cold for record in operations.warm_up_history()] == [False, True]
+    assert "already warm" in operations.audit_log()[0].detail
+    (cold_starts,) = [s for s in operations.metrics(timedelta(hours=1)) if s.label == "warm-up"]
+    assert cold_starts.points == [(first.at, first.seconds)]
+
+
+def test_a_warm_up_interrupted_by_a_rerun_is_still_recorded(make_platform) -> None:
+    platform = make_platform(server_args=(*SIMULATED, "--startup-delay", "1"))
+    operations = Operations(platform, platform.store, actor="ana")
+
+    def rerun(elapsed_s: float) -> None:  # what Streamlit raises from a page call on Refresh
+        raise RerunException(RerunData())
+
+    with pytest.raises(RerunException):
+        operations.warm_up(timeout_s=60, on_progress=rerun)
+    (record,) = operations.warm_up_history()
+    assert (record.ready, record.cold) == (False, False)
+    assert "interrupted" in (record.error or "")
+    (audit,) = operations.audit_log()
+    assert (audit.action, audit.ok) == ("warm up", False)
+    assert "interrupted" in audit.detail
+
+
+def test_a_warm_up_closes_the_breaker_that_an_outage_opened(operations: Operations) -> None:
+    """Scaled to zero, pages fail and open the shared breaker; Warm up, then a retry works."""
+    settings = operations.platform.client_settings().with_overrides(max_attempts=1)
+    with SyncOCRClient(settings=settings, breaker=operations.breaker) as client:
+        for _ in range(settings.breaker_failure_threshold):
+            with pytest.raises(OCRError):
+                client.extract_text(probe_image())
+        assert operations.breaker.snapshot().state is BreakerState.OPEN
+        with pytest.raises(CircuitOpenError):
+            client.extract_text(probe_image())
+
+        assert operations.warm_up(timeout_s=60).ready
+        assert operations.breaker.snapshot().state is BreakerState.CLOSED
+        assert client.extract_text(probe_image())
 
 
 def test_a_failed_warm_up_is_recorded_as_failed_with_its_reason(make_platform) -> None:
@@ -89,7 +145,7 @@ def test_a_refused_scale_is_audited_as_failed_with_the_reason(operations: Operat
 
 
 def test_metrics_include_the_cold_starts_measured_by_warm_ups(operations: Operations) -> None:
-    assert operations.warm_up(timeout_s=60).ready
+    assert operations.warm_up(timeout_s=60).cold
     series = operations.metrics(timedelta(hours=1))
     (cold_starts,) = [s for s in series if s.key is MetricKey.STARTUP_LATENCY_S]
     assert cold_starts.label == "warm-up"

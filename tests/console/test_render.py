@@ -112,5 +112,38 @@ def test_tags_in_code_spans_are_not_escaped_twice() -> None:
 
 def test_dangerous_tags_in_any_case_are_still_removed_with_their_content() -> None:
     html = markdown_to_safe_html("x <STYLE>p{}</STYLE> <Script>alert(1)</Script> y")
-    assert "style" not in html.lower() and "script" not in html.lower()
+    assert "<style" not in html.lower() and "<script" not in html.lower()
     assert "p{}" not in html and "alert" not in html
+    assert "p{}" not in html and "alert" not in html
+
+
+def test_text_after_an_unclosed_style_tag_is_shown_with_a_notice() -> None:
+    html = markdown_to_safe_html("Total due: 100 <style> hidden")
+    assert "Total due: 100 &lt;style&gt; hidden" in html
+    assert "unclosed &lt;style&gt; tag would have hidden the text after it" in html
+    assert "<style" not in html
+
+
+def test_text_after_an_unclosed_script_or_iframe_block_is_shown() -> None:
+    for tag in ("script", "iframe", "SCRIPT"):
+        html = markdown_to_safe_html(f"Invoice 42\n\n<{tag} src=x>\n\nPay 900 EUR to IBAN X")
+        assert "Pay 900 EUR to IBAN X" in html, tag
+        assert f"<{tag}" not in html
+        assert "Note: an unclosed" in html
+
+
+def test_a_closed_dangerous_element_is_removed_and_the_reader_is_told() -> None:
+    html = markdown_to_safe_html("Total <style>p{}</style> due <script>x()</script> 100")
+    assert "p{}" not in html and "x()" not in html
+    assert "2 elements (&lt;style&gt;, &lt;script&gt;) removed with their content" in html
+    assert "Total" in html and "100" in html
+
+
+def test_plain_output_has_no_notice() -> None:
+    assert "ocr-notice" not in markdown_to_safe_html("Total due: 100 <lazy> EUR")
+
+
+def test_single_line_breaks_of_ocr_output_are_kept() -> None:
+    html = markdown_to_safe_html("10 Main Street\nSpringfield\n\nDear Sir,")
+    assert "10 Main Street<br>" in html
+    assert "<p>Dear Sir,</p>" in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -108,3 +109,23 @@ def test_concurrent_writers_from_many_threads_lose_nothing(tmp_path: Path) -> No
 def test_data_dir_comes_from_the_environment_with_a_local_default() -> None:
     assert data_dir_from_env({"LIGHTONOCR_DATA_DIR": "/srv/ocr"}) == Path("/srv/ocr")
     assert data_dir_from_env({}) == Path(".lightonocr")
+
+
+def test_a_store_from_an_older_console_gains_new_optional_columns(tmp_path: Path) -> None:
+    """A warm-up field added later (nullable) reaches stores created before it existed."""
+    with sqlite3.connect(tmp_path / DB_NAME) as old:
+        old.execute(
+            "CREATE TABLE warm_ups (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, "
+            "platform TEXT NOT NULL, ready INTEGER NOT NULL, seconds REAL NOT NULL, "
+            "attempts INTEGER NOT NULL)"
+        )
+    store = Store.in_dir(tmp_path)
+    store.add_warm_up(WarmUpRecord(NOW, "local", False, 9.0, 10, "timed out"))
+    assert store.warm_ups() == [WarmUpRecord(NOW, "local", False, 9.0, 10, "timed out")]
+
+
+def test_a_store_can_be_any_sqlalchemy_url(tmp_path: Path) -> None:
+    store = Store(url=f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    store.set_setting("floor", 1)
+    assert Store(url=f"sqlite:///{tmp_path / 'elsewhere.db'}").get_setting("floor") == 1
+    assert store.where == f"sqlite:///{tmp_path / 'elsewhere.db'}"

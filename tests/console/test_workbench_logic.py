@@ -1,173 +1,117 @@
-"""The workbench's batch logic with the real client against real servers on loopback."""
+"""What the workbench shows of jobs, built from a real store (and the real local server)."""
+
+# The job fixtures are imported from tests/console/jobs (pytest finds imported fixtures);
+# the test arguments of the same names are those fixtures, not redefinitions.
+# ruff: noqa: F811
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
+from console._store import Store
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
-    TICK_S,
-    Batch,
-    FileEntry,
-    FileState,
-    Finished,
-    Opened,
-    PageDone,
-    TextDelta,
-    Tick,
+    JobView,
     Upload,
-    retry_page,
-    run_document,
+    cancel_job,
+    document_label,
+    format_elapsed,
+    jobs_frame,
+    load_view,
+    page_image,
+    progress,
+    start_job,
 )
-from ocr_core import ClientSettings, SyncOCRClient
-from tests.fakes.fault_server import FaultServer, tiff_pages
+from console.jobs import DocumentState, JobRunner, JobStatus, JobStore
+from console.jobs._ledger import JobLedger
+from console.jobs._results import NOT_READ, document_result
+from ocr_core import PageResult
+from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
-
-RED, WHITE, BLUE = "#ff0000", "#ffffff", "#0000ff"
-
-
-@pytest.fixture
-def client(simulated_server: LocalServer) -> Iterator[SyncOCRClient]:
-    with SyncOCRClient(settings=ClientSettings(base_url=simulated_server.base_url)) as client:
-        yield client
-
-
-@pytest.fixture
-def streaming_client(simulated_server: LocalServer) -> Iterator[SyncOCRClient]:
-    settings = ClientSettings(base_url=simulated_server.base_url, stream=True)
-    with SyncOCRClient(settings=settings) as client:
-        yield client
-
-
-@pytest.fixture
-def fault_server() -> Iterator[FaultServer]:
-    with FaultServer() as server:
-        yield server
-
-
-@pytest.fixture
-def fault_client(fault_server: FaultServer) -> Iterator[SyncOCRClient]:
-    with SyncOCRClient(settings=ClientSettings(base_url=fault_server.base_url)) as client:
-        yield client
-
-
-def _entry(path: Path, name: str | None = None) -> FileEntry:
-    return FileEntry(file_id="f1", filename=name or path.name, data=path.read_bytes())
-
-
-def test_a_document_reports_its_size_then_every_page_then_the_end(
-    client: SyncOCRClient, corpus: Path
-) -> None:
-    entry = _entry(corpus / "pdf" / "pdflatex-4-pages.pdf")
-    events = list(run_document(entry, client))
-    assert events[0] == Opened(4)
-    assert sorted(e.result.index for e in events if isinstance(e, PageDone)) == [0, 1, 2, 3]
-    assert events[-1] == Finished(ok=True)
-    assert entry.state is FileState.DONE
-    assert [p.index for p in entry.result().pages] == [0, 1, 2, 3]
-    assert entry.result().ok
-
-
-def test_streamed_text_arrives_before_its_page_and_adds_up_to_it(
-    streaming_client: SyncOCRClient, corpus: Path
-) -> None:
-    entry = _entry(corpus / "scans" / "phototest.tif")
-    events = list(run_document(entry, streaming_client))
-    deltas = [e for e in events if isinstance(e, TextDelta)]
-    [done] = [e for e in events if isinstance(e, PageDone)]
-    assert deltas
-    assert events.index(deltas[-1]) < events.index(done)
-    assert "".join(d.delta for d in deltas) == done.result.text
-
-
-def test_a_bad_file_ends_as_a_message_not_an_exception(client: SyncOCRClient, corpus: Path) -> None:
-    entry = _entry(corpus / "scans" / "phototest.txt", name="renamed.pdf")
-    events = list(run_document(entry, client))
-    assert events == [Finished(ok=False, error=entry.error)]
-    assert entry.state is FileState.FAILED
-    assert "plain text" in (entry.error or "")
-
-
-def test_an_encrypted_pdf_waits_for_a_password_then_opens(
-    client: SyncOCRClient, corpus: Path
-) -> None:
-    entry = _entry(corpus / "pdf" / "libreoffice-writer-password.pdf")
-    list(run_document(entry, client))
-    assert entry.state is FileState.NEEDS_PASSWORD
-    entry.password = "openpassword"
-    list(run_document(entry, client))
-    assert entry.state is FileState.DONE
-    assert entry.result().ok_count == entry.page_count >= 1
-
-
-def test_a_run_stopped_early_still_accounts_for_every_page(
-    client: SyncOCRClient, corpus: Path
-) -> None:
-    entry = _entry(corpus / "pdf" / "pdflatex-4-pages.pdf")
-    events = run_document(entry, client)
-    while not isinstance(next(events), PageDone):
-        pass
-    events.close()
-    result = entry.result()
-    assert result.page_count == 4
-    assert result.ok_count == 1
-    assert {str(p.error) for p in result.pages if not p.ok} <= {
-        f"page {i}: no result" for i in range(1, 5)
-    }
-
-
-def test_a_failed_page_leaves_the_others_and_can_be_retried_alone(
-    fault_server: FaultServer, fault_client: SyncOCRClient
-) -> None:
-    fault_server.faults.fail_colour, fault_server.faults.fail_colour_status = RED, 400
-    entry = FileEntry(file_id="f1", filename="three.tif", data=tiff_pages([WHITE, RED, BLUE]))
-    list(run_document(entry, fault_client))
-    assert entry.failed_pages == [1]
-    untouched = entry.pages[0], entry.pages[2]
-    fault_server.faults.fail_colour = None
-    retried = retry_page(entry, 1, fault_client)
-    assert retried.ok
-    assert retried.text == f"page {RED}"
-    assert retried.attempts == 2  # the failed request and the retry
-    assert (entry.pages[0], entry.pages[2]) == untouched
-    assert entry.result().ok
 
 
 def test_page_images_for_display_are_jpegs_of_bounded_size(corpus: Path) -> None:
-    entry = _entry(corpus / "scans" / "eurotext.tif")
-    with Image.open(io.BytesIO(entry.page_image(0))) as image:
+    data = (corpus / "scans" / "eurotext.tif").read_bytes()
+    with Image.open(io.BytesIO(page_image(data, "eurotext.tif", 0))) as image:
         assert image.format == "JPEG"
         assert max(image.size) <= DISPLAY_LONGEST_SIDE
 
 
-def test_a_batch_adds_new_uploads_once_and_lists_what_could_not_be_read(
-    client: SyncOCRClient, corpus: Path
-) -> None:
-    batch = Batch()
-    good = Upload("a", "scan.tif", (corpus / "scans" / "phototest.tif").read_bytes())
-    bad = Upload("b", "empty.pdf", b"")
-    batch.add([good, bad])
-    batch.add([good])
-    assert [e.filename for e in batch.pending()] == ["scan.tif", "empty.pdf"]
-    for entry in batch.pending():
-        list(run_document(entry, client))
-    assert [r.filename for r in batch.results()] == ["scan.tif"]
-    assert batch.failures() == {"empty.pdf": "is empty: it has no bytes or no pages"}
+def test_elapsed_time_reads_as_seconds_minutes_or_hours() -> None:
+    assert [format_elapsed(s) for s in (4.4, 65, 3 * 3600 + 120)] == [
+        "4 s", "1 min 05 s", "3 h 02 min",
+    ]  # fmt: skip
 
 
-def test_a_slow_page_keeps_the_clock_ticking(
-    fault_server: FaultServer, fault_client: SyncOCRClient
+def test_documents_with_one_name_are_numbered_apart(jobs: JobStore) -> None:
+    job_id = submit(jobs, ("scan.pdf", b"a"), ("scan.pdf", b"b"))
+    labels = [document_label(d) for d in jobs.documents(job_id)]
+    assert labels == ["1. scan.pdf", "2. scan.pdf"]
+
+
+def test_a_started_job_runs_and_its_view_accounts_for_every_page(
+    runners: Callable[..., JobRunner], server: LocalServer
 ) -> None:
-    fault_server.faults.delay_s = 1.3
-    entry = FileEntry(file_id="f1", filename="slow.png", data=tiff_pages([WHITE]))
-    events = list(run_document(entry, fault_client))
-    ticks = [e.elapsed_s for e in events if isinstance(e, Tick)]
-    assert len(ticks) >= 2
-    assert ticks == sorted(ticks)
-    assert ticks[0] >= TICK_S
-    assert isinstance(events[-1], Finished) and events[-1].ok
+    runner = runners(server.base_url)
+    job_id = start_job(
+        runner,
+        [Upload("a.pdf", make_pdf(3)), Upload("junk.pdf", b"junk")],
+        actor="ana",
+        service_url=server.base_url,
+        revision="pid 1",
+        use_text_layer=False,
+    )
+    assert wait_until(lambda: not runner.jobs.job(job_id).active)
+    view = load_view(runner, job_id)
+    assert view is not None
+    [opened] = view.opened()
+    assert [p.ok for p in view.result(opened).pages] == [True, True, True]
+    assert list(view.failures()) == ["junk.pdf"]
+    fraction, caption = progress(view.job)
+    assert fraction == 1.0 and caption.startswith("3 / 3 pages · ") and caption.endswith(" · done")
+    row = jobs_frame([view.job]).iloc[0]
+    assert (row["who"], row["status"], row["revision"]) == ("ana", "done", "pid 1")
+
+
+def test_pages_not_read_yet_are_shown_as_waiting_not_dropped(jobs: JobStore, store: Store) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(2)))
+    (document,) = jobs.documents(job_id)
+    JobLedger(store).set_document(document.id, DocumentState.OPENED, 2)
+    (document,) = jobs.documents(job_id)
+    result = document_result(document, jobs.pages(job_id))
+    assert result.page_count == 2
+    assert all(NOT_READ in str(page.error) for page in result.pages)
+
+
+def test_cancel_waits_for_the_runner_to_stop_the_job(
+    runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    runner = runners(server.base_url)
+    job_id = start_job(
+        runner, [Upload("long.pdf", make_pdf(60))], actor="ana", service_url=server.base_url,
+        revision=None, use_text_layer=False,
+    )  # fmt: skip
+    assert wait_until(lambda: runner.jobs.job(job_id).pages_done >= 2)
+    assert cancel_job(runner, job_id) is JobStatus.CANCELLED
+    assert runner.jobs.job(job_id).pages_done < 60
+
+
+def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
+    jobs: JobStore, store: Store
+) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(3)))
+    (document,) = jobs.documents(job_id)
+    ledger = JobLedger(store)
+    ledger.set_document(document.id, DocumentState.OPENED, 3)
+    ledger.save_page(
+        job_id, document.id, PageResult(index=0, text="x"), request_id=None, revision=None,
+        started_at=0,
+    )  # fmt: skip
+    view = JobView(jobs.job(job_id), jobs.documents(job_id), jobs.pages(job_id))
+    assert view.summary(view.documents[0]) == (
+        "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting"
+    )

@@ -91,3 +91,15 @@ def test_a_failed_rollout_points_at_status_and_logs() -> None:
 
     assert "Revision 'x' is not ready" in str(error)
     assert "python -m deploy status" in error.hint
+
+
+def test_quota_error_names_the_l4_quota_without_zonal_redundancy_and_l4_regions() -> None:
+    error = explain_google_error(
+        gexc.ResourceExhausted("Quota exceeded for nvidia_l4_gpu_allocation_no_zonal_redundancy"),
+        action="deploying service lightonocr",
+        project="ocr-prod",
+    )
+
+    assert isinstance(error, QuotaExceeded)
+    assert "Total Nvidia L4 GPU allocation without zonal redundancy" in error.hint
+    assert "us-central1" in error.hint and "europe-west4" in error.hint

@@ -21,6 +21,8 @@ from deploy import (
 from tests.fakes.google_run import FakeRun
 
 BACKEND = "serviceAccount:backend@ocr-test.iam.gserviceaccount.com"
+# A commit tag, as cloudbuild.yaml pushes every build: an immutable image reference.
+COMMIT = "c0ffee0"
 
 
 def _sent_service(fake: FakeRun, method: str) -> run_v2.Service:
@@ -30,7 +32,7 @@ def _sent_service(fake: FakeRun, method: str) -> run_v2.Service:
 def test_apply_creates_the_service_with_the_seed_gpu_spec(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec(tag="abc123"))
+    deployer.apply(ServiceSpec(tag="abc1234"))
 
     request = fake_run.requests_for("CreateService")[-1]
     assert request.parent == "projects/ocr-test/locations/europe-west1"
@@ -39,7 +41,7 @@ def test_apply_creates_the_service_with_the_seed_gpu_spec(
     template = service.template
     container = template.containers[0]
     assert container.image == (
-        "europe-west1-docker.pkg.dev/ocr-test/lightonocr/lightonocr-gpu:abc123"
+        "europe-west1-docker.pkg.dev/ocr-test/lightonocr/lightonocr-gpu:abc1234"
     )
     assert dict(container.resources.limits) == {
         "cpu": "8",
@@ -51,25 +53,40 @@ def test_apply_creates_the_service_with_the_seed_gpu_spec(
     assert template.gpu_zonal_redundancy_disabled is True
     assert (service.scaling.min_instance_count, service.scaling.max_instance_count) == (0, 3)
     assert template.service_account == "lightonocr-run@ocr-test.iam.gserviceaccount.com"
-    assert template.max_instance_request_concurrency == 8
+    assert template.max_instance_request_concurrency == 16  # 2 x vLLM's batch of 8
     assert [(p.name, p.container_port) for p in container.ports] == [("http1", 8000)]
     assert {e.name: e.value for e in container.env}["HF_HUB_OFFLINE"] == "1"
 
 
-def test_apply_gives_the_model_240_seconds_through_a_tcp_startup_probe_on_8000(
+def test_apply_gives_the_model_360_seconds_through_an_http_health_probe_on_8000(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     probe = _sent_service(fake_run, "CreateService").template.containers[0].startup_probe
-    assert probe.tcp_socket.port == 8000
-    assert probe.initial_delay_seconds + probe.failure_threshold * probe.period_seconds == 240
-    assert probe.failure_threshold * probe.period_seconds <= 240  # Cloud Run's cap
+    assert (probe.http_get.path, probe.http_get.port) == ("/health", 8000)
+    assert "tcp_socket" not in probe
+    assert probe.initial_delay_seconds + probe.failure_threshold * probe.period_seconds == 360
+    assert probe.initial_delay_seconds <= 240  # Cloud Run's caps, each on its own
+    assert probe.failure_threshold * probe.period_seconds <= 240
     assert probe.timeout_seconds <= probe.period_seconds
 
 
+def test_reapplying_the_same_commit_creates_no_revision_but_a_new_commit_does(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    # Why the image must be immutable: an unchanged template is not a new revision.
+    first = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    again = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    rebuilt = deployer.apply(ServiceSpec(tag="c0ffee2"))
+
+    assert again.latest_created_revision == first.latest_created_revision
+    assert rebuilt.latest_created_revision != first.latest_created_revision
+    assert rebuilt.image.endswith(":c0ffee2")
+
+
 def test_apply_keeps_the_service_iam_only(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     service = _sent_service(fake_run, "CreateService")
     assert service.invoker_iam_disabled is False
@@ -78,7 +95,7 @@ def test_apply_keeps_the_service_iam_only(deployer: CloudRunDeployer, fake_run: 
 
 
 def test_apply_returns_the_url_and_ready_revision(deployer: CloudRunDeployer) -> None:
-    info = deployer.apply(ServiceSpec())
+    info = deployer.apply(ServiceSpec(tag=COMMIT))
 
     assert info.url.startswith("https://lightonocr-")
     assert info.latest_ready_revision == "lightonocr-00001-" + info.latest_ready_revision[-3:]
@@ -89,12 +106,12 @@ def test_apply_returns_the_url_and_ready_revision(deployer: CloudRunDeployer) ->
 def test_apply_on_an_existing_service_updates_it_and_routes_traffic_to_the_new_revision(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    first = deployer.apply(ServiceSpec(tag="v1"))
-    second = deployer.apply(ServiceSpec(tag="v2"))
+    first = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    second = deployer.apply(ServiceSpec(tag="c0ffee2"))
 
     update = fake_run.requests_for("UpdateService")[-1].service
     assert update.name == "projects/ocr-test/locations/europe-west1/services/lightonocr"
-    assert update.template.containers[0].image.endswith(":v2")
+    assert update.template.containers[0].image.endswith(":c0ffee2")
     assert [(t.type_.name, t.percent) for t in update.traffic] == [
         ("TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", 100)
     ]
@@ -105,7 +122,7 @@ def test_apply_on_an_existing_service_updates_it_and_routes_traffic_to_the_new_r
 def test_apply_grants_invoker_to_the_spec_members(
     deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
 ) -> None:
-    deployer.apply(ServiceSpec(invokers=(BACKEND,)))
+    deployer.apply(ServiceSpec(tag=COMMIT, invokers=(BACKEND,)))
 
     bindings = fake_run.policies[target.name].bindings
     assert [(b.role, list(b.members)) for b in bindings] == [("roles/run.invoker", [BACKEND])]
@@ -114,16 +131,16 @@ def test_apply_grants_invoker_to_the_spec_members(
 def test_apply_refuses_to_update_a_service_someone_made_public(
     deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
     fake_run.policies[target.name].bindings.add(role="roles/run.invoker", members=["allUsers"])
 
     with pytest.raises(PublicAccessRefused, match="allUsers"):
-        deployer.apply(ServiceSpec(tag="v2"))
+        deployer.apply(ServiceSpec(tag="c0ffee2"))
     assert fake_run.requests_for("UpdateService") == []
 
 
 def test_status_summarises_the_service(deployer: CloudRunDeployer) -> None:
-    applied = deployer.apply(ServiceSpec())
+    applied = deployer.apply(ServiceSpec(tag=COMMIT))
 
     info = deployer.status()
 
@@ -137,11 +154,11 @@ def test_status_summarises_the_service(deployer: CloudRunDeployer) -> None:
 def test_a_rollout_whose_revision_never_gets_ready_fails_and_status_shows_why(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    good = deployer.apply(ServiceSpec(tag="v1"))
+    good = deployer.apply(ServiceSpec(tag="c0ffee1"))
     fake_run.new_revisions_ready = False
 
     with pytest.raises(CloudError, match="failed the configured startup probe"):
-        deployer.apply(ServiceSpec(tag="broken"))
+        deployer.apply(ServiceSpec(tag="badbad0"))
     info = deployer.status()
 
     assert info.ready is False
@@ -156,7 +173,7 @@ def test_apply_waits_for_a_long_running_operation_to_finish(
 ) -> None:
     fake_run.pending_polls = 1
 
-    info = deployer.apply(ServiceSpec())
+    info = deployer.apply(ServiceSpec(tag=COMMIT))
 
     assert len(fake_run.requests_for("GetOperation")) == 2
     assert info.ready is True and info.url
@@ -174,7 +191,7 @@ def test_an_operation_that_outlives_the_timeout_says_to_check_status(
     )
 
     with pytest.raises(CloudUnavailable, match="python -m deploy status"):
-        deployer.apply(ServiceSpec())
+        deployer.apply(ServiceSpec(tag=COMMIT))
 
 
 def test_status_of_a_missing_service_says_how_to_create_it(deployer: CloudRunDeployer) -> None:
@@ -186,7 +203,7 @@ def test_status_of_a_missing_service_says_how_to_create_it(deployer: CloudRunDep
 def test_scale_sets_the_service_level_floor_without_a_new_revision(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    before = deployer.apply(ServiceSpec())
+    before = deployer.apply(ServiceSpec(tag=COMMIT))
 
     info = deployer.scale(min_instances=1)
 
@@ -196,10 +213,24 @@ def test_scale_sets_the_service_level_floor_without_a_new_revision(
     assert info.latest_created_revision == before.latest_created_revision
 
 
+def test_scale_sends_only_the_scaling_under_an_update_mask(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    # Without a mask the whole service is replaced by what this client read and knows.
+    deployer.apply(ServiceSpec(tag=COMMIT))
+
+    deployer.scale(min_instances=1)
+
+    request = fake_run.requests_for("UpdateService")[-1]
+    assert list(request.update_mask.paths) == ["scaling"]
+    assert "template" not in request.service
+    assert "traffic" not in request.service
+
+
 def test_scale_sets_floor_and_ceiling_together(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     deployer.scale(min_instances=2, max_instances=5)
 
@@ -210,7 +241,7 @@ def test_scale_sets_floor_and_ceiling_together(
 def test_scale_to_zero_drops_the_floor_and_keeps_the_ceiling(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec(min_instances=1, max_instances=2))
+    deployer.apply(ServiceSpec(tag=COMMIT, min_instances=1, max_instances=2))
 
     info = deployer.scale(min_instances=0)
 
@@ -222,7 +253,7 @@ def test_scale_to_zero_drops_the_floor_and_keeps_the_ceiling(
 def test_scale_refuses_a_floor_above_the_ceiling(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     with pytest.raises(InvalidSpec, match="min 5 / max 3"):
         deployer.scale(min_instances=5)
@@ -232,22 +263,22 @@ def test_scale_refuses_a_floor_above_the_ceiling(
 def test_revisions_are_listed_newest_first_with_their_traffic(
     deployer: CloudRunDeployer,
 ) -> None:
-    deployer.apply(ServiceSpec(tag="v1"))
-    latest = deployer.apply(ServiceSpec(tag="v2"))
+    deployer.apply(ServiceSpec(tag="c0ffee1"))
+    latest = deployer.apply(ServiceSpec(tag="c0ffee2"))
 
     revisions = deployer.revisions()
 
     assert revisions[0].name == latest.latest_ready_revision
     assert [r.traffic_percent for r in revisions] == [100, 0]
-    assert [r.image.rsplit(":", 1)[-1] for r in revisions] == ["v2", "v1"]
+    assert [r.image.rsplit(":", 1)[-1] for r in revisions] == ["c0ffee2", "c0ffee1"]
     assert all(r.ready for r in revisions)
 
 
 def test_rollback_without_a_name_sends_all_traffic_to_the_previous_ready_revision(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    first = deployer.apply(ServiceSpec(tag="v1"))
-    deployer.apply(ServiceSpec(tag="v2"))
+    first = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    deployer.apply(ServiceSpec(tag="c0ffee2"))
 
     info = deployer.rollback()
 
@@ -258,12 +289,26 @@ def test_rollback_without_a_name_sends_all_traffic_to_the_previous_ready_revisio
     assert info.traffic == [(first.latest_ready_revision, 100)]
 
 
+def test_rollback_sends_only_the_traffic_under_an_update_mask(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    deployer.apply(ServiceSpec(tag="c0ffee1"))
+    latest = deployer.apply(ServiceSpec(tag="c0ffee2"))
+
+    deployer.rollback()
+
+    request = fake_run.requests_for("UpdateService")[-1]
+    assert list(request.update_mask.paths) == ["traffic"]
+    assert "template" not in request.service
+    assert deployer.status().image == latest.image  # the template is untouched
+
+
 def test_rollback_skips_revisions_that_never_became_ready(
     deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
 ) -> None:
-    first = deployer.apply(ServiceSpec(tag="v1"))
-    second = deployer.apply(ServiceSpec(tag="v2"))
-    deployer.apply(ServiceSpec(tag="v3"))
+    first = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    second = deployer.apply(ServiceSpec(tag="c0ffee2"))
+    deployer.apply(ServiceSpec(tag="c0ffee3"))
     fake_run.set_revision_ready(target.name, second.latest_ready_revision, False)
 
     info = deployer.rollback()
@@ -272,9 +317,9 @@ def test_rollback_skips_revisions_that_never_became_ready(
 
 
 def test_rollback_to_a_named_revision(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
-    first = deployer.apply(ServiceSpec(tag="v1"))
-    deployer.apply(ServiceSpec(tag="v2"))
-    deployer.apply(ServiceSpec(tag="v3"))
+    first = deployer.apply(ServiceSpec(tag="c0ffee1"))
+    deployer.apply(ServiceSpec(tag="c0ffee2"))
+    deployer.apply(ServiceSpec(tag="c0ffee3"))
 
     info = deployer.rollback(first.latest_ready_revision)
 
@@ -285,7 +330,7 @@ def test_rollback_to_a_named_revision(deployer: CloudRunDeployer, fake_run: Fake
 def test_rollback_to_an_unknown_revision_is_refused_before_any_update(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     with pytest.raises(ServiceNotFound, match="lightonocr-09999-zzz"):
         deployer.rollback("lightonocr-09999-zzz")
@@ -293,7 +338,7 @@ def test_rollback_to_an_unknown_revision_is_refused_before_any_update(
 
 
 def test_rollback_with_a_single_revision_has_nowhere_to_go(deployer: CloudRunDeployer) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     with pytest.raises(CloudError, match="nothing to roll back to"):
         deployer.rollback()
@@ -302,7 +347,7 @@ def test_rollback_with_a_single_revision_has_nowhere_to_go(deployer: CloudRunDep
 def test_grant_invoker_adds_the_member_to_the_invoker_binding_with_the_etag(
     deployer: CloudRunDeployer, fake_run: FakeRun, target: ServiceTarget
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     deployer.grant_invoker(BACKEND)
 
@@ -317,7 +362,7 @@ def test_grant_invoker_adds_the_member_to_the_invoker_binding_with_the_etag(
 def test_grant_invoker_twice_changes_nothing_the_second_time(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
     deployer.grant_invoker(BACKEND)
 
     deployer.grant_invoker(BACKEND)
@@ -337,7 +382,7 @@ def test_grant_invoker_refuses_public_members_without_calling_google(
 def test_permission_denied_names_the_role_the_action_needs(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
     fake_run.fail(
         "UpdateService",
         grpc.StatusCode.PERMISSION_DENIED,
@@ -357,7 +402,7 @@ def test_permission_denied_names_the_role_the_action_needs(
 def test_granting_invoker_without_admin_asks_for_run_admin(
     deployer: CloudRunDeployer, fake_run: FakeRun
 ) -> None:
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
     fake_run.fail("SetIamPolicy", grpc.StatusCode.PERMISSION_DENIED, "denied")
 
     with pytest.raises(PermissionDeniedError) as caught:
@@ -373,7 +418,7 @@ def test_gpu_quota_exhaustion_on_create_is_a_quota_error(
     )
 
     with pytest.raises(QuotaExceeded, match="GPU"):
-        deployer.apply(ServiceSpec())
+        deployer.apply(ServiceSpec(tag=COMMIT))
 
 
 def test_clients_are_built_from_the_loopback_endpoint_variable(
@@ -381,7 +426,7 @@ def test_clients_are_built_from_the_loopback_endpoint_variable(
 ) -> None:
     deployer = CloudRunDeployer(target, env={"LIGHTONOCR_RUN_ENDPOINT": fake_run.address})
 
-    deployer.apply(ServiceSpec())
+    deployer.apply(ServiceSpec(tag=COMMIT))
 
     assert [r.method for r in fake_run.requests][:2] == ["GetService", "CreateService"]
 

@@ -13,12 +13,15 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "setup_service_accounts.sh"
 
 
-def _run_script(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def _run_script(
+    tmp_path: Path, **extra_env: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     log = tmp_path / "gcloud.log"
     gcloud = tmp_path / "gcloud"
-    # describe fails (nothing exists yet); everything else succeeds.
+    # describe fails (nothing exists yet); the caller is dev@example.com; the rest succeeds.
     gcloud.write_text(
-        '#!/bin/sh\necho "$*" >> "$GCLOUD_LOG"\ncase "$*" in *describe*) exit 1;; esac\n'
+        '#!/bin/sh\necho "$*" >> "$GCLOUD_LOG"\ncase "$*" in *describe*) exit 1;;\n'
+        '*"get-value account"*) echo dev@example.com;; esac\n'
     )
     gcloud.chmod(0o755)
     env = {
@@ -26,6 +29,7 @@ def _run_script(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], list[
         "HOME": str(tmp_path),
         "GCLOUD_LOG": str(log),
         "GOOGLE_CLOUD_PROJECT": "ocr-prod",
+        **extra_env,
     }
     done = subprocess.run(
         ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=30
@@ -41,20 +45,35 @@ def test_creates_the_runtime_and_backend_accounts(tmp_path: Path) -> None:
     assert created == ["lightonocr-run", "lightonocr-backend"]
 
 
-def test_grants_the_runtime_only_logs_metrics_and_image_pull(tmp_path: Path) -> None:
+def test_grants_the_runtime_only_logs_and_metrics(tmp_path: Path) -> None:
+    # The Cloud Run service agent pulls the image; the runtime account never needs to.
     _, calls = _run_script(tmp_path)
 
     grants = [c for c in calls if "add-iam-policy-binding" in c]
     roles = sorted(c.split("--role ")[1].split()[0] for c in grants)
-    assert roles == [
-        "roles/artifactregistry.reader",
-        "roles/logging.logWriter",
-        "roles/monitoring.metricWriter",
-    ]
+    assert roles == ["roles/logging.logWriter", "roles/monitoring.metricWriter"]
     assert all(
         "serviceAccount:lightonocr-run@ocr-prod.iam.gserviceaccount.com" in c for c in grants
     )
-    assert next(c for c in grants if "artifactregistry" in c).startswith("artifacts repositories")
+
+
+def test_the_deployer_gets_act_as_on_the_runtime_and_reader_on_the_repository(
+    tmp_path: Path,
+) -> None:
+    done, calls = _run_script(tmp_path, GRANT_DEPLOYER="1")
+
+    assert done.returncode == 0, done.stderr
+    mine = [c for c in calls if "add-iam-policy-binding" in c and "user:dev@example.com" in c]
+    assert sorted(c.split("--role ")[1].split()[0] for c in mine) == [
+        "roles/artifactregistry.reader",
+        "roles/iam.serviceAccountUser",
+    ]
+    reader = next(c for c in mine if "artifactregistry" in c)
+    assert reader.startswith("artifacts repositories add-iam-policy-binding lightonocr ")
+    act_as = next(c for c in mine if "serviceAccountUser" in c)
+    assert act_as.startswith(
+        "iam service-accounts add-iam-policy-binding lightonocr-run@ocr-prod.iam"
+    )
 
 
 def test_never_grants_public_access(tmp_path: Path) -> None:

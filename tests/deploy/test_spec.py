@@ -18,18 +18,64 @@ def test_defaults_are_the_seed_deployment() -> None:
     assert spec.cpu_idle is False
     assert spec.gpu_zonal_redundancy_disabled is True
     assert spec.port == serve_config.DEFAULT_PORT
-    assert spec.concurrency == serve_config.MAX_NUM_SEQS
-    assert spec.startup_window_s == 240
     assert spec.env["HF_HUB_OFFLINE"] == "1"
+
+
+def test_the_startup_window_is_the_most_cloud_run_allows_within_its_two_caps() -> None:
+    spec = ServiceSpec()
+
+    assert spec.probe_http_path == "/health"
+    assert spec.probe_initial_delay_s <= 240  # Cloud Run's cap on the initial delay
+    assert spec.probe_failure_threshold * spec.probe_period_s == 240  # and on the rest
+    assert spec.startup_window_s == spec.probe_initial_delay_s + 240 > 240
+
+
+def test_concurrency_is_above_the_vllm_batch_so_one_document_does_not_start_a_second_gpu() -> None:
+    assert ServiceSpec().concurrency == 2 * serve_config.MAX_NUM_SEQS
+    with pytest.raises(InvalidSpec, match="above vLLM's --max-num-seqs"):
+        ServiceSpec(concurrency=serve_config.MAX_NUM_SEQS)
 
 
 def test_default_image_lives_in_artifact_registry_of_the_target() -> None:
     target = ServiceTarget(project="p1", region="us-east4")
 
-    assert ServiceSpec(tag="abc").image_for(target) == (
-        "us-east4-docker.pkg.dev/p1/lightonocr/lightonocr-gpu:abc"
+    assert ServiceSpec(tag="abc1234").image_for(target) == (
+        "us-east4-docker.pkg.dev/p1/lightonocr/lightonocr-gpu:abc1234"
     )
-    assert ServiceSpec(image="example/img:1").image_for(target) == "example/img:1"
+
+
+DIGEST = "sha256:" + "0" * 64
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        f"example/img@{DIGEST}",
+        f"example/img:1@{DIGEST}",
+        "example/img:0123abcd",
+        "h:5000/i:abc1234",
+    ],
+)
+def test_a_digest_or_a_commit_tag_is_an_immutable_image(image: str) -> None:
+    assert ServiceSpec(image=image).image_for(ServiceTarget(project="p1")) == image
+
+
+@pytest.mark.parametrize("image", ["example/img:latest", "example/img", "example/img:v7"])
+def test_an_image_whose_tag_can_move_is_refused(image: str) -> None:
+    # Cloud Run makes no new revision for an unchanged template: a rebuilt :latest never runs.
+    with pytest.raises(InvalidSpec, match="not immutable"):
+        ServiceSpec(image=image)
+
+
+@pytest.mark.parametrize("tag", ["latest", "v7", "main"])
+def test_a_tag_that_is_not_a_commit_is_refused(tag: str) -> None:
+    with pytest.raises(InvalidSpec, match="can move"):
+        ServiceSpec(tag=tag)
+
+
+def test_without_a_tag_or_image_the_error_says_how_to_name_one() -> None:
+    with pytest.raises(InvalidSpec, match=r"--tag \$\(git rev-parse HEAD\)"):
+        ServiceSpec().image_for(ServiceTarget(project="p1"))
 
 
 def test_default_service_account_is_the_dedicated_runtime_account() -> None:

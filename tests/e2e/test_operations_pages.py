@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
-from tests.e2e.conftest import Console, assert_page_clean, full_page_screenshot, go_to, wait_idle
+from console._loopback import is_loopback
+from tests.e2e.conftest import (
+    ROOT,
+    VIEWPORT,
+    Console,
+    assert_page_clean,
+    full_page_screenshot,
+    go_to,
+    open_console,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +76,7 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     page.get_by_role("button", name="Confirm").click()
     expect(sidebar.get_by_text("service: down")).to_be_visible()
     wait_idle(page)
-    history = page.get_by_test_id("stDataFrame").filter(has_text="cold start (s)")
+    history = page.get_by_test_id("stDataFrame").filter(has_text="outcome")
     rows_before = _rows(history).count()
 
     page.get_by_role("button", name="Warm up").click()
@@ -74,8 +94,35 @@ def test_warm_up_from_zero_shows_the_measured_cold_start_time_and_records_it(
     newest = _rows(history).first.locator("[role='gridcell']").nth(3)
     # The result shows one decimal, the history two: they agree to the rounding.
     assert abs(float(newest.inner_text()) - measured) <= 0.051, "history differs from the result"
+    outcome = _rows(history).first.locator("[role='gridcell']").nth(2)
+    expect(outcome).to_have_text("cold start")
     assert_page_clean(page)
     full_page_screenshot(page, screenshots / "service.png")
+
+
+def test_warming_a_warm_service_is_listed_as_already_warm_not_as_a_cold_start(
+    page: Page, screenshots: Path
+) -> None:
+    go_to(page, "Service")
+    history = page.get_by_test_id("stDataFrame").filter(has_text="outcome")
+    for _ in range(2):  # the first may find it cold (another test scaled it to zero)
+        page.get_by_role("button", name="Warm up").click()
+        expect(
+            page.get_by_test_id("stAlert")
+            .filter(has_text="Ready")
+            .or_(page.get_by_test_id("stAlert").filter(has_text="Already warm"))
+        ).to_be_visible(timeout=WARM_UP_TIMEOUT_MS)
+        wait_idle(page)
+    expect(
+        page.get_by_test_id("stAlert").filter(has_text="Already warm: answered in")
+    ).to_be_visible()
+    cells = _rows(history).first.locator("[role='gridcell']")
+    expect(cells.nth(2)).to_have_text("already warm")
+    assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "service-already-warm.png")
+    go_to(page, "Metrics")
+    assert_page_clean(page)
+    full_page_screenshot(page, screenshots / "metrics-after-warm-ups.png")
 
 
 def test_the_toolbar_offers_no_deploy_button(page: Page) -> None:
@@ -163,3 +210,127 @@ def test_metrics_page_draws_a_chart_or_says_there_is_no_data_yet(
     expect(charts.first).to_be_visible()
     assert_page_clean(page)
     full_page_screenshot(page, screenshots / "metrics.png")
+
+
+# --- offline and loopback only ------------------------------------------------------------------
+
+
+def test_the_console_fetches_nothing_from_outside_this_machine(
+    browser: Browser, console_url: str
+) -> None:
+    """Every page loads with nothing but loopback: no web font, no icon from a CDN."""
+    outside: list[str] = []
+
+    def only_loopback(route: Route, request: Request) -> None:
+        url = urlsplit(request.url)
+        if url.scheme in ("data", "blob") or is_loopback(url.hostname):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(console_url)
+        wait_idle(page)
+        for title in ("Service", "Logs", "Metrics", "OCR workbench"):
+            go_to(page, title)
+        page.wait_for_timeout(500)  # the favicon is fetched after the page settles
+    finally:
+        context.close()
+    assert outside == []
+
+
+def _dev_py_loopback_args() -> tuple[str, ...]:
+    """The address and allowed hosts `python3 dev.py console` passes to streamlit."""
+    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
+    assert spec is not None and spec.loader is not None
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    return tuple(dev.LOOPBACK_ARGS)
+
+
+@contextmanager
+def _console_started_elsewhere(tmp_path: Path, *args: str) -> Iterator[str]:
+    """`streamlit run /abs/console/app.py` from a folder without the repository's config file."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path / "data")}
+    env["LIGHTONOCR_LOCAL_ENGINE"] = "simulated"
+    env.pop("LIGHTONOCR_SERVICE_URL", None)
+    command = [
+        sys.executable,
+        *("-m", "streamlit", "run", str(ROOT / "console" / "app.py")),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        *("--server.fileWatcherType", "none", "--server.port", str(port)),
+        *args,
+    ]
+    log_path = tmp_path / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _handshake_status(url: str, host: str) -> int:
+    """The HTTP status of a websocket upgrade to the console sent as a browser on `host` would."""
+    address = urlsplit(url)
+    request = (
+        "GET /_stcore/stream HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        f"Origin: http://{host}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Protocol: streamlit\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        status_line = sock.recv(4096).split(b"\r\n", 1)[0].decode()
+    return int(status_line.split()[1])
+
+
+def test_a_websocket_naming_another_host_is_refused_dns_rebinding(tmp_path: Path) -> None:
+    with _console_started_elsewhere(tmp_path, *_dev_py_loopback_args()) as url:
+        port = urlsplit(url).port
+        assert _handshake_status(url, f"127.0.0.1:{port}") == 101
+        assert _handshake_status(url, f"localhost:{port}") == 101
+        assert _handshake_status(url, f"attacker.example:{port}") != 101
+
+
+def test_a_console_listening_on_every_interface_refuses_to_serve(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Started from another folder with no address: Streamlit binds every interface, so the
+    app shows why and how to start it, and builds nothing (no OCR server is started)."""
+    with _console_started_elsewhere(tmp_path) as url, open_console(browser, url) as page:
+        expect(page.get_by_text("it only serves on loopback")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    assert not (tmp_path / "data" / "server.log").exists()

@@ -41,8 +41,14 @@ def two_page_scan(
 
 
 def _upload(page: Page, file: Path | FilePayload) -> None:
-    """Drop a file on the workbench's uploader (its file input, as a drag and drop fills it)."""
+    """Drop a file on the workbench's uploader (its file input, as a drag and drop fills it)
+    and start an OCR job with it."""
     page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(file)
+    wait_idle(page)
+    start = page.get_by_role("button", name="Start OCR job")
+    expect(start).to_be_enabled()
+    start.click()
+    wait_idle(page)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +126,9 @@ def test_a_password_protected_pdf_opens_with_its_password(
 ) -> None:
     name = "libreoffice-writer-password.pdf"
     _upload(page, corpus / "pdf" / name)
-    expect(page.get_by_test_id("stAlert").filter(has_text="password-protected")).to_be_visible()
+    expect(page.get_by_test_id("stAlert").filter(has_text="password-protected")).to_be_visible(
+        timeout=OCR_TIMEOUT_MS
+    )
     wait_idle(page)
     full_page_screenshot(page, screenshots / "workbench-password.png")
 
@@ -142,7 +150,7 @@ def test_a_password_protected_pdf_opens_with_its_password(
 def test_a_corrupt_file_gets_a_clear_error_not_a_traceback(page: Page, screenshots: Path) -> None:
     _upload(page, {"name": "broken.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7\n"})
     error = page.get_by_test_id("stAlert").filter(has_text="broken.pdf")
-    expect(error).to_contain_text("cannot be opened")
+    expect(error).to_contain_text("cannot be opened", timeout=OCR_TIMEOUT_MS)
     wait_idle(page)
     assert_page_clean(page)
     full_page_screenshot(page, screenshots / "workbench-bad-file.png")

@@ -151,7 +151,7 @@ def cloudrun_platform_with_fakes(
         deployer = CloudRunDeployer(
             target, services_client=run.services_client(), revisions_client=run.revisions_client()
         )
-        revision = deployer.apply(ServiceSpec()).latest_ready_revision
+        revision = deployer.apply(ServiceSpec(tag="c0ffee0")).latest_ready_revision
         if seed:
             seed_logs(logging, now, revision)
             seed_metrics(monitoring, now, revision)

@@ -5,8 +5,9 @@ It implements the two RPCs the console uses, `ListLogEntries` and the bidirectio
 library, its pager and its streaming wrapper all run for real. It records every request,
 serves canned entries, and can be told to fail an RPC with a gRPC status.
 
-`ListLogEntries` understands the clauses `CloudRunPlatform` writes (service name, `severity>=`,
-`timestamp>`, and `textPayload:"..."`/`jsonPayload.message:"..."` substring terms) well enough
+`ListLogEntries` understands the clauses `CloudRunPlatform` writes (service name, `severity>=`
+with its `OR severity=DEFAULT [AND textPayload=~"RE2"]` branch for stdout lines, `timestamp>`,
+and `textPayload:"..."`/`jsonPayload.message:"..."` substring terms) well enough
 that a polling tail or a page filter sees what Cloud Logging would return; it is not a general
 query-language evaluator.
 """
@@ -42,6 +43,9 @@ _SERVICE_TERM = re.compile(r'resource\.labels\.service_name="((?:[^"\\]|\\.)*)"'
 _SEVERITY_TERM = re.compile(r"severity>=([A-Z]+)")
 _SINCE_TERM = re.compile(r'timestamp>"([^"]+)"')
 _TEXT_TERM = re.compile(r'textPayload:"((?:[^"\\]|\\.)*)"')
+# `severity=DEFAULT`, optionally narrowed by a regular expression on the text (RE2 `=~`,
+# which matches anywhere in the field, like re.search).
+_DEFAULT_TERM = re.compile(r'severity=DEFAULT(?: AND textPayload=~"((?:[^"\\]|\\.)*)")?')
 
 
 def _unescape(quoted: str) -> str:
@@ -89,7 +93,11 @@ def _matches(log_entry: LogEntry, filter_: str) -> bool:
         return False
     severity = _SEVERITY_TERM.search(filter_)
     if severity and log_entry.severity < log_severity_pb2.LogSeverity.Value(severity.group(1)):
-        return False
+        default = _DEFAULT_TERM.search(filter_)
+        if not default or log_entry.severity != log_severity_pb2.LogSeverity.DEFAULT:
+            return False
+        if default.group(1) and not re.search(_unescape(default.group(1)), _text(log_entry)):
+            return False
     since = _SINCE_TERM.search(filter_)
     if since:
         bound = datetime.fromisoformat(since.group(1).replace("Z", "+00:00"))

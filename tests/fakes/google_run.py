@@ -232,6 +232,8 @@ class FakeRun:
     def _update_service(self, request: run_v2.UpdateServiceRequest) -> operations_pb2.Operation:
         incoming = run_v2.Service(request.service)
         previous = self.services.get(incoming.name)
+        if previous is not None and request.update_mask.paths:
+            incoming = _masked(previous, incoming, request.update_mask.paths)
         if previous is None:
             if not request.allow_missing:
                 raise _Abort(grpc.StatusCode.NOT_FOUND, f"Resource '{incoming.name}' was not found")
@@ -384,3 +386,14 @@ def _ready_condition(ready: bool) -> run_v2.Condition:
 
 def _template_key(service: run_v2.Service) -> bytes:
     return run_v2.RevisionTemplate.pb(service.template).SerializeToString(deterministic=True)
+
+
+def _masked(previous: run_v2.Service, incoming: run_v2.Service, paths: Any) -> run_v2.Service:
+    """An update with an update_mask: the stored service with only the named top-level
+    fields taken from the request (what Cloud Run does; the rest of the request is ignored)."""
+    merged = run_v2.Service(previous)
+    for path in paths:
+        if path not in run_v2.Service.meta.fields:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid update_mask path '{path}'")
+        setattr(merged, path, getattr(incoming, path))
+    return merged

@@ -59,9 +59,9 @@ def test_every_tag_is_pushed_and_recorded(config: dict[str, Any]) -> None:
 
 
 def test_the_pushed_image_is_the_one_the_deploy_spec_runs(config: dict[str, Any]) -> None:
-    values = {**config["substitutions"], "PROJECT_ID": "ocr-prod", "COMMIT_SHA": "abc123"}
+    values = {**config["substitutions"], "PROJECT_ID": "ocr-prod", "COMMIT_SHA": "abc1234"}
 
     pushed = _resolve("${_IMAGE}:${COMMIT_SHA}", values)
 
     assert config["options"]["dynamicSubstitutions"] is True
-    assert pushed == ServiceSpec(tag="abc123").image_for(ServiceTarget(project="ocr-prod"))
+    assert pushed == ServiceSpec(tag="abc1234").image_for(ServiceTarget(project="ocr-prod"))

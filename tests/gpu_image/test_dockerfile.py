@@ -51,25 +51,34 @@ def test_transformers_is_pinned_to_the_tested_version(
     assert re.findall(r"transformers==([\w.]+)", runs) == [serve_config.TRANSFORMERS_VERSION]
 
 
-def test_the_model_is_downloaded_into_hf_home_at_build_time(
+def test_the_pinned_model_is_downloaded_into_hf_home_at_build_time(
     instructions: list[tuple[str, str]],
 ) -> None:
     hf_home = _index(instructions, "ENV", r"HF_HOME=")
-    download = _index(
-        instructions, "RUN", r"snapshot_download\('" + re.escape(serve_config.MODEL_ID)
-    )
+    brought = _index(instructions, "COPY", r"^serve_config\.py /build/serve_config\.py$")
+    download = _index(instructions, "RUN", r"serve_config\.py download-model$")
 
     assert _envs(instructions[hf_home][1])["HF_HOME"] == serve_config.HF_HOME
-    assert hf_home < download
-    assert "local_files_only" not in instructions[download][1]
+    assert hf_home < brought < download
+
+
+def test_the_model_and_revision_are_written_only_in_serve_config(
+    instructions: list[tuple[str, str]],
+) -> None:
+    """One source: the Dockerfile runs serve_config's download instead of naming the model."""
+    text = " ".join(value for _, value in instructions)
+
+    assert serve_config.MODEL_ID not in text
+    assert serve_config.MODEL_REVISION not in text
+    assert re.fullmatch(r"[0-9a-f]{40}", serve_config.MODEL_REVISION)
 
 
 def test_offline_mode_is_set_after_the_download_and_checked_in_the_build(
     instructions: list[tuple[str, str]],
 ) -> None:
-    download = _index(instructions, "RUN", r"snapshot_download\('[^']+'\)")
+    download = _index(instructions, "RUN", r"download-model$")
     offline = _index(instructions, "ENV", r"HF_HUB_OFFLINE=1")
-    check = _index(instructions, "RUN", r"local_files_only=True")
+    check = _index(instructions, "RUN", r"serve_config\.py check-model$")
 
     env = _envs(instructions[offline][1])
     assert (env["HF_HUB_OFFLINE"], env["TRANSFORMERS_OFFLINE"]) == ("1", "1")
@@ -86,7 +95,7 @@ def test_the_image_runs_our_entrypoint(instructions: list[tuple[str, str]]) -> N
 def test_copy_brings_exactly_the_files_the_entrypoint_needs_and_dockerignore_lets_them_in(
     instructions: list[tuple[str, str]],
 ) -> None:
-    (copy,) = [v for k, v in instructions if k == "COPY"]
+    *_model_step, copy = [v for k, v in instructions if k == "COPY"]
     *sources, destination = copy.split()
     ignore = (IMAGE_DIR / ".dockerignore").read_text().splitlines()
     allowed = [line[1:] for line in ignore if line.startswith("!")]

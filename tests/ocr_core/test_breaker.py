@@ -155,9 +155,12 @@ async def test_document_pages_after_the_breaker_opens_fail_fast_but_are_all_repo
     async with client(server, max_attempts=1, concurrency=1) as ocr:
         result = await ocr.ocr_document(tiff_pages(["white"] * 6))
     assert [page.index for page in result.pages] == list(range(6))
-    # Pages render in parallel in the sandbox, so requests go out in the order renders finish.
-    errors = sorted((type(page.error).__name__ for page in result.pages), reverse=True)
-    assert errors == ["ServiceUnavailable"] * 3 + ["CircuitOpenError"] * 3
+    # Pages rendered ahead take the one slot in the order their renders finish, so which three
+    # pages were sent is not fixed; that three were, and the rest failed fast, is.
+    errors = [type(page.error) for page in result.pages]
+    assert sorted(errors, key=lambda kind: kind.__name__) == (
+        [CircuitOpenError] * 3 + [ServiceUnavailable] * 3
+    )
     assert len(server.chat_requests()) == 3
 
 

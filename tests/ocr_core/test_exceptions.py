@@ -110,3 +110,16 @@ async def test_a_server_quoting_our_token_back_does_not_leak_it(server) -> None:
     assert isinstance(page.error, AuthError)
     assert "Authorization: [redacted]" in str(page.error)
     assert "sk-our-secret-token" not in str(page.error)
+
+
+def test_an_error_is_bound_to_its_page_as_a_new_error_keeping_every_field() -> None:
+    original = error_from_body(429, None, {"retry-after": "3"})
+    on_page = original.on_page(4)
+    assert type(on_page) is RateLimited and on_page is not original
+    assert (on_page.status_code, on_page.retry_after_s, on_page.message) == (
+        429,
+        3.0,
+        original.message,
+    )
+    assert str(on_page).startswith("page 5: rate limited")
+    assert original.page_index is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ import grpc
 import pytest
 
 from console.platforms._base import LogEntry, LogQuery, LogTail
-from console.platforms._cloudrun_logs import CloudLoggingTail, build_filter
+from console.platforms._cloudrun_logs import CloudLoggingTail, build_filter, read_severity
 from deploy import CloudError
 from tests.fakes.cloud import CloudFakes
 from tests.fakes.google_logging import entry
@@ -53,7 +54,8 @@ def test_logs_filter_by_severity_text_and_time(cloud: CloudFakes) -> None:
     cloud.platform.logs(LogQuery(min_severity="warning", text="max_tokens", since=since))
 
     assert cloud.logging.list_requests[-1].filter == (
-        f"{SERVICE_TERMS} AND severity>=WARNING"
+        f"{SERVICE_TERMS} AND (severity>=WARNING OR (severity=DEFAULT AND textPayload=~"
+        '"(WARNING|ERROR|CRITICAL) [0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] "))'
         ' AND (textPayload:"max_tokens" OR jsonPayload.message:"max_tokens")'
         ' AND timestamp>"2026-03-02T11:00:00.250000Z"'
     )
@@ -119,7 +121,7 @@ def test_tail_streams_new_entries_oldest_first(cloud: CloudFakes) -> None:
     got = drain_until(tail, 2)
     assert [e.message for e in got] == ["first page done", "second page done"]
     (request,) = cloud.logging.tail_requests
-    assert request.filter == f"{SERVICE_TERMS} AND severity>=INFO"
+    assert request.filter == f"{SERVICE_TERMS} AND (severity>=INFO OR severity=DEFAULT)"
     assert list(request.resource_names) == ["projects/demo-project"]
     tail.close()
 
@@ -205,3 +207,84 @@ def test_audit_entries_show_their_payload_type(empty_cloud: CloudFakes) -> None:
 
     assert shown.message == "[google.cloud.audit.AuditLog]"
     assert shown.severity == "NOTICE"
+
+
+def vllm_line(level: int, message: str, *, process: str = "APIServer") -> str:
+    """A line as vLLM 0.11.2 prints it: its logger's format and date format
+    (vllm/logger.py; its formatter fills %(fileinfo)s with the file name at INFO) behind the
+    coloured process tag of vllm/utils/system_utils.py `_add_prefix`."""
+    formatter = logging.Formatter(
+        "%(levelname)s %(asctime)s [%(filename)s:%(lineno)d] %(message)s", "%m-%d %H:%M:%S"
+    )
+    record = logging.LogRecord("vllm", level, "api_server.py", 1839, message, None, None)
+    return f"\033[1;36m({process} pid=1)\033[0;0m {formatter.format(record)}"
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(logging.DEBUG, "DEBUG"), (logging.INFO, "INFO"), (logging.WARNING, "WARNING"),
+     (logging.ERROR, "ERROR"), (logging.CRITICAL, "CRITICAL")],
+)  # fmt: skip
+def test_a_vllm_stdout_line_is_read_at_the_level_vllm_wrote(level: int, expected: str) -> None:
+    assert read_severity("DEFAULT", vllm_line(level, "engine ready")) == expected
+    assert read_severity("DEFAULT", vllm_line(level, "x", process="EngineCore_DP0")) == expected
+
+
+def test_stdout_text_without_a_level_stays_default_and_real_severities_are_kept() -> None:
+    assert read_severity("DEFAULT", "Traceback (most recent call last):") == "DEFAULT"
+    assert read_severity("ERROR", vllm_line(logging.INFO, "x")) == "ERROR"
+
+
+def test_vllm_stdout_lines_show_under_an_info_filter(empty_cloud: CloudFakes) -> None:
+    at = empty_cloud.now - timedelta(minutes=1)
+    empty_cloud.logging.entries.extend(
+        [
+            entry(vllm_line(logging.INFO, "Starting vLLM API server"), at=at, severity="DEFAULT"),
+            entry(vllm_line(logging.DEBUG, "scheduler tick"), at=at, severity="DEFAULT"),
+            entry("Traceback (most recent call last):", at=at, severity="DEFAULT"),
+            entry("request log", at=at, severity="DEBUG"),
+        ]
+    )
+
+    shown = empty_cloud.platform.logs(LogQuery(min_severity="INFO"))
+
+    assert sorted((e.severity, e.message.split()[-1]) for e in shown) == [
+        ("DEFAULT", "last):"),
+        ("INFO", "server"),
+    ]
+
+
+def test_a_vllm_warning_on_stdout_is_found_by_the_warning_filter(empty_cloud: CloudFakes) -> None:
+    at = empty_cloud.now - timedelta(minutes=1)
+    empty_cloud.logging.entries.extend(
+        [
+            entry(vllm_line(logging.WARNING, "KV cache is full"), at=at, severity="DEFAULT"),
+            entry(vllm_line(logging.INFO, "WARNING in text only"), at=at, severity="DEFAULT"),
+            entry("Traceback (most recent call last):", at=at, severity="DEFAULT"),
+            entry("out of memory", at=at, severity="ERROR"),
+        ]
+    )
+
+    shown = empty_cloud.platform.logs(LogQuery(min_severity="WARNING"))
+
+    assert sorted((e.severity, e.message[-16:]) for e in shown) == [
+        ("ERROR", "out of memory"),
+        ("WARNING", "KV cache is full"),
+    ]
+
+
+def test_the_tail_reads_vllm_levels_and_drops_what_is_below_the_filter(cloud: CloudFakes) -> None:
+    tail = cloud.platform.tail(LogQuery(min_severity="INFO"))
+    wait_for(lambda: cloud.logging.open_tails() == 1)
+    later = cloud.now + timedelta(seconds=1)
+
+    cloud.logging.push(
+        entry(vllm_line(logging.DEBUG, "noise"), at=later, severity="DEFAULT"),
+        entry(
+            vllm_line(logging.INFO, "Application startup complete."), at=later, severity="DEFAULT"
+        ),
+    )
+
+    [got] = drain_until(tail, 1)
+    assert (got.severity, got.message.endswith("startup complete.")) == ("INFO", True)
+    tail.close()

@@ -167,3 +167,29 @@ def test_metrics_without_permission_name_the_monitoring_viewer_role(cloud: Cloud
 
     with pytest.raises(CloudError, match=r"roles/monitoring\.viewer"):
         cloud.platform.metrics(HOUR)
+
+
+def test_one_failing_query_marks_its_own_chart_and_leaves_the_others(cloud: CloudFakes) -> None:
+    cloud.monitoring.fail(
+        PREFIX + "request_latencies", grpc.StatusCode.INVALID_ARGUMENT, "aligner refused"
+    )
+
+    series = cloud.platform.metrics(HOUR)
+
+    latency = lines(series, MetricKey.REQUEST_LATENCY_S)
+    assert set(latency) == {"p50", "p95", "p99"}
+    assert all(not s.points for s in latency.values())
+    assert all("request_latencies" in s.error for s in latency.values())
+    assert all("aligner refused" in s.error for s in latency.values())
+    memory = lines(series, MetricKey.MEMORY_UTILIZATION)
+    assert memory["p99"].points and not memory["p99"].error
+
+
+def test_a_failed_request_count_marks_the_error_rate_too(cloud: CloudFakes) -> None:
+    cloud.monitoring.fail(PREFIX + "request_count", grpc.StatusCode.DEADLINE_EXCEEDED, "slow")
+
+    series = cloud.platform.metrics(HOUR)
+
+    [rate] = lines(series, MetricKey.ERROR_RATE).values()
+    assert rate.points == [] and "request_count" in rate.error
+    assert lines(series, MetricKey.INSTANCE_COUNT)["active"].points

@@ -9,7 +9,6 @@ import pytest
 from google.auth import exceptions as auth_exc
 
 from console.platforms._base import ServiceState
-from ocr_core import AuthError, ServiceUnavailable
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 from tests.fakes.fault_server import FaultServer
 
@@ -52,14 +51,17 @@ def cloud(server: FaultServer, minter: Minter) -> Iterator[CloudFakes]:
 def test_warm_up_waits_through_a_cold_start_and_measures_it(
     cloud: CloudFakes, server: FaultServer
 ) -> None:
-    server.go_cold(1.0)
+    # Cold for 2 s from now; the client's clock starts a moment later (its loop thread), so
+    # at least 1 s of the cold start is left to measure even on a loaded machine.
+    server.go_cold(2.0)
     ticks: list[float] = []
 
     report = cloud.platform.warm_up(timeout_s=20, on_progress=ticks.append)
 
     assert report.ready, report.error
-    assert 1.0 <= report.seconds < 10
+    assert 1.0 <= report.seconds < 12
     assert report.attempts > 1
+    assert not report.was_ready
     assert ticks and ticks == sorted(ticks)
     assert ticks[-1] <= report.seconds + 0.5
 
@@ -73,6 +75,12 @@ def test_warm_up_sends_an_id_token_minted_for_the_service_url(
     assert minter.audiences == [server.base_url]
     assert server.requests
     assert {r.headers.get("authorization") for r in server.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_a_warm_service_is_measured_as_already_ready(cloud: CloudFakes) -> None:
+    report = cloud.platform.warm_up(timeout_s=10)
+    assert report.ready, report.error
+    assert (report.attempts, report.was_ready) == (1, True)
 
 
 def test_after_a_warm_up_a_scale_to_zero_service_reads_ready(cloud: CloudFakes) -> None:
@@ -92,10 +100,10 @@ def test_a_service_still_cold_at_the_deadline_says_what_to_check(
 
     assert not report.ready
     assert report.seconds >= 1.0
-    assert isinstance(report.error, ServiceUnavailable)
-    assert "still cold" in str(report.error)
-    assert "240 s" in str(report.error)
-    assert "GPU quota in us-central1" in str(report.error)
+    assert report.error is not None
+    assert "still cold" in report.error
+    assert "up to 360 s to start" in report.error  # the deploy spec's startup window
+    assert "GPU quota in us-central1" in report.error
 
 
 def test_a_token_the_service_rejects_fails_fast_without_showing_it(
@@ -108,10 +116,10 @@ def test_a_token_the_service_rejects_fails_fast_without_showing_it(
         report = cloud.platform.warm_up(timeout_s=10)
 
     assert not report.ready
-    assert isinstance(report.error, AuthError)
-    assert report.error.status_code == 401
-    assert "roles/run.invoker" in str(report.error)
-    assert wrong.token not in str(report.error)
+    assert report.error is not None
+    assert "HTTP 401" in report.error
+    assert "roles/run.invoker" in report.error
+    assert wrong.token not in report.error
     assert report.seconds < 5
 
 
@@ -125,6 +133,6 @@ def test_no_way_to_mint_an_id_token_says_how_to_get_one(server: FaultServer) -> 
         report = cloud.platform.warm_up(timeout_s=10)
 
     assert not report.ready
-    assert isinstance(report.error, AuthError)
-    assert "cannot obtain a Google ID token" in str(report.error)
-    assert "LIGHTONOCR_TOKEN" in str(report.error)
+    assert report.error is not None
+    assert "cannot obtain a Google ID token" in report.error
+    assert "LIGHTONOCR_TOKEN" in report.error

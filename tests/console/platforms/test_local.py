@@ -185,7 +185,7 @@ def test_warm_up_from_stopped_measures_the_cold_start(make_platform) -> None:
     report = platform.warm_up(timeout_s=60, on_progress=ticks.append)
     assert report.ready, report.error
     assert report.seconds >= 1.0  # the engine took at least its startup delay
-    assert report.url == platform.service_url
+    assert not report.was_ready
     assert len(ticks) >= 3 and ticks == sorted(ticks)
     assert platform.floor == 1
     assert platform.status().state is ServiceState.READY
@@ -196,6 +196,14 @@ def test_warm_up_of_a_ready_server_is_quick(make_platform) -> None:
     assert platform.warm_up(timeout_s=60).ready
     again = platform.warm_up(timeout_s=60)
     assert again.ready and again.seconds < 1.0
+
+
+def test_warm_up_of_a_ready_server_says_it_was_already_ready(make_platform) -> None:
+    platform = make_platform()
+    first = platform.warm_up(timeout_s=60)
+    again = platform.warm_up(timeout_s=60)
+    assert (first.was_ready, again.was_ready) == (False, True)
+    assert again.attempts == 1
 
 
 def test_warm_up_gives_up_at_the_timeout(make_platform) -> None:

@@ -68,6 +68,20 @@ def test_the_error_rate_burst_gets_a_hint_and_the_gpu_memory_a_chart(cloud: Clou
     assert any("of requests failed (alert line 5%)" in h for h in hints)
 
 
+def test_a_metric_query_that_fails_marks_its_chart_and_the_rest_still_draw(
+    cloud: CloudFakes,
+) -> None:
+    cloud.monitoring.fail(
+        "run.googleapis.com/request_latencies", grpc.StatusCode.INVALID_ARGUMENT, "bad aligner"
+    )
+    at = page("metrics").run()
+    assert not at.exception
+    [warning] = [_plain(w.value) for w in at.warning]
+    assert warning.startswith("**Request latency, s** could not be read:")
+    assert "request_latencies" in warning and "bad aligner" in warning
+    assert len(at.get("vega_lite_chart")) >= 5  # every other chart is drawn
+
+
 def test_the_out_of_memory_error_is_found_by_the_severity_filter(cloud: CloudFakes) -> None:
     at = page("logs").run()
     at.selectbox(key="logs_severity").set_value("ERROR").run()
@@ -83,3 +97,17 @@ def test_logs_the_caller_may_not_read_give_a_clear_error(cloud: CloudFakes) -> N
     [error] = [_plain(e.value) for e in at.error]
     assert error.startswith("Logs unavailable: PermissionDeniedError")
     assert "roles/logging.viewer" in error
+
+
+def test_a_status_run_cannot_give_shows_unknown_and_why_and_the_page_still_works(
+    cloud: CloudFakes,
+) -> None:
+    cloud.run.fail("GetService", grpc.StatusCode.PERMISSION_DENIED, "no run.services.get")
+    at = page("service").run()
+    assert not at.exception
+    assert ":violet-badge[unknown]" in [m.value for m in at.markdown]
+    [error] = [_plain(e.value) for e in at.error]
+    assert error.startswith("status unavailable (")
+    assert "roles/run.viewer" in error
+    # Scaling stays offered: the operator may still act while Run cannot be read.
+    assert at.button(key="svc_apply")

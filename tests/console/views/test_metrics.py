@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from console._operations import Operations
 from console._store import Sample
 from console.platforms._base import MetricKey
-from tests.console.views.console_ops import page
+from tests.console.views.console_ops import installed_operations, page
 
 MEMORY = "Memory utilisation"
 COLD_START = "Cold-start (startup) latency, s"
@@ -106,15 +107,28 @@ def test_the_window_selects_how_far_back_the_charts_go(operations: Operations) -
     assert list(week.data["value"]) == [0.5]
 
 
-def test_warm_ups_appear_in_the_cold_start_chart_and_history(operations: Operations) -> None:
-    report = operations.warm_up()
-    at = _run()
+def test_cold_starts_appear_in_the_cold_start_chart_and_history(tmp_path: Path) -> None:
+    with installed_operations(tmp_path, default_floor=0) as operations:
+        record = operations.warm_up()
+        assert record.cold
+        at = _run()
     cold_start = _chart(at, COLD_START)
     assert cold_start is not None
-    assert "warm-up" in set(cold_start.data["line"])
+    assert list(cold_start.data[cold_start.data["line"] == "warm-up"]["value"]) == [record.seconds]
     history = at.dataframe[-1].value
-    assert list(history["cold start (s)"]) == [round(report.seconds, 2)]
-    assert list(history["health checks"]) == [report.attempts]
+    assert list(history["outcome"]) == ["cold start"]
+    assert list(history["seconds"]) == [round(record.seconds, 2)]
+    assert list(history["health checks"]) == [record.attempts]
+
+
+def test_warming_a_warm_service_twice_charts_no_cold_start(operations: Operations) -> None:
+    first, second = operations.warm_up(), operations.warm_up()
+    assert first.ready and second.ready
+    at = _run()
+    cold_start = _chart(at, COLD_START)
+    assert cold_start is None or "warm-up" not in set(cold_start.data["line"])
+    history = at.dataframe[-1].value
+    assert list(history["outcome"]) == ["already warm", "already warm"]
 
 
 def test_charts_span_the_full_width_of_the_page_with_notes_above_not_beside(

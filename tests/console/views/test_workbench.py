@@ -1,12 +1,22 @@
-"""The OCR workbench page on its own, against the real local server (simulated engine)."""
+"""The OCR workbench page on its own, against the real local server (simulated engine).
+
+The page starts jobs and draws the store; the process's runner reads the pages. Each test
+waits for its job in the store, then reruns the page as a user's next click would.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from console._operations import Operations
+from console._state import get_runner, stop_runner
+from console.jobs import JobStatus
+from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer, tiff_pages
 
@@ -14,13 +24,32 @@ from tests.fakes.fault_server import FaultServer, tiff_pages
 SIMULATED_TEXT = "This text stands in for the OCR of one page."
 
 
-def _upload(at: AppTest, name: str, data: bytes, mime: str = "application/pdf") -> AppTest:
-    at.file_uploader[0].set_value((name, data, mime))
+@pytest.fixture(autouse=True)
+def _runner_stops() -> Iterator[None]:
+    yield
+    stop_runner()
+
+
+def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
+    """Upload, press Start, wait for the job in the store, and draw the page again."""
+    at.file_uploader[0].set_value(list(files) if len(files) > 1 else files[0])
+    at.run()
+    at.button(key="wb_start").click().run()
+    assert not at.exception
+    jobs = get_runner().jobs
+    assert wait_until(lambda: not jobs.jobs()[0].active)
     return at.run()
 
 
+def _pdf(name: str, data: bytes) -> tuple[str, bytes, str]:
+    return (name, data, "application/pdf")
+
+
+def _tiff(name: str, data: bytes) -> tuple[str, bytes, str]:
+    return (name, data, "image/tiff")
+
+
 def _plain(markdown: str) -> str:
-    """Text as the reader sees it: the page escapes markdown in names and messages."""
     return markdown.replace("\\", "")
 
 
@@ -32,22 +61,66 @@ def _warnings(at: AppTest) -> list[str]:
     return [_plain(w.value) for w in at.warning]
 
 
-def test_uploaded_pdf_shows_its_text_beside_the_page_image(
+def test_a_finished_job_shows_its_text_beside_the_page_image(
     operations: Operations, corpus: Path
 ) -> None:
-    at = page("workbench").run()
-    _upload(at, "four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes())
-    assert not at.exception
+    at = _start(
+        page("workbench").run(),
+        _pdf("four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()),
+    )
     assert at.image[0].captions == ["Page 1 of 4"]
     assert any(SIMULATED_TEXT in m.value for m in at.markdown)
     assert "4 pages · 4 read · 0 failed" in at.caption[0].value
 
 
-def test_page_navigation_moves_through_a_long_document(
+def test_the_jobs_list_shows_who_ran_what_and_how_far_it_got(
     operations: Operations, corpus: Path
 ) -> None:
+    at = _start(
+        page("workbench").run(),
+        _pdf("four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()),
+    )
+    table = at.dataframe[0].value
+    assert list(table.columns) == [
+        "job", "name", "who", "when", "status", "pages", "elapsed", "service", "revision",
+    ]  # fmt: skip
+    row = table.iloc[0]
+    assert (row["name"], row["who"], row["status"], row["pages"]) == (
+        "four.pdf", "qa-tester", "done", "4 / 4 pages",
+    )  # fmt: skip
+    assert row["service"] == operations.platform.service_url
+    assert row["revision"].startswith("pid ")
+
+
+def test_starting_is_offered_only_once_files_are_chosen(operations: Operations) -> None:
     at = page("workbench").run()
-    _upload(at, "four.pdf", (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes())
+    assert at.button(key="wb_start").disabled
+    at.file_uploader[0].set_value(_pdf("one.pdf", make_pdf(1))).run()
+    assert not at.button(key="wb_start").disabled
+
+
+def test_two_uploads_with_one_name_are_two_documents(operations: Operations) -> None:
+    at = _start(
+        page("workbench").run(), _pdf("scan.pdf", make_pdf(1)), _pdf("scan.pdf", make_pdf(2))
+    )
+    [chooser] = [s for s in at.selectbox if s.key == "wb_document"]
+    assert chooser.options == ["1. scan.pdf (1 page)", "2. scan.pdf (2 pages)"]
+    chooser.set_value(chooser.options and at.session_state["wb_document"] + 1).run()
+    assert at.image[0].captions == ["Page 1 of 2"]
+
+
+def test_a_past_job_can_be_opened_again(operations: Operations) -> None:
+    at = _start(page("workbench").run(), _pdf("first.pdf", make_pdf(1)))
+    _start(at, _pdf("second.pdf", make_pdf(3)))
+    jobs_box = at.selectbox(key="wb_job")
+    assert [label.split(" · ")[1] for label in jobs_box.options] == ["second.pdf", "first.pdf"]
+    jobs_box.select_index(1).run()
+    assert at.subheader[0].value == "first.pdf"
+    assert "1 page · 1 read" in at.caption[0].value
+
+
+def test_page_navigation_moves_through_a_long_document(operations: Operations) -> None:
+    at = _start(page("workbench").run(), _pdf("long.pdf", make_pdf(4)))
     at.button(key="wb_next").click().run()
     assert at.image[0].captions == ["Page 2 of 4"]
     at.number_input[0].set_value(4).run()
@@ -58,44 +131,14 @@ def test_page_navigation_moves_through_a_long_document(
 def test_each_page_shows_latency_tokens_attempts_and_origin(
     operations: Operations, corpus: Path
 ) -> None:
-    at = page("workbench").run()
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+    at = _start(
+        page("workbench").run(),
+        _tiff("phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes()),
+    )
     [facts] = [m.value for m in at.markdown if "latency" in m.value]
     assert facts.startswith(":blue-badge[scanned] · :violet-badge[source: OCR] · latency **")
-    assert " s** · tokens **" in facts
-    assert facts.endswith(" out · **1** attempt · not truncated")
-    prompt = int(facts.split("tokens **")[1].split("**")[0])
-    completion = int(facts.split("in / **")[1].split("**")[0])
-    assert prompt > 0 and completion > 0
-
-
-def test_a_one_page_document_is_summarised_as_one_page_not_one_pages(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
-    assert at.caption[0].value.startswith("1 page · 1 read · 0 failed")
-
-
-def test_clear_batch_is_offered_as_soon_as_the_first_file_is_read(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    assert not [b for b in at.button if b.key == "wb_clear"]
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
-    at.button(key="wb_clear").click().run()
-    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
-    assert not at.file_uploader[0].value
-
-
-def test_pdf_pages_go_to_the_ocr_model_unless_the_text_layer_is_chosen(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    assert at.toggle(key="wb_text_layer").value is False
-    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
-    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
-    assert any(":violet-badge[source: OCR]" in m.value for m in at.markdown)
+    assert " out · **1** attempt · not truncated · read " in facts
+    assert "by pid " in facts
 
 
 def test_the_text_layer_toggle_reads_digital_pages_from_the_pdf_itself(
@@ -103,107 +146,59 @@ def test_the_text_layer_toggle_reads_digital_pages_from_the_pdf_itself(
 ) -> None:
     at = page("workbench").run()
     at.toggle(key="wb_text_layer").set_value(True).run()
-    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
-    assert not at.exception
+    _start(at, _pdf("minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes()))
     assert any("Lorem ipsum dolor sit amet" in m.value for m in at.markdown)
-    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
     assert any(":green-badge[source: PDF text layer, not OCR]" in m.value for m in at.markdown)
 
 
-def test_digital_pdf_pages_are_badged_as_having_a_text_layer(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    _upload(at, "minimal.pdf", (corpus / "pdf" / "minimal-document.pdf").read_bytes())
-    assert any("digital (text layer)" in m.value for m in at.markdown)
-
-
-def test_raw_text_toggle_shows_the_models_output_verbatim(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
+def test_raw_text_toggle_shows_the_models_output_verbatim(operations: Operations) -> None:
+    at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)))
     at.toggle(key="wb_raw").set_value(True).run()
     assert SIMULATED_TEXT in at.code[0].value
 
 
-def test_downloads_are_offered_per_document_and_for_the_batch(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
-    labels = [d.label for d in at.download_button]
-    assert labels == ["Markdown", "Text", "JSON", "Whole batch (.zip)"]
+def test_downloads_are_offered_per_document_and_for_the_job(operations: Operations) -> None:
+    at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)))
+    assert [d.label for d in at.download_button] == ["Markdown", "Text", "JSON", "Whole job (.zip)"]
 
 
-def test_a_text_file_renamed_pdf_gets_a_clear_error_naming_it(
-    operations: Operations, corpus: Path
-) -> None:
-    at = page("workbench").run()
-    _upload(at, "statement [final].pdf", (corpus / "scans" / "phototest.txt").read_bytes())
-    assert not at.exception
+def test_a_bad_file_fails_alone_with_a_clear_error(operations: Operations, corpus: Path) -> None:
+    at = _start(
+        page("workbench").run(),
+        _pdf("statement [final].pdf", (corpus / "scans" / "phototest.txt").read_bytes()),
+        _pdf("good.pdf", make_pdf(2)),
+    )
     [error] = _errors(at)
-    assert "**statement \\[final\\].pdf**" in at.error[0].value  # shown, never interpreted
-    assert "plain text" in error
-    assert "PDF, TIFF, PNG, JPEG or WebP" in error
-
-
-def test_a_truncated_pdf_gets_a_clear_error(operations: Operations, corpus: Path) -> None:
-    data = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
-    at = page("workbench").run()
-    _upload(at, "cut.pdf", data[: len(data) // 2])
-    assert not at.exception
-    [error] = _errors(at)
-    assert "cut.pdf" in error and "damaged or truncated" in error
-
-
-def test_an_empty_file_gets_a_clear_error(operations: Operations) -> None:
-    at = page("workbench").run()
-    _upload(at, "blank.png", b"", "image/png")
-    assert not at.exception
-    assert any("blank.png" in e and "is empty" in e for e in _errors(at))
+    assert "**1. statement \\[final\\].pdf**" in at.error[0].value  # shown, never interpreted
+    assert "plain text" in error and "PDF, TIFF, PNG, JPEG or WebP" in error
+    assert "2 pages · 2 read" in at.caption[0].value
 
 
 def test_an_encrypted_pdf_asks_for_its_password_and_opens_with_it(
     operations: Operations, corpus: Path
 ) -> None:
-    at = page("workbench").run()
-    _upload(at, "locked.pdf", (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
-    assert not at.exception
+    name = "locked_[v2].pdf"
+    at = _start(
+        page("workbench").run(),
+        _pdf(name, (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes()),
+    )
     assert "password-protected" in _warnings(at)[0]
-    at.text_input[0].set_value("openpassword")
+    [password] = at.text_input
+    assert password.label == f"Password for {name}"
+    password.set_value("openpassword")
     at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
+    jobs = get_runner().jobs
+    assert wait_until(lambda: jobs.jobs()[0].status is JobStatus.DONE)
+    at.run()
     assert all("password" not in w for w in _warnings(at))
     assert any(SIMULATED_TEXT in m.value for m in at.markdown)
 
 
-def test_the_password_field_is_named_with_the_file_name_as_uploaded(
-    operations: Operations, corpus: Path
-) -> None:
-    """Its label is the accessible name (not rendered markdown): no escaping backslashes."""
-    name = "locked_[v2]-final.pdf"
-    at = page("workbench").run()
-    _upload(at, name, (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
-    [password] = at.text_input
-    assert password.label == f"Password for {name}"
-    assert password.placeholder == f"Password for {name}"
-
-
-def test_a_wrong_password_says_so(operations: Operations, corpus: Path) -> None:
-    at = page("workbench").run()
-    _upload(at, "locked.pdf", (corpus / "pdf" / "libreoffice-writer-password.pdf").read_bytes())
-    at.text_input[0].set_value("guess")
-    at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
-    assert "password given is wrong" in _warnings(at)[0]
-
-
-def test_results_survive_a_visit_to_another_page(operations: Operations, corpus: Path) -> None:
-    at = page("workbench").run()
-    _upload(at, "phototest.tif", (corpus / "scans" / "phototest.tif").read_bytes(), "image/tiff")
-    at.file_uploader[0].set_value(None).run()  # what Streamlit does to it on navigation
-    assert any(SIMULATED_TEXT in m.value for m in at.markdown)
-    at.button(key="wb_clear").click().run()
-    assert not any(SIMULATED_TEXT in m.value for m in at.markdown)
+def test_a_job_survives_the_session_that_started_it(operations: Operations) -> None:
+    _start(page("workbench").run(), _pdf("one.pdf", make_pdf(2)))
+    fresh = page("workbench").run()  # a reload or a second tab: a new session
+    assert fresh.subheader[0].value == "one.pdf"
+    assert "2 pages · 2 read" in fresh.caption[0].value
 
 
 def test_a_failed_page_shows_its_error_and_retries_alone(tmp_path: Path) -> None:
@@ -212,29 +207,18 @@ def test_a_failed_page_shows_its_error_and_retries_alone(tmp_path: Path) -> None
         server.faults.fail_colour, server.faults.fail_colour_status = red, 400
         port = int(server.base_url.rsplit(":", 1)[1])
         with installed_operations(tmp_path, port=port):
-            at = page("workbench").run()
-            _upload(at, "two.tif", tiff_pages([red, white]), "image/tiff")
-            assert not at.exception
+            at = _start(page("workbench").run(), _tiff("two.tif", tiff_pages([red, white])))
             assert "1 failed" in at.caption[0].value
             assert any("cannot read page" in e for e in _errors(at))
             server.faults.fail_colour = None
             at.button(key=next(b.key for b in at.button if b.label == "Retry page")).click().run()
+            jobs = get_runner().jobs
+            assert wait_until(
+                lambda: jobs.jobs()[0].pages_failed == 0 and not jobs.jobs()[0].active
+            )
+            at.run()
             assert not _errors(at)
             assert any(f"page {red}" in m.value for m in at.markdown)
-            at.button(key="wb_next").click().run()
-            assert any(f"page {white}" in m.value for m in at.markdown)
-
-
-def test_a_truncated_page_is_flagged(tmp_path: Path) -> None:
-    with FaultServer() as server:
-        server.faults.finish_reason = "length"
-        port = int(server.base_url.rsplit(":", 1)[1])
-        with installed_operations(tmp_path, port=port):
-            at = page("workbench").run()
-            _upload(at, "long.tif", tiff_pages(["#ffffff"]), "image/tiff")
-            assert "1 truncated" in at.caption[0].value
-            assert any(m.value.endswith(":orange-badge[truncated]") for m in at.markdown)
-            assert "token limit" in _warnings(at)[0]
 
 
 def test_all_failed_pages_can_be_retried_at_once(tmp_path: Path) -> None:
@@ -243,14 +227,26 @@ def test_all_failed_pages_can_be_retried_at_once(tmp_path: Path) -> None:
         server.faults.fail_colour, server.faults.fail_colour_status = red, 400
         port = int(server.base_url.rsplit(":", 1)[1])
         with installed_operations(tmp_path, port=port):
-            at = page("workbench").run()
-            _upload(at, "three.tif", tiff_pages([red, white, red]), "image/tiff")
+            at = _start(page("workbench").run(), _tiff("three.tif", tiff_pages([red, white, red])))
             assert "2 failed" in at.caption[0].value
-            assert "Failed pages: 1, 3." in _warnings(at)[0]
             server.faults.fail_colour = blue
-            at.button(key="wb_retry_failed").click().run()
-            assert not at.exception
+            at.button(key="wb_resume").click().run()
+            jobs = get_runner().jobs
+            assert wait_until(
+                lambda: jobs.jobs()[0].pages_failed == 0 and not jobs.jobs()[0].active
+            )
+            at.run()
             assert "3 read · 0 failed" in at.caption[0].value
+
+
+def test_a_truncated_page_is_flagged(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        server.faults.finish_reason = "length"
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with installed_operations(tmp_path, port=port):
+            at = _start(page("workbench").run(), _tiff("long.tif", tiff_pages(["#ffffff"])))
+            assert "1 truncated" in at.caption[0].value
+            assert "token limit" in _warnings(at)[0]
 
 
 def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> None:
@@ -258,3 +254,31 @@ def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> No
         at = page("workbench").run()
         assert "down (scaled to zero)" in _warnings(at)[0]
         assert "Service page" in _warnings(at)[0]
+
+
+def test_a_full_store_is_reported_and_nothing_is_started(
+    operations: Operations, corpus: Path
+) -> None:
+    at = page("workbench").run()
+    engine = operations.store.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def cap(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA max_page_count = 1")  # type: ignore[attr-defined]
+
+    engine.dispose()  # new connections see a store with no room left
+    big = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
+    at.file_uploader[0].set_value(_pdf("four.pdf", big)).run()
+    at.button(key="wb_start").click().run()
+    assert not at.exception
+    [error] = _errors(at)
+    assert error.startswith("The job was not started: cannot write to the console's store at ")
+    assert "full" in error
+
+
+def test_the_job_retention_is_a_setting_kept_in_the_store(operations: Operations) -> None:
+    at = page("workbench").run()
+    retention = at.number_input(key="wb_retention")
+    assert retention.value == 30
+    retention.set_value(7).run()
+    assert get_runner().jobs.retention_days() == 7

@@ -6,15 +6,8 @@ import random
 
 import numpy as np
 
-from ocr_core.server._layout import (
-    Gutter,
-    TextBox,
-    find_gutters,
-    paragraphs,
-    reading_order,
-    to_markdown,
-    trim_to_gutters,
-)
+from ocr_core.server._gutters import Gutter, find_gutters, trim_to_gutters
+from ocr_core.server._layout import TextBox, paragraphs, reading_order, render, to_markdown
 
 LINE = 20  # line height in px
 PITCH = 26  # baseline to baseline
@@ -161,3 +154,35 @@ def test_three_columns_are_read_left_middle_right() -> None:
              for x0, name in ((50, "A"), (285, "B"), (520, "C"))]  # fmt: skip
     random.Random(3).shuffle(boxes)
     assert texts(boxes) == [f"{name}{r}" for name in "ABC" for r in range(5)]
+
+
+def test_word_logprobs_follow_their_words_into_reading_order() -> None:
+    right = TextBox(410, 100, 760, 120, "right side", (-0.5, -0.6))
+    left = TextBox(50, 100, 400, 120, "left", (-0.1,))
+    boxes = [right, left, *two_columns(6)[1:6], *[line(410, r, 760, f"R{r}") for r in range(1, 6)]]
+    text, logprobs = render(boxes)
+    scores = dict(zip(text.split(), logprobs, strict=True))
+    assert scores["left"] == -0.1 and scores["right"] == -0.5 and scores["side"] == -0.6
+    assert scores["L1"] == 0.0  # a box without scores counts as certain
+
+
+def test_a_form_of_labels_and_values_is_read_row_by_row() -> None:
+    labels = ["Name:", "Date of birth:", "Address:", "Term:", "Income:", "Signed:"]
+    values = ["Jane Holloway", "14 March 1984", "27 Mill Lane", "36 months", "41,200", "2 June"]
+    boxes = [line(50, r, 50 + 14 * len(label), label) for r, label in enumerate(labels)]
+    boxes += [line(400, r, 400 + 14 * len(value), value) for r, value in enumerate(values)]
+    random.Random(5).shuffle(boxes)
+    assert texts(boxes) == [f"{a} {b}" for a, b in zip(labels, values, strict=True)]
+
+
+def test_a_table_of_contents_keeps_number_title_and_page_on_one_row() -> None:
+    titles = ["Introduction", "Terms of the loan", "Repayment", "Interest", "Insurance"]
+    boxes = [line(50, r, 65, str(r + 1)) for r in range(5)]
+    boxes += [line(100, r, 100 + 14 * len(t), t) for r, t in enumerate(titles)]
+    boxes += [line(700, r, 730, str(10 * r + 3)) for r in range(5)]
+    assert texts(boxes) == [f"{r + 1} {t} {10 * r + 3}" for r, t in enumerate(titles)]
+
+
+def test_two_columns_of_prose_on_one_baseline_grid_stay_columns() -> None:
+    boxes = two_columns(6)  # every left line shares its row with a right line
+    assert texts(boxes)[:6] == [f"L{r}" for r in range(6)]

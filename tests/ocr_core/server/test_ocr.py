@@ -11,6 +11,17 @@ import pytest
 from PIL import Image
 
 from ocr_core.bench._cer import cer
+from ocr_core.bench._pages import (
+    CONTENTS_ROWS,
+    FORM_ROWS,
+    SyntheticPage,
+    contents_page,
+    form_page,
+    letter_page,
+    turned,
+)
+from ocr_core.bench._score import score
+from ocr_core.server._engine import PREFERRED_LONGEST_SIDE
 from tests.fakes.local_server import LocalServer
 
 from ._requests import MODEL, chat_body, data_uri, encode
@@ -128,3 +139,51 @@ def test_a_jpeg_cut_short_is_a_400_not_a_server_error(local_server: LocalServer)
     response = httpx.post(f"{local_server.base_url}/v1/chat/completions", json=chat_body(url))
     assert response.status_code == 400, response.text
     assert "truncated" in response.json()["error"]["message"]
+
+
+def read_page(server: LocalServer, page: SyntheticPage) -> str:
+    return ocr(server, data_uri(encode(page.image, "PNG")))
+
+
+def test_a_form_comes_back_row_by_row_label_then_value(local_server: LocalServer) -> None:
+    lines = read_page(local_server, form_page()).splitlines()
+    for label, value in FORM_ROWS:
+        assert any(
+            ln.startswith(label.split()[0]) and ln.endswith(value.split()[-1]) for ln in lines
+        ), (label, value, lines)
+
+
+def test_a_table_of_contents_keeps_number_title_and_page_on_one_line(
+    local_server: LocalServer,
+) -> None:
+    lines = read_page(local_server, contents_page()).splitlines()
+    for number, title, page in CONTENTS_ROWS:
+        assert any(
+            ln.startswith(number + " ") and title.split()[0] in ln and ln.endswith(" " + page)
+            for ln in lines
+        ), (number, title, page, lines)
+
+
+def test_every_line_of_a_short_letter_comes_back_with_its_spaces(
+    local_server: LocalServer,
+) -> None:
+    page = letter_page()
+    result = score(page.truth, read_page(local_server, page))
+    assert result.lost_lines == 0
+    assert result.f1 >= 0.95 and result.cer <= 0.05
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_page_scanned_turned_is_read_upright(local_server: LocalServer, degrees: int) -> None:
+    page = turned(letter_page(), degrees)
+    result = score(page.truth, read_page(local_server, page))
+    assert result.f1 >= 0.95 and result.cer <= 0.05, (degrees, result)
+
+
+def test_the_models_entry_states_the_page_size_the_engine_reads_best(
+    local_server: LocalServer, simulated_server: LocalServer
+) -> None:
+    [card] = httpx.get(f"{local_server.base_url}/v1/models", timeout=30).json()["data"]
+    assert card["preferred_longest_side"] == PREFERRED_LONGEST_SIDE["rapidocr"]
+    [plain] = httpx.get(f"{simulated_server.base_url}/v1/models", timeout=30).json()["data"]
+    assert "preferred_longest_side" not in plain  # as vLLM: the client keeps its 1540 px

@@ -1,4 +1,7 @@
-"""From the OCR server's Prometheus text and log lines to chart samples.
+"""The local server's metrics: scraped from /metrics and read from its log, kept in the store.
+
+A daemon thread samples every `interval_s`, so charts survive a console restart and the
+Metrics page only reads the store.
 
 Counters and histograms only say "so many since the process started", so a chart point is
 the difference between two scrapes. When the server restarts its counters start again from
@@ -14,26 +17,49 @@ the error rate is 5xx over all answers, as the runbook means it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from console._store import Sample
-from console.platforms._base import LogEntry, MetricKey
+from console._store import Sample, Store
+from console.platforms._base import THRESHOLDS, LogEntry, LogQuery, MetricKey, MetricSeries
+from console.platforms._local_logs import LocalLogTail, append_note, file_size
+from ocr_core._protocol import CHAT_PATH
+
+# vLLM's Prometheus endpoint. ocr_core._protocol names the paths the client calls
+# (CHAT_PATH, MODELS_PATH, HEALTH_PATH); the client never scrapes, so this one lives here.
+METRICS_PATH = "/metrics"
+UNITS: dict[MetricKey, str] = {
+    MetricKey.STARTUP_LATENCY_S: "s",
+    MetricKey.MEMORY_UTILIZATION: "ratio",
+    MetricKey.CPU_UTILIZATION: "ratio",
+    MetricKey.GPU_MEMORY_UTILIZATION: "ratio",
+    MetricKey.INSTANCE_COUNT: "instances",
+    MetricKey.REQUEST_LATENCY_S: "s",
+    MetricKey.REQUEST_COUNT: "requests",
+    MetricKey.ERROR_RATE: "ratio",
+}
+# How far back status looks at request answers to call a ready server degraded.
+RECENT_ANSWERS = timedelta(minutes=2)
+_PRUNE_EVERY_S = 3600.0
 
 RSS = "process_resident_memory_bytes"
 CPU_SECONDS = "process_cpu_seconds_total"
 LATENCY = "vllm:e2e_request_latency_seconds"
 # uvicorn's access line (JSON message or vLLM's plain text): `"POST /v1/chat/completions
 # HTTP/1.1" 200`.
-_OCR_ANSWER = re.compile(r'"POST /v1/chat/completions[^"]*" (\d)\d\d')
+_OCR_ANSWER = re.compile(rf'"POST {re.escape(CHAT_PATH)}[^"]*" (\d)\d\d')
 _ENGINE_READY = re.compile(r"engine ready in ([0-9.]+) s")
 # uvicorn's first line of a new server process.
 _SERVER_STARTED = re.compile(r"Started server process")
@@ -199,3 +225,106 @@ class LogSampler:
         if answered:
             out.append(Sample(MetricKey.ERROR_RATE, "5xx", at, classes["5xx"] / answered))
         return out
+
+
+class LocalMetrics:
+    """Samples one local server into the store on a daemon thread, and reads series back."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        service_url: str,
+        http: httpx.Client,
+        store: Store,
+        log_path: Path,
+        interval_s: float,
+    ) -> None:
+        self.platform = platform
+        self.service_url = service_url
+        self.store = store
+        self.log_path = log_path
+        self.interval_s = interval_s
+        self._http = http
+        self._deltas = ScrapeDeltas(total_memory_bytes())
+        self._log_sampler = LogSampler()
+        self._lock = threading.Lock()
+        # The sampler's own reader of the log: request answers and engine start times.
+        self._follower = LocalLogTail(
+            log_path,
+            LogQuery(),
+            offset=file_size(log_path),
+            max_read_bytes=8 << 20,
+            max_entries=1 << 20,
+        )
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.interval_s > 0:
+            self._thread = threading.Thread(
+                target=self._loop, name="local-metrics-sampler", daemon=True
+            )
+            self._thread.start()
+
+    def sample_once(self) -> list[Sample]:
+        """Scrape /metrics and read the new log lines once, and store the samples."""
+        with self._lock:
+            at = datetime.now(UTC)
+            try:
+                response = self._http.get(f"{self.service_url}{METRICS_PATH}")
+                response.raise_for_status()
+                samples = self._deltas.samples(at, parse_scrape(response.text))
+            except (httpx.HTTPError, ValueError):
+                samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)]
+            samples += self._log_sampler.samples(at, self._follower.drain())
+        self.store.add_samples(self.platform, samples)
+        return samples
+
+    def _loop(self) -> None:
+        last_prune = 0.0
+        while not self._stop.is_set():
+            try:
+                self.sample_once()
+                if time.monotonic() - last_prune > _PRUNE_EVERY_S:
+                    self.store.prune()
+                    last_prune = time.monotonic()
+            except Exception as error:  # a broken sample must not end sampling for good
+                with contextlib.suppress(OSError):
+                    append_note(
+                        self.log_path, f"console metrics sampling failed: {error}", "WARNING"
+                    )
+            self._stop.wait(self.interval_s)
+
+    def series(self, window: timedelta) -> list[MetricSeries]:
+        """Stored samples in the window, one series per (metric, label)."""
+        points: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
+        for sample in self.store.samples(self.platform, datetime.now(UTC) - window):
+            points[(sample.key, sample.label)].append((sample.at, sample.value))
+        return [
+            MetricSeries(MetricKey(key), label, UNITS[MetricKey(key)], line)
+            for (key, label), line in points.items()
+        ]
+
+    def recent_failures(self) -> str | None:
+        """Why the server counts as degraded by its recent 5xx answers, if it does: above the
+        runbook's error-rate line over the recent window."""
+        window = max(RECENT_ANSWERS, timedelta(seconds=3 * self.interval_s))
+        answered = failed = 0.0
+        for sample in self.store.samples(self.platform, datetime.now(UTC) - window):
+            if sample.key == MetricKey.REQUEST_COUNT:
+                answered += sample.value
+                failed += sample.value if sample.label == "5xx" else 0.0
+        if answered and failed / answered > THRESHOLDS[MetricKey.ERROR_RATE]:
+            minutes = window.total_seconds() / 60
+            return (
+                f"{failed:.0f} of {answered:.0f} OCR requests failed with a server error in the "
+                f"last {minutes:.0f} min: see the Logs page."
+            )
+        return None
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._follower.close()

@@ -1,4 +1,4 @@
-"""From Prometheus text to chart samples: deltas between scrapes, restarts, quantiles.
+"""Local metrics from Prometheus text and log lines: deltas between scrapes, restarts, quantiles.
 
 The text is produced by prometheus_client itself (a registry shaped like the server's),
 so the parser reads exactly what a real server exposes.
@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from console._metrics_text import (
+from console.platforms._base import LogEntry, MetricKey
+from console.platforms._local_metrics import (
     LogSampler,
     ScrapeDeltas,
     counter_delta,
@@ -19,7 +20,6 @@ from console._metrics_text import (
     parse_scrape,
     total_memory_bytes,
 )
-from console.platforms._base import LogEntry, MetricKey
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BUCKETS = (0.5, 1.0, 2.0, 5.0)

@@ -1,0 +1,24 @@
+"""OCR jobs: upload batches that run in the background and are kept page by page.
+
+`JobStore` creates and reads jobs, `JobRunner` runs them (one per console process), and
+`python -m console.jobs` lists, shows, cancels, exports and runs them from a shell.
+"""
+
+from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, StoredPage
+from console.jobs._pages import describe_error, ocr_page
+from console.jobs._runner import JobRunner
+from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, NewDocument
+
+__all__ = [
+    "DEFAULT_RETENTION_DAYS",
+    "DocumentState",
+    "Job",
+    "JobDocument",
+    "JobRunner",
+    "JobStatus",
+    "JobStore",
+    "NewDocument",
+    "StoredPage",
+    "describe_error",
+    "ocr_page",
+]

@@ -1,0 +1,151 @@
+"""`python -m console.jobs`: jobs for scripts, from the same store as the console.
+
+    list [--json]            newest first; --json is one object per line
+    show ID [--json]         a job and its per-page results
+    cancel ID                ask the runner to stop it (at once if no runner holds it)
+    resume ID                send its missing and failed pages again
+    export ID --out DIR      the .md/.txt/.json files the workbench downloads, and batch.json
+    run                      a runner without the console (until Ctrl-C)
+
+The store is `LIGHTONOCR_DATA_DIR`/console.sqlite3, as for the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from console import _exports
+from console._store import Store, StoreError
+from console.jobs._models import Job, JobStatus
+from console.jobs._results import job_results
+from console.jobs._store import JobStore
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m console.jobs", description="OCR jobs in the console's store."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="jobs, newest first")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--limit", type=int, default=100)
+    show = commands.add_parser("show", help="a job and its pages")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    for name, what in (("cancel", "stop a job"), ("resume", "finish a job's missing pages")):
+        command = commands.add_parser(name, help=what)
+        command.add_argument("id", type=int)
+    export = commands.add_parser("export", help="write a job's results as files")
+    export.add_argument("id", type=int)
+    export.add_argument("--out", type=Path, required=True, help="folder to write into")
+    commands.add_parser("run", help="run queued jobs without the console, until Ctrl-C")
+    return parser
+
+
+def _line(job: Job) -> str:
+    pages = f"{job.pages_done}/{job.pages_total} pages"
+    if job.pages_failed:
+        pages += f", {job.pages_failed} failed"
+    when = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{job.id:>5}  {job.status.value:<9}  {when}  {pages:<24}  {job.actor:<12}  {job.name}"
+
+
+def _find(jobs: JobStore, job_id: int) -> Job:
+    job = jobs.job(job_id)
+    if job is None:
+        raise SystemExit(f"no job {job_id} in {jobs.store.where}")
+    return job
+
+
+def _show(jobs: JobStore, job: Job, as_json: bool) -> None:
+    documents = jobs.documents(job.id)
+    pages = jobs.pages(job.id)
+    if as_json:
+        record = job.to_dict()
+        record["documents"] = [
+            {"id": d.id, "filename": d.filename, "state": d.state.value,
+             "page_count": d.page_count, "error": d.error,
+             "pages": [p.to_dict() for p in pages if p.document_id == d.id]}
+            for d in documents
+        ]  # fmt: skip
+        print(json.dumps(record, ensure_ascii=False))
+        return
+    print(_line(job))
+    for document in documents:
+        print(f"  {document.filename}: {document.state.value}, {document.page_count} pages")
+        if document.error:
+            print(f"    {document.error}")
+        for page in (p for p in pages if p.document_id == document.id):
+            result = page.result
+            outcome = "ok" if result.ok else f"failed: {result.error}"
+            print(f"    page {result.index + 1}: {outcome} ({result.latency_s:.2f} s)")
+
+
+def _export(jobs: JobStore, job: Job, out: Path) -> None:
+    results, failures = job_results(jobs, job.id)
+    out.mkdir(parents=True, exist_ok=True)
+    files = _exports.batch_files(results, failures)
+    for name, content in files.items():
+        (out / name).write_text(content, encoding="utf-8")
+    print(f"wrote {len(files)} files to {out}")
+
+
+def _run() -> None:
+    # Imported here: listing jobs must not need the platforms.
+    from console._operations import build_operations
+    from console.jobs._runner import JobRunner
+    from ocr_core import OCRClient
+
+    operations = build_operations()
+    store = operations.store
+    settings = operations.platform.client_settings().with_overrides(
+        stream=False, use_text_layer=False
+    )
+
+    def revision() -> str | None:
+        return operations.status().revision
+
+    runner = JobRunner(store, lambda: OCRClient(settings=settings), revision=revision).start()
+    print(f"runner {runner.owner} on {store.where}; Ctrl-C to stop", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        store = Store.from_env()
+        jobs = JobStore(store)
+        if args.command == "list":
+            for job in jobs.jobs(limit=args.limit):
+                print(json.dumps(job.to_dict(), ensure_ascii=False) if args.json else _line(job))
+        elif args.command == "show":
+            _show(jobs, _find(jobs, args.id), args.json)
+        elif args.command == "cancel":
+            _find(jobs, args.id)
+            status = jobs.request_cancel(args.id)
+            if status is JobStatus.RUNNING:
+                print(f"job {args.id}: cancel requested; its runner stops it within a second")
+            else:
+                print(f"job {args.id}: {status}")
+        elif args.command == "resume":
+            _find(jobs, args.id)
+            jobs.resume(args.id)
+            print(f"job {args.id}: queued; a running console (or `run`) picks it up")
+        elif args.command == "export":
+            _export(jobs, _find(jobs, args.id), args.out)
+        elif args.command == "run":
+            _run()
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

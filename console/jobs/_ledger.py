@@ -1,0 +1,183 @@
+"""The runner's side of the job tables: claim, heartbeat, write pages, let go.
+
+Claiming is a compare-and-set on the job's owner, so two runners (two consoles on one data
+folder) never work on one job; a runner that dies stops its heartbeat, and its jobs can be
+claimed again (at once when its process is gone from this machine).
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+
+from console._store import Store
+from console.jobs._models import DocumentState, JobStatus
+from console.jobs._rows import now_ts as _now
+from console.jobs._rows import page_row as _page_row
+from console.jobs._tables import documents_table, jobs_table, pages_table
+from ocr_core import PageResult
+
+# A runner writes a heartbeat every few seconds; this much silence means it is gone.
+STALE_AFTER_S = 15.0
+
+
+class JobLedger:
+    """What one runner writes; `store` is the console's Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claimable(self, owner: str) -> list[tuple[int, str | None]]:
+        """(job, its owner now) for jobs waiting for a runner: queued, or running under a
+        runner that went silent or whose process is gone."""
+        j = jobs_table
+        stale = _now() - STALE_AFTER_S
+        rows = self.store.read(
+            sa.select(j.c.id, j.c.owner, j.c.heartbeat_at)
+            .where(j.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
+            .order_by(j.c.created_at, j.c.id)
+        )
+        return [
+            (row.id, row.owner)
+            for row in rows
+            if row.owner != owner
+            and (row.owner is None or (row.heartbeat_at or 0.0) < stale or _gone(row.owner))
+        ]
+
+    def claim(self, job_id: int, owner: str, previous_owner: str | None) -> bool:
+        """Take the job if it is still as seen (compare-and-set on the owner)."""
+        j = jobs_table
+        now = _now()
+        condition = j.c.owner.is_(None) if previous_owner is None else j.c.owner == previous_owner
+        with self.store.transaction() as connection:
+            return bool(
+                connection.execute(
+                    j.update()
+                    .where(j.c.id == job_id, condition, j.c.status.in_(["queued", "running"]))
+                    .values(
+                        owner=owner,
+                        status=JobStatus.RUNNING.value,
+                        run_started_at=now,
+                        heartbeat_at=now,
+                        finished_at=None,
+                    )
+                ).rowcount
+            )
+
+    def heartbeat(self, owner: str) -> list[int]:
+        """Say this runner is alive; returns its jobs whose cancel was requested."""
+        j = jobs_table
+        with self.store.transaction() as connection:
+            connection.execute(j.update().where(j.c.owner == owner).values(heartbeat_at=_now()))
+        rows = self.store.read(sa.select(j.c.id).where(j.c.owner == owner, j.c.cancel_requested))
+        return [row.id for row in rows]
+
+    def release(self, job_id: int, owner: str, status: JobStatus, error: str | None = None) -> None:
+        """The run ended (finished, cancelled, or the runner stopping): add its time, let go."""
+        j = jobs_table
+        now = _now()
+        finished = status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+        with self.store.transaction() as connection:
+            connection.execute(
+                j.update()
+                .where(j.c.id == job_id, j.c.owner == owner)
+                .values(
+                    status=status.value,
+                    owner=None,
+                    heartbeat_at=None,
+                    run_started_at=None,
+                    run_seconds=j.c.run_seconds + (now - sa.func.coalesce(j.c.run_started_at, now)),
+                    finished_at=now if finished else None,
+                    cancel_requested=False,
+                    error=error,
+                )
+            )
+
+    def set_document(
+        self, document_id: int, state: DocumentState, page_count: int = 0, error: str | None = None
+    ) -> None:
+        d = documents_table
+        with self.store.transaction() as connection:
+            connection.execute(
+                d.update()
+                .where(d.c.id == document_id)
+                .values(state=state.value, page_count=page_count, error=error)
+            )
+
+    def pages_to_send(self, document_id: int, page_count: int) -> list[int]:
+        """Pages without a result, and pages marked for retry."""
+        p = pages_table
+        rows = self.store.read(
+            sa.select(p.c.page_index, p.c.retry).where(p.c.document_id == document_id)
+        )
+        kept = {index for index, retry in rows if not retry}
+        return [i for i in range(page_count) if i not in kept]
+
+    def save_page(
+        self,
+        job_id: int,
+        document_id: int,
+        result: PageResult,
+        *,
+        request_id: str | None,
+        revision: str | None,
+        started_at: float,
+    ) -> bool:
+        """Write a finished page once; a retry replaces a failed or retry-marked row.
+
+        Returns False (and writes nothing) when the page already has a result that was not
+        up for retry: a page is never stored twice.
+        """
+        p = pages_table
+        row = _page_row(result, request_id, revision, started_at)
+        this_page = (p.c.document_id == document_id, p.c.page_index == result.index)
+        try:
+            # Written update-first, so the transaction takes the write lock at once.
+            with self.store.transaction() as connection:
+                replaced = connection.execute(
+                    p.update()
+                    .where(*this_page, sa.or_(p.c.retry, p.c.error.is_not(None)))
+                    # `attempts` counts every request made for the page, earlier runs' too.
+                    .values(**{**row, "attempts": p.c.attempts + row["attempts"]})
+                ).rowcount
+                if not replaced:
+                    connection.execute(
+                        p.insert().values(
+                            document_id=document_id, page_index=result.index, job_id=job_id, **row
+                        )
+                    )
+        except sa.exc.IntegrityError:
+            return False  # the page already has its result
+        return True
+
+    def release_all(self, owner: str) -> int:
+        """Put every job this runner still holds back in the queue (it is going away)."""
+        j = jobs_table
+        now = _now()
+        with self.store.transaction() as connection:
+            return connection.execute(
+                j.update()
+                .where(j.c.owner == owner)
+                .values(
+                    status=JobStatus.QUEUED.value,
+                    owner=None,
+                    heartbeat_at=None,
+                    run_started_at=None,
+                    run_seconds=j.c.run_seconds + (now - sa.func.coalesce(j.c.run_started_at, now)),
+                )
+            ).rowcount
+
+
+def _gone(owner: str) -> bool:
+    """True when the owner is a runner of this machine whose process has ended."""
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host == os.uname().nodename and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False

@@ -1,0 +1,116 @@
+"""What a job is, as the workbench, the runner and the CLI read it back from the store."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ocr_core import PageResult
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    # Every page has a result; some may be failed pages (see pages_failed).
+    DONE = "done"
+    CANCELLED = "cancelled"
+    # Nothing could be read: every document failed to open or every page failed.
+    FAILED = "failed"
+
+
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class DocumentState(enum.StrEnum):
+    PENDING = "pending"  # not opened yet
+    OPENED = "opened"  # page count known
+    NEEDS_PASSWORD = "needs_password"
+    FAILED = "failed"  # could not be opened; `error` says why
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    name: str
+    actor: str
+    created_at: datetime
+    status: JobStatus
+    service_url: str
+    revision: str | None
+    use_text_layer: bool
+    documents: int
+    pages_total: int
+    pages_done: int
+    pages_failed: int
+    # Seconds spent running, summed over every run (a resumed job adds its new run).
+    elapsed_s: float
+    finished_at: datetime | None = None
+    cancel_requested: bool = False
+    error: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "actor": self.actor,
+            "status": self.status.value,
+            "pages_total": self.pages_total,
+            "pages_done": self.pages_done,
+            "pages_failed": self.pages_failed,
+            "created_at": self.created_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "documents": self.documents,
+            "service_url": self.service_url,
+            "revision": self.revision,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JobDocument:
+    """One uploaded file of a job; two uploads with one name are two documents."""
+
+    id: int
+    job_id: int
+    position: int
+    filename: str
+    size: int
+    state: DocumentState
+    page_count: int
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    """A page's result as written when it finished, with where and when it was read."""
+
+    job_id: int
+    document_id: int
+    result: PageResult
+    request_id: str | None
+    revision: str | None
+    started_at: datetime
+    finished_at: datetime
+    # Asked to be read again (retry or resume); the old result stays until the new one lands.
+    retry: bool = False
+
+    @property
+    def index(self) -> int:
+        return self.result.index
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            **self.result.to_dict(),
+            "request_id": self.request_id,
+            "revision": self.revision,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+        }

@@ -1,0 +1,86 @@
+"""Opening a job's documents and reading one page: the runner's only contact with ocr_core.
+
+`ocr_page` is the one place that sends a page to the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocr_core import (
+    CorruptDocument,
+    Document,
+    EmptyDocument,
+    EncryptedDocument,
+    ImageTooLarge,
+    OCRClient,
+    OCRError,
+    PageLimitExceeded,
+    PageRenderError,
+    PageResult,
+    UnsupportedDocument,
+    load_document,
+)
+
+
+def describe_error(error: BaseException) -> str:
+    """Why a file could not be read, in words a QA reader can act on."""
+    if isinstance(error, EncryptedDocument):
+        return "is password-protected: enter its password to read it"
+    if isinstance(error, EmptyDocument):
+        return "is empty: it has no bytes or no pages"
+    if isinstance(error, UnsupportedDocument):
+        return (
+            f"is not a file type the workbench reads (found: {error.detected}); "
+            "upload a PDF, TIFF, PNG, JPEG or WebP"
+        )
+    if isinstance(error, CorruptDocument):
+        return f"cannot be opened: {error.message}"
+    if isinstance(error, PageLimitExceeded):
+        return f"has {error.page_count} pages, more than the limit of {error.limit}"
+    if isinstance(error, ImageTooLarge):
+        return f"is too large to OCR ({error.message})"
+    if isinstance(error, OCRError):
+        return f"could not be read ({error})"
+    return f"could not be read (unexpected {type(error).__name__})"
+
+
+async def open_document(
+    client: OCRClient, data: bytes, filename: str, password: str | None
+) -> Document:
+    """Open with the client's document limits; raises the typed error of a bad file."""
+    settings = client.settings.documents
+    return await asyncio.to_thread(
+        load_document,
+        data,
+        filename=filename,
+        password=password,
+        max_pages=settings.max_pages,
+        settings=settings,
+    )
+
+
+async def ocr_page(client: OCRClient, document: Document, index: int) -> PageResult:
+    """OCR page `index` of an open document: the runner's one request to the service (the
+    client's slots, breaker and retries; the page's request id comes back on the result)."""
+    return await client.ocr_page(document, index)
+
+
+async def read_page(
+    client: OCRClient, document: Document, index: int, *, use_text_layer: bool
+) -> PageResult:
+    """One page's result; a page that cannot be rendered or sent fails alone, never raises."""
+    try:
+        if use_text_layer:
+            page = document.page(index)
+            text = await asyncio.to_thread(lambda: page.text_layer if page.has_text_layer else None)
+            if text is not None:
+                return PageResult(index=index, text=text, source="text_layer", has_text_layer=True)
+        return await ocr_page(client, document, index)
+    except OCRError as error:
+        error.page_index = index
+        return PageResult(index=index, error=error)
+    except Exception as error:
+        failure = PageRenderError(f"cannot render the page ({type(error).__name__}: {error})")
+        failure.page_index = index
+        return PageResult(index=index, error=failure)

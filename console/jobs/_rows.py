@@ -1,0 +1,66 @@
+"""Rows <-> results: how a page result and its error are kept in the job tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import ocr_core
+from console._store import from_ts
+from console.jobs._models import StoredPage
+from ocr_core import OCRError, PageResult
+
+
+def now_ts() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def error_from_row(message: str, type_name: str | None, index: int) -> OCRError:
+    """The stored error as its own type again, so exports and views say what it was."""
+    cls = getattr(ocr_core, type_name or "", None)
+    if isinstance(cls, type) and issubclass(cls, OCRError):
+        try:
+            return cls(message, page_index=index)
+        except TypeError:  # a type that needs more than a message
+            pass
+    return OCRError(message, page_index=index)
+
+
+def page_from_row(row: Any) -> StoredPage:
+    m = row._mapping
+    index = m["page_index"]
+    error = None if m["error"] is None else error_from_row(m["error"], m["error_type"], index)
+    result = PageResult(
+        index=index, text=m["text"], error=error, truncated=m["truncated"],
+        latency_s=m["latency_s"], attempts=m["attempts"], prompt_tokens=m["prompt_tokens"],
+        completion_tokens=m["completion_tokens"], finish_reason=m["finish_reason"],
+        source=m["source"], has_text_layer=m["has_text_layer"], width=m["width"],
+        height=m["height"], request_id=m["request_id"],
+    )  # fmt: skip
+    return StoredPage(
+        job_id=m["job_id"],
+        document_id=m["document_id"],
+        result=result,
+        request_id=m["request_id"],
+        revision=m["revision"],
+        started_at=from_ts(m["started_at"]),
+        finished_at=from_ts(m["finished_at"]),
+        retry=m["retry"],
+    )
+
+
+def page_row(
+    result: PageResult, request_id: str | None, revision: str | None, started: float
+) -> dict[str, Any]:
+    error = result.error
+    return {
+        "text": result.text, "truncated": result.truncated, "latency_s": result.latency_s,
+        "attempts": result.attempts, "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens, "finish_reason": result.finish_reason,
+        "source": result.source, "has_text_layer": result.has_text_layer,
+        "width": result.width, "height": result.height,
+        "error": None if error is None else getattr(error, "message", str(error)),
+        "error_type": None if error is None else type(error).__name__,
+        "request_id": request_id, "revision": revision, "started_at": started,
+        "finished_at": now_ts(), "retry": False,
+    }  # fmt: skip

@@ -1,0 +1,309 @@
+"""The job runner: one per console process, a thread with its own asyncio loop.
+
+Jobs run here, not in a Streamlit script run, so navigating, reloading, closing the tab or
+opening a second one neither stops nor restarts them. Every job's pages go through ONE
+`OCRClient`, whose semaphore holds the requests in flight to its `concurrency` across all
+jobs; a shared window bounds the pages rendered ahead. Each finished page is written to
+the store at once, so a runner that dies loses only the pages in flight, and the next one
+(this console restarted, or `python -m console.jobs run`) sends exactly those again.
+
+Cancelling a job (the Cancel button or `python -m console.jobs cancel`, both through the
+store, polled here) cancels its asyncio tasks: httpx closes their connections, so the
+server stops work on them. Passwords of encrypted PDFs are kept in memory only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import functools
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from console._store import Store, StoreError
+from console.jobs._ledger import JobLedger
+from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
+from console.jobs._pages import describe_error, open_document, read_page
+from console.jobs._rows import now_ts
+from console.jobs._store import JobStore
+from ocr_core import Document, EncryptedDocument, OCRClient
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 0.5
+T = TypeVar("T")
+
+
+def new_owner() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _Run:
+    task: asyncio.Task[None]
+    # Why the run is being cancelled: the user asked, or this runner is stopping.
+    stopping: bool = False
+    documents: list[Document] = field(default_factory=list)
+
+
+class JobRunner:
+    """Claims jobs from the store and runs them until done, cancelled or the runner stops.
+
+    `client_factory` builds the one OCRClient (called on the runner's loop); `revision`
+    names what serves the pages (Cloud Run revision, local pid), asked once per run.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client_factory: Callable[[], OCRClient],
+        *,
+        revision: Callable[[], str | None] | None = None,
+        poll_s: float = POLL_S,
+        owner: str | None = None,
+    ) -> None:
+        self.jobs = JobStore(store)
+        self.ledger = JobLedger(store)
+        self.owner = owner or new_owner()
+        self._client_factory = client_factory
+        self._revision = revision or (lambda: None)
+        self._poll_s = poll_s
+        self._passwords: dict[int, str] = {}
+        self._runs: dict[int, _Run] = {}
+        # Why a job (or, under key 0, the runner) could not write to the store.
+        self.problems: dict[int, str] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="ocr-job-runner", daemon=True)
+        self._started = threading.Event()
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._store_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-store")
+
+    def __repr__(self) -> str:
+        return f"JobRunner(owner={self.owner!r}, running={sorted(self._runs)})"
+
+    # --- the outside (any thread) --------------------------------------------------------------
+
+    def start(self) -> JobRunner:
+        self._thread.start()
+        self._started.wait(timeout=30)
+        # A console stopped with Ctrl-C or SIGTERM hands its jobs back to the queue.
+        atexit.register(self.stop, 5.0)
+        return self
+
+    def wake(self) -> None:
+        """Look at the store now (a job was created, cancelled or retried)."""
+        if self._wake is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    def give_password(self, document_id: int, password: str) -> None:
+        self._passwords[document_id] = password
+        self.jobs.reopen_document(document_id)
+        self.wake()
+
+    def running(self) -> list[int]:
+        return sorted(self._runs)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking work; jobs in progress go back to the queue for the next runner."""
+        self._stopping = True
+        self.wake()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        atexit.unregister(self.stop)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+            self._store_threads.shutdown(wait=False)
+
+    async def _main(self) -> None:
+        self._wake = asyncio.Event()
+        try:
+            self._client = self._client_factory()
+        except Exception as error:  # say why in the page instead of leaving jobs queued silently
+            self.problems[0] = f"job runner cannot start: {type(error).__name__}: {error}"
+            self._started.set()
+            raise
+        concurrency = max(1, self._client.settings.concurrency)
+        # Pages rendered and waiting for a slot, over all jobs: enough to keep the slots busy.
+        self._window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
+        self._started.set()
+        try:
+            pruned = await self._in_store(self.jobs.prune)
+            if pruned:
+                logger.info("pruned %d jobs past their retention", pruned)
+        except StoreError as error:
+            self.problems[0] = str(error)
+        try:
+            while not self._stopping:
+                await self._look()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_s)
+                self._wake.clear()
+        except RuntimeError:  # the interpreter is exiting: no more worker threads
+            logger.info("job runner stopping with the interpreter")
+        finally:
+            for run in self._runs.values():
+                run.stopping = True
+                run.task.cancel()
+            await asyncio.gather(*(run.task for run in self._runs.values()), return_exceptions=True)
+            await self._client.aclose()
+            # Directly, not in a worker thread: at interpreter exit there are none left.
+            with contextlib.suppress(StoreError):
+                self.ledger.release_all(self.owner)
+
+    async def _look(self) -> None:
+        """Heartbeat, cancel what was asked to stop, claim what waits."""
+        try:
+            for job_id in await self._in_store(self.ledger.heartbeat, self.owner):
+                if job_id in self._runs:
+                    self._runs[job_id].task.cancel()
+            for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
+                if job_id in self._runs:
+                    continue
+                if await self._in_store(self.ledger.claim, job_id, self.owner, previous):
+                    task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
+                    self._runs[job_id] = _Run(task)
+            self.problems.pop(0, None)
+        except StoreError as error:
+            self.problems[0] = str(error)
+        except Exception as error:  # the runner must outlive any one bad look at the store
+            logger.warning("job runner: %s", error, exc_info=True)
+            self.problems[0] = f"job runner: {type(error).__name__}: {error}"
+
+    async def _run_job(self, job_id: int) -> None:
+        run = self._runs[job_id]
+        status, error = JobStatus.QUEUED, None
+        try:
+            status = await self._passes(job_id, run)
+        except asyncio.CancelledError:
+            status = JobStatus.QUEUED if run.stopping else JobStatus.CANCELLED
+        except StoreError as failure:
+            error = f"stopped: {failure}; resume the job once the store is writable"
+            self.problems[job_id] = error
+            status = JobStatus.FAILED
+        finally:
+            for document in run.documents:
+                await asyncio.to_thread(document.close)
+            self._runs.pop(job_id, None)
+        try:
+            await self._in_store(self.ledger.release, job_id, self.owner, status, error)
+        except StoreError as failure:
+            self.problems[job_id] = str(failure)
+        except RuntimeError:  # interpreter exit: `_main` hands the job back directly
+            pass
+
+    async def _passes(self, job_id: int, run: _Run) -> JobStatus:
+        revision = await asyncio.to_thread(self._revision_or_none)
+        job = await self._in_store(self.jobs.job, job_id)
+        assert job is not None
+        try:
+            # More passes only when pages were marked for retry while one ran.
+            while await self._run_pass(job, revision, run):
+                pass
+        except* StoreError as group:
+            raise group.exceptions[0] from None
+        return await self._in_store(self._outcome, job_id)
+
+    async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
+        """Store calls run on their own threads, never queued behind page rendering, so a
+        heartbeat or a cancel is seen at once however busy the pages keep the CPU."""
+        return await self._loop.run_in_executor(self._store_threads, call, *args)
+
+    def _revision_or_none(self) -> str | None:
+        try:
+            return self._revision()
+        except Exception:  # not knowing the revision must not stop the job
+            logger.info("revision unknown", exc_info=True)
+            return None
+
+    def _outcome(self, job_id: int) -> JobStatus:
+        job = self.jobs.job(job_id)
+        assert job is not None
+        return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
+
+    async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
+        """Send every page of the job that has no result (or is marked for retry)."""
+        sent = 0
+        async with asyncio.TaskGroup() as group:
+            for entry in await self._in_store(self.jobs.documents, job.id):
+                if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
+                    continue
+                document = await self._open(entry)
+                if document is None:
+                    continue
+                run.documents.append(document)
+                todo = await self._in_store(
+                    self.ledger.pages_to_send, entry.id, document.page_count
+                )
+                for index in todo:
+                    await self._window.acquire()
+                    group.create_task(self._page(job, entry.id, document, index, revision))
+                    sent += 1
+        return sent
+
+    async def _open(self, entry: JobDocument) -> Document | None:
+        """The document, or None after writing why it cannot be opened (it fails alone)."""
+        data = await self._in_store(self.jobs.document_data, entry.id)
+        password = self._passwords.get(entry.id)
+        try:
+            document = await open_document(self._client, data, entry.filename, password)
+        except EncryptedDocument as error:
+            why = (
+                "is password-protected and the password given is wrong"
+                if password
+                else describe_error(error)
+            )
+            await self._in_store(
+                self.ledger.set_document, entry.id, DocumentState.NEEDS_PASSWORD, 0, why
+            )
+            return None
+        except Exception as error:  # bad input ends as the document's message, never a raise
+            await self._in_store(
+                self.ledger.set_document, entry.id, DocumentState.FAILED, 0, describe_error(error)
+            )
+            return None
+        if entry.state is not DocumentState.OPENED or entry.page_count != document.page_count:
+            await self._in_store(
+                self.ledger.set_document, entry.id, DocumentState.OPENED, document.page_count
+            )
+        return document
+
+    async def _page(
+        self, job: Job, document_id: int, document: Document, index: int, revision: str | None
+    ) -> None:
+        try:
+            started = now_ts()
+            result = await read_page(
+                self._client, document, index, use_text_layer=job.use_text_layer
+            )
+            save = functools.partial(
+                self.ledger.save_page,
+                job.id,
+                document_id,
+                result,
+                request_id=result.request_id,
+                revision=revision,
+                started_at=started,
+            )
+            await self._in_store(save)
+        finally:
+            self._window.release()

@@ -1,0 +1,82 @@
+"""The job tables, on the store's one MetaData (SQLAlchemy Core, no dialect of their own).
+
+A page result's key is (document, page): the row is written once when the page finishes,
+and a retry replaces that row in place, so no page ever has two results.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from console._store import METADATA
+
+jobs_table = sa.Table(
+    "jobs",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("service_url", sa.Text, nullable=False),
+    sa.Column("revision", sa.Text),
+    sa.Column("use_text_layer", sa.Boolean, nullable=False, default=False),
+    sa.Column("run_seconds", sa.Float, nullable=False, default=0.0),
+    # Set while a runner works on the job: which runner, since when, last sign of life.
+    sa.Column("owner", sa.Text),
+    sa.Column("run_started_at", sa.Float),
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("error", sa.Text),
+    sa.Index("jobs_by_status", "status"),
+)
+
+documents_table = sa.Table(
+    "job_documents",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("page_count", sa.Integer, nullable=False, default=0),
+    sa.Column("error", sa.Text),
+    sa.Index("documents_by_job", "job_id", "position"),
+)
+
+pages_table = sa.Table(
+    "page_results",
+    METADATA,
+    sa.Column(
+        "document_id",
+        sa.Integer,
+        sa.ForeignKey("job_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("page_index", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("error_type", sa.String(64)),
+    sa.Column("truncated", sa.Boolean, nullable=False),
+    sa.Column("latency_s", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False),
+    sa.Column("completion_tokens", sa.Integer, nullable=False),
+    sa.Column("finish_reason", sa.String(32)),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("has_text_layer", sa.Boolean),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("request_id", sa.Text),
+    sa.Column("revision", sa.Text),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=False),
+    sa.Column("retry", sa.Boolean, nullable=False, default=False),
+    sa.Index("pages_by_job", "job_id"),
+)
+
+JOB_TABLES = [jobs_table, documents_table, pages_table]

@@ -1,0 +1,43 @@
+"""The local warm-up's last step: one real OCR round trip on a small generated page.
+
+/health says 200 once the server listens; only an answered OCR request shows the engine is
+loaded. The probe page is small and sent at its own size, so that on a CPU engine the
+measured cold start is the server's start plus one quick answer, not a full page's OCR.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+from ocr_core import ClientSettings, DocumentSettings, OCRError, SyncOCRClient
+
+PROBE_SIDE = 320
+
+
+def probe_image() -> bytes:
+    """A small generated page with a few words: enough for a real OCR round trip."""
+    image = Image.new("RGB", (PROBE_SIDE, 80), "white")
+    ImageDraw.Draw(image).text((16, 32), "Warm up 1 2 3", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def probe_ocr(settings: ClientSettings, timeout_s: float) -> str | None:
+    """None when the server lists the model and OCRs the probe page, else why not."""
+    settings = settings.with_overrides(
+        max_attempts=1,
+        timeout_s=timeout_s,
+        documents=DocumentSettings(longest_side=PROBE_SIDE),
+    )
+    with SyncOCRClient(settings=settings) as client:
+        ready = client.warm_up(timeout=timeout_s)
+        if not ready.ready:
+            return str(ready.error or "not ready")
+        try:
+            client.extract_text(probe_image(), filename="warm-up.png")
+        except OCRError as error:
+            return f"the OCR request failed: {error}"
+    return None

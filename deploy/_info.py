@@ -1,0 +1,122 @@
+"""What the deployer reports: a service or revision as an operator reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from google.cloud import run_v2
+
+BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
+_SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """What an operator needs to know about the service right now."""
+
+    name: str
+    url: str
+    latest_ready_revision: str
+    latest_created_revision: str
+    min_instances: int
+    max_instances: int
+    gpu_type: str
+    gpu_count: int
+    cpu: str
+    memory: str
+    ready: bool
+    reconciling: bool
+    conditions: list[tuple[str, str, str]]  # (type, state, message)
+    image: str
+    update_time: datetime | None
+    # (revision, percent) pairs now receiving traffic; after a rollback this differs
+    # from latest_ready_revision.
+    traffic: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    """One revision; `traffic_percent` is its share of traffic now.
+
+    min/max instances are the revision's own scaling (0 when it sets none: this spec
+    scales at the service level)."""
+
+    name: str
+    create_time: datetime | None
+    ready: bool
+    traffic_percent: int
+    image: str
+    min_instances: int
+    max_instances: int
+
+
+def short_name(resource_name: str) -> str:
+    """`projects/p/locations/r/services/s/revisions/x` -> `x` (short names pass through)."""
+    return resource_name.rsplit("/", 1)[-1]
+
+
+def _state(state: run_v2.Condition.State) -> str:
+    return state.name.removeprefix("CONDITION_")
+
+
+def service_info(service: run_v2.Service) -> ServiceInfo:
+    """Summarise a run_v2 Service (service-level scaling first, the template's as fallback)."""
+    template = service.template
+    container = template.containers[0] if template.containers else run_v2.Container()
+    limits = container.resources.limits
+    scaling = service.scaling
+    min_instances, max_instances = scaling.min_instance_count, scaling.max_instance_count
+    if not (min_instances or max_instances):
+        min_instances = template.scaling.min_instance_count
+        max_instances = template.scaling.max_instance_count
+    conditions = [
+        (c.type_, _state(c.state), c.message)
+        for c in [service.terminal_condition, *service.conditions]
+        if c.type_
+    ]
+    return ServiceInfo(
+        name=short_name(service.name),
+        url=service.uri,
+        latest_ready_revision=short_name(service.latest_ready_revision),
+        latest_created_revision=short_name(service.latest_created_revision),
+        min_instances=min_instances,
+        max_instances=max_instances,
+        gpu_type=template.node_selector.accelerator,
+        gpu_count=int(limits.get("nvidia.com/gpu", "0") or 0),
+        cpu=limits.get("cpu", ""),
+        memory=limits.get("memory", ""),
+        ready=service.terminal_condition.state == _SUCCEEDED,
+        reconciling=service.reconciling,
+        conditions=conditions,
+        image=container.image,
+        update_time=service.update_time,
+        traffic=sorted(traffic_by_revision(service).items()),
+    )
+
+
+def traffic_by_revision(service: run_v2.Service) -> dict[str, int]:
+    shares: dict[str, int] = {}
+    for status in service.traffic_statuses:
+        name = status.revision if status.type_ == BY_REVISION else service.latest_ready_revision
+        if name:
+            shares[short_name(name)] = shares.get(short_name(name), 0) + status.percent
+    return shares
+
+
+def _is_ready(revision: run_v2.Revision) -> bool:
+    return any(c.type_ == "Ready" and c.state == _SUCCEEDED for c in revision.conditions)
+
+
+def revision_info(revision: run_v2.Revision, traffic: Mapping[str, int]) -> RevisionInfo:
+    name = short_name(revision.name)
+    return RevisionInfo(
+        name=name,
+        create_time=revision.create_time,
+        ready=_is_ready(revision),
+        traffic_percent=traffic.get(name, 0),
+        image=revision.containers[0].image if revision.containers else "",
+        min_instances=revision.scaling.min_instance_count,
+        max_instances=revision.scaling.max_instance_count,
+    )

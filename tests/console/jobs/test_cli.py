@@ -1,0 +1,97 @@
+"""`python -m console.jobs` for scripts: list, show, cancel, export, on the console's store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from console._store import Store
+from console.jobs import JobRunner, JobStatus, JobStore
+from tests.console.jobs.conftest import make_pdf, submit, wait_until
+from tests.fakes.local_server import LocalServer
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console.jobs", *args],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _done_job(jobs: JobStore, runners: Callable[..., JobRunner], server: LocalServer) -> int:
+    job_id = submit(jobs, ("scan.pdf", make_pdf(3)), ("scan.pdf", b"junk"), url=server.base_url)
+    runner = runners(server.base_url)
+    assert wait_until(lambda: not jobs.job(job_id).active)
+    runner.stop()  # later jobs of the test stay queued
+    return job_id
+
+
+def test_list_json_is_one_object_per_job_newest_first(
+    tmp_path: Path, jobs: JobStore, runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    done = _done_job(jobs, runners, server)
+    queued = submit(jobs, ("later.pdf", make_pdf(1)))
+    listed = _cli(tmp_path, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    records = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["id"] for r in records] == [queued, done]
+    assert records[1]["status"] == "done"
+    assert (records[1]["pages_total"], records[1]["pages_done"], records[1]["pages_failed"]) == (
+        3, 3, 0,
+    )  # fmt: skip
+    assert records[1]["documents"] == 2
+    assert records[0]["status"] == "queued" and records[0]["created_at"]
+
+
+def test_show_json_has_every_page_result(
+    tmp_path: Path, jobs: JobStore, runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    job_id = _done_job(jobs, runners, server)
+    shown = _cli(tmp_path, "show", str(job_id), "--json")
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    good, bad = record["documents"]
+    assert [p["page"] for p in good["pages"]] == [1, 2, 3]
+    assert all(p["ok"] and p["latency_s"] > 0 and p["attempts"] == 1 for p in good["pages"])
+    assert bad["state"] == "failed" and "not a file type" in bad["error"]
+
+
+def test_cancel_stops_a_queued_job(tmp_path: Path, jobs: JobStore) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(1)))
+    cancelled = _cli(tmp_path, "cancel", str(job_id))
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "cancelled" in cancelled.stdout
+    assert jobs.job(job_id).status is JobStatus.CANCELLED
+
+
+def test_export_writes_the_download_files(
+    tmp_path: Path, jobs: JobStore, runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    job_id = _done_job(jobs, runners, server)
+    out = tmp_path / "out"
+    exported = _cli(tmp_path, "export", str(job_id), "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.json",
+        "scan.json",
+        "scan.md",
+        "scan.txt",
+    ]
+    assert (out / "scan.md").read_text().count("simulated page") == 3
+    index = json.loads((out / "batch.json").read_text())
+    assert index["documents"][1]["error"].startswith("is not a file type")
+
+
+def test_an_unknown_job_is_a_clear_error(tmp_path: Path, store: Store) -> None:
+    shown = _cli(tmp_path, "show", "999")
+    assert shown.returncode != 0
+    assert "no job 999" in shown.stderr

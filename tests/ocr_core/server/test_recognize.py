@@ -1,0 +1,64 @@
+"""CTC decoding that keeps word spaces: synthetic recogniser outputs with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ocr_core.server._recognize import MIN_LOGPROB, decode
+
+CHARSET = ["blank", "a", "b", "c", " "]  # rapidocr's layout: blank first, space last
+
+
+def steps(*columns: dict[str, float]) -> np.ndarray:
+    """One row per timestep; unnamed probability mass goes to the blank."""
+    probs = np.zeros((len(columns), len(CHARSET)), dtype=np.float32)
+    for row, column in enumerate(columns):
+        for char, p in column.items():
+            probs[row, CHARSET.index(char)] = p
+        probs[row, 0] = 1.0 - sum(column.values())
+    return probs
+
+
+def test_a_gap_where_the_space_class_is_likely_but_not_best_becomes_a_space() -> None:
+    probs = steps({"a": 0.9}, {" ": 0.3}, {"b": 0.9})
+    assert decode(probs, CHARSET).text == "a b"
+
+
+def test_a_gap_with_almost_no_space_probability_stays_joined() -> None:
+    probs = steps({"a": 0.9}, {" ": 0.01}, {"b": 0.9})
+    assert decode(probs, CHARSET).text == "ab"
+
+
+def test_a_space_on_the_greedy_path_is_kept_once() -> None:
+    probs = steps({"a": 0.9}, {" ": 0.7}, {" ": 0.8}, {"b": 0.9})
+    assert decode(probs, CHARSET).text == "a b"
+
+
+def test_a_character_held_over_several_steps_is_one_character_and_a_blank_splits_doubles() -> None:
+    probs = steps({"a": 0.6}, {"a": 0.9}, {}, {"a": 0.8})
+    line = decode(probs, CHARSET)
+    assert line.text == "aa"
+    assert line.word_logprobs == pytest.approx((math.log(0.9) + math.log(0.8),))
+
+
+def test_each_word_gets_the_sum_of_its_characters_log_probabilities() -> None:
+    probs = steps({"a": 0.6}, {"b": 0.8}, {" ": 0.9}, {"c": 0.55})
+    line = decode(probs, CHARSET)
+    assert line.text == "ab c"
+    assert line.word_logprobs == pytest.approx((math.log(0.6) + math.log(0.8), math.log(0.55)))
+    assert line.score == pytest.approx((0.6 + 0.8 + 0.55) / 3)
+
+
+def test_an_empty_line_has_no_words_and_zero_score() -> None:
+    line = decode(steps({}, {}), CHARSET)
+    assert (line.text, line.word_logprobs, line.score) == ("", (), 0.0)
+
+
+def test_a_character_given_no_probability_has_a_finite_floor() -> None:
+    probs = steps({"a": 0.9})
+    probs[0] = 0.0
+    probs[0, 1] = 1e-30  # argmax still "a", with a vanishing probability
+    assert decode(probs, CHARSET).word_logprobs == (MIN_LOGPROB,)
