@@ -86,9 +86,12 @@ def vllm_command(
 def download_model(*, local_files_only: bool = False) -> str:
     """Fetch the pinned revision into $HF_HOME (the image build), or with `local_files_only`
     prove the cache alone has it (the build's offline check); returns the snapshot path."""
-    from huggingface_hub import snapshot_download  # in the image only
+    from huggingface_hub import snapshot_download  # type: ignore[import-not-found]  # image only
 
-    return snapshot_download(MODEL_ID, revision=MODEL_REVISION, local_files_only=local_files_only)
+    path: str = snapshot_download(
+        MODEL_ID, revision=MODEL_REVISION, local_files_only=local_files_only
+    )
+    return path
 
 
 def main(argv: list[str]) -> int:

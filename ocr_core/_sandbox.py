@@ -167,7 +167,7 @@ class Sandbox:
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.stop()
+                self._pool.stop()  # type: ignore[no-untyped-call]
                 self._pool.join(timeout=5)
                 self._pool = None
 

@@ -21,7 +21,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from rapidfuzz.distance import Levenshtein
 
@@ -96,7 +96,7 @@ def word_diff(hypothesis: str, reference: str, *, ignore_case: bool = False) -> 
     hyp = normalise(hypothesis, ignore_case=ignore_case).split()
     return [
         DiffSpan(
-            tag=op.tag,
+            tag=cast(DiffTag, op.tag),
             reference=tuple(ref[op.src_start : op.src_end]),
             hypothesis=tuple(hyp[op.dest_start : op.dest_end]),
         )
