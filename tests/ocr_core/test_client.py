@@ -173,7 +173,8 @@ async def test_invalid_input_raises_its_typed_error(server):
 
 
 def test_sync_client_is_shared_safely_between_threads(server):
-    server.faults.delay_s = 0.3
+    # Long enough that all six pages are rendered (in the sandbox) before a slot frees.
+    server.faults.delay_s = 2.0
     results: dict[int, str] = {}
     with SyncOCRClient(server.base_url, settings=ClientSettings(concurrency=4)) as ocr:
 
