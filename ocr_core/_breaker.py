@@ -71,6 +71,11 @@ class CircuitBreaker:
                     raise self._open_error(0.0, probing=True)
                 self._probe_in_flight = True
 
+    def probing(self) -> bool:
+        """Is the one half-open probe out? Callers may wait for its verdict instead of failing."""
+        with self._lock:
+            return self._state is BreakerState.HALF_OPEN and self._probe_in_flight
+
     def _open_error(self, retry_in: float, *, probing: bool = False) -> CircuitOpenError:
         why = "a probe request is testing the service" if probing else "service failing"
         detail = f"; last error: {self._last_error}" if self._last_error else ""

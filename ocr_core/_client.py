@@ -22,7 +22,14 @@ from ._auth import Auth, IdTokenFetcher, make_auth
 from ._breaker import CircuitBreaker
 from ._config import ClientSettings
 from ._documents import Document, load_document
-from ._exceptions import BadRequest, OCRError, PageRenderError, ServiceError, Truncated
+from ._exceptions import (
+    BadRequest,
+    CircuitOpenError,
+    OCRError,
+    PageRenderError,
+    ServiceError,
+    Truncated,
+)
 from ._http import OnChunk, ServiceHTTP, trace_headers
 from ._models import DocumentResult, PageResult, WarmUpReport
 from ._pages import iter_pages, prepare
@@ -34,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # After /v1/models failed, pages go out unclamped for this long before it is asked again.
 MODELS_RETRY_S = 30.0
+# How often a caller held behind the breaker's half-open probe looks for its verdict.
+PROBE_POLL_S = 0.05
 
 
 class OCRClient:
@@ -135,6 +144,20 @@ class OCRClient:
             self._max_tokens = min(self.settings.max_tokens, limit)
             return self._max_tokens
 
+    async def _admit(self) -> None:
+        """Pass the breaker. While its one half-open probe is out, wait for the verdict
+        (within the request's deadline) rather than fail at once: a batch that arrives as the
+        cool-down ends would otherwise lose every page but the probe."""
+        deadline = time.monotonic() + self.settings.timeout_s
+        while True:
+            try:
+                self.breaker.before_call()
+                return
+            except CircuitOpenError:
+                if not self.breaker.probing() or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(PROBE_POLL_S)
+
     async def _complete(
         self, data_uri: str, page_index: int, request_id: str, on_chunk: OnChunk | None
     ) -> tuple[Completion | ServiceError, int]:
@@ -144,7 +167,7 @@ class OCRClient:
         """
         attempts = 0
         try:
-            self.breaker.before_call()
+            await self._admit()
         except ServiceError as exc:
             return exc, attempts
         max_tokens = await self._effective_max_tokens()

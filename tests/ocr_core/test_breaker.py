@@ -196,3 +196,46 @@ async def test_a_wrong_url_opens_the_breaker_instead_of_proving_the_service_up(s
         assert all(isinstance(page.error, NotFound) for page in pages)
         assert all(page.attempts == 1 for page in pages)  # not retried
         assert ocr.breaker.snapshot().state is BreakerState.OPEN
+
+
+class ManualClock:
+    """The breaker's clock, moved by the test: cool-downs end exactly when it says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def open_breaker(ocr: OCRClient, clock: ManualClock) -> None:
+    for _ in range(3):
+        await ocr.ocr_image(png())
+    assert ocr.breaker.snapshot().state is BreakerState.OPEN
+    clock.now += 31  # the cool-down is over: the next call is the probe
+
+
+async def test_a_batch_arriving_as_the_cool_down_ends_waits_for_the_probe_not_fails(server):
+    # Issue 10 M4: 15 of 16 pages failed "circuit open" against a healthy server.
+    clock = ManualClock()
+    breaker = CircuitBreaker(3, 30.0, clock=clock)
+    server.go_cold(60)
+    async with client(server, breaker, max_attempts=1, concurrency=16) as ocr:
+        await open_breaker(ocr, clock)
+        server.go_cold(0)
+        server.faults.delay_s = 0.5  # the probe is still out while the others arrive
+        pages = await asyncio.gather(*(ocr.ocr_image(png("blue")) for _ in range(16)))
+    assert [page.error for page in pages] == [None] * 16
+    assert breaker.snapshot().state is BreakerState.CLOSED
+
+
+async def test_callers_behind_a_failing_probe_fail_with_the_open_circuit(server):
+    clock = ManualClock()
+    breaker = CircuitBreaker(3, 30.0, clock=clock)
+    server.go_cold(60)
+    async with client(server, breaker, max_attempts=1, concurrency=8) as ocr:
+        await open_breaker(ocr, clock)
+        pages = await asyncio.gather(*(ocr.ocr_image(png("blue")) for _ in range(4)))
+    errors = sorted(type(page.error).__name__ for page in pages)
+    assert errors == ["CircuitOpenError"] * 3 + ["ServiceUnavailable"]
+    assert len(server.chat_requests()) == 4  # three to open it, one probe
