@@ -22,7 +22,7 @@ import numpy as np
 
 # A gap between two characters whose best space probability reaches this is a word break.
 # Word F1 at 1540 px (minimal-document.pdf, turned letter): 0.08 -> 0.935/0.972,
-# 0.04 -> 0.965, 0.02 -> 0.980/1.000; lower bars would start to split words.
+# 0.04 -> 0.965, 0.02 -> 0.980/1.000 (lower bars not tried: they may split words).
 SPACE_PROBABILITY = 0.02
 # Log-probability floor: a character the model gave (almost) nothing still counts finitely.
 MIN_LOGPROB = -20.0
