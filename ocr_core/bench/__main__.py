@@ -6,7 +6,7 @@
    with 8 slots and a fixed simulated service time per page.
 3. Quality of the local engine: word F1, reading-order CER and s/page on the corpus scans,
    300-dpi renders of the digital PDFs and synthetic forms, contents and turned pages,
-   with each engine lever switched on in turn (slow: about 15 pages x 5 levers).
+   with each engine lever switched on in turn (slow: about 15 pages x 6 levers).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ the lever it adds is worth:
 2. spaces from the space class (`_recognize`);
 3. crops read as cut, the page turned as a whole (`_orientation`);
 4. rows that share a baseline across a gutter kept as rows (`_layout`);
-5. the input size the server prefers instead of the card's 1540 px.
+5. each line read on its own, not padded to the widest line of a batch of six (`_recognize`);
+6. the input size the server prefers instead of the card's 1540 px.
 
 Pages: the corpus's ground-truth scans, digital PDFs rendered as 300-dpi greyscale scans
 (their own text layer is the ground truth), and synthetic pages whose reading is known (a
@@ -66,17 +67,28 @@ class Lever:
 
 
 def levers(preferred_side: int) -> list[Lever]:
-    before = {"space_probability": 1.0, "flip_lines": True, "orient": False, "tables": False}
+    before = {
+        "space_probability": 1.0,
+        "flip_lines": True,
+        "orient": False,
+        "tables": False,
+        "padded_batches": True,
+    }
     spaces = {**before, "space_probability": None}
     orient = {**spaces, "flip_lines": False, "orient": True}
     tables = {**orient, "tables": True}
-    clean = [{k: v for k, v in opts.items() if v is not None} for opts in (spaces, orient, tables)]
+    unpadded = {**tables, "padded_batches": False}
+    clean = [
+        {k: v for k, v in opts.items() if v is not None}
+        for opts in (spaces, orient, tables, unpadded)
+    ]
     return [
         Lever("before (1540 px)", before),
         Lever("+ spaces from the space class", clean[0]),
         Lever("+ page turned whole, crops as cut", clean[1]),
         Lever("+ rows kept across gutters", clean[2]),
-        Lever(f"+ preferred size {preferred_side} px", clean[2], preferred_side),
+        Lever("+ lines read unpadded", clean[3]),
+        Lever(f"+ preferred size {preferred_side} px", clean[3], preferred_side),
     ]
 
 

@@ -78,6 +78,7 @@ class RapidOcrEngine:
         orient: bool = True,
         tables: bool = True,
         flip_lines: bool = False,
+        padded_batches: bool = False,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -86,7 +87,7 @@ class RapidOcrEngine:
             # Several pages run at once; one onnxruntime pool per call would oversubscribe the CPU.
             options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
         self._ocr = RapidOCR(**options)
-        self._recognize = Recognizer(self._ocr.text_rec, space_probability)
+        self._recognize = Recognizer(self._ocr.text_rec, space_probability, padded_batches)
         self._orient = orient
         self._tables = tables
         self._flip_lines = flip_lines  # rapidocr's own way: each crop the classifier calls 180

@@ -33,7 +33,7 @@ CER_BOUNDS = {"phototest": 0.02, "eurotext": 0.08}
 
 def ocr(server: LocalServer, url: str) -> str:
     response = httpx.post(
-        f"{server.base_url}/v1/chat/completions", json=chat_body(url), timeout=180
+        f"{server.base_url}/v1/chat/completions", json=chat_body(url), timeout=290
     )
     assert response.status_code == 200, response.text
     return response.json()["choices"][0]["message"]["content"]
