@@ -12,6 +12,7 @@ console shares one client per process), hence the lock.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -134,3 +135,23 @@ class CircuitBreaker:
     def __repr__(self) -> str:
         snap = self.snapshot()
         return f"CircuitBreaker(state={snap.state.value}, failures={snap.consecutive_failures})"
+
+
+# How often a caller held behind the half-open probe looks for its verdict.
+PROBE_POLL_S = 0.05
+
+
+async def admit(breaker: CircuitBreaker, *, deadline_s: float) -> None:
+    """Pass the breaker. While its one half-open probe is out, wait for the verdict (up to
+    `deadline_s`) rather than fail at once: a batch that arrives as the cool-down ends would
+    otherwise lose every page but the probe. Polls, because one breaker serves several
+    threads and event loops."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            breaker.before_call()
+            return
+        except CircuitOpenError:
+            if not breaker.probing() or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(PROBE_POLL_S)

@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 
 from ._auth import Auth, IdTokenFetcher, make_auth
-from ._breaker import CircuitBreaker
-from ._config import ClientSettings
+from ._breaker import CircuitBreaker, admit
+from ._confidence import page_confidence
+from ._config import ClientSettings, DocumentSettings
 from ._documents import Document, load_document
 from ._exceptions import (
     BadRequest,
-    CircuitOpenError,
     OCRError,
     PageRenderError,
     ServiceError,
@@ -33,16 +33,21 @@ from ._exceptions import (
 from ._http import OnChunk, ServiceHTTP, trace_headers
 from ._models import DocumentResult, PageResult, WarmUpReport
 from ._pages import iter_pages, prepare
-from ._protocol import Completion, chat_request, completion_room, max_model_len
+from ._protocol import (
+    Completion,
+    chat_request,
+    completion_room,
+    max_model_len,
+    preferred_longest_side,
+)
 from ._retry import Sleep, retrying
 from ._warm_up import fetch_models, warm_up
+from .quality import rerun_reason
 
 logger = logging.getLogger(__name__)
 
 # After /v1/models failed, pages go out unclamped for this long before it is asked again.
 MODELS_RETRY_S = 30.0
-# How often a caller held behind the breaker's half-open probe looks for its verdict.
-PROBE_POLL_S = 0.05
 
 
 class OCRClient:
@@ -78,6 +83,7 @@ class OCRClient:
         self._http = ServiceHTTP(settings, self._auth, transport)
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._max_tokens: int | None = None
+        self._page_side: int | None = None
         self._models_lock = asyncio.Lock()
         self._models_failed_at = -MODELS_RETRY_S
 
@@ -141,25 +147,29 @@ class OCRClient:
                 self._models_failed_at = now
                 return self.settings.max_tokens
             limit = max_model_len(models, self.settings.model) or self.settings.max_tokens
+            self._page_side = preferred_longest_side(models, self.settings.model)
             self._max_tokens = min(self.settings.max_tokens, limit)
             return self._max_tokens
 
-    async def _admit(self) -> None:
-        """Pass the breaker. While its one half-open probe is out, wait for the verdict
-        (within the request's deadline) rather than fail at once: a batch that arrives as the
-        cool-down ends would otherwise lose every page but the probe."""
-        deadline = time.monotonic() + self.settings.timeout_s
-        while True:
-            try:
-                self.breaker.before_call()
-                return
-            except CircuitOpenError:
-                if not self.breaker.probing() or time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(PROBE_POLL_S)
+    async def document_settings(self) -> DocumentSettings:
+        """How to open documents for this service: `settings.documents`, at the page size
+        the server says it reads best when it says so (and the caller did not fix one)."""
+        documents = self.settings.documents
+        if not self.settings.follow_server_page_size:
+            return documents
+        await self._effective_max_tokens()
+        if self._page_side is None:
+            return documents
+        return replace(documents, longest_side=self._page_side)
 
     async def _complete(
-        self, data_uri: str, page_index: int, request_id: str, on_chunk: OnChunk | None
+        self,
+        data_uri: str,
+        page_index: int,
+        request_id: str,
+        on_chunk: OnChunk | None,
+        *,
+        rerun: bool = False,
     ) -> tuple[Completion | ServiceError, int]:
         """One page through breaker and retries -> (completion or its typed error, attempts).
 
@@ -167,7 +177,7 @@ class OCRClient:
         """
         attempts = 0
         try:
-            await self._admit()
+            await admit(self.breaker, deadline_s=self.settings.timeout_s)
         except ServiceError as exc:
             return exc, attempts
         max_tokens = await self._effective_max_tokens()
@@ -178,9 +188,13 @@ class OCRClient:
                     data_uri,
                     model=self.settings.model,
                     max_tokens=max_tokens,
-                    temperature=self.settings.temperature,
+                    temperature=(
+                        self.settings.rerun_temperature if rerun else self.settings.temperature
+                    ),
                     top_p=self.settings.top_p,
                     stream=self.settings.stream,
+                    logprobs=self.settings.logprobs,
+                    repetition_penalty=self.settings.rerun_repetition_penalty if rerun else None,
                 )
                 try:
                     async for attempt in retrying(self.settings, self._sleep):
@@ -260,9 +274,20 @@ class OCRClient:
         width, height = prepared.size
         assert prepared.data_uri is not None
         request_id = uuid.uuid4().hex
+        rerun = None
         async with self._slots:
             started = time.perf_counter()
             outcome, attempts = await self._complete(prepared.data_uri, index, request_id, on_chunk)
+            if isinstance(outcome, Completion) and self.settings.rerun_runaway:
+                rerun = rerun_reason(outcome.text)
+                if rerun is not None:
+                    logger.info("page %d came back %s: asking again", index + 1, rerun)
+                    second, more = await self._complete(
+                        prepared.data_uri, index, request_id, on_chunk, rerun=True
+                    )
+                    attempts += more
+                    if isinstance(second, Completion) and rerun_reason(second.text) is None:
+                        outcome = second
         base = PageResult(
             index=index,
             latency_s=time.perf_counter() - started,
@@ -280,6 +305,7 @@ class OCRClient:
                 f"the model stopped at max_tokens after {outcome.completion_tokens} tokens",
                 page_index=index,
             )
+        confidence, doubtful = page_confidence(outcome.text, outcome.token_logprobs)
         return replace(
             base,
             text=outcome.text,
@@ -288,6 +314,9 @@ class OCRClient:
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
             finish_reason=outcome.finish_reason,
+            confidence=confidence,
+            low_confidence=doubtful,
+            rerun_reason=rerun,
         )
 
     # --- documents -----------------------------------------------------------------------------
@@ -299,7 +328,7 @@ class OCRClient:
             filename=filename,
             password=password,
             max_pages=self.settings.documents.max_pages,
-            settings=self.settings.documents,
+            settings=await self.document_settings(),
         )
 
     async def ocr_image(self, image_bytes: bytes, *, filename: str | None = None) -> PageResult:

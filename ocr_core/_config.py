@@ -75,6 +75,17 @@ class ClientSettings:
     # Raise Truncated instead of flagging truncated pages.
     strict: bool = False
     stream: bool = False
+    # Ask for token log-probabilities: each page gets a confidence and its doubtful words.
+    logprobs: bool = True
+    # A page whose answer loops or comes back empty is asked once more with this sampling
+    # (as olmOCR and chandra do); the better answer is kept and the page says why.
+    rerun_runaway: bool = True
+    rerun_temperature: float = 0.7
+    rerun_repetition_penalty: float = 1.1
+    # Render pages at the size the server says it reads best (`preferred_longest_side` in its
+    # /v1/models entry: our local engine states one, vLLM never does) instead of
+    # `documents.longest_side`. Off when LIGHTONOCR_LONGEST_SIDE is set explicitly.
+    follow_server_page_size: bool = True
     documents: DocumentSettings = field(default_factory=DocumentSettings)
 
     def with_overrides(self, **overrides: Any) -> ClientSettings:
@@ -103,6 +114,9 @@ class ClientSettings:
             auth=env.get("LIGHTONOCR_AUTH", "auto"),
             token=env.get("LIGHTONOCR_TOKEN") or None,
             impersonate_service_account=env.get("LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT") or None,
+            logprobs=_flag(env.get("LIGHTONOCR_LOGPROBS"), defaults.logprobs),
+            rerun_runaway=_flag(env.get("LIGHTONOCR_RERUN_RUNAWAY"), defaults.rerun_runaway),
+            follow_server_page_size="LIGHTONOCR_LONGEST_SIDE" not in env,
             documents=documents,
         )
         return settings.with_overrides(**overrides)
@@ -117,3 +131,9 @@ class ClientSettings:
         if self.is_cloud_run:
             return "google"
         return "bearer" if self.token else "none"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")

@@ -10,6 +10,24 @@ from ._exceptions import OCRError
 
 
 @dataclass(frozen=True, slots=True)
+class ConfidenceSpan:
+    """Words the model was unsure of: `text[start:end]` and its lowest token probability."""
+
+    start: int
+    end: int
+    text: str
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "probability": round(self.probability, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PageResult:
     """The outcome of one page: text, or an error that says why. Never silently missing."""
 
@@ -30,6 +48,12 @@ class PageResult:
     # The X-Request-Id every attempt for this page carried (a uuid4 hex; on Cloud Run also the
     # trace id), linking the page to the service's log lines; None when nothing was sent.
     request_id: str | None = None
+    # exp(mean token log-prob) when the service sent log-probs; None when it did not.
+    confidence: float | None = None
+    low_confidence: tuple[ConfidenceSpan, ...] = ()
+    # Why the page was asked for again with other sampling ("repetition": a generation
+    # loop; "empty": no text), or None. Set whichever answer was kept, so QA can see it.
+    rerun_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,6 +78,9 @@ class PageResult:
             "width": self.width,
             "height": self.height,
             "request_id": self.request_id,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "low_confidence": [span.to_dict() for span in self.low_confidence],
+            "rerun_reason": self.rerun_reason,
         }
 
 

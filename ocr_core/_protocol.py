@@ -45,6 +45,8 @@ class Completion:
     finish_reason: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # (token, log-probability) per generated token when logprobs were asked for and sent.
+    token_logprobs: tuple[tuple[str, float], ...] = ()
 
     @property
     def truncated(self) -> bool:
@@ -59,6 +61,8 @@ def chat_request(
     temperature: float,
     top_p: float,
     stream: bool = False,
+    logprobs: bool = False,
+    repetition_penalty: float | None = None,
 ) -> dict[str, Any]:
     """The model card's request: the page image alone, no system or text prompt.
 
@@ -76,6 +80,10 @@ def chat_request(
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+    if logprobs:
+        body["logprobs"] = True  # vLLM: one log-probability per generated token
+    if repetition_penalty is not None:
+        body["repetition_penalty"] = repetition_penalty  # a vLLM sampling extension
     return body
 
 
@@ -100,7 +108,29 @@ def parse_completion(content: bytes | str) -> Completion:
     if not isinstance(text, str):
         raise ProtocolError("chat completion content is not a string")
     prompt_tokens, completion_tokens = _usage(body)
-    return Completion(text, finish_reason, prompt_tokens, completion_tokens)
+    logprobs = _token_logprobs(choice.get("logprobs"))
+    return Completion(text, finish_reason, prompt_tokens, completion_tokens, logprobs)
+
+
+def _token_logprobs(logprobs: Any) -> tuple[tuple[str, float], ...]:
+    """vLLM's `choices[].logprobs.content[] = {token, logprob, ...}`; () when absent.
+
+    Confidence is a bonus, never a reason to lose a page: entries that are not in that shape
+    make the whole answer's confidence unknown rather than an error.
+    """
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list):
+        return ()
+    pairs = []
+    for entry in content:
+        token = entry.get("token") if isinstance(entry, dict) else None
+        value = entry.get("logprob") if isinstance(entry, dict) else None
+        if not isinstance(token, str) or isinstance(value, bool):
+            return ()
+        if not isinstance(value, int | float) or value != value or value > 0:
+            return ()
+        pairs.append((token, float(value)))
+    return tuple(pairs)
 
 
 def _usage(body: Any) -> tuple[int, int]:
@@ -134,6 +164,7 @@ class StreamAccumulator:
         self._finish_reason: str | None = None
         self._prompt_tokens = 0
         self._completion_tokens = 0
+        self._logprobs: list[tuple[str, float]] = []
         self.done = False
 
     def feed_line(self, line: str) -> str:
@@ -159,6 +190,7 @@ class StreamAccumulator:
             delta = (choice.get("delta") or {}).get("content") or ""
         except (AttributeError, TypeError, IndexError) as exc:
             raise ProtocolError(f"stream chunk has no choices[0].delta ({exc!r})") from None
+        self._logprobs.extend(_token_logprobs(choice.get("logprobs")))
         if choice.get("finish_reason"):
             self._finish_reason = choice["finish_reason"]
         if delta:
@@ -169,7 +201,11 @@ class StreamAccumulator:
         if not self.done and self._finish_reason is None:
             raise ProtocolError("stream ended before the completion finished")
         return Completion(
-            "".join(self._parts), self._finish_reason, self._prompt_tokens, self._completion_tokens
+            "".join(self._parts),
+            self._finish_reason,
+            self._prompt_tokens,
+            self._completion_tokens,
+            tuple(self._logprobs),
         )
 
 
@@ -269,6 +305,15 @@ def completion_room(message: str) -> int | None:
         return None
     room = int(context.group(1)) - int(prompt.group(1) or prompt.group(2))
     return room if room > 0 else None
+
+
+def preferred_longest_side(models: list[dict[str, Any]], model: str) -> int | None:
+    """The page size the server reads best, when it says (our local server does; vLLM not)."""
+    for entry in models:
+        side = entry.get("preferred_longest_side")
+        if entry.get("id") == model and isinstance(side, int) and 256 <= side <= 10_000:
+            return side
+    return None
 
 
 def max_model_len(models: list[dict[str, Any]], model: str) -> int | None:

@@ -17,6 +17,7 @@ import base64
 import contextlib
 import io
 import json
+import math
 import socket
 import struct
 import threading
@@ -57,6 +58,10 @@ FAULTS = (
     "endless_line",
     # A completion whose usage.prompt_tokens is "lots".
     "bad_usage",
+    # A generation loop: the page's text, then one line repeated until max_tokens.
+    "loop",
+    # A completion with no text at all.
+    "empty",
 )
 
 
@@ -90,6 +95,10 @@ class Faults:
     # What every page image costs in prompt tokens; like vLLM, prompt + max_tokens must fit.
     prompt_tokens: int = 100
     trickle_interval_s: float = 2.0
+    # Words the "model" is unsure of: their tokens get log-prob ln(0.1) when logprobs are asked.
+    doubtful_words: set[str] = field(default_factory=set)
+    # Listed in /v1/models as ours (not vLLM's) preferred_longest_side, when set.
+    preferred_longest_side: int | None = None
 
 
 def _round(channel: int) -> int:
@@ -190,6 +199,8 @@ class FaultServer:
             "owned_by": "vllm",
             "max_model_len": self.faults.max_model_len,
         }
+        if self.faults.preferred_longest_side is not None:
+            entry["preferred_longest_side"] = self.faults.preferred_longest_side
         return JSONResponse({"object": "list", "data": [entry]})
 
     async def _chat(self, request: Request) -> Response:
@@ -252,6 +263,13 @@ class FaultServer:
         if self.faults.fail_colour == colour:
             return _error(self.faults.fail_colour_status, f"cannot read page {colour}")
         text = f"page {colour}"
+        if step == "loop":
+            text += "\n" + "Thank you for your business.\n" * 200
+            finish_reason = "length"
+        else:
+            finish_reason = self.faults.finish_reason
+        if step == "empty":
+            text = ""
         if body.get("stream"):
             return self._stream(body, text)
         usage: dict[str, Any] = {
@@ -270,12 +288,29 @@ class FaultServer:
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": text},
-                        "finish_reason": self.faults.finish_reason,
+                        "logprobs": self._logprobs(text) if body.get("logprobs") else None,
+                        "finish_reason": finish_reason,
                     }
                 ],
                 "usage": usage,
             }
         )
+
+    def _logprobs(self, text: str) -> dict[str, Any]:
+        """vLLM's shape: one entry per token (here a word with the space before it)."""
+        tokens = [w if i == 0 else " " + w for i, w in enumerate(text.split(" "))]
+        doubtful = self.faults.doubtful_words
+        return {
+            "content": [
+                {
+                    "token": token,
+                    "logprob": math.log(0.1) if token.strip() in doubtful else -0.01,
+                    "bytes": list(token.encode()),
+                    "top_logprobs": [],
+                }
+                for token in tokens
+            ]
+        }
 
     async def _trickle(self) -> Any:
         yield b"{"
