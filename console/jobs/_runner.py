@@ -185,6 +185,8 @@ class JobRunner:
             self.problems.pop(0, None)
         except StoreError as error:
             self.problems[0] = str(error)
+        except RuntimeError:  # the interpreter is exiting (no threads left): `_main` ends
+            raise
         except Exception as error:  # the runner must outlive any one bad look at the store
             logger.warning("job runner: %s", error, exc_info=True)
             self.problems[0] = f"job runner: {type(error).__name__}: {error}"

@@ -10,9 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._operations import Operations
-from console._state import get_client
+from console._state import get_client, get_runner
 from console.platforms._local_warm_up import probe_image
 from ocr_core import ClientSettings, OCRError
+from tests.console.local_platform import wait_for
 from tests.console.views.console_ops import app, installed_operations
 
 PAGES = {
@@ -72,6 +73,9 @@ def test_a_pdf_uploaded_in_the_app_is_read(operations: Operations, corpus: Path)
     at = app().run()
     data = (corpus / "pdf" / "multicolumn.pdf").read_bytes()
     at.file_uploader[0].set_value(("multicolumn.pdf", data, "application/pdf")).run()
+    at.button(key="wb_start").click().run()  # the job runs in the console's runner
+    assert wait_for(lambda: not get_runner().jobs.jobs()[0].active, timeout_s=60)
+    at.run()
     assert not at.exception
     assert any("This text stands in for the OCR of one page." in m.value for m in at.markdown)
 
@@ -82,6 +86,9 @@ def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
         at = app().run()
         data = (corpus / "scans" / "phototest.tif").read_bytes()
         at.file_uploader[0].set_value(("phototest.tif", data, "image/tiff")).run(timeout=120)
+        at.button(key="wb_start").click().run()
+        assert wait_for(lambda: not get_runner().jobs.jobs()[0].active, timeout_s=120)
+        at.run(timeout=120)
         assert not at.exception
         text = " ".join(m.value for m in at.markdown)
         for words in ("quick brown dog", "lazy fox", "12 point text"):

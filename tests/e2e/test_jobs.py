@@ -237,7 +237,7 @@ def test_cancel_closes_the_requests_in_flight(
         cancelled = time.monotonic()
         assert wait_until(lambda: in_flight(jobs_console.service_url) == 0, timeout_s=5)
         assert time.monotonic() - cancelled <= 5
-        expect(page.get_by_role("button", name="Resume job")).to_be_visible(timeout=10_000)
+        expect(page.get_by_role("button", name="Resume job")).to_be_visible(timeout=30_000)
         wait_idle(page)
         full_page_screenshot(page, screenshots / "jobs-cancelled.png")
     job = jobs_console.jobs().job(job_id)
