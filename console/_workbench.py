@@ -28,7 +28,17 @@ from console.jobs import (
 from console.jobs._results import document_result
 from ocr_core import DocumentResult, load_document
 
-ACCEPTED_TYPES: tuple[str, ...] = ("pdf", "tif", "tiff", "png", "jpg", "jpeg", "webp")
+ACCEPTED_TYPES: tuple[str, ...] = (
+    "pdf",
+    "tif",
+    "tiff",
+    "png",
+    "jpg",
+    "jpeg",
+    "webp",
+    "bmp",
+    "gif",
+)
 # Page images kept for display: big enough to read, small enough to send to the browser.
 DISPLAY_LONGEST_SIDE = 1200
 STATUS_COLOURS: dict[JobStatus, str] = {

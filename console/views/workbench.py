@@ -68,7 +68,7 @@ def _picked() -> None:
 def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
     round_ = st.session_state.get("wb_round", 0)
     files = st.file_uploader(
-        "Upload scans (PDF, TIFF, PNG, JPEG, WebP)",
+        "Upload scans (PDF, TIFF, PNG, JPEG, WebP, BMP, GIF)",
         type=list(ACCEPTED_TYPES),
         accept_multiple_files=True,
         key=f"wb_files_{round_}",  # a new key empties the uploader once the job is started
@@ -344,8 +344,8 @@ if status.state is ServiceState.UNKNOWN:
     st.warning(escape_markdown(status.detail))
 elif status.state is ServiceState.DOWN:
     st.warning(
-        "The OCR service is down (scaled to zero): pages will wait for a cold start. "
-        "Warm it up on the Service page first."
+        "The OCR service is down (scaled to zero): pages sent now fail once their retries "
+        "run out. Warm it up on the Service page first, then start the job."
     )
 runner = get_runner()
 if 0 in runner.problems:

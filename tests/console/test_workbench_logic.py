@@ -116,3 +116,12 @@ def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
     assert view.summary(view.documents[0]) == (
         "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting"
     )
+
+
+def test_the_uploader_takes_every_type_the_library_reads():
+    from console._workbench import ACCEPTED_TYPES
+    from ocr_core._sniff import SUPPORTED_KINDS
+
+    extensions = {"jpeg": {"jpg", "jpeg"}, "tiff": {"tif", "tiff"}}
+    for kind in SUPPORTED_KINDS:
+        assert extensions.get(kind, {kind}) <= set(ACCEPTED_TYPES), kind
