@@ -2,7 +2,7 @@
 """Set up and run the project from a fresh machine that has only Python 3.11+ and pip.
 
     python3 dev.py console   # venv + packages, then the console on the local platform
-    python3 dev.py test      # venv + packages + Debian's chromium, then ruff, mypy and all tests
+    python3 dev.py test      # venv, packages, Debian's chromium + postgresql; ruff, mypy, tests
     python3 dev.py test-lowest  # a second venv at the declared LOWER BOUNDS, unit tests
 
 Only the standard library is used here, because nothing else exists yet when this runs.
@@ -43,21 +43,23 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_chromium() -> None:
-    """Browser tests drive Debian's chromium; Playwright's own browser download cannot work here."""
-    if CHROMIUM.exists():
-        return
+def _apt_install(*packages: str) -> None:
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    _run(*sudo, "apt-get", "update", "-qq")
-    _run(
-        *sudo,
-        "apt-get",
-        "install",
-        "-y",
-        "-qq",
-        "chromium",
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(*sudo, "apt-get", "update", "-qq", env=env)
+    _run(*sudo, "apt-get", "install", "-y", "-qq", *packages, env=env)
+
+
+def ensure_debian_packages() -> None:
+    """Browser tests drive Debian's chromium (Playwright's own browser download cannot work
+    here); the store's PostgreSQL tests start Debian's postgresql server in a temp dir."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append("chromium")
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing.append("postgresql")
+    if missing:
+        _apt_install(*missing)
 
 
 # The console can scale the service and read its logs and has no login: it listens on
@@ -93,7 +95,7 @@ def console(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     ensure_venv()
-    ensure_chromium()
+    ensure_debian_packages()
     ruff = str(BIN / "ruff")
     # mypy reads its files and strictness from pyproject's [tool.mypy] (ocr_core, strict).
     checks = ([ruff, "check", "."], [ruff, "format", "--check", "."], [str(BIN / "mypy")])

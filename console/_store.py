@@ -209,6 +209,11 @@ class Store:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Store:
+        """LIGHTONOCR_DATABASE_URL (any SQLAlchemy URL, e.g. PostgreSQL for a team
+        deployment: `postgresql+psycopg://user@host/db`), else SQLite in the data dir."""
+        env = os.environ if env is None else env
+        if url := env.get("LIGHTONOCR_DATABASE_URL"):
+            return cls(url=url)
         return cls.in_dir(data_dir_from_env(env))
 
     @property

@@ -1,0 +1,96 @@
+"""The same store on a real PostgreSQL: what a team deployment points the console at.
+
+The server is Debian's PostgreSQL, started by the test in a temporary directory on loopback
+(`tests/fakes/postgres.py`); every test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from console._store import AuditRecord, Store, WarmUpRecord
+from console.jobs import JobRunner, JobStatus, JobStore
+from ocr_core import ClientSettings, OCRClient
+from tests.console.jobs.conftest import make_pdf, submit, wait_until
+from tests.fakes.local_server import LocalServer
+from tests.fakes.postgres import PostgresServer, running_postgres
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer) -> str:
+    return postgres.create_database(f"console_{next(_names)}")
+
+
+def completions(base_url: str) -> float:
+    """Chat completions the server has answered (vLLM's request_success_total)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("vllm:request_success_total")
+    )
+
+
+def test_the_console_store_keeps_settings_audit_and_warm_ups(database_url: str) -> None:
+    store = Store(url=database_url)
+    now = datetime.now(UTC)
+    store.set_setting("local.floor", {"floor": 1})
+    store.add_audit(AuditRecord(now, "ana@bank.example", "cloudrun", "scale", "svc", True, "1"))
+    store.add_warm_up(WarmUpRecord(now, "cloudrun", True, 84.2, 12, None, cold=True))
+    store.close()
+
+    reopened = Store(url=database_url)  # another console on the same database
+    assert reopened.get_setting("local.floor") == {"floor": 1}
+    assert [a.actor for a in reopened.audit()] == ["ana@bank.example"]
+    [warm_up] = reopened.warm_ups(platform="cloudrun")
+    assert (warm_up.cold, warm_up.seconds) == (True, 84.2)
+    reopened.close()
+
+
+def test_two_consoles_on_one_database_run_every_page_exactly_once(
+    database_url: str, server: LocalServer
+) -> None:
+    first_console, second_console = Store(url=database_url), Store(url=database_url)
+    jobs = JobStore(first_console)
+    ids = [submit(jobs, (f"doc{n}.pdf", make_pdf(6))) for n in range(4)]
+    before = completions(server.base_url)
+    settings = ClientSettings(base_url=server.base_url, concurrency=4, auth="none")
+    runners = [
+        JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.1).start()
+        for store in (first_console, second_console)
+    ]
+    try:
+        assert wait_until(lambda: all(not jobs.job(i).active for i in ids), timeout_s=120)
+    finally:
+        for runner in runners:
+            runner.stop()
+    seen_by_second = JobStore(second_console)
+    for job_id in ids:
+        job = seen_by_second.job(job_id)
+        assert (job.status, job.pages_done, job.pages_failed) == (JobStatus.DONE, 6, 0)
+        keys = [(page.document_id, page.index) for page in seen_by_second.pages(job_id)]
+        assert len(keys) == len(set(keys)) == 6
+    # Each page was sent once: 24 pages, 24 answers at the server.
+    assert completions(server.base_url) - before == 24
+    first_console.close()
+    second_console.close()
+
+
+def test_the_console_store_is_chosen_by_lightonocr_database_url(database_url: str) -> None:
+    store = Store.from_env({"LIGHTONOCR_DATABASE_URL": database_url})
+    assert store.where.startswith("postgresql+psycopg://ocr@127.0.0.1:")
+    store.set_setting("probe", 1)
+    assert Store(url=database_url).get_setting("probe") == 1
