@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from console._identity import Identity, IdentitySettings, PermissionDenied
 from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
@@ -93,10 +94,20 @@ def _default_actor() -> str:
 class Operations:
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
-    def __init__(self, platform: Platform, store: Store, *, actor: str | None = None) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        store: Store,
+        *,
+        actor: str | None = None,
+        identity_required: bool = False,
+    ) -> None:
         self.platform = platform
         self.store = store
         self.actor = actor or _default_actor()
+        # Behind IAP (or OIDC) every action names its verified person; the process's own
+        # actor only stands in on the local default, where the person is at the keyboard.
+        self.identity_required = identity_required
         self._breaker: CircuitBreaker | None = None
         self._breaker_lock = threading.Lock()
 
@@ -115,11 +126,23 @@ class Operations:
     def __repr__(self) -> str:
         return f"Operations(platform={self.platform.name!r}, actor={self.actor!r})"
 
-    def _audit(self, action: str, target: str, ok: bool, detail: str) -> None:
+    def authorise(self, identity: Identity | None, action: str) -> str:
+        """Who may `action`, refused server-side whatever the page showed: the name to audit,
+        or PermissionDenied (a viewer, or nobody verified where identity is required)."""
+        if identity is None:
+            if self.identity_required:
+                raise PermissionDenied(f"{action} needs a signed-in operator")
+            return self.actor
+        identity.require_operator(action)
+        return identity.name
+
+    def _audit(
+        self, action: str, target: str, ok: bool, detail: str, actor: str | None = None
+    ) -> None:
         self.store.add_audit(
             AuditRecord(
                 at=datetime.now(UTC),
-                actor=self.actor,
+                actor=actor or self.actor,
                 platform=self.platform.name,
                 action=action,
                 target=target,
@@ -132,7 +155,11 @@ class Operations:
         return self.platform.status()
 
     def warm_up(
-        self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
+        self,
+        *,
+        timeout_s: float = 300.0,
+        on_progress: Callable[[float], None] | None = None,
+        identity: Identity | None = None,
     ) -> WarmUpRecord:
         """Warm the service and decide what the measurement was: a cold start when the
         service had to start, an answer time when it was already warm, or a failure.
@@ -142,6 +169,7 @@ class Operations:
         BaseException from `on_progress`; the server may still come up). A ready service
         closes the shared breaker, so pages that failed during an outage can be retried.
         """
+        actor = self.authorise(identity, "warm up")
         started, clock = datetime.now(UTC), time.monotonic()
         try:
             measured = self.platform.warm_up(timeout_s=timeout_s, on_progress=on_progress)
@@ -152,14 +180,16 @@ class Operations:
         except BaseException:  # a rerun or a stop: record it, then let it end the script
             elapsed = time.monotonic() - clock
             why = "interrupted (the page was reloaded or left); the service may still be starting"
-            self._record_warm_up(started, WarmUpMeasurement(False, elapsed, 0, error=why))
+            self._record_warm_up(started, WarmUpMeasurement(False, elapsed, 0, error=why), actor)
             raise
-        record = self._record_warm_up(started, measured)
+        record = self._record_warm_up(started, measured, actor)
         if record.ready:
             self.breaker.reset()
         return record
 
-    def _record_warm_up(self, at: datetime, measured: WarmUpMeasurement) -> WarmUpRecord:
+    def _record_warm_up(
+        self, at: datetime, measured: WarmUpMeasurement, actor: str
+    ) -> WarmUpRecord:
         record = WarmUpRecord(
             at=at,
             platform=self.platform.name,
@@ -177,10 +207,12 @@ class Operations:
             detail = f"already warm: answered in {record.seconds:.1f} s"
         else:
             detail = f"not ready after {record.seconds:.1f} s: {record.error}"
-        self._audit("warm up", self.platform.service_url, record.ready, detail)
+        self._audit("warm up", self.platform.service_url, record.ready, detail, actor)
         return record
 
-    def _scale(self, action: str, min_instances: int, max_instances: int | None) -> ActionResult:
+    def _scale(
+        self, action: str, min_instances: int, max_instances: int | None, actor: str
+    ) -> ActionResult:
         target = f"floor {min_instances}" + (
             "" if max_instances is None else f", ceiling {max_instances}"
         )
@@ -188,7 +220,7 @@ class Operations:
             result = self.platform.scale(min_instances=min_instances, max_instances=max_instances)
         except Exception as error:  # the platform could not act: say so, and audit it
             result = ActionResult(False, f"{type(error).__name__}: {error}")
-        self._audit(action, target, result.ok, result.message)
+        self._audit(action, target, result.ok, result.message, actor)
         return result
 
     def _remember(self, min_instances: int, max_instances: int | None) -> None:
@@ -197,33 +229,43 @@ class Operations:
             {"min_instances": min_instances, "max_instances": max_instances},
         )
 
-    def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
+    def scale(
+        self,
+        *,
+        min_instances: int,
+        max_instances: int | None = None,
+        identity: Identity | None = None,
+    ) -> ActionResult:
         """Set the floor (and ceiling); a non-zero floor becomes what "Restore" goes back to."""
-        result = self._scale("scale", min_instances, max_instances)
+        actor = self.authorise(identity, "scaling the service")
+        result = self._scale("scale", min_instances, max_instances, actor)
         if result.ok and min_instances > 0:
             self._remember(min_instances, max_instances)
         return result
 
-    def scale_to_zero(self) -> ActionResult:
+    def scale_to_zero(self, *, identity: Identity | None = None) -> ActionResult:
         """Drop the floor to 0, remembering the current floor and ceiling for `restore`."""
+        actor = self.authorise(identity, "scaling to zero")
         try:
             current = self.platform.status()
         except Exception:  # status unreadable: scale anyway, restore falls back to the last scale
             current = None
         if current is not None and (current.min_instances or 0) > 0:
             self._remember(current.min_instances or 0, current.max_instances)
-        return self._scale("scale to zero", 0, None)
+        return self._scale("scale to zero", 0, None, actor)
 
-    def restore(self) -> ActionResult:
+    def restore(self, *, identity: Identity | None = None) -> ActionResult:
         """Go back to the floor and ceiling remembered before the last scale to zero."""
+        actor = self.authorise(identity, "restoring the scaling")
         remembered = self.store.get_setting(_SCALING_KEY.format(platform=self.platform.name))
         if not remembered:
             result = ActionResult(
                 False, "Nothing to restore: no earlier non-zero scaling is recorded."
             )
-            self._audit("restore", "-", False, result.message)
+            self._audit("restore", "-", False, result.message, actor)
             return result
-        return self._scale("restore", remembered["min_instances"], remembered["max_instances"])
+        floor, ceiling = remembered["min_instances"], remembered["max_instances"]
+        return self._scale("restore", floor, ceiling, actor)
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
         return self.platform.logs(query)
@@ -287,4 +329,9 @@ def build_operations(env: Mapping[str, str] | None = None) -> Operations:
     env = os.environ if env is None else env
     store = Store.from_env(env)
     platform = select_platform(env, store=store)
-    return Operations(platform, store, actor=env.get("LIGHTONOCR_ACTOR") or None)
+    return Operations(
+        platform,
+        store,
+        actor=env.get("LIGHTONOCR_ACTOR") or None,
+        identity_required=IdentitySettings.from_env(env).mode != "local",
+    )

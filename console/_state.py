@@ -8,14 +8,23 @@ local OCR server) or an HTTP client on each rerun would be slow and leak. So the
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 
+from console._identity import (
+    IAP_ASSERTION_HEADER,
+    Identity,
+    IdentityError,
+    IdentitySettings,
+    resolve_identity,
+)
 from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
 from console.jobs import JobRunner
@@ -36,6 +45,8 @@ BREAKER_COLOURS: dict[BreakerState, str] = {
 }
 
 T = TypeVar("T")
+IAP_HEADER = IAP_ASSERTION_HEADER.lower()
+logger = logging.getLogger("console")
 
 _installed: Operations | None = None
 
@@ -124,6 +135,35 @@ def stop_runner() -> None:
             _runner = None
 
 
+def current_identity() -> Identity:
+    """The person behind this session, verified; the page stops with "not signed in" if not.
+
+    Behind IAP the signed assertion rides on every request (the websocket's too); it is
+    verified once per session and per assertion, and re-verified when IAP sends a new one.
+    """
+    settings = IdentitySettings.from_env()
+    if settings.mode == "local":
+        return resolve_identity(settings, {})
+    headers = dict(st.context.headers)
+    assertion = next((v for k, v in headers.items() if k.lower() == IAP_HEADER), None)
+    cache_key = hashlib.sha256((assertion or "").encode()).hexdigest()
+    cached = st.session_state.get("_identity")
+    if cached is not None and cached[0] == cache_key:
+        return cast(Identity, cached[1])
+    try:
+        oidc_user = dict(st.user) if settings.mode == "oidc" else None
+        identity = resolve_identity(settings, headers, oidc_user=oidc_user)
+    except IdentityError as refusal:
+        logger.warning("refused a console session: %s", refusal)  # the reason, never the token
+        st.title("Not signed in")
+        st.error(escape_markdown(str(refusal)))
+        if settings.mode == "oidc":
+            st.button("Sign in", on_click=st.login)
+        st.stop()
+    st.session_state["_identity"] = (cache_key, identity)
+    return identity
+
+
 def read_status(operations: Operations) -> ServiceStatus:
     """The service status; UNKNOWN, saying why, when it could not be read (a page must still
     render)."""
@@ -153,6 +193,8 @@ def render_sidebar() -> None:
     get_runner()
     with st.sidebar:
         st.markdown("### LightOnOCR console")
+        identity = current_identity()
+        st.caption(f"Signed in as **{escape_markdown(identity.name)}** · {identity.role.value}")
         st.caption("Platform")
         st.markdown(f"**{operations.platform.name}**")
         st.code(operations.platform.service_url, language=None)

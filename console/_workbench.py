@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from console._identity import Identity
 from console._render import count_noun
 from console.jobs import (
     DocumentState,
@@ -62,15 +63,18 @@ def start_job(
     runner: JobRunner,
     uploads: Iterable[Upload],
     *,
-    actor: str,
+    identity: Identity,
     service_url: str,
     revision: str | None,
     use_text_layer: bool,
 ) -> int:
-    """Store the uploads as a queued job and tell the runner; returns the job's id."""
+    """Store the uploads as a queued job and tell the runner; returns the job's id.
+
+    Refused (PermissionDenied) for a viewer, whatever the page showed them."""
+    identity.require_operator("starting an OCR job")
     job_id = runner.jobs.create_job(
         [NewDocument(u.filename, u.data) for u in uploads],
-        actor=actor,
+        actor=identity.name,
         service_url=service_url,
         revision=revision,
         use_text_layer=use_text_layer,

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from console._host_guard import extra_hosts, refusal
-from console._state import render_sidebar
+from console._state import current_identity, render_sidebar
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -29,6 +29,9 @@ refused = refusal(
 if refused:
     st.error(refused)
     st.stop()
+
+# Behind IAP only a verified person gets further than this (see console/_identity.py).
+current_identity()
 
 navigation = st.navigation(
     [

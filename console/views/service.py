@@ -10,7 +10,13 @@ import streamlit as st
 
 from console._operations import WarmUpRecord
 from console._render import count_noun, escape_markdown
-from console._state import STATE_COLOURS, get_operations, read_status, warm_up_table
+from console._state import (
+    STATE_COLOURS,
+    current_identity,
+    get_operations,
+    read_status,
+    warm_up_table,
+)
 from console.platforms._base import ActionResult, ServiceState
 
 
@@ -24,6 +30,7 @@ class PendingAction:
 
 
 operations = get_operations()
+identity = current_identity()
 st.title("Service")
 
 # --- Status ------------------------------------------------------------------------------------
@@ -65,20 +72,26 @@ st.caption(
     "Starts the service if needed and waits for a real OCR answer: from cold, the time shown "
     "is the cold-start time. Do this before a batch."
 )
-if st.button("Warm up", key="svc_warm_up", type="primary", icon=":material/local_fire_department:"):
-    with st.status("Warming up…", expanded=True) as box:
-        clock = st.empty()
-        record = operations.warm_up(
-            on_progress=lambda elapsed: clock.markdown(f"Elapsed: **{elapsed:.0f} s**")
-        )
-        box.update(
-            label="Ready" if record.ready else "Not ready",
-            state="complete" if record.ready else "error",
-        )
-    st.session_state.svc_last_warm_up = record
-    # Only the latest action's result is shown: an older "stopped" would contradict this one.
-    st.session_state.pop("svc_last_action", None)
-    st.rerun()
+if identity.can_operate:
+    if st.button(
+        "Warm up", key="svc_warm_up", type="primary", icon=":material/local_fire_department:"
+    ):
+        with st.status("Warming up…", expanded=True) as box:
+            clock = st.empty()
+            record = operations.warm_up(
+                on_progress=lambda elapsed: clock.markdown(f"Elapsed: **{elapsed:.0f} s**"),
+                identity=identity,
+            )
+            box.update(
+                label="Ready" if record.ready else "Not ready",
+                state="complete" if record.ready else "error",
+            )
+        st.session_state.svc_last_warm_up = record
+        # Only the latest action's result is shown: an older "stopped" would contradict this one.
+        st.session_state.pop("svc_last_action", None)
+        st.rerun()
+else:
+    st.info("Warming up needs the operator role; you can read everything here.")
 
 last: WarmUpRecord | None = st.session_state.get("svc_last_warm_up")
 if last is not None:
@@ -100,65 +113,71 @@ else:
 
 # --- Scale -------------------------------------------------------------------------------------
 st.subheader("Scale", anchor=False)
-current_floor = status.min_instances or 0
-current_ceiling = status.max_instances or 1
-floor_col, ceiling_col = st.columns(2)
-floor = int(
-    floor_col.number_input(
-        "Instance floor (0 = scale to zero)", min_value=0, value=current_floor, key="svc_floor"
+if not identity.can_operate:
+    st.info("Scaling needs the operator role.")
+else:
+    current_floor = status.min_instances or 0
+    current_ceiling = status.max_instances or 1
+    floor_col, ceiling_col = st.columns(2)
+    floor = int(
+        floor_col.number_input(
+            "Instance floor (0 = scale to zero)", min_value=0, value=current_floor, key="svc_floor"
+        )
     )
-)
-ceiling = int(
-    ceiling_col.number_input(
-        "Instance ceiling", min_value=1, value=max(current_ceiling, 1), key="svc_ceiling"
+    ceiling = int(
+        ceiling_col.number_input(
+            "Instance ceiling", min_value=1, value=max(current_ceiling, 1), key="svc_ceiling"
+        )
     )
-)
-actions = st.container(horizontal=True)
-if actions.button("Apply", key="svc_apply", disabled=floor > ceiling):
-    st.session_state.svc_pending = PendingAction(
-        label=f"Set the instance floor to {floor} and the ceiling to {ceiling}",
-        consequence=(
-            "Instances kept warm are billed while idle."
-            if floor > 0
-            else "With a floor of 0 the service scales to zero when idle: the next request "
-            "waits for a cold start."
-        ),
-        perform=lambda: operations.scale(min_instances=floor, max_instances=ceiling),
-    )
-if actions.button("Scale to zero now", key="svc_scale_to_zero"):
-    st.session_state.svc_pending = PendingAction(
-        label="Scale to zero now",
-        consequence="Running instances stop: requests in flight are dropped and the next one "
-        "waits for a cold start.",
-        perform=operations.scale_to_zero,
-    )
-if actions.button("Restore", key="svc_restore"):
-    st.session_state.svc_pending = PendingAction(
-        label="Restore the instance floor from before the scale to zero",
-        consequence="Instances start and are billed while they run.",
-        perform=operations.restore,
-    )
-if floor > ceiling:
-    st.caption("The floor cannot be above the ceiling.")
+    actions = st.container(horizontal=True)
+    if actions.button("Apply", key="svc_apply", disabled=floor > ceiling):
+        st.session_state.svc_pending = PendingAction(
+            label=f"Set the instance floor to {floor} and the ceiling to {ceiling}",
+            consequence=(
+                "Instances kept warm are billed while idle."
+                if floor > 0
+                else "With a floor of 0 the service scales to zero when idle: the next request "
+                "waits for a cold start."
+            ),
+            perform=lambda: operations.scale(
+                min_instances=floor, max_instances=ceiling, identity=identity
+            ),
+        )
+    if actions.button("Scale to zero now", key="svc_scale_to_zero"):
+        st.session_state.svc_pending = PendingAction(
+            label="Scale to zero now",
+            consequence="Running instances stop: requests in flight are dropped and the next one "
+            "waits for a cold start.",
+            perform=lambda: operations.scale_to_zero(identity=identity),
+        )
+    if actions.button("Restore", key="svc_restore"):
+        st.session_state.svc_pending = PendingAction(
+            label="Restore the instance floor from before the scale to zero",
+            consequence="Instances start and are billed while they run.",
+            perform=lambda: operations.restore(identity=identity),
+        )
+    if floor > ceiling:
+        st.caption("The floor cannot be above the ceiling.")
 
-pending: PendingAction | None = st.session_state.get("svc_pending")
-if pending is not None:
-    with st.container(border=True):
-        st.warning(f"**{pending.label}?** {pending.consequence}")
-        answer = st.container(horizontal=True)
-        if answer.button("Confirm", key="svc_confirm", type="primary"):
-            with st.spinner(f"{pending.label}…"):
-                st.session_state.svc_last_action = (pending.label, pending.perform())
-            st.session_state.pop("svc_last_warm_up", None)
-            del st.session_state.svc_pending
-            st.rerun()
-        if answer.button("Cancel", key="svc_cancel"):
-            del st.session_state.svc_pending
-            st.rerun()
+    pending: PendingAction | None = st.session_state.get("svc_pending")
+    if pending is not None:
+        with st.container(border=True):
+            st.warning(f"**{pending.label}?** {pending.consequence}")
+            answer = st.container(horizontal=True)
+            if answer.button("Confirm", key="svc_confirm", type="primary"):
+                with st.spinner(f"{pending.label}…"):
+                    st.session_state.svc_last_action = (pending.label, pending.perform())
+                st.session_state.pop("svc_last_warm_up", None)
+                del st.session_state.svc_pending
+                st.rerun()
+            if answer.button("Cancel", key="svc_cancel"):
+                del st.session_state.svc_pending
+                st.rerun()
 
-if "svc_last_action" in st.session_state:
-    label, result = st.session_state.svc_last_action
-    (st.success if result.ok else st.error)(f"{label}: {escape_markdown(result.message)}")
+    if "svc_last_action" in st.session_state:
+        label, result = st.session_state.svc_last_action
+        (st.success if result.ok else st.error)(f"{label}: {escape_markdown(result.message)}")
+
 
 # --- Audit log ---------------------------------------------------------------------------------
 st.subheader("Audit log", anchor=False)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from console import _exports
 from console._render import escape_markdown, markdown_to_safe_html
-from console._state import get_operations, get_runner, read_status
+from console._state import current_identity, get_operations, get_runner, read_status
 from console._store import StoreError
 from console._workbench import (
     ACCEPTED_TYPES,
@@ -66,6 +66,9 @@ def _picked() -> None:
 
 
 def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
+    if not current_identity().can_operate:
+        st.info("Running OCR jobs needs the operator role; you can read every job below.")
+        return
     round_ = st.session_state.get("wb_round", 0)
     files = st.file_uploader(
         "Upload scans (PDF, TIFF, PNG, JPEG, WebP, BMP, GIF)",
@@ -87,7 +90,7 @@ def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
             job_id = start_job(
                 runner,
                 [Upload(f.name, f.getvalue()) for f in files or []],
-                actor=operations.actor,
+                identity=current_identity(),
                 service_url=operations.platform.service_url,
                 revision=status.revision,
                 use_text_layer=st.session_state.get("wb_text_layer", False),
@@ -143,8 +146,9 @@ def _progress(runner: JobRunner, job_id: int) -> None:
     job = view.job
     fraction, caption = progress(job)
     st.progress(fraction, text=caption)
+    can_operate = current_identity().can_operate
     if job.active:
-        if st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
+        if can_operate and st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
             cancel_job(runner, job_id)
             st.rerun()
     elif st.session_state.get("wb_was_active") == job_id:
@@ -177,7 +181,9 @@ def _job(runner: JobRunner, listed: Job) -> None:
     st.fragment(_progress, run_every=REFRESH_S if job.active else None)(runner, job_id)
     if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
         what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
-        if st.button(what, key="wb_resume", icon=":material/replay:"):
+        if current_identity().can_operate and st.button(
+            what, key="wb_resume", icon=":material/replay:"
+        ):
             runner.jobs.resume(job_id)
             runner.wake()
             st.rerun()
@@ -327,6 +333,7 @@ def _page_detail(runner: JobRunner, view: JobView, document: JobDocument, page: 
         stored is not None
         and not page.ok
         and not view.job.active
+        and current_identity().can_operate
         and st.button(
             "Retry page", key=f"wb_retry_{document.id}_{page.index}", icon=":material/replay:"
         )

@@ -10,8 +10,10 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from console._identity import Identity, PermissionDenied, Role
 from console._store import Store
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
@@ -32,6 +34,8 @@ from console.jobs._results import NOT_READ, document_result
 from ocr_core import PageResult
 from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
+
+ANA = Identity("ana", Role.OPERATOR, "local")
 
 
 def test_page_images_for_display_are_jpegs_of_bounded_size(corpus: Path) -> None:
@@ -60,7 +64,7 @@ def test_a_started_job_runs_and_its_view_accounts_for_every_page(
     job_id = start_job(
         runner,
         [Upload("a.pdf", make_pdf(3)), Upload("junk.pdf", b"junk")],
-        actor="ana",
+        identity=ANA,
         service_url=server.base_url,
         revision="pid 1",
         use_text_layer=False,
@@ -92,7 +96,7 @@ def test_cancel_waits_for_the_runner_to_stop_the_job(
 ) -> None:
     runner = runners(server.base_url)
     job_id = start_job(
-        runner, [Upload("long.pdf", make_pdf(60))], actor="ana", service_url=server.base_url,
+        runner, [Upload("long.pdf", make_pdf(60))], identity=ANA, service_url=server.base_url,
         revision=None, use_text_layer=False,
     )  # fmt: skip
     assert wait_until(lambda: runner.jobs.job(job_id).pages_done >= 2)
@@ -125,3 +129,16 @@ def test_the_uploader_takes_every_type_the_library_reads():
     extensions = {"jpeg": {"jpg", "jpeg"}, "tiff": {"tif", "tiff"}}
     for kind in SUPPORTED_KINDS:
         assert extensions.get(kind, {kind}) <= set(ACCEPTED_TYPES), kind
+
+
+def test_a_viewer_cannot_start_a_job_whatever_the_page_showed(
+    runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    runner = runners(server.base_url)
+    viewer = Identity("qa@bank.example", Role.VIEWER, "iap")
+    with pytest.raises(PermissionDenied, match="starting an OCR job needs the operator role"):
+        start_job(
+            runner, [Upload("a.pdf", make_pdf(1))], identity=viewer,
+            service_url=server.base_url, revision=None, use_text_layer=False,
+        )  # fmt: skip
+    assert runner.jobs.jobs() == []
