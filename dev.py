@@ -145,7 +145,12 @@ def test_lowest(args: list[str]) -> int:
     lowest = ("pip", "install", "--quiet", "--python")
 
     def floors(*extras: str) -> list[str]:
-        return [r.replace(">=", "==") for r in _requirements(*extras)]
+        highest: dict[str, tuple[int, ...]] = {}  # a package named twice: its higher floor
+        for requirement in _requirements(*extras):
+            name, version = requirement.split(">=")
+            number = tuple(int(part) for part in version.split("."))
+            highest[name] = max(highest.get(name, number), number)
+        return [f"{name}=={'.'.join(map(str, v))}" for name, v in highest.items()]
 
     _run(uv, *lowest, base_python, "-e", str(ROOT), *floors())
     _run(
