@@ -23,6 +23,7 @@ from console._identity import (
     Identity,
     IdentityError,
     IdentitySettings,
+    Role,
     resolve_identity,
 )
 from console._operations import Operations, WarmUpRecord, build_operations
@@ -142,8 +143,8 @@ def current_identity() -> Identity:
     verified once per session and per assertion, and re-verified when IAP sends a new one.
     """
     settings = IdentitySettings.from_env()
-    if settings.mode == "local":
-        return resolve_identity(settings, {})
+    if settings.mode == "local":  # the person at the keyboard: the Operations' own actor
+        return Identity(get_operations().actor, Role.OPERATOR, "local")
     headers = dict(st.context.headers)
     assertion = next((v for k, v in headers.items() if k.lower() == IAP_HEADER), None)
     cache_key = hashlib.sha256((assertion or "").encode()).hexdigest()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from console._identity import Identity
-from console._render import count_noun
+from console._render import count_noun, escape_markdown
 from console.jobs import (
     DocumentState,
     Job,
@@ -27,8 +27,10 @@ from console.jobs import (
     StoredPage,
 )
 from console.jobs._results import document_result
-from ocr_core import DocumentResult, load_document
+from ocr_core import DocumentResult, PageResult, load_document
 
+# A page under this confidence gets an orange badge and a place in "pages to check first".
+CONFIDENT = 0.9
 ACCEPTED_TYPES: tuple[str, ...] = (
     "pdf",
     "tif",
@@ -227,6 +229,44 @@ def page_image(data: bytes, filename: str, index: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+def confidence_facts(page: PageResult) -> list[str]:
+    """The model's confidence and any re-run, as badges for the page's detail line."""
+    facts = []
+    if page.confidence is not None:
+        colour = "green" if page.confidence >= CONFIDENT else "orange"
+        facts.append(f":{colour}-badge[confidence {page.confidence:.0%}]")
+    if page.rerun_reason:
+        facts.append(f":orange-badge[asked again: {page.rerun_reason}]")
+    return facts
+
+
+def doubtful_words(page: PageResult) -> str:
+    """The words the model was unsure of, with their probability, as one markdown line."""
+    return " · ".join(
+        f"`{escape_markdown(span.text)}` {span.probability:.0%}" for span in page.low_confidence
+    )
+
+
+def pages_to_check(view: JobView, limit: int = 10) -> pd.DataFrame:
+    """The least confident pages of a job first (then re-run ones), so QA look where it
+    matters; pages without a confidence (text layer, failed, old) are left out."""
+    names = {d.id: d.filename for d in view.documents}
+    rows = [
+        {
+            "document": names.get(stored.document_id, "?"),
+            "page": stored.result.index + 1,
+            "confidence": round(stored.result.confidence, 3),
+            "doubtful words": len(stored.result.low_confidence),
+            "asked again": stored.result.rerun_reason or "",
+        }
+        for stored in view.pages
+        if stored.result.confidence is not None
+    ]
+    rows.sort(key=lambda row: row["confidence"])
+    columns = ["document", "page", "confidence", "doubtful words", "asked again"]
+    return pd.DataFrame(rows[:limit], columns=columns)
 
 
 def page_facts(stored: StoredPage | None) -> list[str]:

@@ -12,6 +12,7 @@ from ._exceptions import __all__ as _exception_names
 from ._models import (
     BreakerSnapshot,
     BreakerState,
+    ConfidenceSpan,
     DocumentResult,
     PageResult,
     StreamChunk,
@@ -31,6 +32,7 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ClientSettings",
+    "ConfidenceSpan",
     "Document",
     "DocumentResult",
     "DocumentSettings",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import ocr_core
 from console._store import from_ts
 from console.jobs._models import StoredPage
-from ocr_core import OCRError, PageResult
+from ocr_core import ConfidenceSpan, OCRError, PageResult
 
 
 def now_ts() -> float:
@@ -26,6 +27,16 @@ def error_from_row(message: str, type_name: str | None, index: int) -> OCRError:
     return OCRError(message, page_index=index)
 
 
+def spans_from_json(text: str | None) -> tuple[ConfidenceSpan, ...]:
+    """The stored doubtful words; none for pages stored before confidence was kept."""
+    if not text:
+        return ()
+    return tuple(
+        ConfidenceSpan(span["start"], span["end"], span["text"], span["probability"])
+        for span in json.loads(text)
+    )
+
+
 def page_from_row(row: Any) -> StoredPage:
     m = row._mapping
     index = m["page_index"]
@@ -35,7 +46,8 @@ def page_from_row(row: Any) -> StoredPage:
         latency_s=m["latency_s"], attempts=m["attempts"], prompt_tokens=m["prompt_tokens"],
         completion_tokens=m["completion_tokens"], finish_reason=m["finish_reason"],
         source=m["source"], has_text_layer=m["has_text_layer"], width=m["width"],
-        height=m["height"], request_id=m["request_id"],
+        height=m["height"], request_id=m["request_id"], confidence=m["confidence"],
+        low_confidence=spans_from_json(m["low_confidence"]), rerun_reason=m["rerun_reason"],
     )  # fmt: skip
     return StoredPage(
         job_id=m["job_id"],
@@ -62,5 +74,7 @@ def page_row(
         "error": None if error is None else getattr(error, "message", str(error)),
         "error_type": None if error is None else type(error).__name__,
         "request_id": request_id, "revision": revision, "started_at": started,
+        "confidence": result.confidence, "rerun_reason": result.rerun_reason,
+        "low_confidence": json.dumps([span.to_dict() for span in result.low_confidence]),
         "finished_at": now_ts(), "retry": False,
     }  # fmt: skip

@@ -72,6 +72,11 @@ pages_table = sa.Table(
     sa.Column("width", sa.Integer),
     sa.Column("height", sa.Integer),
     sa.Column("request_id", sa.Text),
+    # The model's confidence (geometric mean token probability), its doubtful words as JSON
+    # [{start, end, text, probability}], and why the page was asked for twice.
+    sa.Column("confidence", sa.Float),
+    sa.Column("low_confidence", sa.Text),
+    sa.Column("rerun_reason", sa.String(16)),
     sa.Column("revision", sa.Text),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=False),

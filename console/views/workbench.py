@@ -21,12 +21,15 @@ from console._workbench import (
     JobView,
     Upload,
     cancel_job,
+    confidence_facts,
     document_label,
+    doubtful_words,
     job_label,
     jobs_frame,
     load_view,
     page_facts,
     page_image,
+    pages_to_check,
     progress,
     start_job,
 )
@@ -189,6 +192,10 @@ def _job(runner: JobRunner, listed: Job) -> None:
             st.rerun()
     for document in view.problems():
         _problem(runner, document)
+    to_check = pages_to_check(view)
+    if not to_check.empty:
+        with st.expander("Pages to check first (least confident)"):
+            st.dataframe(to_check, hide_index=True)
     opened = view.opened()
     if not opened:
         return
@@ -308,7 +315,9 @@ def _page_detail(runner: JobRunner, view: JobView, document: JobDocument, page: 
             f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
             ":orange-badge[truncated]" if page.truncated else "not truncated",
         ]
-    st.markdown(" · ".join(facts + page_facts(stored)))
+    st.markdown(" · ".join(facts + page_facts(stored) + confidence_facts(page)))
+    if page.low_confidence:
+        st.caption("Doubtful words: " + doubtful_words(page))
     if stored is not None and stored.request_id:
         # Suppressed when this page runs alone, without the app's other pages to link to.
         with contextlib.suppress(st.errors.StreamlitAPIException):

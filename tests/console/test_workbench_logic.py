@@ -142,3 +142,31 @@ def test_a_viewer_cannot_start_a_job_whatever_the_page_showed(
             service_url=server.base_url, revision=None, use_text_layer=False,
         )  # fmt: skip
     assert runner.jobs.jobs() == []
+
+
+def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
+    store: Store, runners: Callable[..., JobRunner]
+) -> None:
+    from console._workbench import pages_to_check
+    from tests.fakes.fault_server import FaultServer
+
+    with FaultServer() as fault:
+        fault.faults.doubtful_words = {"#ffffff"}
+        fault.script("loop")  # the first page's first answer loops
+        runner = runners(fault.base_url, concurrency=1)
+        job_id = start_job(
+            runner, [Upload("two.pdf", make_pdf(2))], identity=ANA,
+            service_url=fault.base_url, revision=None, use_text_layer=False,
+        )  # fmt: skip
+        assert wait_until(lambda: not runner.jobs.job(job_id).active)
+    view = load_view(runner, job_id)
+    assert view is not None
+    [first, second] = sorted(view.pages, key=lambda stored: stored.result.index)
+    for stored in (first, second):
+        assert stored.result.text == "page #ffffff"
+        assert stored.result.confidence is not None and stored.result.confidence < 0.5
+        assert [span.text for span in stored.result.low_confidence] == ["#ffffff"]
+    assert (first.result.rerun_reason, second.result.rerun_reason) == ("repetition", None)
+    table = pages_to_check(view)
+    assert list(table["page"]) == [1, 2]
+    assert list(table["asked again"]) == ["repetition", ""]
