@@ -60,7 +60,8 @@ def _loopback_channel(env: Mapping[str, str]) -> grpc.Channel | None:
     endpoint = env.get(ENDPOINT_ENV, "").strip()
     if not endpoint:
         return None
-    if not endpoint.startswith(_LOOPBACK_HOSTS):
+    host = endpoint.rpartition(":")[0] if ":" in endpoint else endpoint
+    if host not in _LOOPBACK_HOSTS:  # an exact host: "localhost.evil.example" is not loopback
         raise InvalidSpec(
             f"{ENDPOINT_ENV}={endpoint!r}: only loopback endpoints (127.0.0.1:PORT) are "
             "allowed; the channel is unencrypted and meant for fake servers and emulators."

@@ -28,6 +28,7 @@ Choices worth knowing (see deploy/README.md):
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -51,6 +52,17 @@ _COMMIT_TAG_RE = re.compile(r"^[0-9a-f]{7,40}$")
 _GPU_MIN_CPU = 4.0
 _GPU_MIN_MEMORY_BYTES = 16 * 1024**3
 _PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers"})
+# Cloud Run's own ceilings for one instance, and the GPUs it offers services (issue 10 L7:
+# "nan", "1e9" CPUs or a petabyte of memory must be refused here, not by a failed deploy).
+_MAX_CPU = 8.0
+_MAX_MEMORY_BYTES = 32 * 1024**3
+_MAX_INSTANCES = 100
+GPU_TYPES = ("nvidia-l4", "nvidia-rtx-pro-6000")
+# A project id: lowercase letters, digits and hyphens, starting with a letter (at most 30;
+# Google asks for 6, tests and emulators use shorter), optionally a legacy "domain:" prefix.
+# Never a "/": the id lands inside resource names (projects/{id}/locations/...).
+_PROJECT_RE = re.compile(r"^([a-z0-9.-]+:)?[a-z]([-a-z0-9]{0,28}[a-z0-9])?$")
+_REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _MEMBER_KINDS = ("user:", "serviceAccount:", "group:", "domain:", "principal:", "principalSet:")
 _NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
 
@@ -68,6 +80,13 @@ class ServiceTarget:
             raise InvalidSpec(
                 "No Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT."
             )
+        if not _PROJECT_RE.match(self.project):
+            raise InvalidSpec(
+                f"Project {self.project!r} is not a Google Cloud project id: lowercase "
+                "letters, digits and hyphens, starting with a letter."
+            )
+        if not _REGION_RE.match(self.region):
+            raise InvalidSpec(f"Region {self.region!r} is not a region like us-central1.")
         if not _NAME_RE.match(self.service):
             raise InvalidSpec(
                 f"Service name {self.service!r} is not valid for Cloud Run: lowercase letters, "
@@ -109,7 +128,8 @@ def check_member(member: str) -> str:
             f"Refusing to grant access to {bare}: the OCR service is IAM-only and must never "
             "be public. Grant roles/run.invoker to a specific service account instead."
         )
-    if not bare.startswith(_MEMBER_KINDS):
+    who = bare.partition(":")[2]
+    if not bare.startswith(_MEMBER_KINDS) or not who.strip():
         raise InvalidSpec(
             f"IAM member {bare!r} must look like serviceAccount:NAME@PROJECT.iam.gserviceaccount"
             ".com (or user:, group:, domain:)."
@@ -121,9 +141,12 @@ def parse_cpu(value: str) -> float:
     """Cloud Run CPU strings: "8", "4", "1000m"."""
     text = value.strip()
     try:
-        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+        cpu = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
     except ValueError:
         raise InvalidSpec(f"CPU limit {value!r} is not a number like '8' or '4000m'.") from None
+    if not (math.isfinite(cpu) and 0 < cpu <= _MAX_CPU):
+        raise InvalidSpec(f"CPU limit {value!r} must be more than 0 and at most {_MAX_CPU:g}.")
+    return cpu
 
 
 _MEMORY_UNITS = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "K": 1e3, "M": 1e6, "G": 1e9}
@@ -135,7 +158,10 @@ def parse_memory(value: str) -> int:
     if not match:
         raise InvalidSpec(f"Memory limit {value!r} is not a size like '32Gi' or '16384Mi'.")
     number, unit = match.groups()
-    return int(float(number) * _MEMORY_UNITS.get(unit or "", 1))
+    size = int(float(number) * _MEMORY_UNITS.get(unit or "", 1))
+    if not 0 < size <= _MAX_MEMORY_BYTES:
+        raise InvalidSpec(f"Memory limit {value!r} must be more than 0 and at most 32Gi.")
+    return size
 
 
 def _default_env() -> dict[str, str]:
@@ -204,6 +230,14 @@ class ServiceSpec:
                     f" (got {self.concurrency}): at or below it, one batch starts another GPU "
                     "instance"
                 )
+        if self.gpu_count and self.gpu_type not in GPU_TYPES:
+            problems.append(
+                f"GPU type must be one of {', '.join(GPU_TYPES)} (got {self.gpu_type!r})"
+            )
+        if self.max_instances > _MAX_INSTANCES:
+            problems.append(
+                f"at most {_MAX_INSTANCES} instances (got {self.max_instances}): each is a GPU"
+            )
         if not 0 <= self.min_instances <= self.max_instances or self.max_instances < 1:
             problems.append(
                 f"instances need 0 <= min <= max and max >= 1 "

@@ -436,3 +436,13 @@ def test_a_non_loopback_endpoint_is_refused(target: ServiceTarget) -> None:
 
     with pytest.raises(InvalidSpec, match="loopback"):
         deployer.status()
+
+
+@pytest.mark.parametrize("endpoint", ["localhost.evil.example:443", "127.0.0.1.nip.io:443"])
+def test_a_host_that_only_starts_like_loopback_is_refused(
+    target: ServiceTarget, endpoint: str
+) -> None:
+    # Issue 10, L7: the check was a prefix match.
+    deployer = CloudRunDeployer(target, env={"LIGHTONOCR_RUN_ENDPOINT": endpoint})
+    with pytest.raises(InvalidSpec, match="loopback"):
+        deployer.status()

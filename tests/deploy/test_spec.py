@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from deploy import InvalidSpec, PublicAccessRefused, ServiceSpec, ServiceTarget
+from deploy._spec import check_member
 from gpu_image import serve_config
 
 
@@ -169,3 +170,32 @@ def test_target_without_a_project_says_how_to_give_one() -> None:
 def test_target_refuses_a_name_cloud_run_would_reject() -> None:
     with pytest.raises(InvalidSpec, match="not valid for Cloud Run"):
         ServiceTarget(project="p", service="OCR_Service")
+
+
+# Issue 10, L7: nonsense that used to pass validation and reach the Cloud Run API.
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("cpu", "nan", "CPU limit"),
+        ("cpu", "inf", "CPU limit"),
+        ("cpu", "1e9", "CPU limit"),
+        ("memory", "1000000Gi", "Memory limit"),
+        ("max_instances", 100000, "at most 100 instances"),
+        ("gpu_type", "", "GPU type must be one of"),
+    ],
+)
+def test_limits_outside_what_cloud_run_offers_are_refused(field, value, reason):
+    with pytest.raises(InvalidSpec, match=reason):
+        ServiceSpec(tag="c0ffee0", **{field: value})
+
+
+@pytest.mark.parametrize("project", ["p/locations/x", "P1", "my project", "1abc"])
+def test_a_project_that_is_not_a_project_id_never_reaches_a_resource_name(project):
+    with pytest.raises(InvalidSpec, match="not a Google Cloud project id"):
+        ServiceTarget(project=project)
+
+
+@pytest.mark.parametrize("member", ["serviceAccount:", "user:  "])
+def test_an_iam_member_with_no_principal_is_refused(member):
+    with pytest.raises(InvalidSpec, match="must look like"):
+        check_member(member)
