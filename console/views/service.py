@@ -29,6 +29,13 @@ class PendingAction:
     perform: Callable[[], ActionResult]
 
 
+def _forget_scale_inputs() -> None:
+    """After an action the inputs show the service's new floor and ceiling, not the old ones
+    (a stale 0 in the floor after a warm-up would make Apply scale to zero)."""
+    for key in ("svc_floor", "svc_ceiling"):
+        st.session_state.pop(key, None)
+
+
 operations = get_operations()
 identity = current_identity()
 st.title("Service")
@@ -87,6 +94,7 @@ if identity.can_operate:
                 state="complete" if record.ready else "error",
             )
         st.session_state.svc_last_warm_up = record
+        _forget_scale_inputs()  # a local warm-up may have raised the floor
         # Only the latest action's result is shown: an older "stopped" would contradict this one.
         st.session_state.pop("svc_last_action", None)
         st.rerun()
@@ -169,6 +177,7 @@ else:
                     st.session_state.svc_last_action = (pending.label, pending.perform())
                 st.session_state.pop("svc_last_warm_up", None)
                 del st.session_state.svc_pending
+                _forget_scale_inputs()
                 st.rerun()
             if answer.button("Cancel", key="svc_cancel"):
                 del st.session_state.svc_pending

@@ -302,6 +302,8 @@ def _page_detail(runner: JobRunner, view: JobView, document: JobDocument, page: 
     facts = [f":blue-badge[{origin}]"]
     if stored is None:
         facts.append(":gray-badge[waiting]")
+    elif page.error is not None and page.attempts == 0:
+        facts.append(":red-badge[never reached the service]")
     elif page.source == "text_layer":
         facts += [
             ":green-badge[source: PDF text layer, not OCR]",

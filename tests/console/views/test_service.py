@@ -139,3 +139,16 @@ def test_warm_up_counts_its_polls_as_health_checks_not_attempts(operations: Oper
     assert success.endswith(" s** (after 1 health check).")
     assert "attempt" not in success
     assert "health checks" in at.dataframe[-2].value.columns
+
+
+def test_the_scale_inputs_follow_the_service_after_each_action(operations: Operations) -> None:
+    # Issue 11, item 12: the input kept 0 after a warm-up raised the floor to 1, so Apply
+    # would have scaled the service back to zero.
+    at = page("service").run()
+    assert at.number_input(key="svc_floor").value == 1
+    at.button(key="svc_scale_to_zero").click().run()
+    at.button(key="svc_confirm").click().run()
+    assert at.number_input(key="svc_floor").value == 0
+    at.button(key="svc_warm_up").click().run()
+    assert operations.status().min_instances == 1
+    assert at.number_input(key="svc_floor").value == 1
