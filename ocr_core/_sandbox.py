@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import concurrent.futures.process
 import math
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ from typing import Any, TypeVar
 
 import pebble
 
-from ._exceptions import ResourceLimitExceeded
+from ._exceptions import PageRenderError, ResourceLimitExceeded
 
 T = TypeVar("T")
 
@@ -153,6 +154,12 @@ class Sandbox:
             )
         if isinstance(exc, MemoryError):
             return _memory_exceeded(limits)
+        if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+            return PageRenderError(
+                "the document sandbox's worker processes could not start. Workers are spawned "
+                "and import the main script again, so a script that opens documents must keep "
+                'its work under `if __name__ == "__main__":` (as any multiprocessing code)'
+            )
         if isinstance(exc, pebble.ProcessExpired):
             if exc.exitcode == -signal.SIGXCPU:
                 return ResourceLimitExceeded(

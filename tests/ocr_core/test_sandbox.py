@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +103,28 @@ async def test_the_async_face_returns_and_translates(sandbox):
 def test_limits_must_be_positive_and_finite(field, value):
     with pytest.raises(ValueError, match=field):
         SandboxLimits(**{field: value})
+
+
+def test_a_script_without_a_main_guard_gets_a_typed_error_that_says_why(tmp_path, corpus):
+    # Spawned workers import the main script again; without the guard they cannot start.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import ocr_core\n"
+        f"data = open({str(corpus / 'pdf' / 'minimal-document.pdf')!r}, 'rb').read()\n"
+        "try:\n"
+        "    ocr_core.load_document(data)\n"
+        "except ocr_core.OCRError as error:\n"
+        "    print('typed', type(error).__name__, error)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "typed PageRenderError" in done.stdout
+    assert 'if __name__ == "__main__":' in done.stdout
