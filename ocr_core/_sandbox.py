@@ -15,6 +15,11 @@ so a hostile document never holds the documents beside it, and pdfium's thread-u
 contained per process instead of serialised by one process-wide lock. The breach comes back
 as `ResourceLimitExceeded` naming the limit. Workers start with `spawn`, never `fork`: the
 console and the backend run threads, and a forked copy of a thread's lock can deadlock.
+
+A spawned process normally runs the parent's `__main__` again (so functions defined there can
+be unpickled). The workers need only ocr_core, and the parent's main may be a Streamlit page
+or a backend script with no `if __name__ == "__main__":` guard, which would then run in every
+worker. So the workers are spawned without it (see `_preparation_data`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import concurrent.futures
 import concurrent.futures.process
 import math
 import multiprocessing
+import multiprocessing.process
+import multiprocessing.spawn
 import os
 import resource
 import signal
@@ -98,6 +105,37 @@ def _run_with_cpu_budget(cpu_seconds: float, function: Callable[..., T], *args: 
     return function(*args)
 
 
+_WORKER_NAME = "lightonocr-sandbox-worker"
+_stdlib_preparation_data = multiprocessing.spawn.get_preparation_data
+
+
+def _preparation_data(name: str) -> dict[str, Any]:
+    """What a spawned child is told to set up, less the parent's main for our workers."""
+    data: dict[str, Any] = _stdlib_preparation_data(name)
+    if name == _WORKER_NAME:
+        data.pop("init_main_from_name", None)
+        data.pop("init_main_from_path", None)
+    return data
+
+
+# Installed once for the process; it changes nothing for processes that are not our workers.
+multiprocessing.spawn.get_preparation_data = _preparation_data
+
+
+class _WorkerContext:
+    """The spawn context, naming its processes so `_preparation_data` knows them."""
+
+    def __init__(self) -> None:
+        self._spawn = multiprocessing.get_context("spawn")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spawn, name)
+
+    def Process(self, *args: Any, **kwargs: Any) -> multiprocessing.process.BaseProcess:
+        kwargs["name"] = _WORKER_NAME
+        return self._spawn.Process(*args, **kwargs)
+
+
 class Sandbox:
     """A pool of limited worker processes; started on first use, shared, and thread-safe."""
 
@@ -113,7 +151,7 @@ class Sandbox:
                     max_workers=self.limits.workers,
                     initializer=_init_worker,
                     initargs=(self.limits.memory_mb,),
-                    context=multiprocessing.get_context("spawn"),
+                    context=_WorkerContext(),
                 )
             return self._pool
 
@@ -156,9 +194,7 @@ class Sandbox:
             return _memory_exceeded(limits)
         if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
             return PageRenderError(
-                "the document sandbox's worker processes could not start. Workers are spawned "
-                "and import the main script again, so a script that opens documents must keep "
-                'its work under `if __name__ == "__main__":` (as any multiprocessing code)'
+                f"the document sandbox's worker processes could not start ({exc})"
             )
         if isinstance(exc, pebble.ProcessExpired):
             if exc.exitcode == -signal.SIGXCPU:

@@ -161,12 +161,13 @@ def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
         assert wait_until(lambda: not runner.jobs.job(job_id).active)
     view = load_view(runner, job_id)
     assert view is not None
-    [first, second] = sorted(view.pages, key=lambda stored: stored.result.index)
-    for stored in (first, second):
+    for stored in view.pages:
         assert stored.result.text == "page #ffffff"
         assert stored.result.confidence is not None and stored.result.confidence < 0.5
         assert [span.text for span in stored.result.low_confidence] == ["#ffffff"]
-    assert (first.result.rerun_reason, second.result.rerun_reason) == ("repetition", None)
+    # Pages render in parallel, so either may have drawn the looping first answer.
+    reasons = sorted(str(stored.result.rerun_reason) for stored in view.pages)
+    assert reasons == ["None", "repetition"]
     table = pages_to_check(view)
-    assert list(table["page"]) == [1, 2]
-    assert list(table["asked again"]) == ["repetition", ""]
+    assert sorted(table["page"]) == [1, 2]
+    assert sorted(table["asked again"]) == ["", "repetition"]

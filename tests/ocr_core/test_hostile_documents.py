@@ -53,7 +53,10 @@ started = time.monotonic()
 {body}
 report["seconds"] = time.monotonic() - started
 shared_sandbox().close()
-report["caller_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: ru_maxrss keeps the forked test runner's size across exec.
+report["caller_peak_mb"] = int(
+    next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]
+) / 1024
 report["worker_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps(report))
 """
@@ -88,11 +91,12 @@ def test_a_soft_mask_bomb_renders_within_the_memory_limit():
     assert_bounded(report)
 
 
-def test_a_content_stream_bomb_fails_its_page_on_the_time_limit():
-    # H2: nine million rectangles took 61 s and 3.1 GB for one page before.
+def test_a_content_stream_bomb_fails_its_page_on_a_limit():
+    # H2: nine million rectangles took 61 s and 3.1 GB for one page before. Which limit it
+    # meets first (time, CPU or memory) depends on the machine; each ends it, typed.
     report = run_child('report["outcome"] = outcome(hostile.operator_bomb())')
     [[name, limit, message]] = report["outcome"]
-    assert (name, limit) in {("ResourceLimitExceeded", "time"), ("ResourceLimitExceeded", "cpu")}
+    assert name == "ResourceLimitExceeded" and limit in {"time", "cpu", "memory"}
     assert message.startswith("page 1: rendering")
     assert report["seconds"] < 30
     assert_bounded(report)
