@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ from console._store import Store
 from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore, NewDocument
 from ocr_core import ClientSettings, OCRClient
-from ocr_core.bench._batch import _free_port, _start_server, build_pdf
+from ocr_core.bench._batch import build_pdf, simulated_server
 
 
 def _settings(base_url: str, slots: int) -> ClientSettings:
@@ -60,29 +58,14 @@ def _through_runner(base_url: str, document: bytes, pages: int, slots: int) -> f
 
 
 def run(pages: int, service_time_s: float, slots: int, repeat: int) -> dict[str, float]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
     document = build_pdf(pages)
     direct: list[float] = []
     runner: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="jobs-bench-server-") as scratch:
-        log = Path(scratch) / "server.log"
-        server = _start_server(port, service_time_s, slots, log)
-        try:
-            asyncio.run(_warm(base_url, slots))
-            for _ in range(repeat):
-                direct.append(asyncio.run(_direct(base_url, document, pages, slots)))
-                runner.append(_through_runner(base_url, document, pages, slots))
-        except Exception:
-            sys.stderr.write(log.read_text(errors="replace")[-2000:])
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with simulated_server(service_time_s, slots) as base_url:
+        asyncio.run(_warm(base_url, slots))
+        for _ in range(repeat):
+            direct.append(asyncio.run(_direct(base_url, document, pages, slots)))
+            runner.append(_through_runner(base_url, document, pages, slots))
     best_direct, best_runner = max(direct), max(runner)
     capacity = slots / service_time_s
     print(

@@ -14,12 +14,14 @@ and print pages/s, % of capacity (target >= 95 %) and the ratio to sequential (>
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,30 @@ def _start_server(
     ]
     with log.open("wb") as sink:  # a file, not a pipe: a full pipe would stall the server
         return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+
+
+@contextlib.contextmanager
+def simulated_server(service_time_s: float, slots: int) -> Iterator[str]:
+    """The local server with the simulated engine on a free loopback port; yields its URL.
+
+    Its log goes to a file (a full pipe would stall it) and is shown when the block fails.
+    """
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as scratch:
+        log = Path(scratch) / "server.log"
+        server = _start_server(port, service_time_s, slots, log)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        except Exception:
+            sys.stderr.write(log.read_text(errors="replace")[-2000:])
+            raise
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,25 +159,9 @@ def run(
     and a neighbour's burst of CPU says nothing about the client.
     """
     sequential_pages = min(pages, SEQUENTIAL_PAGES)
-    port = _free_port()
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as scratch:
-        log = Path(scratch) / "server.log"
-        server = _start_server(port, service_time_s, slots, log)
-        try:
-            runs = asyncio.run(
-                _measure(f"http://127.0.0.1:{port}", pages, sequential_pages, slots, repeat)
-            )
-        except Exception:
-            sys.stderr.write(log.read_text(errors="replace")[-2000:])
-            raise
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with simulated_server(service_time_s, slots) as base_url:
+        runs = asyncio.run(_measure(base_url, pages, sequential_pages, slots, repeat))
 
     capacity = slots / service_time_s
     figures = {
