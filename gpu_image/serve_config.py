@@ -18,6 +18,10 @@ MODEL_ID = "lightonai/LightOnOCR-2-1B"
 # weights, processor and chat template, never whatever `main` has become. Change it on
 # purpose, after checking the new revision's output, e.g. with
 #   python -c "from huggingface_hub import HfApi; print(HfApi().model_info('$MODEL_ID').sha)"
+# This sha was checked (offline, 2026-11) against a copy of the Hub's blame page for the
+# repository's README at this commit (`/lightonai/LightOnOCR-2-1B/blame/c70b084.../README.md`),
+# where c70b084 is one of the README's commits; the image build fails loudly if the Hub
+# no longer has it (snapshot_download of an unknown revision raises).
 MODEL_REVISION = "c70b08423857ca595121da92243de40267a0b0c7"
 VLLM_IMAGE = "vllm/vllm-openai:v0.11.2"
 TRANSFORMERS_VERSION = "4.57.1"

@@ -112,3 +112,43 @@ def float_tiff(side: int = 13000) -> bytes:
     for strip in data:
         out.write(strip)
     return out.getvalue()
+
+
+def unreadable_metadata(pages: int = 4) -> bytes:
+    """A PDF other readers open although its metadata is unreadable and its xref is wrong.
+
+    The catalog's XMP stream is not deflate data, the trailer's /Info names an object that
+    does not exist, its /ID strings are not hex, and every xref offset (and startxref) is
+    off, so a reader must rebuild the cross-reference table from the objects themselves.
+    """
+    kids = b" ".join(b"%d 0 R" % (5 + 2 * i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Metadata 3 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+        b"<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length 42 >>\nstream\n"
+        + b"\x00garbage, not deflate\xff" * 2
+        + b"\nendstream",
+        b"<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>",
+    ]
+    for index in range(pages):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 4 0 R "
+            b"/Contents %d 0 R >>" % (6 + 2 * index)
+        )
+        objects.append(
+            pdf_stream(
+                b"", b"BT /F1 24 Tf 72 700 Td (Page %d of the loan file) Tj ET" % (index + 1)
+            )
+        )
+    out = bytearray(b"%PDF-1.4\n")
+    for number, body in enumerate(objects, start=1):
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for number in range(len(objects)):
+        out += b"%010d 00000 n \n" % (7 + number * 13)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 99 0 R /ID [<00> (\xff\xfe)] >>\n" % (
+        len(objects) + 1
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % (xref + 5)
+    return bytes(out)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ocr_core import DocumentSettings, EncryptedDocument, PageTooLarge
+from ocr_core import DocumentSettings, EncryptedDocument, PageTooLarge, load_document
 from ocr_core._pdf import render_pdf_page
+from tests.ocr_core.hostile import unreadable_metadata
 from tests.ocr_core.test_documents import PdfPage, build_pdf
 
 SMALL = DocumentSettings(longest_side=200)
@@ -36,4 +37,13 @@ def test_an_encrypted_pdf_needs_its_password(corpus: Path) -> None:
     with pytest.raises(EncryptedDocument):
         render_pdf_page(data, 0, password=None, limits=SMALL)
     image = render_pdf_page(data, 0, password="openpassword", limits=SMALL)
+    assert max(image.size) == 200
+
+
+def test_a_pdf_with_unreadable_metadata_and_a_wrong_xref_is_read_like_other_readers_do() -> None:
+    with load_document(unreadable_metadata(pages=4), settings=SMALL) as document:
+        assert document.page_count == 4
+        texts = [page.text_layer for page in document.pages()]
+        image = document.page(3).image
+    assert texts == [f"Page {n} of the loan file" for n in range(1, 5)]
     assert max(image.size) == 200
