@@ -48,8 +48,9 @@ def describe_error(error: BaseException) -> str:
 async def open_document(
     client: OCRClient, data: bytes, filename: str, password: str | None
 ) -> Document:
-    """Open with the client's document limits; raises the typed error of a bad file."""
-    settings = client.settings.documents
+    """Open with the client's document limits at the page size the service reads best (its
+    stated `preferred_longest_side`, else the card's); raises the typed error of a bad file."""
+    settings = await client.document_settings()
     return await asyncio.to_thread(
         load_document,
         data,
