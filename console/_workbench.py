@@ -211,6 +211,11 @@ class JobView:
         )
         if len(mine) < document.page_count:
             text += f" · {document.page_count - len(mine)} waiting"
+        if mine:
+            # The results kept, not a failed run a retry replaced (issue 11).
+            seconds = self.result(document).wall_time_s
+            took = f"{seconds:.1f} s" if seconds < 60 else format_elapsed(seconds)
+            text += f" · read in {took}"
         return text
 
 
