@@ -114,6 +114,8 @@ def pages_summary(job: Job) -> str:
     text = f"{job.pages_done} / {total} pages"
     if job.pages_failed:
         text += f" · {job.pages_failed} failed"
+    if job.pages_rerun:
+        text += f" · {job.pages_rerun} asked again (runaway)"
     return text
 
 

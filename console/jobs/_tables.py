@@ -77,6 +77,10 @@ pages_table = sa.Table(
     sa.Column("confidence", sa.Float),
     sa.Column("low_confidence", sa.Text),
     sa.Column("rerun_reason", sa.String(16)),
+    # Sampling a person chose for this result ({temperature, repetition_penalty, max_tokens},
+    # JSON; NULL: the client's settings), and the one asked for with a pending retry.
+    sa.Column("sampling", sa.Text),
+    sa.Column("retry_sampling", sa.Text),
     sa.Column("revision", sa.Text),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=False),

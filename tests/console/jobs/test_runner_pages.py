@@ -12,6 +12,7 @@ from PIL import Image
 
 from console.jobs import JobRunner, JobStore
 from console.jobs._results import document_result
+from ocr_core import Sampling
 from tests.console.jobs.conftest import submit, wait_until
 from tests.fakes.fault_server import FaultServer, tiff_pages
 
@@ -63,3 +64,41 @@ def test_a_documents_time_counts_the_results_kept_not_the_wait_for_a_retry(
     reading = sum((p.finished_at - p.started_at).total_seconds() for p in pages)
     # The failed first answer and the second between runs are not part of it.
     assert 0 < result.wall_time_s <= reading + 1e-6
+
+
+def test_a_page_is_read_again_with_the_sampling_a_person_chose(
+    jobs: JobStore, runners: Callable[..., JobRunner]
+) -> None:
+    with FaultServer() as server:
+        job_id = submit(jobs, ("two.tif", tiff_pages(["#ffffff", "#ff0000"])))
+        runner = runners(server.base_url)
+        assert wait_until(lambda: _finished(jobs, job_id))
+        [document] = jobs.documents(job_id)
+        chosen = Sampling(temperature=0.9, repetition_penalty=1.3, max_tokens=500)
+        assert jobs.retry_pages(job_id, [(document.id, 1)], sampling=chosen) == 1
+        runner.wake()
+        assert wait_until(lambda: len(server.chat_requests()) == 3 and _finished(jobs, job_id))
+        first, _, again = (request.body for request in server.chat_requests())
+    assert (again["temperature"], again["repetition_penalty"], again["max_tokens"]) == (
+        0.9, 1.3, 500,
+    )  # fmt: skip
+    assert first["temperature"] != 0.9 and "repetition_penalty" not in first
+    kept, asked_again = jobs.pages(job_id)
+    assert kept.sampling is None and asked_again.sampling == chosen
+    assert asked_again.result.text == "page #ff0000"
+    assert asked_again.to_dict()["sampling"] == {
+        "temperature": 0.9, "repetition_penalty": 1.3, "max_tokens": 500,
+    }  # fmt: skip
+
+
+def test_the_job_counts_its_pages_asked_again_after_a_runaway_answer(
+    jobs: JobStore, runners: Callable[..., JobRunner]
+) -> None:
+    with FaultServer() as server:
+        server.script("loop")
+        job_id = submit(jobs, ("two.tif", tiff_pages(["#ffffff", "#ff0000"])))
+        runners(server.base_url, concurrency=1)
+        assert wait_until(lambda: _finished(jobs, job_id))
+    job = jobs.job(job_id)
+    assert (job.pages_done, job.pages_rerun) == (2, 1)
+    assert job.to_dict()["pages_rerun"] == 1
