@@ -22,7 +22,13 @@ from console.jobs._models import (
     StoredPage,
 )
 from console.jobs._rows import now_ts, page_from_row, sampling_to_json
-from console.jobs._tables import JOB_TABLES, documents_table, jobs_table, pages_table
+from console.jobs._tables import (
+    JOB_TABLES,
+    documents_table,
+    jobs_table,
+    pages_table,
+    references_table,
+)
 from ocr_core import Sampling
 
 RETENTION_SETTING = "job_retention_days"
@@ -298,7 +304,8 @@ class JobStore:
                 )
             ]
             if old:
-                connection.execute(pages_table.delete().where(pages_table.c.job_id.in_(old)))
+                for table in (references_table, pages_table):
+                    connection.execute(table.delete().where(table.c.job_id.in_(old)))
                 connection.execute(
                     documents_table.delete().where(documents_table.c.job_id.in_(old))
                 )

@@ -7,12 +7,12 @@ second tab changes nothing about a job.
 
 from __future__ import annotations
 
-import contextlib
-
 import streamlit as st
 
-from console import _exports
-from console._render import escape_markdown, markdown_to_safe_html
+from console import _job_panel
+from console._page_panel import page_detail
+from console._references import REFERENCE_TYPES, is_reference
+from console._render import escape_markdown
 from console._state import current_identity, get_operations, get_runner, read_status
 from console._store import StoreError
 from console._workbench import (
@@ -20,32 +20,26 @@ from console._workbench import (
     STATUS_COLOURS,
     JobView,
     Upload,
+    attach_references,
     cancel_job,
-    confidence_facts,
     document_label,
-    doubtful_words,
     job_label,
     jobs_frame,
     load_view,
-    page_facts,
     page_image,
-    pages_to_check,
     progress,
     start_job,
 )
-from console.jobs import DocumentState, Job, JobDocument, JobRunner, JobStatus
+from console.jobs import Job, JobDocument, JobRunner, JobStatus
+from console.jobs._references import Reference, ReferenceStore
 from console.platforms._base import ServiceState, ServiceStatus
-from ocr_core import PageResult
 
-# A white page on the white app has no visible edge; a thin frame shows where it ends. The
-# page's text scrolls in its own box (TEXT_HEIGHT_PX) so the image beside it stays in view.
+# A white page on the white app has no visible edge; a thin frame shows where it ends.
 _CSS = (
     "<style>.st-key-wb_page_image img "
     "{border: 1px solid rgba(49, 51, 63, 0.25); box-sizing: border-box;}</style>"
 )
-TEXT_HEIGHT_PX = 720
 REFRESH_S = 1.0
-LOGS_PAGE = "views/logs.py"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -74,8 +68,9 @@ def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
         return
     round_ = st.session_state.get("wb_round", 0)
     files = st.file_uploader(
-        "Upload scans (PDF, TIFF, PNG, JPEG, WebP, BMP, GIF)",
-        type=list(ACCEPTED_TYPES),
+        "Upload scans (PDF, TIFF, PNG, JPEG, WebP, BMP, GIF), and optionally their reference "
+        "texts (.txt, .md, matched by file name: scan.pdf + scan.txt)",
+        type=list(ACCEPTED_TYPES + REFERENCE_TYPES),
         accept_multiple_files=True,
         key=f"wb_files_{round_}",  # a new key empties the uploader once the job is started
     )
@@ -88,11 +83,16 @@ def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
         "with its own text uses that text (no OCR).",
     )
     if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
+        uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+        scans = [u for u in uploads if not is_reference(u.filename)]
+        if not scans:
+            st.warning("These are reference texts only: add the scans they belong to.")
+            return
         operations = get_operations()
         try:
             job_id = start_job(
                 runner,
-                [Upload(f.name, f.getvalue()) for f in files or []],
+                scans,
                 identity=current_identity(),
                 service_url=operations.platform.service_url,
                 revision=status.revision,
@@ -101,6 +101,10 @@ def _new_job(runner: JobRunner, status: ServiceStatus) -> None:
         except StoreError as error:  # nothing was started: say why, keep the files chosen
             st.error(f"The job was not started: {escape_markdown(str(error))}")
             return
+        references = [u for u in uploads if is_reference(u.filename)]
+        # Kept for the session and shown with the job: the page redraws as the job runs.
+        notes = st.session_state.setdefault("wb_notes", {})
+        notes[job_id] = attach_references(runner, job_id, references)
         _open_job(job_id)
         st.session_state.wb_round = round_ + 1
         st.rerun()
@@ -190,12 +194,13 @@ def _job(runner: JobRunner, listed: Job) -> None:
             runner.jobs.resume(job_id)
             runner.wake()
             st.rerun()
+    for note in st.session_state.get("wb_notes", {}).get(job_id, []):
+        st.warning(escape_markdown(note))
     for document in view.problems():
-        _problem(runner, document)
-    to_check = pages_to_check(view)
-    if not to_check.empty:
-        with st.expander("Pages to check first (least confident)"):
-            st.dataframe(to_check, hide_index=True)
+        _job_panel.problem(runner, document)
+    _job_panel.to_check(view)
+    references = ReferenceStore(runner.jobs.store).of_job(job_id)
+    _job_panel.scores(view, references)
     opened = view.opened()
     if not opened:
         return
@@ -203,54 +208,7 @@ def _job(runner: JobRunner, listed: Job) -> None:
     chosen = st.selectbox(
         "Document", list(by_id), format_func=lambda i: document_label(by_id[i]), key="wb_document"
     )
-    _document(runner, view, by_id[chosen])
-
-
-def _problem(runner: JobRunner, document: JobDocument) -> None:
-    name = escape_markdown(f"{document.position + 1}. {document.filename}")
-    if document.state is not DocumentState.NEEDS_PASSWORD:
-        st.error(f"**{name}** {escape_markdown(document.error or '')}")
-        return
-    st.warning(f"**{name}** {escape_markdown(document.error or '')}")
-    # The raw name is the (hidden) label read by screen readers and tests; the placeholder
-    # (never markdown) shows it on screen.
-    label = f"Password for {document.filename}"
-    password = st.text_input(
-        label,
-        type="password",
-        key=f"wb_password_{document.id}",
-        placeholder=label,
-        label_visibility="collapsed",
-    )
-    if st.button("Unlock", key=f"wb_unlock_{document.id}") and password:
-        runner.give_password(document.id, password)
-        st.rerun()
-
-
-def _downloads(view: JobView, document: JobDocument) -> None:
-    """Exports are built when clicked (deferred), not on every rerun of the page."""
-    result = view.result(document)
-    stem = _exports.export_stem(document.filename)
-    formats = [
-        ("Markdown", _exports.to_markdown, "md", "text/markdown", "wb_dl_md"),
-        ("Text", _exports.to_text, "txt", "text/plain", "wb_dl_txt"),
-        ("JSON", _exports.to_json, "json", "application/json", "wb_dl_json"),
-    ]
-    columns = st.columns(4)
-    for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
-        column.download_button(
-            label, lambda export=export: export(result), f"{stem}.{extension}", mime, key=key,
-            on_click="ignore", icon=":material/download:",
-        )  # fmt: skip
-    columns[3].download_button(
-        "Whole job (.zip)",
-        lambda: _exports.batch_zip(view.results(), view.failures()),
-        f"ocr-job-{view.job.id}.zip",
-        "application/zip",
-        key="wb_dl_zip",
-        on_click="ignore",
-        icon=":material/folder_zip:",
-    )
+    _document(runner, view, by_id[chosen], references)
 
 
 def _step(key: str, delta: int, count: int) -> None:
@@ -258,10 +216,13 @@ def _step(key: str, delta: int, count: int) -> None:
     st.session_state[key] = min(max(int(st.session_state.get(key, 1)) + delta, 1), count)
 
 
-def _document(runner: JobRunner, view: JobView, document: JobDocument) -> None:
+def _document(
+    runner: JobRunner, view: JobView, document: JobDocument, references: list[Reference]
+) -> None:
     result = view.result(document)
     st.caption(view.summary(document))
-    _downloads(view, document)
+    _job_panel.downloads(view, document)
+    _job_panel.attach_reference(runner, view, document)
     st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
     count, key = document.page_count, f"wb_page_{document.id}"
     if count > 1:
@@ -292,66 +253,7 @@ def _document(runner: JobRunner, view: JobView, document: JobDocument) -> None:
         except Exception as error:  # the text is still worth reading if the preview fails
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
     with text_col:
-        _page_detail(runner, view, document, page)
-
-
-def _page_detail(runner: JobRunner, view: JobView, document: JobDocument, page: PageResult) -> None:
-    stored = view.stored(document, page.index)
-    layer = page.has_text_layer
-    origin = "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
-    facts = [f":blue-badge[{origin}]"]
-    if stored is None:
-        facts.append(":gray-badge[waiting]")
-    elif page.error is not None and page.attempts == 0:
-        facts.append(":red-badge[never reached the service]")
-    elif page.source == "text_layer":
-        facts += [
-            ":green-badge[source: PDF text layer, not OCR]",
-            f"latency **{page.latency_s:.2f} s**",
-        ]
-    else:
-        facts += [
-            ":violet-badge[source: OCR]",
-            f"latency **{page.latency_s:.2f} s**",
-            f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
-            f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
-            ":orange-badge[truncated]" if page.truncated else "not truncated",
-        ]
-    st.markdown(" · ".join(facts + page_facts(stored) + confidence_facts(page)))
-    if page.low_confidence:
-        st.caption("Doubtful words: " + doubtful_words(page))
-    if stored is not None and stored.request_id:
-        # Suppressed when this page runs alone, without the app's other pages to link to.
-        with contextlib.suppress(st.errors.StreamlitAPIException):
-            st.page_link(
-                LOGS_PAGE, label="Logs of this request", icon=":material/receipt_long:",
-                query_params={"request_id": stored.request_id},
-            )  # fmt: skip
-    if page.truncated:
-        st.warning("The model stopped at its token limit: the end of this page may be missing.")
-    with st.container(height=TEXT_HEIGHT_PX, key="wb_page_text"):
-        if stored is None:
-            st.info("Not read yet: the text appears here once the page is done.")
-        elif page.error is not None:
-            st.error(f"Failed: {escape_markdown(str(page.error))}")
-        elif not page.text.strip():
-            st.info("No text on this page.")
-        elif st.session_state.get("wb_raw", False):
-            st.code(page.text, language=None, wrap_lines=True)
-        else:
-            st.markdown(markdown_to_safe_html(page.text), unsafe_allow_html=True)
-    if (
-        stored is not None
-        and not page.ok
-        and not view.job.active
-        and current_identity().can_operate
-        and st.button(
-            "Retry page", key=f"wb_retry_{document.id}_{page.index}", icon=":material/replay:"
-        )
-    ):
-        runner.jobs.retry_pages(view.job.id, [(document.id, page.index)])
-        runner.wake()
-        st.rerun()
+        page_detail(runner, view, document, page, references)
 
 
 st.title("OCR workbench")
