@@ -11,8 +11,14 @@ import streamlit as st
 from console._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
 from console._render import escape_markdown, markdown_to_safe_html
 from console._scores import page_truth
-from console._state import current_identity
-from console._workbench import JobView, confidence_facts, doubtful_words, page_facts
+from console._state import current_identity, get_runner
+from console._workbench import (
+    JobView,
+    confidence_facts,
+    doubtful_words,
+    page_facts,
+    page_image,
+)
 from console.jobs import JobDocument, JobRunner
 from console.jobs._references import Reference, ReferenceStore
 from ocr_core import PageResult, Sampling
@@ -181,3 +187,52 @@ def _read_again(runner: JobRunner, view: JobView, document: JobDocument, page: P
             runner.jobs.retry_pages(view.job.id, [(document.id, page.index)], sampling=chosen)
             runner.wake()
             st.rerun()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _image(store: str, document_id: int, index: int, filename: str) -> bytes:
+    """Cached per store, document and page (`store` keys the cache, not the read)."""
+    return page_image(get_runner().jobs.document_data(document_id), filename, index)
+
+
+def _step(key: str, delta: int, count: int) -> None:
+    """Prev/next: move the page number input (read at click time, not at render time)."""
+    st.session_state[key] = min(max(int(st.session_state.get(key, 1)) + delta, 1), count)
+
+
+def pages(
+    runner: JobRunner, view: JobView, document: JobDocument, references: list[Reference]
+) -> None:
+    """The document's pages, one at a time: the image beside its text and score."""
+    result = view.result(document)
+    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    count, key = document.page_count, f"wb_page_{document.id}"
+    if count > 1:
+        previous_col, number_col, next_col, _ = st.columns(
+            [1, 2, 1, 6], vertical_alignment="bottom"
+        )
+        current = int(st.session_state.get(key, 1))
+        previous_col.button(
+            "Previous", key="wb_prev", disabled=current <= 1, on_click=_step, args=(key, -1, count)
+        )
+        next_col.button(
+            "Next", key="wb_next", disabled=current >= count, on_click=_step, args=(key, 1, count)
+        )
+        number = number_col.number_input(
+            f"Page (of {count})", min_value=1, max_value=count, step=1, key=key
+        )
+    else:
+        number = 1
+    index = int(number) - 1
+    page = result.pages[index]
+    image_col, text_col = st.columns(2)
+    with image_col, st.container(key="wb_page_image"):
+        try:
+            st.image(
+                _image(runner.jobs.store.where, document.id, index, document.filename),
+                caption=f"Page {index + 1} of {count}",
+            )
+        except Exception as error:  # the text is still worth reading if the preview fails
+            st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
+    with text_col:
+        page_detail(runner, view, document, page, references)
