@@ -15,6 +15,7 @@ from console._state import current_identity, get_operations
 from console._store import StoreError
 from console._workbench import (
     ACCEPTED_TYPES,
+    CONFIDENT,
     STATUS_COLOURS,
     JobView,
     Upload,
@@ -85,7 +86,9 @@ def downloads(view: JobView, document: JobDocument) -> None:
 def to_check(view: JobView) -> None:
     table = pages_to_check(view)
     if not table.empty:
-        with st.expander("Pages to check first (least confident)"):
+        # Open when a page is doubtful: that is where QA should look first.
+        doubtful = bool((table["confidence"] < CONFIDENT).any())
+        with st.expander("Pages to check first (least confident)", expanded=doubtful):
             st.dataframe(table, hide_index=True)
 
 

@@ -172,3 +172,13 @@ def test_doubtful_words_are_underlined_in_the_page_text(tmp_path: Path) -> None:
         with _on_fault_server(tmp_path, server):
             at = _start(page("workbench").run(), _tiff("one.tif", tiff_pages(["#ffffff"])))
             assert any("page <u>#ffffff</u>" in m.value for m in at.markdown)
+
+
+def test_a_job_with_doubtful_pages_opens_the_pages_to_check_first(tmp_path: Path) -> None:
+    with FaultServer() as server, _on_fault_server(tmp_path, server):
+        server.faults.doubtful_words = {"#ffffff"}
+        at = _start(page("workbench").run(), _tiff("two.tif", tiff_pages(["#ff0000", "#ffffff"])))
+        [to_check] = [e for e in at.expander if e.label.startswith("Pages to check first")]
+        assert to_check.proto.expanded
+        table = to_check.dataframe[0].value
+        assert list(table["page"]) == [2, 1]  # the doubtful page first
