@@ -29,8 +29,15 @@ from console._workbench import (
     progress,
     start_job,
 )
-from console.jobs import DocumentState, Job, JobDocument, JobRunner, JobStatus
-from console.jobs._references import Reference, ReferenceStore
+from console.jobs import (
+    DocumentState,
+    Job,
+    JobDocument,
+    JobRunner,
+    JobStatus,
+    Reference,
+    ReferenceStore,
+)
 from console.platforms._base import ServiceStatus
 
 REFRESH_S = 1.0

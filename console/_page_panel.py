@@ -19,8 +19,7 @@ from console._workbench import (
     page_facts,
     page_image,
 )
-from console.jobs import JobDocument, JobRunner
-from console.jobs._references import Reference, ReferenceStore
+from console.jobs import JobDocument, JobRunner, Reference, ReferenceStore
 from ocr_core import PageResult, Sampling
 
 TEXT_HEIGHT_PX = 720

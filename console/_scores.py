@@ -14,8 +14,7 @@ from statistics import fmean
 import pandas as pd
 
 from console._references import coverage_note
-from console.jobs import DocumentState, JobDocument, StoredPage
-from console.jobs._references import WHOLE_DOCUMENT, Reference
+from console.jobs import WHOLE_DOCUMENT, DocumentState, JobDocument, Reference, StoredPage
 from ocr_core import PageResult
 from ocr_core.quality import DiffSpan, cer, normalise, wer, word_diff
 

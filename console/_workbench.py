@@ -25,9 +25,9 @@ from console.jobs import (
     JobRunner,
     JobStatus,
     NewDocument,
+    ReferenceStore,
     StoredPage,
 )
-from console.jobs._references import ReferenceStore
 from console.jobs._results import document_result
 from ocr_core import DocumentResult, PageResult, load_document
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from console._scores import job_scores, page_truth
-from console.jobs import DocumentState, JobDocument, StoredPage
-from console.jobs._references import WHOLE_DOCUMENT, Reference
+from console.jobs import WHOLE_DOCUMENT, DocumentState, JobDocument, Reference, StoredPage
 from ocr_core import OCRError, PageResult
 
 NOW = datetime.now(UTC)

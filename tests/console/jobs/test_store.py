@@ -146,7 +146,7 @@ def test_a_full_store_says_so_instead_of_losing_the_page(tmp_path: Path) -> None
 
 
 def test_references_are_kept_per_page_replaced_and_pruned_with_their_job(store: Store) -> None:
-    from console.jobs._references import WHOLE_DOCUMENT, ReferenceStore
+    from console.jobs import WHOLE_DOCUMENT, ReferenceStore
 
     jobs = JobStore(store)
     job_id = jobs.create_job([NewDocument("a.pdf", b"%PDF")], actor="qa", service_url="x")
