@@ -182,3 +182,24 @@ def test_a_job_with_doubtful_pages_opens_the_pages_to_check_first(tmp_path: Path
         assert to_check.proto.expanded
         table = to_check.dataframe[0].value
         assert list(table["page"]) == [2, 1]  # the doubtful page first
+
+
+def test_reference_texts_alone_start_no_job(tmp_path: Path) -> None:
+    with FaultServer() as server, _on_fault_server(tmp_path, server):
+        at = page("workbench").run()
+        at.file_uploader[0].set_value([_text("card.txt", b"truth")]).run()
+        at.button(key="wb_start").click().run()
+        assert "These are reference texts only: add the scans they belong to." in _shown(at)
+        assert get_runner().jobs.jobs() == []
+
+
+def test_a_reference_attached_after_the_start_scores_each_page(tmp_path: Path) -> None:
+    with FaultServer() as server, _on_fault_server(tmp_path, server):
+        at = _start(page("workbench").run(), _tiff("two.tif", tiff_pages(["#ffffff", "#ff0000"])))
+        [uploader] = [u for u in at.file_uploader if u.key.startswith("wb_ref_file_")]
+        truth = b"page #ffffff\fpage #ff0000 lost\fa third page"
+        uploader.set_value(("truth.txt", truth, "text/plain")).run()
+        at.button(key=next(b.key for b in at.button if b.label == "Attach")).click().run()
+        [scores] = [d.value for d in at.dataframe if "CER" in d.value.columns]
+        assert list(scores["page"]) == ["2", "1"] and list(scores["WER"]) == [0.3333, 0.0]
+        assert "the reference has 3 pages and the document 2 pages" in _shown(at)
