@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from console._identity import Identity
+from console._references import BadReference, ReferenceText, match_by_stem, read_reference
 from console._render import count_noun, escape_markdown
 from console.jobs import (
     DocumentState,
@@ -24,6 +25,7 @@ from console.jobs import (
     JobRunner,
     JobStatus,
     NewDocument,
+    ReferenceStore,
     StoredPage,
 )
 from console.jobs._results import document_result
@@ -85,6 +87,36 @@ def start_job(
     return job_id
 
 
+def attach_references(runner: JobRunner, job_id: int, references: Iterable[Upload]) -> list[str]:
+    """Attach uploaded reference files to the job's scans of the same file name stem.
+
+    Returns what to tell the user: files matching no scan, unreadable or empty ones (none of
+    them attached), and files read in another encoding than UTF-8 (attached)."""
+    documents = runner.jobs.documents(job_id)
+    uploads = list(references)
+    matching = match_by_stem([d.filename for d in documents], [u.filename for u in uploads])
+    notes = list(matching.notes)
+    store = ReferenceStore(runner.jobs.store)
+    read: dict[int, ReferenceText | None] = {}
+    for scan, position in sorted(matching.pairs.items()):
+        if position not in read:
+            upload = uploads[position]
+            try:
+                read[position] = reference = read_reference(upload.data, upload.filename)
+                if reference.note:
+                    notes.append(reference.note)
+            except BadReference as error:
+                read[position] = None
+                notes.append(f"{error.message}: it was not attached")
+        reference = read[position]
+        if reference is not None:
+            store.attach(
+                job_id, documents[scan].id, reference.pages, origin=reference.origin,
+                note=reference.note,
+            )  # fmt: skip
+    return notes
+
+
 def cancel_job(runner: JobRunner, job_id: int, wait_s: float = 5.0) -> JobStatus | None:
     """Ask for the job to stop and give the runner a moment to close its requests, so the
     page can show the outcome rather than "cancelling…"."""
@@ -114,6 +146,8 @@ def pages_summary(job: Job) -> str:
     text = f"{job.pages_done} / {total} pages"
     if job.pages_failed:
         text += f" · {job.pages_failed} failed"
+    if job.pages_rerun:
+        text += f" · {job.pages_rerun} asked again (runaway)"
     return text
 
 
@@ -211,6 +245,11 @@ class JobView:
         )
         if len(mine) < document.page_count:
             text += f" · {document.page_count - len(mine)} waiting"
+        if mine:
+            # The results kept, not a failed run a retry replaced (issue 11).
+            seconds = self.result(document).wall_time_s
+            took = f"{seconds:.1f} s" if seconds < 60 else format_elapsed(seconds)
+            text += f" · read in {took}"
         return text
 
 

@@ -5,7 +5,13 @@ The backend imports only this package; it needs neither Streamlit nor any google
 
 from ._breaker import CircuitBreaker
 from ._client import OCRClient
-from ._config import DEFAULT_LOCAL_URL, DEFAULT_MODEL, ClientSettings, DocumentSettings
+from ._config import (
+    DEFAULT_LOCAL_URL,
+    DEFAULT_MODEL,
+    ClientSettings,
+    DocumentSettings,
+    Sampling,
+)
 from ._documents import Document, Page, load_document
 from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _exception_names
@@ -39,6 +45,7 @@ __all__ = [
     "OCRClient",
     "Page",
     "PageResult",
+    "Sampling",
     "StreamChunk",
     "SyncOCRClient",
     "WarmUpReport",

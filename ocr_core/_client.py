@@ -21,7 +21,7 @@ import httpx
 from ._auth import Auth, IdTokenFetcher, make_auth
 from ._breaker import CircuitBreaker, admit
 from ._confidence import page_confidence
-from ._config import ClientSettings, DocumentSettings
+from ._config import ClientSettings, DocumentSettings, Sampling
 from ._documents import Document, load_document
 from ._exceptions import (
     BadRequest,
@@ -83,6 +83,7 @@ class OCRClient:
         self._http = ServiceHTTP(settings, self._auth, transport)
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._max_tokens: int | None = None
+        self._rerun = Sampling(settings.rerun_temperature, settings.rerun_repetition_penalty)
         self._page_side: int | None = None
         self._models_lock = asyncio.Lock()
         self._models_failed_at = -MODELS_RETRY_S
@@ -169,7 +170,7 @@ class OCRClient:
         request_id: str,
         on_chunk: OnChunk | None,
         *,
-        rerun: bool = False,
+        sampling: Sampling | None = None,
     ) -> tuple[Completion | ServiceError, int]:
         """One page through breaker and retries -> (completion or its typed error, attempts).
 
@@ -180,7 +181,9 @@ class OCRClient:
             await admit(self.breaker, deadline_s=self.settings.timeout_s)
         except ServiceError as exc:
             return exc, attempts
-        max_tokens = await self._effective_max_tokens()
+        temperature, penalty, max_tokens = (sampling or Sampling()).over(
+            self.settings.temperature, None, await self._effective_max_tokens()
+        )
         cloud_run = self.settings.is_cloud_run
         try:
             while True:
@@ -188,13 +191,11 @@ class OCRClient:
                     data_uri,
                     model=self.settings.model,
                     max_tokens=max_tokens,
-                    temperature=(
-                        self.settings.rerun_temperature if rerun else self.settings.temperature
-                    ),
+                    temperature=temperature,
                     top_p=self.settings.top_p,
                     stream=self.settings.stream,
                     logprobs=self.settings.logprobs,
-                    repetition_penalty=self.settings.rerun_repetition_penalty if rerun else None,
+                    repetition_penalty=penalty,
                 )
                 try:
                     async for attempt in retrying(self.settings, self._sleep):
@@ -228,10 +229,12 @@ class OCRClient:
     # --- pages ---------------------------------------------------------------------------------
 
     async def ocr_page(
-        self, document: Document, index: int, *, on_chunk: OnChunk | None = None
-    ) -> PageResult:
+        self, document: Document, index: int, *, on_chunk: OnChunk | None = None,
+        sampling: Sampling | None = None,
+    ) -> PageResult:  # fmt: skip
         """OCR page `index` (0-based) of an already opened document.
 
+        `sampling`: a person's choice for this page, kept as answered (no automatic re-run).
         Every failure becomes the result's `error`, never a raise, so a caller retrying one
         page of a document it holds open renders that page once, from the original file.
         `IndexError` for an index outside the document.
@@ -240,7 +243,7 @@ class OCRClient:
             raise IndexError(f"page index {index} is out of range (0..{document.page_count - 1})")
         started = time.perf_counter()
         try:
-            return await self._read_page(document, index, on_chunk)
+            return await self._read_page(document, index, on_chunk, sampling)
         except Exception as exc:
             if isinstance(exc, OCRError):
                 error = exc.on_page(index)
@@ -251,7 +254,7 @@ class OCRClient:
             return PageResult(index=index, error=error, latency_s=time.perf_counter() - started)
 
     async def _read_page(
-        self, document: Document, index: int, on_chunk: OnChunk | None
+        self, document: Document, index: int, on_chunk: OnChunk | None, sampling: Sampling | None
     ) -> PageResult:
         started = time.perf_counter()
         use_text_layer = self.settings.use_text_layer
@@ -277,13 +280,15 @@ class OCRClient:
         rerun = None
         async with self._slots:
             started = time.perf_counter()
-            outcome, attempts = await self._complete(prepared.data_uri, index, request_id, on_chunk)
-            if isinstance(outcome, Completion) and self.settings.rerun_runaway:
+            outcome, attempts = await self._complete(
+                prepared.data_uri, index, request_id, on_chunk, sampling=sampling
+            )
+            if isinstance(outcome, Completion) and self.settings.rerun_runaway and sampling is None:
                 rerun = rerun_reason(outcome.text)
                 if rerun is not None:
                     logger.info("page %d came back %s: asking again", index + 1, rerun)
                     second, more = await self._complete(
-                        prepared.data_uri, index, request_id, on_chunk, rerun=True
+                        prepared.data_uri, index, request_id, on_chunk, sampling=self._rerun
                     )
                     attempts += more
                     if isinstance(second, Completion) and rerun_reason(second.text) is None:

@@ -47,6 +47,42 @@ class DocumentSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Sampling:
+    """Sampling chosen for one page by a person reading it again; a None field keeps the
+    client's setting. `repetition_penalty` is vLLM's (1.0 is none; above 1 discourages
+    loops); `max_tokens` is still clamped to what the service's context holds."""
+
+    temperature: float | None = None
+    repetition_penalty: float | None = None
+    max_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.temperature is not None and not 0.0 <= self.temperature <= 2.0:
+            raise ValueError(f"temperature must be between 0 and 2, not {self.temperature}")
+        if self.repetition_penalty is not None and not 0.0 < self.repetition_penalty <= 2.0:
+            raise ValueError(
+                f"repetition_penalty must be above 0 and at most 2, not {self.repetition_penalty}"
+            )
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, not {self.max_tokens}")
+
+    def over(
+        self, temperature: float, repetition_penalty: float | None, max_tokens: int
+    ) -> tuple[float, float | None, int]:
+        """(temperature, repetition penalty, max tokens) with this choice over the given ones;
+        max_tokens never above the given one (what the service's context holds)."""
+        return (
+            temperature if self.temperature is None else self.temperature,
+            repetition_penalty if self.repetition_penalty is None else self.repetition_penalty,
+            max_tokens if self.max_tokens is None else min(max_tokens, self.max_tokens),
+        )
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The fields that were chosen (the rest follow the client's settings)."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not None}
+
+
+@dataclass(frozen=True, slots=True)
 class ClientSettings:
     base_url: str = DEFAULT_LOCAL_URL
     model: str = DEFAULT_MODEL

@@ -6,11 +6,13 @@
 
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, StoredPage
 from console.jobs._pages import describe_error, ocr_page
+from console.jobs._references import WHOLE_DOCUMENT, Reference, ReferenceStore
 from console.jobs._runner import JobRunner
 from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, NewDocument
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
+    "WHOLE_DOCUMENT",
     "DocumentState",
     "Job",
     "JobDocument",
@@ -18,6 +20,8 @@ __all__ = [
     "JobStatus",
     "JobStore",
     "NewDocument",
+    "Reference",
+    "ReferenceStore",
     "StoredPage",
     "describe_error",
     "ocr_page",

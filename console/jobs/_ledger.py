@@ -15,8 +15,9 @@ from console._store import Store
 from console.jobs._models import DocumentState, JobStatus
 from console.jobs._rows import now_ts as _now
 from console.jobs._rows import page_row as _page_row
+from console.jobs._rows import sampling_from_json
 from console.jobs._tables import documents_table, jobs_table, pages_table
-from ocr_core import PageResult
+from ocr_core import PageResult, Sampling
 
 # A runner writes a heartbeat every few seconds; this much silence means it is gone.
 STALE_AFTER_S = 15.0
@@ -114,6 +115,16 @@ class JobLedger:
         kept = {index for index, retry in rows if not retry}
         return [i for i in range(page_count) if i not in kept]
 
+    def sampling_to_send(self, document_id: int) -> dict[int, Sampling]:
+        """The sampling a person chose for pages marked for retry, by page index."""
+        p = pages_table
+        rows = self.store.read(
+            sa.select(p.c.page_index, p.c.retry_sampling).where(
+                p.c.document_id == document_id, p.c.retry, p.c.retry_sampling.is_not(None)
+            )
+        )
+        return {index: sampling for index, text in rows if (sampling := sampling_from_json(text))}
+
     def save_page(
         self,
         job_id: int,
@@ -123,6 +134,7 @@ class JobLedger:
         request_id: str | None,
         revision: str | None,
         started_at: float,
+        sampling: Sampling | None = None,
     ) -> bool:
         """Write a finished page once; a retry replaces a failed or retry-marked row.
 
@@ -130,7 +142,7 @@ class JobLedger:
         up for retry: a page is never stored twice.
         """
         p = pages_table
-        row = _page_row(result, request_id, revision, started_at)
+        row = _page_row(result, request_id, revision, started_at, sampling)
         this_page = (p.c.document_id == document_id, p.c.page_index == result.index)
         try:
             # Written update-first, so the transaction takes the write lock at once.

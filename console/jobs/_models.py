@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ocr_core import PageResult
+from ocr_core import PageResult, Sampling
 
 
 class JobStatus(enum.StrEnum):
@@ -49,6 +49,8 @@ class Job:
     finished_at: datetime | None = None
     cancel_requested: bool = False
     error: str | None = None
+    # Pages whose answer looped or came back empty and were asked again (PageResult.rerun_reason).
+    pages_rerun: int = 0
 
     @property
     def active(self) -> bool:
@@ -63,6 +65,7 @@ class Job:
             "pages_total": self.pages_total,
             "pages_done": self.pages_done,
             "pages_failed": self.pages_failed,
+            "pages_rerun": self.pages_rerun,
             "created_at": self.created_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "elapsed_s": round(self.elapsed_s, 3),
@@ -100,6 +103,8 @@ class StoredPage:
     finished_at: datetime
     # Asked to be read again (retry or resume); the old result stays until the new one lands.
     retry: bool = False
+    # The sampling a person chose for this result (None: the client's settings).
+    sampling: Sampling | None = None
 
     @property
     def index(self) -> int:
@@ -113,4 +118,5 @@ class StoredPage:
             "revision": self.revision,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
+            "sampling": None if self.sampling is None else self.sampling.to_dict(),
         }

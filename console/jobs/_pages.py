@@ -18,6 +18,7 @@ from ocr_core import (
     PageLimitExceeded,
     PageRenderError,
     PageResult,
+    Sampling,
     UnsupportedDocument,
     load_document,
 )
@@ -48,8 +49,9 @@ def describe_error(error: BaseException) -> str:
 async def open_document(
     client: OCRClient, data: bytes, filename: str, password: str | None
 ) -> Document:
-    """Open with the client's document limits; raises the typed error of a bad file."""
-    settings = client.settings.documents
+    """Open with the client's document limits at the page size the service reads best (its
+    stated `preferred_longest_side`, else the card's); raises the typed error of a bad file."""
+    settings = await client.document_settings()
     return await asyncio.to_thread(
         load_document,
         data,
@@ -60,23 +62,32 @@ async def open_document(
     )
 
 
-async def ocr_page(client: OCRClient, document: Document, index: int) -> PageResult:
+async def ocr_page(
+    client: OCRClient, document: Document, index: int, sampling: Sampling | None = None
+) -> PageResult:
     """OCR page `index` of an open document: the runner's one request to the service (the
     client's slots, breaker and retries; the page's request id comes back on the result)."""
-    return await client.ocr_page(document, index)
+    return await client.ocr_page(document, index, sampling=sampling)
 
 
 async def read_page(
-    client: OCRClient, document: Document, index: int, *, use_text_layer: bool
+    client: OCRClient,
+    document: Document,
+    index: int,
+    *,
+    use_text_layer: bool,
+    sampling: Sampling | None = None,
 ) -> PageResult:
-    """One page's result; a page that cannot be rendered or sent fails alone, never raises."""
+    """One page's result; a page that cannot be rendered or sent fails alone, never raises.
+
+    A page asked for with chosen sampling goes to the model even when it has a text layer."""
     try:
-        if use_text_layer:
+        if use_text_layer and sampling is None:
             page = document.page(index)
             text = await asyncio.to_thread(lambda: page.text_layer if page.has_text_layer else None)
             if text is not None:
                 return PageResult(index=index, text=text, source="text_layer", has_text_layer=True)
-        return await ocr_page(client, document, index)
+        return await ocr_page(client, document, index, sampling)
     except OCRError as error:
         error.page_index = index
         return PageResult(index=index, error=error)

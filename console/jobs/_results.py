@@ -1,5 +1,6 @@
 """A job's stored pages as `DocumentResult`s: what downloads, exports and the page view show.
 
+A document's time is the time spent reading the results it keeps (`reading_time`).
 A page without a result yet (the job still runs, or was cancelled) is there too, as an error
 that says so, so an export never silently drops a page.
 """
@@ -20,10 +21,26 @@ def document_result(document: JobDocument, pages: list[StoredPage]) -> DocumentR
         stored.get(i) or PageResult(index=i, error=OCRError(NOT_READ, page_index=i))
         for i in range(document.page_count)
     ]
-    latencies = [page.finished_at for page in pages if page.document_id == document.id]
-    starts = [page.started_at for page in pages if page.document_id == document.id]
-    wall = (max(latencies) - min(starts)).total_seconds() if latencies else 0.0
-    return DocumentResult(pages=results, filename=document.filename, wall_time_s=wall)
+    mine = [page for page in pages if page.document_id == document.id]
+    return DocumentResult(pages=results, filename=document.filename, wall_time_s=reading_time(mine))
+
+
+def reading_time(pages: list[StoredPage]) -> float:
+    """Seconds spent reading the results kept: the union of each stored page's own interval.
+
+    Only the latest result of a page is stored, so a failed run that a retry replaced, and the
+    idle time before that retry, count for nothing; pages read at the same time count once.
+    """
+    total, end = 0.0, None
+    for page in sorted(pages, key=lambda p: p.started_at):
+        start, finish = page.started_at, page.finished_at
+        if end is None or start >= end:
+            total += (finish - start).total_seconds()
+            end = finish
+        elif finish > end:
+            total += (finish - end).total_seconds()
+            end = finish
+    return total
 
 
 def job_results(jobs: JobStore, job_id: int) -> tuple[list[DocumentResult], dict[str, str]]:

@@ -9,7 +9,7 @@ from typing import Any
 import ocr_core
 from console._store import from_ts
 from console.jobs._models import StoredPage
-from ocr_core import ConfidenceSpan, OCRError, PageResult
+from ocr_core import ConfidenceSpan, OCRError, PageResult, Sampling
 
 
 def now_ts() -> float:
@@ -37,6 +37,14 @@ def spans_from_json(text: str | None) -> tuple[ConfidenceSpan, ...]:
     )
 
 
+def sampling_from_json(text: str | None) -> Sampling | None:
+    return Sampling(**json.loads(text)) if text else None
+
+
+def sampling_to_json(sampling: Sampling | None) -> str | None:
+    return None if sampling is None else json.dumps(sampling.to_dict())
+
+
 def page_from_row(row: Any) -> StoredPage:
     m = row._mapping
     index = m["page_index"]
@@ -58,11 +66,16 @@ def page_from_row(row: Any) -> StoredPage:
         started_at=from_ts(m["started_at"]),
         finished_at=from_ts(m["finished_at"]),
         retry=m["retry"],
+        sampling=sampling_from_json(m["sampling"]),
     )
 
 
 def page_row(
-    result: PageResult, request_id: str | None, revision: str | None, started: float
+    result: PageResult,
+    request_id: str | None,
+    revision: str | None,
+    started: float,
+    sampling: Sampling | None = None,
 ) -> dict[str, Any]:
     error = result.error
     return {
@@ -76,5 +89,6 @@ def page_row(
         "request_id": request_id, "revision": revision, "started_at": started,
         "confidence": result.confidence, "rerun_reason": result.rerun_reason,
         "low_confidence": json.dumps([span.to_dict() for span in result.low_confidence]),
-        "finished_at": now_ts(), "retry": False,
+        "finished_at": now_ts(), "retry": False, "sampling": sampling_to_json(sampling),
+        "retry_sampling": None,
     }  # fmt: skip

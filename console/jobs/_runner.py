@@ -33,7 +33,7 @@ from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
 from console.jobs._pages import describe_error, open_document, read_page
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
-from ocr_core import Document, EncryptedDocument, OCRClient
+from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
 
 logger = logging.getLogger(__name__)
 
@@ -256,9 +256,12 @@ class JobRunner:
                 todo = await self._in_store(
                     self.ledger.pages_to_send, entry.id, document.page_count
                 )
+                chosen = await self._in_store(self.ledger.sampling_to_send, entry.id)
                 for index in todo:
                     await self._window.acquire()
-                    group.create_task(self._page(job, entry.id, document, index, revision))
+                    group.create_task(
+                        self._page(job, entry.id, document, index, revision, chosen.get(index))
+                    )
                     sent += 1
         return sent
 
@@ -290,12 +293,18 @@ class JobRunner:
         return document
 
     async def _page(
-        self, job: Job, document_id: int, document: Document, index: int, revision: str | None
+        self,
+        job: Job,
+        document_id: int,
+        document: Document,
+        index: int,
+        revision: str | None,
+        sampling: Sampling | None,
     ) -> None:
         try:
             started = now_ts()
             result = await read_page(
-                self._client, document, index, use_text_layer=job.use_text_layer
+                self._client, document, index, use_text_layer=job.use_text_layer, sampling=sampling
             )
             save = functools.partial(
                 self.ledger.save_page,
@@ -305,6 +314,7 @@ class JobRunner:
                 request_id=result.request_id,
                 revision=revision,
                 started_at=started,
+                sampling=sampling,
             )
             await self._in_store(save)
         finally:

@@ -21,8 +21,15 @@ from console.jobs._models import (
     JobStatus,
     StoredPage,
 )
-from console.jobs._rows import now_ts, page_from_row
-from console.jobs._tables import JOB_TABLES, documents_table, jobs_table, pages_table
+from console.jobs._rows import now_ts, page_from_row, sampling_to_json
+from console.jobs._tables import (
+    JOB_TABLES,
+    documents_table,
+    jobs_table,
+    pages_table,
+    references_table,
+)
+from ocr_core import Sampling
 
 RETENTION_SETTING = "job_retention_days"
 DEFAULT_RETENTION_DAYS = 30
@@ -104,22 +111,23 @@ class JobStore:
                 .group_by(d.c.job_id)
             )
         }
-        page_counts: dict[int, tuple[int, int]] = {}
-        for job_id, done, failed in self.store.read(
+        page_counts: dict[int, tuple[int, int, int]] = {}
+        for job_id, done, failed, rerun in self.store.read(
             sa.select(
                 p.c.job_id,
                 sa.func.sum(sa.case((p.c.error.is_(None), 1), else_=0)),
                 sa.func.sum(sa.case((p.c.error.is_not(None), 1), else_=0)),
+                sa.func.sum(sa.case((p.c.rerun_reason.is_not(None), 1), else_=0)),
             )
             .where(p.c.job_id.in_(ids))
             .group_by(p.c.job_id)
         ):
-            page_counts[job_id] = (int(done or 0), int(failed or 0))
+            page_counts[job_id] = (int(done or 0), int(failed or 0), int(rerun or 0))
         now = now_ts()
         jobs = []
         for row in rows:
             count, total = doc_counts.get(row.id, (0, 0))
-            done, failed = page_counts.get(row.id, (0, 0))
+            done, failed, rerun = page_counts.get(row.id, (0, 0, 0))
             elapsed = row.run_seconds
             if row.status == JobStatus.RUNNING and row.run_started_at is not None:
                 elapsed += max(now - row.run_started_at, 0.0)
@@ -141,6 +149,7 @@ class JobStore:
                     finished_at=from_ts(row.finished_at) if row.finished_at else None,
                     cancel_requested=row.cancel_requested,
                     error=row.error,
+                    pages_rerun=rerun,
                 )
             )
         return jobs
@@ -210,16 +219,23 @@ class JobStore:
         job = self.job(job_id)
         return None if job is None else job.status
 
-    def retry_pages(self, job_id: int, pages: Iterable[tuple[int, int]] | None = None) -> int:
+    def retry_pages(
+        self,
+        job_id: int,
+        pages: Iterable[tuple[int, int]] | None = None,
+        sampling: Sampling | None = None,
+    ) -> int:
         """Mark pages (document id, index) to be read again, or every failed page with None;
-        the job goes back in the queue (or keeps running). Returns how many were marked."""
+        the job goes back in the queue (or keeps running). Returns how many were marked.
+
+        `sampling` is sent with those pages (the new result records it); None: the client's.
+        """
         p = pages_table
+        marks = {"retry": True, "retry_sampling": sampling_to_json(sampling)}
         with self.store.transaction() as connection:
             if pages is None:
                 marked = connection.execute(
-                    p.update()
-                    .where(p.c.job_id == job_id, p.c.error.is_not(None))
-                    .values(retry=True)
+                    p.update().where(p.c.job_id == job_id, p.c.error.is_not(None)).values(**marks)
                 ).rowcount
             else:
                 marked = 0
@@ -231,7 +247,7 @@ class JobStore:
                             p.c.document_id == document_id,
                             p.c.page_index == index,
                         )
-                        .values(retry=True)
+                        .values(**marks)
                     ).rowcount
             self._requeue(connection, job_id)
         return marked
@@ -288,7 +304,8 @@ class JobStore:
                 )
             ]
             if old:
-                connection.execute(pages_table.delete().where(pages_table.c.job_id.in_(old)))
+                for table in (references_table, pages_table):
+                    connection.execute(table.delete().where(table.c.job_id.in_(old)))
                 connection.execute(
                     documents_table.delete().where(documents_table.c.job_id.in_(old))
                 )

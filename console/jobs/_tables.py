@@ -77,6 +77,10 @@ pages_table = sa.Table(
     sa.Column("confidence", sa.Float),
     sa.Column("low_confidence", sa.Text),
     sa.Column("rerun_reason", sa.String(16)),
+    # Sampling a person chose for this result ({temperature, repetition_penalty, max_tokens},
+    # JSON; NULL: the client's settings), and the one asked for with a pending retry.
+    sa.Column("sampling", sa.Text),
+    sa.Column("retry_sampling", sa.Text),
     sa.Column("revision", sa.Text),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float, nullable=False),
@@ -84,4 +88,25 @@ pages_table = sa.Table(
     sa.Index("pages_by_job", "job_id"),
 )
 
-JOB_TABLES = [jobs_table, documents_table, pages_table]
+# Ground truth for scoring a page (console._references reads and splits it): one row per
+# page, or page_index WHOLE_DOCUMENT for a reference without page breaks.
+references_table = sa.Table(
+    "page_references",
+    METADATA,
+    sa.Column(
+        "document_id",
+        sa.Integer,
+        sa.ForeignKey("job_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("page_index", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # Where it came from ("phototest.txt", "pasted by ana") and what to tell the reader.
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("references_by_job", "job_id"),
+)
+
+JOB_TABLES = [jobs_table, documents_table, pages_table, references_table]

@@ -134,7 +134,8 @@ def long_pdf(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _start_job(page: Page, path: Path, jobs: JobStore) -> int:
     """Upload and start; returns the new job's id once the page shows that job."""
     known = {job.id for job in jobs.jobs()}
-    page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(path)
+    # The first uploader is the new job's (an open job has one per document for references).
+    page.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(path)
     wait_idle(page)
     page.get_by_role("button", name="Start OCR job").click()
     assert wait_until(lambda: {job.id for job in jobs.jobs()} - known != set())

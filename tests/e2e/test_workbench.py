@@ -43,7 +43,8 @@ def two_page_scan(
 def _upload(page: Page, file: Path | FilePayload) -> None:
     """Drop a file on the workbench's uploader (its file input, as a drag and drop fills it)
     and start an OCR job with it."""
-    page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(file)
+    # The first uploader is the new job's (an open job has one per document for references).
+    page.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(file)
     wait_idle(page)
     start = page.get_by_role("button", name="Start OCR job")
     expect(start).to_be_enabled()

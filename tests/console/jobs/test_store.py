@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from console._store import Store, StoreError
-from console.jobs import DocumentState, JobStatus, JobStore
+from console.jobs import DocumentState, JobStatus, JobStore, NewDocument
 from console.jobs._ledger import JobLedger
 from ocr_core import PageResult, ServiceUnavailable
 from tests.console.jobs.conftest import make_pdf, submit
@@ -143,3 +143,22 @@ def test_a_full_store_says_so_instead_of_losing_the_page(tmp_path: Path) -> None
     with pytest.raises(StoreError, match=r"cannot write to the console's store at .*full"):
         ledger.save_page(job_id, document.id, huge, request_id=None, revision=None, started_at=0)
     assert jobs.pages(job_id) == []
+
+
+def test_references_are_kept_per_page_replaced_and_pruned_with_their_job(store: Store) -> None:
+    from console.jobs import WHOLE_DOCUMENT, ReferenceStore
+
+    jobs = JobStore(store)
+    job_id = jobs.create_job([NewDocument("a.pdf", b"%PDF")], actor="qa", service_url="x")
+    [document] = jobs.documents(job_id)
+    references = ReferenceStore(store)
+    references.attach(job_id, document.id, ["one", "two"], origin="a.txt")
+    references.attach(job_id, document.id, ["whole"], origin="a.md", note="not UTF-8")
+    references.set_page(job_id, document.id, 1, "pasted two", "pasted by qa")
+    kept = [(r.page_index, r.text, r.origin) for r in references.of_job(job_id)]
+    assert kept == [(WHOLE_DOCUMENT, "whole", "a.md"), (1, "pasted two", "pasted by qa")]
+    assert references.remove_page(document.id, 1) == 1
+    jobs.request_cancel(job_id)
+    jobs.set_retention_days(1)
+    assert jobs.prune(datetime.now(UTC) + timedelta(days=2)) == 1
+    assert references.of_job(job_id) == []

@@ -1,0 +1,316 @@
+"""The workbench's job panel: uploading and starting a job, choosing one, its progress,
+unreadable documents, downloads, the pages to check first and the scores against the
+references. Drawn by `views/workbench.py` from what the store holds; a start, cancel or
+retry is a request to the job runner through the store."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console import _exports, _page_panel
+from console._references import REFERENCE_TYPES, BadReference, is_reference, read_reference
+from console._render import escape_markdown
+from console._scores import job_scores
+from console._state import current_identity, get_operations
+from console._store import StoreError
+from console._workbench import (
+    ACCEPTED_TYPES,
+    CONFIDENT,
+    STATUS_COLOURS,
+    JobView,
+    Upload,
+    attach_references,
+    cancel_job,
+    document_label,
+    job_label,
+    jobs_frame,
+    load_view,
+    pages_to_check,
+    progress,
+    start_job,
+)
+from console.jobs import (
+    DocumentState,
+    Job,
+    JobDocument,
+    JobRunner,
+    JobStatus,
+    Reference,
+    ReferenceStore,
+)
+from console.platforms._base import ServiceStatus
+
+REFRESH_S = 1.0
+
+
+def problem(runner: JobRunner, document: JobDocument) -> None:
+    name = escape_markdown(f"{document.position + 1}. {document.filename}")
+    if document.state is not DocumentState.NEEDS_PASSWORD:
+        st.error(f"**{name}** {escape_markdown(document.error or '')}")
+        return
+    st.warning(f"**{name}** {escape_markdown(document.error or '')}")
+    # The raw name is the (hidden) label read by screen readers and tests; the placeholder
+    # (never markdown) shows it on screen.
+    label = f"Password for {document.filename}"
+    password = st.text_input(
+        label,
+        type="password",
+        key=f"wb_password_{document.id}",
+        placeholder=label,
+        label_visibility="collapsed",
+    )
+    if st.button("Unlock", key=f"wb_unlock_{document.id}") and password:
+        runner.give_password(document.id, password)
+        st.rerun()
+
+
+def downloads(view: JobView, document: JobDocument) -> None:
+    """Exports are built when clicked (deferred), not on every rerun of the page."""
+    result = view.result(document)
+    stem = _exports.export_stem(document.filename)
+    formats = [
+        ("Markdown", _exports.to_markdown, "md", "text/markdown", "wb_dl_md"),
+        ("Text", _exports.to_text, "txt", "text/plain", "wb_dl_txt"),
+        ("JSON", _exports.to_json, "json", "application/json", "wb_dl_json"),
+    ]
+    columns = st.columns(4)
+    for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
+        column.download_button(
+            label, lambda export=export: export(result), f"{stem}.{extension}", mime, key=key,
+            on_click="ignore", icon=":material/download:",
+        )  # fmt: skip
+    columns[3].download_button(
+        "Whole job (.zip)",
+        lambda: _exports.batch_zip(view.results(), view.failures()),
+        f"ocr-job-{view.job.id}.zip",
+        "application/zip",
+        key="wb_dl_zip",
+        on_click="ignore",
+        icon=":material/folder_zip:",
+    )
+
+
+def to_check(view: JobView) -> None:
+    table = pages_to_check(view)
+    if not table.empty:
+        # Open when a page is doubtful: that is where QA should look first.
+        doubtful = bool((table["confidence"] < CONFIDENT).any())
+        with st.expander("Pages to check first (least confident)", expanded=doubtful):
+            st.dataframe(table, hide_index=True)
+
+
+def scores(view: JobView, references: list[Reference]) -> None:
+    """Mean CER/WER over the pages with a reference, the worst first, and what was not scored."""
+    if not references:
+        return
+    ignore_case = st.session_state.get("wb_ignore_case", False)
+    found = job_scores(view.documents, view.pages, references, ignore_case=ignore_case)
+    with st.expander("Scores against the references", expanded=True):
+        if found.mean_cer is not None and found.mean_wer is not None:
+            cer_col, wer_col, count_col = st.columns(3)
+            cer_col.metric("Mean CER", f"{found.mean_cer:.1%}")
+            wer_col.metric("Mean WER", f"{found.mean_wer:.1%}")
+            count_col.metric("Scored", len(found.table))
+            st.caption("Worst pages first (highest character error rate).")
+            st.dataframe(
+                found.table,
+                hide_index=True,
+                key="wb_scores",
+                column_config={
+                    "CER": st.column_config.NumberColumn(format="percent"),
+                    "WER": st.column_config.NumberColumn(format="percent"),
+                },
+            )
+        for note in found.notes:
+            st.caption(escape_markdown(note))
+
+
+def attach_reference(runner: JobRunner, view: JobView, document: JobDocument) -> None:
+    """Attach a reference file to a document after its job started (e.g. forgotten)."""
+    if not current_identity().can_operate:
+        return
+    with st.expander("Attach a reference text to this document (.txt, .md)"):
+        uploaded = st.file_uploader(
+            "Reference text: pages separated by a form feed or a line `--- page N ---`",
+            type=["txt", "md"],
+            key=f"wb_ref_file_{document.id}",
+        )
+        if st.button("Attach", key=f"wb_ref_attach_{document.id}", disabled=uploaded is None):
+            assert uploaded is not None
+            try:
+                reference = read_reference(uploaded.getvalue(), uploaded.name)
+            except BadReference as error:
+                st.error(escape_markdown(error.message))
+                return
+            ReferenceStore(runner.jobs.store).attach(
+                view.job.id, document.id, reference.pages, origin=reference.origin,
+                note=reference.note,
+            )  # fmt: skip
+            st.rerun()
+
+
+def open_job(job_id: int) -> None:
+    """Show `job_id` from now on; it goes in the URL too, so a reload or a shared link opens it.
+
+    Called before the job chooser is drawn (a button's handler, the chooser's callback).
+    """
+    st.session_state.wb_job = st.session_state.wb_open = job_id
+    st.session_state.wb_url_job = str(job_id)
+    st.query_params["job"] = str(job_id)
+
+
+def _picked() -> None:
+    open_job(st.session_state.wb_job)
+
+
+def new_job(runner: JobRunner, status: ServiceStatus) -> None:
+    if not current_identity().can_operate:
+        st.info("Running OCR jobs needs the operator role; you can read every job below.")
+        return
+    round_ = st.session_state.get("wb_round", 0)
+    files = st.file_uploader(
+        "Upload scans (PDF, TIFF, PNG, JPEG, WebP, BMP, GIF), and optionally their reference "
+        "texts (.txt, .md, matched by file name: scan.pdf + scan.txt)",
+        type=list(ACCEPTED_TYPES + REFERENCE_TYPES),
+        accept_multiple_files=True,
+        key=f"wb_files_{round_}",  # a new key empties the uploader once the job is started
+    )
+    start_col, text_layer_col = st.columns([1, 4], vertical_alignment="center")
+    text_layer_col.toggle(
+        "Use the PDF text layer for digital pages",
+        value=False,
+        key="wb_text_layer",
+        help="Off: every page goes to the OCR model, so QA see what it reads. On: a PDF page "
+        "with its own text uses that text (no OCR).",
+    )
+    if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
+        uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+        scans = [u for u in uploads if not is_reference(u.filename)]
+        if not scans:
+            st.warning("These are reference texts only: add the scans they belong to.")
+            return
+        operations = get_operations()
+        try:
+            job_id = start_job(
+                runner,
+                scans,
+                identity=current_identity(),
+                service_url=operations.platform.service_url,
+                revision=status.revision,
+                use_text_layer=st.session_state.get("wb_text_layer", False),
+            )
+        except StoreError as error:  # nothing was started: say why, keep the files chosen
+            st.error(f"The job was not started: {escape_markdown(str(error))}")
+            return
+        references = [u for u in uploads if is_reference(u.filename)]
+        # Kept for the session and shown with the job: the page redraws as the job runs.
+        notes = st.session_state.setdefault("wb_notes", {})
+        notes[job_id] = attach_references(runner, job_id, references)
+        open_job(job_id)
+        st.session_state.wb_round = round_ + 1
+        st.rerun()
+
+
+def chosen_job(runner: JobRunner) -> Job | None:
+    """The job to show: the URL's (?job=), else the last opened, else the newest."""
+    listed = runner.jobs.jobs(limit=200)
+    if not listed:
+        st.info("Drop scans above and start a job; each page's text is kept as soon as it is read.")
+        return None
+
+    @st.fragment(run_every=REFRESH_S if any(j.active for j in listed) else None)
+    def table() -> None:
+        st.dataframe(
+            jobs_frame(runner.jobs.jobs(limit=200)),
+            hide_index=True,
+            height=min(38 + 35 * len(listed), 250),
+            column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        )
+
+    table()
+    ids = [job.id for job in listed]
+    in_url = st.query_params.get("job")
+    if in_url != st.session_state.get("wb_url_job") and in_url and in_url.isdigit():
+        st.session_state.wb_url_job = in_url  # a reload or a link: the URL says which job
+        if int(in_url) in ids:
+            st.session_state.wb_job = int(in_url)
+    if st.session_state.get("wb_job") not in ids:
+        # Back from another page (Streamlit forgot the widget): the last job opened here.
+        remembered = st.session_state.get("wb_open")
+        st.session_state.wb_job = remembered if remembered in ids else ids[0]
+    labels = {job.id: job_label(job) for job in listed}
+    chosen = st.selectbox(
+        "Open job", ids, format_func=labels.__getitem__, key="wb_job", on_change=_picked
+    )
+    st.session_state.wb_open = chosen
+    return next(job for job in listed if job.id == chosen)
+
+
+def _progress(runner: JobRunner, job_id: int) -> None:
+    """Progress and Cancel, redrawn every second while the job runs (only this part)."""
+    view = load_view(runner, job_id)
+    if view is None:
+        return
+    job = view.job
+    fraction, caption = progress(job)
+    st.progress(fraction, text=caption)
+    can_operate = current_identity().can_operate
+    if job.active:
+        if can_operate and st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
+            cancel_job(runner, job_id)
+            st.rerun()
+    elif st.session_state.get("wb_was_active") == job_id:
+        st.session_state.wb_was_active = None
+        st.rerun()  # it just finished: redraw the whole page with its results
+    if job.active:
+        st.session_state.wb_was_active = job_id
+
+
+def job(runner: JobRunner, listed: Job) -> None:
+    job_id = listed.id
+    view = load_view(runner, job_id)
+    if view is None:
+        st.warning(f"Job {job_id} is no longer in the store (past its retention?).")
+        return
+    job = view.job
+    if job.status is not listed.status:
+        st.rerun()  # it changed while the list above was drawn: draw both from one state
+    st.subheader(escape_markdown(job.name), anchor=False)
+    when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    facts = [f":{STATUS_COLOURS[job.status]}-badge[{job.status.value}]", f"by **{job.actor}**"]
+    facts += [f"started {when}", f"service `{job.service_url}`"]
+    if job.revision:
+        facts.append(f"revision `{job.revision}`")
+    st.markdown(" · ".join(facts))
+    if job_id in runner.problems:
+        st.error(runner.problems[job_id])
+    elif job.error:
+        st.error(escape_markdown(job.error))
+    st.fragment(_progress, run_every=REFRESH_S if job.active else None)(runner, job_id)
+    if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
+        what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
+        if current_identity().can_operate and st.button(
+            what, key="wb_resume", icon=":material/replay:"
+        ):
+            runner.jobs.resume(job_id)
+            runner.wake()
+            st.rerun()
+    for note in st.session_state.get("wb_notes", {}).get(job_id, []):
+        st.warning(escape_markdown(note))
+    for document in view.problems():
+        problem(runner, document)
+    to_check(view)
+    references = ReferenceStore(runner.jobs.store).of_job(job_id)
+    scores(view, references)
+    opened = view.opened()
+    if not opened:
+        return
+    by_id = {d.id: d for d in opened}
+    chosen = st.selectbox(
+        "Document", list(by_id), format_func=lambda i: document_label(by_id[i]), key="wb_document"
+    )
+    shown = by_id[chosen]
+    st.caption(view.summary(shown))
+    downloads(view, shown)
+    attach_reference(runner, view, shown)
+    _page_panel.pages(runner, view, shown, references)

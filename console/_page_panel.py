@@ -1,0 +1,237 @@
+"""The workbench's page panel: one page's facts, its text, its score against the reference
+and the controls to read it again. Drawn by `views/workbench.py`; no OCR happens here (a
+retry is a request to the job runner through the store)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import streamlit as st
+
+from console._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
+from console._render import escape_markdown, markdown_to_safe_html
+from console._scores import page_truth
+from console._state import current_identity, get_runner
+from console._workbench import (
+    JobView,
+    confidence_facts,
+    doubtful_words,
+    page_facts,
+    page_image,
+)
+from console.jobs import JobDocument, JobRunner, Reference, ReferenceStore
+from ocr_core import PageResult, Sampling
+
+TEXT_HEIGHT_PX = 720
+LOGS_PAGE = "views/logs.py"
+
+
+def _source_facts(page: PageResult, stored: bool) -> list[str]:
+    layer = page.has_text_layer
+    origin = "digital (text layer)" if layer else "scanned" if layer is False else "origin unknown"
+    facts = [f":blue-badge[{origin}]"]
+    if not stored:
+        facts.append(":gray-badge[waiting]")
+    elif page.error is not None and page.attempts == 0:
+        facts.append(":red-badge[never reached the service]")
+    elif page.source == "text_layer":
+        facts += [
+            ":green-badge[source: PDF text layer, not OCR]",
+            f"latency **{page.latency_s:.2f} s**",
+        ]
+    else:
+        facts += [
+            ":violet-badge[source: OCR]",
+            f"latency **{page.latency_s:.2f} s**",
+            f"tokens **{page.prompt_tokens}** in / **{page.completion_tokens}** out",
+            f"**{page.attempts}** attempt{'' if page.attempts == 1 else 's'}",
+            ":orange-badge[truncated]" if page.truncated else "not truncated",
+        ]
+    return facts
+
+
+def sampling_badge(sampling: Sampling | None) -> list[str]:
+    if sampling is None:
+        return []
+    names = {"temperature": "temperature", "repetition_penalty": "repetition penalty",
+             "max_tokens": "max tokens"}  # fmt: skip
+    chosen = ", ".join(f"{names[k]} {v}" for k, v in sampling.to_dict().items())
+    return [f":gray-badge[re-run with {chosen}]"]
+
+
+def page_detail(
+    runner: JobRunner,
+    view: JobView,
+    document: JobDocument,
+    page: PageResult,
+    references: list[Reference],
+) -> None:
+    stored = view.stored(document, page.index)
+    st.html(CSS)
+    facts = _source_facts(page, stored is not None) + page_facts(stored) + confidence_facts(page)
+    st.markdown(" · ".join(facts + sampling_badge(stored.sampling if stored else None)))
+    if page.low_confidence:
+        st.caption("Doubtful words (underlined in the text): " + doubtful_words(page))
+    if stored is not None and stored.request_id:
+        # Suppressed when this page runs alone, without the app's other pages to link to.
+        with contextlib.suppress(st.errors.StreamlitAPIException):
+            st.page_link(
+                LOGS_PAGE, label="Logs of this request", icon=":material/receipt_long:",
+                query_params={"request_id": stored.request_id},
+            )  # fmt: skip
+    if page.truncated:
+        st.warning("The model stopped at its token limit: the end of this page may be missing.")
+    with st.container(height=TEXT_HEIGHT_PX, key=TEXT_KEY):
+        if stored is None:
+            st.info("Not read yet: the text appears here once the page is done.")
+        elif page.error is not None:
+            st.error(f"Failed: {escape_markdown(str(page.error))}")
+        elif not page.text.strip():
+            st.info("No text on this page.")
+        elif st.session_state.get("wb_raw", False):
+            st.code(page.text, language=None, wrap_lines=True)
+        elif page.low_confidence:
+            st.markdown(doubtful_html(page.text, page.low_confidence), unsafe_allow_html=True)
+        else:
+            st.markdown(markdown_to_safe_html(page.text), unsafe_allow_html=True)
+    _truth(runner, view, document, page, references, stored is not None)
+    if stored is not None and not view.job.active and current_identity().can_operate:
+        _read_again(runner, view, document, page)
+
+
+def _truth(
+    runner: JobRunner,
+    view: JobView,
+    document: JobDocument,
+    page: PageResult,
+    references: list[Reference],
+    stored: bool,
+) -> None:
+    """The page's score and diff against its reference, and the box to paste one."""
+    ignore_case = st.session_state.get("wb_ignore_case", False)
+    truth = page_truth(references, document, page, stored, ignore_case=ignore_case)
+    if truth.reference is not None:
+        st.markdown(f"**Against the reference** ({escape_markdown(truth.reference.origin)})")
+        if truth.reference.note:
+            st.warning(escape_markdown(truth.reference.note))
+    if truth.message:
+        st.info(truth.message)
+    if truth.score is not None:
+        cer_col, wer_col, case_col = st.columns(3, vertical_alignment="center")
+        cer_col.metric("CER", f"{truth.score.cer:.1%}", help="Character error rate")
+        wer_col.metric("WER", f"{truth.score.wer:.1%}", help="Word error rate")
+        case_col.toggle("Ignore case", key="wb_ignore_case")
+        with st.container(key=DIFF_KEY):
+            st.caption(LEGEND, unsafe_allow_html=True)
+            st.markdown(diff_html(truth.score.diff), unsafe_allow_html=True)
+    if current_identity().can_operate:
+        _paste(runner, view, document, page, truth.reference)
+
+
+def _paste(
+    runner: JobRunner,
+    view: JobView,
+    document: JobDocument,
+    page: PageResult,
+    current: Reference | None,
+) -> None:
+    key = f"{document.id}_{page.index}"
+    own = current is not None and current.page_index == page.index
+    with st.expander("Reference text of this page (ground truth)", expanded=False):
+        text = st.text_area(
+            "Paste what the page says",
+            value=current.text if own and current is not None else "",
+            key=f"wb_ref_text_{key}",
+            height=200,
+        )
+        save_col, remove_col = st.columns(2)
+        references = ReferenceStore(runner.jobs.store)
+        if save_col.button("Save reference", key=f"wb_ref_save_{key}"):
+            if not text.strip():
+                st.warning("The reference is empty: paste the page's text first.")
+            else:
+                origin = f"pasted by {current_identity().name}"
+                references.set_page(view.job.id, document.id, page.index, text, origin)
+                st.rerun()
+        if own and remove_col.button("Remove reference", key=f"wb_ref_remove_{key}"):
+            references.remove_page(document.id, page.index)
+            st.rerun()
+
+
+def _read_again(runner: JobRunner, view: JobView, document: JobDocument, page: PageResult) -> None:
+    """Retry a failed page as it was, or read any page again with chosen sampling."""
+    key = f"{document.id}_{page.index}"
+    if not page.ok and st.button(
+        "Retry page", key=f"wb_retry_{key}", icon=":material/replay:"
+    ):  # fmt: skip
+        runner.jobs.retry_pages(view.job.id, [(document.id, page.index)])
+        runner.wake()
+        st.rerun()
+    with st.expander("Read this page again with other sampling"):
+        temperature_col, penalty_col, tokens_col = st.columns(3)
+        temperature = temperature_col.number_input(
+            "Temperature", 0.0, 2.0, 0.7, 0.1, key=f"wb_temperature_{key}",
+            help="Higher varies the answer more; the default request uses 0.2.",
+        )  # fmt: skip
+        penalty = penalty_col.number_input(
+            "Repetition penalty", 0.5, 2.0, 1.1, 0.05, key=f"wb_penalty_{key}",
+            help="Above 1 discourages loops (vLLM's repetition_penalty; 1 is none).",
+        )  # fmt: skip
+        max_tokens = tokens_col.number_input(
+            "Max tokens", 16, 16384, 4096, 256, key=f"wb_max_tokens_{key}",
+            help="Capped at what the service's context holds.",
+        )  # fmt: skip
+        if st.button("Re-run page", key=f"wb_rerun_{key}", icon=":material/tune:"):
+            chosen = Sampling(float(temperature), float(penalty), int(max_tokens))
+            runner.jobs.retry_pages(view.job.id, [(document.id, page.index)], sampling=chosen)
+            runner.wake()
+            st.rerun()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _image(store: str, document_id: int, index: int, filename: str) -> bytes:
+    """Cached per store, document and page (`store` keys the cache, not the read)."""
+    return page_image(get_runner().jobs.document_data(document_id), filename, index)
+
+
+def _step(key: str, delta: int, count: int) -> None:
+    """Prev/next: move the page number input (read at click time, not at render time)."""
+    st.session_state[key] = min(max(int(st.session_state.get(key, 1)) + delta, 1), count)
+
+
+def pages(
+    runner: JobRunner, view: JobView, document: JobDocument, references: list[Reference]
+) -> None:
+    """The document's pages, one at a time: the image beside its text and score."""
+    result = view.result(document)
+    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    count, key = document.page_count, f"wb_page_{document.id}"
+    if count > 1:
+        previous_col, number_col, next_col, _ = st.columns(
+            [1, 2, 1, 6], vertical_alignment="bottom"
+        )
+        current = int(st.session_state.get(key, 1))
+        previous_col.button(
+            "Previous", key="wb_prev", disabled=current <= 1, on_click=_step, args=(key, -1, count)
+        )
+        next_col.button(
+            "Next", key="wb_next", disabled=current >= count, on_click=_step, args=(key, 1, count)
+        )
+        number = number_col.number_input(
+            f"Page (of {count})", min_value=1, max_value=count, step=1, key=key
+        )
+    else:
+        number = 1
+    index = int(number) - 1
+    page = result.pages[index]
+    image_col, text_col = st.columns(2)
+    with image_col, st.container(key="wb_page_image"):
+        try:
+            st.image(
+                _image(runner.jobs.store.where, document.id, index, document.filename),
+                caption=f"Page {index + 1} of {count}",
+            )
+        except Exception as error:  # the text is still worth reading if the preview fails
+            st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
+    with text_col:
+        page_detail(runner, view, document, page, references)
