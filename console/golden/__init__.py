@@ -16,6 +16,14 @@ from console.golden._models import (
     LoadedSet,
     UnsafeArchive,
 )
+from console.golden._report import (
+    chart_frame,
+    register_upload,
+    run_label,
+    runs_frame,
+    score_finished,
+    scores_frame,
+)
 from console.golden._runs import finish_run, start_run, wait_for_run
 from console.golden._scoring import flag_regressions, score_job
 from console.golden._sources import MAX_ENTRIES, MAX_TOTAL_BYTES, load_folder, load_zip
@@ -33,11 +41,17 @@ __all__ = [
     "GoldenStore",
     "LoadedSet",
     "UnsafeArchive",
+    "chart_frame",
     "finish_run",
     "flag_regressions",
     "load_folder",
     "load_zip",
+    "register_upload",
+    "run_label",
+    "runs_frame",
+    "score_finished",
     "score_job",
+    "scores_frame",
     "start_run",
     "wait_for_run",
 ]

@@ -133,4 +133,13 @@ def load_zip(
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
                 raise GoldenSetError(f"{name} in the zip cannot be read: {error}") from None
             files.append((name, bytes(buffer)))
-    return pair_files(files)
+    return pair_files(_without_common_folder(files))
+
+
+def _without_common_folder(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """A zip made of one folder (as "compress folder" makes it) names documents without it."""
+    kept = [(n, d) for n, d in files if not n.startswith("__MACOSX/")]
+    tops = {PurePosixPath(n).parts[0] for n, _ in kept if len(PurePosixPath(n).parts) > 1}
+    if len(tops) != 1 or any(len(PurePosixPath(n).parts) == 1 for n, _ in kept):
+        return files
+    return [(str(PurePosixPath(*PurePosixPath(n).parts[1:])), d) for n, d in kept]

@@ -72,10 +72,10 @@ def test_a_folder_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
         load_folder(tmp_path / "missing")
 
 
-def test_a_zip_pairs_like_a_folder_and_skips_mac_metadata() -> None:
+def test_a_zip_of_one_folder_pairs_like_the_folder_and_skips_mac_metadata() -> None:
     data = make_zip({"set/a.png": PNG, "set/a.txt": b"alpha", "__MACOSX/set/._a.png": b"x"})
     loaded = load_zip(data)
-    assert [(d.filename, d.expected_text) for d in loaded.documents] == [("set/a.png", "alpha")]
+    assert [(d.filename, d.expected_text) for d in loaded.documents] == [("a.png", "alpha")]
     assert loaded.problems == []
 
 
