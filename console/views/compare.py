@@ -43,9 +43,7 @@ def new_comparison() -> None:
         set_name = st.selectbox("Golden set", names, key="cmp_set") if names else None
         if not names:
             st.info("No golden set registered yet (see the Quality page).")
-    if st.button(
-        "Compare", key="cmp_start", type="primary", disabled=not (other and (files or set_name))
-    ):
+    if st.button("Compare", key="cmp_start", type="primary", disabled=not (files or set_name)):
         try:
             actor = operations.authorise(identity, "starting a comparison")
             right = check_endpoint(other)
