@@ -16,7 +16,7 @@ from console._operations import Operations
 from console._state import stop_runner
 from console.golden import GoldenDocument, GoldenStore
 from tests.console.jobs.conftest import wait_until
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.views.console_ops import app, installed_operations, page
 from tests.fakes.fault_server import FaultServer, png, tiff_pages
 from tests.fakes.local_server import free_port
 
@@ -113,3 +113,10 @@ def test_a_viewer_cannot_start_a_comparison(operations: Operations, monkeypatch)
     assert not at.exception
     assert "cmp_start" not in {button.key for button in at.button}
     assert any("needs the operator role" in info.value for info in at.info)
+
+
+def test_the_page_is_in_the_navigation(operations: Operations) -> None:
+    at = app().run()
+    at.switch_page("views/compare.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Compare"]
