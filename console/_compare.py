@@ -207,8 +207,8 @@ class Comparisons:
         """Every page of every document, in order, with both sides as far as they got."""
         expected: dict[str, list[str]] = {}
         if golden is not None and comparison.golden_set and golden.find(comparison.golden_set):
-            for document in golden.documents(golden.get(comparison.golden_set).id):
-                expected[document.filename] = document.expected_pages
+            for known in golden.documents(golden.get(comparison.golden_set).id):
+                expected[known.filename] = known.expected_pages
         left = _by_page(self.jobs, comparison.left_job_id)
         right = _by_page(self.jobs, comparison.right_job_id)
         pairs = []
@@ -244,7 +244,7 @@ def _side(page: StoredPage | None, expected: str | None) -> Side:
         return Side(None, None, None, None, None)
     result = page.result
     if not result.ok:
-        return Side(None, result.error or "failed", result.latency_s, None, None)
+        return Side(None, str(result.error), result.latency_s, None, None)
     score = None
     if expected is not None and quality.normalise(expected):
         score = quality.cer(result.text, expected)

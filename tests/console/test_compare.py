@@ -151,3 +151,26 @@ def test_an_iam_only_service_counts_as_reachable() -> None:
 def test_a_healthy_endpoint_comes_back_normalised(simulated: LocalServer) -> None:
     assert check_endpoint(f"  {simulated.base_url}/ ") == simulated.base_url
     assert httpx.get(f"{simulated.base_url}/health").status_code == 200
+
+
+def test_a_failed_page_and_an_unreadable_document_say_why_on_their_side(
+    store: Store, runner: JobRunner, simulated: LocalServer
+) -> None:
+    comparisons = Comparisons(store)
+    with FaultServer() as fault:
+        fault.faults.fail_colour = "#000000"
+        pair = comparisons.start(
+            [NewDocument("two.tif", tiff_pages(["#ffffff", "#000000"])),
+             NewDocument("junk.pdf", b"not a pdf")],
+            left_url=simulated.base_url, left_revision=None, right_url=fault.base_url,
+            actor="qa",
+        )  # fmt: skip
+        runner.wake()
+        assert wait_until(lambda: comparisons.finished(pair), timeout_s=60)
+    first, second = comparisons.pages(pair)
+    assert first.right.text == "page #ffffff"
+    assert second.right.text is None and "cannot read page #000000" in (second.right.error or "")
+    assert SIMULATED_TEXT in (second.left.text or "")  # the other side is unaffected
+    problems = comparisons.problems(pair)
+    assert len(problems) == 2 and all("junk.pdf" in problem for problem in problems)
+    assert problems[0].startswith("left: ") and problems[1].startswith("right: ")
