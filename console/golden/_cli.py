@@ -9,7 +9,9 @@
     history NAME [--json]       runs of a set, newest first
 
 The store and the service are the console's (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL,
-LIGHTONOCR_SERVICE_URL), as for `python -m console.jobs`.
+LIGHTONOCR_SERVICE_URL), as for `python -m console.jobs`. `run` works like `python -m
+console.jobs run` until its job is done: its runner also takes other queued jobs meanwhile
+(and hands them back when it stops), and a running console's runner may take this one.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from console.golden._models import GoldenDocument, GoldenSetError, LoadedSet, UnsafeArchive
+from ocr_core import quality
 
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
 TEXT_SUFFIXES = (".txt", ".md")
@@ -34,12 +35,18 @@ def decode_text(data: bytes, filename: str) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise GoldenSetError(
             f"{filename} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
             f"{error.start}): save it as UTF-8 and register again"
         ) from None
+    if "\0" in text:  # valid UTF-8, but UTF-16 without its byte-order mark reads like this
+        raise GoldenSetError(
+            f"{filename} holds NUL characters (UTF-16 without a byte-order mark?): save it as "
+            "UTF-8 and register again"
+        )
+    return text
 
 
 def pair_files(files: Iterable[tuple[str, bytes]]) -> LoadedSet:
@@ -76,7 +83,7 @@ def pair_files(files: Iterable[tuple[str, bytes]]) -> LoadedSet:
         except GoldenSetError as error:
             problems.append(f"{error}; {name} left out")
             continue
-        if not text.strip():
+        if not quality.normalise(text):  # nothing left to score against, markup aside
             problems.append(f"{text_name} is empty: nothing to score {name} against, left out")
             continue
         paired.append(GoldenDocument(name, data, text, text_name))

@@ -122,15 +122,17 @@ class GoldenStore:
         *,
         revision: str | None,
         error: str | None,
-    ) -> None:
+    ) -> bool:
+        """Record a run's scores once: two pages scoring the same run at the same moment
+        write it once (the second finds it finished and returns False)."""
         r = golden_runs_table
         with self.store.transaction() as connection:
-            connection.execute(
+            claimed = connection.execute(
                 r.update()
-                .where(r.c.id == run_id)
+                .where(r.c.id == run_id, r.c.finished_at.is_(None))
                 .values(finished_at=now_ts(), revision=revision, error=error)
-            )
-            if scores:
+            ).rowcount
+            if claimed and scores:
                 connection.execute(
                     golden_scores_table.insert(),
                     [
@@ -141,6 +143,7 @@ class GoldenStore:
                         for n, s in enumerate(scores)
                     ],
                 )  # fmt: skip
+        return bool(claimed)
 
     def runs(self, name: str | None = None, *, limit: int = 200) -> list[GoldenRun]:
         """Newest first, with their scores."""

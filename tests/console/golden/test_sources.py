@@ -104,3 +104,18 @@ def test_a_zip_bomb_stops_at_the_size_bound() -> None:
 def test_an_upload_that_is_not_a_zip_is_a_clear_error() -> None:
     with pytest.raises(GoldenSetError, match="not a readable zip"):
         load_zip(b"PK\x03\x04 but not really")
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_not_read_as_nul_characters(
+    tmp_path: Path,
+) -> None:
+    loaded = load_folder(
+        write_files(tmp_path / "s", {"a.png": PNG, "a.txt": "hi".encode("utf-16-le")})
+    )
+    assert loaded.documents == []
+    assert "a.txt holds NUL characters (UTF-16 without a byte-order mark?)" in loaded.problems[0]
+
+
+def test_a_text_of_markup_only_counts_as_empty(tmp_path: Path) -> None:
+    loaded = load_folder(write_files(tmp_path / "s", {"a.png": PNG, "a.txt": b"| --- |\n# \n"}))
+    assert loaded.documents == [] and "a.txt is empty" in loaded.problems[0]

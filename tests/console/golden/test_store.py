@@ -42,3 +42,15 @@ def test_sets_survive_reopening_the_store(store: Store, golden: GoldenStore) -> 
         assert [s.name for s in GoldenStore(reopened).sets()] == ["forms"]
     finally:
         reopened.close()
+
+
+def test_a_run_is_scored_once_when_two_pages_score_it_together(golden: GoldenStore) -> None:
+    from console.golden import DocumentScore
+
+    found = golden.register("forms", [DOC], actor="ana", source="x")
+    run_id = golden.add_run(found, job_id=1, service_url="http://s", revision=None, actor="ana",
+                            margin=0.02)  # fmt: skip
+    score = DocumentScore("a.png", 0.1, 0.2, 2, 0)
+    assert golden.finish_run(run_id, [score], revision="r", error=None)
+    assert not golden.finish_run(run_id, [score], revision="r", error=None)
+    assert golden.run(run_id).scores == [score]  # type: ignore[union-attr]
