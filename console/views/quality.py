@@ -110,9 +110,14 @@ def scores() -> None:
     st.subheader("CER by revision", anchor=False)
     chart = chart_frame(runs)
     if not chart.empty:
-        st.line_chart(chart, x_label="run", y_label="CER")
-    st.dataframe(runs_frame(runs), hide_index=True, key="q_runs")
-    st.dataframe(scores_frame(runs), hide_index=True, key="q_scores")
+        # Bars, not lines: a set's first run is one point per document, which a line hides.
+        st.bar_chart(chart, stack=False, x_label="run · revision", y_label="CER")
+    rates = {
+        name: st.column_config.NumberColumn(format="%.4f")
+        for name in ("mean CER", "CER", "WER", "previous CER")
+    }
+    st.dataframe(runs_frame(runs), hide_index=True, column_config=rates)
+    st.dataframe(scores_frame(runs), hide_index=True, column_config=rates)
 
 
 pending = any(not run.scored for run in golden.runs(chosen))
