@@ -13,7 +13,7 @@ from tests.console.golden.conftest import EXAMPLES, make_zip
 from tests.e2e.conftest import assert_page_clean, full_page_screenshot, go_to, wait_idle
 
 pytestmark = pytest.mark.e2e
-OCR_TIMEOUT_MS = 180_000
+OCR_TIMEOUT_MS = 300_000  # rapidocr on a shared 2-core machine: up to a minute a page
 
 
 def test_a_golden_set_is_registered_run_and_scored(page: Page, screenshots: Path) -> None:
