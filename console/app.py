@@ -44,6 +44,8 @@ navigation = st.navigation(
         st.Page(VIEWS / "service.py", title="Service", icon=":material/dns:"),
         st.Page(VIEWS / "logs.py", title="Logs", icon=":material/receipt_long:"),
         st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
+        st.Page(VIEWS / "quality.py", title="Quality", icon=":material/fact_check:"),
+        st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare:"),
     ]
 )
 # Drawn after the page so it shows the state the page's action (warm up, scale) left.

@@ -10,6 +10,11 @@ the store at once, so a runner that dies loses only the pages in flight, and the
 Cancelling a job (the Cancel button or `python -m console.jobs cancel`, both through the
 store, polled here) cancels its asyncio tasks: httpx closes their connections, so the
 server stops work on them. Passwords of encrypted PDFs are kept in memory only.
+
+A job names its service (`jobs.service_url`): the runner's own client serves the current
+service (and jobs with an empty URL); a job aimed elsewhere (an A/B comparison's other side:
+a tagged Cloud Run revision, a second service, a local server) gets a client of its own for
+that URL, with the same settings and, off loopback, the same kind of credentials.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+from console._loopback import is_loopback
 from console._store import Store, StoreError
 from console.jobs._ledger import JobLedger
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
@@ -142,6 +149,7 @@ class JobRunner:
             self.problems[0] = f"job runner cannot start: {type(error).__name__}: {error}"
             self._started.set()
             raise
+        self._other_clients: dict[str, OCRClient] = {}
         concurrency = max(1, self._client.settings.concurrency)
         # Pages rendered and waiting for a slot, over all jobs: enough to keep the slots busy.
         self._window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
@@ -165,10 +173,25 @@ class JobRunner:
                 run.stopping = True
                 run.task.cancel()
             await asyncio.gather(*(run.task for run in self._runs.values()), return_exceptions=True)
-            await self._client.aclose()
+            for client in [self._client, *self._other_clients.values()]:
+                await client.aclose()
             # Directly, not in a worker thread: at interpreter exit there are none left.
             with contextlib.suppress(StoreError):
                 self.ledger.release_all(self.owner)
+
+    def _client_for(self, service_url: str) -> OCRClient:
+        """The client for a job's service: the runner's own, or one per other URL."""
+        url = service_url.rstrip("/")
+        settings = self._client.settings
+        if not url or url == settings.base_url.rstrip("/"):
+            return self._client
+        if url not in self._other_clients:
+            auth = settings.auth if settings.auth != "none" else "auto"
+            if is_loopback(urlsplit(url).hostname or ""):
+                auth = "none"
+            other = settings.with_overrides(base_url=url, auth=auth)
+            self._other_clients[url] = OCRClient(settings=other)
+        return self._other_clients[url]
 
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
@@ -217,6 +240,8 @@ class JobRunner:
         revision = await asyncio.to_thread(self._revision_or_none)
         job = await self._in_store(self.jobs.job, job_id)
         assert job is not None
+        if self._client_for(job.service_url) is not self._client:
+            revision = job.revision  # what the platform runs is not what serves this job
         try:
             # More passes only when pages were marked for retry while one ran.
             while await self._run_pass(job, revision, run):
@@ -249,7 +274,7 @@ class JobRunner:
             for entry in await self._in_store(self.jobs.documents, job.id):
                 if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
                     continue
-                document = await self._open(entry)
+                document = await self._open(entry, self._client_for(job.service_url))
                 if document is None:
                     continue
                 run.documents.append(document)
@@ -265,12 +290,12 @@ class JobRunner:
                     sent += 1
         return sent
 
-    async def _open(self, entry: JobDocument) -> Document | None:
+    async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
         """The document, or None after writing why it cannot be opened (it fails alone)."""
         data = await self._in_store(self.jobs.document_data, entry.id)
         password = self._passwords.get(entry.id)
         try:
-            document = await open_document(self._client, data, entry.filename, password)
+            document = await open_document(client, data, entry.filename, password)
         except EncryptedDocument as error:
             why = (
                 "is password-protected and the password given is wrong"
@@ -304,7 +329,11 @@ class JobRunner:
         try:
             started = now_ts()
             result = await read_page(
-                self._client, document, index, use_text_layer=job.use_text_layer, sampling=sampling
+                self._client_for(job.service_url),
+                document,
+                index,
+                use_text_layer=job.use_text_layer,
+                sampling=sampling,
             )
             save = functools.partial(
                 self.ledger.save_page,

@@ -63,7 +63,7 @@ def runners(store: Store) -> Iterator[Callable[..., JobRunner]]:
         runner.stop()
 
 
-def submit(jobs: JobStore, *documents: tuple[str, bytes], url: str = "http://x") -> int:
+def submit(jobs: JobStore, *documents: tuple[str, bytes], url: str = "") -> int:
     return jobs.create_job(
         [NewDocument(name, data) for name, data in documents], actor="qa", service_url=url
     )

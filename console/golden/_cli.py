@@ -1,0 +1,173 @@
+"""`python -m console.golden`: golden sets from a shell, and a deploy gate.
+
+    register NAME PATH          a folder (or .zip) of documents with their expected text
+    seed [--name N]             register the sample set shipped in examples/golden
+    list [--json]               registered sets
+    run NAME [--json] [--margin 0.02] [--timeout S]
+                                OCR the set on the current service and score it; exit code 2
+                                when a document's CER rose by more than the margin
+    history NAME [--json]       runs of a set, newest first
+
+The store and the service are the console's (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL,
+LIGHTONOCR_SERVICE_URL), as for `python -m console.jobs`. `run` works like `python -m
+console.jobs run` until its job is done: its runner also takes other queued jobs meanwhile
+(and hands them back when it stops), and a running console's runner may take this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console._store import Store, StoreError
+from console.golden._models import DEFAULT_MARGIN, GoldenRun, GoldenSetError, LoadedSet
+from console.golden._runs import start_run, wait_for_run
+from console.golden._sources import load_folder, load_zip
+from console.golden._store import GoldenStore
+from console.jobs import JobStore
+
+EXIT_REGRESSION = 2
+SEED_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "golden"
+SEED_NAME = "corpus-sample"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m console.golden", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    register = commands.add_parser("register", help="register a folder or zip as a golden set")
+    register.add_argument("name")
+    register.add_argument("path", type=Path)
+    seed = commands.add_parser("seed", help="register the sample set in examples/golden")
+    seed.add_argument("--name", default=SEED_NAME)
+    listing = commands.add_parser("list", help="registered golden sets")
+    listing.add_argument("--json", action="store_true")
+    run = commands.add_parser("run", help="score a set on the current service")
+    run.add_argument("name")
+    run.add_argument("--json", action="store_true")
+    run.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="absolute CER rise")
+    run.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the job")
+    history = commands.add_parser("history", help="runs of a set, newest first")
+    history.add_argument("name")
+    history.add_argument("--json", action="store_true")
+    return parser
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("LIGHTONOCR_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _register(golden: GoldenStore, name: str, path: Path) -> None:
+    loaded: LoadedSet
+    if path.is_file() and path.suffix.lower() == ".zip":
+        loaded = load_zip(path.read_bytes())
+    else:
+        loaded = load_folder(path)
+    for problem in loaded.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    registered = golden.register(name, loaded.documents, actor=_actor(), source=str(path))
+    print(f"registered {registered.name!r}: {registered.documents} documents")
+
+
+def _summary(run: GoldenRun) -> str:
+    lines = [
+        f"run {run.id} of {run.set_name!r} on {run.service_url} (revision {run.revision or '?'})"
+    ]
+    for score in run.scores:
+        if score.cer is None:
+            line = f"  {score.filename}: not read: {score.error}"
+        else:
+            line = f"  {score.filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
+            if score.previous_cer is not None:
+                line += f"  (was {score.previous_cer:.4f})"
+        if score.regression:
+            line += f"  REGRESSION (margin {run.margin})"
+        lines.append(line)
+    if run.error:
+        lines.append(f"  error: {run.error}")
+    return "\n".join(lines)
+
+
+def _run(
+    store: Store, golden: GoldenStore, name: str, margin: float, timeout_s: float
+) -> GoldenRun:
+    # Imported here: listing and registering must not need the platforms.
+    from console._operations import build_operations
+    from console.jobs import JobRunner
+    from ocr_core import OCRClient
+
+    golden.get(name)  # a clear error before any platform starts
+    operations = build_operations()
+    settings = operations.platform.client_settings().with_overrides(
+        stream=False, use_text_layer=False
+    )
+
+    def revision() -> str | None:
+        return operations.status().revision
+
+    jobs = JobStore(store)
+    runner = JobRunner(store, lambda: OCRClient(settings=settings), revision=revision).start()
+    try:
+        try:
+            current = revision()
+        except Exception:  # not knowing the revision must not stop the run
+            current = None
+        run_id = start_run(
+            golden, jobs, name, service_url=operations.platform.service_url, revision=current,
+            actor=operations.actor, margin=margin,
+        )  # fmt: skip
+        runner.wake()
+        return wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
+    finally:
+        # The platform stays open: a local server it started outlives this command, as one
+        # started by the console does (closing would stop it under a running console).
+        runner.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        store = Store.from_env()
+        golden = GoldenStore(store)
+        if args.command == "register":
+            _register(golden, args.name, args.path)
+        elif args.command == "seed":
+            if golden.find(args.name) is not None:
+                print(f"golden set {args.name!r} is already registered")
+            else:
+                _register(golden, args.name, SEED_FOLDER)
+        elif args.command == "list":
+            for found in golden.sets():
+                if args.json:
+                    record = {
+                        "name": found.name,
+                        "documents": found.documents,
+                        "actor": found.actor,
+                        "source": found.source,
+                        "created_at": found.created_at.isoformat(),
+                    }
+                    print(json.dumps(record, ensure_ascii=False))
+                else:
+                    print(f"{found.name:<24} {found.documents:>4} documents  {found.source}")
+        elif args.command == "run":
+            run = _run(store, golden, args.name, args.margin, args.timeout)
+            print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+            if run.regressions:
+                return EXIT_REGRESSION
+        elif args.command == "history":
+            golden.get(args.name)
+            for run in golden.runs(args.name):
+                print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+    except (GoldenSetError, StoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0

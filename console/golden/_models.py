@@ -1,0 +1,124 @@
+"""What a golden set is and what running it found: plain dataclasses, no storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ocr_core import OCRError
+
+DEFAULT_MARGIN = 0.02
+
+
+class GoldenSetError(OCRError):
+    """A golden set cannot be registered, found or run; the message says which and why."""
+
+
+class UnsafeArchive(GoldenSetError):
+    """An uploaded zip was refused before extraction (too many entries, too big, bad names)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenDocument:
+    """A document and the text it says; `expected_pages` is the text split on form feeds."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    expected_text: str
+    text_filename: str
+
+    @property
+    def expected_pages(self) -> list[str]:
+        return self.expected_text.split("\f")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSet:
+    """Documents paired with their texts, and a sentence for everything left out."""
+
+    documents: list[GoldenDocument]
+    problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenSet:
+    id: int
+    name: str
+    created_at: datetime
+    actor: str
+    source: str
+    documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentScore:
+    """One document's score in one run; `cer`/`wer` are None when it could not be read."""
+
+    filename: str
+    cer: float | None
+    wer: float | None
+    pages: int
+    pages_failed: int
+    error: str | None = None
+    previous_cer: float | None = None
+    regression: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.filename,
+            "cer": self.cer,
+            "wer": self.wer,
+            "pages": self.pages,
+            "pages_failed": self.pages_failed,
+            "error": self.error,
+            "previous_cer": self.previous_cer,
+            "regression": self.regression,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GoldenRun:
+    """One run of a set against one service: scores appear when its job has finished."""
+
+    id: int
+    set_name: str
+    job_id: int
+    service_url: str
+    revision: str | None
+    actor: str
+    started_at: datetime
+    margin: float
+    finished_at: datetime | None = None
+    scores: list[DocumentScore] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def regressions(self) -> list[DocumentScore]:
+        return [score for score in self.scores if score.regression]
+
+    @property
+    def mean_cer(self) -> float | None:
+        values = [s.cer for s in self.scores if s.cer is not None]
+        return sum(values) / len(values) if values else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.id,
+            "set": self.set_name,
+            "job": self.job_id,
+            "service_url": self.service_url,
+            "revision": self.revision,
+            "actor": self.actor,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "margin": self.margin,
+            "mean_cer": self.mean_cer,
+            "regressions": [s.filename for s in self.regressions],
+            "documents": [s.to_dict() for s in self.scores],
+            "error": self.error,
+        }

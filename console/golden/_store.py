@@ -1,0 +1,190 @@
+"""Golden sets, their runs and scores in the console's store (one short transaction each)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from console._store import METADATA, Store, from_ts
+from console.golden._models import (
+    DocumentScore,
+    GoldenDocument,
+    GoldenRun,
+    GoldenSet,
+    GoldenSetError,
+)
+from console.golden._tables import (
+    GOLDEN_TABLES,
+    golden_documents_table,
+    golden_runs_table,
+    golden_scores_table,
+    golden_sets_table,
+)
+from console.jobs._rows import now_ts
+
+MAX_NAME = 80
+
+
+class GoldenStore:
+    """The golden tables of one `Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.writing():
+            METADATA.create_all(store.engine, tables=GOLDEN_TABLES)
+
+    def register(
+        self, name: str, documents: Sequence[GoldenDocument], *, actor: str, source: str
+    ) -> GoldenSet:
+        """A set is registered once: a name in use is refused rather than overwritten, so a
+        revision's history always means the same documents."""
+        name = name.strip()
+        if not name or len(name) > MAX_NAME or not name.isprintable():
+            raise GoldenSetError(
+                f"a golden set needs a printable name of 1 to {MAX_NAME} characters"
+            )
+        if not documents:
+            raise GoldenSetError(f"golden set {name!r} has no document paired with a text")
+        if self.find(name) is not None:
+            raise GoldenSetError(f"a golden set named {name!r} is already registered")
+        s, d = golden_sets_table, golden_documents_table
+        with self.store.transaction() as connection:
+            set_id = connection.execute(
+                s.insert().values(name=name, created_at=now_ts(), actor=actor, source=source)
+            ).inserted_primary_key[0]
+            connection.execute(
+                d.insert(),
+                [
+                    {"set_id": set_id, "position": n, "filename": doc.filename, "data": doc.data,
+                     "expected_text": doc.expected_text, "text_filename": doc.text_filename}
+                    for n, doc in enumerate(documents)
+                ],
+            )  # fmt: skip
+        found = self.find(name)
+        assert found is not None
+        return found
+
+    def sets(self) -> list[GoldenSet]:
+        s, d = golden_sets_table, golden_documents_table
+        count = sa.select(sa.func.count()).where(d.c.set_id == s.c.id).scalar_subquery().label("n")
+        rows = self.store.read(sa.select(s, count).order_by(s.c.name))
+        return [
+            GoldenSet(r.id, r.name, from_ts(r.created_at), r.actor, r.source, r.n) for r in rows
+        ]
+
+    def find(self, name: str) -> GoldenSet | None:
+        return next((s for s in self.sets() if s.name == name), None)
+
+    def get(self, name: str) -> GoldenSet:
+        found = self.find(name)
+        if found is None:
+            known = ", ".join(s.name for s in self.sets()) or "none yet"
+            raise GoldenSetError(f"no golden set named {name!r} (registered: {known})")
+        return found
+
+    def documents(self, set_id: int) -> list[GoldenDocument]:
+        d = golden_documents_table
+        rows = self.store.read(
+            sa.select(d.c.filename, d.c.data, d.c.expected_text, d.c.text_filename)
+            .where(d.c.set_id == set_id)
+            .order_by(d.c.position)
+        )
+        return [
+            GoldenDocument(r.filename, bytes(r.data), r.expected_text, r.text_filename)
+            for r in rows
+        ]
+
+    # --- runs ----------------------------------------------------------------------------------
+
+    def add_run(
+        self, golden: GoldenSet, *, job_id: int, service_url: str, revision: str | None,
+        actor: str, margin: float,
+    ) -> int:  # fmt: skip
+        with self.store.transaction() as connection:
+            run_id = connection.execute(
+                golden_runs_table.insert().values(
+                    set_id=golden.id,
+                    job_id=job_id,
+                    service_url=service_url,
+                    revision=revision,
+                    actor=actor,
+                    started_at=now_ts(),
+                    margin=margin,
+                )
+            ).inserted_primary_key[0]
+        return int(run_id)
+
+    def finish_run(
+        self,
+        run_id: int,
+        scores: Sequence[DocumentScore],
+        *,
+        revision: str | None,
+        error: str | None,
+    ) -> bool:
+        """Record a run's scores once: two pages scoring the same run at the same moment
+        write it once (the second finds it finished and returns False)."""
+        r = golden_runs_table
+        with self.store.transaction() as connection:
+            claimed = connection.execute(
+                r.update()
+                .where(r.c.id == run_id, r.c.finished_at.is_(None))
+                .values(finished_at=now_ts(), revision=revision, error=error)
+            ).rowcount
+            if claimed and scores:
+                connection.execute(
+                    golden_scores_table.insert(),
+                    [
+                        {"run_id": run_id, "position": n, "filename": s.filename, "cer": s.cer,
+                         "wer": s.wer, "pages": s.pages, "pages_failed": s.pages_failed,
+                         "error": s.error, "previous_cer": s.previous_cer,
+                         "regression": s.regression}
+                        for n, s in enumerate(scores)
+                    ],
+                )  # fmt: skip
+        return bool(claimed)
+
+    def runs(self, name: str | None = None, *, limit: int = 200) -> list[GoldenRun]:
+        """Newest first, with their scores."""
+        r, s, sc = golden_runs_table, golden_sets_table, golden_scores_table
+        query = sa.select(r, s.c.name.label("set_name")).join(s, s.c.id == r.c.set_id)
+        if name is not None:
+            query = query.where(s.c.name == name)
+        rows = self.store.read(query.order_by(r.c.started_at.desc(), r.c.id.desc()).limit(limit))
+        ids = [row.id for row in rows]
+        scores: dict[int, list[DocumentScore]] = {i: [] for i in ids}
+        if ids:
+            for row in self.store.read(
+                sa.select(sc).where(sc.c.run_id.in_(ids)).order_by(sc.c.run_id, sc.c.position)
+            ):
+                scores[row.run_id].append(
+                    DocumentScore(row.filename, row.cer, row.wer, row.pages, row.pages_failed,
+                                  row.error, row.previous_cer, row.regression)
+                )  # fmt: skip
+        return [
+            GoldenRun(
+                id=row.id,
+                set_name=row.set_name,
+                job_id=row.job_id,
+                service_url=row.service_url,
+                revision=row.revision,
+                actor=row.actor,
+                started_at=from_ts(row.started_at),
+                margin=row.margin,
+                finished_at=from_ts(row.finished_at) if row.finished_at else None,
+                scores=scores[row.id],
+                error=row.error,
+            )
+            for row in rows
+        ]
+
+    def run(self, run_id: int) -> GoldenRun | None:
+        return next((run for run in self.runs() if run.id == run_id), None)
+
+    def previous_scored(self, name: str, before_run: int) -> GoldenRun | None:
+        """The last scored run of the set before `before_run`: what a regression is against."""
+        return next(
+            (run for run in self.runs(name) if run.id < before_run and run.scored and run.scores),
+            None,
+        )

@@ -1,0 +1,124 @@
+"""Quality: golden sets (documents with their expected text), scored per service revision."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from console._identity import PermissionDenied
+from console._render import escape_markdown
+from console._state import current_identity, get_operations, get_runner, read_status
+from console._store import StoreError
+from console.golden import (
+    DEFAULT_MARGIN,
+    GoldenSetError,
+    GoldenStore,
+    chart_frame,
+    register_upload,
+    runs_frame,
+    score_finished,
+    scores_frame,
+    start_run,
+)
+
+REFRESH_S = 2.0
+
+operations = get_operations()
+runner = get_runner()
+golden = GoldenStore(operations.store)
+identity = current_identity()
+st.title("Quality")
+st.caption(
+    "A golden set is a folder of documents with the text each one says. Running it OCRs the "
+    "documents on the current service and scores them (CER/WER) by revision; a document whose "
+    f"CER rose by more than the margin (default {DEFAULT_MARGIN}) since the last run is flagged."
+)
+
+
+# --- Register ------------------------------------------------------------------------------------
+def register() -> None:
+    st.caption(
+        "A .zip of documents (PDF, PNG, TIFF, JPEG, WebP) each beside its expected text "
+        "(`name.txt` or `name.md`, UTF-8; pages split by form feeds). Registered once by name."
+    )
+    name = st.text_input("Name", key="q_name", max_chars=80)
+    upload = st.file_uploader("Zip", type=["zip"], key="q_zip")
+    if st.button("Register", key="q_register", disabled=upload is None):
+        try:
+            actor = operations.authorise(identity, "registering a golden set")
+            assert upload is not None
+            registered, problems = register_upload(
+                golden, name, upload.name, upload.getvalue(), actor=actor
+            )
+        except (PermissionDenied, GoldenSetError, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+        else:
+            st.success(f"Registered {escape_markdown(registered.name)}: "
+                       f"{registered.documents} documents.")  # fmt: skip
+            for problem in problems:
+                st.warning(escape_markdown(problem))
+
+
+if identity.can_operate:
+    with st.expander("Register a golden set from a zip", expanded=not golden.sets()):
+        register()
+else:
+    st.info("Registering and running golden sets needs the operator role; scores are below.")
+
+sets = golden.sets()
+if not sets:
+    st.info("No golden set yet: register a zip above, or `python -m console.golden seed`.")
+    st.stop()
+st.dataframe(
+    [{"name": s.name, "documents": s.documents, "registered by": s.actor,
+      "when": s.created_at, "source": s.source} for s in sets],
+    hide_index=True,
+)  # fmt: skip
+
+# --- Run ---------------------------------------------------------------------------------------
+chosen = st.selectbox("Golden set", [s.name for s in sets], key="q_set")
+margin_col, run_col = st.columns([1, 3], vertical_alignment="bottom")
+margin = margin_col.number_input(
+    "Regression margin (CER)", 0.0, 0.99, DEFAULT_MARGIN, 0.01, key="q_margin",
+    disabled=not identity.can_operate,
+)  # fmt: skip
+if identity.can_operate and run_col.button("Run golden set", key="q_run", type="primary"):
+    try:
+        actor = operations.authorise(identity, "running a golden set")
+        start_run(
+            golden, runner.jobs, chosen, service_url=operations.platform.service_url,
+            revision=read_status(operations).revision, actor=actor, margin=margin,
+        )  # fmt: skip
+        runner.wake()
+    except (PermissionDenied, GoldenSetError, StoreError) as error:
+        st.error(escape_markdown(str(error)))
+
+
+# --- Scores ------------------------------------------------------------------------------------
+def scores() -> None:
+    runs = score_finished(golden, runner.jobs, chosen)
+    if not runs:
+        st.info("This set has not been run yet.")
+        return
+    latest = runs[0]
+    if not latest.scored:
+        st.info(f"Run #{latest.id} is reading the documents (job {latest.job_id})…")
+    elif latest.regressions:
+        names = ", ".join(s.filename for s in latest.regressions)
+        st.error(f"Regression in run #{latest.id}: {escape_markdown(names)}")
+    else:
+        st.success(f"Run #{latest.id}: no regression.")
+    st.subheader("CER by revision", anchor=False)
+    chart = chart_frame(runs)
+    if not chart.empty:
+        # Bars, not lines: a set's first run is one point per document, which a line hides.
+        st.bar_chart(chart, stack=False, x_label="run · revision", y_label="CER")
+    rates = {
+        name: st.column_config.NumberColumn(format="%.4f")
+        for name in ("mean CER", "CER", "WER", "previous CER")
+    }
+    st.dataframe(runs_frame(runs), hide_index=True, column_config=rates)
+    st.dataframe(scores_frame(runs), hide_index=True, column_config=rates)
+
+
+pending = any(not run.scored for run in golden.runs(chosen))
+st.fragment(scores, run_every=REFRESH_S if pending else None)()

@@ -1,0 +1,41 @@
+"""A regression is a CER rise over the margin against the previous run, per document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from console.golden import DocumentScore, GoldenRun, flag_regressions
+
+
+def _run(*scores: DocumentScore) -> GoldenRun:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return GoldenRun(1, "set", 1, "http://s", "r1", "ana", at, 0.02, at, list(scores))
+
+
+def _score(name: str, cer: float | None) -> DocumentScore:
+    return DocumentScore(name, cer, cer, 1, 0, None if cer is not None else "corrupt")
+
+
+def test_the_first_run_flags_nothing() -> None:
+    assert not any(s.regression for s in flag_regressions([_score("a", 0.9)], None, 0.02))
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "flagged"),
+    [(0.10, 0.125, True), (0.10, 0.115, False), (0.10, 0.02, False), (0.0, 0.021, True)],
+)
+def test_a_rise_over_the_margin_is_a_regression(before: float, now: float, flagged: bool) -> None:
+    (score,) = flag_regressions([_score("a", now)], _run(_score("a", before)), 0.02)
+    assert (score.regression, score.previous_cer) == (flagged, before)
+
+
+def test_a_document_that_was_read_and_now_is_not_is_a_regression() -> None:
+    (score,) = flag_regressions([_score("a", None)], _run(_score("a", 0.1)), 0.02)
+    assert score.regression and score.error == "corrupt"
+
+
+def test_a_document_new_to_the_set_has_nothing_to_regress_from() -> None:
+    (score,) = flag_regressions([_score("b", 0.5)], _run(_score("a", 0.1)), 0.02)
+    assert not score.regression and score.previous_cer is None
