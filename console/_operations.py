@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from console._identity import Identity, IdentitySettings, PermissionDenied
+from console._keep_warm import KeepWarm
 from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
@@ -110,6 +111,7 @@ class Operations:
         self.identity_required = identity_required
         self._breaker: CircuitBreaker | None = None
         self._breaker_lock = threading.Lock()
+        self.keep_warm = KeepWarm(platform, store, self._audit)
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -221,6 +223,8 @@ class Operations:
         except Exception as error:  # the platform could not act: say so, and audit it
             result = ActionResult(False, f"{type(error).__name__}: {error}")
         self._audit(action, target, result.ok, result.message, actor)
+        if result.ok:  # when a floor above 0 went up, for the "left up for days" warning
+            self.keep_warm.observe_floor(min_instances)
         return result
 
     def _remember(self, min_instances: int, max_instances: int | None) -> None:
@@ -266,6 +270,21 @@ class Operations:
             return result
         floor, ceiling = remembered["min_instances"], remembered["max_instances"]
         return self._scale("restore", floor, ceiling, actor)
+
+    # --- keep warm (the logic is console/_keep_warm.py) ------------------------------------------
+
+    def start_keep_warm(self, hours: float, *, identity: Identity | None = None) -> ActionResult:
+        """Floor 1 now and back to the floor found after `hours`, stored to survive restarts."""
+        actor = self.authorise(identity, "keeping the service warm")
+        return self.keep_warm.start(timedelta(hours=hours), actor)
+
+    def cancel_keep_warm(self, *, identity: Identity | None = None) -> ActionResult:
+        actor = self.authorise(identity, "cancelling keep-warm")
+        return self.keep_warm.cancel(actor)
+
+    def apply_due_keep_warm(self) -> ActionResult | None:
+        """The revert, if due (on start and by the process's timer); audited as the system."""
+        return self.keep_warm.apply_due()
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
         return self.platform.logs(query)

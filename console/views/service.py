@@ -14,6 +14,7 @@ from console._state import (
     STATE_COLOURS,
     current_identity,
     get_operations,
+    keep_warm_notices,
     read_status,
     warm_up_table,
 )
@@ -72,6 +73,12 @@ else:
         ),
         hide_index=True,
     )
+
+keep_warm_pending, floor_warning = keep_warm_notices(operations, status)
+if keep_warm_pending:
+    st.info(keep_warm_pending, icon=":material/timer:")
+if floor_warning:
+    st.warning(floor_warning, icon=":material/payments:")
 
 # --- Warm up -----------------------------------------------------------------------------------
 st.subheader("Warm up", anchor=False)
@@ -186,6 +193,36 @@ else:
     if "svc_last_action" in st.session_state:
         label, result = st.session_state.svc_last_action
         (st.success if result.ok else st.error)(f"{label}: {escape_markdown(result.message)}")
+
+# --- Keep warm ---------------------------------------------------------------------------------
+st.subheader("Keep warm", anchor=False)
+st.caption(
+    "Raises the floor to 1 for a few hours (a batch this afternoon), then puts back the floor it "
+    "found, even if the console was restarted meanwhile. Every step is in the audit log."
+)
+if not identity.can_operate:
+    st.info("Keeping the service warm needs the operator role.")
+else:
+    hours_col, start_col = st.columns([1, 2], vertical_alignment="bottom")
+    hours = float(
+        hours_col.number_input(
+            "Hours", min_value=0.25, max_value=168.0, value=4.0, step=0.5, key="svc_keep_hours"
+        )
+    )
+    warm_actions = start_col.container(horizontal=True)
+    if warm_actions.button("Keep warm", key="svc_keep_warm", icon=":material/timer:"):
+        with st.spinner("Raising the floor…"):
+            st.session_state.svc_keep_warm_result = operations.start_keep_warm(
+                hours, identity=identity
+            )
+        _forget_scale_inputs()
+        st.rerun()
+    if keep_warm_pending and warm_actions.button("Cancel the revert", key="svc_keep_cancel"):
+        st.session_state.svc_keep_warm_result = operations.cancel_keep_warm(identity=identity)
+        st.rerun()
+    kept: ActionResult | None = st.session_state.get("svc_keep_warm_result")
+    if kept is not None:
+        (st.success if kept.ok else st.error)(escape_markdown(kept.message))
 
 
 # --- Audit log ---------------------------------------------------------------------------------
