@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from console._identity import Identity, IdentitySettings, PermissionDenied
 from console._keep_warm import KeepWarm
 from console._render import count_noun
+from console._revisions import TrafficChange
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
 from console.platforms._base import (
@@ -40,6 +41,7 @@ from console.platforms._base import (
     MetricKey,
     MetricSeries,
     Platform,
+    Revision,
     ServiceStatus,
     WarmUpMeasurement,
 )
@@ -285,6 +287,30 @@ class Operations:
     def apply_due_keep_warm(self) -> ActionResult | None:
         """The revert, if due (on start and by the process's timer); audited as the system."""
         return self.keep_warm.apply_due()
+
+    # --- revisions, traffic and requests in flight (console/_revisions.py) ---------------------
+
+    def revisions(self) -> list[Revision]:
+        return self.platform.revisions()
+
+    def set_traffic(
+        self, change: TrafficChange, *, identity: Identity | None = None
+    ) -> ActionResult:
+        """Roll back or split traffic (operators only, refused here whatever the page showed)."""
+        actor = self.authorise(identity, "changing where traffic goes")
+        try:
+            result = self.platform.set_traffic(change.shares)
+        except Exception as error:  # the platform could not act: say so, and audit it
+            result = ActionResult(False, f"{type(error).__name__}: {error}")
+        self._audit(change.action, change.target, result.ok, result.message, actor)
+        return result
+
+    def requests_in_flight(self) -> int | None:
+        """For the scale-to-zero confirmation; None when the platform cannot tell."""
+        try:
+            return self.platform.requests_in_flight()
+        except Exception:  # a confirmation must still show
+            return None
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
         return self.platform.logs(query)
