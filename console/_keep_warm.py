@@ -136,6 +136,13 @@ class KeepWarm:
             deleted = connection.execute(t.delete().where(t.c.key == self._key, t.c.value == row))
             return deleted.rowcount == 1
 
+    def _write(self, schedule: KeepWarmSchedule) -> None:
+        t = settings_table
+        with self.store.transaction() as connection:
+            row = {"key": self._key, "value": schedule.to_json()}
+            if not connection.execute(t.update().where(t.c.key == self._key), row).rowcount:
+                connection.execute(t.insert(), row)
+
     def _put_back(self, schedule: KeepWarmSchedule) -> None:
         """Re-insert a claimed schedule unless another one was written meanwhile."""
         t = settings_table
@@ -172,7 +179,7 @@ class KeepWarm:
         revert_to = running.revert_to if running is not None else floor
         kept = max(floor, 1)
         planned = KeepWarmSchedule(now + duration, kept, revert_to, actor, now)
-        self.store.set_setting(self._key, json.loads(planned.to_json()))
+        self._write(planned)
         target = f"floor {kept} until {planned.until:%Y-%m-%d %H:%M} UTC"
         try:
             scaled = (

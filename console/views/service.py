@@ -163,10 +163,11 @@ else:
     if actions.button("Scale to zero now", key="svc_scale_to_zero"):
         in_flight = operations.requests_in_flight()
         source = operations.platform.in_flight_source
+        source = source[:1].upper() + source[1:]
         busy = (
-            f"**{source.capitalize()}: unknown** (the service could not be asked). "
+            f"**{source}: unknown** (the service could not be asked). "
             if in_flight is None
-            else f"**{source.capitalize()}: {in_flight}.** "
+            else f"**{source}: {in_flight}.** "
         )
         st.session_state.svc_pending = PendingAction(
             label="Scale to zero now",
