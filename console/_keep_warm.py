@@ -194,9 +194,9 @@ class KeepWarm:
             self._audit("keep warm", target, False, scaled.message, actor)
             return scaled
         self.observe_floor(kept)
-        verb = "Extended: " if running is not None else ""
+        verb = "Extended: kept" if running is not None else "Kept"
         message = (
-            f"{verb}kept warm for {countdown(duration)}; then the floor goes back to "
+            f"{verb} warm for {countdown(duration)}; then the floor goes back to "
             f"{revert_to}. {scaled.message}"
         )
         self._audit("keep warm", target, True, message, actor)

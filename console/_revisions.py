@@ -55,8 +55,8 @@ def revision_rows(revisions: Iterable[Revision]) -> list[dict[str, object]]:
             "ready": r.ready,
             "created": r.created,
             "image": r.image,
-            "digest": r.digest or "— (tag)",
-            "model revision": r.model_revision or "— (not stated)",
+            "digest": r.digest or "—",
+            "model revision": r.model_revision or "—",
         }
         for r in revisions
     ]

@@ -193,6 +193,7 @@ else:
                 with st.spinner(f"{pending.label}…"):
                     st.session_state.svc_last_action = (pending.label, pending.perform())
                 st.session_state.pop("svc_last_warm_up", None)
+                st.session_state.pop("svc_keep_warm_result", None)
                 del st.session_state.svc_pending
                 _forget_scale_inputs()
                 st.rerun()
@@ -226,6 +227,7 @@ else:
                 hours, identity=identity
             )
         _forget_scale_inputs()
+        st.session_state.pop("svc_last_action", None)  # only the latest action's result shows
         st.rerun()
     if keep_warm_pending and warm_actions.button("Cancel the revert", key="svc_keep_cancel"):
         st.session_state.svc_keep_warm_result = operations.cancel_keep_warm(identity=identity)

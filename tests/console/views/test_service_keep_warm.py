@@ -71,3 +71,13 @@ def test_a_viewer_sees_no_keep_warm_controls(operations, monkeypatch) -> None:
     assert not at.exception
     assert not {"svc_keep_warm", "svc_keep_cancel"} & {b.key for b in at.button}
     assert any("Keeping the service warm needs the operator role" in i.value for i in at.info)
+
+
+def test_only_the_latest_actions_result_shows_after_keep_warm(operations) -> None:
+    at = page("service").run()
+    at.button(key="svc_scale_to_zero").click().run()
+    at.button(key="svc_confirm").click().run()
+    at.button(key="svc_keep_warm").click().run()
+    assert not at.exception
+    [success] = [s.value for s in at.success]
+    assert success.startswith("Kept warm for 4 h 00 min")

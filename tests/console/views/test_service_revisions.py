@@ -47,7 +47,7 @@ def test_the_revisions_are_listed_with_image_and_traffic(cloud) -> None:
     table = _revision_table(at)
     assert [table[first]["traffic %"], table[second]["traffic %"]] == [0, 100]
     assert str(table[second]["image"]).endswith(":c0ffee1")
-    assert table[second]["model revision"] == "— (not stated)"
+    assert table[second]["model revision"] == "—"
 
 
 def test_rollback_waits_for_confirmation_then_moves_the_traffic_and_is_audited(cloud) -> None:
