@@ -80,7 +80,7 @@ def model_revision(revision: run_v2.Revision) -> str:
         for variable in container.env:
             if variable.name == MODEL_REVISION_ENV and variable.value:
                 return variable.value
-    return revision.labels.get(MODEL_REVISION_LABEL, "")
+    return str(revision.labels.get(MODEL_REVISION_LABEL, ""))
 
 
 def short_name(resource_name: str) -> str:
