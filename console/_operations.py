@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from console._identity import Identity, IdentitySettings, PermissionDenied
+from console._keep_warm import KeepWarm
 from console._render import count_noun
+from console._revisions import TrafficChange
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
 from console.platforms._base import (
@@ -39,6 +41,7 @@ from console.platforms._base import (
     MetricKey,
     MetricSeries,
     Platform,
+    Revision,
     ServiceStatus,
     WarmUpMeasurement,
 )
@@ -110,6 +113,7 @@ class Operations:
         self.identity_required = identity_required
         self._breaker: CircuitBreaker | None = None
         self._breaker_lock = threading.Lock()
+        self.keep_warm = KeepWarm(platform, store, self._audit)
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -221,6 +225,8 @@ class Operations:
         except Exception as error:  # the platform could not act: say so, and audit it
             result = ActionResult(False, f"{type(error).__name__}: {error}")
         self._audit(action, target, result.ok, result.message, actor)
+        if result.ok:  # when a floor above 0 went up, for the "left up for days" warning
+            self.keep_warm.observe_floor(min_instances)
         return result
 
     def _remember(self, min_instances: int, max_instances: int | None) -> None:
@@ -266,6 +272,45 @@ class Operations:
             return result
         floor, ceiling = remembered["min_instances"], remembered["max_instances"]
         return self._scale("restore", floor, ceiling, actor)
+
+    # --- keep warm (the logic is console/_keep_warm.py) ------------------------------------------
+
+    def start_keep_warm(self, hours: float, *, identity: Identity | None = None) -> ActionResult:
+        """Floor 1 now and back to the floor found after `hours`, stored to survive restarts."""
+        actor = self.authorise(identity, "keeping the service warm")
+        return self.keep_warm.start(timedelta(hours=hours), actor)
+
+    def cancel_keep_warm(self, *, identity: Identity | None = None) -> ActionResult:
+        actor = self.authorise(identity, "cancelling keep-warm")
+        return self.keep_warm.cancel(actor)
+
+    def apply_due_keep_warm(self) -> ActionResult | None:
+        """The revert, if due (on start and by the process's timer); audited as the system."""
+        return self.keep_warm.apply_due()
+
+    # --- revisions, traffic and requests in flight (console/_revisions.py) ---------------------
+
+    def revisions(self) -> list[Revision]:
+        return self.platform.revisions()
+
+    def set_traffic(
+        self, change: TrafficChange, *, identity: Identity | None = None
+    ) -> ActionResult:
+        """Roll back or split traffic (operators only, refused here whatever the page showed)."""
+        actor = self.authorise(identity, "changing where traffic goes")
+        try:
+            result = self.platform.set_traffic(change.shares)
+        except Exception as error:  # the platform could not act: say so, and audit it
+            result = ActionResult(False, f"{type(error).__name__}: {error}")
+        self._audit(change.action, change.target, result.ok, result.message, actor)
+        return result
+
+    def requests_in_flight(self) -> int | None:
+        """For the scale-to-zero confirmation; None when the platform cannot tell."""
+        try:
+            return self.platform.requests_in_flight()
+        except Exception:  # a confirmation must still show
+            return None
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
         return self.platform.logs(query)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TypeVar, cast
@@ -26,6 +27,7 @@ from console._identity import (
     Role,
     resolve_identity,
 )
+from console._keep_warm import KeepWarmTimer
 from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
 from console.jobs import JobRunner
@@ -136,6 +138,39 @@ def stop_runner() -> None:
             _runner = None
 
 
+_timer_lock = threading.Lock()
+_timer: tuple[Operations, KeepWarmTimer] | None = None
+
+
+def ensure_keep_warm_timer(operations: Operations, *, interval_s: float = 5.0) -> KeepWarmTimer:
+    """The process's one keep-warm timer. Starting it applies an overdue revert at once (a
+    console that was down when keep-warm ended catches up before drawing anything)."""
+    global _timer
+    with _timer_lock:
+        if _timer is None or _timer[0] is not operations or not _timer[1].alive:
+            if _timer is not None:
+                _timer[1].stop()
+            try:
+                operations.apply_due_keep_warm()
+            except Exception:  # the store or platform is down: the timer retries
+                logger.exception("applying an overdue keep-warm revert on start failed")
+            timer = KeepWarmTimer(
+                operations.apply_due_keep_warm,
+                interval_s=interval_s,
+                wake=operations.keep_warm.scheduled,
+            )
+            _timer = (operations, timer.start())
+        return _timer[1]
+
+
+def stop_keep_warm_timer() -> None:
+    global _timer
+    with _timer_lock:
+        if _timer is not None:
+            _timer[1].stop()
+            _timer = None
+
+
 def current_identity() -> Identity:
     """The person behind this session, verified; the page stops with "not signed in" if not.
 
@@ -165,13 +200,39 @@ def current_identity() -> Identity:
     return identity
 
 
-def read_status(operations: Operations) -> ServiceStatus:
+_status_lock = threading.Lock()
+_last_status: dict[int, tuple[float, ServiceStatus]] = {}
+
+
+def read_status(operations: Operations, *, max_age_s: float = 0.0) -> ServiceStatus:
     """The service status; UNKNOWN, saying why, when it could not be read (a page must still
-    render)."""
+    render). With `max_age_s`, a status read that recently (by any page of this process) is
+    reused: the sidebar redraws every few seconds and must not double the page's calls."""
+    key = id(operations)
+    if max_age_s > 0:
+        with _status_lock:
+            cached = _last_status.get(key)
+        if cached is not None and time.monotonic() - cached[0] <= max_age_s:
+            return cached[1]
     try:
-        return operations.status()
+        status = operations.status()
     except Exception as error:  # a platform outage must not take the console down with it
-        return ServiceStatus.unreadable(operations.platform.service_url, error)
+        status = ServiceStatus.unreadable(operations.platform.service_url, error)
+    with _status_lock:
+        _last_status[key] = (time.monotonic(), status)
+    return status
+
+
+def keep_warm_notices(
+    operations: Operations, status: ServiceStatus
+) -> tuple[str | None, str | None]:
+    """(countdown, warning) of keep-warm for the page and the sidebar; (None, None) when the
+    store cannot be read (the page still renders)."""
+    try:
+        return operations.keep_warm.notices(status.min_instances)
+    except Exception as error:
+        logger.warning("keep-warm state unreadable: %s", error)
+        return None, None
 
 
 def platform_call(call: Callable[[], T], what: str) -> T | None:
@@ -186,12 +247,43 @@ def platform_call(call: Callable[[], T], what: str) -> T | None:
         return None
 
 
+# How often the sidebar's status redraws on its own, and how old a status it may reuse.
+SIDEBAR_REFRESH_S = 15.0
+SIDEBAR_STATUS_MAX_AGE_S = 5.0
+
+
+@st.fragment(run_every=SIDEBAR_REFRESH_S)
+def _sidebar_status() -> None:
+    """Service state, keep-warm countdown and breaker: redrawn every SIDEBAR_REFRESH_S without
+    rerunning the page. Only reads: the status (reused if a page just read it), two store
+    rows and the breaker's in-memory state."""
+    operations = get_operations()
+    status = read_status(operations, max_age_s=SIDEBAR_STATUS_MAX_AGE_S)
+    st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
+    if status.state is ServiceState.UNKNOWN:
+        st.error(escape_markdown(status.detail))
+    pending, warning = keep_warm_notices(operations, status)
+    if pending:
+        st.caption(f":material/timer: {pending}")
+    if warning:
+        st.warning(warning, icon=":material/payments:")
+    snapshot = get_client().breaker.snapshot()
+    label = f"breaker: {snapshot.state.value.replace('_', '-')}"
+    if snapshot.state is BreakerState.OPEN:
+        label += f" (retry in {snapshot.retry_in_s:.0f} s)"
+    st.badge(label, color=BREAKER_COLOURS[snapshot.state])
+    if snapshot.last_error and snapshot.state is not BreakerState.CLOSED:
+        st.caption(f"last error: {escape_markdown(snapshot.last_error)}")
+    st.caption(f"Checked {time.strftime('%H:%M:%S', time.gmtime())} UTC")
+
+
 def render_sidebar() -> None:
     """Platform, service URL, service state and breaker state, on every page."""
     operations = get_operations()
-    # Started with the first page served, so a restarted console resumes its jobs whichever
-    # page the user opens first.
+    # Started with the first page served, so a restarted console resumes its jobs (and
+    # applies an overdue keep-warm revert) whichever page the user opens first.
     get_runner()
+    ensure_keep_warm_timer(operations)
     with st.sidebar:
         st.markdown("### LightOnOCR console")
         identity = current_identity()
@@ -199,17 +291,7 @@ def render_sidebar() -> None:
         st.caption("Platform")
         st.markdown(f"**{operations.platform.name}**")
         st.code(operations.platform.service_url, language=None)
-        status = read_status(operations)
-        st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
-        if status.state is ServiceState.UNKNOWN:
-            st.error(escape_markdown(status.detail))
-        snapshot = get_client().breaker.snapshot()
-        label = f"breaker: {snapshot.state.value.replace('_', '-')}"
-        if snapshot.state is BreakerState.OPEN:
-            label += f" (retry in {snapshot.retry_in_s:.0f} s)"
-        st.badge(label, color=BREAKER_COLOURS[snapshot.state])
-        if snapshot.last_error and snapshot.state is not BreakerState.CLOSED:
-            st.caption(f"last error: {escape_markdown(snapshot.last_error)}")
+        _sidebar_status()
         st.button("Refresh", key="sidebar_refresh", icon=":material/refresh:")
 
 

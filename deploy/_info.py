@@ -50,6 +50,37 @@ class RevisionInfo:
     image: str
     min_instances: int
     max_instances: int
+    # "sha256:..." when the image reference pins a digest ("" for a tag: Cloud Run's v2 API
+    # reports the reference as deployed, and `apply` only deploys digests or commit tags).
+    digest: str = ""
+    # The Hub commit vLLM loads, where the revision states it (MODEL_REVISION_SOURCES), else "".
+    model_revision: str = ""
+
+
+# Where a revision may state its model revision: vLLM's `--revision` in the container
+# args, an environment variable, or a label on the revision template.
+MODEL_REVISION_ENV = "MODEL_REVISION"
+MODEL_REVISION_LABEL = "model-revision"
+
+
+def image_digest(image: str) -> str:
+    """`IMAGE@sha256:abc` -> `sha256:abc`; a tag gives ""."""
+    return image.partition("@")[2] if "@sha256:" in image else ""
+
+
+def model_revision(revision: run_v2.Revision) -> str:
+    """The model revision a Cloud Run revision serves, from its args, env or labels."""
+    for container in revision.containers:
+        args = list(container.args)
+        for index, arg in enumerate(args):
+            if arg == "--revision" and index + 1 < len(args):
+                return args[index + 1]
+            if arg.startswith("--revision="):
+                return arg.split("=", 1)[1]
+        for variable in container.env:
+            if variable.name == MODEL_REVISION_ENV and variable.value:
+                return variable.value
+    return str(revision.labels.get(MODEL_REVISION_LABEL, ""))
 
 
 def short_name(resource_name: str) -> str:
@@ -111,12 +142,15 @@ def _is_ready(revision: run_v2.Revision) -> bool:
 
 def revision_info(revision: run_v2.Revision, traffic: Mapping[str, int]) -> RevisionInfo:
     name = short_name(revision.name)
+    image = revision.containers[0].image if revision.containers else ""
     return RevisionInfo(
         name=name,
         create_time=revision.create_time,
         ready=_is_ready(revision),
         traffic_percent=traffic.get(name, 0),
-        image=revision.containers[0].image if revision.containers else "",
+        image=image,
         min_instances=revision.scaling.min_instance_count,
         max_instances=revision.scaling.max_instance_count,
+        digest=image_digest(image),
+        model_revision=model_revision(revision),
     )

@@ -243,6 +243,40 @@ class CloudRunDeployer:
             )
             return service_info(self._update(change, "traffic"))
 
+    def set_traffic(self, split: Mapping[str, int]) -> ServiceInfo:
+        """Send each revision its percent of the traffic (`{"a": 90, "b": 10}`; one at 100 is
+        a rollback). Every revision must exist and be ready, and the percents add up to 100.
+        Sent under an update_mask on `traffic`, so nothing else of the service changes."""
+        action = f"splitting traffic of service {self.target.service}"
+        hint = "See the revisions with `python -m deploy revisions`."
+        wanted = {short_name(name): percent for name, percent in split.items() if percent}
+        if not wanted or sum(wanted.values()) != 100 or min(wanted.values()) < 0:
+            raise InvalidSpec(
+                f"Traffic percents must be 0 to 100 and add up to 100 (got {dict(split)})."
+            )
+        with self._explained("splitting traffic of", _DEVELOPER):
+            service = self._get()
+            known = {r.name: r for r in self._revision_list(service)}
+            for name in wanted:
+                if name not in known:
+                    raise ServiceNotFound(
+                        f"Revision {name} does not exist.", action=action, hint=hint
+                    )
+                if not known[name].ready:
+                    raise CloudError(
+                        f"Revision {name} is not ready; it cannot take traffic.",
+                        action=action,
+                        hint=hint,
+                    )
+            change = run_v2.Service(
+                name=service.name,
+                traffic=[
+                    run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
+                    for name, percent in wanted.items()
+                ],
+            )
+            return service_info(self._update(change, "traffic"))
+
     def _rollback_target(self, revisions: list[RevisionInfo], wanted: str | None) -> str:
         action = f"rolling back service {self.target.service}"
         hint = "See the revisions with `python -m deploy revisions`."

@@ -11,7 +11,7 @@ import enum
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -176,6 +176,19 @@ class MetricSeries:
     error: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One deployed version of the service and its share of traffic (ops-service, issue 13)."""
+
+    name: str
+    image: str  # the reference deployed (IMAGE@sha256:... or IMAGE:TAG)
+    digest: str  # "sha256:..." when the reference pins one, else ""
+    model_revision: str  # the Hub commit vLLM loads (--revision / label), "" when not stated
+    created: datetime | None
+    traffic_percent: int
+    ready: bool = True
+
+
 class Platform(ABC):
     """Where the OCR service runs, and what an operator can do to it."""
 
@@ -225,6 +238,27 @@ class Platform(ABC):
 
     @abstractmethod
     def metrics(self, window: timedelta) -> list[MetricSeries]: ...
+
+    # --- revisions, traffic and requests in flight (ops-service, issue 13) -------------------
+
+    # False where there is one server and nothing to route (local): the page explains why
+    # instead of offering rollback and split.
+    supports_traffic: bool = False
+    # What `requests_in_flight` counts, in the words of the scale-to-zero confirmation.
+    in_flight_source: str = "requests in flight"
+
+    def revisions(self) -> list[Revision]:
+        """Newest first, each with its share of traffic."""
+        return []
+
+    def set_traffic(self, split: Mapping[str, int]) -> ActionResult:
+        """Send `split` (revision -> percent, summing to 100) of the traffic; one entry at
+        100 is a rollback."""
+        return ActionResult(False, f"The {self.name} platform cannot route traffic.")
+
+    def requests_in_flight(self) -> int | None:
+        """Requests the service is working on or holding now (None: cannot tell)."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release background samplers, tails and clients."""

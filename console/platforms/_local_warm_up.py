@@ -1,4 +1,4 @@
-"""The local warm-up's last step: one real OCR round trip on a small generated page.
+"""The local warm-up's steps: wait for /health, then one real OCR round trip on a small page.
 
 /health says 200 once the server listens; only an answered OCR request shows the engine is
 loaded. The probe page is small and sent at its own size, so that on a CPU engine the
@@ -8,12 +8,43 @@ measured cold start is the server's start plus one quick answer, not a full page
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from console.platforms._local_logs import exit_reason
+from console.platforms._local_process import ServerProcess
 from ocr_core import ClientSettings, DocumentSettings, OCRError, SyncOCRClient
+from ocr_core._protocol import HEALTH_PATH
 
 PROBE_SIDE = 320
+HEALTH_POLL_S = 0.1
+
+
+def wait_for_health(
+    health: Callable[[], int | None],
+    server: ServerProcess | None,
+    log_path: Path,
+    deadline: float,
+    timeout_s: float,
+) -> tuple[int, str | None]:
+    """Poll /health until 200: (checks made, None), or (checks, why not) when the server
+    exited or the monotonic `deadline` passed."""
+    attempts = 0
+    while True:
+        attempts += 1
+        if health() == 200:
+            return attempts, None
+        if server is not None and not server.alive:
+            why = exit_reason(log_path, server.started_at)
+            return attempts, f"the OCR server exited with code {server.exit_code()}" + (
+                f": {why}" if why else ""
+            )
+        if time.monotonic() >= deadline:
+            return attempts, f"not ready after {timeout_s:g} s ({HEALTH_PATH} never said 200)"
+        time.sleep(HEALTH_POLL_S)
 
 
 def probe_image() -> bytes:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from google.auth import exceptions as auth_exc
+from google.cloud import monitoring_v3
 
 from console.platforms._base import (
     ActionResult,
@@ -31,6 +32,7 @@ from console.platforms._base import (
     LogTail,
     MetricSeries,
     Platform,
+    Revision,
     ServiceState,
     ServiceStatus,
     WarmUpMeasurement,
@@ -41,7 +43,7 @@ from console.platforms._cloudrun_logs import (
     CloudLoggingTail,
     list_entries,
 )
-from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
+from console.platforms._cloudrun_metrics import MONITORING_ROLE, Aligner, MetricsReader, Reducer
 from deploy import (
     CloudError,
     CloudRunDeployer,
@@ -70,6 +72,8 @@ PROGRESS_TICK_S = 0.5
 # A warm instance answers /health and /v1/models in well under this; a cold start (an
 # instance started and the model loaded onto the GPU) takes far longer.
 WARM_ANSWER_S = 10.0
+# Cloud Run has no in-flight gauge: the requests of the last minute stand in for it.
+IN_FLIGHT_LOOKBACK = timedelta(minutes=1)
 
 
 def _utc_now() -> datetime:
@@ -80,6 +84,8 @@ class CloudRunPlatform(Platform):
     """One Cloud Run service (`target`) reachable at `service_url` with IAM-only access."""
 
     name = NAME
+    supports_traffic = True
+    in_flight_source = "requests in the last minute (Cloud Monitoring request_count)"
 
     def __init__(
         self,
@@ -302,6 +308,49 @@ class CloudRunPlatform(Platform):
             True,
             f"{self.target.service}: floor {info.min_instances}, ceiling {info.max_instances} "
             f"({floor_note}).",
+        )
+
+    # --- revisions, traffic, requests in flight ------------------------------------------------
+
+    def revisions(self) -> list[Revision]:
+        """Newest first; raises CloudError (with the role to ask for) when Run cannot be read."""
+        return [
+            Revision(
+                name=info.name,
+                image=info.image,
+                digest=info.digest,
+                model_revision=info.model_revision,
+                created=info.create_time,
+                traffic_percent=info.traffic_percent,
+                ready=info.ready,
+            )
+            for info in self._deploy().revisions()
+        ]
+
+    def set_traffic(self, split: Mapping[str, int]) -> ActionResult:
+        """Through `deploy` (an update_mask on traffic only); failures come back as ok=False."""
+        try:
+            info = self._deploy().set_traffic(split)
+        except (CloudError, InvalidSpec) as exc:  # both already say what to do
+            return ActionResult(False, str(exc))
+        shares = ", ".join(f"{name} {percent}%" for name, percent in info.traffic)
+        return ActionResult(True, f"{self.target.service} now sends traffic to {shares}.")
+
+    def requests_in_flight(self) -> int | None:
+        """Requests of the last minute: Cloud Run publishes no in-flight gauge, and a service
+        that answered none in a minute has none in flight (Monitoring lags by a minute or
+        two, so this is a lower bound on a busy service). None when Monitoring cannot say."""
+        aggregation = monitoring_v3.Aggregation(
+            alignment_period=IN_FLIGHT_LOOKBACK,
+            per_series_aligner=Aligner.ALIGN_DELTA,
+            cross_series_reducer=Reducer.REDUCE_SUM,
+        )
+        try:
+            series = self._reader().fetch("request_count", IN_FLIGHT_LOOKBACK, aggregation)
+        except CloudError:
+            return None
+        return round(
+            sum(p.value.int64_value or p.value.double_value for s in series for p in s.points)
         )
 
     def logs(self, query: LogQuery) -> list[LogEntry]:

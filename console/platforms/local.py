@@ -11,8 +11,8 @@ console left behind is adopted (`_local_process`). A server somebody else starte
 port is used, read and reported as "external", but never stopped.
 
 The parts live beside this file: `_local_process` (start, stop, adopt), `_local_logs` (the
-server log that the Logs page reads) and `_local_metrics` (the sampler thread and its
-parsing). This module judges status, scales and warms up.
+server log), `_local_metrics` (the sampler thread) and `_local_revisions` (the one
+pseudo-revision, requests in flight). This module judges status, scales and warms up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +37,7 @@ from console.platforms._base import (
     LogTail,
     MetricSeries,
     Platform,
+    Revision,
     ServiceState,
     ServiceStatus,
     WarmUpMeasurement,
@@ -50,7 +51,12 @@ from console.platforms._local_logs import (
 )
 from console.platforms._local_metrics import LocalMetrics
 from console.platforms._local_process import PID_SETTING, ServerProcess, Supervisor
-from console.platforms._local_warm_up import probe_ocr
+from console.platforms._local_revisions import (
+    TRAFFIC_UNAVAILABLE,
+    pseudo_revision,
+    scrape_in_flight,
+)
+from console.platforms._local_warm_up import probe_ocr, wait_for_health
 from ocr_core import ClientSettings
 from ocr_core._protocol import HEALTH_PATH, MODELS_PATH
 
@@ -58,7 +64,6 @@ __all__ = ["FLOOR_SETTING", "LOG_NAME", "NAME", "PID_SETTING", "LocalPlatform"]
 
 NAME = "local"
 FLOOR_SETTING = "local.floor"
-_HEALTH_POLL_S = 0.1
 
 
 class LocalPlatform(Platform):
@@ -66,6 +71,7 @@ class LocalPlatform(Platform):
 
     name = NAME
     progress_tick_s = 0.25
+    in_flight_source = "requests running or waiting in the server (its /metrics)"
 
     def __init__(
         self,
@@ -327,7 +333,6 @@ class LocalPlatform(Platform):
             else:
                 started = called
         deadline = max(started, called) + timeout_s  # a server started here: from its start
-        attempts = 0
 
         def measured(ready: bool, error: str | None = None) -> WarmUpMeasurement:
             was_ready = ready and started == called and attempts == 1
@@ -335,22 +340,9 @@ class LocalPlatform(Platform):
                 ready, time.monotonic() - started, attempts, was_ready=was_ready, error=error
             )
 
-        while True:
-            attempts += 1
-            if self._health() == 200:
-                break
-            if server is not None and not server.alive:
-                why = exit_reason(self.log_path, server.started_at)
-                return measured(
-                    False,
-                    f"the OCR server exited with code {server.exit_code()}"
-                    + (f": {why}" if why else ""),
-                )
-            if time.monotonic() >= deadline:
-                return measured(
-                    False, f"not ready after {timeout_s:g} s ({HEALTH_PATH} never said 200)"
-                )
-            time.sleep(_HEALTH_POLL_S)
+        attempts, failed = wait_for_health(self._health, server, self.log_path, deadline, timeout_s)
+        if failed:
+            return measured(False, failed)
         remaining = max(deadline - time.monotonic(), 1.0)
         failed = probe_ocr(self.client_settings(), remaining)
         if failed:
@@ -379,6 +371,18 @@ class LocalPlatform(Platform):
     def metrics(self, window: timedelta) -> list[MetricSeries]:
         """Stored samples in the window, one series per (metric, label)."""
         return self._metrics.series(window)
+
+    # --- revisions and requests in flight (_local_revisions) ---------------------------------
+
+    def revisions(self) -> list[Revision]:
+        server = self._process.server if self._process.own_alive else None
+        return [pseudo_revision(self.status(), self.server_args, server and server.started_at)]
+
+    def set_traffic(self, split: Mapping[str, int]) -> ActionResult:
+        return TRAFFIC_UNAVAILABLE
+
+    def requests_in_flight(self) -> int | None:
+        return scrape_in_flight(self._http, self.service_url)
 
     # --- lifetime ------------------------------------------------------------------------------
 

@@ -10,10 +10,13 @@ import streamlit as st
 
 from console._operations import WarmUpRecord
 from console._render import count_noun, escape_markdown
+from console._revisions import revision_rows, rollback, split
 from console._state import (
     STATE_COLOURS,
     current_identity,
     get_operations,
+    keep_warm_notices,
+    platform_call,
     read_status,
     warm_up_table,
 )
@@ -72,6 +75,12 @@ else:
         ),
         hide_index=True,
     )
+
+keep_warm_pending, floor_warning = keep_warm_notices(operations, status)
+if keep_warm_pending:
+    st.info(keep_warm_pending, icon=":material/timer:")
+if floor_warning:
+    st.warning(floor_warning, icon=":material/payments:")
 
 # --- Warm up -----------------------------------------------------------------------------------
 st.subheader("Warm up", anchor=False)
@@ -152,10 +161,18 @@ else:
             ),
         )
     if actions.button("Scale to zero now", key="svc_scale_to_zero"):
+        in_flight = operations.requests_in_flight()
+        source = operations.platform.in_flight_source
+        source = source[:1].upper() + source[1:]
+        busy = (
+            f"**{source}: unknown** (the service could not be asked). "
+            if in_flight is None
+            else f"**{source}: {in_flight}.** "
+        )
         st.session_state.svc_pending = PendingAction(
             label="Scale to zero now",
-            consequence="Running instances stop: requests in flight are dropped and the next one "
-            "waits for a cold start.",
+            consequence=busy + "Running instances stop: requests in flight are dropped and the "
+            "next one waits for a cold start.",
             perform=lambda: operations.scale_to_zero(identity=identity),
         )
     if actions.button("Restore", key="svc_restore"):
@@ -176,6 +193,7 @@ else:
                 with st.spinner(f"{pending.label}…"):
                     st.session_state.svc_last_action = (pending.label, pending.perform())
                 st.session_state.pop("svc_last_warm_up", None)
+                st.session_state.pop("svc_keep_warm_result", None)
                 del st.session_state.svc_pending
                 _forget_scale_inputs()
                 st.rerun()
@@ -187,6 +205,86 @@ else:
         label, result = st.session_state.svc_last_action
         (st.success if result.ok else st.error)(f"{label}: {escape_markdown(result.message)}")
 
+# --- Keep warm ---------------------------------------------------------------------------------
+st.subheader("Keep warm", anchor=False)
+st.caption(
+    "Raises the floor to 1 for a few hours (a batch this afternoon), then puts back the floor it "
+    "found, even if the console was restarted meanwhile. Every step is in the audit log."
+)
+if not identity.can_operate:
+    st.info("Keeping the service warm needs the operator role.")
+else:
+    hours_col, start_col = st.columns([1, 2], vertical_alignment="bottom")
+    hours = float(
+        hours_col.number_input(
+            "Hours", min_value=0.25, max_value=168.0, value=4.0, step=0.5, key="svc_keep_hours"
+        )
+    )
+    warm_actions = start_col.container(horizontal=True)
+    if warm_actions.button("Keep warm", key="svc_keep_warm", icon=":material/timer:"):
+        with st.spinner("Raising the floor…"):
+            st.session_state.svc_keep_warm_result = operations.start_keep_warm(
+                hours, identity=identity
+            )
+        _forget_scale_inputs()
+        st.session_state.pop("svc_last_action", None)  # only the latest action's result shows
+        st.rerun()
+    if keep_warm_pending and warm_actions.button("Cancel the revert", key="svc_keep_cancel"):
+        st.session_state.svc_keep_warm_result = operations.cancel_keep_warm(identity=identity)
+        st.rerun()
+    kept: ActionResult | None = st.session_state.get("svc_keep_warm_result")
+    if kept is not None:
+        (st.success if kept.ok else st.error)(escape_markdown(kept.message))
+
+
+# --- Revisions ---------------------------------------------------------------------------------
+st.subheader("Revisions", anchor=False)
+revisions = platform_call(operations.revisions, "Revisions") or []
+if revisions:
+    st.dataframe(pd.DataFrame(revision_rows(revisions)), hide_index=True)
+if not operations.platform.supports_traffic:
+    st.caption(
+        "Locally one OCR server runs, so there is no revision to roll back to or split traffic "
+        "with; on Cloud Run both are here."
+    )
+elif not identity.can_operate:
+    st.info("Rolling back or splitting traffic needs the operator role.")
+else:
+    names = [r.name for r in revisions if r.ready]
+    back_col, split_col = st.columns(2, border=True)
+    target = back_col.selectbox("Roll back: all traffic to", names, key="svc_rollback_to")
+    if back_col.button("Roll back", key="svc_rollback", disabled=not names):
+        st.session_state.svc_traffic = rollback(str(target))
+    first = split_col.selectbox("Split: revision A", names, key="svc_split_a")
+    second = split_col.selectbox(
+        "Revision B", names, index=min(1, max(len(names) - 1, 0)), key="svc_split_b"
+    )
+    share = int(split_col.slider("Percent to A", 1, 99, 90, key="svc_split_percent"))
+    if split_col.button("Split traffic", key="svc_split", disabled=len(names) < 2):
+        try:
+            st.session_state.svc_traffic = split(str(first), str(second), share)
+        except ValueError as refusal:
+            st.error(str(refusal))
+    change = st.session_state.get("svc_traffic")
+    if change is not None:
+        with st.container(border=True):
+            st.warning(
+                f"**{escape_markdown(change.label)}?** New requests follow the new split at "
+                "once; a revision without instances starts cold."
+            )
+            answer = st.container(horizontal=True)
+            if answer.button("Confirm", key="svc_traffic_confirm", type="primary"):
+                with st.spinner(f"{change.label}…"):
+                    outcome = operations.set_traffic(change, identity=identity)
+                st.session_state.svc_traffic_result = (change.label, outcome)
+                del st.session_state.svc_traffic
+                st.rerun()
+            if answer.button("Cancel", key="svc_traffic_cancel"):
+                del st.session_state.svc_traffic
+                st.rerun()
+    if "svc_traffic_result" in st.session_state:
+        label, outcome = st.session_state.svc_traffic_result
+        (st.success if outcome.ok else st.error)(f"{label}: {escape_markdown(outcome.message)}")
 
 # --- Audit log ---------------------------------------------------------------------------------
 st.subheader("Audit log", anchor=False)
