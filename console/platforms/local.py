@@ -328,11 +328,17 @@ class LocalPlatform(Platform):
                 started = called
         deadline = max(started, called) + timeout_s  # a server started here: from its start
         attempts = 0
+        marks: dict[str, datetime] = {}  # the probe's own timeline marks
 
         def measured(ready: bool, error: str | None = None) -> WarmUpMeasurement:
             was_ready = ready and started == called and attempts == 1
             return WarmUpMeasurement(
-                ready, time.monotonic() - started, attempts, was_ready=was_ready, error=error
+                ready,
+                time.monotonic() - started,
+                attempts,
+                was_ready=was_ready,
+                error=error,
+                marks=marks,
             )
 
         while True:
@@ -352,7 +358,7 @@ class LocalPlatform(Platform):
                 )
             time.sleep(_HEALTH_POLL_S)
         remaining = max(deadline - time.monotonic(), 1.0)
-        failed = probe_ocr(self.client_settings(), remaining)
+        failed = probe_ocr(self.client_settings(), remaining, marks)
         if failed:
             return measured(False, failed)
         self._observed_ready()

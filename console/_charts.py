@@ -1,0 +1,95 @@
+"""Altair charts of the Metrics page: time-series lines with thresholds, and the cold-start
+timeline and phase bars. Presentation only: the data comes in as series and phases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import altair as alt
+import pandas as pd
+
+from console.platforms._base import MetricKey, MetricSeries
+
+# The shortest time axis drawn, so that the first samples of a new console spread out.
+MIN_SPAN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartStyle:
+    title: str
+    axis_format: str  # d3-format
+    # Utilisations read best on a fixed 0-100% axis; None lets the data set the scale.
+    domain: tuple[float, float] | None = None
+
+
+# Chart order and style for each metric.
+CHARTS: dict[MetricKey, ChartStyle] = {
+    MetricKey.STARTUP_LATENCY_S: ChartStyle("Cold-start (startup) latency, s", ".1f"),
+    MetricKey.MEMORY_UTILIZATION: ChartStyle("Memory utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.GPU_MEMORY_UTILIZATION: ChartStyle("GPU memory utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.CPU_UTILIZATION: ChartStyle("CPU utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.INSTANCE_COUNT: ChartStyle("Instances", "d"),
+    MetricKey.REQUEST_LATENCY_S: ChartStyle("Request latency, s", ".1f"),
+    MetricKey.REQUEST_COUNT: ChartStyle("Requests", "d"),
+    MetricKey.ERROR_RATE: ChartStyle("Error rate", ".1%"),
+}
+
+
+def time_axis(first: datetime, now: datetime, window: timedelta) -> tuple[datetime, datetime]:
+    """The x range: from the first point (not the window's start) to now, never under
+    `MIN_SPAN`, never before the window.
+
+    A new console has minutes of data in a 1-hour window; drawn over the whole window its
+    points are squeezed against the right edge. The axis' times still say how recent they are.
+    """
+    start = max(min(first, now - MIN_SPAN), now - window)
+    return start, now
+
+
+def time_format(span: timedelta) -> str:
+    """Tick labels as precise as the axis needs: seconds on a new console, days on a week."""
+    if span <= timedelta(minutes=15):
+        return "%H:%M:%S"
+    if span <= timedelta(days=1):
+        return "%H:%M"
+    return "%d %b %H:%M"
+
+
+def line_chart(
+    series: list[MetricSeries], style: ChartStyle, threshold: float | None, window: timedelta
+) -> alt.Chart:
+    """Lines from the first point to now, with the runbook's threshold as a dashed red rule."""
+    frame = pd.DataFrame(
+        [(at, value, s.label) for s in series for at, value in s.points],
+        columns=["time", "value", "line"],
+    )
+    start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
+    lines = (
+        alt.Chart(frame, height=220)
+        .mark_line(point=len(frame) < 50)
+        .encode(
+            x=alt.X(
+                "time:T",
+                title=None,
+                scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
+                axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title=None,
+                axis=alt.Axis(format=style.axis_format),
+                scale=alt.Scale(domain=list(style.domain)) if style.domain else alt.Undefined,
+            ),
+            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["time:T", alt.Tooltip("value:Q", format=style.axis_format), "line:N"],
+        )
+    )
+    if threshold is None:
+        return lines
+    rule = (
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}), height=220)
+        .mark_rule(color="#d62728", strokeDash=[6, 4])
+        .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=style.axis_format)])
+    )
+    return alt.layer(lines, rule)
