@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import altair as alt
 import pandas as pd
 
+from console._cold_starts import ColdStart
+from console._startup_phases import MARKS, PHASE_NAMES
 from console.platforms._base import MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.
@@ -93,3 +95,73 @@ def line_chart(
         .encode(y="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=style.axis_format)])
     )
     return alt.layer(lines, rule)
+
+
+# Phases in the order a cold start goes through them, for colours and stacking.
+PHASE_ORDER: list[str] = [PHASE_NAMES[mark] for mark in MARKS if mark in PHASE_NAMES]
+
+
+def _phase_rows(cold: ColdStart, label: str) -> list[dict[str, object]]:
+    sent = cold.marks.get("sent")
+    origin = sent or (cold.phases[0].start if cold.phases else None)
+    return [
+        {
+            "warm-up": label,
+            "phase": phase.name,
+            "order": PHASE_ORDER.index(phase.name),
+            "start": (phase.start - origin).total_seconds() if origin else 0.0,
+            "end": (phase.end - origin).total_seconds() if origin else 0.0,
+            "seconds": phase.seconds,
+        }
+        for phase in cold.phases
+    ]
+
+
+def _phase_colour() -> alt.Color:
+    return alt.Color(
+        "phase:N",
+        title=None,
+        sort=PHASE_ORDER,
+        scale=alt.Scale(domain=PHASE_ORDER, scheme="tableau10"),
+        legend=alt.Legend(orient="bottom", columns=3),
+    )
+
+
+def timeline_chart(cold: ColdStart) -> alt.Chart:
+    """One warm-up's phases as a horizontal timeline: seconds since the request was sent."""
+    frame = pd.DataFrame(_phase_rows(cold, "selected"))
+    return (
+        alt.Chart(frame, height=max(120, 28 * len(frame)))
+        .mark_bar()
+        .encode(
+            x=alt.X("start:Q", title="seconds since the warm-up's first request"),
+            x2="end:Q",
+            y=alt.Y("phase:N", title=None, sort=PHASE_ORDER),
+            color=_phase_colour(),
+            tooltip=[
+                "phase:N",
+                alt.Tooltip("seconds:Q", format=".1f"),
+                alt.Tooltip("start:Q", format=".1f"),
+                alt.Tooltip("end:Q", format=".1f"),
+            ],
+        )
+    )
+
+
+def phases_chart(colds: list[ColdStart], labels: list[str]) -> alt.Chart:
+    """The phases of the last warm-ups as stacked horizontal bars, newest on top: a slower
+    image or a new vLLM shows up as one longer colour."""
+    rows = [row for cold, label in zip(colds, labels, strict=True)
+            for row in _phase_rows(cold, label)]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame, height=max(120, 24 * len(colds)))
+        .mark_bar()
+        .encode(
+            x=alt.X("sum(seconds):Q", title="seconds", stack="zero"),
+            y=alt.Y("warm-up:N", title=None, sort=labels),
+            color=_phase_colour(),
+            order=alt.Order("order:Q"),
+            tooltip=["warm-up:N", "phase:N", alt.Tooltip("seconds:Q", format=".1f")],
+        )
+    )

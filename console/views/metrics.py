@@ -6,11 +6,12 @@ open follows the service without the Refresh button.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import streamlit as st
 
-from console._charts import CHARTS, line_chart
+from console._charts import CHARTS, line_chart, phases_chart, timeline_chart
+from console._cold_starts import ColdStart
 from console._cost import CostReport
 from console._state import get_operations, platform_call, warm_up_table
 from console.platforms._base import THRESHOLDS, MetricKey
@@ -23,6 +24,8 @@ WINDOWS: dict[str, timedelta] = {
     "1 d": timedelta(days=1),
     "7 d": timedelta(days=7),
 }
+# Cold starts drawn side by side as stacked phase bars.
+COLD_STARTS = 20
 # Buckets of the console's own failure rate: about a chart's worth of points per window.
 FAILURE_BUCKETS = 60
 
@@ -69,6 +72,35 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
     )
 
 
+def _cold_starts_section(colds: list[ColdStart]) -> None:
+    st.subheader("Cold starts", anchor=False)
+    with st.container():
+        colds = [cold for cold in colds if cold.phases]
+        if not colds:
+            st.info(
+                "No cold start with a timeline yet: a warm-up that has to start the service "
+                "records where its time went (from the service's own log)."
+            )
+            return
+        labels = [
+            f"{cold.record.at.astimezone(UTC):%m-%d %H:%M:%S} ({cold.record.seconds:.0f} s)"
+            for cold in colds
+        ]
+        chosen = st.selectbox(
+            "Warm-up", range(len(colds)), format_func=labels.__getitem__, key="metrics_cold_start"
+        )
+        cold = colds[chosen or 0]
+        slowest = max(cold.phases, key=lambda phase: phase.seconds)
+        st.caption(
+            f"Longest phase: **{slowest.name}**, {slowest.seconds:.1f} s of "
+            f"{sum(p.seconds for p in cold.phases):.1f} s. Marks come from the service's log "
+            "(vLLM, Cloud Run) and from the warm-up's own requests."
+        )
+        st.altair_chart(timeline_chart(cold), width="stretch")
+        st.caption(f"The last {len(colds)} cold start(s), newest on top.")
+        st.altair_chart(phases_chart(colds, labels), width="stretch")
+
+
 @st.fragment(run_every=REFRESH_S)
 def _charts(window_label: str) -> None:
     window = WINDOWS[window_label]
@@ -110,6 +142,7 @@ def _charts(window_label: str) -> None:
                 st.info(f"No data yet for the last {window_label}.")
 
     _cost_panel(operations.cost(all_series), window_label, operations.platform.name)
+    _cold_starts_section(operations.cold_starts(limit=COLD_STARTS))
 
     st.subheader("Warm-up history", anchor=False)
     history = operations.warm_up_history(limit=50)
