@@ -165,3 +165,57 @@ def phases_chart(colds: list[ColdStart], labels: list[str]) -> alt.Chart:
             tooltip=["warm-up:N", "phase:N", alt.Tooltip("seconds:Q", format=".1f")],
         )
     )
+
+
+# The combined chart's panels, top to bottom: what Cloud Run sees, then what vLLM holds.
+PANELS: dict[MetricKey, str] = {
+    MetricKey.INSTANCE_COUNT: "instances",
+    MetricKey.STARTUP_LATENCY_S: "startup latency, s",
+    MetricKey.GPU_MEMORY_UTILIZATION: "GPU memory",
+    MetricKey.VLLM_REQUESTS_WAITING: "vLLM requests",
+    MetricKey.VLLM_REQUESTS_RUNNING: "vLLM requests",
+    MetricKey.KV_CACHE_USAGE: "KV cache usage",
+}
+VLLM_KEYS = (
+    MetricKey.VLLM_REQUESTS_WAITING,
+    MetricKey.VLLM_REQUESTS_RUNNING,
+    MetricKey.KV_CACHE_USAGE,
+)
+_VLLM_LINE = {
+    MetricKey.VLLM_REQUESTS_WAITING: "waiting (queue)",
+    MetricKey.VLLM_REQUESTS_RUNNING: "running",
+    MetricKey.KV_CACHE_USAGE: "KV cache",
+}
+
+
+def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetChart | None:
+    """Instances, startup latency and GPU memory above vLLM's queue, batch and KV cache, on
+    one time axis: a queue that grows while instances stay flat says "raise the ceiling"."""
+    rows = [
+        (at, value, PANELS[line.key], _VLLM_LINE.get(line.key, line.label))
+        for line in series
+        if line.key in PANELS
+        for at, value in line.points
+    ]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["time", "value", "panel", "line"])
+    start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
+    order = list(dict.fromkeys(PANELS.values()))
+    return (
+        alt.Chart(frame, height=110)
+        .mark_line(point=len(frame) < 50)
+        .encode(
+            x=alt.X(
+                "time:T",
+                title=None,
+                scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
+                axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
+            ),
+            y=alt.Y("value:Q", title=None),
+            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["time:T", "panel:N", "line:N", alt.Tooltip("value:Q", format=".3~f")],
+        )
+        .facet(row=alt.Row("panel:N", title=None, sort=order))
+        .resolve_scale(y="independent")
+    )

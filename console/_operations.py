@@ -19,7 +19,6 @@ no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import threading
 import time
@@ -27,10 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from console._cold_starts import ColdStart, ColdStarts, timeline
-from console._console_failures import ConsoleFailures, console_failures
-from console._cost import CostReport, Rates, cost_of_series
 from console._identity import Identity, IdentitySettings, PermissionDenied
+from console._metrics_views import MetricsViews
 from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.platforms import select_platform
@@ -47,8 +44,6 @@ from console.platforms._base import (
     WarmUpMeasurement,
 )
 from ocr_core import CircuitBreaker
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "THRESHOLDS",
@@ -97,7 +92,7 @@ def _default_actor() -> str:
         return "unknown"
 
 
-class Operations:
+class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (ops-metrics)
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
@@ -286,6 +281,7 @@ class Operations:
         (a warm-up of a service that was already warm measured no cold start)."""
         series = list(self.platform.metrics(window))
         since = datetime.now(UTC) - window
+        series += self._vllm_series(since)
         warm_ups = [
             record
             for record in self.store.warm_ups(
@@ -303,38 +299,6 @@ class Operations:
                 )
             )
         return series
-
-    # --- ops-metrics: what the Metrics page reads beside the platform's series ---------------
-
-    def console_failures(self, window: timedelta, bucket: timedelta) -> ConsoleFailures:
-        """Pages the console sent to this service in the window and how many failed,
-        including those that never reached the server (issue 11)."""
-        since = datetime.now(UTC) - window
-        return console_failures(self.store, self.platform.service_url, since=since, bucket=bucket)
-
-    def cost(self, series: list[MetricSeries]) -> CostReport | None:
-        """What the window's instance time costs at the LIGHTONOCR_RATE_* rates; None where
-        nothing is billed (the local platform) or nothing ran."""
-        if self.platform.name == "local":
-            return None
-        return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env())
-
-    def _record_timeline(
-        self, record: WarmUpRecord, measured: WarmUpMeasurement, ended: datetime
-    ) -> None:
-        """Keep the warm-up's cold-start marks; a failure here never fails the warm-up."""
-        try:
-            ColdStarts(self.store).record(record, timeline(self.platform, measured, ended=ended))
-        except Exception as error:
-            logger.warning("the warm-up's timeline was not recorded: %s", error)
-
-    def cold_starts(self, limit: int = 20) -> list[ColdStart]:
-        """This platform's last `limit` warm-ups that started the service, newest first, each
-        with its timeline."""
-        cold = [r for r in self.warm_up_history(limit=10 * limit) if r.cold][:limit]
-        return ColdStarts(self.store).timelines(cold)
-
-    # --- end ops-metrics -------------------------------------------------------------------
 
     def breaches(self, series: list[MetricSeries]) -> list[ThresholdBreach]:
         """One breach per line that went over its runbook threshold, at its worst point."""
@@ -360,6 +324,7 @@ class Operations:
         return self.store.audit(limit)
 
     def close(self) -> None:
+        self._close_metrics()
         self.platform.close()
         self.store.close()
 

@@ -155,6 +155,10 @@ class MetricKey(enum.StrEnum):
     REQUEST_LATENCY_S = "request_latency_s"
     REQUEST_COUNT = "request_count"
     ERROR_RATE = "error_rate"  # 0..1
+    # vLLM's own gauges, scraped from the service's /metrics (the combined chart).
+    VLLM_REQUESTS_WAITING = "vllm_requests_waiting"
+    VLLM_REQUESTS_RUNNING = "vllm_requests_running"
+    KV_CACHE_USAGE = "kv_cache_usage"  # 0..1
 
 
 # The seed runbook's alert lines: charts draw them, Operations turns a crossing into a hint,

@@ -10,11 +10,18 @@ from datetime import UTC, timedelta
 
 import streamlit as st
 
-from console._charts import CHARTS, line_chart, phases_chart, timeline_chart
+from console._charts import (
+    CHARTS,
+    VLLM_KEYS,
+    combined_chart,
+    line_chart,
+    phases_chart,
+    timeline_chart,
+)
 from console._cold_starts import ColdStart
 from console._cost import CostReport
 from console._state import get_operations, platform_call, warm_up_table
-from console.platforms._base import THRESHOLDS, MetricKey
+from console.platforms._base import THRESHOLDS, MetricKey, MetricSeries
 
 # How often the charts read the platform again while the page is open.
 REFRESH_S = 30.0
@@ -70,6 +77,23 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
         "rates (default: Cloud Run's published L4 prices, cloud.google.com/run/pricing); your "
         "bill is the authority."
     )
+
+
+def _combined_section(series: list[MetricSeries], window: timedelta, platform: str) -> None:
+    st.subheader("Instances beside vLLM's queue", anchor=False)
+    with st.container():
+        if not any(s.points for s in series if s.key in VLLM_KEYS):
+            where = "its /metrics" if platform == "local" else "its /metrics (with the ID token)"
+            st.caption(
+                f"vLLM's queue, running requests and KV cache are scraped from {where} while "
+                "an instance is up anyway (a floor above 0, or a job sending pages), so the "
+                "scrape never keeps a GPU awake. None in this window yet."
+            )
+        chart = combined_chart(series, window)
+        if chart is not None:
+            st.altair_chart(chart, width="stretch")
+        else:
+            st.info("No data yet for this window.")
 
 
 def _cold_starts_section(colds: list[ColdStart]) -> None:
@@ -141,6 +165,7 @@ def _charts(window_label: str) -> None:
             elif not any(s.error for s in series):
                 st.info(f"No data yet for the last {window_label}.")
 
+    _combined_section(all_series, window, operations.platform.name)
     _cost_panel(operations.cost(all_series), window_label, operations.platform.name)
     _cold_starts_section(operations.cold_starts(limit=COLD_STARTS))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,6 +23,7 @@ from tests.console.views.console_ops import installed_operations, page
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 
 ERROR_RATE = "Error rate"
+COMBINED = "Instances beside vLLM's queue"
 
 
 def _body(at: AppTest) -> list[Any]:
@@ -100,3 +103,22 @@ def test_cloud_run_cost_is_priced_from_the_instance_count(
     assert "Pages per EUR" in shown
     # The seeded hour answers requests every minute: nothing idle.
     assert shown["Idle (instances up, no request)"] == "0.00 EUR"
+
+
+def test_instances_and_vllms_gauges_share_one_chart(operations: Operations) -> None:
+    operations.platform.sample_once()
+    operations.platform.sample_once()
+    at = page("metrics").run()
+    assert not at.exception
+    chart = next(c for c in _under(at, COMBINED) if c.type == "vega_lite_chart")
+    frame = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas()
+    assert {"instances", "vLLM requests", "KV cache usage"} <= set(frame["panel"])
+    assert {"waiting (queue)", "running"} <= set(frame["line"])
+    assert json.loads(chart.proto.spec)["resolve"]["scale"]["y"] == "independent"
+
+
+def test_without_vllm_samples_the_chart_says_when_they_are_scraped(
+    operations: Operations,
+) -> None:
+    at = page("metrics").run()
+    assert any("never keeps a GPU awake" in n for n in _notes_under(at, COMBINED))
