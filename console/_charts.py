@@ -131,12 +131,12 @@ def timeline_chart(cold: ColdStart) -> alt.Chart:
     """One warm-up's phases as a horizontal timeline: seconds since the request was sent."""
     frame = pd.DataFrame(_phase_rows(cold, "selected"))
     return (
-        alt.Chart(frame, height=max(120, 28 * len(frame)))
+        alt.Chart(frame, height=alt.Step(26))  # one band per phase
         .mark_bar()
         .encode(
             x=alt.X("start:Q", title="seconds since the warm-up's first request"),
             x2="end:Q",
-            y=alt.Y("phase:N", title=None, sort=PHASE_ORDER),
+            y=alt.Y("phase:N", title=None, sort=PHASE_ORDER, axis=alt.Axis(labelLimit=220)),
             color=_phase_colour(),
             tooltip=[
                 "phase:N",
@@ -155,11 +155,11 @@ def phases_chart(colds: list[ColdStart], labels: list[str]) -> alt.Chart:
             for row in _phase_rows(cold, label)]  # fmt: skip
     frame = pd.DataFrame(rows)
     return (
-        alt.Chart(frame, height=max(120, 24 * len(colds)))
+        alt.Chart(frame, height=alt.Step(24))  # one band per warm-up
         .mark_bar()
         .encode(
             x=alt.X("sum(seconds):Q", title="seconds", stack="zero"),
-            y=alt.Y("warm-up:N", title=None, sort=labels),
+            y=alt.Y("warm-up:N", title=None, sort=labels, axis=alt.Axis(labelLimit=220)),
             color=_phase_colour(),
             order=alt.Order("order:Q"),
             tooltip=["warm-up:N", "phase:N", alt.Tooltip("seconds:Q", format=".1f")],
@@ -182,10 +182,12 @@ VLLM_KEYS = (
     MetricKey.KV_CACHE_USAGE,
 )
 _VLLM_LINE = {
-    MetricKey.VLLM_REQUESTS_WAITING: "waiting (queue)",
-    MetricKey.VLLM_REQUESTS_RUNNING: "running",
+    MetricKey.VLLM_REQUESTS_WAITING: "vLLM waiting (queue)",
+    MetricKey.VLLM_REQUESTS_RUNNING: "vLLM running",
     MetricKey.KV_CACHE_USAGE: "KV cache",
 }
+# A facet chart cannot take the container's width; this fits the page's main column.
+COMBINED_WIDTH = 860
 
 
 def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetChart | None:
@@ -203,7 +205,7 @@ def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetCh
     start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
     order = list(dict.fromkeys(PANELS.values()))
     return (
-        alt.Chart(frame, height=110)
+        alt.Chart(frame, height=110, width=COMBINED_WIDTH)
         .mark_line(point=len(frame) < 50)
         .encode(
             x=alt.X(
@@ -212,7 +214,7 @@ def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetCh
                 scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
                 axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
             ),
-            y=alt.Y("value:Q", title=None),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.4~f")),
             color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["time:T", "panel:N", "line:N", alt.Tooltip("value:Q", format=".3~f")],
         )

@@ -37,6 +37,11 @@ COLD_STARTS = 20
 FAILURE_BUCKETS = 60
 
 
+def _money(amount: float, unit: str) -> str:
+    """Cents for real bills, more digits for the fractions of a cent a few minutes cost."""
+    return f"{amount:,.2f} {unit}" if amount == 0 or amount >= 1 else f"{amount:.4f} {unit}"
+
+
 def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> None:
     st.subheader("Cost", anchor=False)
     if platform == "local":
@@ -69,7 +74,7 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
     if report.per_day:
         st.dataframe(
             {"day (UTC)": [str(day) for day in sorted(report.per_day)],
-             f"cost, {unit}": [round(report.per_day[day], 2) for day in sorted(report.per_day)]},
+             f"cost, {unit}": [round(report.per_day[day], 4) for day in sorted(report.per_day)]},
             hide_index=True,
         )  # fmt: skip
     st.caption(
@@ -91,7 +96,7 @@ def _combined_section(series: list[MetricSeries], window: timedelta, platform: s
             )
         chart = combined_chart(series, window)
         if chart is not None:
-            st.altair_chart(chart, width="stretch")
+            st.altair_chart(chart, width="content")  # a facet chart has its own width
         else:
             st.info("No data yet for this window.")
 

@@ -113,7 +113,7 @@ def test_instances_and_vllms_gauges_share_one_chart(operations: Operations) -> N
     chart = next(c for c in _under(at, COMBINED) if c.type == "vega_lite_chart")
     frame = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_pandas()
     assert {"instances", "vLLM requests", "KV cache usage"} <= set(frame["panel"])
-    assert {"waiting (queue)", "running"} <= set(frame["line"])
+    assert {"vLLM waiting (queue)", "vLLM running"} <= set(frame["line"])
     assert json.loads(chart.proto.spec)["resolve"]["scale"]["y"] == "independent"
 
 
