@@ -86,6 +86,7 @@ def cloud(tmp_path: Path) -> Iterator[tuple[CloudFakes, Operations]]:
             yield cloud, operations
         finally:
             install_operations(None)
+            operations.close()  # with the vLLM sampler the page's metrics read started
 
 
 def test_cloud_run_cost_is_priced_from_the_instance_count(
