@@ -58,13 +58,13 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
     cost, idle, pages = st.columns(3)
     cost.metric(
         f"Instance time, last {window_label}",
-        f"{report.cost:,.2f} {unit}",
+        _money(report.cost, unit),
         help=f"{report.instance_seconds / 3600:,.2f} instance-hours",
         border=True,
     )
     idle.metric(
         "Idle (instances up, no request)",
-        f"{report.idle_cost:,.2f} {unit}",
+        _money(report.idle_cost, unit),
         help=f"{report.idle_instance_seconds / 3600:,.2f} instance-hours",
         border=True,
     )
