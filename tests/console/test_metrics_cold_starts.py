@@ -22,18 +22,18 @@ from tests.fakes.google_logging import entry
 # vLLM 0.11.2's own startup lines (format strings checked in the wheel: api_server.py,
 # gpu_model_runner.py, core.py), in the order a cold start writes them, seconds after start.
 VLLM_LINES = [
-    (0.2, "Starting new instance. Reason: AUTOSCALING - Instance started due to traffic."),
-    (0.4, "(APIServer pid=1) INFO 11-29 09:00:09 [api_server.py:1977] vLLM API server version "
+    (1.5, "Starting new instance. Reason: AUTOSCALING - Instance started due to traffic."),
+    (1.7, "(APIServer pid=1) INFO 11-29 09:00:09 [api_server.py:1977] vLLM API server version "
           "0.11.2"),
-    (0.6, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:21 [gpu_model_runner.py:3260] Starting to "
+    (1.9, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:21 [gpu_model_runner.py:3260] Starting to "
           "load model lightonai/LightOnOCR-2-1B..."),
-    (0.8, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:31 [gpu_model_runner.py:3339] Model "
+    (2.1, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:31 [gpu_model_runner.py:3339] Model "
           "loading took 1.9000 GiB memory and 9.410000 seconds"),
-    (1.0, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:15 [gpu_model_runner.py:4245] Graph "
+    (2.3, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:15 [gpu_model_runner.py:4245] Graph "
           "capturing finished in 12 secs, took 0.31 GiB"),
-    (1.2, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:18 [core.py:251] init engine (profile, "
+    (2.5, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:18 [core.py:251] init engine (profile, "
           "create kv cache, warmup model) took 46.70 seconds"),
-    (1.4, "(APIServer pid=1) INFO 11-29 09:01:20 [api_server.py:2053] Starting vLLM API server "
+    (2.7, "(APIServer pid=1) INFO 11-29 09:01:20 [api_server.py:2053] Starting vLLM API server "
           "0 on http://0.0.0.0:8000"),
 ]  # fmt: skip
 LOG_MARKS = [
@@ -91,13 +91,15 @@ def test_a_cloud_run_cold_start_is_split_at_vllms_lines_read_from_cloud_logging(
     with cloudrun_platform_with_fakes(
         service_url=server.base_url, seed=False, id_token_fetcher=Minter()
     ) as cloud:
+        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops")
+        # The lines come 1.5 s into a 4 s cold start: after the warm-up's first request even
+        # on a loaded machine.
         start = datetime.now(UTC)
         cloud.logging.push(
             *(entry(text, at=start + timedelta(seconds=s), severity="DEFAULT",
                     revision=cloud.revision) for s, text in VLLM_LINES)
         )  # fmt: skip
-        server.go_cold(2.0)
-        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops")
+        server.go_cold(4.0)
         record = operations.warm_up(timeout_s=20)
         assert record.cold, record.error
         [cold] = operations.cold_starts()
