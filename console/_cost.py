@@ -16,8 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+
+from console.platforms._base import MetricKey, MetricSeries
 
 Point = tuple[dt.datetime, float]
 
@@ -81,25 +84,33 @@ def estimate_cost(
     end: dt.datetime,
     rates: Rates | None = None,
     shape: InstanceShape | None = None,
+    period: dt.timedelta | None = None,
 ) -> CostReport:
-    """Integrate the instance count (a step function: each sample holds until the next one,
-    the last until `end`) and split it by UTC day; an interval with no request in it is idle.
+    """Integrate the instance count and split it by UTC day; an interval with no request in
+    it is idle.
+
+    Without `period` the count is a step function: each sample holds until the next one, the
+    last until `end`. With `period` each sample is an aligned point, as Cloud Monitoring
+    returns them: the value over the `period` that ends at its timestamp, and the requests
+    stamped with that same end time are that period's.
 
     `requests` are (time, requests counted at that sample) points, e.g. request_count deltas.
     """
     rates = rates or Rates()
     per_second = (shape or InstanceShape()).cost_per_second(rates)
-    ordered = sorted(instances)
     request_times = sorted(t for t, count in requests if count > 0)
     total = idle = 0.0
     per_day: dict[dt.date, float] = defaultdict(float)
-    for index, (start, count) in enumerate(ordered):
-        stop = ordered[index + 1][0] if index + 1 < len(ordered) else end
+    for start, stop, count in _intervals(sorted(instances), end, period):
         if count <= 0 or stop <= start:
             continue
         seconds = (stop - start).total_seconds() * count
         total += seconds
-        if not any(start <= t < stop for t in request_times):
+        if period is None:
+            busy = any(start <= t < stop for t in request_times)
+        else:
+            busy = any(start < t <= stop for t in request_times)
+        if not busy:
             idle += seconds
         for day, day_seconds in _split_by_day(start, stop):
             per_day[day] += day_seconds * count * per_second
@@ -114,6 +125,61 @@ def estimate_cost(
     )
 
 
+def _intervals(
+    ordered: Sequence[Point], end: dt.datetime, period: dt.timedelta | None
+) -> list[tuple[dt.datetime, dt.datetime, float]]:
+    if period is not None:
+        return [(at - period, at, count) for at, count in ordered]
+    stops = [at for at, _count in ordered[1:]] + [end]
+    return [(at, stop, count) for (at, count), stop in zip(ordered, stops, strict=True)]
+
+
+def sampling_period(times: Iterable[dt.datetime]) -> dt.timedelta | None:
+    """The spacing of aligned points: the smallest gap between two distinct timestamps."""
+    distinct = sorted(set(times))
+    gaps = [b - a for a, b in pairwise(distinct)]
+    return min(gaps) if gaps else None
+
+
+def cost_of_series(
+    series: Iterable[MetricSeries],
+    *,
+    end: dt.datetime,
+    rates: Rates | None = None,
+    shape: InstanceShape | None = None,
+    default_period: dt.timedelta = dt.timedelta(seconds=60),
+) -> CostReport | None:
+    """The cost of a Cloud Run window from the Metrics page's own series: the instance count
+    (summed over its states, active and idle alike: both are billed) and the request count
+    (any answer makes a period busy; the 2xx answers are the pages, and since health checks
+    and scrapes are answered too, pages per unit is a ceiling).
+
+    None when the instance count has no point (nothing to price).
+    """
+    lines = list(series)
+    instances: dict[dt.datetime, float] = defaultdict(float)
+    for line in lines:
+        if line.key is MetricKey.INSTANCE_COUNT:
+            for at, value in line.points:
+                instances[at] += value
+    if not instances:
+        return None
+    answered = [
+        point for line in lines if line.key is MetricKey.REQUEST_COUNT for point in line.points
+    ]
+    pages = sum(
+        value
+        for line in lines
+        if line.key is MetricKey.REQUEST_COUNT and line.label == "2xx"
+        for _at, value in line.points
+    )
+    period = sampling_period(instances) or default_period
+    report = estimate_cost(
+        sorted(instances.items()), answered, end=end, rates=rates, shape=shape, period=period
+    )
+    return replace(report, requests=pages)
+
+
 def _split_by_day(start: dt.datetime, stop: dt.datetime) -> list[tuple[dt.date, float]]:
     parts = []
     while start < stop:
@@ -126,4 +192,11 @@ def _split_by_day(start: dt.datetime, stop: dt.datetime) -> list[tuple[dt.date, 
     return parts
 
 
-__all__ = ["CostReport", "InstanceShape", "Rates", "estimate_cost"]
+__all__ = [
+    "CostReport",
+    "InstanceShape",
+    "Rates",
+    "cost_of_series",
+    "estimate_cost",
+    "sampling_period",
+]

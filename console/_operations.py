@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from console._identity import Identity, IdentitySettings, PermissionDenied
 from console._keep_warm import KeepWarm
+from console._metrics_views import MetricsViews
 from console._render import count_noun
 from console._revisions import TrafficChange
 from console._store import AuditRecord, Store, WarmUpRecord
@@ -94,7 +95,7 @@ def _default_actor() -> str:
         return "unknown"
 
 
-class Operations:
+class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (ops-metrics)
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
@@ -186,7 +187,9 @@ class Operations:
             why = "interrupted (the page was reloaded or left); the service may still be starting"
             self._record_warm_up(started, WarmUpMeasurement(False, elapsed, 0, error=why), actor)
             raise
+        ended = datetime.now(UTC)
         record = self._record_warm_up(started, measured, actor)
+        self._record_timeline(record, measured, ended)
         if record.ready:
             self.breaker.reset()
         return record
@@ -323,6 +326,7 @@ class Operations:
         (a warm-up of a service that was already warm measured no cold start)."""
         series = list(self.platform.metrics(window))
         since = datetime.now(UTC) - window
+        series += self._vllm_series(since)
         warm_ups = [
             record
             for record in self.store.warm_ups(
@@ -365,6 +369,7 @@ class Operations:
         return self.store.audit(limit)
 
     def close(self) -> None:
+        self._close_metrics()
         self.platform.close()
         self.store.close()
 

@@ -113,6 +113,10 @@ class OCRClient:
         """GET /v1/models: what the server serves, with vLLM's `max_model_len`."""
         return await fetch_models(self._http, timeout=timeout)
 
+    async def metrics_text(self, *, timeout: float | None = None) -> str:
+        """GET /metrics (Prometheus text) with the pages' credentials, outside the breaker."""
+        return await self._http.metrics_text(timeout=timeout)
+
     async def warm_up(self, timeout: float = 300.0) -> WarmUpReport:
         """Poll until the model answers (/health, then /v1/models lists it) and time it.
 

@@ -23,6 +23,7 @@ from ._exceptions import ProtocolError, RequestTimeout, ServiceError, ServiceUna
 from ._models import StreamChunk
 from ._protocol import (
     CHAT_PATH,
+    METRICS_PATH,
     Completion,
     StreamAccumulator,
     error_from_response,
@@ -135,6 +136,14 @@ class ServiceHTTP:
             return Answer(response.status_code, content, response.headers)
 
         return await self._with_credentials(once, deadline)
+
+    async def metrics_text(self, *, timeout: float | None = None) -> str:
+        """The server's Prometheus text (vLLM's queue, KV-cache and running gauges). Not an
+        OCR call: no breaker gates or counts it; a non-200 is its typed ServiceError."""
+        answer = await self.get(METRICS_PATH, timeout=timeout)
+        if answer.status_code != 200:
+            raise answer.error()
+        return answer.content.decode("utf-8", "replace")
 
     async def chat(
         self,

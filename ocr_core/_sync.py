@@ -106,6 +106,9 @@ class SyncOCRClient:
     def models(self) -> list[dict[str, Any]]:
         return self._run(self._client.models())
 
+    def metrics_text(self, *, timeout: float | None = None) -> str:
+        return self._run(self._client.metrics_text(timeout=timeout))
+
     def extract_text(self, image_bytes: bytes, *, filename: str | None = None) -> str:
         return self._run(self._client.extract_text(image_bytes, filename=filename))
 

@@ -66,6 +66,9 @@ class WarmUpMeasurement:
     attempts: int  # health checks made while waiting
     was_ready: bool = False
     error: str | None = None  # why not ready, written for the operator
+    # Timeline marks the warm-up saw itself ("model_listed", "answered": see
+    # console._startup_phases.MARKS), in UTC; the service's log gives the others.
+    marks: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,10 @@ class MetricKey(enum.StrEnum):
     REQUEST_LATENCY_S = "request_latency_s"
     REQUEST_COUNT = "request_count"
     ERROR_RATE = "error_rate"  # 0..1
+    # vLLM's own gauges, scraped from the service's /metrics (the combined chart).
+    VLLM_REQUESTS_WAITING = "vllm_requests_waiting"
+    VLLM_REQUESTS_RUNNING = "vllm_requests_running"
+    KV_CACHE_USAGE = "kv_cache_usage"  # 0..1
 
 
 # The seed runbook's alert lines: charts draw them, Operations turns a crossing into a hint,

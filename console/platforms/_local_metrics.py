@@ -35,6 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from console._store import Sample, Store
 from console.platforms._base import THRESHOLDS, LogEntry, LogQuery, MetricKey, MetricSeries
 from console.platforms._local_logs import LocalLogTail, append_note, file_size
+from console.platforms._vllm_gauges import gauge_samples
 from ocr_core._protocol import CHAT_PATH
 
 # vLLM's Prometheus endpoint. ocr_core._protocol names the paths the client calls
@@ -49,6 +50,9 @@ UNITS: dict[MetricKey, str] = {
     MetricKey.REQUEST_LATENCY_S: "s",
     MetricKey.REQUEST_COUNT: "requests",
     MetricKey.ERROR_RATE: "ratio",
+    MetricKey.VLLM_REQUESTS_WAITING: "requests",
+    MetricKey.VLLM_REQUESTS_RUNNING: "requests",
+    MetricKey.KV_CACHE_USAGE: "ratio",
 }
 # How far back status looks at request answers to call a ready server degraded.
 RECENT_ANSWERS = timedelta(minutes=2)
@@ -275,6 +279,7 @@ class LocalMetrics:
                 response = self._http.get(f"{self.service_url}{METRICS_PATH}")
                 response.raise_for_status()
                 samples = self._deltas.samples(at, parse_scrape(response.text))
+                samples += gauge_samples(at, response.text)  # vLLM's queue and KV cache
             except (httpx.HTTPError, ValueError):
                 samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)]
             samples += self._log_sampler.samples(at, self._follower.drain())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -56,8 +57,15 @@ def probe_image() -> bytes:
     return buffer.getvalue()
 
 
-def probe_ocr(settings: ClientSettings, timeout_s: float) -> str | None:
-    """None when the server lists the model and OCRs the probe page, else why not."""
+def probe_ocr(
+    settings: ClientSettings, timeout_s: float, marks: dict[str, datetime] | None = None
+) -> str | None:
+    """None when the server lists the model and OCRs the probe page, else why not.
+
+    `marks` receives when each happened ("model_listed", "answered"), for the cold-start
+    timeline.
+    """
+    marks = {} if marks is None else marks
     settings = settings.with_overrides(
         max_attempts=1,
         timeout_s=timeout_s,
@@ -67,8 +75,10 @@ def probe_ocr(settings: ClientSettings, timeout_s: float) -> str | None:
         ready = client.warm_up(timeout=timeout_s)
         if not ready.ready:
             return str(ready.error or "not ready")
+        marks["model_listed"] = datetime.now(UTC)
         try:
             client.extract_text(probe_image(), filename="warm-up.png")
         except OCRError as error:
             return f"the OCR request failed: {error}"
+        marks["answered"] = datetime.now(UTC)
     return None

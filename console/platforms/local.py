@@ -303,8 +303,6 @@ class LocalPlatform(Platform):
                 "Warm up to wait for it." + note,
             )
 
-    # --- warm-up -------------------------------------------------------------------------------
-
     def measure_warm_up(self, timeout_s: float) -> WarmUpMeasurement:
         """Start the server if needed and time it until it OCRs a small generated image.
 
@@ -333,18 +331,18 @@ class LocalPlatform(Platform):
             else:
                 started = called
         deadline = max(started, called) + timeout_s  # a server started here: from its start
+        marks: dict[str, datetime] = {}  # the probe's own timeline marks
 
         def measured(ready: bool, error: str | None = None) -> WarmUpMeasurement:
             was_ready = ready and started == called and attempts == 1
-            return WarmUpMeasurement(
-                ready, time.monotonic() - started, attempts, was_ready=was_ready, error=error
-            )
+            elapsed = time.monotonic() - started
+            return WarmUpMeasurement(ready, elapsed, attempts, was_ready, error, marks)
 
         attempts, failed = wait_for_health(self._health, server, self.log_path, deadline, timeout_s)
         if failed:
             return measured(False, failed)
         remaining = max(deadline - time.monotonic(), 1.0)
-        failed = probe_ocr(self.client_settings(), remaining)
+        failed = probe_ocr(self.client_settings(), remaining, marks)
         if failed:
             return measured(False, failed)
         self._observed_ready()

@@ -76,3 +76,18 @@ def test_default_rates_price_an_l4_instance_hour_near_the_published_figure():
 def test_rates_come_from_the_environment():
     rates = Rates.from_env({"LIGHTONOCR_RATE_GPU_S": "0.0002", "LIGHTONOCR_CURRENCY": "EUR"})
     assert (rates.gpu_per_second, rates.currency) == (0.0002, "EUR")
+
+
+def test_aligned_points_cover_the_period_that_ends_at_their_timestamp():
+    # Monitoring's points at 10:01 and 10:02 with 60 s periods cover 10:00-10:02: 2 x 60 s.
+    report = estimate_cost(
+        [(at(1), 1), (at(2), 1)],
+        [(at(2), 4)],
+        end=at(60),
+        rates=RATES,
+        shape=SHAPE,
+        period=dt.timedelta(minutes=1),
+    )
+    assert report.instance_seconds == 120
+    # The requests stamped 10:02 belong to the period 10:01-10:02; 10:00-10:01 was idle.
+    assert report.idle_instance_seconds == 60

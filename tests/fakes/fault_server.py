@@ -136,6 +136,7 @@ class FaultServer:
                 Route("/health", self._health),
                 Route("/v1/models", self._models),
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/metrics", self._metrics),
             ]
         )
         self._server: uvicorn.Server | None = None
@@ -187,6 +188,24 @@ class FaultServer:
     async def _health(self, request: Request) -> Response:
         self._record(request, None)
         return self._cold() or self._unauthorised(request) or Response(status_code=200)
+
+    async def _metrics(self, request: Request) -> Response:
+        """vLLM's three gauges as Prometheus text: requests in flight run, none wait, and each
+        running request holds an eighth of the KV cache (8 sequences fill it)."""
+        self._record(request, None)
+        refusal = self._cold() or self._unauthorised(request)
+        if refusal:
+            return refusal
+        labels = f'{{engine="0",model_name="{MODEL}"}}'
+        gauges = {
+            "vllm:num_requests_running": float(self.in_flight),
+            "vllm:num_requests_waiting": 0.0,
+            "vllm:kv_cache_usage_perc": min(1.0, self.in_flight / 8),
+        }
+        text = "".join(
+            f"# TYPE {name} gauge\n{name}{labels} {value}\n" for name, value in gauges.items()
+        )
+        return Response(text, media_type="text/plain; version=0.0.4")
 
     async def _models(self, request: Request) -> Response:
         self._record(request, None)

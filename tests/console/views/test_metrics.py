@@ -32,7 +32,8 @@ class Chart:
 
 def _section(at: AppTest, title: str) -> tuple[Any, list[Any]]:
     """The chart (or its "no data" note) and the other notes under the subheader `title`."""
-    children = list(at.main.children.values())
+    # The page body is the auto-refreshing fragment's block, after the title and window.
+    children = list(list(at.main.children.values())[-1].children.values())
     position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == title)
     *notes, chart = children[position + 1].children.values()
     return chart, notes
@@ -136,7 +137,8 @@ def test_charts_span_the_full_width_of_the_page_with_notes_above_not_beside(
 ) -> None:
     operations.platform.sample_once()
     at = _run()
-    children = list(at.main.children.values())
+    # The page body is the auto-refreshing fragment's block, after the title and window.
+    children = list(list(at.main.children.values())[-1].children.values())
     position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == MEMORY)
     section = children[position + 1]
     # Columns are a horizontal flex container: a chart in one leaves the rest of the row empty.

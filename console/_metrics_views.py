@@ -1,0 +1,73 @@
+"""What the Metrics page reads beside the platform's series, as methods of `Operations`.
+
+A mixin so that `console/_operations.py` stays about actions; each method is a thin call
+into the module that holds the logic (cost, cold starts, the console's failures, vLLM).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from console._cold_starts import ColdStart, ColdStarts, timeline
+from console._console_failures import ConsoleFailures, console_failures
+from console._cost import CostReport, Rates, cost_of_series
+from console._store import Store, WarmUpRecord
+from console._vllm_metrics import VllmSampler, stored_series
+from console.platforms._base import MetricSeries, Platform, WarmUpMeasurement
+
+logger = logging.getLogger(__name__)
+_SAMPLER_LOCK = threading.Lock()
+
+
+class MetricsViews:
+    platform: Platform
+    store: Store
+    _vllm_sampler: VllmSampler | None = None  # started by the first metrics read
+
+    def console_failures(self, window: timedelta, bucket: timedelta) -> ConsoleFailures:
+        """Pages the console sent to this service in the window and how many failed,
+        including those that never reached the server (issue 11)."""
+        since = datetime.now(UTC) - window
+        return console_failures(self.store, self.platform.service_url, since=since, bucket=bucket)
+
+    def cost(self, series: list[MetricSeries]) -> CostReport | None:
+        """What the window's instance time costs at the LIGHTONOCR_RATE_* rates; None where
+        nothing is billed (the local platform) or nothing ran."""
+        if self.platform.name == "local":
+            return None
+        return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env())
+
+    def _record_timeline(
+        self, record: WarmUpRecord, measured: WarmUpMeasurement, ended: datetime
+    ) -> None:
+        """Keep the warm-up's cold-start marks; a failure here never fails the warm-up."""
+        try:
+            ColdStarts(self.store).record(record, timeline(self.platform, measured, ended=ended))
+        except Exception as error:
+            logger.warning("the warm-up's timeline was not recorded: %s", error)
+
+    def cold_starts(self, limit: int = 20) -> list[ColdStart]:
+        """This platform's last `limit` warm-ups that started the service, newest first, each
+        with its timeline."""
+        history = self.store.warm_ups(platform=self.platform.name, limit=10 * limit)
+        cold = [record for record in history if record.cold][:limit]
+        return ColdStarts(self.store).timelines(cold)
+
+    def _vllm_series(self, since: datetime) -> list[MetricSeries]:
+        """A remote service's vLLM gauges as sampled so far (the sampler starts with the first
+        read); the local platform's own sampler already scrapes them into its series."""
+        if self.platform.name == "local":
+            return []
+        with _SAMPLER_LOCK:
+            if self._vllm_sampler is None:
+                self._vllm_sampler = VllmSampler(self.platform, self.store).start()
+        return stored_series(self.store, self.platform.name, since)
+
+    def _close_metrics(self) -> None:
+        if self._vllm_sampler is not None:
+            self._vllm_sampler.close()
+
+
+__all__ = ["MetricsViews"]
