@@ -176,6 +176,11 @@ class JobRunner:
             for job_id in await self._in_store(self.ledger.heartbeat, self.owner):
                 if job_id in self._runs:
                     self._runs[job_id].task.cancel()
+            held = await self._in_store(self.ledger.held, self.owner)
+            for job_id, run in list(self._runs.items()):
+                if job_id not in held:  # another runner took it while this one was silent
+                    run.stopping = True
+                    run.task.cancel()
             for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
                 if job_id in self._runs:
                     continue
