@@ -148,7 +148,11 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # pool_pre_ping: a connection the database dropped (a restart, a failover) is replaced
+    # before use, so the console carries on once it is back. A short connect timeout makes an
+    # unreachable database an error page in seconds rather than a page that hangs.
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Store:
