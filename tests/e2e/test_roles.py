@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,21 +35,19 @@ def iap() -> Iterator[IapKeys]:
         yield keys
 
 
-@pytest.fixture(scope="module")
-def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The console as the team deployment runs it: IAP identity, roles from the lists."""
-    data_dir = tmp_path_factory.mktemp("team-console")
-    port = _free_port()
+@contextmanager
+def running_console(
+    data_dir: Path, settings: dict[str, str], args: tuple[str, ...] = (), port: int = 0
+) -> Iterator[str]:
+    """`streamlit run console/app.py` on loopback with `settings` in its environment; its
+    URL. At the end: no traceback and no JWT in its log."""
+    port = port or _free_port()
     env = {
         **os.environ,
         "LIGHTONOCR_DATA_DIR": str(data_dir),
         "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
         "LIGHTONOCR_LOCAL_ENGINE": "simulated",
-        "LIGHTONOCR_IDENTITY": "iap",
-        "LIGHTONOCR_IAP_AUDIENCE": AUDIENCE,
-        "LIGHTONOCR_IAP_KEYS_URL": iap.url,
-        "LIGHTONOCR_OPERATORS": OPERATOR,
-        "LIGHTONOCR_VIEWERS": "@bank.example",
+        **settings,
     }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
     log_path = data_dir / "streamlit.log"
@@ -57,7 +56,7 @@ def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iter
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "console" / "app.py"),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", "--server.port", str(port),
-             "--server.address", "127.0.0.1"],
+             "--server.address", "127.0.0.1", *args],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -81,7 +80,21 @@ def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iter
             os.killpg(process.pid, signal.SIGKILL)
     logged = log_path.read_text(errors="replace")
     assert "Traceback" not in logged, logged[-3000:]
-    assert "eyJ" not in logged  # no assertion (a JWT) ever reaches the log
+    assert "eyJ" not in logged  # no assertion or ID token (a JWT) ever reaches the log
+
+
+@pytest.fixture(scope="module")
+def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The console as the team deployment runs it: IAP identity, roles from the lists."""
+    settings = {
+        "LIGHTONOCR_IDENTITY": "iap",
+        "LIGHTONOCR_IAP_AUDIENCE": AUDIENCE,
+        "LIGHTONOCR_IAP_KEYS_URL": iap.url,
+        "LIGHTONOCR_OPERATORS": OPERATOR,
+        "LIGHTONOCR_VIEWERS": "@bank.example",
+    }
+    with running_console(tmp_path_factory.mktemp("team-console"), settings) as url:
+        yield url
 
 
 @contextmanager
