@@ -12,8 +12,12 @@ Modes (`LIGHTONOCR_IDENTITY`):
 - `iap`: the verified assertion; `LIGHTONOCR_IAP_AUDIENCE` is required (the audience IAP
   signs for: `/projects/NUMBER/locations/REGION/services/NAME` for Cloud Run with IAP on the
   service, `/projects/NUMBER/global/backendServices/ID` behind a load balancer);
-- `oidc`: Streamlit's `st.login` (configured in `.streamlit/secrets.toml`); the e-mail comes
-  from the identity provider's verified ID token, which Streamlit checks.
+- `oidc`: Streamlit's `st.login` with any OpenID Connect provider, configured by an `[auth]`
+  section in `.streamlit/secrets.toml` (`redirect_uri`, `cookie_secret`, `client_id`,
+  `client_secret`, `server_metadata_url`). A local console whose secrets hold that section
+  uses it without being told (`oidc_configured`). Streamlit (Authlib) checks the provider's ID
+  token (signature against its JWKS, issuer, audience, expiry, nonce); the console then takes
+  the e-mail from `st.user` only when the provider says it is verified (`email_verified`).
 
 Roles: `operator` may act (warm up, scale, keep warm, roll back, run jobs); `viewer` may read.
 `LIGHTONOCR_OPERATORS` and `LIGHTONOCR_VIEWERS` are comma-separated e-mails or `@domain`
@@ -191,9 +195,30 @@ def resolve_identity(
     if not oidc_user or not oidc_user.get("is_logged_in"):
         raise IdentityError("not signed in")
     email = oidc_user.get("email")
-    if not isinstance(email, str) or not oidc_user.get("email_verified", True):
+    # Strict: a provider that does not say the address is verified (some leave the claim
+    # out) could be naming an address anyone typed in at sign-up.
+    if (
+        not isinstance(email, str)
+        or "@" not in email
+        or oidc_user.get("email_verified") is not True
+    ):
         raise IdentityError("the identity provider gave no verified e-mail")
     return Identity(email, settings.role_for(email), "oidc")
+
+
+_OIDC_SHARED = ("redirect_uri", "cookie_secret")
+_OIDC_PROVIDER = ("client_id", "client_secret", "server_metadata_url")
+
+
+def oidc_configured(auth: Mapping[str, Any] | None) -> bool:
+    """Whether `[auth]` in Streamlit's secrets is enough for `st.login()` (the default
+    provider: its settings in `[auth]` itself or in one `[auth.NAME]` section)."""
+    if not auth or not all(auth.get(key) for key in _OIDC_SHARED):
+        return False
+    if all(auth.get(key) for key in _OIDC_PROVIDER):
+        return True
+    sections = [v for v in auth.values() if isinstance(v, Mapping)]
+    return len(sections) == 1 and all(sections[0].get(key) for key in _OIDC_PROVIDER)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -215,6 +240,7 @@ __all__ = [
     "IdentitySettings",
     "PermissionDenied",
     "Role",
+    "oidc_configured",
     "resolve_identity",
     "verify_iap_assertion",
 ]

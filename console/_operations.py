@@ -134,11 +134,16 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
     def authorise(self, identity: Identity | None, action: str) -> str:
         """Who may `action`, refused server-side whatever the page showed: the name to audit,
         or PermissionDenied (a viewer, or nobody verified where identity is required)."""
-        if identity is None:
-            if self.identity_required:
-                raise PermissionDenied(f"{action} needs a signed-in operator")
-            return self.actor
-        identity.require_operator(action)
+        try:
+            if identity is None:
+                if self.identity_required:
+                    raise PermissionDenied(f"{action} needs a signed-in operator")
+                return self.actor
+            identity.require_operator(action)
+        except PermissionDenied as refusal:  # a crafted rerun or a stale page: on the record
+            who = identity.name if identity is not None else "(not signed in)"
+            self._audit(action, self.platform.service_url, False, f"refused: {refusal}", who)
+            raise
         return identity.name
 
     def _audit(

@@ -8,6 +8,7 @@ local OCR server) or an HTTP client on each rerun would be slow and leak. So the
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -25,6 +26,7 @@ from console._identity import (
     IdentityError,
     IdentitySettings,
     Role,
+    oidc_configured,
     resolve_identity,
 )
 from console._keep_warm import KeepWarmTimer
@@ -176,28 +178,48 @@ def current_identity() -> Identity:
 
     Behind IAP the signed assertion rides on every request (the websocket's too); it is
     verified once per session and per assertion, and re-verified when IAP sends a new one.
+    With st.login (an `[auth]` section in the secrets) the person is `st.user`.
     """
     settings = IdentitySettings.from_env()
+    if settings.mode == "local" and oidc_configured(_auth_secrets()):
+        settings = dataclasses.replace(settings, mode="oidc")  # st.login is set up: use it
     if settings.mode == "local":  # the person at the keyboard: the Operations' own actor
         return Identity(get_operations().actor, Role.OPERATOR, "local")
     headers = dict(st.context.headers)
-    assertion = next((v for k, v in headers.items() if k.lower() == IAP_HEADER), None)
-    cache_key = hashlib.sha256((assertion or "").encode()).hexdigest()
+    if settings.mode == "oidc":  # Streamlit's signed cookie says who, through st.user
+        who = repr(sorted(dict(st.user).items()))
+    else:
+        who = next((v for k, v in headers.items() if k.lower() == IAP_HEADER), None) or ""
+    cache_key = hashlib.sha256(who.encode()).hexdigest()
     cached = st.session_state.get("_identity")
     if cached is not None and cached[0] == cache_key:
         return cast(Identity, cached[1])
     try:
+        if settings.mode == "oidc" and not oidc_configured(_auth_secrets()):
+            raise IdentityError("LIGHTONOCR_IDENTITY=oidc needs an [auth] section in secrets.toml")
         oidc_user = dict(st.user) if settings.mode == "oidc" else None
         identity = resolve_identity(settings, headers, oidc_user=oidc_user)
     except IdentityError as refusal:
         logger.warning("refused a console session: %s", refusal)  # the reason, never the token
         st.title("Not signed in")
         st.error(escape_markdown(str(refusal)))
-        if settings.mode == "oidc":
-            st.button("Sign in", on_click=st.login)
+        if settings.mode == "oidc" and oidc_configured(_auth_secrets()):
+            if st.user.is_logged_in:
+                st.button("Sign out", key="identity_sign_out", on_click=st.logout)
+            else:
+                st.button("Sign in", key="identity_sign_in", on_click=st.login)
         st.stop()
     st.session_state["_identity"] = (cache_key, identity)
     return identity
+
+
+def _auth_secrets() -> dict[str, object] | None:
+    """The `[auth]` section of Streamlit's secrets, or None (no secrets file at all is fine)."""
+    try:
+        auth = st.secrets.get("auth")
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return None
+    return auth.to_dict() if hasattr(auth, "to_dict") else (dict(auth) if auth else None)
 
 
 _status_lock = threading.Lock()
@@ -288,6 +310,8 @@ def render_sidebar() -> None:
         st.markdown("### LightOnOCR console")
         identity = current_identity()
         st.caption(f"Signed in as **{escape_markdown(identity.name)}** · {identity.role.value}")
+        if identity.source == "oidc":
+            st.button("Sign out", key="sidebar_sign_out", on_click=st.logout)
         st.caption("Platform")
         st.markdown(f"**{operations.platform.name}**")
         st.code(operations.platform.service_url, language=None)

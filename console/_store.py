@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from console.migrations import upgrade
 from ocr_core import OCRError
 
 DATA_DIR_ENV = "LIGHTONOCR_DATA_DIR"
@@ -34,8 +35,8 @@ DB_NAME = "console.sqlite3"
 # Charts offer windows up to 7 days; a day more keeps the 7 d window full.
 DEFAULT_RETENTION = timedelta(days=8)
 
-# Every table of the store, the job tables (console.jobs) included, so one `create_all`
-# (and later one Alembic history) covers them.
+# Every table of the store, the job tables (console.jobs) included: one Alembic history
+# (console/migrations) creates and changes them all.
 METADATA = sa.MetaData()
 
 samples_table = sa.Table(
@@ -60,8 +61,8 @@ audit_table = sa.Table(
     sa.Column("ok", sa.Boolean, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
 )
-# One column per WarmUpRecord field (`at` stored as `ts`): a new field is one Column here,
-# and `_add_missing_columns` adds it to a store created before it existed.
+# One column per WarmUpRecord field (`at` stored as `ts`): a new field is one Column here
+# and one migration (`python -m console.migrations revision -m ...`).
 warm_ups_table = sa.Table(
     "warm_ups",
     METADATA,
@@ -147,30 +148,11 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
-def _add_missing_columns(engine: Engine, tables: Iterable[sa.Table]) -> None:
-    """Add the columns a table created by an older console lacks: nullable ones, or ones
-    with a server default (e.g. warm_ups.cold). Enough for additive changes; anything else
-    waits for migrations."""
-    inspector = sa.inspect(engine)
-    with engine.begin() as connection:
-        for table in tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                default = column.server_default
-                if column.name in present or (not column.nullable and default is None):
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                if isinstance(default, sa.DefaultClause):
-                    value = default.arg
-                    if not isinstance(value, str):
-                        value = value.compile(dialect=engine.dialect)  # type: ignore[union-attr]
-                    kind += f" NOT NULL DEFAULT {value}" if not column.nullable else ""
-                connection.exec_driver_sql(
-                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
-                )
+    # pool_pre_ping: a connection the database dropped (a restart, a failover) is replaced
+    # before use, so the console carries on once it is back. A short connect timeout makes an
+    # unreachable database an error page in seconds rather than a page that hangs.
+    connect_args = {"connect_timeout": 10} if url.startswith("postgresql") else {}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Store:
@@ -198,10 +180,8 @@ class Store:
         self.url = url
         self.retention = retention
         self.engine = make_engine(url)
-        tables = [samples_table, audit_table, warm_ups_table, settings_table]
-        with self.writing():
-            METADATA.create_all(self.engine, tables=tables)
-            _add_missing_columns(self.engine, tables)
+        with self.writing("bring up to date"):
+            upgrade(self.engine)
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> Store:

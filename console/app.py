@@ -11,7 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from console._host_guard import extra_hosts, refusal
+from console._outage import show_store_unreachable
 from console._state import current_identity, render_sidebar
+from console._store import StoreError
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -30,24 +32,30 @@ if refused:
     st.error(refused)
     st.stop()
 
-# Behind IAP only a verified person gets further than this (see console/_identity.py).
-current_identity()
-
-navigation = st.navigation(
-    [
-        st.Page(
-            VIEWS / "workbench.py",
-            title="OCR workbench",
-            icon=":material/document_scanner:",
-            default=True,
-        ),
-        st.Page(VIEWS / "service.py", title="Service", icon=":material/dns:"),
-        st.Page(VIEWS / "logs.py", title="Logs", icon=":material/receipt_long:"),
-        st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
-        st.Page(VIEWS / "quality.py", title="Quality", icon=":material/fact_check:"),
-        st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare:"),
-    ]
-)
-# Drawn after the page so it shows the state the page's action (warm up, scale) left.
-navigation.run()
-render_sidebar()
+# The page draws into one placeholder, so an outage met halfway replaces it whole.
+page = st.empty()
+try:
+    with page.container():
+        # Behind IAP only a verified person gets further than this (see console/_identity.py).
+        current_identity()
+        navigation = st.navigation(
+            [
+                st.Page(
+                    VIEWS / "workbench.py",
+                    title="OCR workbench",
+                    icon=":material/document_scanner:",
+                    default=True,
+                ),
+                st.Page(VIEWS / "service.py", title="Service", icon=":material/dns:"),
+                st.Page(VIEWS / "logs.py", title="Logs", icon=":material/receipt_long:"),
+                st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
+                st.Page(VIEWS / "quality.py", title="Quality", icon=":material/fact_check:"),
+                st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare:"),
+            ]
+        )
+        navigation.run()
+    # Drawn after the page so it shows the state the page's action (warm up, scale) left.
+    render_sidebar()
+except StoreError as error:  # the database is away: say so, never a traceback
+    page.empty()
+    show_store_unreachable(error)

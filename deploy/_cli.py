@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from deploy._console_cli import add_console_commands, run_console
 from deploy._errors import CloudError, InvalidSpec
 from deploy._info import RevisionInfo, ServiceInfo
 from deploy._request import request_json
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     grant.add_argument(
         "--member", required=True, help="e.g. serviceAccount:backend@P.iam.gserviceaccount.com"
     )
+    add_console_commands(commands)
     return parser
 
 
@@ -173,6 +175,9 @@ def _print_plan(spec: ServiceSpec, target: ServiceTarget, err: TextIO) -> None:
 
 
 def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> None:
+    if args.command == "console":
+        run_console(args, env, out, err)
+        return
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )

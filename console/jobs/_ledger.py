@@ -47,15 +47,23 @@ class JobLedger:
         ]
 
     def claim(self, job_id: int, owner: str, previous_owner: str | None) -> bool:
-        """Take the job if it is still as seen (compare-and-set on the owner)."""
+        """Take the job if it is still as seen: a compare-and-set on the owner and, for a job
+        taken from a silent runner, on that runner still being silent (it may have spoken
+        since `claimable` looked). One UPDATE, so the database's row lock decides between
+        two consoles claiming at once (PostgreSQL re-checks the WHERE after the wait)."""
         j = jobs_table
         now = _now()
-        condition = j.c.owner.is_(None) if previous_owner is None else j.c.owner == previous_owner
+        if previous_owner is None:
+            conditions = [j.c.owner.is_(None)]
+        else:
+            conditions = [j.c.owner == previous_owner]
+            if not _gone(previous_owner):
+                conditions.append(sa.func.coalesce(j.c.heartbeat_at, 0.0) < now - STALE_AFTER_S)
         with self.store.transaction() as connection:
             return bool(
                 connection.execute(
                     j.update()
-                    .where(j.c.id == job_id, condition, j.c.status.in_(["queued", "running"]))
+                    .where(j.c.id == job_id, *conditions, j.c.status.in_(["queued", "running"]))
                     .values(
                         owner=owner,
                         status=JobStatus.RUNNING.value,
@@ -73,6 +81,12 @@ class JobLedger:
             connection.execute(j.update().where(j.c.owner == owner).values(heartbeat_at=_now()))
         rows = self.store.read(sa.select(j.c.id).where(j.c.owner == owner, j.c.cancel_requested))
         return [row.id for row in rows]
+
+    def held(self, owner: str) -> set[int]:
+        """The jobs this runner owns now; one it runs but no longer owns was taken by another
+        runner (this one was silent too long) and must stop, or its pages would go twice."""
+        j = jobs_table
+        return {row.id for row in self.store.read(sa.select(j.c.id).where(j.c.owner == owner))}
 
     def release(self, job_id: int, owner: str, status: JobStatus, error: str | None = None) -> None:
         """The run ended (finished, cancelled, or the runner stopping): add its time, let go."""

@@ -86,6 +86,9 @@ class JobRunner:
         self._runs: dict[int, _Run] = {}
         # Why a job (or, under key 0, the runner) could not write to the store.
         self.problems: dict[int, str] = {}
+        # Runs that ended while the store was away: released again once it answers, or the
+        # job would stay "running" under this live runner and never be claimed again.
+        self._unreleased: dict[int, tuple[JobStatus, str | None]] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="ocr-job-runner", daemon=True)
         self._started = threading.Event()
@@ -196,9 +199,17 @@ class JobRunner:
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
         try:
+            for job_id, (status, error) in list(self._unreleased.items()):
+                await self._in_store(self.ledger.release, job_id, self.owner, status, error)
+                del self._unreleased[job_id]
             for job_id in await self._in_store(self.ledger.heartbeat, self.owner):
                 if job_id in self._runs:
                     self._runs[job_id].task.cancel()
+            held = await self._in_store(self.ledger.held, self.owner)
+            for job_id, run in list(self._runs.items()):
+                if job_id not in held:  # another runner took it while this one was silent
+                    run.stopping = True
+                    run.task.cancel()
             for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
                 if job_id in self._runs:
                     continue
@@ -233,6 +244,7 @@ class JobRunner:
             await self._in_store(self.ledger.release, job_id, self.owner, status, error)
         except StoreError as failure:
             self.problems[job_id] = str(failure)
+            self._unreleased[job_id] = (status, error)
         except RuntimeError:  # interpreter exit: `_main` hands the job back directly
             pass
 

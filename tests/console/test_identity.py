@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from google.auth import crypt, jwt
 
 from console._identity import (
     IAP_ISSUER,
@@ -28,71 +24,15 @@ from console._identity import (
     resolve_identity,
     verify_iap_assertion,
 )
+from tests.fakes.iap import AUDIENCE, IapKeys, serve_iap_keys
 
-AUDIENCE = "/projects/123456/locations/us-central1/services/lightonocr-console"
 TOKEN_MARK = "not-a-secret-but-must-not-leak"
 
 
-def _pem(key: ec.EllipticCurvePrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def _signer(key: ec.EllipticCurvePrivateKey, key_id: str) -> crypt.Signer:
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return crypt.ES256Signer.from_string(pem, key_id=key_id)
-
-
-class _Keys:
-    def __init__(self) -> None:
-        self.iap_key = ec.generate_private_key(ec.SECP256R1())
-        self.body = json.dumps({"iap-key-1": _pem(self.iap_key)}).encode()
-        self.requests = 0
-
-    def assertion(
-        self, signing_key: ec.EllipticCurvePrivateKey | None = None, **claims_: object
-    ) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": IAP_ISSUER,
-            "aud": AUDIENCE,
-            "sub": "accounts.google.com:1234",
-            "email": "ana@bank.example",
-            "iat": now,
-            "exp": now + 600,
-            "marker": TOKEN_MARK,
-        }
-        claims.update(claims_)
-        return jwt.encode(_signer(signing_key or self.iap_key, "iap-key-1"), claims).decode()
-
-
 @pytest.fixture(scope="module")
-def keys() -> Iterator[tuple[_Keys, str]]:
-    keys = _Keys()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            keys.requests += 1
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(keys.body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield keys, f"http://127.0.0.1:{server.server_address[1]}/iap/verify/public_key"
-    server.shutdown()
+def keys() -> Iterator[tuple[IapKeys, str]]:
+    with serve_iap_keys(marker=TOKEN_MARK) as served:
+        yield served, served.url
 
 
 def _iap_settings(url: str, **overrides: object) -> IdentitySettings:

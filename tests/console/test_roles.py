@@ -41,14 +41,21 @@ def team_operations(make_platform: Callable[..., LocalPlatform]) -> Operations:
 def test_a_viewer_is_refused_every_action_and_nothing_happens(team_operations, action) -> None:
     with pytest.raises(PermissionDenied, match="needs the operator role"):
         action(team_operations, VIEWER)
-    assert team_operations.audit_log() == []
+    [refused] = team_operations.audit_log()  # the refusal is on the record, nothing else
+    assert (refused.actor, refused.ok) == ("qa@bank.example", False)
+    assert refused.detail.startswith("refused: qa@bank.example is a viewer")
     assert team_operations.platform.floor == 0
 
 
 def test_without_a_verified_person_a_team_console_refuses_to_act(team_operations) -> None:
     with pytest.raises(PermissionDenied, match="needs a signed-in operator"):
         team_operations.scale_to_zero()
-    assert team_operations.audit_log() == []
+    [refused] = team_operations.audit_log()
+    assert (refused.actor, refused.action, refused.ok) == (
+        "(not signed in)",
+        "scaling to zero",
+        False,
+    )
 
 
 def test_the_audit_log_names_the_verified_operator(team_operations) -> None:

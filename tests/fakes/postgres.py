@@ -24,6 +24,18 @@ class PostgresServer:
     host: str
     port: int
     user: str
+    # How to stop and start the same cluster again (an outage and its end, for the tests).
+    control: tuple[str, ...] = ()
+
+    def stop(self) -> None:
+        """Stop the server at once (open connections are cut, as in a crash or failover)."""
+        subprocess.run([*self.control, "-m", "immediate", "-w", "stop"], check=True,
+                       capture_output=True)  # fmt: skip
+
+    def start(self) -> None:
+        """Start it again on the same port, with every committed row."""
+        subprocess.run([*self.control, "-w", "-t", "60", "start"], check=True,
+                       capture_output=True)  # fmt: skip
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL (psycopg 3 driver); trust auth on loopback needs no password."""
@@ -75,26 +87,12 @@ def running_postgres() -> Iterator[PostgresServer]:
             capture_output=True,
         )
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-        subprocess.run(
-            [
-                *run,
-                _tool("pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "-l",
-                str(root / "server.log"),
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        control = (*run, _tool("pg_ctl"), "-D", str(data), "-o", options,
+                   "-l", str(root / "server.log"))  # fmt: skip
+        server = PostgresServer("127.0.0.1", port, "ocr", control)
+        server.start()
         try:
-            yield PostgresServer("127.0.0.1", port, "ocr")
+            yield server
         finally:
             subprocess.run(
                 [*run, _tool("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],

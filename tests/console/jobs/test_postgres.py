@@ -7,6 +7,7 @@ The server is Debian's PostgreSQL, started by the test in a temporary directory 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -15,6 +16,8 @@ import pytest
 
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.jobs import JobRunner, JobStatus, JobStore
+from console.jobs._ledger import STALE_AFTER_S, JobLedger
+from console.jobs._tables import jobs_table
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
@@ -81,8 +84,10 @@ def test_two_consoles_on_one_database_run_every_page_exactly_once(
     for job_id in ids:
         job = seen_by_second.job(job_id)
         assert (job.status, job.pages_done, job.pages_failed) == (JobStatus.DONE, 6, 0)
-        keys = [(page.document_id, page.index) for page in seen_by_second.pages(job_id)]
+        pages = seen_by_second.pages(job_id)
+        keys = [(page.document_id, page.index) for page in pages]
         assert len(keys) == len(set(keys)) == 6
+        assert [page.result.attempts for page in pages] == [1] * 6  # each page asked once
     # Each page was sent once: 24 pages, 24 answers at the server.
     assert completions(server.base_url) - before == 24
     first_console.close()
@@ -94,3 +99,66 @@ def test_the_console_store_is_chosen_by_lightonocr_database_url(database_url: st
     assert store.where.startswith("postgresql+psycopg://ocr@127.0.0.1:")
     store.set_setting("probe", 1)
     assert Store(url=database_url).get_setting("probe") == 1
+
+
+def test_consoles_claiming_one_job_at_the_same_moment_give_it_to_one(database_url: str) -> None:
+    consoles = [Store(url=database_url) for _ in range(6)]
+    job_id = submit(JobStore(consoles[0]), ("doc.pdf", make_pdf(1)))
+    start = threading.Barrier(len(consoles))
+    won: list[str] = []
+
+    def claim(n: int, store: Store) -> None:
+        start.wait()
+        if JobLedger(store).claim(job_id, f"runner-{n}", None):
+            won.append(f"runner-{n}")
+
+    threads = [threading.Thread(target=claim, args=item) for item in enumerate(consoles)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(won) == 1
+    assert JobStore(consoles[0]).job(job_id).status is JobStatus.RUNNING
+    for store in consoles:
+        store.close()
+
+
+def test_a_silent_runner_that_speaks_again_before_the_claim_keeps_its_job(
+    database_url: str,
+) -> None:
+    first, second = Store(url=database_url), Store(url=database_url)
+    job_id = submit(JobStore(first), ("doc.pdf", make_pdf(1)))
+    owner, thief = JobLedger(first), JobLedger(second)
+    assert owner.claim(job_id, "runner-a", None)
+    silent_since = jobs_table.c.heartbeat_at - (STALE_AFTER_S + 5)
+    with first.transaction() as connection:  # runner-a stalls (a long pause, a slow disk)
+        connection.execute(jobs_table.update().values(heartbeat_at=silent_since))
+    assert thief.claimable("runner-b") == [(job_id, "runner-a")]
+    owner.heartbeat("runner-a")  # ... and speaks again before runner-b's claim lands
+    assert not thief.claim(job_id, "runner-b", "runner-a")
+    assert owner.held("runner-a") == {job_id}
+    first.close()
+    second.close()
+
+
+def test_a_runner_whose_job_was_taken_stops_sending_its_pages(
+    database_url: str, server: LocalServer
+) -> None:
+    store = Store(url=database_url)
+    jobs = JobStore(store)
+    job_id = submit(jobs, ("long.pdf", make_pdf(40)))
+    settings = ClientSettings(base_url=server.base_url, concurrency=1, auth="none")
+    runner = JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.1).start()
+    try:
+        assert wait_until(lambda: (jobs.job(job_id).pages_done or 0) >= 1, timeout_s=60)
+        with store.transaction() as connection:  # another console took it over
+            connection.execute(jobs_table.update().values(owner="another-console"))
+        assert wait_until(lambda: runner.running() == [], timeout_s=10)
+        done_when_stopped = jobs.job(job_id).pages_done
+        sent = completions(server.base_url)
+        assert not wait_until(lambda: completions(server.base_url) > sent + 1, timeout_s=2)
+        assert jobs.job(job_id).pages_done <= done_when_stopped + 1
+        assert done_when_stopped < 40
+    finally:
+        runner.stop()
+        store.close()

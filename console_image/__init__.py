@@ -1,0 +1,1 @@
+"""The console's container image (CPU only): Dockerfile, its ignore file and the entrypoint."""

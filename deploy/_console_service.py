@@ -1,0 +1,94 @@
+"""Apply and read the console's Cloud Run service: the GPU deployer's machinery, another spec.
+
+`ConsoleDeployer` is a `CloudRunDeployer` aimed at the console's service, so the clients,
+the error explanations, the refusal to touch a public service and the invoker grants are
+the same code as for the GPU service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from google.api_core import exceptions as gexc
+from google.cloud import run_v2
+from google.iam.v1 import iam_policy_pb2
+
+from deploy._console_spec import ConsoleSpec, build_console_service
+from deploy._errors import InvalidSpec
+from deploy._info import ServiceInfo, service_info
+from deploy._service import INVOKER_ROLE, CloudRunDeployer
+from deploy._spec import ServiceTarget
+
+_DEVELOPER = "roles/run.developer"
+_VIEWER = "roles/run.viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleStatus:
+    service: ServiceInfo
+    iap_enabled: bool
+    session_affinity: bool
+    invokers: tuple[str, ...]
+
+
+class ConsoleDeployer(CloudRunDeployer):
+    """The console's service; `gpu_target` is the service it operates."""
+
+    def __init__(self, target: ServiceTarget, gpu_target: ServiceTarget, **kwargs: object) -> None:
+        super().__init__(target, **kwargs)  # type: ignore[arg-type]
+        self.gpu_target = gpu_target
+
+    def gpu_service_url(self) -> str:
+        """The GPU service's URL, as Cloud Run reports it."""
+        with self._explained("reading the GPU service for", _VIEWER):
+            try:
+                service = self.services_client.get_service(name=self.gpu_target.name)
+            except gexc.NotFound:
+                raise InvalidSpec(
+                    f"The GPU service {self.gpu_target.service} does not exist in "
+                    f"{self.gpu_target.region}: deploy it first (python -m deploy apply) or "
+                    "pass --service-url."
+                ) from None
+        if not service.uri:
+            raise InvalidSpec(f"The GPU service {self.gpu_target.service} has no URL yet.")
+        return service.uri
+
+    def build_console(self, spec: ConsoleSpec) -> run_v2.Service:
+        return build_console_service(self.target, spec)
+
+    def apply_console(self, spec: ConsoleSpec) -> ServiceInfo:
+        """Create the console's service or bring it to the spec (IAP on, never public)."""
+        if spec.service_url is None:
+            spec = spec.with_service_url(self.gpu_service_url())
+        service = self.build_console(spec)
+        with self._explained("deploying", _DEVELOPER):
+            try:
+                self._get()
+            except gexc.NotFound:
+                service.name = ""
+                operation = self.services_client.create_service(
+                    parent=self.target.parent, service=service, service_id=self.target.service
+                )
+                result = self._wait(operation)
+            else:
+                self._refuse_public_policy()
+                result = self._update(service)
+        for member in spec.invokers:
+            self.grant_invoker(member)
+        return service_info(result)
+
+    def console_status(self) -> ConsoleStatus:
+        with self._explained("reading", _VIEWER):
+            service = self._get()
+            policy = self.services_client.get_iam_policy(
+                request=iam_policy_pb2.GetIamPolicyRequest(resource=self.target.name)
+            )
+        invokers = tuple(
+            sorted({m for b in policy.bindings if b.role == INVOKER_ROLE for m in b.members})
+        )
+        return ConsoleStatus(
+            service=service_info(service),
+            iap_enabled=service.iap_enabled,
+            session_affinity=service.template.session_affinity,
+            invokers=invokers,
+        )

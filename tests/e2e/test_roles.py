@@ -1,0 +1,161 @@
+"""Roles in the browser (issue 14): the real console in IAP mode, verifying real assertions.
+
+The console runs with `LIGHTONOCR_IDENTITY=iap`; IAP's public key is served on loopback
+(tests/fakes/iap.py) and every request of the browser context, the websocket included,
+carries the signed `X-Goog-IAP-JWT-Assertion` header IAP would add.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.conftest import ROOT, VIEWPORT, _free_port, assert_page_clean, go_to, wait_idle
+from tests.fakes.iap import AUDIENCE, IapKeys, serve_iap_keys
+
+pytestmark = pytest.mark.e2e
+
+OPERATOR = "ops@bank.example"
+VIEWER = "qa@bank.example"
+
+
+@pytest.fixture(scope="module")
+def iap() -> Iterator[IapKeys]:
+    with serve_iap_keys() as keys:
+        yield keys
+
+
+@contextmanager
+def running_console(
+    data_dir: Path, settings: dict[str, str], args: tuple[str, ...] = (), port: int = 0
+) -> Iterator[str]:
+    """`streamlit run console/app.py` on loopback with `settings` in its environment; its
+    URL. At the end: no traceback and no JWT in its log."""
+    port = port or _free_port()
+    env = {
+        **os.environ,
+        "LIGHTONOCR_DATA_DIR": str(data_dir),
+        "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        **settings,
+    }
+    env.pop("LIGHTONOCR_SERVICE_URL", None)
+    log_path = data_dir / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "console" / "app.py"),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none", "--server.port", str(port),
+             "--server.address", "127.0.0.1", *args],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    logged = log_path.read_text(errors="replace")
+    assert "Traceback" not in logged, logged[-3000:]
+    assert "eyJ" not in logged  # no assertion or ID token (a JWT) ever reaches the log
+
+
+@pytest.fixture(scope="module")
+def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The console as the team deployment runs it: IAP identity, roles from the lists."""
+    settings = {
+        "LIGHTONOCR_IDENTITY": "iap",
+        "LIGHTONOCR_IAP_AUDIENCE": AUDIENCE,
+        "LIGHTONOCR_IAP_KEYS_URL": iap.url,
+        "LIGHTONOCR_OPERATORS": OPERATOR,
+        "LIGHTONOCR_VIEWERS": "@bank.example",
+    }
+    with running_console(tmp_path_factory.mktemp("team-console"), settings) as url:
+        yield url
+
+
+@contextmanager
+def signed_in(browser: Browser, url: str, assertion: str | None) -> Iterator[Page]:
+    """A browser session whose every request carries `assertion`, as IAP adds it."""
+    headers = {"X-Goog-IAP-JWT-Assertion": assertion} if assertion else {}
+    context = browser.new_context(viewport=VIEWPORT, extra_http_headers=headers)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        wait_idle(page)
+        yield page
+    finally:
+        context.close()
+
+
+def _sidebar(page: Page) -> str:
+    return page.get_by_test_id("stSidebarContent").inner_text()
+
+
+def test_a_viewer_sees_no_warm_up_or_scale_controls(
+    browser: Browser, team_console: str, iap: IapKeys
+) -> None:
+    with signed_in(browser, team_console, iap.assertion(email=VIEWER)) as page:
+        assert f"Signed in as {VIEWER} · viewer" in _sidebar(page)
+        go_to(page, "Service")
+        main = page.get_by_test_id("stMain")
+        for label in ("Warm up", "Apply", "Scale to zero now", "Restore"):
+            assert main.get_by_role("button", name=label, exact=True).count() == 0, label
+        assert main.get_by_test_id("stNumberInput").count() == 0
+        assert main.get_by_text("Scaling needs the operator role.").is_visible()
+        assert_page_clean(page)
+
+
+def test_an_operator_sees_them(browser: Browser, team_console: str, iap: IapKeys) -> None:
+    with signed_in(browser, team_console, iap.assertion(email=OPERATOR)) as page:
+        assert f"Signed in as {OPERATOR} · operator" in _sidebar(page)
+        go_to(page, "Service")
+        main = page.get_by_test_id("stMain")
+        assert main.get_by_role("button", name="Warm up", exact=True).is_visible()
+        assert main.get_by_test_id("stNumberInput").count() == 2
+        assert_page_clean(page)
+
+
+@pytest.mark.parametrize(
+    "who",
+    ["nobody", "forged", "expired", "other audience"],
+)
+def test_without_a_valid_assertion_the_console_shows_only_not_signed_in(
+    browser: Browser, team_console: str, iap: IapKeys, who: str
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    assertion = {
+        "nobody": None,
+        "forged": iap.assertion(ec.generate_private_key(ec.SECP256R1()), email=OPERATOR),
+        "expired": iap.assertion(email=OPERATOR, iat=1, exp=2),
+        "other audience": iap.assertion(audience="/projects/9/global/backendServices/1"),
+    }[who]
+    with signed_in(browser, team_console, assertion) as page:
+        assert page.locator("h1").first.inner_text() == "Not signed in"
+        assert page.get_by_test_id("stButton").count() == 0
+        assert page.get_by_test_id("stSidebarNav").count() == 0
