@@ -12,7 +12,9 @@ import json
 from google.cloud import run_v2
 from google.protobuf import duration_pb2, json_format
 
+from deploy._info import MODEL_REVISION_LABEL
 from deploy._spec import ServiceSpec, ServiceTarget
+from gpu_image import serve_config
 
 _LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
 
@@ -49,7 +51,9 @@ def build_service(target: ServiceTarget, spec: ServiceSpec) -> run_v2.Service:
         startup_probe=_startup_probe(spec),
     )
     template = run_v2.RevisionTemplate(
-        labels=dict(spec.labels),
+        # Every revision names the Hub commit its image bakes in, so the console's revision
+        # list shows which model each one serves (and a rollback which model it goes back to).
+        labels={**spec.labels, MODEL_REVISION_LABEL: serve_config.MODEL_REVISION},
         service_account=spec.service_account_for(target),
         timeout=duration_pb2.Duration(seconds=spec.request_timeout_s),
         max_instance_request_concurrency=spec.concurrency,

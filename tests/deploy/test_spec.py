@@ -199,3 +199,16 @@ def test_a_project_that_is_not_a_project_id_never_reaches_a_resource_name(projec
 def test_an_iam_member_with_no_principal_is_refused(member):
     with pytest.raises(InvalidSpec, match="must look like"):
         check_member(member)
+
+
+def test_every_gpu_revision_is_labelled_with_the_model_revision_it_serves() -> None:
+    from google.cloud import run_v2
+
+    from deploy._info import model_revision
+    from deploy._request import build_service
+
+    target = ServiceTarget(project="p1", region="us-east4")
+    service = build_service(target, ServiceSpec(tag="abc1234"))
+    # A revision made from this template is what the console's revision list reads.
+    revision = run_v2.Revision(labels=dict(service.template.labels))
+    assert model_revision(revision) == serve_config.MODEL_REVISION
