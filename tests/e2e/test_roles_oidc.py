@@ -72,7 +72,10 @@ def sign_in(page: Page) -> None:
 
 
 def _sidebar(page: Page) -> str:
-    return page.get_by_test_id("stSidebarContent").inner_text()
+    """The sidebar once it says who is signed in (drawn after the page, so wait for it)."""
+    sidebar = page.get_by_test_id("stSidebarContent")
+    sidebar.get_by_text("Signed in as").wait_for(timeout=60_000)
+    return sidebar.inner_text()
 
 
 def test_the_console_asks_to_sign_in_and_shows_nothing_else(
