@@ -8,6 +8,7 @@ throughput benchmarks and fast console tests need.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ from PIL import Image
 from ._gutters import find_gutters, trim_to_gutters
 from ._layout import TextBox, render
 from ._orientation import is_sideways, is_upside_down
-from ._recognize import SPACE_PROBABILITY, Recognizer
+from ._recognize import SPACE_PROBABILITY, RecognizedLine, Recognizer
 
 # Detector quads in page pixels, their upright line crops, and the 0/180 classifier's votes.
 Detection = tuple[list[Any], list[Any], list[tuple[str, float]]]
@@ -31,6 +32,15 @@ PREFERRED_LONGEST_SIDE: dict[str, int] = {"rapidocr": 2000}
 # A piece of a split box narrower than this (in line heights) is the edge of the next
 # column's first letter that the detector's padding swallowed, not text of its own.
 MIN_PIECE_LINE_HEIGHTS = 0.6
+# The detector's mean probability a box must reach (rapidocr ships 0.5). A lone glyph (a page
+# number) is a small blob whose low-probability rim weighs on its mean: the "3" at the foot of
+# multicolumn.pdf page 3 scored 0.495 and was dropped; 0.4 keeps it and adds only empty boxes
+# on the corpus, which the recogniser's score then drops.
+DET_BOX_THRESHOLD = 0.4
+# A box read below the recogniser's score bar is read once more with this margin (in line
+# heights): the detector cuts a lone glyph tightly (the page number "1" of multicolumn.pdf came
+# with its top and foot cut off and read at 0.06).
+REREAD_MARGIN_LINE_HEIGHTS = 0.3
 
 
 def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
@@ -79,6 +89,7 @@ class RapidOcrEngine:
         tables: bool = True,
         flip_lines: bool = False,
         padded_batches: bool = False,
+        small_text: bool = True,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -86,7 +97,10 @@ class RapidOcrEngine:
         if threads:
             # Several pages run at once; one onnxruntime pool per call would oversubscribe the CPU.
             options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
+        if small_text:
+            options["det_box_thresh"] = DET_BOX_THRESHOLD
         self._ocr = RapidOCR(**options)
+        self._small_text = small_text
         self._recognize = Recognizer(self._ocr.text_rec, space_probability, padded_batches)
         self._orient = orient
         self._tables = tables
@@ -144,10 +158,51 @@ class RapidOcrEngine:
     def _read_boxes(self, bgr: Any, found: Detection | None) -> list[TextBox]:
         quads, crops, _ = found if found is not None else self._detect(bgr)
         lines = self._recognize(crops)
-        return [
+        boxes = [
             TextBox.from_quad(quad, line.text, line.word_logprobs)
             for quad, line in zip(quads, lines, strict=True)
+        ]
+        doubtful = [i for i, line in enumerate(lines) if line.score < self._ocr.text_score]
+        if self._small_text and doubtful:
+            for i, line in zip(
+                doubtful, self._reread(bgr, [boxes[i] for i in doubtful], boxes), strict=True
+            ):
+                lines[i] = line
+                boxes[i] = TextBox(
+                    boxes[i].x0,
+                    boxes[i].y0,
+                    boxes[i].x1,
+                    boxes[i].y1,
+                    line.text,
+                    line.word_logprobs,
+                )
+        return [
+            box
+            for box, line in zip(boxes, lines, strict=True)
             if line.text.strip() and line.score >= self._ocr.text_score
+        ]
+
+    def _reread(
+        self, bgr: Any, doubtful: list[TextBox], boxes: list[TextBox]
+    ) -> list[RecognizedLine]:
+        """Boxes read below the score bar, read again with a margin around them.
+
+        A re-read that is only punctuation is dropped: it is a line's hyphen or comma the
+        detector boxed on its own, and kept alone in a column gutter it would close the gutter.
+        """
+        line_height = float(statistics.median(b.height for b in boxes))
+        pad = max(2, round(REREAD_MARGIN_LINE_HEIGHTS * line_height))
+        height, width = bgr.shape[:2]
+        crops = [
+            bgr[
+                max(0, int(b.y0) - pad) : min(height, int(b.y1) + pad + 1),
+                max(0, int(b.x0) - pad) : min(width, int(b.x1) + pad + 1),
+            ]
+            for b in doubtful
+        ]
+        return [
+            line if any(c.isalnum() for c in line.text) else RecognizedLine("", 0.0, ())
+            for line in self._recognize(crops)
         ]
 
     def _split_at_gutters(self, bgr: Any, boxes: list[TextBox]) -> list[TextBox]:
