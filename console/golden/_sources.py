@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 from console.golden._models import GoldenDocument, GoldenSetError, LoadedSet, UnsafeArchive
 from ocr_core import quality
 
-DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp"})
+DOCUMENT_SUFFIXES = frozenset(
+    {".pdf", ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+)
 TEXT_SUFFIXES = (".txt", ".md")
 MAX_ENTRIES = 1000
 MAX_TOTAL_BYTES = 100 * 1024 * 1024

@@ -10,6 +10,7 @@ from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
 from console._state import current_identity, get_operations, get_runner, read_status
 from console._store import StoreError
+from console._workbench import ACCEPTED_TYPES
 from console.golden import GoldenSetError, GoldenStore
 from console.jobs import NewDocument
 
@@ -36,7 +37,7 @@ def new_comparison() -> None:
     if source == UPLOAD:
         files = st.file_uploader(
             "Scans", accept_multiple_files=True, key="cmp_files",
-            type=["pdf", "png", "tif", "tiff", "jpg", "jpeg", "webp"],
+            type=list(ACCEPTED_TYPES),
         ) or []  # fmt: skip
     else:
         names = [s.name for s in golden.sets()]

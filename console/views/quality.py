@@ -37,7 +37,7 @@ st.caption(
 # --- Register ------------------------------------------------------------------------------------
 def register() -> None:
     st.caption(
-        "A .zip of documents (PDF, PNG, TIFF, JPEG, WebP) each beside its expected text "
+        "A .zip of documents (PDF, PNG, TIFF, JPEG, WebP, BMP, GIF) each beside its expected text "
         "(`name.txt` or `name.md`, UTF-8; pages split by form feeds). Registered once by name."
     )
     name = st.text_input("Name", key="q_name", max_chars=80)

@@ -38,6 +38,13 @@ def test_unmatched_documents_and_texts_are_each_named(tmp_path: Path) -> None:
     assert "notes.docx: not a document or a text" in problems
 
 
+def test_bmp_and_gif_scans_pair_like_the_workbench_reads_them(tmp_path: Path) -> None:
+    files = {"fax.bmp": b"BM", "fax.txt": b"one", "scan.gif": b"GIF89a", "scan.txt": b"two"}
+    loaded = load_folder(write_files(tmp_path / "set", files))
+    assert sorted(d.filename for d in loaded.documents) == ["fax.bmp", "scan.gif"]
+    assert loaded.problems == []
+
+
 def test_an_empty_expected_text_leaves_its_document_out_with_a_reason(tmp_path: Path) -> None:
     loaded = load_folder(write_files(tmp_path / "set", {"a.png": PNG, "a.txt": b" \n\f\n"}))
     assert loaded.documents == []
