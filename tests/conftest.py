@@ -38,4 +38,7 @@ def simulated_server() -> Iterator[LocalServer]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the browser tests last: Playwright's sync API keeps an event loop running in the
     main thread for as long as its browser lives, which pytest-asyncio's tests cannot share."""
+    for item in items:  # every test under tests/e2e, whether or not its file says so
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

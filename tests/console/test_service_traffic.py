@@ -27,7 +27,12 @@ def test_a_viewer_cannot_change_traffic_whatever_the_page_showed(tmp_path: Path)
         with pytest.raises(PermissionDenied):
             operations.set_traffic(rollback(cloud.revision))  # nobody verified
         assert len(cloud.run.requests_for("UpdateService")) == updates
-        assert operations.audit_log() == []
+        # Each refusal is audited as failed, with who asked (or that nobody was verified).
+        refusals = operations.audit_log()
+        assert [(r.actor, r.ok) for r in refusals] == [
+            ("(not signed in)", False),
+            (VIEWER.name, False),
+        ]
 
 
 def test_an_operators_split_is_audited_with_their_name(tmp_path: Path) -> None:

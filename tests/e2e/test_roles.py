@@ -136,7 +136,8 @@ def test_an_operator_sees_them(browser: Browser, team_console: str, iap: IapKeys
         go_to(page, "Service")
         main = page.get_by_test_id("stMain")
         assert main.get_by_role("button", name="Warm up", exact=True).is_visible()
-        assert main.get_by_test_id("stNumberInput").count() == 2
+        # The floor, the ceiling and the keep-warm hours.
+        assert main.get_by_test_id("stNumberInput").count() == 3
         assert_page_clean(page)
 
 
