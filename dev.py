@@ -128,15 +128,10 @@ def _requirements(*extras: str) -> list[str]:
 # Floors that hold for the library but not beside the tests' own floors: installed as `>=`
 # and resolved to the lowest version the other floors allow, with the reason.
 RAISED_BY_OTHERS = {
-    # streamlit 1.59 (the tests' floor; the app's is 1.51) requires these newer versions.
-    "uvicorn": "streamlit 1.59 requires uvicorn>=0.30",
-    "starlette": "streamlit 1.59 requires starlette>=0.40 (and imports what 0.46 added)",
+    # streamlit (floor 1.61) requires these newer versions.
+    "uvicorn": "streamlit 1.61 requires uvicorn>=0.30",
+    "starlette": "streamlit 1.61 requires starlette>=0.46",
 }
-
-
-# Where a dependency's own floor is wrong: streamlit 1.59 declares starlette>=0.40 but
-# imports gzip's DEFAULT_EXCLUDED_CONTENT_TYPES, which starlette 0.46 added.
-TESTS_NEED = {"starlette": "starlette>=0.46"}
 
 
 def test_lowest(args: list[str]) -> int:
@@ -167,7 +162,7 @@ def test_lowest(args: list[str]) -> int:
         return [
             f"{name}{'>=' if name in RAISED_BY_OTHERS else '=='}{'.'.join(map(str, v))}"
             for name, v in highest.items()
-        ] + list(TESTS_NEED.values())
+        ]
 
     _run(uv, *lowest, base_python, "-e", str(ROOT), *floors())
     _run(
