@@ -131,7 +131,15 @@ RAISED_BY_OTHERS = {
     # streamlit (floor 1.61) requires these newer versions.
     "uvicorn": "streamlit 1.61 requires uvicorn>=0.30",
     "starlette": "streamlit 1.61 requires starlette>=0.46",
+    # streamlit 1.61 requires protobuf>=5.26.1, which these floors refuse (<5): beside the
+    # console they resolve to 3.11.1 and 2.22.1. Their own floors are proven without the
+    # console: the base venv installs the cloud extra at its floors and builds both deploy
+    # requests (see `test_lowest`).
+    "google-cloud-logging": "3.10 requires protobuf<5; streamlit 1.61 requires >=5.26.1",
+    "google-cloud-monitoring": "2.21 requires protobuf<5; streamlit 1.61 requires >=5.26.1",
 }
+# A digest-pinned reference for the dry-runs (deploy refuses a mutable tag).
+FLOOR_CHECK_IMAGE = "us-docker.pkg.dev/floor-check/ocr/lightonocr@sha256:" + "0" * 64
 
 
 def test_lowest(args: list[str]) -> int:
@@ -171,6 +179,21 @@ def test_lowest(args: list[str]) -> int:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'grpc')); "
         "assert not bad, bad; print('ocr_core imports with its base dependencies alone')",
     )  # fmt: skip
+    # The cloud clients at their own floors (no console beside them): both deploy requests
+    # are built from the real proto classes, so a field a floor does not know fails here.
+    _run(uv, *lowest, base_python, "-e", f"{ROOT}[cloud]", *floors("cloud"))
+    checks = (
+        ("apply", "--dry-run", "--project", "floor-check", "--image", FLOOR_CHECK_IMAGE),
+        (
+            "console", "apply", "--dry-run", "--project", "floor-check",
+            "--project-number", "123456789", "--image", FLOOR_CHECK_IMAGE,
+            "--service-url", "https://lightonocr-123456789.us-central1.run.app",
+            "--database-url-secret", "console-database-url", "--operator", "ops@example.com",
+        ),
+    )  # fmt: skip
+    for check in checks:
+        _run(base_python, "-m", "deploy", *check, cwd=ROOT, stdout=subprocess.DEVNULL)
+    print("deploy builds its requests with the cloud extra at its floors", flush=True)
     # Floors another floor raises resolve to the lowest version that fits (lowest-direct).
     _run(uv, *lowest, python, "--resolution", "lowest-direct", "-e", f"{ROOT}[dev]", *floors("dev"))
     with open(full / "freeze.txt", "w") as freeze:  # what was tested, for the record

@@ -12,8 +12,9 @@ the lever it adds is worth:
 4. rows that share a baseline across a gutter kept as rows (`_layout`);
 5. each line read on its own, not padded to the widest line of a batch of six (`_recognize`);
 6. the input size the server prefers instead of the card's 1540 px;
-7. small text kept: the detector's box bar at 0.4, boxes read below the score bar read again
-   with a margin (`_engine`: the page numbers of multicolumn.pdf pages 1 and 3 were lost).
+7. small text kept: a box read below the score bar and alone in its row read again with a
+   margin, and ink no box covers, alone in its row, read as lone marks (`_engine`: the page
+   numbers of multicolumn.pdf pages 1 and 3 and of minimal-document.pdf were lost).
 
 Pages: the corpus's ground-truth scans, digital PDFs rendered as 300-dpi greyscale scans
 (their own text layer is the ground truth), and synthetic pages whose reading is known (a

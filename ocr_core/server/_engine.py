@@ -32,15 +32,14 @@ PREFERRED_LONGEST_SIDE: dict[str, int] = {"rapidocr": 2000}
 # A piece of a split box narrower than this (in line heights) is the edge of the next
 # column's first letter that the detector's padding swallowed, not text of its own.
 MIN_PIECE_LINE_HEIGHTS = 0.6
-# The detector's mean probability a box must reach (rapidocr ships 0.5). A lone glyph (a page
-# number) is a small blob whose low-probability rim weighs on its mean: the "3" at the foot of
-# multicolumn.pdf page 3 scored 0.495 and was dropped; 0.4 keeps it and adds only empty boxes
-# on the corpus, which the recogniser's score then drops.
-DET_BOX_THRESHOLD = 0.4
 # A box read below the recogniser's score bar is read once more with this margin (in line
 # heights): the detector cuts a lone glyph tightly (the page number "1" of multicolumn.pdf came
 # with its top and foot cut off and read at 0.06).
 REREAD_MARGIN_LINE_HEIGHTS = 0.3
+# Ink no box covers is read as a lone mark when its height is within these line heights
+# (a glyph, not a speck or a picture), and only when a page has at most this many such words.
+LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
+MAX_LONE_MARKS = 12
 
 
 def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
@@ -48,6 +47,42 @@ def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
     height = min(piece.y1, other.y1) - max(piece.y0, other.y0)
     area = (piece.x1 - piece.x0) * piece.height
     return width > 0 and height > 0 and width * height >= 0.5 * area
+
+
+def _ink(bgr: Any) -> Any:
+    """The page's dark pixels (1) against its background (0), Otsu's threshold."""
+    import cv2
+
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    _, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return dark
+
+
+def _group_into_words(marks: list[TextBox], gap: float) -> list[TextBox]:
+    """Marks that share a row and stand less than `gap` apart, as one box each ("12")."""
+    words: list[TextBox] = []
+    for mark in sorted(marks, key=lambda m: m.x0):
+        for i, word in enumerate(words):
+            same_row = min(mark.y1, word.y1) > max(mark.y0, word.y0)
+            if same_row and mark.x0 - word.x1 < gap:
+                words[i] = TextBox(
+                    word.x0, min(word.y0, mark.y0), max(word.x1, mark.x1), max(word.y1, mark.y1), ""
+                )
+                break
+        else:
+            words.append(mark)
+    return words
+
+
+def _alone_in_its_row(box: TextBox, confident: list[TextBox]) -> bool:
+    """No confidently read box shares any of this box's height.
+
+    Only such a box is read again: a page number or a running head has its row to itself,
+    while a doubtful box beside read lines is a gutter's stray mark or a line's hyphen, and
+    kept it would close the column gutter the layout reads by (multicolumn.pdf's reading-order
+    CER went from 0.001 to 0.528 when every doubtful box was read again and kept).
+    """
+    return not any(min(box.y1, o.y1) > max(box.y0, o.y0) for o in confident)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +109,9 @@ class RapidOcrEngine:
     """PaddleOCR models through rapidocr_onnxruntime, with our own decoding and reading order.
 
     The page is turned upright first (see `_orientation`), lines are recognised with spaces
-    kept and a log-probability per word (see `_recognize`), boxes merged across a column
-    gutter are cut and read again, and `_layout` puts the lines in reading order.
+    kept and a log-probability per word (see `_recognize`), small text that has a row to
+    itself is found again (a page number), boxes merged across a column gutter are cut and
+    read again, and `_layout` puts the lines in reading order.
     """
 
     name = "rapidocr"
@@ -89,10 +125,10 @@ class RapidOcrEngine:
         tables: bool = True,
         flip_lines: bool = False,
         padded_batches: bool = False,
-        # Off: it brings back lone page numbers (PDF recall 0.990 -> 0.994) but the boxes it
-        # keeps close column gutters (multicolumn.pdf reading-order CER 0.001 -> 0.528), see
-        # `python -m ocr_core.bench --only quality`, lever "small text kept".
-        small_text: bool = False,
+        # Lone page numbers and running heads: doubtful boxes alone in their row read again,
+        # and ink no box covers read as lone marks (`python -m ocr_core.bench --only
+        # quality`, lever "small text kept": no line of the digital PDFs is lost with it).
+        small_text: bool = True,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -100,8 +136,6 @@ class RapidOcrEngine:
         if threads:
             # Several pages run at once; one onnxruntime pool per call would oversubscribe the CPU.
             options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
-        if small_text:
-            options["det_box_thresh"] = DET_BOX_THRESHOLD
         self._ocr = RapidOCR(**options)
         self._small_text = small_text
         self._recognize = Recognizer(self._ocr.text_rec, space_probability, padded_batches)
@@ -117,8 +151,12 @@ class RapidOcrEngine:
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr expects cv2's BGR
         bgr, turned, found = self._upright(bgr)
         boxes = self._read_boxes(bgr, found)
-        if len(boxes) > 1:
-            boxes = self._split_at_gutters(bgr, boxes)
+        if boxes:
+            dark = _ink(bgr)
+            if self._small_text:
+                boxes += self._lone_marks(bgr, dark, boxes)
+            if len(boxes) > 1:
+                boxes = self._split_at_gutters(bgr, dark, boxes)
         text, logprobs = render(boxes, self._tables)
         seconds = time.perf_counter() - started
         return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
@@ -167,18 +205,14 @@ class RapidOcrEngine:
         ]
         doubtful = [i for i, line in enumerate(lines) if line.score < self._ocr.text_score]
         if self._small_text and doubtful:
+            confident = [b for i, b in enumerate(boxes) if i not in set(doubtful)]
+            alone = [i for i in doubtful if _alone_in_its_row(boxes[i], confident)]
             for i, line in zip(
-                doubtful, self._reread(bgr, [boxes[i] for i in doubtful], boxes), strict=True
+                alone, self._reread(bgr, [boxes[i] for i in alone], boxes), strict=True
             ):
                 lines[i] = line
-                boxes[i] = TextBox(
-                    boxes[i].x0,
-                    boxes[i].y0,
-                    boxes[i].x1,
-                    boxes[i].y1,
-                    line.text,
-                    line.word_logprobs,
-                )
+                box = boxes[i]
+                boxes[i] = TextBox(box.x0, box.y0, box.x1, box.y1, line.text, line.word_logprobs)
         return [
             box
             for box, line in zip(boxes, lines, strict=True)
@@ -208,17 +242,64 @@ class RapidOcrEngine:
             for line in self._recognize(crops)
         ]
 
-    def _split_at_gutters(self, bgr: Any, boxes: list[TextBox]) -> list[TextBox]:
+    def _lone_marks(self, bgr: Any, dark: Any, boxes: list[TextBox]) -> list[TextBox]:
+        """Ink the detector boxed nowhere and that has its row to itself, read as text.
+
+        The detector does not see a lone thin glyph at all (the page number "1" at the foot
+        of minimal-document.pdf, 8 x 17 px at 2000 px, is found at no box threshold down to
+        0.2). Marks of about a glyph's height are grouped into words and read with a margin;
+        only a confident, alphanumeric reading is kept, and a page with many such marks (a
+        picture, a noisy scan) is left as it is, which bounds the extra work.
+        """
+        import cv2
+
+        line_height = float(statistics.median(b.height for b in boxes))
+        pad = max(2, round(REREAD_MARGIN_LINE_HEIGHTS * line_height))
+        height, width = dark.shape
+        uncovered = dark.copy()
+        for b in boxes:
+            uncovered[
+                max(0, int(b.y0) - pad) : min(height, int(b.y1) + pad + 1),
+                max(0, int(b.x0) - pad) : min(width, int(b.x1) + pad + 1),
+            ] = 0
+        count, _, stats, _ = cv2.connectedComponentsWithStats(uncovered, connectivity=8)
+        marks = [
+            TextBox(float(x), float(y), float(x + w), float(y + h), "")
+            for x, y, w, h, _ in stats[1:count]
+            if LONE_MARK_LINE_HEIGHTS[0] * line_height
+            <= h
+            <= LONE_MARK_LINE_HEIGHTS[1] * line_height
+            and w <= LONE_MARK_LINE_HEIGHTS[1] * line_height
+        ]
+        marks = [m for m in marks if _alone_in_its_row(m, boxes)]
+        words = _group_into_words(marks, gap=line_height)
+        if not words or len(words) > MAX_LONE_MARKS:
+            return []
+        crops = [
+            bgr[
+                max(0, int(w.y0) - pad) : min(height, int(w.y1) + pad + 1),
+                max(0, int(w.x0) - pad) : min(width, int(w.x1) + pad + 1),
+            ]
+            for w in words
+        ]
+        found = []
+        for word, line in zip(words, self._recognize(crops), strict=True):
+            if line.score >= self._ocr.text_score and any(c.isalnum() for c in line.text):
+                found.append(
+                    TextBox(
+                        word.x0, word.y0, word.x1, word.y1, line.text.strip(), line.word_logprobs
+                    )
+                )
+        return found
+
+    def _split_at_gutters(self, bgr: Any, dark: Any, boxes: list[TextBox]) -> list[TextBox]:
         """Cut boxes the detector merged across a column gutter and read each half again.
 
         Boxes that only reach into a gutter (the detector pads them) are trimmed to its
         edge, so the layout sees the full gutter between the columns.
         """
-        import cv2
         import numpy as np
 
-        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-        _, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         line_height = float(np.median([b.height for b in boxes]))
         gutters = find_gutters(dark.astype(bool), line_height)
         if not gutters:
