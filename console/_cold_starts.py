@@ -87,8 +87,6 @@ class ColdStarts:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.writing():
-            METADATA.create_all(store.engine, tables=[marks_table])
 
     def record(self, warm_up: WarmUpRecord, marks: dict[str, datetime]) -> None:
         rows = [

@@ -125,8 +125,6 @@ class Comparisons:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.jobs = JobStore(store)
-        with store.writing():
-            METADATA.create_all(store.engine, tables=[comparisons_table])
 
     def start(
         self,

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from console._store import METADATA, Store, from_ts, to_ts
-from console.jobs._tables import JOB_TABLES, jobs_table, pages_table
+from console._store import Store, from_ts, to_ts
+from console.jobs._tables import jobs_table, pages_table
 from console.platforms._base import MetricKey, MetricSeries
 from ocr_core import ServiceError
 
@@ -87,8 +87,6 @@ def console_failures(
     store: Store, service_url: str, *, since: datetime, bucket: timedelta
 ) -> ConsoleFailures:
     """Pages of this service's jobs that finished since `since`, grouped in `bucket`s."""
-    with store.writing():
-        METADATA.create_all(store.engine, tables=JOB_TABLES)  # a console with no job yet
     p, j = pages_table, jobs_table
     rows = store.read(
         sa.select(p.c.finished_at, p.c.error_type)

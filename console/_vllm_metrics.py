@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from console._store import METADATA, Sample, Store
-from console.jobs._tables import JOB_TABLES, jobs_table
+from console._store import Sample, Store
+from console.jobs._tables import jobs_table
 from console.platforms._base import MetricKey, MetricSeries, Platform
 from console.platforms._vllm_gauges import GAUGES, gauge_samples
 from ocr_core import OCRError, SyncOCRClient
@@ -42,8 +42,6 @@ UNITS: dict[MetricKey, str] = {
 
 def jobs_sending(store: Store, service_url: str) -> bool:
     """Whether a job of this console is running against the service now."""
-    with store.writing():
-        METADATA.create_all(store.engine, tables=JOB_TABLES)
     rows = store.read(
         sa.select(sa.func.count())
         .select_from(jobs_table)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from console._store import METADATA, Store, from_ts
+from console._store import Store, from_ts
 from console.golden._models import (
     DocumentScore,
     GoldenDocument,
@@ -15,7 +15,6 @@ from console.golden._models import (
     GoldenSetError,
 )
 from console.golden._tables import (
-    GOLDEN_TABLES,
     golden_documents_table,
     golden_runs_table,
     golden_scores_table,
@@ -31,8 +30,6 @@ class GoldenStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.writing():
-            METADATA.create_all(store.engine, tables=GOLDEN_TABLES)
 
     def register(
         self, name: str, documents: Sequence[GoldenDocument], *, actor: str, source: str

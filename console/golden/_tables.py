@@ -70,5 +70,3 @@ golden_scores_table = sa.Table(
     sa.Column("previous_cer", sa.Float),
     sa.Column("regression", sa.Boolean, nullable=False),
 )
-
-GOLDEN_TABLES = [golden_sets_table, golden_documents_table, golden_runs_table, golden_scores_table]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from console._store import METADATA, Store, from_ts, to_ts
+from console._store import Store, from_ts, to_ts
 from console.jobs._ledger import STALE_AFTER_S
 from console.jobs._models import (
     DocumentState,
@@ -23,7 +23,6 @@ from console.jobs._models import (
 )
 from console.jobs._rows import now_ts, page_from_row, sampling_to_json
 from console.jobs._tables import (
-    JOB_TABLES,
     documents_table,
     jobs_table,
     pages_table,
@@ -46,8 +45,6 @@ class JobStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.writing():
-            METADATA.create_all(store.engine, tables=JOB_TABLES)
 
     def __repr__(self) -> str:
         return f"JobStore({self.store.where!r})"

@@ -108,5 +108,3 @@ references_table = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("references_by_job", "job_id"),
 )
-
-JOB_TABLES = [jobs_table, documents_table, pages_table, references_table]
