@@ -20,19 +20,12 @@ import httpx
 
 from ._auth import Auth, IdTokenFetcher, make_auth
 from ._breaker import CircuitBreaker, admit
-from ._confidence import page_confidence
 from ._config import ClientSettings, DocumentSettings, Sampling
 from ._documents import Document, load_document
-from ._exceptions import (
-    BadRequest,
-    OCRError,
-    PageRenderError,
-    ServiceError,
-    Truncated,
-)
+from ._exceptions import BadRequest, OCRError, PageRenderError, ServiceError
 from ._http import OnChunk, ServiceHTTP, trace_headers
 from ._models import DocumentResult, PageResult, WarmUpReport
-from ._pages import iter_pages, prepare
+from ._pages import answered_page, iter_pages, prepare
 from ._protocol import (
     Completion,
     chat_request,
@@ -306,27 +299,7 @@ class OCRClient:
             height=height,
             request_id=request_id if attempts else None,
         )
-        if isinstance(outcome, ServiceError):
-            return replace(base, error=outcome.on_page(index))
-        error = None
-        if outcome.truncated and self.settings.strict:
-            error = Truncated(
-                f"the model stopped at max_tokens after {outcome.completion_tokens} tokens",
-                page_index=index,
-            )
-        confidence, doubtful = page_confidence(outcome.text, outcome.token_logprobs)
-        return replace(
-            base,
-            text=outcome.text,
-            error=error,
-            truncated=outcome.truncated,
-            prompt_tokens=outcome.prompt_tokens,
-            completion_tokens=outcome.completion_tokens,
-            finish_reason=outcome.finish_reason,
-            confidence=confidence,
-            low_confidence=doubtful,
-            rerun_reason=rerun,
-        )
+        return answered_page(base, outcome, strict=self.settings.strict, rerun=rerun)
 
     # --- documents -----------------------------------------------------------------------------
 

@@ -1,14 +1,18 @@
-"""The page pipeline's moving parts: a page made ready to send, and a document's pages kept
-flowing with a bounded number rendered ahead of the requests in flight."""
+"""The page pipeline's moving parts: a page made ready to send, the service's answer made a
+page result, and a document's pages kept flowing with a bounded number rendered ahead of
+the requests in flight."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ._confidence import page_confidence
 from ._documents import Document
+from ._exceptions import ServiceError, Truncated
 from ._models import PageResult
+from ._protocol import Completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,39 @@ def prepare(document: Document, index: int, *, use_text_layer: bool) -> Prepared
     encoded = page.encode()
     return Prepared(
         has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
+    )
+
+
+def answered_page(
+    base: PageResult, outcome: Completion | ServiceError, *, strict: bool, rerun: str | None
+) -> PageResult:
+    """The page's result from what the service answered: `base` (timing, attempts, request
+    id) with the typed error, or with the text, its tokens and how far it can be trusted.
+
+    A truncated page keeps its text; `strict` also marks it failed (`Truncated`) so a
+    batch that must not lose lines stops on it.
+    """
+    index = base.index
+    if isinstance(outcome, ServiceError):
+        return replace(base, error=outcome.on_page(index))
+    error = None
+    if outcome.truncated and strict:
+        error = Truncated(
+            f"the model stopped at max_tokens after {outcome.completion_tokens} tokens",
+            page_index=index,
+        )
+    confidence, doubtful = page_confidence(outcome.text, outcome.token_logprobs)
+    return replace(
+        base,
+        text=outcome.text,
+        error=error,
+        truncated=outcome.truncated,
+        prompt_tokens=outcome.prompt_tokens,
+        completion_tokens=outcome.completion_tokens,
+        finish_reason=outcome.finish_reason,
+        confidence=confidence,
+        low_confidence=doubtful,
+        rerun_reason=rerun,
     )
 
 
