@@ -7,15 +7,21 @@ per URL), so a comparison survives reloads and restarts like any job. The pair i
 `comparisons`; when its documents came from a golden set, each side can also be scored
 against the set's expected text.
 
-The other URL is checked before any job is made: http(s) only, a host, no credentials in
+The other URL is checked before any job is made: http(s) only, a host the console may send
+pages to (`LIGHTONOCR_COMPARE_HOSTS`: Cloud Run and loopback unless set), no credentials in
 it, and something answering `/health` there (401/403 count as answering: an IAM-only Cloud
-Run service refuses an anonymous probe but the runner sends ID tokens).
+Run service refuses an anonymous probe but the runner sends ID tokens). The allow-list is
+there because the console sends the documents, with an ID token minted for that URL, from
+inside the deployment's network: an operator's typo must not reach a metadata server or an
+internal host.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import html
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -45,6 +51,16 @@ comparisons_table = sa.Table(
 )
 
 PROBE_TIMEOUT_S = 5.0
+# Hosts (shell patterns) the Compare page may send pages to unless LIGHTONOCR_COMPARE_HOSTS
+# (comma-separated) says otherwise: Cloud Run services and tagged revisions, and loopback.
+DEFAULT_COMPARE_HOSTS = ("*.run.app", "127.0.0.1", "localhost", "::1")
+
+
+def compare_hosts(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The host patterns the other endpoint may name (LIGHTONOCR_COMPARE_HOSTS)."""
+    env = os.environ if env is None else env
+    listed = [h.strip().lower() for h in env.get("LIGHTONOCR_COMPARE_HOSTS", "").split(",")]
+    return tuple(h for h in listed if h) or DEFAULT_COMPARE_HOSTS
 
 
 class EndpointError(OCRError):
@@ -96,17 +112,30 @@ class PagePair:
 
 
 def check_endpoint(
-    url: str, *, timeout_s: float = PROBE_TIMEOUT_S, transport: httpx.BaseTransport | None = None
+    url: str,
+    *,
+    allowed_hosts: Sequence[str] | None = None,
+    timeout_s: float = PROBE_TIMEOUT_S,
+    transport: httpx.BaseTransport | None = None,
 ) -> str:
-    """The URL, normalised, once something OCR-shaped answers there; else EndpointError."""
+    """The URL, normalised, once something OCR-shaped answers there; else EndpointError.
+
+    `allowed_hosts`: shell patterns the host must match (None: `compare_hosts()`).
+    """
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise EndpointError(f"the other endpoint must be an http:// or https:// URL, not {url!r}")
-    if not parts.hostname:
-        raise EndpointError(f"{url!r} names no host")
     if parts.username or parts.password:
         raise EndpointError("put no credentials in the URL; the console sends its own")
+    if not parts.hostname:
+        raise EndpointError(f"{url!r} names no host")
+    patterns = compare_hosts() if allowed_hosts is None else allowed_hosts
+    if not any(fnmatch.fnmatchcase(parts.hostname, p) for p in patterns):
+        raise EndpointError(
+            f"{parts.hostname} is not a host this console compares against "
+            f"({', '.join(patterns)}; set LIGHTONOCR_COMPARE_HOSTS to add one)"
+        )
     if parts.query or parts.fragment:
         raise EndpointError(f"{url!r}: give the service's base URL, without ? or #")
     try:

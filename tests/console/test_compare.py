@@ -9,7 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console._compare import Comparisons, EndpointError, check_endpoint, diff_html
+from console._compare import (
+    DEFAULT_COMPARE_HOSTS,
+    Comparisons,
+    EndpointError,
+    check_endpoint,
+    compare_hosts,
+    diff_html,
+)
 from console._store import Store
 from console.golden import GoldenDocument, GoldenStore
 from console.jobs import JobRunner, NewDocument
@@ -121,13 +128,46 @@ def test_the_same_url_on_both_sides_is_refused(store: Store, simulated: LocalSer
         ("javascript:alert(1)", "must be an http:// or https:// URL"),
         ("http://", "names no host"),
         ("https://user:secret@example.com", "put no credentials in the URL"),
-        ("https://example.com/?x=1", r"without \? or #"),
+        ("https://ocr-abc.a.run.app/?x=1", r"without \? or #"),
     ],
 )
 def test_an_invalid_url_is_refused_before_any_request(url: str, message: str) -> None:
     with pytest.raises(EndpointError, match=message) as refused:
         check_endpoint(url)
     assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/computeMetadata/v1",  # the metadata server
+        "http://metadata.google.internal",
+        "https://intranet.bank.example",
+        "https://evil.example/x.run.app",  # the pattern is the host's, not the path's
+    ],
+)
+def test_a_host_outside_the_allow_list_is_refused_before_any_request(url: str) -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
+    with pytest.raises(EndpointError, match="LIGHTONOCR_COMPARE_HOSTS"):
+        check_endpoint(url, transport=transport)
+    assert sent == []
+
+
+def test_a_cloud_run_url_is_allowed_by_default() -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(403))
+    url = "https://lightonocr-canary---lightonocr-123456789.us-central1.run.app"
+    assert check_endpoint(url, transport=transport) == url
+    assert [str(r.url) for r in sent] == [f"{url}/health"]
+
+
+def test_the_allow_list_comes_from_the_environment() -> None:
+    env = {"LIGHTONOCR_COMPARE_HOSTS": " ocr.internal.bank.example, *.run.app ,"}
+    assert compare_hosts(env) == ("ocr.internal.bank.example", "*.run.app")
+    assert compare_hosts({}) == DEFAULT_COMPARE_HOSTS
+    with pytest.raises(EndpointError, match="not a host this console compares against"):
+        check_endpoint("http://127.0.0.1:9", allowed_hosts=compare_hosts(env))
 
 
 def test_an_unreachable_endpoint_is_a_clear_error() -> None:

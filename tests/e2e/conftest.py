@@ -65,59 +65,69 @@ class Console:
     data_dir: Path
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """`streamlit run console/app.py` on a free port, on the local platform with its own server."""
-    data_dir = tmp_path_factory.mktemp("console-data")
-    port, service_port = _free_port(), _free_port()
+def streamlit_command(port: int, *args: str) -> list[str]:
+    """`streamlit run console/app.py` as the tests start it: headless, no file watcher."""
+    return [
+        sys.executable,
+        *("-m", "streamlit", "run", str(ROOT / "console" / "app.py")),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        *("--server.fileWatcherType", "none", "--server.port", str(port)),
+        *args,
+    ]
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until Streamlit answers its health check; fail with the log's tail if it never does."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"streamlit never became healthy:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+@contextmanager
+def running_console(
+    data_dir: Path,
+    *,
+    engine: str = "simulated",
+    settings: dict[str, str] | None = None,
+    args: tuple[str, ...] = ("--server.address", "127.0.0.1"),
+    port: int = 0,
+    cwd: Path = ROOT,
+) -> Iterator[Console]:
+    """A console on loopback with its own local OCR server and `settings` in its environment.
+
+    On the way out: it is stopped with the OCR server it started (its own process group),
+    and its log holds no traceback (an error in a background thread or a callback never
+    reaches the page) and no JWT (no assertion or ID token is ever logged).
+    """
+    port = port or _free_port()
+    service_port = _free_port()
     env = {
         **os.environ,
         "LIGHTONOCR_DATA_DIR": str(data_dir),
         "LIGHTONOCR_LOCAL_PORT": str(service_port),
-        "LIGHTONOCR_LOCAL_ENGINE": "rapidocr",
+        "LIGHTONOCR_LOCAL_ENGINE": engine,
+        **(settings or {}),
     }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
+    data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "console" / "app.py"),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own process group, so the OCR server the console starts goes down with it.
-            start_new_session=True,
-        )
+            streamlit_command(port, *args), cwd=cwd, env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit never became healthy:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
+        wait_healthy(url, process, log_path)
         yield Console(url, f"http://127.0.0.1:{service_port}", data_dir)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -125,9 +135,16 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-    # An error in a background thread or a callback never reaches the page: it is only logged.
     logged = log_path.read_text(errors="replace")
     assert "Traceback" not in logged, f"the console logged an error:\n{logged[-3000:]}"
+    assert "eyJ" not in logged, "a JWT reached the console's log"
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console on the local platform with its own rapidocr server, for every page test."""
+    with running_console(tmp_path_factory.mktemp("console-data"), engine="rapidocr") as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -12,14 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pypdfium2 as pdfium
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -34,6 +32,8 @@ from tests.e2e.conftest import (
     full_page_screenshot,
     go_to,
     open_console,
+    streamlit_command,
+    wait_healthy,
     wait_idle,
 )
 
@@ -61,22 +61,13 @@ class JobsConsole:
             "LIGHTONOCR_ACTOR": "qa-e2e",
         }
         env.pop("LIGHTONOCR_SERVICE_URL", None)
-        with (self.data_dir / "streamlit.log").open("ab") as log:
+        log_path = self.data_dir / "streamlit.log"
+        with log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "console" / "app.py"),
-                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                 "--server.fileWatcherType", "none", "--server.port", str(self.port),
-                 "--server.address", "127.0.0.1"],
+                streamlit_command(self.port, "--server.address", "127.0.0.1"),
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{self.url}/_stcore/health", timeout=2).text == "ok"
-            except httpx.HTTPError:
-                return False
-
-        assert wait_until(healthy, timeout_s=60), self.log()[-3000:]
+        wait_healthy(self.url, self.process, log_path)
 
     def kill(self) -> None:
         """SIGKILL the console alone (not its OCR server): a crash, no goodbye."""

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +24,7 @@ from tests.e2e.conftest import (
     full_page_screenshot,
     go_to,
     open_console,
+    running_console,
     wait_idle,
 )
 
@@ -257,48 +253,8 @@ def _dev_py_loopback_args() -> tuple[str, ...]:
 @contextmanager
 def _console_started_elsewhere(tmp_path: Path, *args: str) -> Iterator[str]:
     """`streamlit run /abs/console/app.py` from a folder without the repository's config file."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path / "data")}
-    env["LIGHTONOCR_LOCAL_ENGINE"] = "simulated"
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
-    command = [
-        sys.executable,
-        *("-m", "streamlit", "run", str(ROOT / "console" / "app.py")),
-        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-        *("--server.fileWatcherType", "none", "--server.port", str(port)),
-        *args,
-    ]
-    log_path = tmp_path / "streamlit.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=tmp_path,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    with running_console(tmp_path / "data", args=args, cwd=tmp_path) as started:
+        yield started.url
 
 
 def _handshake_status(url: str, host: str) -> int:

@@ -7,20 +7,13 @@ carries the signed `X-Goog-IAP-JWT-Assertion` header IAP would add.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import ROOT, VIEWPORT, _free_port, assert_page_clean, go_to, wait_idle
+from tests.e2e.conftest import VIEWPORT, assert_page_clean, go_to, running_console, wait_idle
 from tests.fakes.iap import AUDIENCE, IapKeys, serve_iap_keys
 
 pytestmark = pytest.mark.e2e
@@ -35,54 +28,6 @@ def iap() -> Iterator[IapKeys]:
         yield keys
 
 
-@contextmanager
-def running_console(
-    data_dir: Path, settings: dict[str, str], args: tuple[str, ...] = (), port: int = 0
-) -> Iterator[str]:
-    """`streamlit run console/app.py` on loopback with `settings` in its environment; its
-    URL. At the end: no traceback and no JWT in its log."""
-    port = port or _free_port()
-    env = {
-        **os.environ,
-        "LIGHTONOCR_DATA_DIR": str(data_dir),
-        "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
-        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
-        **settings,
-    }
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
-    log_path = data_dir / "streamlit.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "console" / "app.py"),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", "--server.port", str(port),
-             "--server.address", "127.0.0.1", *args],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    logged = log_path.read_text(errors="replace")
-    assert "Traceback" not in logged, logged[-3000:]
-    assert "eyJ" not in logged  # no assertion or ID token (a JWT) ever reaches the log
-
-
 @pytest.fixture(scope="module")
 def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console as the team deployment runs it: IAP identity, roles from the lists."""
@@ -93,8 +38,8 @@ def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "LIGHTONOCR_OPERATORS": OPERATOR,
         "LIGHTONOCR_VIEWERS": "@bank.example",
     }
-    with running_console(tmp_path_factory.mktemp("team-console"), settings) as url:
-        yield url
+    with running_console(tmp_path_factory.mktemp("team-console"), settings=settings) as started:
+        yield started.url
 
 
 @contextmanager

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import VIEWPORT, _free_port, go_to, wait_idle
-from tests.e2e.test_roles import running_console
+from tests.e2e.conftest import VIEWPORT, _free_port, go_to, running_console, wait_idle
 from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, OidcProvider, running_oidc_provider
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +46,10 @@ def oidc_console(provider: OidcProvider, tmp_path_factory: pytest.TempPathFactor
     )
     settings = {"LIGHTONOCR_OPERATORS": OPERATOR, "LIGHTONOCR_VIEWERS": "@bank.example"}
     args = ("--secrets.files", str(secrets_file))
-    with running_console(folder, settings, args, port=port) as url:
+    with running_console(
+        folder, settings=settings, args=("--server.address", "127.0.0.1", *args), port=port
+    ) as started:
+        url = started.url
         yield url
 
 

@@ -6,19 +6,12 @@ service's floor, which the session console's other tests must not see.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, assert_page_clean, go_to, open_console, wait_idle
+from tests.e2e.conftest import assert_page_clean, go_to, open_console, running_console, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -26,57 +19,10 @@ pytestmark = pytest.mark.e2e
 REFRESH_WAIT_MS = 45_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("freshness-console")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LIGHTONOCR_DATA_DIR": str(data_dir),
-        "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
-        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
-    }
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
-    log_path = data_dir / "streamlit.log"
-    command = [
-        sys.executable,
-        *("-m", "streamlit", "run", str(ROOT / "console" / "app.py")),
-        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-        *("--server.fileWatcherType", "none", "--server.port", str(port)),
-        *("--server.address", "127.0.0.1"),
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log_path.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-    logged = log_path.read_text(errors="replace")
-    assert "Traceback" not in logged, f"the console logged an error:\n{logged[-3000:]}"
+    with running_console(tmp_path_factory.mktemp("freshness-console")) as started:
+        yield started.url
 
 
 @pytest.fixture
