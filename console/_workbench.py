@@ -162,8 +162,11 @@ def progress(job: Job) -> tuple[float, str]:
 
 
 def job_label(job: Job) -> str:
+    """The job as the "Open job" picker names it. No status: the picker is drawn with the
+    page, so a status in it would go stale while the job runs; the jobs table above and
+    the progress bar redraw on their own and say it."""
     when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return f"#{job.id} · {job.name} · {job.status.value} · {when}"
+    return f"#{job.id} · {job.name} · {when}"
 
 
 def jobs_frame(jobs: Iterable[Job]) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from console._workbench import (
     cancel_job,
     document_label,
     format_elapsed,
+    job_label,
     jobs_frame,
     load_view,
     page_image,
@@ -55,6 +56,14 @@ def test_documents_with_one_name_are_numbered_apart(jobs: JobStore) -> None:
     job_id = submit(jobs, ("scan.pdf", b"a"), ("scan.pdf", b"b"))
     labels = [document_label(d) for d in jobs.documents(job_id)]
     assert labels == ["1. scan.pdf", "2. scan.pdf"]
+
+
+def test_the_job_picker_names_a_job_without_a_status_that_would_go_stale(jobs: JobStore) -> None:
+    job = jobs.job(submit(jobs, ("scan.pdf", b"a")))
+    assert job is not None
+    label = job_label(job)
+    assert label.startswith(f"#{job.id} · ")
+    assert job.status.value not in label
 
 
 def test_a_started_job_runs_and_its_view_accounts_for_every_page(
