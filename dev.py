@@ -128,15 +128,15 @@ def _requirements(*extras: str) -> list[str]:
 # Floors that hold for the library but not beside the tests' own floors: installed as `>=`
 # and resolved to the lowest version the other floors allow, with the reason.
 RAISED_BY_OTHERS = {
-    # streamlit (floor 1.61) requires these newer versions.
-    "uvicorn": "streamlit 1.61 requires uvicorn>=0.30",
-    "starlette": "streamlit 1.61 requires starlette>=0.46",
-    # streamlit 1.61 requires protobuf>=5.26.1, which these floors refuse (<5): beside the
+    # streamlit (floor 1.63) requires these newer versions.
+    "uvicorn": "streamlit 1.63 requires uvicorn>=0.30",
+    "starlette": "streamlit 1.63 requires starlette>=0.46",
+    # streamlit 1.63 requires protobuf>=5.26.1, which these floors refuse (<5): beside the
     # console they resolve to 3.11.1 and 2.22.1. Their own floors are proven without the
     # console: the base venv installs the cloud extra at its floors and builds both deploy
     # requests (see `test_lowest`).
-    "google-cloud-logging": "3.10 requires protobuf<5; streamlit 1.61 requires >=5.26.1",
-    "google-cloud-monitoring": "2.21 requires protobuf<5; streamlit 1.61 requires >=5.26.1",
+    "google-cloud-logging": "3.10 requires protobuf<5; streamlit 1.63 requires >=5.26.1",
+    "google-cloud-monitoring": "2.21 requires protobuf<5; streamlit 1.63 requires >=5.26.1",
 }
 # A digest-pinned reference for the dry-runs (deploy refuses a mutable tag).
 FLOOR_CHECK_IMAGE = "us-docker.pkg.dev/floor-check/ocr/lightonocr@sha256:" + "0" * 64

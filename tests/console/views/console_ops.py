@@ -44,3 +44,20 @@ def page(name: str) -> AppTest:
 
 def app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
+
+
+# AppTest element types that carry text. Reading `.value` of any other element is not safe:
+# an element AppTest has no class for (a chart, at streamlit 1.61) looks its value up in the
+# widget state and raises KeyError.
+TEXT_ELEMENTS = frozenset(
+    {"markdown", "caption", "title", "header", "subheader", "text", "error", "warning", "info",
+     "success", "exception"}
+)  # fmt: skip
+
+
+def text_of(element: Any) -> str | None:
+    """The element's text when it is a text element, else None."""
+    if getattr(element, "type", None) in TEXT_ELEMENTS:
+        value = element.value
+        return value if isinstance(value, str) else None
+    return None

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from console._operations import Operations
 from console._store import Sample
 from console.platforms._base import MetricKey
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.views.console_ops import installed_operations, page, text_of
 
 MEMORY = "Memory utilisation"
 COLD_START = "Cold-start (startup) latency, s"
@@ -34,7 +34,7 @@ def _section(at: AppTest, title: str) -> tuple[Any, list[Any]]:
     """The chart (or its "no data" note) and the other notes under the subheader `title`."""
     # The page body is the auto-refreshing fragment's block, after the title and window.
     children = list(list(at.main.children.values())[-1].children.values())
-    position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == title)
+    position = next(i for i, c in enumerate(children) if text_of(c) == title)
     *notes, chart = children[position + 1].children.values()
     return chart, notes
 
@@ -139,7 +139,7 @@ def test_charts_span_the_full_width_of_the_page_with_notes_above_not_beside(
     at = _run()
     # The page body is the auto-refreshing fragment's block, after the title and window.
     children = list(list(at.main.children.values())[-1].children.values())
-    position = next(i for i, c in enumerate(children) if getattr(c, "value", None) == MEMORY)
+    position = next(i for i, c in enumerate(children) if text_of(c) == MEMORY)
     section = children[position + 1]
     # Columns are a horizontal flex container: a chart in one leaves the rest of the row empty.
     assert section.proto.flex_container.direction == section.proto.flex_container.VERTICAL

@@ -13,19 +13,19 @@ from streamlit.testing.v1 import AppTest
 from console._cold_starts import ColdStarts
 from console._operations import Operations
 from console._store import WarmUpRecord
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.views.console_ops import installed_operations, page, text_of
 
 SECTION = "Cold starts"
 
 
 def _section(at: AppTest) -> list[Any]:
     body = list(list(at.main.children.values())[-1].children.values())
-    position = next(i for i, c in enumerate(body) if getattr(c, "value", None) == SECTION)
+    position = next(i for i, c in enumerate(body) if text_of(c) == SECTION)
     return list(body[position + 1].children.values())
 
 
 def _texts(elements: list[Any]) -> list[str]:
-    return [e.value for e in elements if isinstance(getattr(e, "value", None), str)]
+    return [text for e in elements if (text := text_of(e)) is not None]
 
 
 def _frames(element: Any) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, wait_until
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.views.console_ops import installed_operations, page, text_of
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 
 ERROR_RATE = "Error rate"
@@ -34,12 +34,12 @@ def _body(at: AppTest) -> list[Any]:
 def _under(at: AppTest, title: str) -> list[Any]:
     """The elements in the block under the subheader `title` (notes, then the chart)."""
     body = _body(at)
-    position = next(i for i, c in enumerate(body) if getattr(c, "value", None) == title)
+    position = next(i for i, c in enumerate(body) if text_of(c) == title)
     return list(body[position + 1].children.values())
 
 
 def _notes_under(at: AppTest, title: str) -> list[str]:
-    return [getattr(c, "value", "") for c in _under(at, title)]
+    return [text_of(c) or "" for c in _under(at, title)]
 
 
 def test_pages_that_never_reached_the_server_show_in_the_error_rate(tmp_path: Path) -> None:
