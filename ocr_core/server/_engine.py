@@ -40,6 +40,8 @@ REREAD_MARGIN_LINE_HEIGHTS = 0.3
 # (a glyph, not a speck or a picture), and only when a page has at most this many such words.
 LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
 MAX_LONE_MARKS = 12
+# Glyph-sized marks no box covers on a page of text are a handful; this many is a picture.
+MAX_LONE_MARK_GLYPHS = 400
 
 
 def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
@@ -271,6 +273,8 @@ class RapidOcrEngine:
             <= LONE_MARK_LINE_HEIGHTS[1] * line_height
             and w <= LONE_MARK_LINE_HEIGHTS[1] * line_height
         ]
+        if len(marks) > MAX_LONE_MARK_GLYPHS:
+            return []  # a picture or a noisy scan: bounded before the row test and grouping
         marks = [m for m in marks if _alone_in_its_row(m, boxes)]
         words = _group_into_words(marks, gap=line_height)
         if not words or len(words) > MAX_LONE_MARKS:

@@ -240,3 +240,19 @@ def test_specks_on_a_page_add_no_text(engine: Engine) -> None:
         x, y = (37 * i * 7919) % width, (53 * i * 104729) % height
         draw.ellipse((x, y, x + 2 + i % 3, y + 2 + i % 3), fill="black")
     assert engine.read(speckled).text == engine.read(page.image.convert("RGB")).text
+
+
+def test_a_dotted_picture_below_the_text_adds_no_text(engine: Engine) -> None:
+    # A halftone-like grid of glyph-sized dots: ink no box covers, each dot alone in its row
+    # of the picture; such a page is not read for lone marks.
+    page = letter_page()
+    plain = page.image.convert("RGB")
+    width, height = plain.size
+    pictured = Image.new("RGB", (width, height + 600), "white")
+    pictured.paste(plain, (0, 0))
+    draw = ImageDraw.Draw(pictured)
+    for row in range(12):
+        for column in range(30):
+            x, y = 60 + column * 40, height + 40 + row * 45
+            draw.ellipse((x, y, x + 22, y + 22), fill="black")
+    assert engine.read(pictured).text == engine.read(plain).text
