@@ -207,7 +207,8 @@ class RapidOcrEngine:
         ]
         doubtful = [i for i, line in enumerate(lines) if line.score < self._ocr.text_score]
         if self._small_text and doubtful:
-            confident = [b for i, b in enumerate(boxes) if i not in set(doubtful)]
+            unsure = set(doubtful)
+            confident = [b for i, b in enumerate(boxes) if i not in unsure]
             alone = [i for i in doubtful if _alone_in_its_row(boxes[i], confident)]
             for i, line in zip(
                 alone, self._reread(bgr, [boxes[i] for i in alone], boxes), strict=True
