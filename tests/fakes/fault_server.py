@@ -261,7 +261,7 @@ class FaultServer:
         if step == "trickle":
             return StreamingResponse(self._trickle(), media_type="application/json")
         if step == "endless_line":
-            return StreamingResponse(self._endless_line(), media_type="text/event-stream")
+            return StreamingResponse(self._endless_line(request), media_type="text/event-stream")
         try:
             uri = body["messages"][0]["content"][0]["image_url"]["url"]
             colour = page_colour(uri)
@@ -338,9 +338,14 @@ class FaultServer:
             yield b" "
             self.sent_bytes += 1
 
-    async def _endless_line(self) -> Any:
+    async def _endless_line(self, request: Request) -> Any:
         piece = b"data: " + b"x" * (1 << 16)
         while self.sent_bytes < 400 << 20:
+            # As a real server stops writing to a client that hung up. (uvicorn before 0.31
+            # drops writes to a closed connection without raising, so the loop would go on
+            # to 400 MB and count bytes that never left.)
+            if await request.is_disconnected():
+                return
             yield piece
             self.sent_bytes += len(piece)
             await asyncio.sleep(0)
