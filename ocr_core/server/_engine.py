@@ -225,7 +225,7 @@ class RapidOcrEngine:
     def _reread(
         self, bgr: Any, doubtful: list[TextBox], boxes: list[TextBox]
     ) -> list[RecognizedLine]:
-        """Boxes read below the score bar, read again with a margin around them.
+        """Boxes read again with a margin around them (doubtful boxes and lone marks).
 
         A re-read that is only punctuation is dropped: it is a line's hyphen or comma the
         detector boxed on its own, and kept alone in a column gutter it would close the gutter.
@@ -280,16 +280,9 @@ class RapidOcrEngine:
         words = _group_into_words(marks, gap=line_height)
         if not words or len(words) > MAX_LONE_MARKS:
             return []
-        crops = [
-            bgr[
-                max(0, int(w.y0) - pad) : min(height, int(w.y1) + pad + 1),
-                max(0, int(w.x0) - pad) : min(width, int(w.x1) + pad + 1),
-            ]
-            for w in words
-        ]
         found = []
-        for word, line in zip(words, self._recognize(crops), strict=True):
-            if line.score >= self._ocr.text_score and any(c.isalnum() for c in line.text):
+        for word, line in zip(words, self._reread(bgr, words, boxes), strict=True):
+            if line.score >= self._ocr.text_score:
                 found.append(
                     TextBox(
                         word.x0, word.y0, word.x1, word.y1, line.text.strip(), line.word_logprobs
