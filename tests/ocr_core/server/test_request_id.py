@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 import httpx
 
 from tests.fakes.local_server import LocalServer
+from tests.waits import logged
 
 from ._requests import blank_page, chat_body
 
@@ -21,12 +19,12 @@ def test_the_request_id_is_in_every_log_line_of_its_request(
         headers={"X-Request-Id": "job-7-page-3-f00d"},
         timeout=30,
     )
-    time.sleep(0.2)  # the access line is written after the response is sent
-    lines = [
-        record
-        for record in map(json.loads, filter(None, simulated_server.log_text().splitlines()))
-        if record.get("x_request_id") == "job-7-page-3-f00d"
-    ]
+    # The access line is written after the response is sent: wait for it, then look at all.
+    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "job-7-page-3-f00d"
+           and r["logger"] == "uvicorn.access")  # fmt: skip
+    lines = logged(
+        simulated_server.log_text, lambda r: r.get("x_request_id") == "job-7-page-3-f00d"
+    )
     assert {record["logger"] for record in lines} == {"ocr_core.server", "uvicorn.access"}
     assert response.headers["x-request-id"] == "job-7-page-3-f00d"
 
@@ -50,11 +48,8 @@ def test_a_refused_request_is_logged_with_its_request_id(simulated_server: Local
         headers={"X-Request-Id": "no-image-9"},
         timeout=30,
     )
-    time.sleep(0.2)
-    refused = [
-        record
-        for record in map(json.loads, filter(None, simulated_server.log_text().splitlines()))
-        if record.get("x_request_id") == "no-image-9"
-    ]
+    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "no-image-9"
+           and r["logger"] == "uvicorn.access")  # fmt: skip
+    refused = logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "no-image-9")
     assert any(r["message"].startswith("rejected chat completion") for r in refused)
     assert any(r["severity"] == "WARNING" and r["logger"] == "uvicorn.access" for r in refused)

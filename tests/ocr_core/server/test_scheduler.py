@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
+import contextlib
 
 import httpx
 
 from tests.fakes.local_server import LocalServer, start_local_server
+from tests.waits import eventually, eventually_async, log_records
 
-from ._hostile import MB, connect, peak_rss, read_response, status_of
+from ._hostile import MB, connect, peak_rss, status_of
 from ._requests import blank_page, chat_body
 from .test_server_process import metric_samples, value
 
@@ -23,10 +23,11 @@ def _load(server: LocalServer) -> tuple[float, float]:
 
 
 async def _wait_for_load(server: LocalServer, running: int, waiting: int) -> None:
-    deadline = time.monotonic() + 20
-    while _load(server) != (running, waiting):
-        assert time.monotonic() < deadline, f"load stayed {_load(server)}"
-        await asyncio.sleep(0.05)
+    await eventually_async(
+        lambda: _load(server) == (running, waiting),
+        interval_s=0.05,
+        what=f"the load reaching {running} running, {waiting} waiting",
+    )
 
 
 async def test_a_full_queue_answers_429_with_retry_after_and_vllms_error_shape() -> None:
@@ -50,8 +51,11 @@ async def test_a_full_queue_answers_429_with_retry_after_and_vllms_error_shape()
     assert error["code"] == 429
 
 
-async def test_closed_client_requests_free_their_slots_within_five_seconds() -> None:
-    """Issue 8: abandoned requests kept running and waiting for their full service time."""
+async def test_closed_client_requests_free_their_slots_at_once() -> None:
+    """Issue 8: abandoned requests kept running and waiting for their full service time.
+
+    The service time is 60 s and the wait for the slots to free gives up at 30 s: a freed
+    slot can only be the cancellation's doing, however slow the machine is."""
     with start_local_server(
         "--engine", "simulated", "--service-time", "60", "--max-num-seqs", "2"
     ) as server:
@@ -64,22 +68,22 @@ async def test_closed_client_requests_free_their_slots_within_five_seconds() -> 
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         await client.aclose()
-        closed = time.monotonic()
-        while _load(server) != (0, 0):
-            assert time.monotonic() - closed < 5, f"load stayed {_load(server)}"
-            await asyncio.sleep(0.1)
+        await eventually_async(
+            lambda: _load(server) == (0, 0), timeout_s=30, interval_s=0.1, what="freed slots"
+        )
         # The freed slots take new work at once.
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as again:
             task = asyncio.create_task(again.post(CHAT, json=chat_body(blank_page())))
             await _wait_for_load(server, running=1, waiting=0)
             task.cancel()
-        time.sleep(0.3)
-        gone = [
-            record
-            for record in map(json.loads, filter(None, server.log_text().splitlines()))
-            if record["message"].startswith("client went away")
-        ]
-    assert len(gone) >= 4
+
+        def gone() -> int:  # the lines are written as each request is torn down
+            records = log_records(server.log_text())
+            return sum(r["message"].startswith("client went away") for r in records)
+
+        await eventually_async(lambda: gone() >= 4, what="four 'client went away' lines")
+        went_away = gone()
+    assert went_away >= 4
 
 
 def test_many_large_bodies_at_once_share_one_memory_budget() -> None:
@@ -89,7 +93,7 @@ def test_many_large_bodies_at_once_share_one_memory_budget() -> None:
         "--engine", "simulated", "--max-waiting", "30", "--body-timeout", "20"
     ) as server:
         before = peak_rss(server)
-        sockets, refused = [], 0
+        sockets = []
         chunk = b"0" * MB
         for _ in range(12):
             sock = connect(server)
@@ -104,9 +108,20 @@ def test_many_large_bodies_at_once_share_one_memory_budget() -> None:
                     sock.sendall(chunk)
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            sock.settimeout(0.5)
-            if status_of(read_response(sock)) == 429:
-                refused += 1
+        # A refused body is answered 429 at once; an admitted one waits for its last 5 MB (no
+        # answer before the 20 s body timeout). Read what has come, until five refusals.
+        answers = dict.fromkeys(sockets, b"")
+        for sock in sockets:
+            sock.setblocking(False)
+
+        def refusals() -> int:
+            for sock in sockets:
+                with contextlib.suppress(BlockingIOError, ConnectionResetError):
+                    answers[sock] += sock.recv(65536)
+            return sum(status_of(answer) == 429 for answer in answers.values())
+
+        eventually(lambda: refusals() >= 5, timeout_s=15, what="five refusals")
+        refused = sum(status_of(answer) == 429 for answer in answers.values())
         growth = peak_rss(server) - before
         for sock in sockets:
             sock.close()

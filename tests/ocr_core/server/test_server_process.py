@@ -16,6 +16,7 @@ from prometheus_client.samples import Sample
 from gpu_image.serve_config import vllm_command
 from ocr_core.server._vllm import command
 from tests.fakes.local_server import LocalServer, start_local_server
+from tests.waits import eventually, log_records, logged
 
 from ._requests import MODEL, blank_page, chat_body
 
@@ -41,19 +42,19 @@ def value(samples: dict[str, list[Sample]], name: str, **labels: str) -> float:
 
 
 def test_health_is_503_during_the_startup_delay_then_200() -> None:
-    with start_local_server(
-        "--engine", "simulated", "--startup-delay", "1.5", wait=False
-    ) as server:
-        started = time.monotonic()
+    with start_local_server("--engine", "simulated", "--startup-delay", "2", wait=False) as server:
         assert httpx.get(f"{server.base_url}/health").status_code == 503
         refused = httpx.post(f"{server.base_url}/v1/chat/completions", json=chat_body(blank_page()))
         assert refused.status_code == 503
         assert refused.json()["error"]["code"] == 503
-        while httpx.get(f"{server.base_url}/health").status_code != 200:
-            assert time.monotonic() - started < 30
-            time.sleep(0.05)
-        assert time.monotonic() - started >= 1.0
-        assert "engine ready in" in server.log_text()
+        eventually(
+            lambda: httpx.get(f"{server.base_url}/health").status_code == 200,
+            what="/health says 200",
+        )
+        [ready] = logged(server.log_text, lambda r: r["message"].startswith("engine ready in"))
+    # The server's own measure of its cold start includes the whole delay (not the test's
+    # clock, which starts late by however long the port took to open).
+    assert ready["ready_s"] >= 1.9
 
 
 def test_metrics_use_vllm_names_and_counters_move_after_a_request(
@@ -121,7 +122,9 @@ async def test_requests_beyond_max_num_seqs_wait_and_all_complete() -> None:
     assert [r.status_code for r in responses] == [200] * 6
     assert max(running for running, _ in seen) == 2
     assert max(waiting for _, waiting in seen) >= 1
-    assert elapsed >= 3 * service_time * 0.95  # three waves of two
+    # Three waves of two. A floor, not a speed: two slots cannot serve six 0.4 s requests in
+    # less than 1.2 s however fast the machine is, and load only adds to it.
+    assert elapsed >= 3 * service_time * 0.95
 
 
 def test_every_log_line_is_one_json_object_with_the_shared_fields(
@@ -130,11 +133,12 @@ def test_every_log_line_is_one_json_object_with_the_shared_fields(
     httpx.post(
         f"{simulated_server.base_url}/v1/chat/completions",
         json=chat_body(blank_page()),
-        headers={"Authorization": "Bearer sekrit-token-123"},
+        headers={"Authorization": "Bearer sekrit-token-123", "X-Request-Id": "shared-fields-1"},
         timeout=30,
     )
-    time.sleep(0.2)  # the access line is written after the response is sent
-    records = [json.loads(line) for line in simulated_server.log_text().splitlines() if line]
+    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "shared-fields-1"
+           and r["logger"] == "uvicorn.access")  # fmt: skip
+    records = log_records(simulated_server.log_text())
     for record in records:
         assert {"time", "severity", "logger", "message"} <= record.keys(), record
         assert record["time"].endswith("Z")
@@ -154,11 +158,14 @@ def test_successful_health_and_metrics_probes_stay_out_of_the_access_log() -> No
             assert httpx.get(f"{server.base_url}/health", timeout=10).status_code == 200
             assert httpx.get(f"{server.base_url}/metrics", timeout=10).status_code == 200
         assert httpx.get(f"{server.base_url}/v1/models", timeout=10).status_code == 200
-        time.sleep(0.2)  # the access line is written after the response is sent
+        # The access line is written after the response is sent: the last request's line
+        # has come when the probes' lines would have.
+        logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
+               and "/v1/models" in r["message"])  # fmt: skip
         access = [
-            json.loads(line)["message"]
-            for line in server.log_text().splitlines()
-            if line and json.loads(line)["logger"] == "uvicorn.access"
+            record["message"]
+            for record in log_records(server.log_text())
+            if record["logger"] == "uvicorn.access"
         ]
     assert any("/v1/models" in message for message in access)
     assert not any("/health" in message or "/metrics" in message for message in access)
@@ -169,12 +176,13 @@ def test_failed_requests_are_logged_at_warning_or_error_by_status_class() -> Non
         assert httpx.get(f"{server.base_url}/nowhere", timeout=10).status_code == 404
         bad = httpx.post(f"{server.base_url}/v1/chat/completions", json={}, timeout=10)
         assert bad.status_code == 400
-        time.sleep(0.2)  # the access line is written after the response is sent
+        # The access lines are written after the responses are sent.
         access = {
             record["message"]: record["severity"]
-            for record in map(json.loads, filter(None, server.log_text().splitlines()))
-            if record["logger"] == "uvicorn.access"
-        }
+            for record in logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
+                                 and ("/nowhere" in r["message"] or "/v1/chat" in r["message"]),
+                                 count=2)
+        }  # fmt: skip
     [missing] = [severity for message, severity in access.items() if "/nowhere" in message]
     [rejected] = [severity for message, severity in access.items() if "/v1/chat" in message]
     assert (missing, rejected) == ("WARNING", "WARNING")
@@ -186,12 +194,11 @@ def test_requests_refused_while_the_engine_loads_are_logged_as_errors() -> None:
             f"{server.base_url}/v1/chat/completions", json=chat_body(blank_page()), timeout=10
         )
         assert refused.status_code == 503
-        time.sleep(0.2)  # the access line is written after the response is sent
-        severities = [
+        severities = [  # the access line is written after the response is sent
             record["severity"]
-            for record in map(json.loads, filter(None, server.log_text().splitlines()))
-            if record["logger"] == "uvicorn.access" and "/v1/chat" in record["message"]
-        ]
+            for record in logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
+                                 and "/v1/chat" in r["message"])
+        ]  # fmt: skip
     assert severities == ["ERROR"]
 
 
