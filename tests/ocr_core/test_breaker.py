@@ -137,14 +137,15 @@ async def test_client_fails_fast_once_the_breaker_opens(server):
     assert sent == 6  # 3 requests x 2 attempts, each counted once by the breaker
 
 
-async def test_client_probe_after_cooldown_closes_the_breaker_when_service_is_back(server):
+async def test_client_probe_after_cooldown_closes_the_breaker_when_service_is_back(server, clock):
     server.go_cold(60)
-    async with client(server, max_attempts=1, breaker_cooldown_s=0.2) as ocr:
+    breaker = CircuitBreaker(failure_threshold=3, cooldown_s=30.0, clock=clock)
+    async with client(server, breaker, max_attempts=1) as ocr:
         for _ in range(3):
             await ocr.ocr_image(png())
         assert ocr.breaker.snapshot().state is BreakerState.OPEN
         server.go_cold(0)
-        await asyncio.sleep(0.25)
+        clock.now += 30  # the cool-down passes on the breaker's clock, not the test's
         page = await ocr.ocr_image(png("blue"))
         assert page.ok and page.text == "page #0000ff"
         assert ocr.breaker.snapshot().state is BreakerState.CLOSED

@@ -24,6 +24,7 @@ from ocr_core import (
 )
 from ocr_core._protocol import completion_room
 from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
+from tests.waits import eventually_async
 
 
 def client(server: FaultServer, **overrides: Any) -> OCRClient:
@@ -145,7 +146,11 @@ async def test_a_500_page_document_is_read_lazily_and_stopping_early_stops_it(se
         pages = ocr.iter_document(tiff_pages(["white"] * 500))
         first = await anext(pages)
         await pages.aclose()
-        await asyncio.sleep(0.3)
+        # Wait until the cancelled page tasks have ended: then nothing is left in the loop
+        # that could still send a page, and the count below is final.
+        await eventually_async(
+            lambda: asyncio.all_tasks() == {asyncio.current_task()}, what="the page tasks ending"
+        )
     assert first.ok
     # Only the pages in the window (2 in flight + a few rendered ahead) were ever sent.
     assert len(server.chat_requests()) <= 5

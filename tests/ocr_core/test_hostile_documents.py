@@ -4,7 +4,9 @@ Each case runs in a child process that builds the file, opens and renders it thr
 `load_document`, and reports its outcome with the peak memory of itself and of its sandbox
 workers (`resource.getrusage`, after the workers are reaped), so nothing is guessed and a
 runaway cannot take the test runner down with it. The sandbox's wall-time limit is lowered to
-5 s so a bomb costs the suite seconds, not the production 30 s.
+5 s so a bomb costs the suite seconds, not the production 30 s. That limit is what bounds each
+page's time (a page past it ends as `ResourceLimitExceeded`); the child's own timeout catches
+a hang outside the sandbox. No test compares the wall clock with a speed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ WORKER_PEAK_LIMIT_MB = 1024 + 400
 CALLER_PEAK_LIMIT_MB = 600
 
 CHILD = """
-import json, resource, sys, time, threading
+import json, os, resource, sys, time, threading
 import ocr_core
 from ocr_core._sandbox import shared_sandbox
 from tests.ocr_core import hostile
@@ -47,6 +49,18 @@ def outcome(data):
             return pages
     except ocr_core.OCRError as exc:
         return [type(exc).__name__, getattr(exc, "limit", None), str(exc)]
+
+def workers_cpu_ticks():  # CPU time (clock ticks) of this process's children: the workers
+
+    total = 0
+    for task in os.listdir("/proc/self/task"):
+        for pid in open(f"/proc/self/task/{task}/children").read().split():
+            try:
+                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
 
 report = {}
 started = time.monotonic()
@@ -87,7 +101,6 @@ def test_a_soft_mask_bomb_renders_within_the_memory_limit():
     # H1: 1x1 images whose /SMask claims 40000 x 40000 took 6.2 GB and 15 s before.
     report = run_child('report["outcome"] = outcome(hostile.smask_bomb())')
     assert report["outcome"] == ["ok"] or report["outcome"][0][0] == "ResourceLimitExceeded"
-    assert report["seconds"] < 30
     assert_bounded(report)
 
 
@@ -98,7 +111,6 @@ def test_a_content_stream_bomb_fails_its_page_on_a_limit():
     [[name, limit, message]] = report["outcome"]
     assert name == "ResourceLimitExceeded" and limit in {"time", "cpu", "memory"}
     assert message.startswith("page 1: rendering")
-    assert report["seconds"] < 30
     assert_bounded(report)
 
 
@@ -107,7 +119,6 @@ def test_a_float_tiff_is_refused_on_the_memory_limit_not_decoded_at_full_size():
     report = run_child('report["outcome"] = outcome(hostile.float_tiff())')
     outcome = report["outcome"]
     assert outcome == ["ok"] or "ResourceLimitExceeded" in json.dumps(outcome)
-    assert report["seconds"] < 60
     assert_bounded(report)
 
 
@@ -119,18 +130,21 @@ def test_a_bomb_does_not_hold_up_another_document():
         bomb_pdf = hostile.operator_bomb()
         outcome(benign_pdf)  # the workers are up
         bomb = threading.Thread(target=lambda: report.update(bomb=outcome(bomb_pdf)))
+        idle = workers_cpu_ticks()
         bomb.start()
-        time.sleep(1.5)  # the bomb is rendering in its worker
-        benign = time.monotonic()
+        deadline = time.monotonic() + 60
+        while workers_cpu_ticks() < idle + 20:  # the bomb is rendering in its worker (0.2 s CPU)
+            assert time.monotonic() < deadline, "the bomb never started rendering"
+            time.sleep(0.02)
         report["benign"] = outcome(benign_pdf)
-        report["benign_s"] = time.monotonic() - benign
         report["bomb_running_after_benign"] = bomb.is_alive()
         bomb.join()
         """
     )
     assert report["benign"] == ["ok"]
+    # The benign document was read while the bomb still rendered (its page ends at the 5 s
+    # limit): it did not wait behind the bomb. No clock in the test needed to say so.
     assert report["bomb_running_after_benign"]
-    assert report["benign_s"] < 4
     assert report["bomb"][0][0] == "ResourceLimitExceeded"
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from ocr_core import ResourceLimitExceeded
 from ocr_core._sandbox import Sandbox, SandboxLimits
+from tests.waits import eventually
 
 
 def allocate(megabytes: int) -> int:
@@ -86,7 +87,7 @@ def test_a_breach_leaves_the_sandbox_working(sandbox):
 
 def test_a_hostile_task_does_not_hold_the_other_worker(sandbox):
     hostile = sandbox.submit(nap, 15)
-    time.sleep(0.5)  # let the hostile task take its worker
+    eventually(hostile.running, what="a worker taking the hostile task")  # pebble: acknowledged
     assert sandbox.result(sandbox.submit(echo, "next")) == "next"
     assert not hostile.done()
     hostile.cancel()
