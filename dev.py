@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run the project from a fresh machine that has only Python 3.11+ and pip.
 
-    python3 dev.py console   # venv + packages, then the console on the local platform
+    python3 dev.py console   # venv + packages, then the console (worker, UI, local OCR server)
     python3 dev.py test      # venv, packages, Debian's chromium + postgresql; ruff, mypy, tests
     python3 dev.py test-lowest  # a second venv at the declared LOWER BOUNDS, unit tests
 
@@ -62,35 +62,17 @@ def ensure_debian_packages() -> None:
         _apt_install(*missing)
 
 
-# The console can scale the service and read its logs and has no login: it listens on
-# loopback and refuses websocket handshakes that name another host (DNS rebinding). Given on
-# the command line so that no config file (or its absence) can change it.
-LOOPBACK_ARGS = (
-    "--server.address",
-    "127.0.0.1",
-    *("--server.allowedHosts", "localhost"),
-    *("--server.allowedHosts", "127.0.0.1"),
-    *("--server.allowedHosts", "::1"),
-)
-
-
-def console_command(args: list[str]) -> list[str]:
-    return [
-        str(BIN / "streamlit"),
-        "run",
-        str(ROOT / "console" / "app.py"),
-        "--browser.gatherUsageStats",
-        "false",
-        *LOOPBACK_ARGS,
-        *args,
-    ]
-
-
 def console(args: list[str]) -> int:
+    """The console as one unit (`python -m console`): the worker, the Streamlit UI on
+    http://127.0.0.1:8501 and, on the local platform, the local OCR server; Ctrl-C stops all
+    three. Streamlit options pass through (e.g. `--server.port 8600`)."""
     ensure_venv()
-    cmd = console_command(args)
+    cmd = [str(PYTHON), "-m", "console", *args]
     print("+", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=ROOT)
+    try:
+        return subprocess.call(cmd, cwd=ROOT)
+    except KeyboardInterrupt:  # the console got the same Ctrl-C and is stopping itself
+        return 130
 
 
 def test(args: list[str]) -> int:

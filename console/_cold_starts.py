@@ -89,6 +89,9 @@ class ColdStarts:
         self.store = store
 
     def record(self, warm_up: WarmUpRecord, marks: dict[str, datetime]) -> None:
+        """Keep the marks not yet stored for this warm-up (a re-read adds only new ones)."""
+        known = self.timelines([warm_up])[0].marks
+        marks = {mark: at for mark, at in marks.items() if mark not in known}
         rows = [
             {"platform": warm_up.platform, "warm_up_ts": to_ts(warm_up.at), "mark": mark,
              "ts": to_ts(at)}
@@ -119,4 +122,22 @@ class ColdStarts:
         return [ColdStart(w, found.get((w.platform, round(to_ts(w.at), 3)), {})) for w in warm_ups]
 
 
-__all__ = ["LOG_LIMIT", "SLACK", "ColdStart", "ColdStarts", "marks_table", "timeline"]
+def reread(platform: Platform, store: Store, warm_ups: Sequence[WarmUpRecord]) -> int:
+    """Read the service log again for recent cold starts: a cloud log may still have been
+    ingesting their lines when the warm-up ended. Returns how many marks were added."""
+    cold_starts = ColdStarts(store)
+    added = 0
+    for known in cold_starts.timelines([w for w in warm_ups if w.cold]):
+        record = known.record
+        measured = WarmUpMeasurement(
+            record.ready, record.seconds, record.attempts, error=record.error, marks=known.marks
+        )
+        ended = record.at + timedelta(seconds=record.seconds)
+        found = timeline(platform, measured, ended=ended)
+        new = {mark: at for mark, at in found.items() if mark not in known.marks}
+        cold_starts.record(record, new)
+        added += len([mark for mark in new if mark in MARKS])
+    return added
+
+
+__all__ = ["LOG_LIMIT", "SLACK", "ColdStart", "ColdStarts", "marks_table", "reread", "timeline"]

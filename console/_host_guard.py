@@ -4,7 +4,7 @@ The console can scale and stop the service and read its logs with the operator's
 credentials, and it has no login of its own. So:
 
 - It must listen on loopback. `dev.py console` and `.streamlit/config.toml` say so, but
-  `streamlit run /path/console/app.py` from another folder reads neither and listens on
+  `streamlit run /path/console/ui/app.py` from another folder reads neither and listens on
   every interface; the app then refuses to serve at all and says how to start it.
 - It must answer only requests that name it as this machine. A page on attacker.example
   can re-point its own name at 127.0.0.1 (DNS rebinding): the browser then sends
@@ -29,7 +29,7 @@ from console._loopback import LOOPBACK_ADDRESS, is_loopback
 HOSTS_ENV = "LIGHTONOCR_CONSOLE_HOSTS"
 # Streamlit's `server.allowedHosts` for a console on loopback (the port is ignored).
 LOOPBACK_ALLOWED_HOSTS = ("localhost", LOOPBACK_ADDRESS, "::1")
-START_HINT = "python3 dev.py console (or streamlit run console/app.py --server.address 127.0.0.1)"
+START_HINT = "python3 dev.py console (or python -m console, which listens on 127.0.0.1)"
 
 
 def extra_hosts(env: Mapping[str, str] | None = None) -> frozenset[str]:

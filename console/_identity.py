@@ -181,7 +181,7 @@ def resolve_identity(
 ) -> Identity:
     """The request's person and role, or IdentityError ("not signed in")."""
     if settings.mode == "local":
-        return Identity(settings.local_actor or _os_user(), Role.OPERATOR, "local")
+        return Identity(settings.local_actor or os_user(), Role.OPERATOR, "local")
     if settings.mode == "iap":
         assertion = _header(headers, IAP_ASSERTION_HEADER)
         if not assertion:
@@ -226,11 +226,18 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
-    except (KeyError, OSError):
+    except (KeyError, OSError):  # no user name in the environment or the password database
         return "unknown"
+
+
+def local_actor(env: Mapping[str, str] | None = None) -> str:
+    """The person at the keyboard, for the local console and the CLIs: `LIGHTONOCR_ACTOR`,
+    else the operating-system user."""
+    env = os.environ if env is None else env
+    return env.get("LIGHTONOCR_ACTOR") or os_user()
 
 
 __all__ = [
@@ -240,7 +247,9 @@ __all__ = [
     "IdentitySettings",
     "PermissionDenied",
     "Role",
+    "local_actor",
     "oidc_configured",
+    "os_user",
     "resolve_identity",
     "verify_iap_assertion",
 ]

@@ -314,6 +314,13 @@ class Store:
             if not updated.rowcount:
                 connection.execute(t.insert(), {"key": key, "value": json.dumps(value)})
 
+    def settings_under(self, prefix: str) -> dict[str, Any]:
+        """Every setting whose key starts with `prefix`, by key."""
+        t = settings_table
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.read(sa.select(t.c.key, t.c.value).where(t.c.key.like(like, escape="\\")))
+        return {key: json.loads(value) for key, value in rows}
+
     def delete_setting(self, key: str) -> None:
         with self.transaction() as connection:
             connection.execute(settings_table.delete().where(settings_table.c.key == key))

@@ -1,7 +1,7 @@
 """What the OCR workbench shows, read from the job store: the page itself only draws.
 
-OCR never runs in a page's script run: a job is written to the store and the process's
-runner (`console.jobs.JobRunner`) sends its pages. The page reads jobs, documents and
+OCR never runs in a page's script run: a job is written to the store (through the one
+door, `console.service`) and the worker's runner sends its pages. The page reads jobs, documents and
 page results back from the store on every run, so a reload, a second tab or a restarted
 console all show the same progress.
 """
@@ -11,24 +11,15 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from console._identity import Identity
-from console._references import BadReference, ReferenceText, match_by_stem, read_reference
 from console._render import count_noun, escape_markdown
-from console.jobs import (
-    DocumentState,
-    Job,
-    JobDocument,
-    JobRunner,
-    JobStatus,
-    NewDocument,
-    ReferenceStore,
-    StoredPage,
-)
+from console.jobs import DocumentState, Job, JobDocument, JobStatus, JobStore, StoredPage
 from console.jobs._results import document_result
+from console.service import Operations
 from ocr_core import DocumentResult, PageResult, load_document
 
 # A page under this confidence gets an orange badge and a place in "pages to check first".
@@ -55,77 +46,16 @@ STATUS_COLOURS: dict[JobStatus, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """What the page hands over from `st.file_uploader`."""
-
-    filename: str
-    data: bytes = field(repr=False)
-
-
-def start_job(
-    runner: JobRunner,
-    uploads: Iterable[Upload],
-    *,
-    identity: Identity,
-    service_url: str,
-    revision: str | None,
-    use_text_layer: bool,
-) -> int:
-    """Store the uploads as a queued job and tell the runner; returns the job's id.
-
-    Refused (PermissionDenied) for a viewer, whatever the page showed them."""
-    identity.require_operator("starting an OCR job")
-    job_id = runner.jobs.create_job(
-        [NewDocument(u.filename, u.data) for u in uploads],
-        actor=identity.name,
-        service_url=service_url,
-        revision=revision,
-        use_text_layer=use_text_layer,
-    )
-    runner.wake()
-    return job_id
-
-
-def attach_references(runner: JobRunner, job_id: int, references: Iterable[Upload]) -> list[str]:
-    """Attach uploaded reference files to the job's scans of the same file name stem.
-
-    Returns what to tell the user: files matching no scan, unreadable or empty ones (none of
-    them attached), and files read in another encoding than UTF-8 (attached)."""
-    documents = runner.jobs.documents(job_id)
-    uploads = list(references)
-    matching = match_by_stem([d.filename for d in documents], [u.filename for u in uploads])
-    notes = list(matching.notes)
-    store = ReferenceStore(runner.jobs.store)
-    read: dict[int, ReferenceText | None] = {}
-    for scan, position in sorted(matching.pairs.items()):
-        if position not in read:
-            upload = uploads[position]
-            try:
-                read[position] = reference = read_reference(upload.data, upload.filename)
-                if reference.note:
-                    notes.append(reference.note)
-            except BadReference as error:
-                read[position] = None
-                notes.append(f"{error.message}: it was not attached")
-        reference = read[position]
-        if reference is not None:
-            store.attach(
-                job_id, documents[scan].id, reference.pages, origin=reference.origin,
-                note=reference.note,
-            )  # fmt: skip
-    return notes
-
-
-def cancel_job(runner: JobRunner, job_id: int, wait_s: float = 5.0) -> JobStatus | None:
-    """Ask for the job to stop and give the runner a moment to close its requests, so the
-    page can show the outcome rather than "cancelling…"."""
-    status = runner.jobs.request_cancel(job_id)
-    runner.wake()
+def cancel_job(
+    operations: Operations, job_id: int, identity: Identity, wait_s: float = 5.0
+) -> JobStatus | None:
+    """Ask for the job to stop (through the door) and give the worker a moment to close its
+    requests, so the page can show the outcome rather than "cancelling…"."""
+    status = operations.cancel_job(job_id, identity=identity)
     deadline = time.monotonic() + wait_s
     while status is JobStatus.RUNNING and time.monotonic() < deadline:
         time.sleep(0.1)
-        job = runner.jobs.job(job_id)
+        job = operations.jobs.job(job_id)
         status = None if job is None else job.status
     return status
 
@@ -256,11 +186,11 @@ class JobView:
         return text
 
 
-def load_view(runner: JobRunner, job_id: int) -> JobView | None:
-    job = runner.jobs.job(job_id)
+def load_view(jobs: JobStore, job_id: int) -> JobView | None:
+    job = jobs.job(job_id)
     if job is None:
         return None
-    return JobView(job, runner.jobs.documents(job_id), runner.jobs.pages(job_id))
+    return JobView(job, jobs.documents(job_id), jobs.pages(job_id))
 
 
 def page_image(data: bytes, filename: str, index: int) -> bytes:

@@ -17,19 +17,23 @@ console.jobs run` until its job is done: its runner also takes other queued jobs
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from console._identity import PermissionDenied
 from console._store import Store, StoreError
 from console.golden._models import DEFAULT_MARGIN, GoldenRun, GoldenSetError, LoadedSet
-from console.golden._runs import start_run, wait_for_run
+from console.golden._runs import wait_for_run
 from console.golden._sources import load_folder, load_zip
 from console.golden._store import GoldenStore
 from console.jobs import JobStore
+from console.jobs._cli import cli_identity
+
+if TYPE_CHECKING:
+    from console.service import Operations
 
 EXIT_REGRESSION = 2
 SEED_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "golden"
@@ -59,14 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _actor() -> str:
-    try:
-        return os.environ.get("LIGHTONOCR_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def _register(golden: GoldenStore, name: str, path: Path) -> None:
+def _register(name: str, path: Path) -> None:
     loaded: LoadedSet
     if path.is_file() and path.suffix.lower() == ".zip":
         loaded = load_zip(path.read_bytes())
@@ -74,8 +71,17 @@ def _register(golden: GoldenStore, name: str, path: Path) -> None:
         loaded = load_folder(path)
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    registered = golden.register(name, loaded.documents, actor=_actor(), source=str(path))
+    registered = _operations().register_loaded_set(
+        name, loaded, source=str(path), identity=cli_identity()
+    )
     print(f"registered {registered.name!r}: {registered.documents} documents")
+
+
+def _operations() -> Operations:
+    # Imported here: listing sets must not need the platforms.
+    from console.service import build_operations
+
+    return build_operations(background=False)
 
 
 def _summary(run: GoldenRun) -> str:
@@ -101,8 +107,8 @@ def _run(
     store: Store, golden: GoldenStore, name: str, margin: float, timeout_s: float
 ) -> GoldenRun:
     # Imported here: listing and registering must not need the platforms.
-    from console._operations import build_operations
     from console.jobs import JobRunner
+    from console.service import build_operations
     from ocr_core import OCRClient
 
     golden.get(name)  # a clear error before any platform starts
@@ -121,10 +127,9 @@ def _run(
             current = revision()
         except Exception:  # not knowing the revision must not stop the run
             current = None
-        run_id = start_run(
-            golden, jobs, name, service_url=operations.platform.service_url, revision=current,
-            actor=operations.actor, margin=margin,
-        )  # fmt: skip
+        run_id = operations.run_golden_set(
+            name, margin=margin, revision=current, identity=cli_identity()
+        )
         runner.wake()
         return wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
     finally:
@@ -139,12 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = Store.from_env()
         golden = GoldenStore(store)
         if args.command == "register":
-            _register(golden, args.name, args.path)
+            _register(args.name, args.path)
         elif args.command == "seed":
             if golden.find(args.name) is not None:
                 print(f"golden set {args.name!r} is already registered")
             else:
-                _register(golden, args.name, SEED_FOLDER)
+                _register(args.name, SEED_FOLDER)
         elif args.command == "list":
             for found in golden.sets():
                 if args.json:
@@ -167,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             golden.get(args.name)
             for run in golden.runs(args.name):
                 print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
-    except (GoldenSetError, StoreError) as error:
+    except (GoldenSetError, StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

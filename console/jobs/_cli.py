@@ -1,5 +1,8 @@
 """`python -m console.jobs`: jobs for scripts, from the same store as the console.
 
+    submit FILE... [--name N] [--json]
+                             queue files as a new job (through the console's one door,
+                             audited as LIGHTONOCR_ACTOR or the OS user); prints its id
     list [--json]            newest first; --json is one object per line
     show ID [--json]         a job and its per-page results
     cancel ID                ask the runner to stop it (at once if no runner holds it)
@@ -18,12 +21,17 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console import _exports
+from console._identity import Identity, PermissionDenied, Role, local_actor
 from console._store import Store, StoreError
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
-from console.jobs._store import JobStore
+from console.jobs._store import JobStore, NewDocument
+
+if TYPE_CHECKING:
+    from console.service import Operations
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m console.jobs", description="OCR jobs in the console's store."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    submit = commands.add_parser("submit", help="queue files as a new job; prints its id")
+    submit.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    submit.add_argument("--name", help="the job's name (default: after its first file)")
+    submit.add_argument("--json", action="store_true", help="print the job as JSON")
+    submit.add_argument(
+        "--text-layer", action="store_true", help="use a PDF page's own text where it has one"
+    )
     listing = commands.add_parser("list", help="jobs, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--limit", type=int, default=100)
@@ -95,10 +110,50 @@ def _export(jobs: JobStore, job: Job, out: Path) -> None:
     print(f"wrote {len(files)} files to {out}")
 
 
+def cli_identity() -> Identity:
+    """Who acts from a shell: LIGHTONOCR_ACTOR or the OS user, as an operator (whoever can
+    run this can reach the store directly; the audit row still names them)."""
+    return Identity(local_actor(), Role.OPERATOR, "cli")
+
+
+def _operations() -> Operations:
+    # Imported here: listing jobs must not need the platforms. No background duties: the
+    # worker has them.
+    from console.service import build_operations
+
+    return build_operations(background=False)
+
+
+def _submit(
+    jobs: JobStore, files: Sequence[Path], name: str | None, as_json: bool, text_layer: bool
+) -> None:
+    documents = []
+    for path in files:
+        try:
+            documents.append(NewDocument(path.name, path.read_bytes()))
+        except OSError as error:
+            raise SystemExit(f"error: {path}: {error.strerror or error}") from None
+    operations = _operations()
+    try:
+        revision = operations.status().revision
+    except Exception:  # not knowing the revision must not stop the job
+        revision = None
+    job_id = operations.start_job(
+        documents, identity=cli_identity(), name=name, revision=revision,
+        use_text_layer=text_layer,
+    )  # fmt: skip
+    if as_json:
+        job = jobs.job(job_id)
+        assert job is not None
+        print(json.dumps(job.to_dict(), ensure_ascii=False))
+    else:
+        print(job_id)
+
+
 def _run() -> None:
     # Imported here: listing jobs must not need the platforms.
-    from console._operations import build_operations
     from console.jobs._runner import JobRunner
+    from console.service import build_operations
     from ocr_core import OCRClient
 
     operations = build_operations()
@@ -130,22 +185,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(job.to_dict(), ensure_ascii=False) if args.json else _line(job))
         elif args.command == "show":
             _show(jobs, _find(jobs, args.id), args.json)
+        elif args.command == "submit":
+            _submit(jobs, args.files, args.name, args.json, args.text_layer)
         elif args.command == "cancel":
             _find(jobs, args.id)
-            status = jobs.request_cancel(args.id)
+            status = _operations().cancel_job(args.id, identity=cli_identity())
             if status is JobStatus.RUNNING:
                 print(f"job {args.id}: cancel requested; its runner stops it within a second")
             else:
                 print(f"job {args.id}: {status}")
         elif args.command == "resume":
             _find(jobs, args.id)
-            jobs.resume(args.id)
+            _operations().resume_job(args.id, identity=cli_identity())
             print(f"job {args.id}: queued; a running console (or `run`) picks it up")
         elif args.command == "export":
             _export(jobs, _find(jobs, args.id), args.out)
         elif args.command == "run":
             _run()
-    except StoreError as error:
+    except (StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

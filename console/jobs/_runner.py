@@ -38,6 +38,7 @@ from console._store import Store, StoreError
 from console.jobs._ledger import JobLedger
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
 from console.jobs._pages import describe_error, open_document, read_page
+from console.jobs._passwords import give_password, take_password
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
 from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
@@ -115,7 +116,7 @@ class JobRunner:
                 self._loop.call_soon_threadsafe(self._wake.set)
 
     def give_password(self, document_id: int, password: str) -> None:
-        self._passwords[document_id] = password
+        give_password(self.jobs.store, document_id, password)
         self.jobs.reopen_document(document_id)
         self.wake()
 
@@ -305,6 +306,9 @@ class JobRunner:
     async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
         """The document, or None after writing why it cannot be opened (it fails alone)."""
         data = await self._in_store(self.jobs.document_data, entry.id)
+        given = await self._in_store(take_password, self.jobs.store, entry.id)
+        if given is not None:
+            self._passwords[entry.id] = given
         password = self._passwords.get(entry.id)
         try:
             document = await open_document(client, data, entry.filename, password)

@@ -59,13 +59,16 @@ class JobStore:
         service_url: str,
         revision: str | None = None,
         use_text_layer: bool = False,
+        name: str | None = None,
     ) -> int:
-        """A queued job holding the uploaded bytes, so any runner can (re)open them later."""
+        """A queued job holding the uploaded bytes, so any runner can (re)open them later;
+        named `name`, else after its first document."""
         if not documents:
             raise ValueError("a job needs at least one document")
-        name = documents[0].filename
-        if len(documents) > 1:
-            name += f" + {len(documents) - 1} more"
+        if not name:
+            name = documents[0].filename
+            if len(documents) > 1:
+                name += f" + {len(documents) - 1} more"
         with self.store.transaction() as connection:
             job_id = connection.execute(
                 jobs_table.insert().values(

@@ -70,7 +70,7 @@ def load_all_tables() -> sa.MetaData:
 
     for module in pkgutil.walk_packages(console.__path__, "console."):
         name = module.name
-        if name.startswith(("console.views", "console.app", "console.migrations")):
+        if name.startswith(("console.ui.views", "console.app", "console.migrations")):
             continue
         if name.endswith("__main__"):
             continue

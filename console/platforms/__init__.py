@@ -40,12 +40,13 @@ DEFAULT_LOCAL_ENGINE = "rapidocr"
 
 
 def select_platform(
-    env: Mapping[str, str] | None = None, *, store: Store | None = None
+    env: Mapping[str, str] | None = None, *, store: Store | None = None, background: bool = True
 ) -> Platform:
     """Cloud Run when a remote service URL is set, else the local server.
 
     `store` is where the local platform keeps its samples and floor; by default the store in
-    LIGHTONOCR_DATA_DIR.
+    LIGHTONOCR_DATA_DIR. `background`: the platform keeps the local server up and samples
+    it (the worker's); without, it only reads and acts when asked (the UI's).
     """
     env = os.environ if env is None else env
     url = urlsplit(env.get("LIGHTONOCR_SERVICE_URL") or "")
@@ -71,4 +72,5 @@ def select_platform(
         server_args=server_args,
         store=store if store is not None else Store.in_dir(data_dir),
         client_settings=settings,
+        background=background,
     )

@@ -45,6 +45,7 @@ from console.platforms._base import (
 from console.platforms._local_logs import (
     LOG_NAME,
     LocalLogTail,
+    append_note,
     exit_reason,
     follow,
     recent_entries,
@@ -87,6 +88,7 @@ class LocalPlatform(Platform):
         stop_grace_s: float = 10.0,
         log_max_bytes: int = 10 << 20,
         client_settings: ClientSettings | None = None,
+        background: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -122,9 +124,19 @@ class LocalPlatform(Platform):
         )
         self._floor = int(self.store.get_setting(FLOOR_SETTING, default_floor))
         self._process.adopt()
-        if self._floor >= 1 and not self._process.own_alive and self._health() is None:
-            self._start()
-        self._metrics.start()
+        # The worker's platform keeps the server up and samples it; the UI's only reads and
+        # acts when asked (it starts no thread and no process of its own accord).
+        self.background = background
+        if background:
+            if self._process.server is not None:
+                append_note(
+                    self.log_path,
+                    f"console took over the OCR server (pid "
+                    f"{self._process.server.pid}) a previous console left running",
+                )
+            if self._floor >= 1 and not self._process.own_alive and self._health() is None:
+                self._start()
+            self._metrics.start()
 
     def __repr__(self) -> str:
         return f"LocalPlatform(url={self.service_url!r}, data_dir={str(self.data_dir)!r})"
@@ -183,6 +195,8 @@ class LocalPlatform(Platform):
 
     def status(self) -> ServiceStatus:
         with self._lock:
+            if not self._process.own_alive:  # the worker (or another console) may have one
+                self._process.adopt()
             server = self._process.server
             code = self._health()
 

@@ -1,6 +1,6 @@
 """What the Metrics page reads beside the platform's series, as methods of `Operations`.
 
-A mixin so that `console/_operations.py` stays about actions; each method is a thin call
+A mixin so that `console/service/_operations.py` stays about actions; each method is a thin call
 into the module that holds the logic (cost, cold starts, the console's failures, vLLM).
 """
 
@@ -10,7 +10,7 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from console._cold_starts import ColdStart, ColdStarts, timeline
+from console._cold_starts import ColdStart, ColdStarts, reread, timeline
 from console._console_failures import ConsoleFailures, console_failures
 from console._cost import CostReport, Rates, cost_of_series
 from console._store import Store, WarmUpRecord
@@ -19,12 +19,14 @@ from console.platforms._base import MetricSeries, Platform, WarmUpMeasurement
 
 logger = logging.getLogger(__name__)
 _SAMPLER_LOCK = threading.Lock()
+# Cloud Logging may take a while to ingest a cold start's lines: read them again this long.
+REREAD_WINDOW = timedelta(minutes=10)
 
 
 class MetricsViews:
     platform: Platform
     store: Store
-    _vllm_sampler: VllmSampler | None = None  # started by the first metrics read
+    _vllm_sampler: VllmSampler | None = None  # started by the worker
 
     def console_failures(self, window: timedelta, bucket: timedelta) -> ConsoleFailures:
         """Pages the console sent to this service in the window and how many failed,
@@ -55,14 +57,26 @@ class MetricsViews:
         cold = [record for record in history if record.cold][:limit]
         return ColdStarts(self.store).timelines(cold)
 
-    def _vllm_series(self, since: datetime) -> list[MetricSeries]:
-        """A remote service's vLLM gauges as sampled so far (the sampler starts with the first
-        read); the local platform's own sampler already scrapes them into its series."""
+    def reread_cold_starts(self, window: timedelta = REREAD_WINDOW) -> int:
+        """Marks of the window's cold starts found in the log since they were recorded (the
+        worker calls it every minute or so). Returns how many were added."""
+        since = datetime.now(UTC) - window
+        recent = self.store.warm_ups(platform=self.platform.name, since=since, limit=50)
+        return reread(self.platform, self.store, recent)
+
+    def start_vllm_sampler(self) -> None:
+        """Scrape a remote service's vLLM gauges into the store (the worker's duty); the local
+        platform's own sampler already scrapes them into its series."""
         if self.platform.name == "local":
-            return []
+            return
         with _SAMPLER_LOCK:
             if self._vllm_sampler is None:
                 self._vllm_sampler = VllmSampler(self.platform, self.store).start()
+
+    def _vllm_series(self, since: datetime) -> list[MetricSeries]:
+        """A remote service's vLLM gauges as the worker sampled them."""
+        if self.platform.name == "local":
+            return []
         return stored_series(self.store, self.platform.name, since)
 
     def _close_metrics(self) -> None:

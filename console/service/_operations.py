@@ -18,7 +18,6 @@ no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
 
 from __future__ import annotations
 
-import getpass
 import os
 import threading
 import time
@@ -26,12 +25,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from console._identity import Identity, IdentitySettings, PermissionDenied
-from console._keep_warm import KeepWarm
-from console._metrics_views import MetricsViews
+from console._identity import Identity, IdentitySettings, os_user
 from console._render import count_noun
-from console._revisions import TrafficChange
 from console._store import AuditRecord, Store, WarmUpRecord
+from console.jobs import JobStore
 from console.platforms import select_platform
 from console.platforms._base import (
     THRESHOLDS,
@@ -46,6 +43,11 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
+from console.service._job_actions import JobActions
+from console.service._keep_warm import KeepWarm
+from console.service._metrics_views import MetricsViews
+from console.service._quality_actions import QualityActions
+from console.service._revisions import TrafficChange
 from ocr_core import CircuitBreaker
 
 __all__ = [
@@ -88,14 +90,7 @@ class ThresholdBreach:
     hint: str
 
 
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in the environment or the password database
-        return "unknown"
-
-
-class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (ops-metrics)
+class Operations(JobActions, QualityActions, MetricsViews):
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
@@ -105,16 +100,19 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
         *,
         actor: str | None = None,
         identity_required: bool = False,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self.platform = platform
         self.store = store
-        self.actor = actor or _default_actor()
+        self.jobs = JobStore(store)
+        self.actor = actor or os_user()
         # Behind IAP (or OIDC) every action names its verified person; the process's own
         # actor only stands in on the local default, where the person is at the keyboard.
         self.identity_required = identity_required
         self._breaker: CircuitBreaker | None = None
         self._breaker_lock = threading.Lock()
-        self.keep_warm = KeepWarm(platform, store, self._audit)
+        # `now`: the keep-warm clock (tests pass their own instead of waiting for real time).
+        self.keep_warm = KeepWarm(platform, store, self._audit, **({"now": now} if now else {}))
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -130,36 +128,6 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
 
     def __repr__(self) -> str:
         return f"Operations(platform={self.platform.name!r}, actor={self.actor!r})"
-
-    def authorise(self, identity: Identity | None, action: str) -> str:
-        """Who may `action`, refused server-side whatever the page showed: the name to audit,
-        or PermissionDenied (a viewer, or nobody verified where identity is required)."""
-        try:
-            if identity is None:
-                if self.identity_required:
-                    raise PermissionDenied(f"{action} needs a signed-in operator")
-                return self.actor
-            identity.require_operator(action)
-        except PermissionDenied as refusal:  # a crafted rerun or a stale page: on the record
-            who = identity.name if identity is not None else "(not signed in)"
-            self._audit(action, self.platform.service_url, False, f"refused: {refusal}", who)
-            raise
-        return identity.name
-
-    def _audit(
-        self, action: str, target: str, ok: bool, detail: str, actor: str | None = None
-    ) -> None:
-        self.store.add_audit(
-            AuditRecord(
-                at=datetime.now(UTC),
-                actor=actor or self.actor,
-                platform=self.platform.name,
-                action=action,
-                target=target,
-                ok=ok,
-                detail=detail,
-            )
-        )
 
     def status(self) -> ServiceStatus:
         return self.platform.status()
@@ -251,7 +219,7 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
         identity: Identity | None = None,
     ) -> ActionResult:
         """Set the floor (and ceiling); a non-zero floor becomes what "Restore" goes back to."""
-        actor = self.authorise(identity, "scaling the service")
+        actor = self.authorise(identity, "scale")
         result = self._scale("scale", min_instances, max_instances, actor)
         if result.ok and min_instances > 0:
             self._remember(min_instances, max_instances)
@@ -259,7 +227,7 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
 
     def scale_to_zero(self, *, identity: Identity | None = None) -> ActionResult:
         """Drop the floor to 0, remembering the current floor and ceiling for `restore`."""
-        actor = self.authorise(identity, "scaling to zero")
+        actor = self.authorise(identity, "scale to zero")
         try:
             current = self.platform.status()
         except Exception:  # status unreadable: scale anyway, restore falls back to the last scale
@@ -270,7 +238,7 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
 
     def restore(self, *, identity: Identity | None = None) -> ActionResult:
         """Go back to the floor and ceiling remembered before the last scale to zero."""
-        actor = self.authorise(identity, "restoring the scaling")
+        actor = self.authorise(identity, "restore")
         remembered = self.store.get_setting(_SCALING_KEY.format(platform=self.platform.name))
         if not remembered:
             result = ActionResult(
@@ -285,11 +253,11 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
 
     def start_keep_warm(self, hours: float, *, identity: Identity | None = None) -> ActionResult:
         """Floor 1 now and back to the floor found after `hours`, stored to survive restarts."""
-        actor = self.authorise(identity, "keeping the service warm")
+        actor = self.authorise(identity, "keep warm")
         return self.keep_warm.start(timedelta(hours=hours), actor)
 
     def cancel_keep_warm(self, *, identity: Identity | None = None) -> ActionResult:
-        actor = self.authorise(identity, "cancelling keep-warm")
+        actor = self.authorise(identity, "keep warm cancelled")
         return self.keep_warm.cancel(actor)
 
     def apply_due_keep_warm(self) -> ActionResult | None:
@@ -305,7 +273,7 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
         self, change: TrafficChange, *, identity: Identity | None = None
     ) -> ActionResult:
         """Roll back or split traffic (operators only, refused here whatever the page showed)."""
-        actor = self.authorise(identity, "changing where traffic goes")
+        actor = self.authorise(identity, change.action, change.target)
         try:
             result = self.platform.set_traffic(change.shares)
         except Exception as error:  # the platform could not act: say so, and audit it
@@ -379,11 +347,14 @@ class Operations(MetricsViews):  # MetricsViews: what the Metrics page reads (op
         self.store.close()
 
 
-def build_operations(env: Mapping[str, str] | None = None) -> Operations:
-    """The console's Operations from the environment (see `select_platform` for the variables)."""
+def build_operations(
+    env: Mapping[str, str] | None = None, *, background: bool = True
+) -> Operations:
+    """The console's Operations from the environment (see `select_platform` for the
+    variables); `background=False` for the UI, whose duties the worker has."""
     env = os.environ if env is None else env
     store = Store.from_env(env)
-    platform = select_platform(env, store=store)
+    platform = select_platform(env, store=store, background=background)
     return Operations(
         platform,
         store,

@@ -1,25 +1,23 @@
 """The workbench's job panel: uploading and starting a job, choosing one, its progress,
 unreadable documents, downloads, the pages to check first and the scores against the
 references. Drawn by `views/workbench.py` from what the store holds; a start, cancel or
-retry is a request to the job runner through the store."""
+retry is a request through the one door (`console.service`) that the worker acts on."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from console import _exports, _page_panel
+from console import _exports
+from console._identity import PermissionDenied
 from console._references import REFERENCE_TYPES, BadReference, is_reference, read_reference
 from console._render import escape_markdown
 from console._scores import job_scores
-from console._state import current_identity, get_operations
 from console._store import StoreError
 from console._workbench import (
     ACCEPTED_TYPES,
     CONFIDENT,
     STATUS_COLOURS,
     JobView,
-    Upload,
-    attach_references,
     cancel_job,
     document_label,
     job_label,
@@ -27,23 +25,26 @@ from console._workbench import (
     load_view,
     pages_to_check,
     progress,
-    start_job,
 )
 from console.jobs import (
     DocumentState,
     Job,
     JobDocument,
-    JobRunner,
     JobStatus,
+    NewDocument,
     Reference,
     ReferenceStore,
 )
 from console.platforms._base import ServiceStatus
+from console.service import Operations
+from console.ui import _page_panel
+from console.ui._state import current_identity
+from console.worker import worker_problems
 
 REFRESH_S = 1.0
 
 
-def problem(runner: JobRunner, document: JobDocument) -> None:
+def problem(operations: Operations, document: JobDocument) -> None:
     name = escape_markdown(f"{document.position + 1}. {document.filename}")
     if document.state is not DocumentState.NEEDS_PASSWORD:
         st.error(f"**{name}** {escape_markdown(document.error or '')}")
@@ -60,7 +61,11 @@ def problem(runner: JobRunner, document: JobDocument) -> None:
         label_visibility="collapsed",
     )
     if st.button("Unlock", key=f"wb_unlock_{document.id}") and password:
-        runner.give_password(document.id, password)
+        try:
+            operations.unlock_document(document.id, password, identity=current_identity())
+        except (PermissionDenied, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+            return
         st.rerun()
 
 
@@ -125,7 +130,7 @@ def scores(view: JobView, references: list[Reference]) -> None:
             st.caption(escape_markdown(note))
 
 
-def attach_reference(runner: JobRunner, view: JobView, document: JobDocument) -> None:
+def attach_reference(operations: Operations, view: JobView, document: JobDocument) -> None:
     """Attach a reference file to a document after its job started (e.g. forgotten)."""
     if not current_identity().can_operate:
         return
@@ -142,10 +147,13 @@ def attach_reference(runner: JobRunner, view: JobView, document: JobDocument) ->
             except BadReference as error:
                 st.error(escape_markdown(error.message))
                 return
-            ReferenceStore(runner.jobs.store).attach(
-                view.job.id, document.id, reference.pages, origin=reference.origin,
-                note=reference.note,
-            )  # fmt: skip
+            try:
+                operations.attach_document_reference(
+                    view.job.id, document.id, reference, identity=current_identity()
+                )
+            except (PermissionDenied, StoreError) as error:
+                st.error(escape_markdown(str(error)))
+                return
             st.rerun()
 
 
@@ -163,7 +171,7 @@ def _picked() -> None:
     open_job(st.session_state.wb_job)
 
 
-def new_job(runner: JobRunner, status: ServiceStatus) -> None:
+def new_job(operations: Operations, status: ServiceStatus) -> None:
     if not current_identity().can_operate:
         st.info("Running OCR jobs needs the operator role; you can read every job below.")
         return
@@ -184,36 +192,34 @@ def new_job(runner: JobRunner, status: ServiceStatus) -> None:
         "with its own text uses that text (no OCR).",
     )
     if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
-        uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+        uploads = [NewDocument(f.name, f.getvalue()) for f in files or []]
         scans = [u for u in uploads if not is_reference(u.filename)]
         if not scans:
             st.warning("These are reference texts only: add the scans they belong to.")
             return
-        operations = get_operations()
+        identity = current_identity()
         try:
-            job_id = start_job(
-                runner,
+            job_id = operations.start_job(
                 scans,
-                identity=current_identity(),
-                service_url=operations.platform.service_url,
+                identity=identity,
                 revision=status.revision,
                 use_text_layer=st.session_state.get("wb_text_layer", False),
             )
-        except StoreError as error:  # nothing was started: say why, keep the files chosen
+            references = [u for u in uploads if is_reference(u.filename)]
+            # Kept for the session and shown with the job: the page redraws as the job runs.
+            notes = st.session_state.setdefault("wb_notes", {})
+            notes[job_id] = operations.attach_references(job_id, references, identity=identity)
+        except (PermissionDenied, StoreError) as error:  # say why, keep the files chosen
             st.error(f"The job was not started: {escape_markdown(str(error))}")
             return
-        references = [u for u in uploads if is_reference(u.filename)]
-        # Kept for the session and shown with the job: the page redraws as the job runs.
-        notes = st.session_state.setdefault("wb_notes", {})
-        notes[job_id] = attach_references(runner, job_id, references)
         open_job(job_id)
         st.session_state.wb_round = round_ + 1
         st.rerun()
 
 
-def chosen_job(runner: JobRunner) -> Job | None:
+def chosen_job(operations: Operations) -> Job | None:
     """The job to show: the URL's (?job=), else the last opened, else the newest."""
-    listed = runner.jobs.jobs(limit=200)
+    listed = operations.jobs.jobs(limit=200)
     if not listed:
         st.info("Drop scans above and start a job; each page's text is kept as soon as it is read.")
         return None
@@ -221,7 +227,7 @@ def chosen_job(runner: JobRunner) -> Job | None:
     @st.fragment(run_every=REFRESH_S if any(j.active for j in listed) else None)
     def table() -> None:
         st.dataframe(
-            jobs_frame(runner.jobs.jobs(limit=200)),
+            jobs_frame(operations.jobs.jobs(limit=200)),
             hide_index=True,
             height=min(38 + 35 * len(listed), 250),
             column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
@@ -246,18 +252,24 @@ def chosen_job(runner: JobRunner) -> Job | None:
     return next(job for job in listed if job.id == chosen)
 
 
-def _progress(runner: JobRunner, job_id: int) -> None:
+def _progress(operations: Operations, job_id: int) -> None:
     """Progress and Cancel, redrawn every second while the job runs (only this part)."""
-    view = load_view(runner, job_id)
+    view = load_view(operations.jobs, job_id)
     if view is None:
         return
     job = view.job
     fraction, caption = progress(job)
     st.progress(fraction, text=caption)
-    can_operate = current_identity().can_operate
+    identity = current_identity()
     if job.active:
-        if can_operate and st.button("Cancel job", key="wb_cancel", icon=":material/cancel:"):
-            cancel_job(runner, job_id)
+        if identity.can_operate and st.button(
+            "Cancel job", key="wb_cancel", icon=":material/cancel:"
+        ):
+            try:
+                cancel_job(operations, job_id, identity)
+            except (PermissionDenied, StoreError) as error:
+                st.error(escape_markdown(str(error)))
+                return
             st.rerun()
     elif st.session_state.get("wb_was_active") == job_id:
         st.session_state.wb_was_active = None
@@ -266,9 +278,9 @@ def _progress(runner: JobRunner, job_id: int) -> None:
         st.session_state.wb_was_active = job_id
 
 
-def job(runner: JobRunner, listed: Job) -> None:
+def job(operations: Operations, listed: Job) -> None:
     job_id = listed.id
-    view = load_view(runner, job_id)
+    view = load_view(operations.jobs, job_id)
     if view is None:
         st.warning(f"Job {job_id} is no longer in the store (past its retention?).")
         return
@@ -282,25 +294,29 @@ def job(runner: JobRunner, listed: Job) -> None:
     if job.revision:
         facts.append(f"revision `{job.revision}`")
     st.markdown(" · ".join(facts))
-    if job_id in runner.problems:
-        st.error(runner.problems[job_id])
+    problems = worker_problems(operations.store)
+    if str(job_id) in problems:
+        st.error(escape_markdown(problems[str(job_id)]))
     elif job.error:
         st.error(escape_markdown(job.error))
-    st.fragment(_progress, run_every=REFRESH_S if job.active else None)(runner, job_id)
+    st.fragment(_progress, run_every=REFRESH_S if job.active else None)(operations, job_id)
     if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
         what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
         if current_identity().can_operate and st.button(
             what, key="wb_resume", icon=":material/replay:"
         ):
-            runner.jobs.resume(job_id)
-            runner.wake()
+            try:
+                operations.resume_job(job_id, identity=current_identity())
+            except (PermissionDenied, StoreError) as error:
+                st.error(escape_markdown(str(error)))
+                return
             st.rerun()
     for note in st.session_state.get("wb_notes", {}).get(job_id, []):
         st.warning(escape_markdown(note))
     for document in view.problems():
-        problem(runner, document)
+        problem(operations, document)
     to_check(view)
-    references = ReferenceStore(runner.jobs.store).of_job(job_id)
+    references = ReferenceStore(operations.store).of_job(job_id)
     scores(view, references)
     opened = view.opened()
     if not opened:
@@ -312,5 +328,5 @@ def job(runner: JobRunner, listed: Job) -> None:
     shown = by_id[chosen]
     st.caption(view.summary(shown))
     downloads(view, shown)
-    attach_reference(runner, view, shown)
-    _page_panel.pages(runner, view, shown, references)
+    attach_reference(operations, view, shown)
+    _page_panel.pages(operations, view, shown, references)

@@ -1,6 +1,6 @@
 """The workbench's page panel: one page's facts, its text, its score against the reference
 and the controls to read it again. Drawn by `views/workbench.py`; no OCR happens here (a
-retry is a request to the job runner through the store)."""
+retry is a request through the one door that the worker acts on)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import contextlib
 import streamlit as st
 
 from console._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
+from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
 from console._scores import page_truth
-from console._state import current_identity, get_runner
+from console._store import StoreError
 from console._workbench import (
     JobView,
     confidence_facts,
@@ -19,7 +20,9 @@ from console._workbench import (
     page_facts,
     page_image,
 )
-from console.jobs import JobDocument, JobRunner, Reference, ReferenceStore
+from console.jobs import JobDocument, Reference
+from console.service import Operations
+from console.ui._state import current_identity, get_operations
 from ocr_core import PageResult, Sampling
 
 TEXT_HEIGHT_PX = 720
@@ -60,7 +63,7 @@ def sampling_badge(sampling: Sampling | None) -> list[str]:
 
 
 def page_detail(
-    runner: JobRunner,
+    operations: Operations,
     view: JobView,
     document: JobDocument,
     page: PageResult,
@@ -94,13 +97,13 @@ def page_detail(
             st.markdown(doubtful_html(page.text, page.low_confidence), unsafe_allow_html=True)
         else:
             st.markdown(markdown_to_safe_html(page.text), unsafe_allow_html=True)
-    _truth(runner, view, document, page, references, stored is not None)
+    _truth(operations, view, document, page, references, stored is not None)
     if stored is not None and not view.job.active and current_identity().can_operate:
-        _read_again(runner, view, document, page)
+        _read_again(operations, view, document, page)
 
 
 def _truth(
-    runner: JobRunner,
+    operations: Operations,
     view: JobView,
     document: JobDocument,
     page: PageResult,
@@ -125,11 +128,11 @@ def _truth(
             st.caption(LEGEND, unsafe_allow_html=True)
             st.markdown(diff_html(truth.score.diff), unsafe_allow_html=True)
     if current_identity().can_operate:
-        _paste(runner, view, document, page, truth.reference)
+        _paste(operations, view, document, page, truth.reference)
 
 
 def _paste(
-    runner: JobRunner,
+    operations: Operations,
     view: JobView,
     document: JobDocument,
     page: PageResult,
@@ -145,28 +148,34 @@ def _paste(
             height=200,
         )
         save_col, remove_col = st.columns(2)
-        references = ReferenceStore(runner.jobs.store)
+        chosen: str | None = text
         if save_col.button("Save reference", key=f"wb_ref_save_{key}"):
             if not text.strip():
                 st.warning("The reference is empty: paste the page's text first.")
-            else:
-                origin = f"pasted by {current_identity().name}"
-                references.set_page(view.job.id, document.id, page.index, text, origin)
-                st.rerun()
-        if own and remove_col.button("Remove reference", key=f"wb_ref_remove_{key}"):
-            references.remove_page(document.id, page.index)
-            st.rerun()
+                return
+        elif own and remove_col.button("Remove reference", key=f"wb_ref_remove_{key}"):
+            chosen = None
+        else:
+            return
+        try:
+            operations.set_page_reference(
+                view.job.id, document.id, page.index, chosen, identity=current_identity()
+            )
+        except (PermissionDenied, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+            return
+        st.rerun()
 
 
-def _read_again(runner: JobRunner, view: JobView, document: JobDocument, page: PageResult) -> None:
+def _read_again(
+    operations: Operations, view: JobView, document: JobDocument, page: PageResult
+) -> None:
     """Retry a failed page as it was, or read any page again with chosen sampling."""
     key = f"{document.id}_{page.index}"
     if not page.ok and st.button(
         "Retry page", key=f"wb_retry_{key}", icon=":material/replay:"
     ):  # fmt: skip
-        runner.jobs.retry_pages(view.job.id, [(document.id, page.index)])
-        runner.wake()
-        st.rerun()
+        _retry(operations, view, document, page, None)
     with st.expander("Read this page again with other sampling"):
         temperature_col, penalty_col, tokens_col = st.columns(3)
         temperature = temperature_col.number_input(
@@ -183,15 +192,30 @@ def _read_again(runner: JobRunner, view: JobView, document: JobDocument, page: P
         )  # fmt: skip
         if st.button("Re-run page", key=f"wb_rerun_{key}", icon=":material/tune:"):
             chosen = Sampling(float(temperature), float(penalty), int(max_tokens))
-            runner.jobs.retry_pages(view.job.id, [(document.id, page.index)], sampling=chosen)
-            runner.wake()
-            st.rerun()
+            _retry(operations, view, document, page, chosen)
+
+
+def _retry(
+    operations: Operations,
+    view: JobView,
+    document: JobDocument,
+    page: PageResult,
+    sampling: Sampling | None,
+) -> None:
+    try:
+        operations.retry_page(
+            view.job.id, document.id, page.index, sampling=sampling, identity=current_identity()
+        )
+    except (PermissionDenied, StoreError) as error:
+        st.error(escape_markdown(str(error)))
+        return
+    st.rerun()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _image(store: str, document_id: int, index: int, filename: str) -> bytes:
     """Cached per store, document and page (`store` keys the cache, not the read)."""
-    return page_image(get_runner().jobs.document_data(document_id), filename, index)
+    return page_image(get_operations().jobs.document_data(document_id), filename, index)
 
 
 def _step(key: str, delta: int, count: int) -> None:
@@ -200,7 +224,7 @@ def _step(key: str, delta: int, count: int) -> None:
 
 
 def pages(
-    runner: JobRunner, view: JobView, document: JobDocument, references: list[Reference]
+    operations: Operations, view: JobView, document: JobDocument, references: list[Reference]
 ) -> None:
     """The document's pages, one at a time: the image beside its text and score."""
     result = view.result(document)
@@ -228,10 +252,10 @@ def pages(
     with image_col, st.container(key="wb_page_image"):
         try:
             st.image(
-                _image(runner.jobs.store.where, document.id, index, document.filename),
+                _image(operations.store.where, document.id, index, document.filename),
                 caption=f"Page {index + 1} of {count}",
             )
         except Exception as error:  # the text is still worth reading if the preview fails
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
     with text_col:
-        page_detail(runner, view, document, page, references)
+        page_detail(operations, view, document, page, references)

@@ -1,8 +1,9 @@
-"""What the pages share: one `Operations` and one OCR client per process, and the sidebar.
+"""What the pages share: one `Operations` per process, who is asking, and the sidebar.
 
-Streamlit reruns a page's script on every click; building the platform (which may start the
-local OCR server) or an HTTP client on each rerun would be slow and leak. So they are
-`st.cache_resource` singletons. Tests hand the app an `Operations` of their choosing with
+Streamlit reruns a page's script on every click; building the platform on each rerun would
+be slow and leak, so it is an `st.cache_resource` singleton. It has no background duties
+(the worker runs jobs, keep-warm and the samplers): the pages read the store and act
+through `Operations`. Tests hand the app an `Operations` of their choosing with
 `install_operations` instead of patching anything.
 """
 
@@ -29,12 +30,11 @@ from console._identity import (
     oidc_configured,
     resolve_identity,
 )
-from console._keep_warm import KeepWarmTimer
-from console._operations import Operations, WarmUpRecord, build_operations
 from console._render import escape_markdown
-from console.jobs import JobRunner
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
-from ocr_core import BreakerState, CircuitBreaker, ClientSettings, OCRClient, SyncOCRClient
+from console.service import Operations, WarmUpRecord, build_operations
+from console.worker import live_workers
+from ocr_core import BreakerState
 
 STATE_COLOURS: dict[ServiceState, str] = {
     ServiceState.READY: "green",
@@ -62,115 +62,14 @@ def install_operations(operations: Operations | None) -> None:
     _installed = operations
 
 
-@st.cache_resource(show_spinner="Starting the platform…")
+@st.cache_resource(show_spinner="Opening the platform…")
 def _operations_from_env() -> Operations:
-    return build_operations()
+    # No background duties here: the worker (python -m console.worker) has them.
+    return build_operations(background=False)
 
 
 def get_operations() -> Operations:
     return _installed if _installed is not None else _operations_from_env()
-
-
-@st.cache_resource(show_spinner=False)
-def _client(
-    _settings: ClientSettings, _breaker: CircuitBreaker, fingerprint: tuple[int, int]
-) -> SyncOCRClient:
-    # `fingerprint` is the cache key; the settings themselves are not hashed by Streamlit
-    # because they may carry a token.
-    return SyncOCRClient(settings=_settings, breaker=_breaker)
-
-
-def get_client(*, stream: bool = True, use_text_layer: bool = False) -> SyncOCRClient:
-    """The shared client for the current platform's service (one per distinct settings).
-
-    `use_text_layer` reads a digital PDF page's own text instead of sending it to the model;
-    off by default because QA compare what the OCR reads.
-    """
-    operations = get_operations()
-    settings = operations.platform.client_settings().with_overrides(
-        stream=stream, use_text_layer=use_text_layer
-    )
-    # The breaker is the service's one breaker (Operations owns it; a warm-up closes it).
-    return _client(settings, operations.breaker, (hash(settings), id(operations.breaker)))
-
-
-_runner_lock = threading.Lock()
-_runner: tuple[Operations, JobRunner] | None = None
-
-
-def _start_runner(operations: Operations) -> JobRunner:
-    settings = operations.platform.client_settings().with_overrides(
-        stream=False, use_text_layer=False
-    )
-    breaker = operations.breaker  # the service's one breaker, as every client of the console
-
-    def revision() -> str | None:
-        return operations.status().revision
-
-    return JobRunner(
-        operations.store,
-        lambda: OCRClient(settings=settings, breaker=breaker),
-        revision=revision,
-    ).start()
-
-
-def get_runner() -> JobRunner:
-    """The process's one job runner, for the pages' Operations, started on first use.
-
-    A module-level singleton rather than session state: it outlives reruns, navigation,
-    reloads and closed tabs, and every tab sees the same jobs. It is rebuilt only when the
-    Operations change (tests install their own).
-    """
-    global _runner
-    operations = get_operations()
-    with _runner_lock:
-        if _runner is None or _runner[0] is not operations:
-            if _runner is not None:
-                _runner[1].stop(timeout=10)
-            _runner = (operations, _start_runner(operations))
-        return _runner[1]
-
-
-def stop_runner() -> None:
-    """Stop the runner (its jobs go back to the queue); tests call it when done."""
-    global _runner
-    with _runner_lock:
-        if _runner is not None:
-            _runner[1].stop(timeout=10)
-            _runner = None
-
-
-_timer_lock = threading.Lock()
-_timer: tuple[Operations, KeepWarmTimer] | None = None
-
-
-def ensure_keep_warm_timer(operations: Operations, *, interval_s: float = 5.0) -> KeepWarmTimer:
-    """The process's one keep-warm timer. Starting it applies an overdue revert at once (a
-    console that was down when keep-warm ended catches up before drawing anything)."""
-    global _timer
-    with _timer_lock:
-        if _timer is None or _timer[0] is not operations or not _timer[1].alive:
-            if _timer is not None:
-                _timer[1].stop()
-            try:
-                operations.apply_due_keep_warm()
-            except Exception:  # the store or platform is down: the timer retries
-                logger.exception("applying an overdue keep-warm revert on start failed")
-            timer = KeepWarmTimer(
-                operations.apply_due_keep_warm,
-                interval_s=interval_s,
-                wake=operations.keep_warm.scheduled,
-            )
-            _timer = (operations, timer.start())
-        return _timer[1]
-
-
-def stop_keep_warm_timer() -> None:
-    global _timer
-    with _timer_lock:
-        if _timer is not None:
-            _timer[1].stop()
-            _timer = None
 
 
 def current_identity() -> Identity:
@@ -289,7 +188,12 @@ def _sidebar_status() -> None:
         st.caption(f":material/timer: {pending}")
     if warning:
         st.warning(warning, icon=":material/payments:")
-    snapshot = get_client().breaker.snapshot()
+    workers = live_workers(operations.store)
+    if not workers:
+        st.badge("worker: not running", color="red")
+        st.caption("Jobs wait and keep-warm is not reverted until `python -m console` (or "
+                   "`python -m console.worker`) runs.")  # fmt: skip
+    snapshot = operations.breaker.snapshot()
     label = f"breaker: {snapshot.state.value.replace('_', '-')}"
     if snapshot.state is BreakerState.OPEN:
         label += f" (retry in {snapshot.retry_in_s:.0f} s)"
@@ -302,10 +206,6 @@ def _sidebar_status() -> None:
 def render_sidebar() -> None:
     """Platform, service URL, service state and breaker state, on every page."""
     operations = get_operations()
-    # Started with the first page served, so a restarted console resumes its jobs (and
-    # applies an overdue keep-warm revert) whichever page the user opens first.
-    get_runner()
-    ensure_keep_warm_timer(operations)
     with st.sidebar:
         st.markdown("### LightOnOCR console")
         identity = current_identity()

@@ -1,4 +1,4 @@
-"""The LightOnOCR operations console: `streamlit run console/app.py`.
+"""The LightOnOCR operations console: `streamlit run console/ui/app.py`.
 
 Four pages over one `Operations` (the local platform unless LIGHTONOCR_SERVICE_URL points
 elsewhere); the sidebar with the service's state is drawn here so every page has it.
@@ -11,9 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from console._host_guard import extra_hosts, refusal
-from console._outage import show_store_unreachable
-from console._state import current_identity, render_sidebar
 from console._store import StoreError
+from console.ui._outage import show_store_unreachable
+from console.ui._state import current_identity, render_sidebar
 
 VIEWS = Path(__file__).resolve().parent / "views"
 

@@ -1,4 +1,4 @@
-"""The whole console (`console/app.py`): navigation, the sidebar on every page, and OCR
+"""The whole console (`console/ui/app.py`): navigation, the sidebar on every page, and OCR
 through the app, against the real local platform."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import get_client, get_runner
 from console.platforms._local_warm_up import probe_image
+from console.service import Operations
+from console.ui._state import get_client, get_runner
 from ocr_core import ClientSettings, OCRError
 from tests.console.local_platform import wait_for
-from tests.console.views.console_ops import app, installed_operations
+from tests.console.ui.views.console_ops import app, installed_operations
 
 PAGES = {
     "views/workbench.py": "OCR workbench",

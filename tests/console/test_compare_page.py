@@ -12,11 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from console._compare import Comparisons
 from console._identity import Identity, Role
-from console._operations import Operations
-from console._state import stop_runner
 from console.golden import GoldenDocument, GoldenStore
+from console.service import Operations
+from console.ui._state import stop_runner
 from tests.console.jobs.conftest import wait_until
-from tests.console.views.console_ops import app, installed_operations, page
+from tests.console.ui.views.console_ops import app, installed_operations, page
 from tests.fakes.fault_server import FaultServer, png, tiff_pages
 from tests.fakes.local_server import free_port
 

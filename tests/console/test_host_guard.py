@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from console._host_guard import extra_hosts, refusal
+from console._supervisor import streamlit_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ def test_the_app_bound_to_every_interface_shows_only_the_refusal() -> None:
     before = config.get_option("server.address")
     config.set_option("server.address", "0.0.0.0", "test")
     try:
-        at = AppTest.from_file(ROOT / "console" / "app.py", default_timeout=60).run()
+        at = AppTest.from_file(ROOT / "console" / "ui" / "app.py", default_timeout=60).run()
     finally:
         config.set_option("server.address", before, "test")
     assert not at.exception
@@ -64,12 +64,8 @@ def test_the_app_bound_to_every_interface_shows_only_the_refusal() -> None:
     assert not at.sidebar.markdown  # no platform, service or breaker shown
 
 
-def test_dev_py_passes_the_loopback_address_and_allowed_hosts_on_the_command_line() -> None:
-    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    assert spec is not None and spec.loader is not None
-    dev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dev)
-    command = dev.console_command([])
+def test_the_console_passes_the_loopback_address_and_allowed_hosts_on_the_command_line() -> None:
+    command = streamlit_command([], {})
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
     hosts = [command[i + 1] for i, arg in enumerate(command) if arg == "--server.allowedHosts"]
     assert sorted(hosts) == ["127.0.0.1", "::1", "localhost"]

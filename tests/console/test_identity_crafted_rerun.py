@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._identity import Identity, PermissionDenied, Role
-from console._operations import Operations
-from tests.console.views.console_ops import installed_operations, page
+from console.service import Operations
+from tests.console.ui.views.console_ops import installed_operations, page
 
 VIEWER = Identity("qa@bank.example", Role.VIEWER, "iap")
 OPERATOR = Identity("ops@bank.example", Role.OPERATOR, "iap")

@@ -15,12 +15,12 @@ import grpc
 import pytest
 
 from console._identity import Identity, PermissionDenied, Role
-from console._keep_warm import KeepWarm, KeepWarmTimer, countdown
-from console._operations import Operations
-from console._state import ensure_keep_warm_timer, stop_keep_warm_timer
 from console._store import Store
 from console.platforms._base import ServiceState
 from console.platforms.local import LocalPlatform
+from console.service import Operations
+from console.service._keep_warm import KeepWarm, KeepWarmTimer, countdown
+from console.ui._state import ensure_keep_warm_timer, stop_keep_warm_timer
 from tests.console.local_platform import local_platforms, wait_for
 from tests.fakes.cloud import cloudrun_platform_with_fakes
 

@@ -11,8 +11,8 @@ import grpc
 import pytest
 
 from console._cold_starts import ColdStarts
-from console._operations import Operations
 from console._store import Store
+from console.service import Operations
 from tests.console.local_platform import local_platforms
 from tests.console.platforms.test_cloudrun_warm_up import TOKEN, Minter
 from tests.fakes.cloud import cloudrun_platform_with_fakes

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from console._operations import Operations
 from console._store import Store
 from console._vllm_metrics import VllmSampler, jobs_sending
 from console.jobs import JobRunner, JobStore, NewDocument
 from console.platforms._base import MetricKey
+from console.service import Operations
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.local_platform import local_platforms

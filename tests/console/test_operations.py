@@ -11,11 +11,11 @@ import pytest
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 
-from console._operations import THRESHOLDS, Operations, build_operations
 from console._store import Store
 from console.platforms._base import MetricKey, MetricSeries, ServiceState
 from console.platforms._local_warm_up import probe_image
 from console.platforms.local import LocalPlatform
+from console.service import THRESHOLDS, Operations, build_operations
 from ocr_core import BreakerState, CircuitOpenError, OCRError, SyncOCRClient
 from tests.console.local_platform import (
     SIMULATED,

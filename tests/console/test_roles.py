@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from console._identity import Identity, PermissionDenied, Role
-from console._operations import Operations
 from console.platforms.local import LocalPlatform
+from console.service import Operations
 from tests.console.local_platform import local_platforms
 
 VIEWER = Identity("qa@bank.example", Role.VIEWER, "iap")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from console._identity import Identity, PermissionDenied, Role
-from console._operations import Operations
-from console._revisions import rollback, split
 from console._store import Store
+from console.service import Operations
+from console.service._revisions import rollback, split
 from deploy import ServiceSpec
 from tests.console.local_platform import local_platforms
 from tests.fakes.cloud import cloudrun_platform_with_fakes

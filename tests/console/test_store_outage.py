@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from console._operations import Operations
-from console._state import _operations_from_env, install_operations, stop_runner
 from console._store import AuditRecord, Store, StoreError
 from console.jobs import JobRunner, JobStatus, JobStore
+from console.service import Operations
+from console.ui._state import _operations_from_env, install_operations, stop_runner
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.console.local_platform import free_port, local_platforms
-from tests.console.views.console_ops import app
+from tests.console.ui.views.console_ops import app
 from tests.fakes.local_server import LocalServer, start_local_server
 from tests.fakes.postgres import PostgresServer, running_postgres
 

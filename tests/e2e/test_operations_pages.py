@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import socket
 import uuid
@@ -16,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Request, Route, expect
 
 from console._loopback import is_loopback
+from console._supervisor import LOOPBACK_ARGS
 from tests.e2e.conftest import (
-    ROOT,
     VIEWPORT,
     Console,
     assert_page_clean,
@@ -242,17 +241,14 @@ def test_the_console_fetches_nothing_from_outside_this_machine(
 
 
 def _dev_py_loopback_args() -> tuple[str, ...]:
-    """The address and allowed hosts `python3 dev.py console` passes to streamlit."""
-    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    assert spec is not None and spec.loader is not None
-    dev = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(dev)
-    return tuple(dev.LOOPBACK_ARGS)
+    """The address and allowed hosts `python3 dev.py console` (`python -m console`) passes
+    to streamlit."""
+    return LOOPBACK_ARGS
 
 
 @contextmanager
 def _console_started_elsewhere(tmp_path: Path, *args: str) -> Iterator[str]:
-    """`streamlit run /abs/console/app.py` from a folder without the repository's config file."""
+    """`streamlit run /abs/console/ui/app.py` from a folder without the repository's config file."""
     with running_console(tmp_path / "data", args=args, cwd=tmp_path) as started:
         yield started.url
 

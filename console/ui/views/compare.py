@@ -5,20 +5,19 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from console._compare import Comparison, Comparisons, EndpointError, PagePair, Side, check_endpoint
+from console._compare import Comparison, Comparisons, EndpointError, PagePair, Side
 from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
-from console._state import current_identity, get_operations, get_runner, read_status
 from console._store import StoreError
 from console._workbench import ACCEPTED_TYPES
 from console.golden import GoldenSetError, GoldenStore
 from console.jobs import NewDocument
+from console.ui._state import current_identity, get_operations, read_status
 
 REFRESH_S = 2.0
 UPLOAD, GOLDEN = "Upload documents", "A golden set"
 
 operations = get_operations()
-runner = get_runner()
 comparisons = Comparisons(operations.store)
 golden = GoldenStore(operations.store)
 identity = current_identity()
@@ -46,20 +45,11 @@ def new_comparison() -> None:
             st.info("No golden set registered yet (see the Quality page).")
     if st.button("Compare", key="cmp_start", type="primary", disabled=not (files or set_name)):
         try:
-            actor = operations.authorise(identity, "starting a comparison")
-            right = check_endpoint(other)
-            revision = read_status(operations).revision
-            if set_name:
-                started = comparisons.start_golden(
-                    golden, set_name, left_url=current_url, left_revision=revision,
-                    right_url=right, actor=actor,
-                )  # fmt: skip
-            else:
-                started = comparisons.start(
-                    [NewDocument(f.name, f.getvalue()) for f in files], left_url=current_url,
-                    left_revision=revision, right_url=right, actor=actor,
-                )  # fmt: skip
-            runner.wake()
+            started = operations.start_comparison(
+                other, documents=[NewDocument(f.name, f.getvalue()) for f in files],
+                golden_set=set_name, revision=read_status(operations).revision,
+                identity=identity,
+            )  # fmt: skip
             st.session_state.cmp_open = started.id
         except (PermissionDenied, EndpointError, GoldenSetError, StoreError) as error:
             st.error(escape_markdown(str(error)))

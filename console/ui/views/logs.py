@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from console._state import LogBuffer, get_operations, platform_call
 from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
+from console.ui._state import LogBuffer, get_operations, platform_call
 
 RECENT_LIMIT = 200
 # The most a live tail holds in this browser session; older entries fall off.

@@ -6,24 +6,21 @@ import streamlit as st
 
 from console._identity import PermissionDenied
 from console._render import escape_markdown
-from console._state import current_identity, get_operations, get_runner, read_status
 from console._store import StoreError
 from console.golden import (
     DEFAULT_MARGIN,
     GoldenSetError,
     GoldenStore,
     chart_frame,
-    register_upload,
     runs_frame,
     score_finished,
     scores_frame,
-    start_run,
 )
+from console.ui._state import current_identity, get_operations, read_status
 
 REFRESH_S = 2.0
 
 operations = get_operations()
-runner = get_runner()
 golden = GoldenStore(operations.store)
 identity = current_identity()
 st.title("Quality")
@@ -44,10 +41,9 @@ def register() -> None:
     upload = st.file_uploader("Zip", type=["zip"], key="q_zip")
     if st.button("Register", key="q_register", disabled=upload is None):
         try:
-            actor = operations.authorise(identity, "registering a golden set")
             assert upload is not None
-            registered, problems = register_upload(
-                golden, name, upload.name, upload.getvalue(), actor=actor
+            registered, problems = operations.register_golden_set(
+                name, upload.name, upload.getvalue(), identity=identity
             )
         except (PermissionDenied, GoldenSetError, StoreError) as error:
             st.error(escape_markdown(str(error)))
@@ -83,19 +79,16 @@ margin = margin_col.number_input(
 )  # fmt: skip
 if identity.can_operate and run_col.button("Run golden set", key="q_run", type="primary"):
     try:
-        actor = operations.authorise(identity, "running a golden set")
-        start_run(
-            golden, runner.jobs, chosen, service_url=operations.platform.service_url,
-            revision=read_status(operations).revision, actor=actor, margin=margin,
-        )  # fmt: skip
-        runner.wake()
+        operations.run_golden_set(
+            chosen, margin=margin, revision=read_status(operations).revision, identity=identity
+        )
     except (PermissionDenied, GoldenSetError, StoreError) as error:
         st.error(escape_markdown(str(error)))
 
 
 # --- Scores ------------------------------------------------------------------------------------
 def scores() -> None:
-    runs = score_finished(golden, runner.jobs, chosen)
+    runs = score_finished(golden, operations.jobs, chosen)
     if not runs:
         st.info("This set has not been run yet.")
         return

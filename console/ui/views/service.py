@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from console._operations import WarmUpRecord
 from console._render import count_noun, escape_markdown
-from console._revisions import revision_rows, rollback, split
-from console._state import (
+from console.platforms._base import ActionResult, ServiceState
+from console.service import WarmUpRecord
+from console.service._revisions import revision_rows, rollback, split
+from console.ui._state import (
     STATE_COLOURS,
     current_identity,
     get_operations,
@@ -20,7 +21,6 @@ from console._state import (
     read_status,
     warm_up_table,
 )
-from console.platforms._base import ActionResult, ServiceState
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """OCR workbench: start OCR jobs, watch them, read each page beside its image, export.
 
-Jobs run in the console's runner, not here: this page only writes requests (start, cancel,
+Jobs run in the console's worker, not here: this page only writes requests (start, cancel,
 retry) to the store and draws what the store holds, so leaving, reloading or opening a
 second tab changes nothing about a job.
 """
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from console import _job_panel
 from console._render import escape_markdown
-from console._state import get_operations, get_runner, read_status
 from console.platforms._base import ServiceState
+from console.ui import _job_panel
+from console.ui._state import current_identity, get_operations, read_status
+from console.worker import worker_problems
 
 # A white page on the white app has no visible edge; a thin frame shows where it ends.
 _CSS = (
@@ -31,20 +32,23 @@ elif status.state is ServiceState.DOWN:
         "The OCR service is down (scaled to zero): pages sent now fail once their retries "
         "run out. Warm it up on the Service page first, then start the job."
     )
-runner = get_runner()
-if 0 in runner.problems:
-    st.error(runner.problems[0])
-_job_panel.new_job(runner, status)
-chosen_job = _job_panel.chosen_job(runner)
+problems = worker_problems(operations.store)
+if "0" in problems:
+    st.error(escape_markdown(problems["0"]))
+_job_panel.new_job(operations, status)
+chosen_job = _job_panel.chosen_job(operations)
 if chosen_job is not None:
-    _job_panel.job(runner, chosen_job)
+    _job_panel.job(operations, chosen_job)
 with st.expander("Job settings"):
     st.number_input(
         "Keep jobs for (days)",
         min_value=1,
-        value=runner.jobs.retention_days(),
+        value=operations.jobs.retention_days(),
         key="wb_retention",
         help="Finished jobs older than this are deleted, with their files and results, "
-        "when the console starts.",
-        on_change=lambda: runner.jobs.set_retention_days(int(st.session_state.wb_retention)),
+        "when the worker starts.",
+        on_change=lambda: operations.set_retention(
+            int(st.session_state.wb_retention), identity=current_identity()
+        ),
+        disabled=not current_identity().can_operate,
     )

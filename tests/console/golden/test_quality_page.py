@@ -13,12 +13,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._identity import Identity, Role
-from console._operations import Operations
-from console._state import get_runner, stop_runner
 from console.golden import DocumentScore, GoldenStore
+from console.service import Operations
+from console.ui._state import get_runner, stop_runner
 from tests.console.golden.conftest import EXAMPLES, make_zip
 from tests.console.jobs.conftest import wait_until
-from tests.console.views.console_ops import app, installed_operations, page
+from tests.console.ui.views.console_ops import app, installed_operations, page
 
 PHOTO = {
     "photo/phototest.tif": (EXAMPLES / "phototest.tif").read_bytes(),

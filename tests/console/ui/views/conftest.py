@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console._operations import Operations
-from tests.console.views.console_ops import installed_operations
+from console.service import Operations
+from tests.console.ui.views.console_ops import installed_operations
 
 
 @pytest.fixture

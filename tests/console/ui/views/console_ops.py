@@ -10,12 +10,12 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import install_operations
 from console.platforms._base import ServiceState
+from console.service import Operations
+from console.ui._state import install_operations
 from tests.console.local_platform import local_platforms, wait_for
 
-CONSOLE = Path(__file__).resolve().parents[3] / "console"
+CONSOLE = Path(__file__).resolve().parents[4] / "console" / "ui"
 APP = CONSOLE / "app.py"
 VIEWS = CONSOLE / "views"
 # Generous for a shared 2-core machine; runs take well under a second when idle.
@@ -38,7 +38,7 @@ def installed_operations(data_dir: Path, **platform_options: Any) -> Iterator[Op
 
 
 def page(name: str) -> AppTest:
-    """One page file on its own, as `streamlit run console/views/<name>.py` would run it."""
+    """One page file on its own, as `streamlit run console/ui/views/<name>.py` would run it."""
     return AppTest.from_file(VIEWS / f"{name}.py", default_timeout=RUN_TIMEOUT_S)
 
 

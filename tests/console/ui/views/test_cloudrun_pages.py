@@ -10,10 +10,10 @@ import grpc
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import install_operations
 from console._store import Store
-from tests.console.views.console_ops import app, page
+from console.service import Operations
+from console.ui._state import install_operations
+from tests.console.ui.views.console_ops import app, page
 from tests.fakes.cloud import SERVICE_URL, CloudFakes, cloudrun_platform_with_fakes
 
 

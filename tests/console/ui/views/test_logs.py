@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import LogBuffer
 from console.platforms._base import SEVERITIES, LogEntry, LogQuery
+from console.service import Operations
+from console.ui._state import LogBuffer
 from tests.console.local_platform import wait_for
-from tests.console.views.console_ops import page
+from tests.console.ui.views.console_ops import page
 
 STARTED = "console starts the OCR server"
 INVALID_REQUEST = "Invalid HTTP request received."

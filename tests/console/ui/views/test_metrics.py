@@ -12,10 +12,10 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
 from console._store import Sample
 from console.platforms._base import MetricKey
-from tests.console.views.console_ops import installed_operations, page, text_of
+from console.service import Operations
+from tests.console.ui.views.console_ops import installed_operations, page, text_of
 
 MEMORY = "Memory utilisation"
 COLD_START = "Cold-start (startup) latency, s"

@@ -11,9 +11,9 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from console._cold_starts import ColdStarts
-from console._operations import Operations
 from console._store import WarmUpRecord
-from tests.console.views.console_ops import installed_operations, page, text_of
+from console.service import Operations
+from tests.console.ui.views.console_ops import installed_operations, page, text_of
 
 SECTION = "Cold starts"
 

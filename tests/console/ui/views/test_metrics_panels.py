@@ -13,13 +13,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._console_failures import CONSOLE_LABEL
-from console._operations import Operations
-from console._state import install_operations
 from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
+from console.service import Operations
+from console.ui._state import install_operations
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, wait_until
-from tests.console.views.console_ops import installed_operations, page, text_of
+from tests.console.ui.views.console_ops import installed_operations, page, text_of
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 
 ERROR_RATE = "Error rate"

@@ -7,7 +7,7 @@ import hashlib
 from streamlit.testing.v1 import AppTest
 
 from console._identity import Identity, Role
-from tests.console.views.console_ops import page
+from tests.console.ui.views.console_ops import page
 
 VIEWER = Identity("qa@bank.example", Role.VIEWER, "iap")
 OPERATOR = Identity("ops@bank.example", Role.OPERATOR, "iap")

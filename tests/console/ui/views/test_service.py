@@ -6,9 +6,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
 from console.platforms._base import ServiceState
-from tests.console.views.console_ops import installed_operations, page
+from console.service import Operations
+from tests.console.ui.views.console_ops import installed_operations, page
 
 
 def _cells(at: AppTest, index: int = 0) -> list[str]:

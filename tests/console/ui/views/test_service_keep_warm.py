@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from console._state import stop_keep_warm_timer
 from console._store import to_ts
-from tests.console.views.console_ops import app, installed_operations, page
-from tests.console.views.test_roles import VIEWER, _as, _iap
+from console.ui._state import stop_keep_warm_timer
+from tests.console.ui.views.console_ops import app, installed_operations, page
+from tests.console.ui.views.test_roles import VIEWER, _as, _iap
 
 
 def test_keep_warm_raises_the_floor_and_shows_the_countdown(tmp_path: Path) -> None:

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from console._operations import Operations
-from console._state import install_operations
 from console._store import Store
 from console.platforms._local_warm_up import probe_image
+from console.service import Operations
+from console.ui._state import install_operations
 from deploy import ServiceSpec
 from ocr_core import SyncOCRClient
 from tests.console.local_platform import wait_for
-from tests.console.views.console_ops import installed_operations, page
-from tests.console.views.test_roles import VIEWER, _as, _iap
+from tests.console.ui.views.console_ops import installed_operations, page
+from tests.console.ui.views.test_roles import VIEWER, _as, _iap
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 
 

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import get_runner, stop_runner
 from console.jobs import JobStatus
+from console.service import Operations
+from console.ui._state import get_runner, stop_runner
 from tests.console.jobs.conftest import make_pdf, wait_until
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer, tiff_pages
 
 # The simulated engine's answer names the page size it was sent.

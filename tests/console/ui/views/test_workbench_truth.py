@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console._operations import Operations
-from console._state import get_runner, stop_runner
+from console.service import Operations
+from console.ui._state import get_runner, stop_runner
 from tests.console.jobs.conftest import wait_until
-from tests.console.views.console_ops import installed_operations, page
+from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer, tiff_pages
 
 

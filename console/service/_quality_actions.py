@@ -1,0 +1,116 @@
+"""Golden-set and comparison actions of the one door: register, run, compare.
+
+A run or a comparison is one or two queued jobs; the worker reads their pages and the
+Quality and Compare pages score them as they finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from console._compare import Comparison, Comparisons, check_endpoint
+from console._identity import Identity
+from console.golden import (
+    DEFAULT_MARGIN,
+    GoldenSet,
+    GoldenStore,
+    LoadedSet,
+    register_upload,
+    start_run,
+)
+from console.jobs import JobStore, NewDocument
+from console.service._door import Door
+
+
+class QualityActions(Door):
+    """What QA and operators start from the Quality and Compare pages (and the CLIs)."""
+
+    jobs: JobStore
+
+    def register_golden_set(
+        self, name: str, filename: str, data: bytes, *, identity: Identity | None = None
+    ) -> tuple[GoldenSet, list[str]]:
+        """Register an uploaded zip of documents and their texts; returns the set and a
+        sentence per file left out."""
+        return self.act(
+            identity,
+            "register golden set",
+            name,
+            lambda actor: register_upload(
+                GoldenStore(self.store), name, filename, data, actor=actor
+            ),
+            lambda found: f"{found[0].documents} documents, {len(found[1])} left out",
+        )
+
+    def register_loaded_set(
+        self, name: str, loaded: LoadedSet, *, source: str, identity: Identity | None = None
+    ) -> GoldenSet:
+        """Register a set read from a folder or zip (`load_folder`, `load_zip`)."""
+        return self.act(
+            identity,
+            "register golden set",
+            name,
+            lambda actor: GoldenStore(self.store).register(
+                name, loaded.documents, actor=actor, source=source
+            ),
+            lambda found: f"{found.documents} documents, {len(loaded.problems)} left out",
+        )
+
+    def run_golden_set(
+        self,
+        name: str,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        revision: str | None = None,
+        identity: Identity | None = None,
+    ) -> int:
+        """Queue the set's documents as a job on this service; returns the run's id."""
+        return self.act(
+            identity,
+            "run golden set",
+            name,
+            lambda actor: start_run(
+                GoldenStore(self.store),
+                self.jobs,
+                name,
+                service_url=self.platform.service_url,
+                revision=revision,
+                actor=actor,
+                margin=margin,
+            ),
+            lambda run_id: f"run #{run_id} queued",
+        )
+
+    def start_comparison(
+        self,
+        other_url: str,
+        *,
+        documents: Sequence[NewDocument] = (),
+        golden_set: str | None = None,
+        revision: str | None = None,
+        identity: Identity | None = None,
+    ) -> Comparison:
+        """The same documents (uploaded, or a golden set's) on this service and `other_url`
+        (checked against the allowed hosts before any request)."""
+        left_url = self.platform.service_url
+
+        def start(actor: str) -> Comparison:
+            right = check_endpoint(other_url)
+            comparisons = Comparisons(self.store)
+            if golden_set:
+                return comparisons.start_golden(
+                    GoldenStore(self.store), golden_set, left_url=left_url,
+                    left_revision=revision, right_url=right, actor=actor,
+                )  # fmt: skip
+            return comparisons.start(
+                documents, left_url=left_url, left_revision=revision, right_url=right,
+                actor=actor,
+            )  # fmt: skip
+
+        return self.act(
+            identity,
+            "start comparison",
+            other_url[:200],
+            start,
+            lambda found: f"comparison #{found.id}",
+        )

@@ -1,0 +1,135 @@
+"""The worker: job runner, keep-warm reconciler, samplers and cold-start re-reads, as one
+unit that starts and stops together.
+
+Several workers may run against one PostgreSQL store (several console instances): the job
+ledger's claims and the keep-warm compare-and-delete keep every page sent once and every
+revert applied once. A worker that is stopped (SIGTERM, Ctrl-C) hands its jobs back to the
+queue; one that is killed leaves them to the next worker once its heartbeat goes stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from console.jobs import JobRunner
+from console.service import Operations
+from console.service._keep_warm import KeepWarmTimer
+from console.worker._status import WorkerBeat, remove_beat, write_beat
+from ocr_core import OCRClient
+
+logger = logging.getLogger("console.worker")
+
+BEAT_S = 2.0
+KEEP_WARM_S = 2.0
+REREAD_S = 60.0
+
+
+class Worker:
+    """The background duties of one console over `operations` (a platform and a store)."""
+
+    def __init__(
+        self,
+        operations: Operations,
+        *,
+        poll_s: float = 0.5,
+        keep_warm_s: float = KEEP_WARM_S,
+        beat_s: float = BEAT_S,
+        reread_s: float = REREAD_S,
+    ) -> None:
+        self.operations = operations
+        self._poll_s = poll_s
+        self._keep_warm_s = keep_warm_s
+        self._beat_s = beat_s
+        self._reread_s = reread_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat_loop, name="worker-beat", daemon=True)
+        self.runner: JobRunner | None = None
+        self._timer: KeepWarmTimer | None = None
+        self._started_at = time.time()
+
+    @property
+    def owner(self) -> str:
+        assert self.runner is not None, "start() first"
+        return self.runner.owner
+
+    def start(self) -> Worker:
+        operations = self.operations
+        settings = operations.platform.client_settings().with_overrides(
+            stream=False, use_text_layer=False
+        )
+        breaker = operations.breaker
+
+        def revision() -> str | None:
+            return operations.status().revision
+
+        self.runner = JobRunner(
+            operations.store,
+            lambda: OCRClient(settings=settings, breaker=breaker),
+            revision=revision,
+            poll_s=self._poll_s,
+        ).start()
+        self._timer = KeepWarmTimer(
+            self._apply_due_keep_warm,
+            interval_s=self._keep_warm_s,
+            wake=operations.keep_warm.scheduled,
+        ).start()
+        operations.start_vllm_sampler()
+        self._write_beat()
+        self._thread.start()
+        logger.info("worker started", extra={"owner": self.owner, "platform": self._platform()})
+        return self
+
+    def _platform(self) -> str:
+        return f"{self.operations.platform.name} {self.operations.platform.service_url}"
+
+    def _apply_due_keep_warm(self) -> None:
+        result = self.operations.apply_due_keep_warm()
+        if result is not None:
+            logger.info("keep-warm revert", extra={"ok": result.ok, "detail": result.message})
+
+    def _write_beat(self) -> None:
+        assert self.runner is not None
+        beat = WorkerBeat(
+            owner=self.runner.owner,
+            pid=os.getpid(),
+            host=os.uname().nodename,
+            beat_at=time.time(),
+            started_at=self._started_at,
+            problems={str(k): v for k, v in self.runner.problems.items()},
+        )
+        write_beat(self.operations.store, beat)
+
+    def _beat_loop(self) -> None:
+        next_reread = time.monotonic() + self._reread_s
+        while not self._stop.wait(self._beat_s):
+            try:
+                self._write_beat()
+            except Exception as error:  # the store is away: the runner says so too
+                logger.warning("worker beat not written", extra={"error": str(error)})
+            if time.monotonic() >= next_reread:
+                next_reread = time.monotonic() + self._reread_s
+                try:
+                    added = self.operations.reread_cold_starts()
+                except Exception as error:
+                    logger.warning("cold-start marks not re-read", extra={"error": str(error)})
+                else:
+                    if added:
+                        logger.info("cold-start marks re-read", extra={"added": added})
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop every duty; held jobs go back to the queue, the beat is removed."""
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.stop()
+        if self.runner is not None:
+            self.runner.stop(timeout_s)
+            try:
+                remove_beat(self.operations.store, self.runner.owner)
+            except Exception as error:
+                logger.warning("worker beat not removed", extra={"error": str(error)})
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+        logger.info("worker stopped", extra={"owner": self.runner.owner if self.runner else ""})
