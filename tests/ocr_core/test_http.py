@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 from ocr_core import BreakerState, ClientSettings, OCRClient, ProtocolError, RequestTimeout
 from tests.fakes.fault_server import RecordingSleep, png
@@ -13,12 +13,12 @@ async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(ser
     server.faults.trickle_interval_s = 0.2
     server.script("trickle")
     settings = ClientSettings(timeout_s=1.0, max_attempts=1)
-    started = time.monotonic()
     async with OCRClient(server.base_url, settings=settings) as ocr:
-        page = await ocr.ocr_image(png())
+        # The trickle never ends: only the client's 1 s deadline can end the page (the 60 s
+        # here stops a broken client from holding the suite; it is not a measure of speed).
+        page = await asyncio.wait_for(ocr.ocr_image(png()), 60)
     assert isinstance(page.error, RequestTimeout)
     assert "within 1 s" in str(page.error)
-    assert time.monotonic() - started < 10
     assert server.sent_bytes >= 2  # it was trickling, not silent
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
@@ -82,7 +81,6 @@ def test_json_that_would_swell_in_memory_is_refused_unparsed(
     """`{},` is 3 bytes on the wire and ~60 in Python: 40 MB of it would take over 1 GB."""
     before = peak_rss(simulated_server)
     body = b'{"messages": [' + b"{}," * (13 * MB) + b"{}]}"
-    started = time.monotonic()
     response = httpx.post(
         f"{simulated_server.base_url}{CHAT}",
         content=body,
@@ -90,25 +88,24 @@ def test_json_that_would_swell_in_memory_is_refused_unparsed(
         timeout=60,
     )
     _assert_vllm_error(response, 400)
-    assert time.monotonic() - started < 20
     growth = peak_rss(simulated_server) - before
     assert growth < 300 * MB, f"the server grew by {growth // MB} MB"
 
 
 def test_a_body_that_never_arrives_in_full_is_a_408_after_the_body_timeout() -> None:
     """L4: a Content-Length larger than the body sent held the request forever."""
-    with start_local_server("--engine", "simulated", "--body-timeout", "1") as server:
-        started = time.monotonic()
-        with connect(server) as sock:
-            sock.sendall(
-                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model"'
-            )
-            response = read_response(sock)
-        elapsed = time.monotonic() - started
+    # The read gives up at 30 s; an answer before then can only be the 1 s body timeout.
+    with (
+        start_local_server("--engine", "simulated", "--body-timeout", "1") as server,
+        connect(server, timeout=30) as sock,
+    ):
+        sock.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model"'
+        )
+        response = read_response(sock)
     assert status_of(response) == 408
     assert b'"code":408' in response
-    assert elapsed < 10
 
 
 def test_a_body_that_is_not_declared_json_is_a_400_as_in_vllm(
