@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from tests.console.local_platform import (
     wait_for,
 )
 from tests.fakes.local_server import start_local_server
+from tests.waits import eventually
 
 SLOW_START = (*SIMULATED, "--startup-delay", "1")
 
@@ -73,6 +75,14 @@ def test_floor_one_starts_the_server_and_floor_zero_stops_it(make_platform) -> N
     assert platform.status().state is ServiceState.DOWN
 
 
+def ignores_sigterm(pid: int) -> bool:
+    """The process has set SIGTERM to be ignored (its SigIgn mask in /proc says so)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [mask] = [line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")]
+    ignored = int(mask, 16)
+    return bool(ignored & (1 << (signal.SIGTERM - 1)))
+
+
 def test_a_server_deaf_to_sigterm_is_killed_after_the_grace_period(
     make_platform, tmp_path: Path
 ) -> None:
@@ -86,7 +96,7 @@ def test_a_server_deaf_to_sigterm_is_killed_after_the_grace_period(
     platform = make_platform(python=str(stubborn), stop_grace_s=0.5)
     platform.scale(min_instances=1)
     pid = pid_of(platform)
-    time.sleep(0.3)  # let it install its handler
+    eventually(lambda: ignores_sigterm(pid), what="the stub ignoring SIGTERM")
 
     stopped = platform.scale(min_instances=0)
     assert stopped.ok
@@ -194,8 +204,12 @@ def test_warm_up_from_stopped_measures_the_cold_start(make_platform) -> None:
 def test_warm_up_of_a_ready_server_is_quick(make_platform) -> None:
     platform = make_platform()
     assert platform.warm_up(timeout_s=60).ready
+    called = time.monotonic()
     again = platform.warm_up(timeout_s=60)
-    assert again.ready and again.seconds < 1.0
+    took = time.monotonic() - called
+    # Quick means one probe and no wait, whatever the machine's speed.
+    assert again.ready and again.attempts == 1
+    assert again.seconds <= took
 
 
 def test_warm_up_of_a_ready_server_says_it_was_already_ready(make_platform) -> None:
@@ -208,9 +222,11 @@ def test_warm_up_of_a_ready_server_says_it_was_already_ready(make_platform) -> N
 
 def test_warm_up_gives_up_at_the_timeout(make_platform) -> None:
     platform = make_platform(server_args=(*SIMULATED, "--startup-delay", "30"))
+    called = time.monotonic()
     report = platform.warm_up(timeout_s=1.0)
+    took = time.monotonic() - called
     assert not report.ready
-    assert 1.0 <= report.seconds < 5.0
+    assert 1.0 <= report.seconds <= took  # it gave up only once the deadline had passed
     assert "not ready after 1 s" in str(report.error)
 
 
