@@ -85,9 +85,29 @@ def test(args: list[str]) -> int:
         print("+", " ".join(check), flush=True)
         if subprocess.call(check, cwd=ROOT):
             return 1
-    cmd = [str(PYTHON), "-m", "pytest", *args]
+    cmd = [str(PYTHON), "-m", "pytest", *_parallel(args), *args]
     print("+", " ".join(cmd), flush=True)
     return subprocess.call(cmd, cwd=ROOT)
+
+
+# pytest-xdist: two workers. Much of the suite's time is waiting (OCR servers and consoles
+# starting, pages read in child processes, a browser rendering), so two workers keep the
+# 2-core CI machine busy; a third would oversubscribe it, since every worker also runs its
+# own servers and consoles beside it. `loadfile`: a module's tests run in one worker, so a
+# module's server or console (module-scoped fixtures) starts once. (`loadgroup` would group
+# by marks, but pytest-xdist 3.8 cannot rename items under pytest 9.2, so it splits groups.)
+# `-n 0` or `-p no:xdist` runs serially.
+XDIST_ARGS = ("-n", "2", "--dist", "loadfile")
+
+
+def _parallel(args: list[str]) -> tuple[str, ...]:
+    """XDIST_ARGS unless the caller chose the workers or the distribution, or turned xdist off."""
+    chosen = any(
+        arg in ("-n", "--numprocesses", "--dist", "no:xdist")
+        or arg.startswith(("--numprocesses=", "--dist=", "-n"))
+        for arg in args
+    )
+    return () if chosen else XDIST_ARGS
 
 
 def _requirements(*extras: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from console import migrations
 from console._store import DB_NAME, Store
 from console.jobs import JobStore
-from tests.fakes.postgres import PostgresServer, running_postgres
+from tests.fakes.postgres import PostgresServer
 
 _names = itertools.count()
 
@@ -68,12 +67,6 @@ INSERT INTO job_documents VALUES (1, 1, 0, 'scan.pdf', 3, X'255044', 'opened', 1
 INSERT INTO page_results VALUES (1, 0, 1, 'Hello', NULL, NULL, 0, 1.5, 1, 10, 5, 'stop',
     'ocr', 0, 100, 200, 'req-1', NULL, 1700000001.0, 1700000002.5, 0);
 """
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    with running_postgres() as server:
-        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,10 +66,10 @@ class Console:
 
 
 def streamlit_command(port: int, *args: str) -> list[str]:
-    """`streamlit run console/app.py` as the tests start it: headless, no file watcher."""
+    """`streamlit run console/ui/app.py` as the tests start it: headless, no file watcher."""
     return [
         sys.executable,
-        *("-m", "streamlit", "run", str(ROOT / "console" / "app.py")),
+        *("-m", "streamlit", "run", str(ROOT / "console" / "ui" / "app.py")),
         *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
         *("--server.fileWatcherType", "none", "--server.port", str(port)),
         *args,
@@ -152,16 +152,55 @@ def console_url(console: Console) -> str:
     return console.url
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `python3 dev.py test` installs it")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+class _Chromium:
+    """Playwright and Debian's chromium, started for the first browser test and stopped after
+    the last of a run of them (see `pytest_runtest_teardown`).
+
+    Playwright's sync API keeps its event loop marked as running in the main thread for as
+    long as it lives, and pytest-asyncio cannot run a test's loop beside it. Stopping it when
+    the next test is not a browser test lets a pytest-xdist worker go on to asyncio tests
+    after its browser tests, so the browser tests need not run last.
+    """
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def browser(self) -> Browser:
+        if self._browser is None:
+            if not CHROMIUM.exists():
+                pytest.fail("Debian's chromium is missing: `python3 dev.py test` installs it")
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        return self._browser
+
+    def stop(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.fixture
+def browser() -> Browser:
+    """The shared headless chromium (started once for a run of browser tests)."""
+    return _CHROMIUM.browser()
+
+
+@pytest.hookimpl(trylast=True)  # after the test's fixtures (its pages and contexts) are gone
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop Playwright when the next test on this worker is not a browser test."""
+    if nextitem is None or "e2e" not in nextitem.path.parts:
+        _CHROMIUM.stop()
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -21,15 +20,9 @@ from console.jobs._tables import jobs_table
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
-from tests.fakes.postgres import PostgresServer, running_postgres
+from tests.fakes.postgres import PostgresServer
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    with running_postgres() as server:
-        yield server
 
 
 @pytest.fixture
