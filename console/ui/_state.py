@@ -33,7 +33,7 @@ from console._identity import (
 from console._render import escape_markdown
 from console.platforms._base import LogEntry, ServiceState, ServiceStatus
 from console.service import Operations, WarmUpRecord, build_operations
-from console.worker import live_workers
+from console.worker import live_workers, worker_breaker
 from ocr_core import BreakerState
 
 STATE_COLOURS: dict[ServiceState, str] = {
@@ -193,7 +193,8 @@ def _sidebar_status() -> None:
         st.badge("worker: not running", color="red")
         st.caption("Jobs wait and keep-warm is not reverted until `python -m console` (or "
                    "`python -m console.worker`) runs.")  # fmt: skip
-    snapshot = operations.breaker.snapshot()
+    # The worker's breaker when one runs: job pages go through it, not through this process.
+    snapshot = worker_breaker(operations.store) or operations.breaker.snapshot()
     label = f"breaker: {snapshot.state.value.replace('_', '-')}"
     if snapshot.state is BreakerState.OPEN:
         label += f" (retry in {snapshot.retry_in_s:.0f} s)"

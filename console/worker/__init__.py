@@ -4,7 +4,7 @@
 re-read of cold-start marks, with no Streamlit; `python -m console` starts it beside the UI.
 """
 
-from console.worker._status import WorkerBeat, live_workers, worker_problems
+from console.worker._status import WorkerBeat, live_workers, worker_breaker, worker_problems
 from console.worker._worker import Worker
 
-__all__ = ["Worker", "WorkerBeat", "live_workers", "worker_problems"]
+__all__ = ["Worker", "WorkerBeat", "live_workers", "worker_breaker", "worker_problems"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from console._store import Store
+from ocr_core import BreakerSnapshot, BreakerState
 
 PREFIX = "worker:"
 STALE_AFTER_S = 30.0
@@ -26,6 +28,8 @@ class WorkerBeat:
     started_at: float
     # Why the runner (key "0") or a job (its id) could not go on, as the runner said.
     problems: dict[str, str] = field(default_factory=dict)
+    # The breaker the worker's pages go through (BreakerSnapshot's fields), when it beat.
+    breaker: dict[str, Any] = field(default_factory=dict)
 
     def key(self) -> str:
         return PREFIX + self.owner
@@ -59,3 +63,25 @@ def worker_problems(store: Store) -> dict[str, str]:
     for beat in live_workers(store):
         found.update(beat.problems)
     return found
+
+
+def snapshot_fields(snapshot: BreakerSnapshot) -> dict[str, Any]:
+    return {"state": snapshot.state.value, "consecutive_failures": snapshot.consecutive_failures,
+            "retry_in_s": snapshot.retry_in_s, "last_error": snapshot.last_error}  # fmt: skip
+
+
+def worker_breaker(store: Store, *, now: float | None = None) -> BreakerSnapshot | None:
+    """The breaker of the newest live worker (the one job pages go through), its time to
+    the next probe counted from now; None when no worker beats."""
+    now = time.time() if now is None else now
+    for beat in live_workers(store, now=now):
+        if beat.breaker:
+            fields = beat.breaker
+            waited = max(now - beat.beat_at, 0.0)
+            return BreakerSnapshot(
+                BreakerState(fields["state"]),
+                int(fields["consecutive_failures"]),
+                max(float(fields["retry_in_s"]) - waited, 0.0),
+                fields.get("last_error"),
+            )
+    return None

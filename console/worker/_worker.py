@@ -13,15 +13,18 @@ import logging
 import os
 import threading
 import time
+from datetime import UTC, datetime
 
 from console.jobs import JobRunner
 from console.service import Operations
 from console.service._keep_warm import KeepWarmTimer
-from console.worker._status import WorkerBeat, remove_beat, write_beat
+from console.worker._status import WorkerBeat, remove_beat, snapshot_fields, write_beat
 from ocr_core import OCRClient
 
 logger = logging.getLogger("console.worker")
 
+_NEVER = datetime.min.replace(tzinfo=UTC)  # not looked yet
+_EPOCH = datetime.fromtimestamp(0, UTC)  # looked: no warm-up at all
 BEAT_S = 2.0
 KEEP_WARM_S = 2.0
 REREAD_S = 60.0
@@ -49,6 +52,7 @@ class Worker:
         self.runner: JobRunner | None = None
         self._timer: KeepWarmTimer | None = None
         self._started_at = time.time()
+        self._last_warm_up = _NEVER
 
     @property
     def owner(self) -> str:
@@ -99,13 +103,27 @@ class Worker:
             beat_at=time.time(),
             started_at=self._started_at,
             problems={str(k): v for k, v in self.runner.problems.items()},
+            breaker=snapshot_fields(self.operations.breaker.snapshot()),
         )
         write_beat(self.operations.store, beat)
+
+    def _close_breaker_after_warm_up(self) -> None:
+        """A warm-up (made in the UI's process) that found the service ready closes this
+        worker's breaker too, so "Retry failed pages" works right after it."""
+        history = self.operations.warm_up_history(limit=1)
+        if history and history[0].ready and history[0].at > self._last_warm_up:
+            if self._last_warm_up != _NEVER:
+                self.operations.breaker.reset()
+                logger.info("breaker closed by a warm-up", extra={"at": str(history[0].at)})
+            self._last_warm_up = history[0].at
+        elif self._last_warm_up == _NEVER:
+            self._last_warm_up = history[0].at if history else _EPOCH
 
     def _beat_loop(self) -> None:
         next_reread = time.monotonic() + self._reread_s
         while not self._stop.wait(self._beat_s):
             try:
+                self._close_breaker_after_warm_up()
                 self._write_beat()
             except Exception as error:  # the store is away: the runner says so too
                 logger.warning("worker beat not written", extra={"error": str(error)})

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from console.platforms._local_warm_up import probe_image
 from console.service import Operations
-from console.ui._state import get_client, get_runner
-from ocr_core import ClientSettings, OCRError
+from console.ui._state import get_operations
+from ocr_core import ClientSettings, OCRError, SyncOCRClient
 from tests.console.local_platform import wait_for
 from tests.console.ui.views.console_ops import app, installed_operations
 
@@ -74,7 +74,7 @@ def test_a_pdf_uploaded_in_the_app_is_read(operations: Operations, corpus: Path)
     data = (corpus / "pdf" / "multicolumn.pdf").read_bytes()
     at.file_uploader[0].set_value(("multicolumn.pdf", data, "application/pdf")).run()
     at.button(key="wb_start").click().run()  # the job runs in the console's runner
-    assert wait_for(lambda: not get_runner().jobs.jobs()[0].active, timeout_s=60)
+    assert wait_for(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=60)
     at.run()
     assert not at.exception
     assert any("This text stands in for the OCR of one page." in m.value for m in at.markdown)
@@ -87,7 +87,7 @@ def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
         data = (corpus / "scans" / "phototest.tif").read_bytes()
         at.file_uploader[0].set_value(("phototest.tif", data, "image/tiff")).run(timeout=120)
         at.button(key="wb_start").click().run()
-        assert wait_for(lambda: not get_runner().jobs.jobs()[0].active, timeout_s=120)
+        assert wait_for(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=120)
         at.run(timeout=120)
         assert not at.exception
         text = " ".join(m.value for m in at.markdown)
@@ -100,16 +100,18 @@ def test_warm_up_closes_the_breaker_an_outage_opened_for_every_page(tmp_path: Pa
     closes it for the workbench's client too, so "Retry failed pages" works (issue 10, M4)."""
     no_retries = ClientSettings(max_attempts=1)  # each failed page fails at once
     with installed_operations(tmp_path, default_floor=0, client_settings=no_retries) as operations:
-        client = get_client(stream=False)  # the client the workbench's retries use
-        assert client.breaker is operations.breaker
+        # A client on the service's one breaker, as the worker's runner uses for job pages.
+        settings = operations.platform.client_settings().with_overrides(stream=False)
+        client = SyncOCRClient(settings=settings, breaker=operations.breaker)
         for _ in range(client.settings.breaker_failure_threshold):
             with pytest.raises(OCRError):
                 client.extract_text(probe_image())
         at = app().run()
         at.switch_page("views/service.py").run()
-        assert any("breaker: open" in line for line in _sidebar(at))
+        assert wait_for(lambda: any("breaker: open" in line for line in _sidebar(at.run())))
 
         at.button(key="svc_warm_up").click().run()
         assert not at.exception
-        assert ":green-badge[breaker: closed]" in _sidebar(at)
+        # The sidebar shows the worker's breaker from its beat (every 2 s).
+        assert wait_for(lambda: ":green-badge[breaker: closed]" in _sidebar(at.run()))
         assert client.extract_text(probe_image())

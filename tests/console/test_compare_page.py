@@ -14,7 +14,6 @@ from console._compare import Comparisons
 from console._identity import Identity, Role
 from console.golden import GoldenDocument, GoldenStore
 from console.service import Operations
-from console.ui._state import stop_runner
 from tests.console.jobs.conftest import wait_until
 from tests.console.ui.views.console_ops import app, installed_operations, page
 from tests.fakes.fault_server import FaultServer, png, tiff_pages
@@ -27,7 +26,6 @@ SIMULATED_TEXT = "This text stands in for the OCR of one page."
 def operations(tmp_path: Path) -> Iterator[Operations]:
     with installed_operations(tmp_path) as operations:
         yield operations
-    stop_runner()
 
 
 @pytest.fixture

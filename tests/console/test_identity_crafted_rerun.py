@@ -68,5 +68,5 @@ def test_a_viewer_reaching_operations_is_refused_and_the_refusal_audited(
     with pytest.raises(PermissionDenied):
         operations.scale_to_zero(identity=VIEWER)
     [entry] = operations.audit_log()
-    assert (entry.actor, entry.action, entry.ok) == ("qa@bank.example", "scaling to zero", False)
+    assert (entry.actor, entry.action, entry.ok) == ("qa@bank.example", "scale to zero", False)
     assert operations.platform.floor == 1

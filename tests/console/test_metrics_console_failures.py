@@ -15,7 +15,7 @@ from console.platforms._base import MetricKey
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.local_platform import free_port
-from tests.fakes.local_server import LocalServer, start_local_server
+from tests.fakes.local_server import LocalServer
 
 HOUR = timedelta(hours=1)
 
@@ -41,10 +41,9 @@ def _run_job(store: Store, base_url: str, pages: int) -> None:
         runner.stop()
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalServer]:
-    with start_local_server("--engine", "simulated", "--service-time", "0.02") as running:
-        yield running
+@pytest.fixture
+def server(simulated_server: LocalServer) -> LocalServer:
+    return simulated_server  # the session's simulated server (tests/conftest.py)
 
 
 def test_pages_refused_at_the_connection_count_as_failures_the_server_never_saw(

@@ -53,7 +53,7 @@ def test_without_a_verified_person_a_team_console_refuses_to_act(team_operations
     [refused] = team_operations.audit_log()
     assert (refused.actor, refused.action, refused.ok) == (
         "(not signed in)",
-        "scaling to zero",
+        "scale to zero",
         False,
     )
 

@@ -17,7 +17,7 @@ import pytest
 from console._store import AuditRecord, Store, StoreError
 from console.jobs import JobRunner, JobStatus, JobStore
 from console.service import Operations
-from console.ui._state import _operations_from_env, install_operations, stop_runner
+from console.ui._state import _operations_from_env, install_operations
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.console.local_platform import free_port, local_platforms
@@ -61,6 +61,7 @@ def test_an_unreachable_database_is_a_page_saying_so_not_a_traceback(
     monkeypatch.setenv("LIGHTONOCR_DATABASE_URL", url)
     monkeypatch.setenv("LIGHTONOCR_DATA_DIR", str(tmp_path))
     install_operations(None)
+    _operations_from_env.clear()  # an earlier test's console, built from another environment
     try:
         at = app().run()
     finally:
@@ -105,7 +106,6 @@ def test_the_console_shows_the_outage_and_comes_back_with_the_database(
             assert not at.exception
             assert at.title[0].value == "OCR workbench"
         finally:
-            stop_runner()
             install_operations(None)
     store.close()
 

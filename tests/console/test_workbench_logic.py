@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
@@ -18,7 +19,6 @@ from console._store import Store
 from console._workbench import (
     DISPLAY_LONGEST_SIDE,
     JobView,
-    Upload,
     cancel_job,
     document_label,
     format_elapsed,
@@ -27,16 +27,37 @@ from console._workbench import (
     load_view,
     page_image,
     progress,
-    start_job,
 )
-from console.jobs import DocumentState, JobRunner, JobStatus, JobStore
+from console.jobs import DocumentState, JobRunner, JobStatus, JobStore, NewDocument
 from console.jobs._ledger import JobLedger
 from console.jobs._results import NOT_READ, document_result
+from console.platforms.local import LocalPlatform
+from console.service import Operations
 from ocr_core import PageResult
 from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
 
 ANA = Identity("ana", Role.OPERATOR, "local")
+
+
+@pytest.fixture
+def door(store: Store, tmp_path: Path) -> Iterator[Callable[[str], Operations]]:
+    """The console's one door over the OCR server at a URL (a local platform without
+    background duties, as the UI has: the test's runner reads the jobs)."""
+    made: list[LocalPlatform] = []
+
+    def make(base_url: str) -> Operations:
+        port = urlsplit(base_url).port
+        assert port is not None
+        platform = LocalPlatform(
+            port=port, data_dir=tmp_path / "local", store=store, background=False
+        )
+        made.append(platform)
+        return Operations(platform, store, actor="ana")
+
+    yield make
+    for platform in made:
+        platform.close()
 
 
 def test_page_images_for_display_are_jpegs_of_bounded_size(corpus: Path) -> None:
@@ -67,19 +88,16 @@ def test_the_job_picker_names_a_job_without_a_status_that_would_go_stale(jobs: J
 
 
 def test_a_started_job_runs_and_its_view_accounts_for_every_page(
-    runners: Callable[..., JobRunner], server: LocalServer
+    runners: Callable[..., JobRunner], server: LocalServer, door: Callable[[str], Operations]
 ) -> None:
     runner = runners(server.base_url)
-    job_id = start_job(
-        runner,
-        [Upload("a.pdf", make_pdf(3)), Upload("junk.pdf", b"junk")],
+    job_id = door(server.base_url).start_job(
+        [NewDocument("a.pdf", make_pdf(3)), NewDocument("junk.pdf", b"junk")],
         identity=ANA,
-        service_url=server.base_url,
         revision="pid 1",
-        use_text_layer=False,
     )
     assert wait_until(lambda: not runner.jobs.job(job_id).active)
-    view = load_view(runner, job_id)
+    view = load_view(runner.jobs, job_id)
     assert view is not None
     [opened] = view.opened()
     assert [p.ok for p in view.result(opened).pages] == [True, True, True]
@@ -101,16 +119,14 @@ def test_pages_not_read_yet_are_shown_as_waiting_not_dropped(jobs: JobStore, sto
 
 
 def test_cancel_waits_for_the_runner_to_stop_the_job(
-    runners: Callable[..., JobRunner], server: LocalServer
+    runners: Callable[..., JobRunner], server: LocalServer, door: Callable[[str], Operations]
 ) -> None:
     runner = runners(server.base_url)
-    job_id = start_job(
-        runner, [Upload("long.pdf", make_pdf(60))], identity=ANA, service_url=server.base_url,
-        revision=None, use_text_layer=False,
-    )  # fmt: skip
+    operations = door(server.base_url)
+    job_id = operations.start_job([NewDocument("long.pdf", make_pdf(60))], identity=ANA)
     assert wait_until(lambda: runner.jobs.job(job_id).pages_done >= 2)
     # A generous wait: the machine running the tests is shared; the page waits 5 s.
-    assert cancel_job(runner, job_id, wait_s=30) is JobStatus.CANCELLED
+    assert cancel_job(operations, job_id, ANA, wait_s=30) is JobStatus.CANCELLED
     assert runner.jobs.job(job_id).pages_done < 60
 
 
@@ -141,20 +157,17 @@ def test_the_uploader_takes_every_type_the_library_reads():
 
 
 def test_a_viewer_cannot_start_a_job_whatever_the_page_showed(
-    runners: Callable[..., JobRunner], server: LocalServer
+    runners: Callable[..., JobRunner], server: LocalServer, door: Callable[[str], Operations]
 ) -> None:
     runner = runners(server.base_url)
     viewer = Identity("qa@bank.example", Role.VIEWER, "iap")
     with pytest.raises(PermissionDenied, match="starting an OCR job needs the operator role"):
-        start_job(
-            runner, [Upload("a.pdf", make_pdf(1))], identity=viewer,
-            service_url=server.base_url, revision=None, use_text_layer=False,
-        )  # fmt: skip
+        door(server.base_url).start_job([NewDocument("a.pdf", make_pdf(1))], identity=viewer)
     assert runner.jobs.jobs() == []
 
 
 def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
-    store: Store, runners: Callable[..., JobRunner]
+    store: Store, runners: Callable[..., JobRunner], door: Callable[[str], Operations]
 ) -> None:
     from console._workbench import pages_to_check
     from tests.fakes.fault_server import FaultServer
@@ -163,12 +176,9 @@ def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
         fault.faults.doubtful_words = {"#ffffff"}
         fault.script("loop")  # the first page's first answer loops
         runner = runners(fault.base_url, concurrency=1)
-        job_id = start_job(
-            runner, [Upload("two.pdf", make_pdf(2))], identity=ANA,
-            service_url=fault.base_url, revision=None, use_text_layer=False,
-        )  # fmt: skip
+        job_id = door(fault.base_url).start_job([NewDocument("two.pdf", make_pdf(2))], identity=ANA)
         assert wait_until(lambda: not runner.jobs.job(job_id).active)
-    view = load_view(runner, job_id)
+    view = load_view(runner.jobs, job_id)
     assert view is not None
     for stored in view.pages:
         assert stored.result.text == "page #ffffff"

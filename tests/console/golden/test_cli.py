@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.console.golden.conftest import ROOT, make_zip, phototest_set, write_files
-from tests.fakes.local_server import start_local_server
+from tests.fakes.local_server import LocalServer
 
 
 def _cli(data_dir: Path, *args: str, service_url: str = "") -> subprocess.CompletedProcess[str]:
@@ -25,18 +25,19 @@ def _cli(data_dir: Path, *args: str, service_url: str = "") -> subprocess.Comple
     )  # fmt: skip
 
 
-def test_a_run_on_a_worse_engine_exits_non_zero_naming_the_document(tmp_path: Path) -> None:
+def test_a_run_on_a_worse_engine_exits_non_zero_naming_the_document(
+    tmp_path: Path, local_server: LocalServer, simulated_server: LocalServer
+) -> None:
+    # The session's servers (tests/conftest.py): rapidocr, then the simulated engine.
     data = tmp_path / "data"
     registered = _cli(data, "register", "photo", str(phototest_set(tmp_path / "set")))
     assert registered.returncode == 0, registered.stderr
-    with start_local_server("--engine", "rapidocr") as rapid:
-        good = _cli(data, "run", "photo", "--json", service_url=rapid.base_url)
+    good = _cli(data, "run", "photo", "--json", service_url=local_server.base_url)
     assert good.returncode == 0, good.stderr
     first = json.loads(good.stdout)
     assert first["documents"][0]["cer"] < 0.1  # rapidocr reads this scan well
     assert first["regressions"] == []
-    with start_local_server("--engine", "simulated", "--service-time", "0.05") as simulated:
-        bad = _cli(data, "run", "photo", "--json", service_url=simulated.base_url)
+    bad = _cli(data, "run", "photo", "--json", service_url=simulated_server.base_url)
     assert bad.returncode == 2, bad.stderr
     second = json.loads(bad.stdout)
     assert second["regressions"] == ["phototest.tif"]

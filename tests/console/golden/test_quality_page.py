@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from console._identity import Identity, Role
 from console.golden import DocumentScore, GoldenStore
 from console.service import Operations
-from console.ui._state import get_runner, stop_runner
+from console.ui._state import get_operations
 from tests.console.golden.conftest import EXAMPLES, make_zip
 from tests.console.jobs.conftest import wait_until
 from tests.console.ui.views.console_ops import app, installed_operations, page
@@ -30,12 +30,6 @@ PHOTO = {
 def operations(tmp_path: Path) -> Iterator[Operations]:
     with installed_operations(tmp_path / "console") as operations:
         yield operations
-
-
-@pytest.fixture(autouse=True)
-def _runner_stops() -> Iterator[None]:
-    yield
-    stop_runner()
 
 
 def _charts(node: Any) -> list[Any]:
@@ -55,7 +49,7 @@ def _register(at: AppTest, name: str, files: dict[str, bytes]) -> AppTest:
 def _run_and_wait(at: AppTest, operations: Operations) -> AppTest:
     at.button(key="q_run").click().run()
     assert not at.exception
-    jobs = get_runner().jobs
+    jobs = get_operations().jobs
     assert wait_until(lambda: not jobs.jobs()[0].active)
     return at.run()
 

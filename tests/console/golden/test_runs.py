@@ -14,13 +14,12 @@ from console.jobs import JobRunner, JobStore
 from ocr_core import ClientSettings, OCRClient
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.fault_server import FaultServer
-from tests.fakes.local_server import LocalServer, start_local_server
+from tests.fakes.local_server import LocalServer
 
 
-@pytest.fixture(scope="module")
-def simulated() -> Iterator[LocalServer]:
-    with start_local_server("--engine", "simulated", "--service-time", "0.05") as server:
-        yield server
+@pytest.fixture
+def simulated(simulated_server: LocalServer) -> LocalServer:
+    return simulated_server  # the session's simulated server (tests/conftest.py)
 
 
 @pytest.fixture

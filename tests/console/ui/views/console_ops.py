@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from console.platforms._base import ServiceState
 from console.service import Operations
 from console.ui._state import install_operations
+from console.worker import Worker
 from tests.console.local_platform import local_platforms, wait_for
 
 CONSOLE = Path(__file__).resolve().parents[4] / "console" / "ui"
@@ -23,17 +24,23 @@ RUN_TIMEOUT_S = 60
 
 
 @contextmanager
-def installed_operations(data_dir: Path, **platform_options: Any) -> Iterator[Operations]:
-    """Operations over a LocalPlatform (floor 1 unless told) that every page will use."""
+def installed_operations(
+    data_dir: Path, *, worker: bool = True, **platform_options: Any
+) -> Iterator[Operations]:
+    """Operations over a LocalPlatform (floor 1 unless told) that every page will use, with
+    a worker beside it as `python -m console` runs one (its runner reads the jobs)."""
     with local_platforms(data_dir) as make:
         platform = make(**{"default_floor": 1, **platform_options})
         if platform.floor >= 1:  # tests start from a warm service unless they ask otherwise
             assert wait_for(lambda: platform.status().state is ServiceState.READY)
         operations = Operations(platform, platform.store, actor="qa-tester")
         install_operations(operations)
+        running = Worker(operations, poll_s=0.05).start() if worker else None
         try:
             yield operations
         finally:
+            if running is not None:
+                running.stop()
             install_operations(None)
 
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from console._store import to_ts
-from console.ui._state import stop_keep_warm_timer
 from tests.console.ui.views.console_ops import app, installed_operations, page
 from tests.console.ui.views.test_roles import VIEWER, _as, _iap
 
@@ -27,13 +26,10 @@ def test_keep_warm_raises_the_floor_and_shows_the_countdown(tmp_path: Path) -> N
 def test_the_sidebar_shows_the_keep_warm_countdown(tmp_path: Path) -> None:
     with installed_operations(tmp_path, default_floor=0) as operations:
         assert operations.start_keep_warm(1).ok
-        try:
-            at = app().run()
-            assert not at.exception
-            captions = [c.value for c in at.sidebar.caption]
-            assert any("Kept warm until" in c and "left" in c for c in captions), captions
-        finally:
-            stop_keep_warm_timer()
+        at = app().run()
+        assert not at.exception
+        captions = [c.value for c in at.sidebar.caption]
+        assert any("Kept warm until" in c and "left" in c for c in captions), captions
 
 
 def test_cancel_drops_the_revert_and_keeps_the_floor(tmp_path: Path) -> None:
@@ -55,12 +51,9 @@ def test_a_floor_up_for_more_than_a_day_is_warned_on_the_page_and_in_the_sidebar
     with installed_operations(tmp_path) as operations:  # floor 1
         two_days_ago = datetime.now(UTC) - timedelta(days=2)
         operations.store.set_setting("floor_raised_at:local", to_ts(two_days_ago))
-        try:
-            at = app().run()
-            assert not at.exception
-            assert any("for 2.0 days" in w.value for w in at.sidebar.warning)
-        finally:
-            stop_keep_warm_timer()
+        at = app().run()
+        assert not at.exception
+        assert any("for 2.0 days" in w.value for w in at.sidebar.warning)
         at = page("service").run()
         assert any("idle instance is billed" in w.value for w in at.warning)
 

@@ -6,16 +6,14 @@ waits for its job in the store, then reruns the page as a user's next click woul
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from console.jobs import JobStatus
 from console.service import Operations
-from console.ui._state import get_runner, stop_runner
+from console.ui._state import get_operations
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer, tiff_pages
@@ -24,19 +22,13 @@ from tests.fakes.fault_server import FaultServer, tiff_pages
 SIMULATED_TEXT = "This text stands in for the OCR of one page."
 
 
-@pytest.fixture(autouse=True)
-def _runner_stops() -> Iterator[None]:
-    yield
-    stop_runner()
-
-
 def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
     """Upload, press Start, wait for the job in the store, and draw the page again."""
     at.file_uploader[0].set_value(list(files) if len(files) > 1 else files[0])
     at.run()
     at.button(key="wb_start").click().run()
     assert not at.exception
-    jobs = get_runner().jobs
+    jobs = get_operations().jobs
     assert wait_until(lambda: not jobs.jobs()[0].active)
     return at.run()
 
@@ -187,7 +179,7 @@ def test_an_encrypted_pdf_asks_for_its_password_and_opens_with_it(
     assert password.label == f"Password for {name}"
     password.set_value("openpassword")
     at.button[next(i for i, b in enumerate(at.button) if b.label == "Unlock")].click().run()
-    jobs = get_runner().jobs
+    jobs = get_operations().jobs
     assert wait_until(lambda: jobs.jobs()[0].status is JobStatus.DONE)
     at.run()
     assert all("password" not in w for w in _warnings(at))
@@ -212,7 +204,7 @@ def test_a_failed_page_shows_its_error_and_retries_alone(tmp_path: Path) -> None
             assert any("cannot read page" in e for e in _errors(at))
             server.faults.fail_colour = None
             at.button(key=next(b.key for b in at.button if b.label == "Retry page")).click().run()
-            jobs = get_runner().jobs
+            jobs = get_operations().jobs
             assert wait_until(
                 lambda: jobs.jobs()[0].pages_failed == 0 and not jobs.jobs()[0].active
             )
@@ -231,7 +223,7 @@ def test_all_failed_pages_can_be_retried_at_once(tmp_path: Path) -> None:
             assert "2 failed" in at.caption[0].value
             server.faults.fail_colour = blue
             at.button(key="wb_resume").click().run()
-            jobs = get_runner().jobs
+            jobs = get_operations().jobs
             assert wait_until(
                 lambda: jobs.jobs()[0].pages_failed == 0 and not jobs.jobs()[0].active
             )
@@ -281,4 +273,4 @@ def test_the_job_retention_is_a_setting_kept_in_the_store(operations: Operations
     retention = at.number_input(key="wb_retention")
     assert retention.value == 30
     retention.set_value(7).run()
-    assert get_runner().jobs.retention_days() == 7
+    assert get_operations().jobs.retention_days() == 7

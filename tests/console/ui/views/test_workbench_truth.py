@@ -7,20 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from console.service import Operations
-from console.ui._state import get_runner, stop_runner
+from console.ui._state import get_operations
 from tests.console.jobs.conftest import wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer, tiff_pages
-
-
-@pytest.fixture(autouse=True)
-def _runner_stops() -> Iterator[None]:
-    yield
-    stop_runner()
 
 
 def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
@@ -28,7 +21,7 @@ def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
     at.run()
     at.button(key="wb_start").click().run()
     assert not at.exception
-    jobs = get_runner().jobs
+    jobs = get_operations().jobs
     assert wait_until(lambda: not jobs.jobs()[0].active)
     return at.run()
 
@@ -141,7 +134,7 @@ def test_a_page_is_read_again_with_the_sampling_chosen_on_the_page(tmp_path: Pat
         at.number_input(key=key).set_value(1.2)
         at.number_input(key=f"wb_max_tokens_{suffix}").set_value(1000)
         at.button(key=f"wb_rerun_{suffix}").click().run()
-        jobs = get_runner().jobs
+        jobs = get_operations().jobs
 
         def read_again() -> bool:
             return len(server.chat_requests()) == 2 and not jobs.jobs()[0].active
@@ -190,7 +183,7 @@ def test_reference_texts_alone_start_no_job(tmp_path: Path) -> None:
         at.file_uploader[0].set_value([_text("card.txt", b"truth")]).run()
         at.button(key="wb_start").click().run()
         assert "These are reference texts only: add the scans they belong to." in _shown(at)
-        assert get_runner().jobs.jobs() == []
+        assert get_operations().jobs.jobs() == []
 
 
 def test_a_reference_attached_after_the_start_scores_each_page(tmp_path: Path) -> None:

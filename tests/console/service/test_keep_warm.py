@@ -6,7 +6,6 @@ platform on the fake Run server; a short duration stands in for hours."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from console.platforms._base import ServiceState
 from console.platforms.local import LocalPlatform
 from console.service import Operations
 from console.service._keep_warm import KeepWarm, KeepWarmTimer, countdown
-from console.ui._state import ensure_keep_warm_timer, stop_keep_warm_timer
+from console.worker import Worker
 from tests.console.local_platform import local_platforms, wait_for
 from tests.fakes.cloud import cloudrun_platform_with_fakes
 
@@ -33,8 +32,28 @@ def make_platform(tmp_path: Path) -> Iterator[Callable[..., LocalPlatform]]:
         yield make
 
 
-def _ops(platform: LocalPlatform, store: Store | None = None) -> Operations:
-    return Operations(platform, store or platform.store, actor="qa-tester")
+class Clock:
+    """The keep-warm clock, moved by the test instead of waiting for real time."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _ops(
+    platform: LocalPlatform, store: Store | None = None, now: Clock | None = None
+) -> Operations:
+    return Operations(platform, store or platform.store, actor="qa-tester", now=now)
 
 
 def _actions(operations: Operations) -> list[tuple[str, str, bool]]:
@@ -54,25 +73,42 @@ def test_keep_warm_raises_the_floor_and_stores_the_revert(make_platform) -> None
     assert _actions(operations) == [("keep warm", "qa-tester", True)]
 
 
-def test_a_new_console_applies_the_overdue_revert_on_start(make_platform, tmp_path) -> None:
+def test_a_new_worker_applies_the_overdue_revert_with_no_page_open(
+    make_platform, tmp_path, clock
+) -> None:
     first = make_platform()
-    _ops(first).start_keep_warm(ONE_SECOND_H)
+    _ops(first, now=clock).start_keep_warm(ONE_SECOND_H)
     assert wait_for(lambda: first.status().state is ServiceState.READY)
     first.close()  # the console goes away before the revert is due
-    time.sleep(1.2)
+    clock.advance(2)
     # A restarted console: new platform and store objects on the same data folder. The
     # platform brings the server back (the stored floor is still 1) ...
     second = make_platform(store=Store.in_dir(tmp_path))
     assert second.floor == 1
-    operations = _ops(second)
+    operations = _ops(second, now=clock)
+    worker = Worker(operations, keep_warm_s=60).start()  # ... and its worker applies the revert
     try:
-        ensure_keep_warm_timer(operations, interval_s=60)  # ... and starting applies the revert
-        assert second.floor == 0
+        assert wait_for(lambda: second.floor == 0, timeout_s=10)
         assert operations.status().state is ServiceState.DOWN
         assert operations.keep_warm.schedule() is None
         assert _actions(operations)[-1] == ("keep warm ended", "system (for qa-tester)", True)
     finally:
-        stop_keep_warm_timer()
+        worker.stop()
+
+
+def test_a_revert_falling_due_while_no_page_is_open_is_applied_by_the_worker(
+    make_platform, clock
+) -> None:
+    operations = _ops(make_platform(), now=clock)
+    worker = Worker(operations, keep_warm_s=0.1).start()
+    try:
+        assert operations.start_keep_warm(ONE_SECOND_H).ok
+        assert operations.platform.floor == 1
+        clock.advance(2)  # the deadline passes with no page open: only the worker is there
+        assert wait_for(lambda: operations.platform.floor == 0, timeout_s=10)
+    finally:
+        worker.stop()
+    assert _actions(operations)[-1] == ("keep warm ended", "system (for qa-tester)", True)
 
 
 def test_the_timer_applies_the_revert_while_the_console_runs(make_platform) -> None:
@@ -86,12 +122,12 @@ def test_the_timer_applies_the_revert_while_the_console_runs(make_platform) -> N
     assert [a for a, _, _ in _actions(operations)] == ["keep warm", "keep warm ended"]
 
 
-def test_cancel_keeps_the_floor_and_drops_the_revert(make_platform) -> None:
-    operations = _ops(make_platform())
+def test_cancel_keeps_the_floor_and_drops_the_revert(make_platform, clock) -> None:
+    operations = _ops(make_platform(), now=clock)
     operations.start_keep_warm(ONE_SECOND_H)
     cancelled = operations.cancel_keep_warm()
     assert cancelled.ok, cancelled.message
-    time.sleep(1.1)
+    clock.advance(2)
     assert operations.apply_due_keep_warm() is None
     assert operations.platform.floor == 1
     assert _actions(operations) == [
@@ -106,12 +142,12 @@ def test_cancel_with_nothing_scheduled_fails_and_is_audited(make_platform) -> No
     assert _actions(operations) == [("keep warm cancelled", "qa-tester", False)]
 
 
-def test_two_consoles_on_one_store_revert_once(make_platform, tmp_path) -> None:
+def test_two_consoles_on_one_store_revert_once(make_platform, tmp_path, clock) -> None:
     platform = make_platform()
-    first = _ops(platform)
-    second = _ops(platform, Store.in_dir(tmp_path))
+    first = _ops(platform, now=clock)
+    second = _ops(platform, Store.in_dir(tmp_path), now=clock)
     first.start_keep_warm(ONE_SECOND_H)
-    time.sleep(1.1)
+    clock.advance(2)
     results: list[object] = []
     threads = [
         threading.Thread(target=lambda o=o: results.append(o.apply_due_keep_warm()))
@@ -126,12 +162,12 @@ def test_two_consoles_on_one_store_revert_once(make_platform, tmp_path) -> None:
     assert platform.floor == 0
 
 
-def test_a_floor_changed_meanwhile_is_not_undone(make_platform) -> None:
+def test_a_floor_changed_meanwhile_is_not_undone(make_platform, clock) -> None:
     platform = make_platform(server_args=("--engine", "simulated"))
-    operations = _ops(platform)
+    operations = _ops(platform, now=clock)
     operations.start_keep_warm(ONE_SECOND_H)
     platform.scale(min_instances=0)  # somebody else dropped it (the CLI, another console)
-    time.sleep(1.1)
+    clock.advance(2)
     result = operations.apply_due_keep_warm()
     assert result is not None and result.ok
     assert "Skipped" in result.message
@@ -186,12 +222,12 @@ def test_the_countdown_reads_in_hours_minutes_or_seconds() -> None:
     assert countdown(timedelta(seconds=-3)) == "0 s"
 
 
-def test_a_revert_cloud_run_refuses_is_retried_and_audited(tmp_path: Path) -> None:
+def test_a_revert_cloud_run_refuses_is_retried_and_audited(tmp_path: Path, clock) -> None:
     with cloudrun_platform_with_fakes() as cloud:
-        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops")
+        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops", now=clock)
         assert operations.start_keep_warm(ONE_SECOND_H).ok
         assert cloud.platform.status().min_instances == 1
-        time.sleep(1.1)
+        clock.advance(2)
         cloud.run.fail("UpdateService", grpc.StatusCode.PERMISSION_DENIED)
         failed = operations.apply_due_keep_warm()
         assert failed is not None and not failed.ok and "attempt 1 of 5" in failed.message
@@ -200,3 +236,19 @@ def test_a_revert_cloud_run_refuses_is_retried_and_audited(tmp_path: Path) -> No
         assert cloud.platform.status().min_instances == 1
         ended = [r for r in operations.audit_log() if r.action == "keep warm ended"]
         assert [(r.actor, r.ok) for r in ended] == [("system (for ops)", False)]
+
+
+def test_a_revert_due_on_cloud_run_with_no_page_open_is_applied_by_the_worker(
+    tmp_path: Path, clock
+) -> None:
+    with cloudrun_platform_with_fakes() as cloud:
+        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops", now=clock)
+        assert operations.start_keep_warm(ONE_SECOND_H).ok
+        assert cloud.platform.status().min_instances == 1
+        worker = Worker(operations, keep_warm_s=0.1).start()
+        try:
+            clock.advance(2)
+            assert wait_for(lambda: cloud.platform.status().min_instances == 0, timeout_s=10)
+        finally:
+            worker.stop()
+        assert _actions(operations)[-1] == ("keep warm ended", "system (for ops)", True)
