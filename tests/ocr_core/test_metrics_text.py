@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocr_core import AuthError, ClientSettings, ServiceUnavailable, SyncOCRClient
 from tests.fakes.fault_server import FaultServer
-from tests.fakes.local_server import LocalServer, start_local_server
+from tests.fakes.local_server import LocalServer
 
 TOKEN = "id-token-for-the-service"
 GAUGES = {"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"}
@@ -20,10 +18,9 @@ def _gauges(text: str) -> set[str]:
             for sample in family.samples}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def local() -> Iterator[LocalServer]:
-    with start_local_server("--engine", "simulated", "--service-time", "0.02") as running:
-        yield running
+@pytest.fixture
+def local(simulated_server: LocalServer) -> LocalServer:
+    return simulated_server  # the session's simulated server (tests/conftest.py)
 
 
 def test_the_local_server_serves_vllms_gauges(local: LocalServer) -> None:
