@@ -215,6 +215,7 @@ class JobRunner:
                 if job_id in self._runs:
                     continue
                 if await self._in_store(self.ledger.claim, job_id, self.owner, previous):
+                    logger.info("job claimed", extra={"job": job_id, "from": previous or ""})
                     task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
                     self._runs[job_id] = _Run(task)
             self.problems.pop(0, None)
@@ -243,6 +244,7 @@ class JobRunner:
             self._runs.pop(job_id, None)
         try:
             await self._in_store(self.ledger.release, job_id, self.owner, status, error)
+            logger.info("job released", extra={"job": job_id, "status": status.value})
         except StoreError as failure:
             self.problems[job_id] = str(failure)
             self._unreleased[job_id] = (status, error)

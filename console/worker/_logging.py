@@ -41,3 +41,4 @@ def log_json_lines(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # httpx logs every request at INFO: the runner's own lines say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ..." at every open

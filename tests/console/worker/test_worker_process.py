@@ -1,0 +1,51 @@
+"""`python -m console.worker` as a process: JSON lines, and a clean stop on SIGTERM that
+hands its jobs back to the queue."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from console._store import Store
+from console.jobs import JobStatus, JobStore, NewDocument
+from console.worker import live_workers
+from tests.console.jobs.conftest import make_pdf
+from tests.console.local_platform import free_port, port_open, wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> None:
+    ocr_port = free_port()
+    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path), "LIGHTONOCR_LOCAL_ENGINE":
+           "simulated", "LIGHTONOCR_LOCAL_PORT": str(ocr_port)}  # fmt: skip
+    env.pop("LIGHTONOCR_SERVICE_URL", None)
+    store = Store.in_dir(tmp_path)
+    jobs = JobStore(store)
+    job_id = jobs.create_job([NewDocument("long.pdf", make_pdf(200))], actor="qa", service_url="")
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "console.worker"], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        assert wait_for(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
+        assert [beat.pid for beat in live_workers(store)] == [worker.pid]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    job = jobs.job(job_id)
+    assert job is not None and job.status is JobStatus.QUEUED and job.pages_done < 200
+    assert live_workers(store) == []  # its beat is gone with it
+    assert not port_open(ocr_port)  # the OCR server it ran stopped with it
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    messages = [line["message"] for line in lines]
+    assert messages.index("worker started") < messages.index("worker stopped")
+    assert all({"time", "severity", "message"} <= set(line) for line in lines)
