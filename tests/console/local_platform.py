@@ -29,7 +29,9 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+def wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    """Poll until `condition` holds; False if it never did within `timeout_s` (a limit for a
+    loaded machine, where a server's start can take many times what it takes when idle)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if condition():

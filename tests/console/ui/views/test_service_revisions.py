@@ -15,7 +15,7 @@ from console.platforms._local_warm_up import probe_image
 from console.service import Operations
 from console.ui._state import install_operations
 from deploy import ServiceSpec
-from ocr_core import SyncOCRClient
+from ocr_core import OCRError, SyncOCRClient
 from tests.console.local_platform import wait_for
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.console.ui.views.test_roles import VIEWER, _as, _iap
@@ -112,24 +112,31 @@ def test_locally_the_page_explains_why_there_is_no_rollback(operations: Operatio
 
 
 def test_scale_to_zero_confirmation_shows_the_requests_in_flight(tmp_path: Path) -> None:
-    slow = ("--engine", "simulated", "--service-time", "3")
+    # The two requests stay in flight until the server stops (60 s a page): the page's two
+    # runs may take as long as a loaded machine needs; the end stops the server under them.
+    slow = ("--engine", "simulated", "--service-time", "60")
     with installed_operations(tmp_path, server_args=slow) as operations:
         settings = operations.platform.client_settings().with_overrides(max_attempts=1)
+        failed: list[OCRError] = []
 
         def ocr() -> None:
             with SyncOCRClient(settings=settings) as client:
-                client.extract_text(probe_image(), filename="p.png")
+                try:
+                    client.extract_text(probe_image(), filename="p.png")
+                except OCRError as error:  # the server stopped under it, as intended
+                    failed.append(error)
 
         senders = [threading.Thread(target=ocr) for _ in range(2)]
         for sender in senders:
             sender.start()
         try:
-            assert wait_for(lambda: operations.requests_in_flight() == 2, timeout_s=10)
+            assert wait_for(lambda: operations.requests_in_flight() == 2)
             at = page("service").run()
             at.button(key="svc_scale_to_zero").click().run()
             [warning] = [w.value for w in at.warning if "Scale to zero now?" in w.value]
             assert "(its /metrics): 2.**" in warning
         finally:
+            operations.platform.scale(min_instances=0)  # ends the two requests
             for sender in senders:
                 sender.join()
 
