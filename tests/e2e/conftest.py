@@ -66,12 +66,13 @@ class Console:
 
 
 def streamlit_command(port: int, *args: str) -> list[str]:
-    """`streamlit run console/ui/app.py` as the tests start it: headless, no file watcher."""
+    """`python -m console` (the worker, Streamlit and the local OCR server as one unit) as
+    the tests start it: headless, no file watcher, Streamlit's options passed through."""
     return [
         sys.executable,
-        *("-m", "streamlit", "run", str(ROOT / "console" / "ui" / "app.py")),
-        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-        *("--server.fileWatcherType", "none", "--server.port", str(port)),
+        *("-m", "console"),
+        *("--server.headless", "true", "--server.fileWatcherType", "none"),
+        *("--server.port", str(port)),
         *args,
     ]
 
