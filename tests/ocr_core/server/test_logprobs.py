@@ -18,7 +18,8 @@ from ._requests import MODEL, blank_page, chat_body, data_uri
 
 def post(server: LocalServer, **extra: object) -> httpx.Response:
     body = chat_body(blank_page(), **extra)
-    return httpx.post(f"{server.base_url}/v1/chat/completions", json=body, timeout=60)
+    # A limit, not a speed: the rapidocr engine on a loaded machine can take minutes a page.
+    return httpx.post(f"{server.base_url}/v1/chat/completions", json=body, timeout=290)
 
 
 @pytest.mark.parametrize(
