@@ -77,6 +77,17 @@ def streamlit_command(port: int, *args: str) -> list[str]:
     ]
 
 
+def bare_command(port: int, *args: str) -> list[str]:
+    """`streamlit run console/ui/app.py` alone: Streamlit's own defaults, no supervisor."""
+    return [
+        sys.executable,
+        *("-m", "streamlit", "run", str(ROOT / "console" / "ui" / "app.py")),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        *("--server.fileWatcherType", "none", "--server.port", str(port)),
+        *args,
+    ]
+
+
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     """Until Streamlit answers its health check; fail with the log's tail if it never does."""
     deadline = time.monotonic() + 60
@@ -102,8 +113,12 @@ def running_console(
     args: tuple[str, ...] = ("--server.address", "127.0.0.1"),
     port: int = 0,
     cwd: Path = ROOT,
+    bare_streamlit: bool = False,
 ) -> Iterator[Console]:
     """A console on loopback with its own local OCR server and `settings` in its environment.
+
+    `bare_streamlit`: only `streamlit run console/ui/app.py`, no worker, as somebody who
+    bypasses `python -m console` would start it (the host guard's case).
 
     On the way out: it is stopped with the OCR server it started (its own process group),
     and its log holds no traceback (an error in a background thread or a callback never
@@ -123,7 +138,8 @@ def running_console(
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            streamlit_command(port, *args), cwd=cwd, env=env, stdout=log,
+            bare_command(port, *args) if bare_streamlit else streamlit_command(port, *args),
+            cwd=cwd, env=env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

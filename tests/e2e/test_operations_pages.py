@@ -248,8 +248,11 @@ def _dev_py_loopback_args() -> tuple[str, ...]:
 
 @contextmanager
 def _console_started_elsewhere(tmp_path: Path, *args: str) -> Iterator[str]:
-    """`streamlit run /abs/console/ui/app.py` from a folder without the repository's config file."""
-    with running_console(tmp_path / "data", args=args, cwd=tmp_path) as started:
+    """`streamlit run /abs/console/ui/app.py` from a folder without the repository's config
+    file, bypassing `python -m console` (which always binds loopback unless told)."""
+    with running_console(
+        tmp_path / "data", args=args, cwd=tmp_path, bare_streamlit=True
+    ) as started:
         yield started.url
 
 
