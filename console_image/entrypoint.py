@@ -1,4 +1,10 @@
-"""The console image's entrypoint: Streamlit on 0.0.0.0:$PORT, for the names it is served as.
+"""The console image's entrypoint: the console as one unit (`python -m console`: the worker
+beside Streamlit, supervised together), the UI on 0.0.0.0:$PORT for the names it is served as.
+
+One container running a supervised pair rather than a worker sidecar: the worker and the UI
+share one image, one revision and one lifetime (Cloud Run's SIGTERM reaches the supervisor,
+which stops both), and the worker needs the instance's CPU between requests, which the
+console service has anyway (min 1 instance, CPU always allocated).
 
 Cloud Run sends requests to $PORT on every interface, so the console cannot listen on
 loopback there; `console/_host_guard.py` then refuses to serve unless
@@ -14,12 +20,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
-import console
 from console._host_guard import HOSTS_ENV, extra_hosts
 
-APP = Path(console.__file__).resolve().parent / "app.py"
 DEFAULT_PORT = "8080"  # Cloud Run's default $PORT
 
 
@@ -32,7 +35,7 @@ class MissingHosts(SystemExit):
 
 
 def command(env: Mapping[str, str]) -> list[str]:
-    """The `streamlit run` command line for this environment."""
+    """The `python -m console` command line (Streamlit's options pass through it)."""
     hosts = sorted(extra_hosts(env))
     if not hosts:
         raise MissingHosts()
@@ -41,15 +44,12 @@ def command(env: Mapping[str, str]) -> list[str]:
     argv = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(APP),
+        "console",
         *("--server.address", address),
         *("--server.port", port),
         *("--server.headless", "true"),
         *("--server.fileWatcherType", "none"),
         *("--server.maxUploadSize", "200"),
-        *("--browser.gatherUsageStats", "false"),
         *("--client.toolbarMode", "viewer"),
     ]
     for host in hosts:

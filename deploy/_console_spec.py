@@ -198,11 +198,17 @@ def console_env(target: ServiceTarget, spec: ConsoleSpec) -> list[run_v2.EnvVar]
     return env
 
 
+CONSOLE_COMMAND = ("python", "-m", "console_image.entrypoint")
+
+
 def build_console_service(target: ServiceTarget, spec: ConsoleSpec) -> run_v2.Service:
     """The exact Service `console apply` sends; contacts nothing."""
     container = run_v2.Container(
         name="console",
         image=spec.image_for(target),
+        # The image's entrypoint, said here so the dry-run shows what runs: the worker and
+        # Streamlit as one supervised pair (`python -m console`, console_image/entrypoint.py).
+        command=list(CONSOLE_COMMAND),
         ports=[run_v2.ContainerPort(name="http1", container_port=CONSOLE_PORT)],
         env=console_env(target, spec),
         resources=run_v2.ResourceRequirements(

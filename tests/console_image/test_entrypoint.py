@@ -11,7 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console_image.entrypoint import APP, MissingHosts, command
+from console._store import Store
+from console.worker import live_workers
+from console_image.entrypoint import MissingHosts, command
+from tests.console.local_platform import wait_for
 
 HOSTS = "lightonocr-console-123456.europe-west1.run.app,ocr.bank.example"
 
@@ -20,12 +23,11 @@ def _option(argv: list[str], name: str) -> list[str]:
     return [argv[i + 1] for i, arg in enumerate(argv) if arg == name]
 
 
-def test_streamlit_listens_on_every_interface_at_cloud_runs_port() -> None:
+def test_the_console_unit_listens_on_every_interface_at_cloud_runs_port() -> None:
     argv = command({"PORT": "9090", "LIGHTONOCR_CONSOLE_HOSTS": HOSTS})
-    assert argv[1:5] == ["-m", "streamlit", "run", str(APP)]
+    assert argv[1:3] == ["-m", "console"]  # the worker and Streamlit, supervised together
     assert _option(argv, "--server.address") == ["0.0.0.0"]
     assert _option(argv, "--server.port") == ["9090"]
-    assert _option(argv, "--browser.gatherUsageStats") == ["false"]
 
 
 def test_only_the_served_host_names_are_allowed() -> None:
@@ -54,6 +56,9 @@ def test_the_entrypoint_starts_a_console_that_answers_its_health_check(tmp_path:
         "LIGHTONOCR_CONSOLE_HOSTS": HOSTS,
         "LIGHTONOCR_CONSOLE_ADDRESS": "127.0.0.1",
         "LIGHTONOCR_DATA_DIR": str(tmp_path / "data"),
+        # The image serves the Cloud Run service; here the worker's local server is simulated.
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        "LIGHTONOCR_LOCAL_PORT": str(_free_port()),
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     log = (tmp_path / "console.log").open("w")
@@ -74,6 +79,9 @@ def test_the_entrypoint_starts_a_console_that_answers_its_health_check(tmp_path:
             except httpx.TransportError:
                 time.sleep(0.2)
         assert answer == "ok", (tmp_path / "console.log").read_text()
+        # The worker runs beside the UI (its beat is in the store).
+        store = Store.in_dir(tmp_path / "data")
+        assert wait_for(lambda: len(live_workers(store)) == 1, timeout_s=60)
     finally:
         process.terminate()
         process.wait(10)

@@ -12,6 +12,7 @@ import json
 from google.cloud import run_v2
 from google.iam.v1 import policy_pb2
 
+from console_image.entrypoint import command
 from deploy import CloudRunDeployer, ServiceSpec
 from deploy._cli import main
 from tests.fakes.google_run import FakeRun
@@ -139,6 +140,20 @@ def test_dry_run_prints_the_service_with_iap_and_session_affinity_and_sends_noth
         "containers"
     ][0]["env"]
     assert fake_run.requests == []
+
+
+def test_dry_run_shows_the_worker_and_the_ui_running_as_one_supervised_pair(
+    fake_run: FakeRun, run_env: dict[str, str]
+) -> None:
+    gpu_url = "https://lightonocr-123456.europe-west1.run.app"
+    code, out, err = _run([*APPLY, "--dry-run", "--service-url", gpu_url], run_env)
+    assert code == 0, err
+    [container] = json.loads(out)["template"]["containers"]
+    assert container["command"] == ["python", "-m", "console_image.entrypoint"]
+    assert command({"LIGHTONOCR_CONSOLE_HOSTS": "h.example"})[1:3] == ["-m", "console"]
+    # CPU always allocated (cpuIdle false, the default the JSON leaves out): the worker
+    # needs the CPU between requests.
+    assert container["resources"].get("cpuIdle", False) is False
 
 
 def test_dry_run_without_the_gpu_service_url_says_how_to_give_it(
