@@ -227,11 +227,13 @@ class OCRClient:
 
     async def ocr_page(
         self, document: Document, index: int, *, on_chunk: OnChunk | None = None,
-        sampling: Sampling | None = None,
+        sampling: Sampling | None = None, use_text_layer: bool | None = None,
     ) -> PageResult:  # fmt: skip
         """OCR page `index` (0-based) of an already opened document.
 
-        `sampling`: a person's choice for this page, kept as answered (no automatic re-run).
+        `sampling`: a person's choice for this page, kept as answered (no automatic re-run);
+        such a page goes to the model even when it has a text layer. `use_text_layer`: read
+        a digital page's own text instead of OCR (None: the client's setting).
         Every failure becomes the result's `error`, never a raise, so a caller retrying one
         page of a document it holds open renders that page once, from the original file.
         `IndexError` for an index outside the document.
@@ -240,7 +242,7 @@ class OCRClient:
             raise IndexError(f"page index {index} is out of range (0..{document.page_count - 1})")
         started = time.perf_counter()
         try:
-            return await self._read_page(document, index, on_chunk, sampling)
+            return await self._read_page(document, index, on_chunk, sampling, use_text_layer)
         except Exception as exc:
             if isinstance(exc, OCRError):
                 error = exc.on_page(index)
@@ -251,10 +253,17 @@ class OCRClient:
             return PageResult(index=index, error=error, latency_s=time.perf_counter() - started)
 
     async def _read_page(
-        self, document: Document, index: int, on_chunk: OnChunk | None, sampling: Sampling | None
+        self,
+        document: Document,
+        index: int,
+        on_chunk: OnChunk | None,
+        sampling: Sampling | None,
+        use_text_layer: bool | None,
     ) -> PageResult:
         started = time.perf_counter()
-        use_text_layer = self.settings.use_text_layer
+        if use_text_layer is None:
+            use_text_layer = self.settings.use_text_layer
+        use_text_layer = use_text_layer and sampling is None
         try:
             prepared = await asyncio.to_thread(
                 prepare, document, index, use_text_layer=use_text_layer

@@ -5,7 +5,7 @@
 """
 
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, StoredPage
-from console.jobs._pages import describe_error, ocr_page
+from console.jobs._pages import describe_error, read_page
 from console.jobs._references import WHOLE_DOCUMENT, Reference, ReferenceStore
 from console.jobs._runner import JobRunner
 from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, NewDocument
@@ -24,5 +24,5 @@ __all__ = [
     "ReferenceStore",
     "StoredPage",
     "describe_error",
-    "ocr_page",
+    "read_page",
 ]

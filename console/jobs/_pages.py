@@ -1,6 +1,6 @@
 """Opening a job's documents and reading one page: the runner's only contact with ocr_core.
 
-`ocr_page` is the one place that sends a page to the service.
+`read_page` is the one place that sends a page to the service.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from ocr_core import (
     OCRClient,
     OCRError,
     PageLimitExceeded,
-    PageRenderError,
     PageResult,
     Sampling,
     UnsupportedDocument,
@@ -62,14 +61,6 @@ async def open_document(
     )
 
 
-async def ocr_page(
-    client: OCRClient, document: Document, index: int, sampling: Sampling | None = None
-) -> PageResult:
-    """OCR page `index` of an open document: the runner's one request to the service (the
-    client's slots, breaker and retries; the page's request id comes back on the result)."""
-    return await client.ocr_page(document, index, sampling=sampling)
-
-
 async def read_page(
     client: OCRClient,
     document: Document,
@@ -78,20 +69,6 @@ async def read_page(
     use_text_layer: bool,
     sampling: Sampling | None = None,
 ) -> PageResult:
-    """One page's result; a page that cannot be rendered or sent fails alone, never raises.
-
-    A page asked for with chosen sampling goes to the model even when it has a text layer."""
-    try:
-        if use_text_layer and sampling is None:
-            page = document.page(index)
-            text = await asyncio.to_thread(lambda: page.text_layer if page.has_text_layer else None)
-            if text is not None:
-                return PageResult(index=index, text=text, source="text_layer", has_text_layer=True)
-        return await ocr_page(client, document, index, sampling)
-    except OCRError as error:
-        error.page_index = index
-        return PageResult(index=index, error=error)
-    except Exception as error:
-        failure = PageRenderError(f"cannot render the page ({type(error).__name__}: {error})")
-        failure.page_index = index
-        return PageResult(index=index, error=failure)
+    """The runner's one request for a page (the client's slots, breaker and retries, the
+    text-layer choice); a page that cannot be rendered or sent fails alone, never raises."""
+    return await client.ocr_page(document, index, sampling=sampling, use_text_layer=use_text_layer)

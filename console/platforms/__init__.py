@@ -30,7 +30,38 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from console._loopback import LOOPBACK_ADDRESS, is_loopback
-from console.platforms._base import Platform
+from console.platforms._base import (
+    SEVERITIES,
+    THRESHOLDS,
+    ActionResult,
+    LogEntry,
+    LogQuery,
+    LogTail,
+    MetricKey,
+    MetricSeries,
+    Platform,
+    Revision,
+    ServiceState,
+    ServiceStatus,
+    WarmUpMeasurement,
+)
+
+__all__ = [
+    "SEVERITIES",
+    "THRESHOLDS",
+    "ActionResult",
+    "LogEntry",
+    "LogQuery",
+    "LogTail",
+    "MetricKey",
+    "MetricSeries",
+    "Platform",
+    "Revision",
+    "ServiceState",
+    "ServiceStatus",
+    "WarmUpMeasurement",
+    "select_platform",
+]
 
 if TYPE_CHECKING:
     from console._store import Store

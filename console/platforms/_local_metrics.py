@@ -36,7 +36,7 @@ from console._store import Sample, Store
 from console.platforms._base import THRESHOLDS, LogEntry, LogQuery, MetricKey, MetricSeries
 from console.platforms._local_logs import LocalLogTail, append_note, file_size
 from console.platforms._vllm_gauges import gauge_samples
-from ocr_core._protocol import CHAT_PATH
+from ocr_core import CHAT_PATH
 
 # vLLM's Prometheus endpoint. ocr_core._protocol names the paths the client calls
 # (CHAT_PATH, MODELS_PATH, HEALTH_PATH); the client never scrapes, so this one lives here.

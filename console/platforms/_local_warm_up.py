@@ -17,8 +17,7 @@ from PIL import Image, ImageDraw
 
 from console.platforms._local_logs import exit_reason
 from console.platforms._local_process import ServerProcess
-from ocr_core import ClientSettings, DocumentSettings, OCRError, SyncOCRClient
-from ocr_core._protocol import HEALTH_PATH
+from ocr_core import HEALTH_PATH, ClientSettings, DocumentSettings, OCRError, SyncOCRClient
 
 PROBE_SIDE = 320
 HEALTH_POLL_S = 0.1

@@ -58,8 +58,7 @@ from console.platforms._local_revisions import (
     scrape_in_flight,
 )
 from console.platforms._local_warm_up import probe_ocr, wait_for_health
-from ocr_core import ClientSettings
-from ocr_core._protocol import HEALTH_PATH, MODELS_PATH
+from ocr_core import HEALTH_PATH, MODELS_PATH, ClientSettings
 
 __all__ = ["FLOOR_SETTING", "LOG_NAME", "NAME", "PID_SETTING", "LocalPlatform"]
 

@@ -35,7 +35,7 @@ from console.jobs import (
     Reference,
     ReferenceStore,
 )
-from console.platforms._base import ServiceStatus
+from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
 from console.ui._state import current_identity

@@ -31,7 +31,7 @@ from console._identity import (
     resolve_identity,
 )
 from console._render import escape_markdown
-from console.platforms._base import LogEntry, ServiceState, ServiceStatus
+from console.platforms import LogEntry, ServiceState, ServiceStatus
 from console.service import Operations, WarmUpRecord, build_operations
 from console.worker import live_workers, worker_breaker
 from ocr_core import BreakerState

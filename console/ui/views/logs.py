@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
+from console.platforms import SEVERITIES, LogEntry, LogQuery, LogTail
 from console.ui._state import LogBuffer, get_operations, platform_call
 
 RECENT_LIMIT = 200

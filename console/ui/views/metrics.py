@@ -20,7 +20,7 @@ from console._charts import (
 )
 from console._cold_starts import ColdStart
 from console._cost import CostReport
-from console.platforms._base import THRESHOLDS, MetricKey, MetricSeries
+from console.platforms import THRESHOLDS, MetricKey, MetricSeries
 from console.ui._state import get_operations, platform_call, warm_up_table
 
 # How often the charts read the platform again while the page is open.

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from console._render import count_noun, escape_markdown
-from console.platforms._base import ActionResult, ServiceState
+from console.platforms import ActionResult, ServiceState
 from console.service import WarmUpRecord
 from console.service._revisions import revision_rows, rollback, split
 from console.ui._state import (

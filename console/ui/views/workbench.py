@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from console._render import escape_markdown
-from console.platforms._base import ServiceState
+from console.platforms import ServiceState
 from console.ui import _job_panel
 from console.ui._state import current_identity, get_operations, read_status
 from console.worker import worker_problems
