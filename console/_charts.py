@@ -58,6 +58,18 @@ def time_format(span: timedelta) -> str:
     return "%d %b %H:%M"
 
 
+def time_x(frame: pd.DataFrame, window: timedelta) -> alt.X:
+    """The time axis every metric chart shares: from the first point (or the window's start)
+    to now, in UTC, its labels as precise as its span needs."""
+    start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
+    return alt.X(
+        "time:T",
+        title=None,
+        scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
+        axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
+    )
+
+
 def line_chart(
     series: list[MetricSeries], style: ChartStyle, threshold: float | None, window: timedelta
 ) -> alt.Chart:
@@ -66,17 +78,11 @@ def line_chart(
         [(at, value, s.label) for s in series for at, value in s.points],
         columns=["time", "value", "line"],
     )
-    start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
     lines = (
         alt.Chart(frame, height=220)
         .mark_line(point=len(frame) < 50)
         .encode(
-            x=alt.X(
-                "time:T",
-                title=None,
-                scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
-                axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
-            ),
+            x=time_x(frame, window),
             y=alt.Y(
                 "value:Q",
                 title=None,
@@ -202,18 +208,12 @@ def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetCh
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["time", "value", "panel", "line"])
-    start, end = time_axis(frame["time"].min().to_pydatetime(), datetime.now(UTC), window)
     order = list(dict.fromkeys(PANELS.values()))
     return (
         alt.Chart(frame, height=110, width=COMBINED_WIDTH)
         .mark_line(point=len(frame) < 50)
         .encode(
-            x=alt.X(
-                "time:T",
-                title=None,
-                scale=alt.Scale(type="utc", domain=[start.isoformat(), end.isoformat()]),
-                axis=alt.Axis(format=time_format(end - start), labelOverlap=True),
-            ),
+            x=time_x(frame, window),
             y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.4~f")),
             color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["time:T", "panel:N", "line:N", alt.Tooltip("value:Q", format=".3~f")],

@@ -60,22 +60,7 @@ class ConsoleDeployer(CloudRunDeployer):
         """Create the console's service or bring it to the spec (IAP on, never public)."""
         if spec.service_url is None:
             spec = spec.with_service_url(self.gpu_service_url())
-        service = self.build_console(spec)
-        with self._explained("deploying", _DEVELOPER):
-            try:
-                self._get()
-            except gexc.NotFound:
-                service.name = ""
-                operation = self.services_client.create_service(
-                    parent=self.target.parent, service=service, service_id=self.target.service
-                )
-                result = self._wait(operation)
-            else:
-                self._refuse_public_policy()
-                result = self._update(service)
-        for member in spec.invokers:
-            self.grant_invoker(member)
-        return service_info(result)
+        return self._apply(self.build_console(spec), spec.invokers)
 
     def console_status(self) -> ConsoleStatus:
         with self._explained("reading", _VIEWER):

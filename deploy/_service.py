@@ -14,7 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 import grpc
@@ -160,7 +160,11 @@ class CloudRunDeployer:
 
         Refuses to touch a service whose IAM policy makes it public (someone granted
         allUsers by hand): that has to be removed first, on purpose."""
-        service = self.build_service(spec)
+        return self._apply(self.build_service(spec), spec.invokers)
+
+    def _apply(self, service: run_v2.Service, invokers: Sequence[str]) -> ServiceInfo:
+        """Create `service` or update it to this message, then grant the invokers: the one
+        apply of the GPU service and the console."""
         with self._explained("deploying", _DEVELOPER):
             try:
                 self._get()
@@ -173,7 +177,7 @@ class CloudRunDeployer:
             else:
                 self._refuse_public_policy()
                 result = self._update(service)
-        for member in spec.invokers:
+        for member in invokers:
             self.grant_invoker(member)
         return service_info(result)
 

@@ -12,6 +12,7 @@ from console._render import count_noun, escape_markdown
 from console.platforms import ActionResult, ServiceState
 from console.service import WarmUpRecord
 from console.service._revisions import revision_rows, rollback, split
+from console.ui._confirm import confirmed
 from console.ui._state import (
     STATE_COLOURS,
     current_identity,
@@ -186,20 +187,16 @@ else:
 
     pending: PendingAction | None = st.session_state.get("svc_pending")
     if pending is not None:
-        with st.container(border=True):
-            st.warning(f"**{pending.label}?** {pending.consequence}")
-            answer = st.container(horizontal=True)
-            if answer.button("Confirm", key="svc_confirm", type="primary"):
-                with st.spinner(f"{pending.label}…"):
-                    st.session_state.svc_last_action = (pending.label, pending.perform())
-                st.session_state.pop("svc_last_warm_up", None)
-                st.session_state.pop("svc_keep_warm_result", None)
-                del st.session_state.svc_pending
-                _forget_scale_inputs()
-                st.rerun()
-            if answer.button("Cancel", key="svc_cancel"):
-                del st.session_state.svc_pending
-                st.rerun()
+        answer = confirmed(f"**{pending.label}?** {pending.consequence}", key="svc")
+        if answer:
+            with st.spinner(f"{pending.label}…"):
+                st.session_state.svc_last_action = (pending.label, pending.perform())
+            st.session_state.pop("svc_last_warm_up", None)
+            st.session_state.pop("svc_keep_warm_result", None)
+            _forget_scale_inputs()
+        if answer is not None:
+            del st.session_state.svc_pending
+            st.rerun()
 
     if "svc_last_action" in st.session_state:
         label, result = st.session_state.svc_last_action
@@ -267,21 +264,18 @@ else:
             st.error(str(refusal))
     change = st.session_state.get("svc_traffic")
     if change is not None:
-        with st.container(border=True):
-            st.warning(
-                f"**{escape_markdown(change.label)}?** New requests follow the new split at "
-                "once; a revision without instances starts cold."
-            )
-            answer = st.container(horizontal=True)
-            if answer.button("Confirm", key="svc_traffic_confirm", type="primary"):
-                with st.spinner(f"{change.label}…"):
-                    outcome = operations.set_traffic(change, identity=identity)
-                st.session_state.svc_traffic_result = (change.label, outcome)
-                del st.session_state.svc_traffic
-                st.rerun()
-            if answer.button("Cancel", key="svc_traffic_cancel"):
-                del st.session_state.svc_traffic
-                st.rerun()
+        answer = confirmed(
+            f"**{escape_markdown(change.label)}?** New requests follow the new split at once; "
+            "a revision without instances starts cold.",
+            key="svc_traffic",
+        )
+        if answer:
+            with st.spinner(f"{change.label}…"):
+                outcome = operations.set_traffic(change, identity=identity)
+            st.session_state.svc_traffic_result = (change.label, outcome)
+        if answer is not None:
+            del st.session_state.svc_traffic
+            st.rerun()
     if "svc_traffic_result" in st.session_state:
         label, outcome = st.session_state.svc_traffic_result
         (st.success if outcome.ok else st.error)(f"{label}: {escape_markdown(outcome.message)}")
