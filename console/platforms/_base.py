@@ -67,7 +67,7 @@ class WarmUpMeasurement:
     was_ready: bool = False
     error: str | None = None  # why not ready, written for the operator
     # Timeline marks the warm-up saw itself ("model_listed", "answered": see
-    # console._startup_phases.MARKS), in UTC; the service's log gives the others.
+    # console.metrics._startup_phases.MARKS), in UTC; the service's log gives the others.
     marks: dict[str, datetime] = field(default_factory=dict)
 
 

@@ -10,11 +10,11 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from console._cold_starts import ColdStart, ColdStarts, reread, timeline
-from console._console_failures import ConsoleFailures, console_failures
-from console._cost import CostReport, Rates, cost_of_series
 from console._store import Store, WarmUpRecord
-from console._vllm_metrics import VllmSampler, stored_series
+from console.metrics._cold_starts import ColdStart, ColdStarts, reread, timeline
+from console.metrics._console_failures import ConsoleFailures, console_failures
+from console.metrics._cost import CostReport, Rates, cost_of_series
+from console.metrics._vllm import VllmSampler, stored_series
 from console.platforms._base import MetricSeries, Platform, WarmUpMeasurement
 
 logger = logging.getLogger(__name__)

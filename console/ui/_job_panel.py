@@ -11,21 +11,7 @@ from console import _exports
 from console._identity import PermissionDenied
 from console._references import REFERENCE_TYPES, BadReference, is_reference, read_reference
 from console._render import escape_markdown
-from console._scores import job_scores
 from console._store import StoreError
-from console._workbench import (
-    ACCEPTED_TYPES,
-    CONFIDENT,
-    STATUS_COLOURS,
-    JobView,
-    cancel_job,
-    document_label,
-    job_label,
-    jobs_frame,
-    load_view,
-    pages_to_check,
-    progress,
-)
 from console.jobs import (
     DocumentState,
     Job,
@@ -38,7 +24,21 @@ from console.jobs import (
 from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
+from console.ui._scores import job_scores
 from console.ui._state import current_identity
+from console.ui._workbench import (
+    ACCEPTED_TYPES,
+    CONFIDENT,
+    STATUS_COLOURS,
+    JobView,
+    cancel_job,
+    document_label,
+    job_label,
+    jobs_frame,
+    load_view,
+    pages_to_check,
+    progress,
+)
 from console.worker import worker_problems
 
 REFRESH_S = 1.0

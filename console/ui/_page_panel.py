@@ -8,21 +8,21 @@ import contextlib
 
 import streamlit as st
 
-from console._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
 from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
-from console._scores import page_truth
 from console._store import StoreError
-from console._workbench import (
+from console.jobs import JobDocument, Reference
+from console.service import Operations
+from console.ui._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
+from console.ui._scores import page_truth
+from console.ui._state import current_identity, get_operations
+from console.ui._workbench import (
     JobView,
     confidence_facts,
     doubtful_words,
     page_facts,
     page_image,
 )
-from console.jobs import JobDocument, Reference
-from console.service import Operations
-from console.ui._state import current_identity, get_operations
 from ocr_core import PageResult, Sampling
 
 TEXT_HEIGHT_PX = 720

@@ -2,36 +2,46 @@
 
 The store, the platform and the actor come from the environment, as for the console
 (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL, LIGHTONOCR_SERVICE_URL, ...). On the local
-platform the worker starts the local OCR server (or takes over one a previous console left,
-and says so) and stops it when it stops.
+platform the worker starts the local OCR server (or takes over one a previous console left)
+and stops it when it stops.
 """
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 import threading
 from types import FrameType
 
-from console._store import StoreError
-from console.service import build_operations
-from console.worker._logging import log_json_lines
-from console.worker._worker import Worker
+# First, before the slow imports: a Ctrl-C that comes while they load must stop the worker
+# cleanly, not print a KeyboardInterrupt traceback from the middle of numpy.
+_stop = threading.Event()
+_signal: list[str] = []
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    _signal.append(signal.Signals(signum).name)
+    _stop.set()
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+import logging  # noqa: E402
+
+from console._store import StoreError  # noqa: E402
+from console.service import build_operations  # noqa: E402
+from console.worker._logging import log_json_lines  # noqa: E402
+from console.worker._worker import Worker  # noqa: E402
 
 logger = logging.getLogger("console.worker")
 
 
 def main() -> int:
     log_json_lines()
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        logger.info("stopping", extra={"signal": signal.Signals(signum).name})
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    if _stop.is_set():  # stopped before it started
+        logger.info("stopped before starting", extra={"signal": _signal[0]})
+        return 0
     try:
         operations = build_operations()
     except StoreError as error:
@@ -39,7 +49,8 @@ def main() -> int:
         return 1
     worker = Worker(operations).start()
     try:
-        stop.wait()
+        _stop.wait()
+        logger.info("stopping", extra={"signal": _signal[0] if _signal else ""})
     finally:
         worker.stop()
         operations.close()

@@ -9,10 +9,10 @@ from console._compare import Comparison, Comparisons, EndpointError, PagePair, S
 from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
 from console._store import StoreError
-from console._workbench import ACCEPTED_TYPES
 from console.golden import GoldenSetError, GoldenStore
 from console.jobs import NewDocument
 from console.ui._state import current_identity, get_operations, read_status
+from console.ui._workbench import ACCEPTED_TYPES
 
 REFRESH_S = 2.0
 UPLOAD, GOLDEN = "Upload documents", "A golden set"

@@ -10,7 +10,10 @@ from datetime import UTC, timedelta
 
 import streamlit as st
 
-from console._charts import (
+from console.metrics._cold_starts import ColdStart
+from console.metrics._cost import CostReport
+from console.platforms import THRESHOLDS, MetricKey, MetricSeries
+from console.ui._charts import (
     CHARTS,
     VLLM_KEYS,
     combined_chart,
@@ -18,9 +21,6 @@ from console._charts import (
     phases_chart,
     timeline_chart,
 )
-from console._cold_starts import ColdStart
-from console._cost import CostReport
-from console.platforms import THRESHOLDS, MetricKey, MetricSeries
 from console.ui._state import get_operations, platform_call, warm_up_table
 
 # How often the charts read the platform again while the page is open.

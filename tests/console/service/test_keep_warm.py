@@ -88,10 +88,11 @@ def test_a_new_worker_applies_the_overdue_revert_with_no_page_open(
     operations = _ops(second, now=clock)
     worker = Worker(operations, keep_warm_s=60).start()  # ... and its worker applies the revert
     try:
-        assert wait_for(lambda: second.floor == 0, timeout_s=10)
+        ended = ("keep warm ended", "system (for qa-tester)", True)
+        assert wait_for(lambda: _actions(operations)[-1] == ended, timeout_s=10)
+        assert second.floor == 0
         assert operations.status().state is ServiceState.DOWN
         assert operations.keep_warm.schedule() is None
-        assert _actions(operations)[-1] == ("keep warm ended", "system (for qa-tester)", True)
     finally:
         worker.stop()
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from console._cold_starts import ColdStarts
 from console._store import WarmUpRecord
+from console.metrics._cold_starts import ColdStarts
 from console.service import Operations
 from tests.console.ui.views.console_ops import installed_operations, page, text_of
 

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from console._console_failures import CONSOLE_LABEL
 from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
+from console.metrics._console_failures import CONSOLE_LABEL
 from console.service import Operations
 from console.ui._state import install_operations
 from ocr_core import ClientSettings, OCRClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console._diff_view import diff_html, doubtful_html
+from console.ui._diff_view import diff_html, doubtful_html
 from ocr_core import ConfidenceSpan
 from ocr_core.quality import DiffSpan, word_diff
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from console._cost import InstanceShape, Rates, cost_of_series, sampling_period
+from console.metrics._cost import InstanceShape, Rates, cost_of_series, sampling_period
 from console.platforms._base import MetricKey, MetricSeries
 
 T0 = dt.datetime(2026, 11, 28, 23, 58, tzinfo=dt.UTC)

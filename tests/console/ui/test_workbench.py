@@ -16,7 +16,12 @@ from PIL import Image
 
 from console._identity import Identity, PermissionDenied, Role
 from console._store import Store
-from console._workbench import (
+from console.jobs import DocumentState, JobRunner, JobStatus, JobStore, NewDocument
+from console.jobs._ledger import JobLedger
+from console.jobs._results import NOT_READ, document_result
+from console.platforms.local import LocalPlatform
+from console.service import Operations
+from console.ui._workbench import (
     DISPLAY_LONGEST_SIDE,
     JobView,
     cancel_job,
@@ -28,11 +33,6 @@ from console._workbench import (
     page_image,
     progress,
 )
-from console.jobs import DocumentState, JobRunner, JobStatus, JobStore, NewDocument
-from console.jobs._ledger import JobLedger
-from console.jobs._results import NOT_READ, document_result
-from console.platforms.local import LocalPlatform
-from console.service import Operations
 from ocr_core import PageResult
 from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
@@ -148,7 +148,7 @@ def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
 
 
 def test_the_uploader_takes_every_type_the_library_reads():
-    from console._workbench import ACCEPTED_TYPES
+    from console.ui._workbench import ACCEPTED_TYPES
     from ocr_core._sniff import SUPPORTED_KINDS
 
     extensions = {"jpeg": {"jpg", "jpeg"}, "tiff": {"tif", "tiff"}}
@@ -169,7 +169,7 @@ def test_a_viewer_cannot_start_a_job_whatever_the_page_showed(
 def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
     store: Store, runners: Callable[..., JobRunner], door: Callable[[str], Operations]
 ) -> None:
-    from console._workbench import pages_to_check
+    from console.ui._workbench import pages_to_check
     from tests.fakes.fault_server import FaultServer
 
     with FaultServer() as fault:

@@ -10,8 +10,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from console._cold_starts import ColdStarts
 from console._store import Store
+from console.metrics._cold_starts import ColdStarts
 from console.service import Operations
 from tests.console.local_platform import local_platforms
 from tests.console.platforms.test_cloudrun_warm_up import TOKEN, Minter

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from console._cost import InstanceShape, Rates, estimate_cost
+from console.metrics._cost import InstanceShape, Rates, estimate_cost
 
 T0 = dt.datetime(2026, 11, 28, 22, 0, tzinfo=dt.UTC)
 # One instance-second at simple rates: 1 GPU x 0.001 + 2 vCPU x 0.0001 + 4 GiB x 0.00001.

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from console._store import Store
-from console._vllm_metrics import VllmSampler, jobs_sending
 from console.jobs import JobRunner, JobStore, NewDocument
+from console.metrics._vllm import VllmSampler, jobs_sending
 from console.platforms._base import MetricKey
 from console.service import Operations
 from ocr_core import ClientSettings, OCRClient

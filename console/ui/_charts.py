@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import altair as alt
 import pandas as pd
 
-from console._cold_starts import ColdStart
-from console._startup_phases import MARKS, PHASE_NAMES
+from console.metrics._cold_starts import ColdStart
+from console.metrics._startup_phases import MARKS, PHASE_NAMES
 from console.platforms._base import MetricKey, MetricSeries
 
 # The shortest time axis drawn, so that the first samples of a new console spread out.

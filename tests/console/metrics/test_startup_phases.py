@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from console._startup_phases import marks_from_log, phase_table, phases
+from console.metrics._startup_phases import marks_from_log, phase_table, phases
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 

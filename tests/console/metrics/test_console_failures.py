@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console._console_failures import CONSOLE_LABEL, SERVICE_ERRORS, console_failures
 from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
+from console.metrics._console_failures import CONSOLE_LABEL, SERVICE_ERRORS, console_failures
 from console.platforms._base import MetricKey
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, wait_until

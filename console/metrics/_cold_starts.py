@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from console._startup_phases import MARKS, Phase, marks_from_log, phases
 from console._store import METADATA, Store, WarmUpRecord, from_ts, to_ts
+from console.metrics._startup_phases import MARKS, Phase, marks_from_log, phases
 from console.platforms._base import LogQuery, Platform, WarmUpMeasurement
 
 logger = logging.getLogger(__name__)

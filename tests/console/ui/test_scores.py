@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console._scores import job_scores, page_truth
 from console.jobs import WHOLE_DOCUMENT, DocumentState, JobDocument, Reference, StoredPage
+from console.ui._scores import job_scores, page_truth
 from ocr_core import OCRError, PageResult
 
 NOW = datetime.now(UTC)
