@@ -207,9 +207,11 @@ class _Chromium:
 _CHROMIUM = _Chromium()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Browser:
-    """The shared headless chromium (started once for a run of browser tests)."""
+    """The shared headless chromium (started once for a run of browser tests). Per module, so
+    that module fixtures (a page kept open across a module's tests) can use it: a module's
+    tests run one after another, serially and under `--dist loadfile` alike."""
     return _CHROMIUM.browser()
 
 
