@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,6 +32,10 @@ CHROMIUM_ARGS = [
 # Markup that escaped rendering: a tag or an entity visible as text.
 RAW_HTML = re.compile(r"</?(?:div|span|p|table|tr|td|script|img|br)\b[^>]*>|&(?:lt|gt|amp|quot);")
 VIEWPORT = {"width": 1440, "height": 1000}
+# Playwright's assertions wait 5 s by default: a rerun on a loaded 2-core machine (two test
+# workers and the OCR engine beside the browser) can take longer. A limit, not a speed; the
+# actions' own limit is set per page (`open_console`).
+expect.set_options(timeout=30_000)
 
 
 def _free_port() -> int:
