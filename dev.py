@@ -72,10 +72,12 @@ def console(args: list[str]) -> int:
     ensure_venv()
     cmd = [str(PYTHON), "-m", "console", *args]
     print("+", " ".join(cmd), flush=True)
-    try:
-        return subprocess.call(cmd, cwd=ROOT)
-    except KeyboardInterrupt:  # the console got the same Ctrl-C and is stopping itself
-        return 130
+    process = subprocess.Popen(cmd, cwd=ROOT)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:  # the console got the same Ctrl-C: let it stop everything
+            continue
 
 
 @contextlib.contextmanager

@@ -74,15 +74,18 @@ def console_url(command: Sequence[str]) -> str:
     return f"http://{host}:{_option(command, '--server.port')}"
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the supervisor dies (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _child_signals() -> None:
+    """In the child, before exec: SIGTERM when the supervisor dies (Linux), and a terminal's
+    Ctrl-C left to the supervisor, which stops the children in order with SIGTERM (a child
+    interrupted while it still imports would print a KeyboardInterrupt traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _start(command: Sequence[str]) -> subprocess.Popen[bytes]:
-    preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    return subprocess.Popen(list(command), stdin=subprocess.DEVNULL, preexec_fn=preexec)
+    return subprocess.Popen(list(command), stdin=subprocess.DEVNULL, preexec_fn=_child_signals)
 
 
 def _stop(processes: Sequence[subprocess.Popen[bytes]], grace_s: float) -> None:
