@@ -118,10 +118,14 @@ class Supervisor:
     def own_alive(self) -> bool:
         return self.server is not None and self.server.alive
 
-    def adopt(self) -> None:
-        """Take back a server a previous console started and did not stop."""
+    def adopt(self, *, say: bool = False) -> None:
+        """Take back a server a previous console (or the worker) started; `say` writes so in
+        the server log (the worker taking over what a killed console left)."""
         record = self.store.get_setting(PID_SETTING)
         if record and record.get("port") == self.port and is_our_server(record["pid"], self.port):
+            if say:
+                note = f"console took over the OCR server (pid {record['pid']}) left running"
+                append_note(self.log_path, note)
             self.server = ServerProcess(
                 pid=int(record["pid"]),
                 port=self.port,

@@ -2,13 +2,12 @@
 
 The local "service" is one process, so scaling is 0 or 1: a floor of 1 starts it, 0 stops
 it (SIGTERM, then SIGKILL after a grace period), and the ceiling is fixed at 1. The floor is
-kept in the store, so a console restart brings the service back as it was; with no floor
-recorded the platform starts the server (the console opens with a working service).
+kept in the store, so a restart brings the service back as it was (no floor: started).
 
-Lifetime. The server is the console's child: `close()` stops a server this platform
-started, because an orphan would keep the port after the console is gone. A server a dead
-console left behind is adopted (`_local_process`). A server somebody else started on the
-port is used, read and reported as "external", but never stopped.
+Lifetime. The worker's platform (`background`) keeps the server up and samples it, and
+`close()` stops it; the UI's adopts the server the store records and acts only when asked.
+A server a dead console left is adopted (`_local_process`); one somebody else started on
+the port is used and reported as "external", but never stopped.
 
 The parts live beside this file: `_local_process` (start, stop, adopt), `_local_logs` (the
 server log), `_local_metrics` (the sampler thread) and `_local_revisions` (the one
@@ -45,7 +44,6 @@ from console.platforms._base import (
 from console.platforms._local_logs import (
     LOG_NAME,
     LocalLogTail,
-    append_note,
     exit_reason,
     follow,
     recent_entries,
@@ -122,17 +120,9 @@ class LocalPlatform(Platform):
             interval_s=sample_interval_s,
         )
         self._floor = int(self.store.get_setting(FLOOR_SETTING, default_floor))
-        self._process.adopt()
-        # The worker's platform keeps the server up and samples it; the UI's only reads and
-        # acts when asked (it starts no thread and no process of its own accord).
+        self._process.adopt(say=background)
         self.background = background
         if background:
-            if self._process.server is not None:
-                append_note(
-                    self.log_path,
-                    f"console took over the OCR server (pid "
-                    f"{self._process.server.pid}) a previous console left running",
-                )
             if self._floor >= 1 and not self._process.own_alive and self._health() is None:
                 self._start()
             self._metrics.start()
@@ -395,17 +385,15 @@ class LocalPlatform(Platform):
     def requests_in_flight(self) -> int | None:
         return scrape_in_flight(self._http, self.service_url)
 
-    # --- lifetime ------------------------------------------------------------------------------
-
     def close(self) -> None:
-        """Stop sampling and tails, and stop the server if this platform manages it."""
+        """Stop sampling and tails, and the server if this platform keeps it (the worker's)."""
         self._metrics.close()
         with self._lock:
             for tail in self._tails:
                 tail.close()
             self._tails.clear()
             server = self._process.server
-            if server is not None and server.alive:
+            if server is not None and server.alive and self.background:
                 self._stop(server)
             self._process.server = None
         self._http.close()
