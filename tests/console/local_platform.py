@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from console._store import Store
-from console.platforms.local import LocalPlatform
+from console.platforms.local import LOG_NAME, LocalPlatform
 
 SIMULATED = ("--engine", "simulated", "--service-time", "0.02")
 
@@ -78,3 +80,16 @@ def local_platforms(data_dir: Path) -> Iterator[Callable[..., LocalPlatform]]:
     finally:
         for platform in made:
             platform.close()
+
+
+def append_lines(platform: LocalPlatform, *lines: str) -> None:
+    """Lines written to the server's log as the server writes them."""
+    with (platform.data_dir / LOG_NAME).open("a", encoding="utf-8") as log:
+        for line in lines:
+            log.write(line + "\n")
+
+
+def json_line(severity: str, message: str, at: datetime | None = None) -> str:
+    """A log line in the local server's JSON format."""
+    stamp = (at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
+    return json.dumps({"time": stamp, "severity": severity, "logger": "t", "message": message})
