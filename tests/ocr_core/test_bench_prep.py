@@ -11,7 +11,7 @@ from PIL import Image
 from ocr_core._documents import load_document
 from ocr_core.bench._cer import cer
 from ocr_core.bench._prep import PATHS, _naive_images, corpus_files, time_paths
-from tests.ocr_core.test_documents import TEXT_LINE, PdfPage, build_pdf
+from tests.ocr_core.documents import TEXT_LINE, PdfPage, build_pdf
 
 
 def test_cer_is_edits_per_reference_character() -> None:

@@ -7,13 +7,9 @@ hand-written PDF): nothing binary is committed beside the shared corpus.
 from __future__ import annotations
 
 import io
-import struct
 import threading
 import weakref
-import zipfile
-import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,102 +24,19 @@ from ocr_core import (
     ImageTooLarge,
     PageLimitExceeded,
     PageRenderError,
-    UnsupportedDocument,
 )
 from ocr_core._documents import load_document
 from tests.conftest import CORPUS
-
-SMALL = DocumentSettings(longest_side=200)
-TEXT_LINE = b"BT /F1 18 Tf 72 700 Td (Quarterly statement for account holder number one) Tj ET"
-TOP_BAR = b"0 0 0 rg 0 692 612 100 re f"
-
-
-# --- builders ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PdfPage:
-    width: float = 612
-    height: float = 792
-    content: bytes = b""
-    rotate: int = 0
-    crop: tuple[float, float, float, float] | None = None
-    # An 8-bit grey image XObject of this many pixels drawn over the page; its stream is tiny.
-    image: tuple[int, int] | None = None
-
-
-def build_pdf(pages: list[PdfPage]) -> bytes:
-    """A minimal valid PDF (correct xref) with Helvetica as /F1 on every page."""
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",  # the page tree, filled in once the page ids are known
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    kids = []
-    for page in pages:
-        page_id, content_id = len(objects) + 1, len(objects) + 2
-        kids.append(f"{page_id} 0 R".encode())
-        extra = f" /Rotate {page.rotate}".encode() if page.rotate else b""
-        if page.crop:
-            extra += b" /CropBox [%g %g %g %g]" % page.crop
-        content, xobjects = page.content, b""
-        if page.image:
-            xobjects = b" /XObject << /Im1 %d 0 R >>" % (content_id + 1)
-            content += b"\nq %g 0 0 %g 0 0 cm /Im1 Do Q" % (page.width, page.height)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g]" % (page.width, page.height)
-            + b" /Resources << /Font << /F1 3 0 R >>%s >> /Contents %d 0 R%s >>"
-            % (xobjects, content_id, extra)
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
-        if page.image:
-            pixels = zlib.compress(b"\x80" * 1024)
-            objects.append(
-                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d" % page.image
-                + b" /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode"
-                + b" /Length %d >>\nstream\n%s\nendstream" % (len(pixels), pixels)
-            )
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(pages))
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    return out.getvalue()
-
-
-def image_bytes(image: Image.Image, fmt: str, **options: object) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
-def png_header_claiming(width: int, height: int) -> bytes:
-    """A PNG whose header announces width x height but carries (almost) no pixel data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-def corpus_bytes(corpus: Path, relative: str) -> bytes:
-    return (corpus / relative).read_bytes()
-
-
-def dark_fraction(image: Image.Image) -> float:
-    return float((np.asarray(image.convert("L")) < 128).mean())
-
+from tests.ocr_core.documents import (
+    SMALL,
+    TEXT_LINE,
+    TOP_BAR,
+    PdfPage,
+    build_pdf,
+    corpus_bytes,
+    image_bytes,
+    png_header_claiming,
+)
 
 # --- the corpus --------------------------------------------------------------------------------
 
@@ -250,78 +163,6 @@ def test_images_have_no_text_layer() -> None:
     data = image_bytes(Image.new("L", (300, 200), 255), "PNG")
     with load_document(data) as document:
         assert document.page(0).text_layer is None
-
-
-# --- type detection ----------------------------------------------------------------------------
-
-
-def test_type_is_detected_by_content_not_by_name() -> None:
-    png = image_bytes(Image.new("RGB", (300, 200), "white"), "PNG")
-    with load_document(png, filename="statement.pdf") as document:
-        assert document.kind == "png"
-        assert document.filename == "statement.pdf"
-        assert document.page(0).image.size == (1540, 1027)
-
-
-@pytest.mark.parametrize(
-    ("fmt", "kind"),
-    [
-        ("PNG", "png"),
-        ("JPEG", "jpeg"),
-        ("TIFF", "tiff"),
-        ("WEBP", "webp"),
-        ("BMP", "bmp"),
-        ("GIF", "gif"),
-    ],
-)
-def test_each_supported_image_format_becomes_one_page(fmt: str, kind: str) -> None:
-    data = image_bytes(Image.new("RGB", (400, 300), "white"), fmt)
-    with load_document(data, filename="upload.bin") as document:
-        assert (document.kind, document.page_count) == (kind, 1)
-        assert document.page(0).image.size == (1540, 1155)
-
-
-def test_pdf_with_junk_before_its_header_is_still_a_pdf() -> None:
-    data = b"\xef\xbb\xbf\r\n" + build_pdf([PdfPage(content=TEXT_LINE)])
-    with load_document(data, settings=SMALL) as document:
-        assert document.kind == "pdf"
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, body in files.items():
-            archive.writestr(name, body)
-    return buffer.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("data", "detected"),
-    [
-        (_zip({"notes.txt": b"hello"}), "a ZIP archive"),
-        (
-            _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
-            "a Word document (DOCX)",
-        ),
-        (b"<!DOCTYPE html><html><body>Statement</body></html>", "an HTML page"),
-        (b"Dear customer,\nyour loan was approved.\n", "plain text"),
-        (b'{"pages": 3}', "a JSON file"),
-        (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "an SVG image"),
-    ],
-    ids=["zip", "docx", "html", "text", "json", "svg"],
-)
-def test_unsupported_content_is_named_in_the_error(data: bytes, detected: str) -> None:
-    with pytest.raises(UnsupportedDocument) as caught:
-        load_document(data, filename="scan.pdf")
-    assert caught.value.detected == detected
-    assert str(caught.value).startswith(f"'scan.pdf' is {detected}, not a type we read")
-
-
-def test_random_garbage_is_unsupported_binary_data() -> None:
-    garbage = np.random.default_rng(7).integers(0, 256, 4096, dtype=np.uint8).tobytes()
-    with pytest.raises(UnsupportedDocument) as caught:
-        load_document(b"\x00\x01" + garbage)
-    assert caught.value.detected == "unrecognised binary data"
 
 
 # --- limits ------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import pytest
 
 from ocr_core import DocumentSettings, EncryptedDocument, PageTooLarge, load_document
 from ocr_core._pdf import render_pdf_page
+from tests.ocr_core.documents import PdfPage, build_pdf
 from tests.ocr_core.hostile import unreadable_metadata
-from tests.ocr_core.test_documents import PdfPage, build_pdf
 
 SMALL = DocumentSettings(longest_side=200)
 
