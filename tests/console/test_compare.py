@@ -22,7 +22,8 @@ from console.golden import GoldenDocument, GoldenStore
 from console.jobs import JobRunner, NewDocument
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import wait_until
-from tests.fakes.fault_server import FaultServer, png, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import png, tiff_pages
 from tests.fakes.local_server import LocalServer, free_port, start_local_server
 
 SIMULATED_TEXT = "This text stands in for the OCR of one page."

@@ -16,7 +16,8 @@ from console.golden import GoldenDocument, GoldenStore
 from console.service import Operations
 from tests.console.jobs.conftest import wait_until
 from tests.console.ui.views.console_ops import app, installed_operations, page
-from tests.fakes.fault_server import FaultServer, png, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import png, tiff_pages
 from tests.fakes.local_server import free_port
 
 SIMULATED_TEXT = "This text stands in for the OCR of one page."

@@ -19,12 +19,9 @@ import io
 import json
 import math
 import socket
-import struct
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -34,71 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fakes.faults import FAULTS, Faults, RequestRecord
+
 MODEL = "lightonai/LightOnOCR-2-1B"
-
-# Script steps for chat requests, consumed one per request before normal service resumes.
-FAULTS = (
-    "503",
-    "502",
-    "504",
-    "500",
-    "400",
-    "404",
-    "413",
-    "401",
-    "429",
-    "reset",
-    "malformed",
-    "slow",
-    # A 401 whose message quotes the Authorization header it got, as some proxies do.
-    "leaky401",
-    # A 200 whose body trickles out one byte every `trickle_interval_s`, never finishing.
-    "trickle",
-    # A streamed answer whose first line never ends (up to 400 MB): `sent_bytes` counts it.
-    "endless_line",
-    # A completion whose usage.prompt_tokens is "lots".
-    "bad_usage",
-    # A generation loop: the page's text, then one line repeated until max_tokens.
-    "loop",
-    # A completion with no text at all.
-    "empty",
-)
-
-
-@dataclass
-class RequestRecord:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any] | None
-    at: float
-
-
-@dataclass
-class Faults:
-    """What the server does wrong. Tests set these fields directly (between requests)."""
-
-    # Answer 503 on every endpoint until this monotonic time.
-    cold_until: float = 0.0
-    # Chat answers take this long.
-    delay_s: float = 0.0
-    # One entry consumed per chat request: e.g. "503", "429", "reset", "malformed", "slow".
-    script: deque[str] = field(default_factory=deque)
-    retry_after: str | None = None
-    finish_reason: str = "stop"
-    # Only these bearer tokens are accepted (None: no auth check).
-    accept_tokens: set[str] | None = None
-    # Pages whose centre pixel rounds to this colour get a 500 (or `fail_colour_status`).
-    fail_colour: str | None = None
-    fail_colour_status: int = 500
-    max_model_len: int = 16384
-    # What every page image costs in prompt tokens; like vLLM, prompt + max_tokens must fit.
-    prompt_tokens: int = 100
-    trickle_interval_s: float = 2.0
-    # Words the "model" is unsure of: their tokens get log-prob ln(0.1) when logprobs are asked.
-    doubtful_words: set[str] = field(default_factory=set)
-    # Listed in /v1/models as ours (not vLLM's) preferred_longest_side, when set.
-    preferred_longest_side: int | None = None
 
 
 def _round(channel: int) -> int:
@@ -437,77 +372,3 @@ class _DroppedConnection(Response):
         )
         await send({"type": "http.response.body", "body": b'{"choices": [', "more_body": True})
         raise ConnectionResetError("fault server: dropping the connection")
-
-
-class ResettingServer:
-    """A TCP listener that reads each request and answers with a reset (RST), like a load
-    balancer whose backend instance just died. Records each request line it refused."""
-
-    def __init__(self) -> None:
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self.base_url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self.refused: list[str] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return  # closed
-            with conn:
-                conn.settimeout(2)
-                with contextlib.suppress(OSError):
-                    head = conn.recv(65536)
-                    self.refused.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
-                # Linger 0: close() sends RST instead of FIN.
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-
-    def __enter__(self) -> ResettingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(timeout=5)
-
-
-# --- inputs and instruments for client tests ----------------------------------------------------
-
-
-def tiff_pages(colours: list[str], size: tuple[int, int] = (48, 64)) -> bytes:
-    """A multi-page TIFF, one solid page per colour: the server's answer names each colour."""
-    frames = [Image.new("RGB", size, colour) for colour in colours]
-    out = io.BytesIO()
-    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
-    return out.getvalue()
-
-
-def png(colour: str = "white", size: tuple[int, int] = (48, 64)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
-    return out.getvalue()
-
-
-def unsigned_jwt(claims: dict[str, Any]) -> str:
-    """A JWT-shaped ID token (the client reads `exp` without verifying the signature)."""
-
-    def part(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    header = json.dumps({"alg": "RS256", "typ": "JWT"}).encode()
-    return ".".join([part(header), part(json.dumps(claims).encode()), part(b"signature")])
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep in retry waits: records the wait, returns at once."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)

@@ -12,8 +12,9 @@ from google.auth.exceptions import DefaultCredentialsError, RefreshError
 
 from ocr_core import AuthError, ClientSettings, OCRClient
 from ocr_core._auth import GoogleIdTokenAuth, impersonating_fetcher, make_auth
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png, unsigned_jwt
+from tests.fakes.fault_server import FaultServer
 from tests.fakes.google_iam_credentials import FakeIamCredentials
+from tests.fakes.inputs import RecordingSleep, png, unsigned_jwt
 
 RUNNER = "ocr-runner@ocr-prod.iam.gserviceaccount.com"
 

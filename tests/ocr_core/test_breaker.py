@@ -17,7 +17,8 @@ from ocr_core import (
     ServiceUnavailable,
 )
 from ocr_core._breaker import CircuitBreaker
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import RecordingSleep, png, tiff_pages
 
 
 class FakeClock:

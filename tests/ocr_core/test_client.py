@@ -24,7 +24,8 @@ from ocr_core import (
     load_document,
 )
 from ocr_core._protocol import completion_room
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import RecordingSleep, png, tiff_pages
 from tests.waits import eventually_async
 
 

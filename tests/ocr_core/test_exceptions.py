@@ -24,7 +24,7 @@ from ocr_core import (
 from ocr_core._breaker import counts_as_failure
 from ocr_core._exceptions import redact
 from ocr_core._protocol import error_from_body
-from tests.fakes.fault_server import png
+from tests.fakes.inputs import png
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from ocr_core import BreakerState, ClientSettings, OCRClient, ProtocolError, RequestTimeout
-from tests.fakes.fault_server import RecordingSleep, png
+from tests.fakes.inputs import RecordingSleep, png
 
 
 async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(server):

@@ -17,7 +17,8 @@ from PIL import Image
 from ocr_core import ClientSettings, OCRClient
 from ocr_core._confidence import page_confidence
 from ocr_core._models import ConfidenceSpan
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import RecordingSleep, png
 
 
 def client(server: FaultServer, **overrides: Any) -> OCRClient:

@@ -23,7 +23,9 @@ from ocr_core import (
     ServiceUnavailable,
 )
 from ocr_core._protocol import parse_retry_after
-from tests.fakes.fault_server import FaultServer, RecordingSleep, ResettingServer, png
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import RecordingSleep, png
+from tests.fakes.resetting_server import ResettingServer
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ocr_core import ClientSettings, OCRClient, Sampling, load_document
-from tests.fakes.fault_server import FaultServer, RecordingSleep, png
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import RecordingSleep, png
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from ocr_core import (
     ServiceUnavailable,
     WarmUpReport,
 )
-from tests.fakes.fault_server import FaultServer, png
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import png
 
 
 def client(server: FaultServer, **overrides: Any) -> OCRClient:

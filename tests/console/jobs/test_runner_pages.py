@@ -14,7 +14,8 @@ from console.jobs import JobRunner, JobStore
 from console.jobs._results import document_result
 from ocr_core import Sampling
 from tests.console.jobs.conftest import submit, wait_until
-from tests.fakes.fault_server import FaultServer, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import tiff_pages
 
 
 def _finished(jobs: JobStore, job_id: int) -> bool:

@@ -16,7 +16,8 @@ from console.service import Operations
 from console.ui._state import get_operations
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
-from tests.fakes.fault_server import FaultServer, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import tiff_pages
 
 # The simulated engine's answer names the page size it was sent.
 SIMULATED_TEXT = "This text stands in for the OCR of one page."

@@ -13,7 +13,8 @@ from console.service import Operations
 from console.ui._state import get_operations
 from tests.console.jobs.conftest import wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
-from tests.fakes.fault_server import FaultServer, tiff_pages
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import tiff_pages
 
 
 def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:

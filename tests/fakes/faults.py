@@ -1,0 +1,71 @@
+"""What the fault server can be told to do wrong, and what it records of each request."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+# Script steps for chat requests, consumed one per request before normal service resumes.
+FAULTS = (
+    "503",
+    "502",
+    "504",
+    "500",
+    "400",
+    "404",
+    "413",
+    "401",
+    "429",
+    "reset",
+    "malformed",
+    "slow",
+    # A 401 whose message quotes the Authorization header it got, as some proxies do.
+    "leaky401",
+    # A 200 whose body trickles out one byte every `trickle_interval_s`, never finishing.
+    "trickle",
+    # A streamed answer whose first line never ends (up to 400 MB): `sent_bytes` counts it.
+    "endless_line",
+    # A completion whose usage.prompt_tokens is "lots".
+    "bad_usage",
+    # A generation loop: the page's text, then one line repeated until max_tokens.
+    "loop",
+    # A completion with no text at all.
+    "empty",
+)
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+    at: float
+
+
+@dataclass
+class Faults:
+    """What the server does wrong. Tests set these fields directly (between requests)."""
+
+    # Answer 503 on every endpoint until this monotonic time.
+    cold_until: float = 0.0
+    # Chat answers take this long.
+    delay_s: float = 0.0
+    # One entry consumed per chat request: e.g. "503", "429", "reset", "malformed", "slow".
+    script: deque[str] = field(default_factory=deque)
+    retry_after: str | None = None
+    finish_reason: str = "stop"
+    # Only these bearer tokens are accepted (None: no auth check).
+    accept_tokens: set[str] | None = None
+    # Pages whose centre pixel rounds to this colour get a 500 (or `fail_colour_status`).
+    fail_colour: str | None = None
+    fail_colour_status: int = 500
+    max_model_len: int = 16384
+    # What every page image costs in prompt tokens; like vLLM, prompt + max_tokens must fit.
+    prompt_tokens: int = 100
+    trickle_interval_s: float = 2.0
+    # Words the "model" is unsure of: their tokens get log-prob ln(0.1) when logprobs are asked.
+    doubtful_words: set[str] = field(default_factory=set)
+    # Listed in /v1/models as ours (not vLLM's) preferred_longest_side, when set.
+    preferred_longest_side: int | None = None
