@@ -1,4 +1,5 @@
-"""Synthetic pages whose right reading is known: a form, a table of contents, a letter.
+"""Synthetic pages whose right reading is known: a form, a table of contents, a letter, and a
+dense three-column page of small type (a magazine page: the engine's slowest kind).
 
 Drawn with the font that ships inside Pillow (`ImageFont.load_default(size=...)`), so the
 bench and the tests need no system fonts. Each page comes with its ground truth in reading
@@ -7,6 +8,7 @@ order: a form and a table of contents are read row by row, label then value.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
@@ -45,6 +47,109 @@ LETTER_LINES = (
     "Yours sincerely,",
     "Ann Carter, Customer Services",
 )
+# A magazine page as the client sends it to the CPU engine (longest side 2000 px): three
+# columns of 19 px type on a 25 px pitch, about 210 lines and 1,300 words.
+DENSE_SIZE = (1414, 2000)
+DENSE_FONT_PX = 19
+DENSE_PITCH = 25
+DENSE_MARGIN = 90
+DENSE_GUTTER = 40
+DENSE_WORDS = [
+    "the",
+    "bank",
+    "loan",
+    "rate",
+    "was",
+    "set",
+    "at",
+    "two",
+    "per",
+    "cent",
+    "above",
+    "base",
+    "for",
+    "the",
+    "term",
+    "of",
+    "the",
+    "agreement",
+    "and",
+    "every",
+    "payment",
+    "falls",
+    "due",
+    "on",
+    "the",
+    "first",
+    "working",
+    "day",
+    "of",
+    "each",
+    "month",
+    "while",
+    "the",
+    "account",
+    "remains",
+    "open",
+    "customers",
+    "who",
+    "repay",
+    "early",
+    "may",
+    "owe",
+    "a",
+    "charge",
+    "equal",
+    "to",
+    "one",
+    "month",
+    "of",
+    "interest",
+    "our",
+    "office",
+    "reviews",
+    "each",
+    "application",
+    "within",
+    "five",
+    "days",
+    "and",
+    "writes",
+    "to",
+    "the",
+    "applicant",
+    "with",
+    "a",
+    "decision",
+    "a",
+    "copy",
+    "of",
+    "the",
+    "signed",
+    "form",
+    "should",
+    "be",
+    "kept",
+    "with",
+    "your",
+    "records",
+    "statements",
+    "are",
+    "sent",
+    "every",
+    "quarter",
+    "and",
+    "show",
+    "the",
+    "balance",
+    "the",
+    "interest",
+    "charged",
+    "and",
+    "any",
+    "fees",
+    "applied",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +206,34 @@ def letter_page() -> SyntheticPage:
     return SyntheticPage("letter", image, "\n".join(LETTER_LINES))
 
 
+def dense_page() -> SyntheticPage:
+    """Three columns of small justified-looking prose, read column by column.
+
+    The words are drawn from a fixed vocabulary with a fixed seed, so the page and its
+    ground truth are the same on every run.
+    """
+    image = Image.new("L", DENSE_SIZE, 255)
+    draw = ImageDraw.Draw(image)
+    font = _font(DENSE_FONT_PX)
+    pick = random.Random(24)
+    width = (DENSE_SIZE[0] - 2 * DENSE_MARGIN - 2 * DENSE_GUTTER) // 3
+    lines: list[str] = []
+    for column in range(3):
+        x = DENSE_MARGIN + column * (width + DENSE_GUTTER)
+        y = DENSE_MARGIN
+        while y + DENSE_PITCH <= DENSE_SIZE[1] - DENSE_MARGIN:
+            line = pick.choice(DENSE_WORDS).capitalize()
+            while True:
+                word = pick.choice(DENSE_WORDS)
+                if font.getlength(f"{line} {word}") > width:
+                    break
+                line = f"{line} {word}"
+            draw.text((x, y), line, fill=0, font=font)
+            lines.append(line)
+            y += DENSE_PITCH
+    return SyntheticPage("dense", image, "\n".join(lines))
+
+
 def turned(page: SyntheticPage, degrees: int) -> SyntheticPage:
     """The page scanned turned `degrees` clockwise (90, 180 or 270)."""
     image = page.image.rotate(-degrees, expand=True, fillcolor=255)
@@ -114,4 +247,5 @@ def synthetic_pages() -> list[SyntheticPage]:
         contents_page(),
         letter,
         *(turned(letter, degrees) for degrees in (90, 180, 270)),
+        dense_page(),
     ]
