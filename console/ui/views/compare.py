@@ -61,18 +61,6 @@ if identity.can_operate:
 else:
     st.info("Starting a comparison needs the operator role; past comparisons are below.")
 
-recent = comparisons.recent()
-if not recent:
-    st.info("No comparison yet.")
-    st.stop()
-ids = [c.id for c in recent]
-if st.session_state.get("cmp_open") in ids:
-    st.session_state.cmp_pick = st.session_state.pop("cmp_open")
-chosen_id = st.selectbox(
-    "Comparison", ids, key="cmp_pick",
-    format_func=lambda i: next(c.label for c in recent if c.id == i),
-)  # fmt: skip
-
 
 def _side(column: DeltaGenerator, url: str, side: Side) -> None:
     column.caption(escape_markdown(url))
@@ -103,22 +91,39 @@ def _page(comparison: Comparison, pair: PagePair) -> None:
         st.markdown(pair.diff_html(), unsafe_allow_html=True)
 
 
-def shown() -> None:
-    comparison = comparisons.get(chosen_id)
-    if comparison is None:
-        st.warning("This comparison is gone.")
-        return
-    for problem in comparisons.problems(comparison):
-        st.error(escape_markdown(problem))
-    pairs = comparisons.pages(comparison, golden)
-    if not pairs and comparisons.finished(comparison):
-        st.info("Nothing was read on either side.")
-    elif not pairs:
-        st.info("Opening the documents…")
-    for pair in pairs:
-        _page(comparison, pair)
+def _comparison(recent: list[Comparison]) -> None:
+    """A past comparison, side by side (only when one exists: no st.stop(), which would also
+    stop the sidebar drawn after the page)."""
+    ids = [c.id for c in recent]
+    if st.session_state.get("cmp_open") in ids:
+        st.session_state.cmp_pick = st.session_state.pop("cmp_open")
+    chosen_id = st.selectbox(
+        "Comparison", ids, key="cmp_pick",
+        format_func=lambda i: next(c.label for c in recent if c.id == i),
+    )  # fmt: skip
+
+    def shown() -> None:
+        comparison = comparisons.get(chosen_id)
+        if comparison is None:
+            st.warning("This comparison is gone.")
+            return
+        for problem in comparisons.problems(comparison):
+            st.error(escape_markdown(problem))
+        pairs = comparisons.pages(comparison, golden)
+        if not pairs and comparisons.finished(comparison):
+            st.info("Nothing was read on either side.")
+        elif not pairs:
+            st.info("Opening the documents…")
+        for pair in pairs:
+            _page(comparison, pair)
+
+    selected = comparisons.get(chosen_id)
+    running = selected is not None and not comparisons.finished(selected)
+    st.fragment(shown, run_every=REFRESH_S if running else None)()
 
 
-selected = comparisons.get(chosen_id)
-running = selected is not None and not comparisons.finished(selected)
-st.fragment(shown, run_every=REFRESH_S if running else None)()
+recent = comparisons.recent()
+if recent:
+    _comparison(recent)
+else:
+    st.info("No comparison yet.")

@@ -9,6 +9,7 @@ from console._render import escape_markdown
 from console._store import StoreError
 from console.golden import (
     DEFAULT_MARGIN,
+    GoldenSet,
     GoldenSetError,
     GoldenStore,
     chart_frame,
@@ -60,58 +61,63 @@ if identity.can_operate:
 else:
     st.info("Registering and running golden sets needs the operator role; scores are below.")
 
+
+def _sets_and_runs(sets: list[GoldenSet]) -> None:
+    """The registered sets, a run, and the scores (only when a set exists: no st.stop(), which
+    would also stop the sidebar drawn after the page)."""
+    st.dataframe(
+        [{"name": s.name, "documents": s.documents, "registered by": s.actor,
+          "when": s.created_at, "source": s.source} for s in sets],
+        hide_index=True,
+    )  # fmt: skip
+
+    # --- Run --------------------------------------------------------------------------------------
+    chosen = st.selectbox("Golden set", [s.name for s in sets], key="q_set")
+    margin_col, run_col = st.columns([1, 3], vertical_alignment="bottom")
+    margin = margin_col.number_input(
+        "Regression margin (CER)", 0.0, 0.99, DEFAULT_MARGIN, 0.01, key="q_margin",
+        disabled=not identity.can_operate,
+    )  # fmt: skip
+    if identity.can_operate and run_col.button("Run golden set", key="q_run", type="primary"):
+        try:
+            operations.run_golden_set(
+                chosen, margin=margin, revision=read_status(operations).revision, identity=identity
+            )
+        except (PermissionDenied, GoldenSetError, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+
+    # --- Scores -----------------------------------------------------------------------------------
+    def scores() -> None:
+        runs = score_finished(golden, operations.jobs, chosen)
+        if not runs:
+            st.info("This set has not been run yet.")
+            return
+        latest = runs[0]
+        if not latest.scored:
+            st.info(f"Run #{latest.id} is reading the documents (job {latest.job_id})…")
+        elif latest.regressions:
+            names = ", ".join(s.filename for s in latest.regressions)
+            st.error(f"Regression in run #{latest.id}: {escape_markdown(names)}")
+        else:
+            st.success(f"Run #{latest.id}: no regression.")
+        st.subheader("CER by revision", anchor=False)
+        chart = chart_frame(runs)
+        if not chart.empty:
+            # Bars, not lines: a set's first run is one point per document, which a line hides.
+            st.bar_chart(chart, stack=False, x_label="run · revision", y_label="CER")
+        rates = {
+            name: st.column_config.NumberColumn(format="%.4f")
+            for name in ("mean CER", "CER", "WER", "previous CER")
+        }
+        st.dataframe(runs_frame(runs), hide_index=True, column_config=rates)
+        st.dataframe(scores_frame(runs), hide_index=True, column_config=rates)
+
+    pending = any(not run.scored for run in golden.runs(chosen))
+    st.fragment(scores, run_every=REFRESH_S if pending else None)()
+
+
 sets = golden.sets()
-if not sets:
+if sets:
+    _sets_and_runs(sets)
+else:
     st.info("No golden set yet: register a zip above, or `python -m console.golden seed`.")
-    st.stop()
-st.dataframe(
-    [{"name": s.name, "documents": s.documents, "registered by": s.actor,
-      "when": s.created_at, "source": s.source} for s in sets],
-    hide_index=True,
-)  # fmt: skip
-
-# --- Run ---------------------------------------------------------------------------------------
-chosen = st.selectbox("Golden set", [s.name for s in sets], key="q_set")
-margin_col, run_col = st.columns([1, 3], vertical_alignment="bottom")
-margin = margin_col.number_input(
-    "Regression margin (CER)", 0.0, 0.99, DEFAULT_MARGIN, 0.01, key="q_margin",
-    disabled=not identity.can_operate,
-)  # fmt: skip
-if identity.can_operate and run_col.button("Run golden set", key="q_run", type="primary"):
-    try:
-        operations.run_golden_set(
-            chosen, margin=margin, revision=read_status(operations).revision, identity=identity
-        )
-    except (PermissionDenied, GoldenSetError, StoreError) as error:
-        st.error(escape_markdown(str(error)))
-
-
-# --- Scores ------------------------------------------------------------------------------------
-def scores() -> None:
-    runs = score_finished(golden, operations.jobs, chosen)
-    if not runs:
-        st.info("This set has not been run yet.")
-        return
-    latest = runs[0]
-    if not latest.scored:
-        st.info(f"Run #{latest.id} is reading the documents (job {latest.job_id})…")
-    elif latest.regressions:
-        names = ", ".join(s.filename for s in latest.regressions)
-        st.error(f"Regression in run #{latest.id}: {escape_markdown(names)}")
-    else:
-        st.success(f"Run #{latest.id}: no regression.")
-    st.subheader("CER by revision", anchor=False)
-    chart = chart_frame(runs)
-    if not chart.empty:
-        # Bars, not lines: a set's first run is one point per document, which a line hides.
-        st.bar_chart(chart, stack=False, x_label="run · revision", y_label="CER")
-    rates = {
-        name: st.column_config.NumberColumn(format="%.4f")
-        for name in ("mean CER", "CER", "WER", "previous CER")
-    }
-    st.dataframe(runs_frame(runs), hide_index=True, column_config=rates)
-    st.dataframe(scores_frame(runs), hide_index=True, column_config=rates)
-
-
-pending = any(not run.scored for run in golden.runs(chosen))
-st.fragment(scores, run_every=REFRESH_S if pending else None)()

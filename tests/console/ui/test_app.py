@@ -21,6 +21,9 @@ PAGES = {
     "views/service.py": "Service",
     "views/logs.py": "Logs",
     "views/metrics.py": "Metrics",
+    # Empty in a new console: the sidebar must still be drawn (an st.stop() once hid it).
+    "views/quality.py": "Quality",
+    "views/compare.py": "Compare",
 }
 
 
