@@ -4,8 +4,10 @@
     seed [--name N]             register the sample set shipped in examples/golden
     list [--json]               registered sets
     run NAME [--json] [--margin 0.02] [--timeout S]
-                                OCR the set on the current service and score it; exit code 2
-                                when a document's CER rose by more than the margin
+                                OCR the set on the current service and score it; exit code 3
+                                when a document or page could not be read (incomplete: no
+                                gate passes it), 2 when a document's CER rose by more than
+                                the margin, 0 when every page was read and none got worse
     history NAME [--json]       runs of a set, newest first
 
 The store and the service are the console's (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL,
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from console.service import Operations
 
 EXIT_REGRESSION = 2
+# Something could not be read (or the run failed): nothing was proven either way.
+EXIT_INCOMPLETE = 3
 SEED_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "golden"
 SEED_NAME = "corpus-sample"
 
@@ -90,7 +94,7 @@ def _summary(run: GoldenRun) -> str:
     ]
     for score in run.scores:
         if score.cer is None:
-            line = f"  {score.filename}: not read: {score.error}"
+            line = f"  {score.filename}: not scored"
         else:
             line = f"  {score.filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
             if score.previous_cer is not None:
@@ -98,8 +102,12 @@ def _summary(run: GoldenRun) -> str:
         if score.regression:
             line += f"  REGRESSION (margin {run.margin})"
         lines.append(line)
-    if run.error:
-        lines.append(f"  error: {run.error}")
+    read, total = run.pages_read
+    if run.incomplete:
+        lines.append(f"  INCOMPLETE: {read} of {total} pages read; scores are over those only")
+        lines += [f"    {problem}" for problem in run.problems]
+    else:
+        lines.append(f"  complete: {read} of {total} pages read")
     return "\n".join(lines)
 
 
@@ -166,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "run":
             run = _run(store, golden, args.name, args.margin, args.timeout)
             print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+            if run.incomplete:
+                return EXIT_INCOMPLETE
             if run.regressions:
                 return EXIT_REGRESSION
         elif args.command == "history":

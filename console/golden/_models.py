@@ -98,6 +98,31 @@ class GoldenRun:
         return self.finished_at is not None
 
     @property
+    def incomplete(self) -> bool:
+        """A finished run that could not measure everything: a document or a page was not
+        read, or the run itself failed. It passes no gate and is no baseline."""
+        if not self.scored:
+            return False
+        unread = any(s.pages_failed or s.cer is None for s in self.scores)
+        return bool(self.error) or not self.scores or unread
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the run is incomplete, a sentence per document (and the run's own error)."""
+        found = [f"{s.filename}: {s.error}" for s in self.scores if s.error]
+        if self.error:
+            found.append(self.error)
+        if self.scored and not self.scores and not self.error:
+            found.append("no document was scored")
+        return found
+
+    @property
+    def pages_read(self) -> tuple[int, int]:
+        """(pages read, pages in the set) over the documents that were opened."""
+        total = sum(s.pages for s in self.scores)
+        return total - sum(s.pages_failed for s in self.scores), total
+
+    @property
     def regressions(self) -> list[DocumentScore]:
         return [score for score in self.scores if score.regression]
 
@@ -118,6 +143,10 @@ class GoldenRun:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "margin": self.margin,
             "mean_cer": self.mean_cer,
+            "complete": self.scored and not self.incomplete,
+            "pages_read": self.pages_read[0],
+            "pages": self.pages_read[1],
+            "problems": self.problems,
             "regressions": [s.filename for s in self.regressions],
             "documents": [s.to_dict() for s in self.scores],
             "error": self.error,

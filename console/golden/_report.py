@@ -37,6 +37,12 @@ def run_label(run: GoldenRun) -> str:
     return f"#{run.id} {run.revision or 'revision ?'}"
 
 
+def _state(run: GoldenRun) -> str:
+    if not run.scored:
+        return "running"
+    return "incomplete" if run.incomplete else "complete"
+
+
 def runs_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
     """One row per run: when, which revision, mean CER, how many regressions."""
     return pd.DataFrame(
@@ -47,15 +53,16 @@ def runs_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
                 "revision": run.revision or "",
                 "service": run.service_url,
                 "by": run.actor,
-                "state": "scored" if run.scored else "running",
+                "state": _state(run),
+                "pages read": "{} / {}".format(*run.pages_read) if run.scored else "",
                 "mean CER": run.mean_cer,
                 "regressions": len(run.regressions),
                 "error": run.error or "",
             }
             for run in runs
         ],
-        columns=["run", "started", "revision", "service", "by", "state", "mean CER",
-                 "regressions", "error"],
+        columns=["run", "started", "revision", "service", "by", "state", "pages read",
+                 "mean CER", "regressions", "error"],
     )  # fmt: skip
 
 

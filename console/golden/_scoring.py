@@ -1,8 +1,9 @@
 """A finished job's text against a golden set's expected text, and what got worse.
 
-A document's score is over the whole document: its pages' text joined in order against the
-expected text with its form feeds as line breaks, so a page the service failed counts as
-missing text (its errors are in the score) rather than being left out of it.
+A document's score is over the pages that were read: their text joined in order against the
+expected text of the same pages (split on its form feeds). A page that was not read is not
+scored as empty text: it makes the run incomplete, which no gate passes and no later run is
+compared with. A text without page breaks scores a document only when every page was read.
 """
 
 from __future__ import annotations
@@ -17,27 +18,44 @@ from ocr_core import quality
 def score_job(
     jobs: JobStore, job_id: int, documents: Sequence[GoldenDocument]
 ) -> list[DocumentScore]:
-    """Per-document CER/WER of a job made from `documents` (in the same order)."""
+    """Per-document CER/WER of a job made from `documents` (in the same order), over the pages
+    that were read; a document with a page not read carries why in `error` (and makes its
+    run incomplete)."""
     entries = jobs.documents(job_id)
     pages = jobs.pages(job_id)
     scores: list[DocumentScore] = []
     for golden, entry in zip(documents, entries, strict=True):
-        if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
-            why = entry.error or entry.state.value
-            scores.append(DocumentScore(golden.filename, None, None, 0, 0, why))
+        if entry.state is not DocumentState.OPENED:
+            why = entry.error or f"not opened ({entry.state.value})"
+            scores.append(DocumentScore(golden.filename, None, None, entry.page_count, 0, why))
             continue
-        own = sorted((p for p in pages if p.document_id == entry.id), key=lambda p: p.index)
-        failed = sum(1 for p in own if not p.result.ok)
-        missing = max(entry.page_count - len(own), 0)
-        text = "\n".join(p.result.text if p.result.ok else "" for p in own)
-        reference = golden.expected_text.replace("\f", "\n")
+        stored = {p.index: p.result for p in pages if p.document_id == entry.id}
+        read = {i: r.text for i, r in stored.items() if r.ok}
+        unread = [
+            f"page {i + 1}: {stored[i].error if i in stored else 'never read'}"
+            for i in range(entry.page_count)
+            if i not in read
+        ]
+        expected = golden.expected_pages
+        if len(expected) == entry.page_count:  # page by page: score what was read
+            text = "\n".join(read[i] for i in sorted(read))
+            reference = "\n".join(expected[i] for i in sorted(read))
+        elif not unread:  # one text for the whole document
+            text, reference = "\n".join(read[i] for i in sorted(read)), "\n".join(expected)
+        else:
+            text = reference = ""
+        error = None
+        if unread:
+            error = f"{len(unread)} of {entry.page_count} pages not read: " + "; ".join(unread)
+        measurable = bool(read) and bool(reference or not unread)
         scores.append(
             DocumentScore(
                 golden.filename,
-                cer=quality.cer(text, reference),
-                wer=quality.wer(text, reference),
+                cer=quality.cer(text, reference) if measurable else None,
+                wer=quality.wer(text, reference) if measurable else None,
                 pages=entry.page_count,
-                pages_failed=failed + missing,
+                pages_failed=len(unread),
+                error=error,
             )
         )
     return scores

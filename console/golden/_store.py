@@ -180,8 +180,13 @@ class GoldenStore:
         return next((run for run in self.runs() if run.id == run_id), None)
 
     def previous_scored(self, name: str, before_run: int) -> GoldenRun | None:
-        """The last scored run of the set before `before_run`: what a regression is against."""
+        """The last complete run of the set before `before_run`: what a regression is
+        against (an incomplete run measured too little to be a baseline)."""
         return next(
-            (run for run in self.runs(name) if run.id < before_run and run.scored and run.scores),
+            (
+                run
+                for run in self.runs(name)
+                if run.id < before_run and run.scored and run.scores and not run.incomplete
+            ),
             None,
         )

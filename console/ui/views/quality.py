@@ -95,6 +95,14 @@ def _sets_and_runs(sets: list[GoldenSet]) -> None:
         latest = runs[0]
         if not latest.scored:
             st.info(f"Run #{latest.id} is reading the documents (job {latest.job_id})…")
+        elif latest.incomplete:
+            read, total = latest.pages_read
+            st.error(
+                f"Run #{latest.id} is incomplete: {read} of {total} pages were read, so it "
+                "proves nothing, passes no gate and is no baseline for later runs. Scores "
+                "below are over the pages read.\n\n"
+                + "\n".join(f"- {escape_markdown(p)}" for p in latest.problems[:20])
+            )
         elif latest.regressions:
             names = ", ".join(s.filename for s in latest.regressions)
             st.error(f"Regression in run #{latest.id}: {escape_markdown(names)}")

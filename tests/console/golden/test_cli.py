@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from console.golden._cli import EXIT_INCOMPLETE
 from tests.console.golden.conftest import ROOT, make_zip, phototest_set, write_files
+from tests.fakes.fault_server import FaultServer
 from tests.fakes.local_server import LocalServer
 
 
@@ -84,3 +86,26 @@ def test_seed_registers_the_shipped_example_once(tmp_path: Path) -> None:
     assert again.returncode == 0 and "already registered" in again.stdout
     listed = _cli(tmp_path / "data", "list").stdout
     assert "corpus-sample" in listed and "3 documents" in listed
+
+
+def test_a_run_that_reads_nothing_is_incomplete_and_no_baseline(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """Against a service that refuses every request: exit 3 (not 0, not the regression
+    code 2), the run says why, and the next good run is not compared with it."""
+    data = tmp_path / "data"
+    assert _cli(data, "register", "photo", str(phototest_set(tmp_path / "set"))).returncode == 0
+    with FaultServer() as refusing:
+        refusing.faults.accept_tokens = {"nobody-has-this"}  # every request: 401
+        failed = _cli(data, "run", "photo", "--json", service_url=refusing.base_url)
+    assert failed.returncode == EXIT_INCOMPLETE, failed.stderr
+    run = json.loads(failed.stdout)
+    assert run["complete"] is False and run["regressions"] == []
+    assert run["problems"] and run["documents"][0]["cer"] is None
+    good = _cli(data, "run", "photo", "--json", service_url=local_server.base_url)
+    assert good.returncode == 0, good.stderr
+    second = json.loads(good.stdout)
+    assert second["complete"] is True and second["pages_read"] == second["pages"] == 1
+    assert second["documents"][0]["previous_cer"] is None  # the failed run is no baseline
+    shown = _cli(data, "history", "photo")
+    assert "INCOMPLETE" in shown.stdout and "complete: 1 of 1 pages read" in shown.stdout

@@ -118,3 +118,20 @@ def test_the_page_is_in_the_navigation(operations: Operations) -> None:
     assert not at.exception
     at.switch_page("views/quality.py").run()
     assert [t.value for t in at.title] == ["Quality"]
+
+
+def test_a_run_that_read_nothing_is_red_and_incomplete_not_green(operations: Operations) -> None:
+    at = _register(page("quality").run(), "photo", PHOTO)
+    golden = GoldenStore(operations.store)
+    failed = golden.add_run(golden.get("photo"), job_id=0, service_url="http://down",
+                            revision="rev-9", actor="qa", margin=0.02)  # fmt: skip
+    unread = "1 of 1 pages not read: page 1: RequestTimeout: no answer in 120 s"
+    golden.finish_run(failed, [DocumentScore("phototest.tif", None, None, 1, 1, unread)],
+                      revision="rev-9", error=None)  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert not any("no regression" in s.value for s in at.success)
+    [shown] = [e.value for e in at.error if "incomplete" in e.value]
+    assert "0 of 1 pages were read" in shown and "RequestTimeout" in shown
+    runs = at.dataframe[1].value  # sets, then runs
+    assert list(runs["state"]) == ["incomplete"] and list(runs["pages read"]) == ["0 / 1"]

@@ -9,9 +9,18 @@ from pathlib import Path
 import pytest
 
 from console._store import Store
-from console.golden import GoldenStore, finish_run, load_folder, start_run, wait_for_run
-from console.jobs import JobRunner, JobStore
-from ocr_core import ClientSettings, OCRClient
+from console.golden import (
+    GoldenDocument,
+    GoldenStore,
+    finish_run,
+    load_folder,
+    score_job,
+    start_run,
+    wait_for_run,
+)
+from console.jobs import DocumentState, JobRunner, JobStore, NewDocument
+from console.jobs._ledger import JobLedger
+from ocr_core import ClientSettings, OCRClient, PageResult, ServiceUnavailable
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.fault_server import FaultServer
 from tests.fakes.local_server import LocalServer
@@ -90,3 +99,23 @@ def test_a_margin_outside_zero_to_one_is_refused(
 
     with pytest.raises(GoldenSetError, match="between 0 and 1"):
         start_run(golden, jobs, registered, service_url="", revision=None, actor="qa", margin=2)
+
+
+def test_a_page_that_was_not_read_is_left_out_of_the_score_not_scored_as_empty(
+    store: Store,
+) -> None:
+    """Two pages with their own expected texts; page 2 fails: the score is page 1's alone,
+    and the document says which page was not read and why."""
+    jobs = JobStore(store)
+    document = GoldenDocument("two.pdf", b"%PDF", "first page\fsecond page", "two.txt")
+    job_id = jobs.create_job([NewDocument("two.pdf", b"%PDF")], actor="qa", service_url="x")
+    (entry,) = jobs.documents(job_id)
+    ledger = JobLedger(jobs.store)
+    ledger.set_document(entry.id, DocumentState.OPENED, 2)
+    ledger.save_page(job_id, entry.id, PageResult(index=0, text="first page"), request_id=None,
+                     revision=None, started_at=0)  # fmt: skip
+    failed = PageResult(index=1, error=ServiceUnavailable("the service did not answer"))
+    ledger.save_page(job_id, entry.id, failed, request_id=None, revision=None, started_at=0)
+    (score,) = score_job(jobs, job_id, [document])
+    assert score.cer == 0.0 and score.pages_failed == 1
+    assert score.error is not None and "page 2: the service did not answer" in score.error
