@@ -6,7 +6,8 @@
    with 8 slots and a fixed simulated service time per page.
 3. Quality of the local engine: word F1, reading-order CER and s/page on the corpus scans,
    300-dpi renders of the digital PDFs and synthetic forms, contents and turned pages,
-   with each engine lever switched on in turn (slow: about 15 pages x 6 levers).
+   with each engine lever switched on in turn, seconds per page beside F1 and CER (slow:
+   about 15 pages x 8 levers; `--levers 7,8` compares the last two).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quality-pages", default="", help="quality: comma-separated parts of page names to keep"
     )
+    parser.add_argument(
+        "--levers", default="", help="quality: comma-separated lever numbers to run (all if empty)"
+    )
     args = parser.parse_args(argv)
 
     if args.only in (None, "prep"):
@@ -49,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print("\n== local engine quality ==", flush=True)
         only = [part for part in args.quality_pages.split(",") if part]
-        _quality.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
+        numbers = [int(n) for n in args.levers.split(",") if n.strip()]
+        _quality.run(
+            args.corpus, preferred_side=args.preferred_side, only_pages=only, only_levers=numbers
+        )
     return 0
 
 

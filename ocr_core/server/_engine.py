@@ -8,8 +8,10 @@ throughput benchmarks and fast console tests need.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +44,60 @@ LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
 MAX_LONE_MARKS = 12
 # Glyph-sized marks no box covers on a page of text are a handful; this many is a picture.
 MAX_LONE_MARK_GLYPHS = 400
+# The page read once at start, before the server says it is ready: the size a client sends
+# an A4 page at (longest side 2000 px), so the first user's page pays no first-run costs.
+PRIMING_PAGE_SIZE = (1414, 2000)
+PRIMING_LINES = ("Priming the engine before the first page.", "Page 1 of 1, 24 May 2025")
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity mask, which a container may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _session_options(threads: int) -> Any:
+    """onnxruntime options for a machine shared with other pages and other processes.
+
+    Threads do not spin while waiting for work: rapidocr leaves spinning on, and on two
+    cores shared with the console and a test suite the spinning threads took the CPU from
+    the ones with work (a dense page's recognition used 11.6 s of CPU with spinning, 7.6 s
+    on one thread without). The memory arena stays off, as rapidocr has it, so a page's
+    buffers go back when it is done instead of staying at the largest page's size.
+    """
+    import onnxruntime as ort  # type: ignore[import-untyped]  # lazy: server extra
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = False
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def _resize_sessions(ocr: Any, threads: int) -> None:
+    """Replace rapidocr's three sessions with ones sized to the machine.
+
+    Detection runs one large image: its convolutions split well over `threads`. A line
+    crop is too small to split (two threads read a dense page's lines no faster than one),
+    so the classifier and recogniser get one thread each and the lines of a page are read
+    side by side instead (see `Recognizer`).
+    """
+    import onnxruntime as ort
+
+    for holder, count in (
+        (ocr.text_det.infer, threads),
+        (ocr.text_cls.infer, 1),
+        (ocr.text_rec.session, 1),
+    ):
+        path = holder.session._model_path
+        holder.session = ort.InferenceSession(
+            path, _session_options(count), providers=["CPUExecutionProvider"]
+        )
 
 
 def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
@@ -106,6 +162,21 @@ class Engine(Protocol):
 
     def read(self, image: Image.Image) -> EngineResult: ...
 
+    def prime(self) -> None:
+        """Run once before the first page, so the first page costs what every later one does."""
+
+
+def priming_page() -> Image.Image:
+    """A page of the size clients send with a few lines of text, so every model runs."""
+    from PIL import ImageDraw, ImageFont
+
+    page = Image.new("RGB", PRIMING_PAGE_SIZE, "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=34)
+    for row, line in enumerate(PRIMING_LINES):
+        draw.text((160, 200 + 60 * row), line, fill="black", font=font)
+    return page
+
 
 class RapidOcrEngine:
     """PaddleOCR models through rapidocr_onnxruntime, with our own decoding and reading order.
@@ -122,6 +193,9 @@ class RapidOcrEngine:
         self,
         threads: int | None = None,
         *,
+        # onnxruntime sessions sized to the machine and a page's lines read side by side
+        # (`python -m ocr_core.bench --only quality`, lever "sessions sized to the machine").
+        tuned: bool = True,
         space_probability: float = SPACE_PROBABILITY,
         orient: bool = True,
         tables: bool = True,
@@ -135,15 +209,28 @@ class RapidOcrEngine:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
         options: dict[str, Any] = {}
-        if threads:
-            # Several pages run at once; one onnxruntime pool per call would oversubscribe the CPU.
+        if threads and not tuned:
             options = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
         self._ocr = RapidOCR(**options)
+        # Threads one page uses; pages read at once share the recogniser's workers, so the
+        # engine never runs more line reads than this at a time.
+        self.threads = threads or cpu_cores()
+        workers: ThreadPoolExecutor | None = None
+        if tuned:
+            _resize_sessions(self._ocr, self.threads)
+            workers = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-lines")
         self._small_text = small_text
-        self._recognize = Recognizer(self._ocr.text_rec, space_probability, padded_batches)
+        self._recognize = Recognizer(
+            self._ocr.text_rec, space_probability, padded_batches, workers=workers
+        )
         self._orient = orient
         self._tables = tables
         self._flip_lines = flip_lines  # rapidocr's own way: each crop the classifier calls 180
+
+    def prime(self) -> None:
+        """Read a page once: onnxruntime plans and allocates on a session's first runs (the
+        first page after a start took seconds longer than the same page again)."""
+        self.read(priming_page())
 
     def read(self, image: Image.Image) -> EngineResult:
         import numpy as np
@@ -350,6 +437,9 @@ class SimulatedEngine:
         text = f"simulated page {width}x{height}\n\nThis text stands in for the OCR of one page."
         certain = tuple(0.0 for _ in text.split())
         return EngineResult(text, 0, time.perf_counter() - started, certain)
+
+    def prime(self) -> None:
+        """Nothing to warm: the simulated engine has no models."""
 
 
 def load_engine(name: str = "rapidocr", **opts: Any) -> Engine:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ocr_core.bench._pages import synthetic_pages, turned
+from ocr_core.bench._pages import dense_page, synthetic_pages, turned
+from ocr_core.bench._quality import levers
 from ocr_core.bench._score import score, words
 
 TRUTH = "The quick brown fox\njumps over the lazy dog\nand runs away."
@@ -46,3 +47,18 @@ def test_every_synthetic_page_has_ink_and_ground_truth() -> None:
 def test_a_page_turned_a_quarter_swaps_width_and_height(degrees: int) -> None:
     page = synthetic_pages()[0]
     assert turned(page, degrees).image.size == page.image.size[::-1]
+
+
+def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_lines() -> None:
+    first, again = dense_page(), dense_page()
+    assert first.truth == again.truth
+    assert first.image.tobytes() == again.image.tobytes()
+    assert len(first.truth.splitlines()) > 200
+
+
+def test_only_the_last_lever_sizes_the_sessions_to_the_machine() -> None:
+    rows = levers(2000)
+    assert rows[-1].options["tuned"] is True
+    assert all(row.options["tuned"] is False for row in rows[:-1])
+    # The last lever differs from the one before only in speed options.
+    assert {**rows[-2].options, "tuned": True} == rows[-1].options

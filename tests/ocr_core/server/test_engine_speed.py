@@ -1,0 +1,70 @@
+"""The engine's speed levers keep its reading: sessions sized to the machine, lines read side
+by side, and a priming read before the server says it is ready. (Speed itself is shown by
+`python -m ocr_core.bench --only quality`, not asserted here: timings on a shared machine
+are noise.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from ocr_core.bench._pages import SyntheticPage, dense_page, letter_page
+from ocr_core.server._engine import PRIMING_LINES, RapidOcrEngine, priming_page
+from tests.fakes.local_server import LocalServer
+from tests.waits import logged
+
+from ._requests import chat_body, data_uri, encode
+
+
+@pytest.fixture(scope="module")
+def tuned() -> RapidOcrEngine:
+    return RapidOcrEngine(threads=2)
+
+
+@pytest.fixture(scope="module")
+def untuned() -> RapidOcrEngine:
+    return RapidOcrEngine(tuned=False)
+
+
+@pytest.mark.parametrize("make_page", [letter_page, dense_page], ids=["letter", "dense"])
+def test_lines_read_side_by_side_read_as_one_by_one(
+    tuned: RapidOcrEngine, untuned: RapidOcrEngine, make_page: Callable[[], SyntheticPage]
+) -> None:
+    image = make_page().image.convert("RGB")
+    fast, plain = tuned.read(image), untuned.read(image)
+    assert fast.text == plain.text
+    assert fast.word_logprobs == pytest.approx(plain.word_logprobs, abs=1e-3)
+
+
+def test_sessions_do_not_spin_and_lines_get_one_thread_each(tuned: RapidOcrEngine) -> None:
+    ocr = tuned._ocr
+    detector = ocr.text_det.infer.session.get_session_options()
+    recogniser = ocr.text_rec.session.session.get_session_options()
+    classifier = ocr.text_cls.infer.session.get_session_options()
+    assert detector.intra_op_num_threads == 2
+    assert (recogniser.intra_op_num_threads, classifier.intra_op_num_threads) == (1, 1)
+    for options in (detector, recogniser, classifier):
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert not options.enable_cpu_mem_arena  # buffers go back after each page
+
+
+def test_the_priming_page_runs_every_model(tuned: RapidOcrEngine) -> None:
+    # Detection, the 0/180 classifier and recognition all see text, so all are warmed.
+    text = tuned.read(priming_page()).text
+    assert PRIMING_LINES[0].split()[0] in text, text
+
+
+def test_health_says_ready_only_once_the_engine_is_primed(local_server: LocalServer) -> None:
+    [ready] = logged(local_server.log_text, lambda r: r["message"].startswith("engine ready in"))
+    assert ready["primed_s"] > 0
+    assert ready["primed_s"] <= ready["ready_s"]
+    page = letter_page().image.convert("RGB")
+    response = httpx.post(
+        f"{local_server.base_url}/v1/chat/completions",
+        json=chat_body(data_uri(encode(page))),
+        timeout=290,
+    )
+    assert response.status_code == 200, response.text
+    assert "Dear Mr Whitfield," in response.json()["choices"][0]["message"]["content"]
