@@ -12,7 +12,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 
-from ocr_core import DocumentResult
+from ocr_core import DocumentResult, PageResult, clean_text
 
 # pdftotext's convention: a form feed between pages, so tools can split the text again.
 PAGE_SEPARATOR = "\f"
@@ -32,7 +32,7 @@ def to_markdown(result: DocumentResult) -> str:
         number = page.index + 1
         if page.ok:
             marker = f"<!-- page {number}{' (truncated)' if page.truncated else ''} -->"
-            blocks.append(f"{marker}\n\n{page.text}".rstrip())
+            blocks.append(f"{marker}\n\n{_text(page)}".rstrip())
         else:
             blocks.append(f"<!-- page {number} failed: {_one_line(str(page.error))} -->")
     return "\n\n".join(blocks) + "\n"
@@ -41,7 +41,7 @@ def to_markdown(result: DocumentResult) -> str:
 def to_text(result: DocumentResult) -> str:
     """Plain text, pages separated by a form feed; a failed page leaves a bracketed note."""
     pages = [
-        page.text if page.ok else f"[page {page.index + 1} failed: {_one_line(str(page.error))}]"
+        _text(page) if page.ok else f"[page {page.index + 1} failed: {_one_line(str(page.error))}]"
         for page in result.pages
     ]
     return PAGE_SEPARATOR.join(pages) + "\n"
@@ -49,7 +49,17 @@ def to_text(result: DocumentResult) -> str:
 
 def to_json(result: DocumentResult) -> str:
     """The document with per-page metadata (latency, tokens, attempts, truncation, source)."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    record = result.to_dict()
+    for page in record["pages"]:
+        if isinstance(page.get("text"), str):
+            page["text"] = clean_text(page["text"])
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+def _text(page: PageResult) -> str:
+    """A page's text for a file: a form feed (or any control) in a text layer must not
+    split the page, since the form feed is the page separator."""
+    return clean_text(page.text or "")
 
 
 def batch_files(

@@ -26,6 +26,7 @@ from ._models import (
 )
 from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
 from ._sync import SyncOCRClient
+from ._text import clean_text
 
 __all__ = [
     "CHAT_PATH",
@@ -49,6 +50,7 @@ __all__ = [
     "StreamChunk",
     "SyncOCRClient",
     "WarmUpReport",
+    "clean_text",
     "load_document",
     *_exception_names,
 ]

@@ -31,6 +31,7 @@ from ._exceptions import (
     PageTooLarge,
 )
 from ._imaging import describe_pixels
+from ._text import clean_text
 
 _PDFIUM_LOCK = threading.RLock()
 
@@ -189,7 +190,7 @@ def usable_text(raw: str) -> str | None:
     A scan that was OCR'd before (an invisible text layer) counts as digital: that text is
     what the earlier OCR read, and the caller decides whether to trust it.
     """
-    text = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = clean_text(raw).strip()
     visible = [c for c in text if not c.isspace()]
     alnum = sum(1 for c in visible if c.isalnum())
     if alnum < MIN_TEXT_LAYER_CHARS:

@@ -47,7 +47,7 @@ def score_job(
         error = None
         if unread:
             error = f"{len(unread)} of {entry.page_count} pages not read: " + "; ".join(unread)
-        measurable = bool(read) and bool(reference or not unread)
+        measurable = bool(read) and bool(reference.strip())
         scores.append(
             DocumentScore(
                 golden.filename,

@@ -115,3 +115,28 @@ def test_batch_files_are_the_zip_s_members_one_for_one() -> None:
     )
     with zipfile.ZipFile(io.BytesIO(batch_zip(results, {"bad.pdf": "is empty"}))) as archive:
         assert {name: archive.read(name).decode() for name in archive.namelist()} == files
+
+
+def _text_layer_document() -> DocumentResult:
+    """Two digital pages whose text layers carry form feeds, a backspace and a NUL."""
+    pages = [
+        PageResult(index=0, text="page one\x0cstill one\x08", source="text_layer"),
+        PageResult(index=1, text="page\x00 two\x0c", source="text_layer"),
+    ]
+    return DocumentResult(filename="layer.pdf", pages=pages)
+
+
+def test_text_layer_controls_never_split_a_page_in_the_text_export() -> None:
+    text = to_text(_text_layer_document())
+    assert text.count(PAGE_SEPARATOR) == 1  # two pages, one separator
+    assert text.split(PAGE_SEPARATOR)[0] == "page one\nstill one"
+    assert "\x08" not in text and "\x00" not in text
+
+
+def test_text_layer_controls_are_cleaned_in_markdown_json_and_the_zip() -> None:
+    document = _text_layer_document()
+    for exported in (to_markdown(document), to_json(document)):
+        assert not any(c in exported for c in "\x0c\x08\x00"), exported
+    assert json.loads(to_json(document))["pages"][1]["text"] == "page two\n"
+    with zipfile.ZipFile(io.BytesIO(batch_zip([document], {}))) as archive:
+        assert archive.read("layer.txt").decode().count(PAGE_SEPARATOR) == 1
