@@ -108,10 +108,52 @@ def console_failures(
     return ConsoleFailures(sum(sent.values()), sum(failed.values()), dict(kinds), points)
 
 
+@dataclass(frozen=True, slots=True)
+class RecentPages:
+    """The last pages the console sent to a service, newest first: evidence of health that
+    a health check cannot give (it answers while every page times out)."""
+
+    pages: int
+    failed: int
+    latest_failed: bool
+    by_kind: dict[str, int]
+
+    @property
+    def failing(self) -> bool:
+        """The newest page failed, or at least half of the recent ones did."""
+        return self.failed > 0 and (self.latest_failed or 2 * self.failed >= self.pages)
+
+    def sentence(self) -> str:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.by_kind.items()))
+        return (
+            f"{self.failed} of the last {self.pages} pages the console sent failed ({kinds}): "
+            "the service answers its health check but not the pages. The Metrics page lists "
+            "the console's failures; the Logs page shows them beside the server's lines."
+        )
+
+
+def recent_pages(store: Store, service_url: str, *, since: datetime, last: int = 20) -> RecentPages:
+    """How the service's last `last` pages since `since` ended (service errors only count as
+    failures: a corrupt page is bad input, not an unwell service)."""
+    p, j = pages_table, jobs_table
+    rows = store.read(
+        sa.select(p.c.error_type)
+        .join(j, j.c.id == p.c.job_id)
+        .where(j.c.service_url == service_url, p.c.finished_at >= to_ts(since))
+        .order_by(p.c.finished_at.desc())
+        .limit(last)
+    )
+    kinds = Counter(kind for (kind,) in rows if kind in SERVICE_ERRORS)
+    latest = bool(rows) and rows[0][0] in SERVICE_ERRORS
+    return RecentPages(len(rows), sum(kinds.values()), latest, dict(kinds))
+
+
 __all__ = [
     "CONSOLE_LABEL",
     "NEVER_REACHED",
     "SERVICE_ERRORS",
     "ConsoleFailures",
+    "RecentPages",
     "console_failures",
+    "recent_pages",
 ]

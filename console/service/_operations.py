@@ -18,6 +18,7 @@ no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -29,6 +30,7 @@ from console._identity import Identity, IdentitySettings, os_user
 from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.jobs import JobStore
+from console.metrics._console_failures import recent_pages
 from console.platforms import select_platform
 from console.platforms._base import (
     THRESHOLDS,
@@ -40,6 +42,7 @@ from console.platforms._base import (
     MetricSeries,
     Platform,
     Revision,
+    ServiceState,
     ServiceStatus,
     WarmUpMeasurement,
 )
@@ -71,11 +74,15 @@ _HINTS: dict[MetricKey, str] = {
         "ceiling before a batch, warm up first, and check the logs for truncated pages."
     ),
     MetricKey.ERROR_RATE: (
-        "{value:.0%} of requests failed (alert line {threshold:.0%}) at {at}. Read the Logs "
-        "page filtered to ERROR to see why; failed pages can be retried from the workbench."
+        "{value:.0%} of requests failed (alert line {threshold:.0%}) at {at}. The console's "
+        "own failed pages (timeouts and refusals the server never logs) are listed below with "
+        "their reasons; the Logs page filtered to WARNING shows the server's side. Failed "
+        "pages can be retried from the workbench."
     ),
 }
 
+# How far back the console's own pages count as evidence of the service's health.
+RECENT_PAGES_WINDOW = timedelta(minutes=10)
 # Cold starts measured by warm-ups, drawn beside the platform's own startup latency.
 WARM_UP_LABEL = "warm-up"
 _SCALING_KEY = "restore_scaling:{platform}"
@@ -130,7 +137,19 @@ class Operations(JobActions, QualityActions, MetricsViews):
         return f"Operations(platform={self.platform.name!r}, actor={self.actor!r})"
 
     def status(self) -> ServiceStatus:
-        return self.platform.status()
+        """The platform's status, checked against the evidence of the console's own recent
+        pages: a service whose health check says ready while its pages fail is degraded."""
+        status = self.platform.status()
+        if status.state is not ServiceState.READY:
+            return status
+        since = datetime.now(UTC) - RECENT_PAGES_WINDOW
+        try:
+            recent = recent_pages(self.store, self.platform.service_url, since=since)
+        except Exception:  # the store is away: the platform's word is all there is
+            return status
+        if not recent.failing:
+            return status
+        return dataclasses.replace(status, state=ServiceState.DEGRADED, detail=recent.sentence())
 
     def warm_up(
         self,
