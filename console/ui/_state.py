@@ -197,7 +197,8 @@ def _sidebar_status() -> None:
     snapshot = worker_breaker(operations.store) or operations.breaker.snapshot()
     label = f"breaker: {snapshot.state.value.replace('_', '-')}"
     if snapshot.state is BreakerState.OPEN:
-        label += f" (retry in {snapshot.retry_in_s:.0f} s)"
+        wait = snapshot.retry_in_s
+        label += f" (next probe in {wait:.0f} s)" if wait >= 1 else " (the next page probes)"
     st.badge(label, color=BREAKER_COLOURS[snapshot.state])
     if snapshot.last_error and snapshot.state is not BreakerState.CLOSED:
         st.caption(f"last error: {escape_markdown(snapshot.last_error)}")
