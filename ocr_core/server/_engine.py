@@ -44,6 +44,16 @@ LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
 MAX_LONE_MARKS = 12
 # Glyph-sized marks no box covers on a page of text are a handful; this many is a picture.
 MAX_LONE_MARK_GLYPHS = 400
+# Detection sees the page reduced until its glyphs are about this tall (median ink blob, in
+# pixels), never below half size: the detector finds lines of 11-20 px glyphs at full size
+# (the digital PDFs at 2000 px) and of larger type as well at half size, where it costs a
+# quarter (the corpus scans' glyphs are 45-57 px tall at 2000 px).
+DETECTION_GLYPH_PX = 20
+MIN_DETECTION_SCALE = 0.5
+# Ink blobs this short are specks, not glyphs; blobs wider than this many heights are rules.
+MIN_GLYPH_PX = 4
+MAX_GLYPH_ASPECT = 3
+_TURNS = {90: 0, 180: 1, 270: 2}  # degrees clockwise -> cv2.rotate's code
 # The page read once at start, before the server says it is ready: the size a client sends
 # an A4 page at (longest side 2000 px), so the first user's page pays no first-run costs.
 PRIMING_PAGE_SIZE = (1414, 2000)
@@ -114,6 +124,31 @@ def _ink(bgr: Any) -> Any:
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     _, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     return dark
+
+
+def detection_scale(dark: Any) -> float:
+    """How much to reduce the page for detection, from how tall its glyphs are.
+
+    Only pages of large type are reduced (see DETECTION_GLYPH_PX); small type, and any page
+    whose ink says nothing clear, is detected at full size. Lines are still cut from the
+    full-size page for recognition.
+    """
+    import cv2
+    import numpy as np
+
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    glyphs = heights[(heights >= MIN_GLYPH_PX) & (widths <= MAX_GLYPH_ASPECT * heights)]
+    if not len(glyphs):
+        return 1.0
+    return float(min(1.0, max(MIN_DETECTION_SCALE, DETECTION_GLYPH_PX / np.median(glyphs))))
+
+
+def _turn(image: Any, degrees: int) -> Any:
+    """The image turned `degrees` clockwise (0, 90, 180 or 270)."""
+    import cv2
+
+    return image if not degrees else cv2.rotate(image, _TURNS[degrees])
 
 
 def _group_into_words(marks: list[TextBox], gap: float) -> list[TextBox]:
@@ -196,6 +231,9 @@ class RapidOcrEngine:
         # onnxruntime sessions sized to the machine and a page's lines read side by side
         # (`python -m ocr_core.bench --only quality`, lever "sessions sized to the machine").
         tuned: bool = True,
+        # Detection at a size chosen from the page's glyph height (lever "detection sized to
+        # the type"; see `detection_scale`).
+        sized_detection: bool = True,
         space_probability: float = SPACE_PROBABILITY,
         orient: bool = True,
         tables: bool = True,
@@ -220,6 +258,7 @@ class RapidOcrEngine:
             _resize_sessions(self._ocr, self.threads)
             workers = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-lines")
         self._small_text = small_text
+        self._sized_detection = sized_detection
         self._recognize = Recognizer(
             self._ocr.text_rec, space_probability, padded_batches, workers=workers
         )
@@ -238,10 +277,12 @@ class RapidOcrEngine:
         started = time.perf_counter()
         rgb = image.convert("RGB")
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr expects cv2's BGR
-        bgr, turned, found = self._upright(bgr)
-        boxes = self._read_boxes(bgr, found)
+        dark = _ink(bgr)
+        scale = detection_scale(dark) if self._sized_detection else 1.0
+        bgr, turned, found = self._upright(bgr, scale)
+        boxes = self._read_boxes(bgr, found, scale)
         if boxes:
-            dark = _ink(bgr)
+            dark = _turn(dark, turned)
             if self._small_text:
                 boxes += self._lone_marks(bgr, dark, boxes)
             if len(boxes) > 1:
@@ -250,15 +291,28 @@ class RapidOcrEngine:
         seconds = time.perf_counter() - started
         return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
 
-    def _detect(self, bgr: Any) -> Detection:
+    def _detect(self, bgr: Any, scale: float = 1.0) -> Detection:
+        """Boxes found on the page reduced by `scale`, crops cut from the full-size page."""
+        import cv2
+        import numpy as np
+
         ocr = self._ocr
         height, width = bgr.shape[:2]
         img, ratio_h, ratio_w = ocr.preprocess(bgr)
         record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
         img, record = ocr.maybe_add_letterbox(img, record)
-        quads, _ = ocr.auto_text_det(img)
+        seen = img
+        if scale < 1:
+            seen = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        quads, _ = ocr.auto_text_det(seen)
         if quads is None:
             return [], [], []
+        if seen is not img:
+            factors = np.array(
+                [img.shape[1] / seen.shape[1], img.shape[0] / seen.shape[0]], dtype=np.float32
+            )
+            limits = np.array([img.shape[1] - 1, img.shape[0] - 1], dtype=np.float32)
+            quads = [np.minimum(np.asarray(q, dtype=np.float32) * factors, limits) for q in quads]
         # The crops stay as cut: the page is turned as a whole (see `_upright`), and a crop
         # the classifier flips on its own is read as garbage when the classifier is wrong.
         crops = ocr.get_crop_img_list(img, quads)
@@ -268,25 +322,25 @@ class RapidOcrEngine:
         points = list(ocr._get_origin_points(quads, record, height, width))
         return points, crops, [(str(label), float(score)) for label, score in classified]
 
-    def _upright(self, bgr: Any) -> tuple[Any, int, Detection | None]:
+    def _upright(self, bgr: Any, scale: float) -> tuple[Any, int, Detection | None]:
         """The page turned so its text reads left to right, the clockwise turn applied, and
         the detection of the turned page when it is already at hand."""
         import cv2
 
         if not self._orient:
             return bgr, 0, None
-        found = self._detect(bgr)
+        found = self._detect(bgr, scale)
         turned = 0
         if is_sideways(found[0]):
             bgr = cv2.rotate(bgr, cv2.ROTATE_90_CLOCKWISE)
             turned = 90
-            found = self._detect(bgr)
+            found = self._detect(bgr, scale)
         if found[1] and is_upside_down(found[2], found[1]):
             return cv2.rotate(bgr, cv2.ROTATE_180), (turned + 180) % 360, None
         return bgr, turned, found
 
-    def _read_boxes(self, bgr: Any, found: Detection | None) -> list[TextBox]:
-        quads, crops, _ = found if found is not None else self._detect(bgr)
+    def _read_boxes(self, bgr: Any, found: Detection | None, scale: float) -> list[TextBox]:
+        quads, crops, _ = found if found is not None else self._detect(bgr, scale)
         lines = self._recognize(crops)
         boxes = [
             TextBox.from_quad(quad, line.text, line.word_logprobs)

@@ -56,9 +56,8 @@ def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_line
     assert len(first.truth.splitlines()) > 200
 
 
-def test_only_the_last_lever_sizes_the_sessions_to_the_machine() -> None:
-    rows = levers(2000)
-    assert rows[-1].options["tuned"] is True
-    assert all(row.options["tuned"] is False for row in rows[:-1])
-    # The last lever differs from the one before only in speed options.
-    assert {**rows[-2].options, "tuned": True} == rows[-1].options
+def test_the_speed_levers_come_last_and_change_only_speed_options() -> None:
+    *_, small_text, tuned, sized = levers(2000)
+    assert not small_text.options["tuned"] and not small_text.options["sized_detection"]
+    assert tuned.options == {**small_text.options, "tuned": True}
+    assert sized.options == {**tuned.options, "sized_detection": True}
