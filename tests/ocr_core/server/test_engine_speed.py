@@ -1,17 +1,25 @@
 """The engine's speed levers keep its reading: sessions sized to the machine, lines read side
-by side, and a priming read before the server says it is ready. (Speed itself is shown by
-`python -m ocr_core.bench --only quality`, not asserted here: timings on a shared machine
-are noise.)"""
+by side, detection sized to the type, and a priming read before the server says it is ready.
+(Speed itself is shown by `python -m ocr_core.bench --only quality`, not asserted here:
+timings on a shared machine are noise.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from ocr_core.bench._pages import SyntheticPage, dense_page, letter_page
-from ocr_core.server._engine import PRIMING_LINES, RapidOcrEngine, priming_page
+from ocr_core.server._engine import (
+    MIN_DETECTION_SCALE,
+    PRIMING_LINES,
+    RapidOcrEngine,
+    detection_scale,
+    priming_page,
+)
 from tests.fakes.local_server import LocalServer
 from tests.waits import logged
 
@@ -68,3 +76,35 @@ def test_health_says_ready_only_once_the_engine_is_primed(local_server: LocalSer
     )
     assert response.status_code == 200, response.text
     assert "Dear Mr Whitfield," in response.json()["choices"][0]["message"]["content"]
+
+
+def _ink_of(page: Image.Image) -> np.ndarray:
+    return (np.asarray(page.convert("L")) < 128).astype(np.uint8)
+
+
+def _text_page(size: int) -> Image.Image:
+    page = Image.new("L", (1414, 2000), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=size)
+    for row in range(6):
+        draw.text((100, 100 + row * 2 * size), "Large type on a page", fill=0, font=font)
+    return page
+
+
+def test_a_page_of_large_type_is_detected_at_half_size() -> None:
+    assert detection_scale(_ink_of(_text_page(80))) == MIN_DETECTION_SCALE
+
+
+def test_a_page_of_small_type_is_detected_at_full_size() -> None:
+    assert detection_scale(_ink_of(dense_page().image)) == 1.0
+
+
+def test_a_blank_page_is_detected_at_full_size() -> None:
+    assert detection_scale(_ink_of(Image.new("L", (800, 600), 255))) == 1.0
+
+
+def test_lines_of_large_type_come_back_whole_from_the_reduced_detection(
+    tuned: RapidOcrEngine,
+) -> None:
+    lines = tuned.read(_text_page(80).convert("RGB")).text.splitlines()
+    assert [line for line in lines if line] == ["Large type on a page"] * 6
