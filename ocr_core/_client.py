@@ -1,9 +1,7 @@
 """OCRClient: documents in, one OCR request per page, every page out as a result or an error.
 
-The async client is the real thing; `SyncOCRClient` (`_sync.py`) drives one on a private
-event loop. The HTTP exchange lives in `_http.py`, the page scheduling in `_pages.py`, the
-warm-up in `_warm_up.py`; this module is the page's way through breaker, retries and the
-context budget.
+The async client is the real thing (`SyncOCRClient` drives one on a private loop); HTTP is in
+`_http.py`, scheduling in `_pages.py`: this is the page's way through breaker and retries.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +36,9 @@ from ._warm_up import fetch_models, warm_up
 from .quality import rerun_reason
 
 logger = logging.getLogger(__name__)
+
+# Told each request of a page as it is sent: (attempt number, why the previous one failed).
+OnAttempt = Callable[[int, str | None], None]
 
 # After /v1/models failed, pages go out unclamped for this long before it is asked again.
 MODELS_RETRY_S = 30.0
@@ -166,14 +167,15 @@ class OCRClient:
         page_index: int,
         request_id: str,
         on_chunk: OnChunk | None,
-        *,
         sampling: Sampling | None = None,
+        on_attempt: OnAttempt | None = None,
     ) -> tuple[Completion | ServiceError, int]:
         """One page through breaker and retries -> (completion or its typed error, attempts).
 
         Every attempt carries the page's `request_id`; each attempt has its own deadline.
         """
         attempts = 0
+        why: str | None = None  # the previous attempt's failure
         try:
             await admit(self.breaker, deadline_s=self.settings.timeout_s)
         except ServiceError as exc:
@@ -198,10 +200,17 @@ class OCRClient:
                     async for attempt in retrying(self.settings, self._sleep):
                         with attempt:
                             attempts += 1
+                            if on_attempt is not None:
+                                on_attempt(attempts, why)
                             headers = trace_headers(request_id, attempts, cloud_run=cloud_run)
-                            completion = await self._http.chat(
-                                body, headers=headers, page_index=page_index, on_chunk=on_chunk
-                            )
+                            try:
+                                completion = await self._http.chat(
+                                    body, headers=headers, page_index=page_index,
+                                    on_chunk=on_chunk,
+                                )  # fmt: skip
+                            except ServiceError as exc:
+                                why = f"{type(exc).__name__}: {exc}"
+                                raise
                     break
                 except BadRequest as exc:
                     room = completion_room(exc.message)
@@ -228,12 +237,15 @@ class OCRClient:
     async def ocr_page(
         self, document: Document, index: int, *, on_chunk: OnChunk | None = None,
         sampling: Sampling | None = None, use_text_layer: bool | None = None,
+        on_attempt: OnAttempt | None = None,
     ) -> PageResult:  # fmt: skip
         """OCR page `index` (0-based) of an already opened document.
 
         `sampling`: a person's choice for this page, kept as answered (no automatic re-run);
         such a page goes to the model even when it has a text layer. `use_text_layer`: read
-        a digital page's own text instead of OCR (None: the client's setting).
+        a digital page's own text instead of OCR (None: the client's setting). `on_attempt`
+        hears each request as it is sent (its number, why the one before failed), so a caller
+        can say a page is in flight or being retried.
         Every failure becomes the result's `error`, never a raise, so a caller retrying one
         page of a document it holds open renders that page once, from the original file.
         `IndexError` for an index outside the document.
@@ -242,7 +254,9 @@ class OCRClient:
             raise IndexError(f"page index {index} is out of range (0..{document.page_count - 1})")
         started = time.perf_counter()
         try:
-            return await self._read_page(document, index, on_chunk, sampling, use_text_layer)
+            return await self._read_page(
+                document, index, on_chunk, sampling, use_text_layer, on_attempt
+            )
         except Exception as exc:
             if isinstance(exc, OCRError):
                 error = exc.on_page(index)
@@ -259,6 +273,7 @@ class OCRClient:
         on_chunk: OnChunk | None,
         sampling: Sampling | None,
         use_text_layer: bool | None,
+        on_attempt: OnAttempt | None = None,
     ) -> PageResult:
         started = time.perf_counter()
         if use_text_layer is None:
@@ -287,7 +302,7 @@ class OCRClient:
         async with self._slots:
             started = time.perf_counter()
             outcome, attempts = await self._complete(
-                prepared.data_uri, index, request_id, on_chunk, sampling=sampling
+                prepared.data_uri, index, request_id, on_chunk, sampling, on_attempt
             )
             if isinstance(outcome, Completion) and self.settings.rerun_runaway and sampling is None:
                 rerun = rerun_reason(outcome.text)

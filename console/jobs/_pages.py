@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from ocr_core import (
     CorruptDocument,
@@ -68,7 +69,10 @@ async def read_page(
     *,
     use_text_layer: bool,
     sampling: Sampling | None = None,
+    on_attempt: Callable[[int, str | None], None] | None = None,
 ) -> PageResult:
     """The runner's one request for a page (the client's slots, breaker and retries, the
     text-layer choice); a page that cannot be rendered or sent fails alone, never raises."""
-    return await client.ocr_page(document, index, sampling=sampling, use_text_layer=use_text_layer)
+    return await client.ocr_page(
+        document, index, sampling=sampling, use_text_layer=use_text_layer, on_attempt=on_attempt
+    )

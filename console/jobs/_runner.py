@@ -26,6 +26,7 @@ import functools
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 
 from console._loopback import is_loopback
 from console._store import Store, StoreError
+from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
 from console.jobs._pages import describe_error, open_document, read_page
@@ -85,6 +87,9 @@ class JobRunner:
         self._poll_s = poll_s
         self._passwords: dict[int, str] = {}
         self._runs: dict[int, _Run] = {}
+        # Pages sent and not answered yet, per job, and what was last written of them.
+        self._in_flight: dict[int, dict[tuple[int, int], PageInFlight]] = {}
+        self._written: dict[int, list[PageInFlight]] = {}
         # Why a job (or, under key 0, the runner) could not write to the store.
         self.problems: dict[int, str] = {}
         # Runs that ended while the store was away: released again once it answers, or the
@@ -218,6 +223,7 @@ class JobRunner:
                     logger.info("job claimed", extra={"job": job_id, "from": previous or ""})
                     task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
                     self._runs[job_id] = _Run(task)
+            await self._write_in_flight()
             self.problems.pop(0, None)
         except StoreError as error:
             self.problems[0] = str(error)
@@ -226,6 +232,14 @@ class JobRunner:
         except Exception as error:  # the runner must outlive any one bad look at the store
             logger.warning("job runner: %s", error, exc_info=True)
             self.problems[0] = f"job runner: {type(error).__name__}: {error}"
+
+    async def _write_in_flight(self) -> None:
+        """Each running job's pages in flight, to the store when they changed."""
+        for job_id in list(self._runs):
+            pages = sorted(self._in_flight.get(job_id, {}).values(), key=lambda p: p.since)
+            if pages != self._written.get(job_id, []):
+                await self._in_store(write_in_flight, self.jobs.store, job_id, pages)
+                self._written[job_id] = pages
 
     async def _run_job(self, job_id: int) -> None:
         run = self._runs[job_id]
@@ -242,6 +256,10 @@ class JobRunner:
             for document in run.documents:
                 await asyncio.to_thread(document.close)
             self._runs.pop(job_id, None)
+            self._in_flight.pop(job_id, None)
+            if self._written.pop(job_id, None):
+                with contextlib.suppress(StoreError, RuntimeError):
+                    await self._in_store(write_in_flight, self.jobs.store, job_id, [])
         try:
             await self._in_store(self.ledger.release, job_id, self.owner, status, error)
             logger.info("job released", extra={"job": job_id, "status": status.value})
@@ -344,6 +362,13 @@ class JobRunner:
         revision: str | None,
         sampling: Sampling | None,
     ) -> None:
+        flying = self._in_flight.setdefault(job.id, {})
+
+        def on_attempt(attempt: int, why: str | None) -> None:
+            first = flying.get((document_id, index))
+            since = first.since if first is not None else time.time()
+            flying[(document_id, index)] = PageInFlight(document_id, index, since, attempt, why)
+
         try:
             started = now_ts()
             result = await read_page(
@@ -352,6 +377,7 @@ class JobRunner:
                 index,
                 use_text_layer=job.use_text_layer,
                 sampling=sampling,
+                on_attempt=on_attempt,
             )
             save = functools.partial(
                 self.ledger.save_page,
@@ -365,4 +391,5 @@ class JobRunner:
             )
             await self._in_store(save)
         finally:
+            flying.pop((document_id, index), None)
             self._window.release()

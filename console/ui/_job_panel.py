@@ -21,6 +21,8 @@ from console.jobs import (
     Reference,
     ReferenceStore,
 )
+from console.jobs._in_flight import describe as describe_in_flight
+from console.jobs._in_flight import in_flight
 from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
@@ -260,6 +262,9 @@ def _progress(operations: Operations, job_id: int) -> None:
     job = view.job
     fraction, caption = progress(job)
     st.progress(fraction, text=caption)
+    flying = describe_in_flight(in_flight(operations.store, job_id)) if job.active else None
+    if flying:
+        st.caption(escape_markdown(flying))
     identity = current_identity()
     if job.active:
         if identity.can_operate and st.button(

@@ -117,6 +117,9 @@ def job_scores(
         mine = [r for r in references if r.document_id == document.id]
         if not mine:
             continue
+        if document.state is DocumentState.PENDING:
+            notes.append(f"{document.filename} is not opened yet: scored once it is read.")
+            continue
         if document.state is not DocumentState.OPENED:
             notes.append(f"{document.filename} has a reference but could not be read.")
             continue

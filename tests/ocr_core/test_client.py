@@ -341,3 +341,16 @@ async def test_cloud_run_requests_carry_a_trace_context_made_of_the_request_id()
     chats = [r for r in seen if r.url.path == "/v1/chat/completions"]
     traces = [r.headers["x-cloud-trace-context"] for r in chats]
     assert traces == [f"{page.request_id}/1;o=1", f"{page.request_id}/2;o=1"]
+
+
+async def test_each_request_of_a_page_is_told_with_why_the_one_before_failed(server):
+    server.script("503", "504")
+    heard: list[tuple[int, str | None]] = []
+    async with client(server, max_attempts=3) as ocr:
+        with load_document(png("#ff0000")) as document:
+            page = await ocr.ocr_page(document, 0, on_attempt=lambda n, why: heard.append((n, why)))
+    assert page.ok and page.attempts == 3
+    assert [n for n, _ in heard] == [1, 2, 3]
+    assert heard[0][1] is None
+    assert heard[1][1] is not None and heard[1][1].startswith("ServiceUnavailable")
+    assert heard[2][1] is not None and "504" in heard[2][1]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PIL import Image
 
 from console.jobs import JobRunner, JobStore
+from console.jobs._in_flight import PageInFlight, describe, in_flight
 from console.jobs._results import document_result
 from ocr_core import Sampling
 from tests.console.jobs.conftest import submit, wait_until
@@ -103,3 +104,28 @@ def test_the_job_counts_its_pages_asked_again_after_a_runaway_answer(
     job = jobs.job(job_id)
     assert (job.pages_done, job.pages_rerun) == (2, 1)
     assert job.to_dict()["pages_rerun"] == 1
+
+
+def test_pages_in_flight_and_their_retries_are_written_for_the_workbench(
+    runners: Callable[..., JobRunner], jobs: JobStore
+) -> None:
+    with FaultServer() as server:
+        server.faults.delay_s = 2.0  # long enough to be seen in flight
+        server.script("503")  # the first request fails: that page is retried
+        runner = runners(server.base_url, max_attempts=3, concurrency=1)
+        job_id = submit(jobs, ("two.tif", tiff_pages(["#ff0000", "#00ff00"])), url=server.base_url)
+        seen: list[PageInFlight] = []
+
+        def retrying() -> bool:
+            seen[:] = in_flight(jobs.store, job_id)
+            return any(page.retrying for page in seen)
+
+        assert wait_until(retrying, timeout_s=60)
+        [page] = seen  # one slot: one page in flight
+        assert page.attempt == 2 and page.why is not None and "ServiceUnavailable" in page.why
+        text = describe(seen, now=page.since + 65)
+        assert text is not None and text.startswith("1 in flight, the oldest for 1 min 05 s")
+        assert "1 retrying (page 1, attempt 2, after ServiceUnavailable" in text
+        assert wait_until(lambda: _finished(jobs, job_id), timeout_s=60)
+        assert wait_until(lambda: in_flight(jobs.store, job_id) == [], timeout_s=10)
+        assert runner.jobs.job(job_id).pages_done == 2

@@ -6,12 +6,14 @@ waits for its job in the store, then reruns the page as a user's next click woul
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from console.jobs import JobStatus
+from console.jobs import JobStatus, NewDocument
+from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.service import Operations
 from console.ui._state import get_operations
 from tests.console.jobs.conftest import make_pdf, wait_until
@@ -275,3 +277,19 @@ def test_the_job_retention_is_a_setting_kept_in_the_store(operations: Operations
     assert retention.value == 30
     retention.set_value(7).run()
     assert get_operations().jobs.retention_days() == 7
+
+
+def test_a_running_job_says_what_is_in_flight_and_what_is_retried(tmp_path: Path) -> None:
+    """As the worker wrote it: the page waits, the bar alone would say nothing."""
+    with installed_operations(tmp_path, worker=False) as operations:
+        job_id = operations.start_job([NewDocument("a.pdf", make_pdf(2))])
+        since = time.time() - 95
+        write_in_flight(operations.store, job_id, [
+            PageInFlight(1, 0, since, 1),
+            PageInFlight(1, 1, since + 5, 2, "RequestTimeout: no answer in 120 s"),
+        ])  # fmt: skip
+        at = page("workbench").run()
+        assert not at.exception
+        [caption] = [c.value.replace("\\", "") for c in at.caption if "in flight" in c.value]
+        assert caption.startswith("2 in flight, the oldest for 1 min 3")
+        assert "1 retrying (page 2, attempt 2, after RequestTimeout" in caption
