@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import sys
@@ -17,8 +16,6 @@ logger = logging.getLogger("ocr_core.server")
 
 EXIT_BAD_ARGUMENTS = 2
 EXIT_ENGINE_FAILED = 3
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
-MMAP_THRESHOLD_BYTES = 1024 * 1024
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -78,27 +75,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def mmap_large_allocations() -> None:
-    """Make glibc give freed page images back to the OS at once.
-
-    glibc raises its mmap threshold (up to 32 MB) after a large block is freed, so later
-    decoded pages land in per-thread heaps and stay there after they are freed: with a pool
-    of engine threads the process kept several decoded pages' worth of memory it no longer
-    used. A fixed 1 MB threshold keeps every large block mmapped. No-op off glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from ._logging import configure_logging, logging_config
 
     configure_logging(args.log_level)
-    mmap_large_allocations()
     if args.engine == "vllm":
         from ._vllm import VllmUnavailable, exec_vllm
 

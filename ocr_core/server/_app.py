@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +41,29 @@ from ._settings import DEFAULT_MODEL_NAME, ServerSettings
 __all__ = ["DEFAULT_MODEL_NAME", "ServerSettings", "create_app"]
 
 logger = logging.getLogger("ocr_core.server")
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap memory freed by a page to the OS (glibc's malloc_trim; no-op elsewhere).
+
+    Each engine thread allocates from a heap of its own, and glibc keeps what a page freed
+    there for later use: with a pool of engine threads the process kept several decoded
+    pages' worth of memory it no longer used. Trimming after each page bounds that. (The
+    server used to mmap every block over 1 MB instead, which did the same for page images
+    but made every onnxruntime buffer a fresh mapping: a dense page took 22 million page
+    faults and 106 s on its first read instead of 12 s.)
+    """
+    if (libc := _glibc()) is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 class _Server:
@@ -96,8 +121,11 @@ class _Server:
         side = self.settings.max_image_side
 
         def read() -> Page:
-            page = shrink(image, self.decode_budget, side)
-            return Page(engine.read(page), page.size)
+            try:
+                page = shrink(image, self.decode_budget, side)
+                return Page(engine.read(page), page.size)
+            finally:
+                _give_back_freed_memory()
 
         return read
 
