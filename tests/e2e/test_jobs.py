@@ -184,7 +184,11 @@ def test_a_long_job_keeps_its_progress_through_navigation_reload_and_a_second_ta
         wait_idle(page)
         after_reload, _ = _progress(page)
         assert after_reload >= after_visit, "progress went back after a reload"
-        expect(page.get_by_role("button", name="Cancel job")).to_be_visible(timeout=30_000)
+        # The job is still there after the reload: running (its Cancel button) or, on a
+        # loaded machine where the browser is slow and the job is not, already finished.
+        finished = page.get_by_text(f"{PAGES} pages · {PAGES} read · 0 failed")
+        cancel = page.get_by_role("button", name="Cancel job")
+        expect(cancel.or_(finished).first).to_be_visible(timeout=30_000)
 
         with _tab(browser, jobs_console.url) as second:
             in_second, _ = _progress(second)
