@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
@@ -18,11 +19,23 @@ from ocr_core import DocumentResult, PageResult, clean_text
 PAGE_SEPARATOR = "\f"
 
 
+# Bytes a file name may take on the usual file systems (ext4, APFS, NTFS: 255), less room
+# for "-99" and the longest extension, so "stem-N.json" always fits.
+_STEM_BYTES = 255 - len("-99.json")
+# Control and format characters (NUL, CR/LF, bidi overrides such as U+202E, zero-width) and
+# characters Windows refuses: in a name they hide its real extension or break the zip.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff<>:"|?*]')
+
+
 def export_stem(filename: str | None) -> str:
-    """A download name from an uploaded file's name, without folders or its extension."""
+    """A download name from an uploaded file's name: no folders, no extension, no control,
+    bidi or reserved characters, and short enough for any file system."""
     name = PurePath((filename or "document").replace("\\", "/")).name
     stem = name.rsplit(".", 1)[0] if "." in name.strip(".") else name
-    return stem.strip(" .") or "document"
+    stem = " ".join(_UNSAFE.sub(" ", stem).split()).strip(" .")
+    while len(stem.encode()) > _STEM_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip(" .") or "document"
 
 
 def to_markdown(result: DocumentResult) -> str:

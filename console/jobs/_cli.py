@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -32,6 +33,9 @@ from console.jobs._store import JobStore, NewDocument
 
 if TYPE_CHECKING:
     from console.service import Operations
+
+# Job ids are 64-bit integers in every store; a larger one names no job.
+MAX_ID = 2**63 - 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -177,6 +181,9 @@ def _run() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "id", 0) > MAX_ID:
+        print(f"error: no job {args.id}", file=sys.stderr)
+        return 1
     try:
         store = Store.from_env()
         jobs = JobStore(store)
@@ -205,4 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `list | head -1`: the reader has what it wanted
+        # Python would print a traceback flushing stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0

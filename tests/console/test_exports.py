@@ -6,6 +6,8 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from console._exports import (
     PAGE_SEPARATOR,
     batch_files,
@@ -140,3 +142,28 @@ def test_text_layer_controls_are_cleaned_in_markdown_json_and_the_zip() -> None:
     assert json.loads(to_json(document))["pages"][1]["text"] == "page two\n"
     with zipfile.ZipFile(io.BytesIO(batch_zip([document], {}))) as archive:
         assert archive.read("layer.txt").decode().count(PAGE_SEPARATOR) == 1
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "stem"),
+    [
+        ("invoice\u202efdp.exe.pdf", "invoice fdp.exe"),  # a right-to-left override
+        ("line\r\nbreak.pdf", "line break"),
+        ("nul\x00byte.pdf", "nul byte"),
+        ('a<b>:c"d|e?f*g.pdf', "a b c d e f g"),
+    ],
+)
+def test_export_names_lose_control_bidi_and_reserved_characters(uploaded: str, stem: str) -> None:
+    assert export_stem(uploaded) == stem
+
+
+def test_a_long_name_is_cut_to_fit_any_file_system_with_room_for_a_suffix() -> None:
+    stem = export_stem("é" * 300 + ".pdf")
+    assert len(f"{stem}-99.json".encode()) <= 255
+
+
+def test_three_uploads_named_alike_are_three_distinct_zip_members() -> None:
+    documents = [_document(name) for name in ("a.pdf", "a.tif", "A.png")]
+    with zipfile.ZipFile(io.BytesIO(batch_zip(documents, {}))) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".txt")]
+    assert sorted(names) == ["A-3.txt", "a-2.txt", "a.txt"]  # case-insensitive file systems too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -95,3 +96,25 @@ def test_an_unknown_job_is_a_clear_error(tmp_path: Path, store: Store) -> None:
     shown = _cli(tmp_path, "show", "999")
     assert shown.returncode != 0
     assert "no job 999" in shown.stderr
+
+
+def test_an_id_beyond_any_store_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    shown = _cli(tmp_path, "show", "99999999999999999999")
+    assert shown.returncode == 1
+    assert shown.stderr.strip() == "error: no job 99999999999999999999"
+
+
+def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(
+    tmp_path: Path, jobs: JobStore
+) -> None:
+    for n in range(400):  # more than a pipe's buffer of lines
+        submit(jobs, (f"scan-{n}.pdf", b"%PDF"))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LIGHTONOCR_DATA_DIR": str(tmp_path)}
+    listing = subprocess.Popen(
+        [sys.executable, "-m", "console.jobs", "list", "--limit", "400"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert listing.stdout is not None and listing.stdout.readline()  # `| head -1`
+    listing.stdout.close()
+    _, err = listing.communicate(timeout=120)
+    assert listing.returncode == 0 and b"Traceback" not in err
