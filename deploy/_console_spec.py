@@ -22,7 +22,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from google.cloud import run_v2
 from google.protobuf import duration_pb2
@@ -40,6 +40,12 @@ from deploy._spec import (
 
 CONSOLE_SERVICE = "lightonocr-console"
 CONSOLE_IMAGE_NAME = "lightonocr-console"
+# A handful of console instances serve a team; more only multiply database connections.
+_MAX_CONSOLE_INSTANCES = 10
+# An operator or viewer entry: a whole e-mail, or @domain for everyone there.
+_PERSON_RE = re.compile(
+    r"^(?:[^@\s,]+@|@)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 CONSOLE_SA_ID = "lightonocr-console"  # created by the README's commands
 CONSOLE_PORT = 8080
 CLOUDSQL_MOUNT = "/cloudsql"
@@ -92,6 +98,17 @@ class ConsoleSpec:
         parse_memory(self.memory)
         if not 0 <= self.min_instances <= self.max_instances or self.max_instances < 1:
             problems.append("instances need 0 <= min <= max and max >= 1")
+        if self.max_instances > _MAX_CONSOLE_INSTANCES:
+            problems.append(
+                f"at most {_MAX_CONSOLE_INSTANCES} console instances (got "
+                f"{self.max_instances}): each holds database connections and a worker"
+            )
+        for role, entries in (("operator", self.operators), ("viewer", self.viewers)):
+            problems += [
+                f"{role} {entry!r} is not an e-mail or @domain"
+                for entry in entries
+                if not _PERSON_RE.match(entry)
+            ]
         problems.extend(_mutable_image_problems(self.image, self.tag))
         problems.extend(self._database_problems())
         if not self.operators:
@@ -123,7 +140,8 @@ class ConsoleSpec:
                 problems.append(f"secret name {self.database_url_secret!r} is not valid")
         else:
             url = urlsplit(self.database_url or "")
-            if url.password:
+            query = {key.lower() for key, _ in parse_qsl(url.query, keep_blank_values=True)}
+            if url.password or "password" in query:
                 problems.append(
                     "--database-url holds a password, which would sit in plain text in the "
                     "revision: put the URL in Secret Manager and pass --database-url-secret"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from google.cloud import run_v2
 from google.iam.v1 import policy_pb2
 
@@ -176,6 +177,30 @@ def test_a_database_url_with_a_password_is_refused_without_echoing_it(
 
     assert code == 2
     assert "holds a password" in err and "hunter2" not in err
+
+
+def test_a_password_in_the_database_urls_query_is_refused_too(run_env: dict[str, str]) -> None:
+    argv = [a for a in APPLY if a not in ("--database-url-secret", "console-database-url")]
+    url = "postgresql://console@10.0.0.5/ocr?sslmode=require&Password=hunter2"
+    code, _, err = _run([*argv, "--dry-run", "--database-url", url], run_env)
+    assert code == 2
+    assert "holds a password" in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (("--max", "100000"), "at most 10 console instances"),
+        (("--operator", "x"), "operator 'x' is not an e-mail or @domain"),
+        (("--viewer", "qa@"), "viewer 'qa@' is not an e-mail or @domain"),
+    ],
+)
+def test_console_bounds_and_people_are_checked_before_anything_is_sent(
+    run_env: dict[str, str], flags: tuple[str, ...], said: str
+) -> None:
+    code, _, err = _run([*APPLY, "--dry-run", *flags], run_env)
+    assert code == 2, err
+    assert said in err
 
 
 def test_a_console_without_a_shared_database_is_refused(run_env: dict[str, str]) -> None:
