@@ -18,7 +18,9 @@ the lever it adds is worth:
 8. onnxruntime sessions sized to the machine (no spinning threads, one thread per line
    read) and a page's lines read side by side on the cores (`_engine`, `_recognize`);
 9. detection sized to the type: a page of large type is detected at a reduced size, its
-   lines still cut from the full page (`_engine.detection_scale`).
+   lines still cut from the full page (`_engine.detection_scale`);
+10. one detection for an upside-down page: the detection that found it so is turned with
+   the page instead of the turned page being detected again.
 
 Each lever's engine is primed (`Engine.prime`) before its pages are timed, so seconds per
 page are a warm server's; the speed levers are judged by that column beside F1 and CER.
@@ -88,6 +90,7 @@ def levers(preferred_side: int) -> list[Lever]:
         "small_text": False,
         "tuned": False,
         "sized_detection": False,
+        "turn_detection": False,
     }
     spaces = {**before, "space_probability": None}
     orient = {**spaces, "flip_lines": False, "orient": True}
@@ -96,9 +99,10 @@ def levers(preferred_side: int) -> list[Lever]:
     small = {**unpadded, "small_text": True}
     tuned = {**small, "tuned": True}
     sized = {**tuned, "sized_detection": True}
+    reused = {**sized, "turn_detection": True}
     clean = [
         {k: v for k, v in opts.items() if v is not None}
-        for opts in (spaces, orient, tables, unpadded, small, tuned, sized)
+        for opts in (spaces, orient, tables, unpadded, small, tuned, sized, reused)
     ]
     return [
         Lever("before (1540 px)", before),
@@ -110,6 +114,7 @@ def levers(preferred_side: int) -> list[Lever]:
         Lever("+ small text kept", clean[4], preferred_side),
         Lever("+ sessions sized to the machine", clean[5], preferred_side),
         Lever("+ detection sized to the type", clean[6], preferred_side),
+        Lever("+ one detection for an upside-down page", clean[7], preferred_side),
     ]
 
 

@@ -151,6 +151,22 @@ def _turn(image: Any, degrees: int) -> Any:
     return image if not degrees else cv2.rotate(image, _TURNS[degrees])
 
 
+def _half_turn(found: Detection, width: int, height: int) -> Detection:
+    """A detection of a page as it would be on the page turned 180 degrees.
+
+    Each quad's corners move to (width - 1 - x, height - 1 - y) and stay in the order
+    top-left, top-right, bottom-right, bottom-left; each crop is turned with the page, so it
+    holds the pixels a crop of the turned page would.
+    """
+    import cv2
+    import numpy as np
+
+    quads, crops, votes = found
+    corner = np.array([width - 1, height - 1], dtype=np.float32)
+    turned = [corner - np.asarray(q, dtype=np.float32)[[2, 3, 0, 1]] for q in quads]
+    return turned, [cv2.rotate(c, cv2.ROTATE_180) for c in crops], votes
+
+
 def _group_into_words(marks: list[TextBox], gap: float) -> list[TextBox]:
     """Marks that share a row and stand less than `gap` apart, as one box each ("12")."""
     words: list[TextBox] = []
@@ -234,6 +250,9 @@ class RapidOcrEngine:
         # Detection at a size chosen from the page's glyph height (lever "detection sized to
         # the type"; see `detection_scale`).
         sized_detection: bool = True,
+        # An upside-down page keeps the detection that found it so, turned with it, instead
+        # of being detected again (lever "one detection for an upside-down page").
+        turn_detection: bool = True,
         space_probability: float = SPACE_PROBABILITY,
         orient: bool = True,
         tables: bool = True,
@@ -259,6 +278,7 @@ class RapidOcrEngine:
             workers = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-lines")
         self._small_text = small_text
         self._sized_detection = sized_detection
+        self._turn_detection = turn_detection
         self._recognize = Recognizer(
             self._ocr.text_rec, space_probability, padded_batches, workers=workers
         )
@@ -336,7 +356,9 @@ class RapidOcrEngine:
             turned = 90
             found = self._detect(bgr, scale)
         if found[1] and is_upside_down(found[2], found[1]):
-            return cv2.rotate(bgr, cv2.ROTATE_180), (turned + 180) % 360, None
+            height, width = bgr.shape[:2]
+            again = _half_turn(found, width, height) if self._turn_detection else None
+            return cv2.rotate(bgr, cv2.ROTATE_180), (turned + 180) % 360, again
         return bgr, turned, found
 
     def _read_boxes(self, bgr: Any, found: Detection | None, scale: float) -> list[TextBox]:

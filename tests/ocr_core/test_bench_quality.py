@@ -57,7 +57,9 @@ def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_line
 
 
 def test_the_speed_levers_come_last_and_change_only_speed_options() -> None:
-    *_, small_text, tuned, sized = levers(2000)
-    assert not small_text.options["tuned"] and not small_text.options["sized_detection"]
+    *_, small_text, tuned, sized, reused = levers(2000)
+    speed = ("tuned", "sized_detection", "turn_detection")
+    assert not any(small_text.options[option] for option in speed)
     assert tuned.options == {**small_text.options, "tuned": True}
     assert sized.options == {**tuned.options, "sized_detection": True}
+    assert reused.options == {**sized.options, "turn_detection": True}

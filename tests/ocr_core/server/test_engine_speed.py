@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_core.bench._pages import SyntheticPage, dense_page, letter_page
+from ocr_core.bench._pages import SyntheticPage, dense_page, letter_page, turned
 from ocr_core.server._engine import (
     MIN_DETECTION_SCALE,
     PRIMING_LINES,
@@ -108,3 +108,15 @@ def test_lines_of_large_type_come_back_whole_from_the_reduced_detection(
 ) -> None:
     lines = tuned.read(_text_page(80).convert("RGB")).text.splitlines()
     assert [line for line in lines if line] == ["Large type on a page"] * 6
+
+
+@pytest.mark.parametrize("degrees", [180, 270])
+def test_an_upside_down_page_read_with_its_first_detection_turned_reads_as_detected_again(
+    tuned: RapidOcrEngine, degrees: int
+) -> None:
+    page = turned(letter_page(), degrees).image.convert("RGB")
+    detected_again = RapidOcrEngine(turn_detection=False).read(page)
+    reused = tuned.read(page)
+    assert reused.turned == detected_again.turned == (360 - degrees) % 360
+    assert reused.text == detected_again.text
+    assert reused.text.splitlines()[0] == "Dear Mr Whitfield,"
