@@ -44,7 +44,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds /health stays 503 before the engine loads (simulates a cold start)",
     )
     parser.add_argument(
-        "--engine-threads", type=int, default=None, help="onnxruntime threads per page (rapidocr)"
+        "--engine-threads",
+        type=int,
+        default=None,
+        help="cores one page may use (rapidocr; default: all the process may run on)",
     )
     parser.add_argument(
         "--max-waiting",

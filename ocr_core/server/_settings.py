@@ -25,7 +25,7 @@ class ServerSettings:
     max_num_seqs: int = 8
     service_time: float = 0.5  # simulated engine only
     startup_delay: float = 0.0
-    engine_threads: int | None = None  # rapidocr only: onnxruntime threads per page
+    engine_threads: int | None = None  # rapidocr only: cores one page may use (None: all)
     max_waiting: int | None = None
     max_image_side: int = MAX_DECODE_SIDE
     header_timeout: float = 10.0
