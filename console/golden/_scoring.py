@@ -32,7 +32,7 @@ def score_job(
         stored = {p.index: p.result for p in pages if p.document_id == entry.id}
         read = {i: r.text for i, r in stored.items() if r.ok}
         unread = [
-            f"page {i + 1}: {stored[i].error if i in stored else 'never read'}"
+            _why_unread(i, str(stored[i].error) if i in stored else "never read")
             for i in range(entry.page_count)
             if i not in read
         ]
@@ -59,6 +59,12 @@ def score_job(
             )
         )
     return scores
+
+
+def _why_unread(index: int, why: str) -> str:
+    """`page N: why`, once (a page's error may already name its page)."""
+    page = f"page {index + 1}"
+    return why if why.startswith(page) else f"{page}: {why}"
 
 
 def flag_regressions(
