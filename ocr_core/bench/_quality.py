@@ -18,7 +18,7 @@ the lever it adds is worth:
 8. onnxruntime sessions sized to the machine (no spinning threads, one thread per line
    read) and a page's lines read side by side on the cores (`_engine`, `_recognize`);
 9. detection sized to the type: a page of large type is detected at a reduced size, its
-   lines still cut from the full page (`_engine.detection_scale`);
+   lines still cut from the full page (`_page_geometry.detection_scale`);
 10. one detection for an upside-down page: the detection that found it so is turned with
    the page instead of the turned page being detected again.
 

@@ -8,7 +8,6 @@ throughput benchmarks and fast console tests need.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,10 +19,18 @@ from PIL import Image
 from ._gutters import find_gutters, trim_to_gutters
 from ._layout import TextBox, render
 from ._orientation import is_sideways, is_upside_down
+from ._page_geometry import (
+    Detection,
+    alone_in_its_row,
+    detection_scale,
+    group_into_words,
+    half_turn,
+    ink,
+    mostly_inside,
+    turn,
+)
 from ._recognize import SPACE_PROBABILITY, RecognizedLine, Recognizer
-
-# Detector quads in page pixels, their upright line crops, and the 0/180 classifier's votes.
-Detection = tuple[list[Any], list[Any], list[tuple[str, float]]]
+from ._sessions import cpu_cores, resize_sessions
 
 ENGINES = ("rapidocr", "simulated")
 # The longest page side, in pixels, each engine reads best at. The server states it in its
@@ -44,154 +51,10 @@ LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
 MAX_LONE_MARKS = 12
 # Glyph-sized marks no box covers on a page of text are a handful; this many is a picture.
 MAX_LONE_MARK_GLYPHS = 400
-# Detection sees the page reduced until its glyphs are about this tall (median ink blob, in
-# pixels), never below half size: the detector finds lines of 11-20 px glyphs at full size
-# (the digital PDFs at 2000 px) and of larger type as well at half size, where it costs a
-# quarter (the corpus scans' glyphs are 45-57 px tall at 2000 px).
-DETECTION_GLYPH_PX = 20
-MIN_DETECTION_SCALE = 0.5
-# Ink blobs this short are specks, not glyphs; blobs wider than this many heights are rules.
-MIN_GLYPH_PX = 4
-MAX_GLYPH_ASPECT = 3
-_TURNS = {90: 0, 180: 1, 270: 2}  # degrees clockwise -> cv2.rotate's code
 # The page read once at start, before the server says it is ready: the size a client sends
 # an A4 page at (longest side 2000 px), so the first user's page pays no first-run costs.
 PRIMING_PAGE_SIZE = (1414, 2000)
 PRIMING_LINES = ("Priming the engine before the first page.", "Page 1 of 1, 24 May 2025")
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on (its affinity mask, which a container may narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _session_options(threads: int) -> Any:
-    """onnxruntime options for a machine shared with other pages and other processes.
-
-    Threads do not spin while waiting for work: rapidocr leaves spinning on, and on two
-    cores shared with the console and a test suite the spinning threads took the CPU from
-    the ones with work (a dense page's recognition used 11.6 s of CPU with spinning, 7.6 s
-    on one thread without). The memory arena stays off, as rapidocr has it, so a page's
-    buffers go back when it is done instead of staying at the largest page's size.
-    """
-    import onnxruntime as ort  # type: ignore[import-untyped]  # lazy: server extra
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 4
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_cpu_mem_arena = False
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
-
-
-def _resize_sessions(ocr: Any, threads: int) -> None:
-    """Replace rapidocr's three sessions with ones sized to the machine.
-
-    Detection runs one large image: its convolutions split well over `threads`. A line
-    crop is too small to split (two threads read a dense page's lines no faster than one),
-    so the classifier and recogniser get one thread each and the lines of a page are read
-    side by side instead (see `Recognizer`).
-    """
-    import onnxruntime as ort
-
-    for holder, count in (
-        (ocr.text_det.infer, threads),
-        (ocr.text_cls.infer, 1),
-        (ocr.text_rec.session, 1),
-    ):
-        path = holder.session._model_path
-        holder.session = ort.InferenceSession(
-            path, _session_options(count), providers=["CPUExecutionProvider"]
-        )
-
-
-def _mostly_inside(piece: TextBox, other: TextBox) -> bool:
-    width = min(piece.x1, other.x1) - max(piece.x0, other.x0)
-    height = min(piece.y1, other.y1) - max(piece.y0, other.y0)
-    area = (piece.x1 - piece.x0) * piece.height
-    return width > 0 and height > 0 and width * height >= 0.5 * area
-
-
-def _ink(bgr: Any) -> Any:
-    """The page's dark pixels (1) against its background (0), Otsu's threshold."""
-    import cv2
-
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    _, dark = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    return dark
-
-
-def detection_scale(dark: Any) -> float:
-    """How much to reduce the page for detection, from how tall its glyphs are.
-
-    Only pages of large type are reduced (see DETECTION_GLYPH_PX); small type, and any page
-    whose ink says nothing clear, is detected at full size. Lines are still cut from the
-    full-size page for recognition.
-    """
-    import cv2
-    import numpy as np
-
-    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    heights, widths = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
-    glyphs = heights[(heights >= MIN_GLYPH_PX) & (widths <= MAX_GLYPH_ASPECT * heights)]
-    if not len(glyphs):
-        return 1.0
-    return float(min(1.0, max(MIN_DETECTION_SCALE, DETECTION_GLYPH_PX / np.median(glyphs))))
-
-
-def _turn(image: Any, degrees: int) -> Any:
-    """The image turned `degrees` clockwise (0, 90, 180 or 270)."""
-    import cv2
-
-    return image if not degrees else cv2.rotate(image, _TURNS[degrees])
-
-
-def _half_turn(found: Detection, width: int, height: int) -> Detection:
-    """A detection of a page as it would be on the page turned 180 degrees.
-
-    Each quad's corners move to (width - 1 - x, height - 1 - y) and stay in the order
-    top-left, top-right, bottom-right, bottom-left; each crop is turned with the page, so it
-    holds the pixels a crop of the turned page would.
-    """
-    import cv2
-    import numpy as np
-
-    quads, crops, votes = found
-    corner = np.array([width - 1, height - 1], dtype=np.float32)
-    turned = [corner - np.asarray(q, dtype=np.float32)[[2, 3, 0, 1]] for q in quads]
-    return turned, [cv2.rotate(c, cv2.ROTATE_180) for c in crops], votes
-
-
-def _group_into_words(marks: list[TextBox], gap: float) -> list[TextBox]:
-    """Marks that share a row and stand less than `gap` apart, as one box each ("12")."""
-    words: list[TextBox] = []
-    for mark in sorted(marks, key=lambda m: m.x0):
-        for i, word in enumerate(words):
-            same_row = min(mark.y1, word.y1) > max(mark.y0, word.y0)
-            if same_row and mark.x0 - word.x1 < gap:
-                words[i] = TextBox(
-                    word.x0, min(word.y0, mark.y0), max(word.x1, mark.x1), max(word.y1, mark.y1), ""
-                )
-                break
-        else:
-            words.append(mark)
-    return words
-
-
-def _alone_in_its_row(box: TextBox, confident: list[TextBox]) -> bool:
-    """No confidently read box shares any of this box's height.
-
-    Only such a box is read again: a page number or a running head has its row to itself,
-    while a doubtful box beside read lines is a gutter's stray mark or a line's hyphen, and
-    kept it would close the column gutter the layout reads by (multicolumn.pdf's reading-order
-    CER went from 0.001 to 0.528 when every doubtful box was read again and kept).
-    """
-    return not any(min(box.y1, o.y1) > max(box.y0, o.y0) for o in confident)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +142,7 @@ class RapidOcrEngine:
         self.threads = threads or cpu_cores()
         workers: ThreadPoolExecutor | None = None
         if tuned:
-            _resize_sessions(self._ocr, self.threads)
+            resize_sessions(self._ocr, self.threads)
             workers = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-lines")
         self._small_text = small_text
         self._sized_detection = sized_detection
@@ -302,12 +165,12 @@ class RapidOcrEngine:
         started = time.perf_counter()
         rgb = image.convert("RGB")
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # rapidocr expects cv2's BGR
-        dark = _ink(bgr)
+        dark = ink(bgr)
         scale = detection_scale(dark) if self._sized_detection else 1.0
         bgr, turned, found = self._upright(bgr, scale)
         boxes = self._read_boxes(bgr, found, scale)
         if boxes:
-            dark = _turn(dark, turned)
+            dark = turn(dark, turned)
             if self._small_text:
                 boxes += self._lone_marks(bgr, dark, boxes)
             if len(boxes) > 1:
@@ -362,7 +225,7 @@ class RapidOcrEngine:
             found = self._detect(bgr, scale)
         if found[1] and is_upside_down(found[2], found[1]):
             height, width = bgr.shape[:2]
-            again = _half_turn(found, width, height) if self._turn_detection else None
+            again = half_turn(found, width, height) if self._turn_detection else None
             return cv2.rotate(bgr, cv2.ROTATE_180), (turned + 180) % 360, again
         return bgr, turned, found
 
@@ -377,7 +240,7 @@ class RapidOcrEngine:
         if self._small_text and doubtful:
             unsure = set(doubtful)
             confident = [b for i, b in enumerate(boxes) if i not in unsure]
-            alone = [i for i in doubtful if _alone_in_its_row(boxes[i], confident)]
+            alone = [i for i in doubtful if alone_in_its_row(boxes[i], confident)]
             for i, line in zip(
                 alone, self._reread(bgr, [boxes[i] for i in alone], boxes), strict=True
             ):
@@ -444,8 +307,8 @@ class RapidOcrEngine:
         ]
         if len(marks) > MAX_LONE_MARK_GLYPHS:
             return []  # a picture or a noisy scan: bounded before the row test and grouping
-        marks = [m for m in marks if _alone_in_its_row(m, boxes)]
-        words = _group_into_words(marks, gap=line_height)
+        marks = [m for m in marks if alone_in_its_row(m, boxes)]
+        words = group_into_words(marks, gap=line_height)
         if not words or len(words) > MAX_LONE_MARKS:
             return []
         found = []
@@ -481,7 +344,7 @@ class RapidOcrEngine:
             for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
                 if x1 - x0 >= MIN_PIECE_LINE_HEIGHTS * line_height:
                     pieces.append(TextBox(x0, box.y0, x1, box.y1, ""))
-        pieces = [p for p in pieces if not any(_mostly_inside(p, other) for other in kept)]
+        pieces = [p for p in pieces if not any(mostly_inside(p, other) for other in kept)]
         if not pieces:
             return kept
         pad = max(2, round(0.15 * line_height))
