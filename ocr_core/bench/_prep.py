@@ -27,11 +27,12 @@ from pathlib import Path
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 from PIL import Image, ImageSequence
 
+from ocr_core import quality
+
 from .._config import DocumentSettings
 from .._documents import load_document
 from .._imaging import fit_longest_side
 from .._pdf import render_scale
-from ._cer import cer
 
 MODEL_CARD_SCALE = 200 / 72  # 200 dpi, as the model card renders PDFs
 LONGEST_SIDE = 1540
@@ -155,7 +156,8 @@ def measure_cer(corpus: Path) -> dict[str, dict[str, float]]:
             "ours": ours_jpeg,
         }
         results[scans[0].name] = {
-            name: cer(reference, engine.read(image).text) for name, image in variants.items()
+            name: quality.cer(engine.read(image).text, reference)
+            for name, image in variants.items()
         }
     return results
 

@@ -2,9 +2,9 @@
 
 - Word F1 compares the words as bags (order ignored): words run together ("thehouse") or
   dropped lower it even when almost every character is right, which CER hides.
-- Reading-order CER is the character error rate of the whole page, whitespace-normalised
-  (`_cer.normalise`): a page read in the wrong order (column 2 before column 1, labels
-  before values) pays for every character moved.
+- Reading-order CER is the character error rate of the whole page after the one
+  normalisation every score uses (`ocr_core.quality.normalise`): a page read in the wrong
+  order (column 2 before column 1, labels before values) pays for every character moved.
 - A lost line is a line of the ground truth of which fewer than half the words came back.
 """
 
@@ -14,7 +14,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ._cer import levenshtein, normalise
+from rapidfuzz.distance import Levenshtein
+
+from ocr_core.quality import normalise
 
 # Punctuation at either end of a word is not part of it for the bag of words.
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
@@ -39,16 +41,6 @@ class Score:
     lines: int
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance; rapidfuzz's C implementation when installed (pages run to
-    thousands of characters, where the pure-Python one takes seconds)."""
-    try:
-        from rapidfuzz.distance import Levenshtein
-    except ImportError:
-        return levenshtein(a, b)
-    return int(Levenshtein.distance(a, b))
-
-
 def score(truth: str, text: str) -> Score:
     reference, hypothesis = Counter(words(truth)), Counter(words(text))
     matched = sum((reference & hypothesis).values())
@@ -56,7 +48,11 @@ def score(truth: str, text: str) -> Score:
     recall = matched / max(1, sum(reference.values()))
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     ref_text, hyp_text = normalise(truth), normalise(text)
-    cer = edit_distance(ref_text, hyp_text) / len(ref_text) if ref_text else float(bool(hyp_text))
+    cer = (
+        Levenshtein.distance(ref_text, hyp_text) / len(ref_text)
+        if ref_text
+        else float(bool(hyp_text))
+    )
     truth_lines = [Counter(words(line)) for line in truth.splitlines() if words(line)]
     lost = sum(
         1

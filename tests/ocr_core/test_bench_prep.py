@@ -9,21 +9,8 @@ import pytest
 from PIL import Image
 
 from ocr_core._documents import load_document
-from ocr_core.bench._cer import cer
 from ocr_core.bench._prep import PATHS, _naive_images, corpus_files, time_paths
 from tests.ocr_core.documents import TEXT_LINE, PdfPage, build_pdf
-
-
-def test_cer_is_edits_per_reference_character() -> None:
-    assert cer("kitten", "sitting") == pytest.approx(3 / 6)
-
-
-def test_cer_ignores_line_wrapping_and_spacing() -> None:
-    assert cer("The quick brown\nfox", "The  quick\n\nbrown fox ") == 0.0
-
-
-def test_cer_of_an_empty_reference_is_zero_only_for_empty_output() -> None:
-    assert (cer("", " \n"), cer("", "noise")) == (0.0, 1.0)
 
 
 @pytest.fixture

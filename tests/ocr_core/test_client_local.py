@@ -18,7 +18,7 @@ from ocr_core import (
     StreamChunk,
     SyncOCRClient,
 )
-from ocr_core.bench._cer import cer
+from ocr_core.quality import cer
 
 
 def client(base_url: str, **overrides: Any) -> OCRClient:
@@ -30,7 +30,7 @@ async def test_extract_text_reads_a_real_scan(local_server, corpus: Path):
     truth = (corpus / "scans" / "phototest.txt").read_text()
     async with client(local_server.base_url) as ocr:
         text = await ocr.extract_text(scan)
-    assert cer(truth, text) <= 0.05
+    assert cer(text, truth) <= 0.05
 
 
 async def test_multi_page_pdf_keeps_page_order(simulated_server, corpus: Path):

@@ -10,7 +10,6 @@ import pypdfium2
 import pytest
 from PIL import Image, ImageDraw
 
-from ocr_core.bench._cer import cer
 from ocr_core.bench._pages import (
     CONTENTS_ROWS,
     FORM_ROWS,
@@ -21,6 +20,7 @@ from ocr_core.bench._pages import (
     turned,
 )
 from ocr_core.bench._score import score
+from ocr_core.quality import cer
 from ocr_core.server._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
 from tests.fakes.local_server import LocalServer
 
@@ -46,7 +46,7 @@ def test_a_real_scan_is_read_within_its_cer_bound(
     url = data_uri((corpus / "scans" / f"{name}.tif").read_bytes(), "image/tiff")
     text = ocr(local_server, url)
     truth = (corpus / "scans" / f"{name}.txt").read_text(encoding="utf-8")
-    assert cer(truth, text) <= CER_BOUNDS[name], text
+    assert cer(text, truth) <= CER_BOUNDS[name], text
 
 
 def test_paragraphs_come_back_separated_by_a_blank_line(
