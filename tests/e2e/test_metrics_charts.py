@@ -7,8 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from console._cold_starts import ColdStarts
 from console._store import Store, WarmUpRecord
+from console.metrics._cold_starts import ColdStarts
 from tests.e2e.conftest import Console, assert_page_clean, full_page_screenshot, go_to
 
 

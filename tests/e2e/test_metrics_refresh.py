@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from console._store import Store, WarmUpRecord
-from console.views.metrics import REFRESH_S
+from console.ui.views.metrics import REFRESH_S
 from tests.e2e.conftest import Console, assert_page_clean, full_page_screenshot, go_to
 
 MARKER_SECONDS = 4321.98

@@ -15,7 +15,7 @@ from tests.e2e.conftest import assert_page_clean, go_to, open_console, running_c
 
 pytestmark = pytest.mark.e2e
 
-# The sidebar redraws every 15 s (console._state.SIDEBAR_REFRESH_S); two rounds and slack.
+# The sidebar redraws every 15 s (console.ui._state.SIDEBAR_REFRESH_S); two rounds and slack.
 REFRESH_WAIT_MS = 45_000
 
 
