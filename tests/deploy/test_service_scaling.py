@@ -16,7 +16,6 @@ from deploy import (
 )
 from tests.fakes.google_run import FakeRun
 
-BACKEND = "serviceAccount:backend@ocr-test.iam.gserviceaccount.com"
 # A commit tag, as cloudbuild.yaml pushes every build: an immutable image reference.
 COMMIT = "c0ffee0"
 

@@ -6,11 +6,9 @@ import io
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from console._store import Store
@@ -23,7 +21,6 @@ from tests.console.local_platform import (
     append_lines,
     health,
     json_line,
-    local_platforms,
     port_open,
     wait_for,
 )
@@ -31,12 +28,6 @@ from tests.fakes.local_server import start_local_server
 from tests.waits import eventually
 
 SLOW_START = (*SIMULATED, "--startup-delay", "1")
-
-
-@pytest.fixture
-def make_platform(tmp_path: Path) -> Iterator[Callable[..., LocalPlatform]]:
-    with local_platforms(tmp_path) as make:
-        yield make
 
 
 def pid_of(platform: LocalPlatform) -> int:

@@ -3,50 +3,15 @@ tail and rotation."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from console.platforms._base import LogQuery, ServiceState
-from console.platforms.local import LOG_NAME, LocalPlatform
+from console.platforms.local import LOG_NAME
 from tests.console.local_platform import (
-    SIMULATED,
     append_lines,
     json_line,
-    local_platforms,
     wait_for,
 )
-
-SLOW_START = (*SIMULATED, "--startup-delay", "1")
-
-
-@pytest.fixture
-def make_platform(tmp_path: Path) -> Iterator[Callable[..., LocalPlatform]]:
-    with local_platforms(tmp_path) as make:
-        yield make
-
-
-def pid_of(platform: LocalPlatform) -> int:
-    revision = platform.status().revision or ""
-    assert revision.startswith("pid "), revision
-    return int(revision.split()[1])
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def ready(platform: LocalPlatform) -> bool:
-    return platform.status().state is ServiceState.READY
-
-
-# --- scale: start and stop ------------------------------------------------------------------
 
 
 def test_logs_are_the_servers_own_lines_newest_first(make_platform) -> None:
@@ -113,7 +78,7 @@ def test_tail_picks_up_new_lines_once_each(make_platform) -> None:
     tail = platform.tail(LogQuery(min_severity="INFO"))
     assert tail.drain() == []
     platform.scale(min_instances=1)
-    assert wait_for(lambda: ready(platform))
+    assert wait_for(lambda: platform.status().state is ServiceState.READY)
     first = tail.drain()
     assert first and all(e.message != "before the tail" for e in first)
     assert [e.timestamp for e in first] == sorted(e.timestamp for e in first)  # oldest first
