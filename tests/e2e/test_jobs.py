@@ -11,6 +11,7 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -70,16 +71,28 @@ class JobsConsole:
         wait_healthy(self.url, self.process, log_path)
 
     def kill(self) -> None:
-        """SIGKILL the console alone (not its OCR server): a crash, no goodbye."""
+        """SIGKILL the console (the supervisor, its worker and its UI) but not the OCR server
+        the worker started: a crash, no goodbye, and nothing released."""
         assert self.process is not None
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for child in children:
+            with suppress(ProcessLookupError):
+                os.kill(int(child), signal.SIGKILL)
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+        assert wait_until(lambda: not _listening(self.port), timeout_s=30)
 
     def log(self) -> str:
         return (self.data_dir / "streamlit.log").read_text(errors="replace")
 
     def jobs(self) -> JobStore:
         return JobStore(Store.in_dir(self.data_dir))
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
