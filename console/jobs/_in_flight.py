@@ -9,7 +9,6 @@ which are being retried, and why.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 
 from console._store import Store
@@ -43,27 +42,4 @@ def in_flight(store: Store, job_id: int) -> list[PageInFlight]:
     return sorted((PageInFlight(**row) for row in rows), key=lambda page: page.since)
 
 
-def describe(pages: list[PageInFlight], *, now: float | None = None) -> str | None:
-    """ "3 in flight, the oldest for 2 min 05 s · 1 retrying (page 4, attempt 2, after
-    RequestTimeout: ...)", or None when nothing is in flight."""
-    if not pages:
-        return None
-    waited = max((time.time() if now is None else now) - pages[0].since, 0.0)
-    text = f"{len(pages)} in flight, the oldest for {_duration(waited)}"
-    retrying = [page for page in pages if page.retrying]
-    if retrying:
-        first = retrying[0]
-        text += (
-            f" · {len(retrying)} retrying (page {first.index + 1}, attempt {first.attempt}, "
-            f"after {first.why or 'a failure'})"
-        )
-    return text
-
-
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    minutes, rest = divmod(whole, 60)
-    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
-
-
-__all__ = ["PageInFlight", "describe", "in_flight", "write_in_flight"]
+__all__ = ["PageInFlight", "in_flight", "write_in_flight"]

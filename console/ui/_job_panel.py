@@ -21,7 +21,6 @@ from console.jobs import (
     Reference,
     ReferenceStore,
 )
-from console.jobs._in_flight import describe as describe_in_flight
 from console.jobs._in_flight import in_flight
 from console.platforms import ServiceStatus
 from console.service import Operations
@@ -35,6 +34,7 @@ from console.ui._workbench import (
     JobView,
     cancel_job,
     document_label,
+    in_flight_caption,
     job_label,
     jobs_frame,
     load_view,
@@ -262,7 +262,7 @@ def _progress(operations: Operations, job_id: int) -> None:
     job = view.job
     fraction, caption = progress(job)
     st.progress(fraction, text=caption)
-    flying = describe_in_flight(in_flight(operations.store, job_id)) if job.active else None
+    flying = in_flight_caption(in_flight(operations.store, job_id)) if job.active else None
     if flying:
         st.caption(escape_markdown(flying))
     identity = current_identity()

@@ -18,6 +18,7 @@ import pandas as pd
 from console._identity import Identity
 from console._render import count_noun, escape_markdown
 from console.jobs import DocumentState, Job, JobDocument, JobStatus, JobStore, StoredPage
+from console.jobs._in_flight import PageInFlight
 from console.jobs._results import document_result
 from console.service import Operations
 from ocr_core import DocumentResult, PageResult, load_document
@@ -251,3 +252,20 @@ def page_facts(stored: StoredPage | None) -> list[str]:
     if stored.request_id:
         facts.append(f"request `{stored.request_id}`")
     return facts
+
+
+def in_flight_caption(pages: list[PageInFlight], *, now: float | None = None) -> str | None:
+    """ "3 in flight, the oldest for 2 min 05 s · 1 retrying (page 4, attempt 2, after
+    RequestTimeout: ...)", or None when nothing is in flight."""
+    if not pages:
+        return None
+    waited = max((time.time() if now is None else now) - pages[0].since, 0.0)
+    text = f"{len(pages)} in flight, the oldest for {format_elapsed(waited)}"
+    retrying = [page for page in pages if page.retrying]
+    if retrying:
+        first = retrying[0]
+        text += (
+            f" · {len(retrying)} retrying (page {first.index + 1}, attempt {first.attempt}, "
+            f"after {first.why or 'a failure'})"
+        )
+    return text

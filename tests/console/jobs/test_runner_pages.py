@@ -11,8 +11,9 @@ from collections.abc import Callable
 from PIL import Image
 
 from console.jobs import JobRunner, JobStore
-from console.jobs._in_flight import PageInFlight, describe, in_flight
+from console.jobs._in_flight import PageInFlight, in_flight
 from console.jobs._results import document_result
+from console.ui._workbench import in_flight_caption
 from ocr_core import Sampling
 from tests.console.jobs.conftest import submit, wait_until
 from tests.fakes.fault_server import FaultServer
@@ -123,7 +124,7 @@ def test_pages_in_flight_and_their_retries_are_written_for_the_workbench(
         assert wait_until(retrying, timeout_s=60)
         [page] = seen  # one slot: one page in flight
         assert page.attempt == 2 and page.why is not None and "ServiceUnavailable" in page.why
-        text = describe(seen, now=page.since + 65)
+        text = in_flight_caption(seen, now=page.since + 65)
         assert text is not None and text.startswith("1 in flight, the oldest for 1 min 05 s")
         assert "1 retrying (page 1, attempt 2, after ServiceUnavailable" in text
         assert wait_until(lambda: _finished(jobs, job_id), timeout_s=60)
