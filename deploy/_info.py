@@ -34,6 +34,9 @@ class ServiceInfo:
     # (revision, percent) pairs now receiving traffic; after a rollback this differs
     # from latest_ready_revision.
     traffic: list[tuple[str, int]] = field(default_factory=list)
+    # How long Cloud Run lets a new instance start (its startup probe's initial delay plus
+    # failure_threshold x period): a request into a cold service may wait this long.
+    startup_window_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,20 @@ def service_info(service: run_v2.Service) -> ServiceInfo:
         image=container.image,
         update_time=service.update_time,
         traffic=sorted(traffic_by_revision(service).items()),
+        startup_window_s=startup_window_s(container),
     )
+
+
+# Cloud Run's startup probe when a container sets none: TCP, one 240 s check.
+_DEFAULT_STARTUP_WINDOW_S = 240
+
+
+def startup_window_s(container: run_v2.Container) -> int:
+    """How long the container's startup probe lets it take to come up."""
+    probe = container.startup_probe
+    if not probe.period_seconds:
+        return _DEFAULT_STARTUP_WINDOW_S
+    return probe.initial_delay_seconds + max(1, probe.failure_threshold) * probe.period_seconds
 
 
 def traffic_by_revision(service: run_v2.Service) -> dict[str, int]:

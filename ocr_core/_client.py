@@ -18,6 +18,7 @@ import httpx
 
 from ._auth import Auth, IdTokenFetcher, make_auth
 from ._breaker import CircuitBreaker, admit
+from ._capacity import Capacity
 from ._config import ClientSettings, DocumentSettings, Sampling
 from ._documents import Document, load_document
 from ._exceptions import BadRequest, OCRError, PageRenderError, ServiceError
@@ -30,6 +31,7 @@ from ._protocol import (
     completion_room,
     max_model_len,
     preferred_longest_side,
+    stated_capacity,
 )
 from ._retry import Sleep, retrying
 from ._warm_up import fetch_models, warm_up
@@ -75,7 +77,7 @@ class OCRClient:
             settings.breaker_failure_threshold, settings.breaker_cooldown_s
         )
         self._http = ServiceHTTP(settings, self._auth, transport)
-        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self._slots = Capacity(settings.concurrency)
         self._max_tokens: int | None = None
         self._rerun = Sampling(settings.rerun_temperature, settings.rerun_repetition_penalty)
         self._page_side: int | None = None
@@ -111,8 +113,11 @@ class OCRClient:
         """GET /metrics (Prometheus text) with the pages' credentials, outside the breaker."""
         return await self._http.metrics_text(timeout=timeout)
 
-    async def warm_up(self, timeout: float = 300.0) -> WarmUpReport:
+    async def warm_up(self, timeout: float | None = None) -> WarmUpReport:
         """Poll until the model answers (/health, then /v1/models lists it) and time it.
+
+        `timeout` None waits as long as a request would for the service to take it
+        (`settings.admission_timeout_s`, the deployed startup window).
 
         Polls back off from 0.25 s to 5 s; the polls never trip the breaker and a ready
         service closes it. This only measures: `was_ready` says whether the first probe
@@ -123,7 +128,7 @@ class OCRClient:
             model=self.settings.model,
             breaker=self.breaker,
             base_url=self.base_url,
-            timeout=timeout,
+            timeout=self.settings.admission_timeout_s if timeout is None else timeout,
             probe_timeout=self.settings.timeout_s,
         )
 
@@ -147,6 +152,8 @@ class OCRClient:
                 return self.settings.max_tokens
             limit = max_model_len(models, self.settings.model) or self.settings.max_tokens
             self._page_side = preferred_longest_side(models, self.settings.model)
+            if (capacity := stated_capacity(models, self.settings.model)) is not None:
+                self._slots.lower_to(capacity)
             self._max_tokens = min(self.settings.max_tokens, limit)
             return self._max_tokens
 
@@ -192,7 +199,7 @@ class OCRClient:
                     max_tokens=max_tokens,
                     temperature=temperature,
                     top_p=self.settings.top_p,
-                    stream=self.settings.stream,
+                    stream=True,
                     logprobs=self.settings.logprobs,
                     repetition_penalty=penalty,
                 )
@@ -299,6 +306,7 @@ class OCRClient:
         assert prepared.data_uri is not None
         request_id = uuid.uuid4().hex
         rerun = None
+        await self._effective_max_tokens()  # learns the server's capacity before taking a slot
         async with self._slots:
             started = time.perf_counter()
             outcome, attempts = await self._complete(
@@ -364,13 +372,14 @@ class OCRClient:
     ) -> AsyncGenerator[PageResult, None]:
         """Yield each page's result as it completes (completion order, see PageResult.index).
 
-        Pages are rendered lazily: at most `concurrency` requests are in flight and a few
-        more pages rendered ahead, never the whole document. Document-level problems
-        (corrupt, encrypted, too many pages) raise before the first page; anything that goes
-        wrong with one page is that page's `error`. Leaving the loop early cancels the rest.
+        Pages are rendered lazily: at most `concurrency` requests (or the server's stated
+        capacity) are in flight and a few more pages rendered ahead, never the whole
+        document. Document-level problems (corrupt, encrypted, too many pages) raise before
+        the first page; anything that goes wrong with one page is that page's `error`.
+        Leaving the loop early cancels the rest.
 
-        With `settings.stream`, `on_chunk` gets each piece of text as it arrives. It runs on
-        the event loop, so keep it quick; if a page is retried its chunks start over, and
+        `on_chunk` gets each piece of text as it arrives (answers are always streamed). It
+        runs on the event loop, so keep it quick; if a page is retried its chunks start over, and
         the PageResult's text is the one to keep.
         """
         document = await self._load(data, filename, password)
@@ -379,7 +388,7 @@ class OCRClient:
             return await self.ocr_page(document, index, on_chunk=on_chunk)
 
         try:
-            async for page in iter_pages(document, ocr_one, self.settings.concurrency):
+            async for page in iter_pages(document, ocr_one, self._slots.limit):
                 yield page
         finally:
             await asyncio.to_thread(document.close)

@@ -4,8 +4,10 @@
 | ----------------------- | ------------------------------------------------------------ |
 | LIGHTONOCR_SERVICE_URL  | none -> http://127.0.0.1:8000                                |
 | LIGHTONOCR_MODEL        | lightonai/LightOnOCR-2-1B (serve_config.MODEL_ID)            |
-| LIGHTONOCR_TIMEOUT_S    | 120: the most one request attempt may take, start to finish  |
-| LIGHTONOCR_CONCURRENCY  | 8 (serve_config.MAX_NUM_SEQS, vLLM --max-num-seqs)           |
+| LIGHTONOCR_ADMISSION_TIMEOUT_S | 360: until the service takes a request (a cold start)  |
+| LIGHTONOCR_QUEUE_TIMEOUT_S | 600: from then until its answer begins (queued at the service) |
+| LIGHTONOCR_TIMEOUT_S    | 120: the longest silence in an answer once it has begun      |
+| LIGHTONOCR_CONCURRENCY  | 8 (vLLM --max-num-seqs), fewer if the server says it runs fewer |
 | LIGHTONOCR_MAX_TOKENS   | 4096 (model card)                                            |
 | LIGHTONOCR_MAX_ATTEMPTS | 3                                                            |
 | LIGHTONOCR_AUTH         | auto: google for *.run.app, else bearer/none                 |
@@ -86,11 +88,24 @@ class Sampling:
 class ClientSettings:
     base_url: str = DEFAULT_LOCAL_URL
     model: str = DEFAULT_MODEL
-    # The deadline of one request attempt, from sending to the last byte of the answer (also
-    # httpx's read timeout): a server trickling bytes cannot hold a page longer than this.
+    # One request's deadlines, phase by phase, so that work the service has taken on is never
+    # abandoned for waiting its turn (chat requests are always streamed; see _http.py):
+    # - until the service takes the request (its response headers). A scaled-to-zero Cloud
+    #   Run service holds a request while an instance starts, so this is the deployed startup
+    #   window (deploy/_spec.py: 120 s + 24 x 10 s; the console reads the real one);
+    admission_timeout_s: float = 360.0
+    # - from then until the answer's first byte: the request queued behind others and the
+    #   model's first token (vLLM sends nothing meanwhile; our local server sends keep-alives);
+    queue_timeout_s: float = 600.0
+    # - the longest silence between two pieces of an answer once it has begun;
     timeout_s: float = 120.0
+    # - and the whole attempt, so a server trickling one byte a minute cannot hold a page
+    #   forever (Cloud Run's own request timeout is at most 3600 s).
+    attempt_limit_s: float = 3600.0
     connect_timeout_s: float = 10.0
     # Requests in flight: as many as the server runs at once, more would only queue there.
+    # A server that states its capacity in /v1/models (`max_num_seqs`: our local server does,
+    # vLLM does not) lowers it to that.
     concurrency: int = MAX_NUM_SEQS
     max_tokens: int = 4096
     temperature: float = 0.2
@@ -110,7 +125,6 @@ class ClientSettings:
     use_text_layer: bool = False
     # Raise Truncated instead of flagging truncated pages.
     strict: bool = False
-    stream: bool = False
     # Ask for token log-probabilities: each page gets a confidence and its doubtful words.
     logprobs: bool = True
     # A page whose answer loops or comes back empty is asked once more with this sampling
@@ -143,6 +157,10 @@ class ClientSettings:
         settings = cls(
             base_url=(env.get("LIGHTONOCR_SERVICE_URL") or DEFAULT_LOCAL_URL).rstrip("/"),
             model=env.get("LIGHTONOCR_MODEL") or DEFAULT_MODEL,
+            admission_timeout_s=float(
+                env.get("LIGHTONOCR_ADMISSION_TIMEOUT_S", defaults.admission_timeout_s)
+            ),
+            queue_timeout_s=float(env.get("LIGHTONOCR_QUEUE_TIMEOUT_S", defaults.queue_timeout_s)),
             timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", defaults.timeout_s)),
             concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", defaults.concurrency)),
             max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", defaults.max_tokens)),

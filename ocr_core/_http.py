@@ -1,9 +1,20 @@
 """One HTTP exchange with the service: credentials, deadlines, bounded reads, typed errors.
 
-Every exchange has an overall deadline of `settings.timeout_s` from sending to the last
-byte. httpx's own read timeout restarts with every byte, so without it a server that
-trickles one byte every few seconds would hold a page forever. Answers are read with a
-bound too: a body over `MAX_BODY_BYTES`, or a server-sent-events line over
+A GET has one deadline from sending to the last byte. A chat completion is always streamed
+and has one deadline per phase, because the phases wait for different things:
+
+- the service takes the request: vLLM answers a streamed request with its headers before
+  the engine queues it (its route returns a StreamingResponse whose generator only then adds
+  the request), and Cloud Run holds a request while a cold instance starts, so this phase
+  is the cold start (`admission_timeout_s`, the deployed startup window);
+- the answer begins: the request waits its turn and the first token is computed
+  (`queue_timeout_s`); vLLM sends nothing meanwhile, our local server sends SSE comments;
+- the answer flows: no silence longer than `timeout_s` between two pieces.
+
+So a page the service has taken on is not abandoned because it queued, while a dead or
+stalled service is still found out. The whole attempt is bounded too (`attempt_limit_s`):
+a server that trickles one byte a minute cannot hold a page forever. Answers are read with
+a bound: a body over `MAX_BODY_BYTES`, or a server-sent-events line over
 `MAX_SSE_LINE_BYTES`, is a `ProtocolError`, not memory spent buffering it.
 """
 
@@ -76,20 +87,46 @@ def trace_headers(request_id: str, attempt: int, *, cloud_run: bool) -> dict[str
     return headers
 
 
+async def paced(
+    pieces: AsyncIterator[bytes], *, first_s: float, idle_s: float
+) -> AsyncIterator[bytes]:
+    """`pieces`, or RequestTimeout when the first takes over `first_s` or a later one over
+    `idle_s` (any byte counts, SSE comments included: they say the server is at work)."""
+    limit, waiting_for = first_s, "the answer to begin (queued at the service)"
+    iterator = aiter(pieces)
+    while True:
+        try:
+            async with asyncio.timeout(limit):
+                piece = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the service took the request but nothing came for {limit:g} s "
+                f"while waiting for {waiting_for}"
+            ) from None
+        yield piece
+        limit, waiting_for = idle_s, "the rest of the answer"
+
+
 async def read_bounded(response: httpx.Response, limit: int) -> bytes:
     """The body, or ProtocolError as soon as it grows past `limit` bytes."""
+    return await _bounded(response.aiter_bytes(), limit)
+
+
+async def _bounded(pieces: AsyncIterator[bytes], limit: int) -> bytes:
     body = bytearray()
-    async for piece in response.aiter_bytes():
+    async for piece in pieces:
         body += piece
         if len(body) > limit:
             raise ProtocolError(f"the answer is larger than {limit >> 20} MiB")
     return bytes(body)
 
 
-async def sse_lines(response: httpx.Response, limit: int) -> AsyncIterator[str]:
+async def sse_lines(pieces: AsyncIterator[bytes], limit: int) -> AsyncIterator[str]:
     """The body's lines, or ProtocolError as soon as one line grows past `limit` bytes."""
     pending = bytearray()
-    async for piece in response.aiter_bytes():
+    async for piece in pieces:
         pending += piece
         while (end := pending.find(b"\n")) >= 0:
             yield pending[:end].decode("utf-8", "replace")
@@ -153,26 +190,48 @@ class ServiceHTTP:
         page_index: int,
         on_chunk: OnChunk | None,
     ) -> Completion:
-        """POST one chat completion (streamed when `body` asks) and parse it; typed errors."""
+        """POST one streamed chat completion and fold it; typed errors. Deadlines per phase
+        (module docstring); a server that answers plain JSON anyway is read as such."""
+        settings = self._settings
+        # The phases below set the deadlines; httpx's own would cut a queued request short.
+        phased = httpx.Timeout(None, connect=settings.connect_timeout_s)
 
         async def once(auth_headers: dict[str, str]) -> Answer | Completion:
             sent = {**headers, **auth_headers}
-            async with self._http.stream("POST", CHAT_PATH, json=body, headers=sent) as response:
+            request = self._http.build_request(
+                "POST", CHAT_PATH, json=body, headers=sent, timeout=phased
+            )
+            try:
+                async with asyncio.timeout(settings.admission_timeout_s):
+                    response = await self._http.send(request, stream=True)
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"the service did not take the request within "
+                    f"{settings.admission_timeout_s:g} s (starting up, or out of instances)"
+                ) from None
+            try:
+                pieces = paced(
+                    response.aiter_bytes(),
+                    first_s=settings.queue_timeout_s,
+                    idle_s=settings.timeout_s,
+                )
                 if response.status_code != 200:
-                    content = await read_bounded(response, _MAX_ERROR_BODY_BYTES)
+                    content = await _bounded(pieces, _MAX_ERROR_BODY_BYTES)
                     return Answer(response.status_code, content, response.headers)
-                if not body.get("stream"):
-                    return parse_completion(await read_bounded(response, MAX_BODY_BYTES))
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    return parse_completion(await _bounded(pieces, MAX_BODY_BYTES))
                 accumulator = StreamAccumulator()
-                async for line in sse_lines(response, MAX_SSE_LINE_BYTES):
+                async for line in sse_lines(pieces, MAX_SSE_LINE_BYTES):
                     delta = accumulator.feed_line(line)
                     if delta and on_chunk is not None:
                         on_chunk(StreamChunk(page_index, delta))
                     if accumulator.done:
                         break
                 return accumulator.result()
+            finally:
+                await response.aclose()
 
-        outcome = await self._with_credentials(once, self._settings.timeout_s)
+        outcome = await self._with_credentials(once, settings.attempt_limit_s)
         if isinstance(outcome, Answer):
             raise outcome.error()
         return outcome

@@ -178,7 +178,7 @@ class StreamAccumulator:
             return ""
         chunk = _decode_json(payload, "stream chunk")
         if isinstance(chunk, dict) and "error" in chunk:
-            raise error_from_body(500, chunk)
+            raise error_from_body(_stream_error_status(chunk), chunk)
         prompt, completion = _usage(chunk)
         if prompt or completion:
             self._prompt_tokens, self._completion_tokens = prompt, completion
@@ -207,6 +207,13 @@ class StreamAccumulator:
             self._completion_tokens,
             tuple(self._logprobs),
         )
+
+
+def _stream_error_status(chunk: dict[str, Any]) -> int:
+    """The HTTP status an error sent after the headers stands for (vLLM puts it in `code`)."""
+    error = chunk.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, int) and 400 <= code <= 599 else 500
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -321,4 +328,14 @@ def max_model_len(models: list[dict[str, Any]], model: str) -> int | None:
     for entry in models:
         if entry.get("id") == model and entry.get("max_model_len"):
             return int(entry["max_model_len"])
+    return None
+
+
+def stated_capacity(models: list[dict[str, Any]], model: str) -> int | None:
+    """How many requests the server runs at once, when it says (`max_num_seqs` in its model
+    entry: our local server states it; vLLM keeps --max-num-seqs to itself)."""
+    for entry in models:
+        slots = entry.get("max_num_seqs")
+        if entry.get("id") == model and isinstance(slots, int) and 1 <= slots <= 4096:
+            return slots
     return None

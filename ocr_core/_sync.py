@@ -152,5 +152,5 @@ class SyncOCRClient:
         finally:
             self._run(pages.aclose())
 
-    def warm_up(self, timeout: float = 300.0) -> WarmUpReport:
+    def warm_up(self, timeout: float | None = None) -> WarmUpReport:
         return self._run(self._client.warm_up(timeout))

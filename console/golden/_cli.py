@@ -121,9 +121,7 @@ def _run(
 
     golden.get(name)  # a clear error before any platform starts
     operations = build_operations()
-    settings = operations.platform.client_settings().with_overrides(
-        stream=False, use_text_layer=False
-    )
+    settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
 
     def revision() -> str | None:
         return operations.status().revision

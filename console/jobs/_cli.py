@@ -162,9 +162,7 @@ def _run() -> None:
 
     operations = build_operations()
     store = operations.store
-    settings = operations.platform.client_settings().with_overrides(
-        stream=False, use_text_layer=False
-    )
+    settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
 
     def revision() -> str | None:
         return operations.status().revision

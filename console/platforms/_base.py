@@ -98,6 +98,19 @@ class LogQuery:
     since: datetime | None = None
     limit: int = 200
 
+    def admits(self, entry: LogEntry) -> bool:
+        """Whether `entry` passes this query's severity, text and time filters."""
+        if self.min_severity and severity_rank(entry.severity) < severity_rank(self.min_severity):
+            return False
+        if self.text and self.text.casefold() not in entry.message.casefold():
+            return False
+        return self.since is None or entry.timestamp > self.since
+
+
+def severity_rank(severity: str) -> int:
+    """Order of severities; DEFAULT (unknown) ranks below DEBUG."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
 
 class LogTail(ABC):
     """A live tail: entries accumulate in the background; the page drains them on a timer."""
@@ -214,12 +227,22 @@ class Platform(ABC):
     @abstractmethod
     def status(self) -> ServiceStatus: ...
 
+    def startup_window_s(self) -> float:
+        """How long the service may take to start, as deployed: how long a warm-up waits by
+        default, and a request into a cold service (the clients' `admission_timeout_s`)."""
+        return self.client_settings().admission_timeout_s
+
     def warm_up(
-        self, *, timeout_s: float = 300.0, on_progress: Callable[[float], None] | None = None
+        self,
+        *,
+        timeout_s: float | None = None,
+        on_progress: Callable[[float], None] | None = None,
     ) -> WarmUpMeasurement:
-        """`measure_warm_up` with `on_progress(elapsed_s)` called meanwhile (a live clock)."""
+        """`measure_warm_up` with `on_progress(elapsed_s)` called meanwhile (a live clock);
+        `timeout_s` None waits for the service's startup window."""
+        timeout = self.startup_window_s() if timeout_s is None else timeout_s
         return run_with_progress(
-            lambda: self.measure_warm_up(timeout_s),
+            lambda: self.measure_warm_up(timeout),
             on_progress=on_progress,
             tick_s=self.progress_tick_s,
             name=f"{self.name}-warm-up",

@@ -11,21 +11,17 @@ import io
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail
+from console.platforms._base import SEVERITIES, LogEntry, LogQuery, LogTail, severity_rank
 
 SOURCE = "local"
 LOG_NAME = "server.log"
 # How much of the end of the log (and of the rotated one) a read of recent entries looks at.
 RECENT_BUDGET_BYTES = 4 << 20
 _SEVERITY_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "CRIT": "CRITICAL", "ERR": "ERROR"}
-
-
-def severity_rank(severity: str) -> int:
-    """Order of severities; DEFAULT (unknown) ranks below DEBUG."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def _severity(value: object) -> str:
@@ -73,13 +69,8 @@ def parse_log_lines(lines: Sequence[str], *, fallback_time: datetime) -> list[Lo
 
 
 def matches(entry: LogEntry, query: LogQuery) -> bool:
-    if query.min_severity and severity_rank(entry.severity) < severity_rank(
-        _severity(query.min_severity)
-    ):
-        return False
-    if query.text and query.text.casefold() not in entry.message.casefold():
-        return False
-    return query.since is None or entry.timestamp > query.since
+    minimum = query.min_severity and _severity(query.min_severity)
+    return replace(query, min_severity=minimum or None).admits(entry)
 
 
 def read_tail(path: Path, max_bytes: int) -> list[str]:

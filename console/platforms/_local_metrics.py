@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -243,8 +243,12 @@ class LocalMetrics:
         store: Store,
         log_path: Path,
         interval_s: float,
+        server_alive: Callable[[], bool] = lambda: False,
     ) -> None:
+        """`server_alive` says whether the server process still runs: a scrape it did not
+        answer in time (a busy machine) is then a gap on the charts, not zero instances."""
         self.platform = platform
+        self._server_alive = server_alive
         self.service_url = service_url
         self.store = store
         self.log_path = log_path
@@ -281,7 +285,8 @@ class LocalMetrics:
                 samples = self._deltas.samples(at, parse_scrape(response.text))
                 samples += gauge_samples(at, response.text)  # vLLM's queue and KV cache
             except (httpx.HTTPError, ValueError):
-                samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)]
+                gone = not self._server_alive()
+                samples = [Sample(MetricKey.INSTANCE_COUNT, "running", at, 0.0)] if gone else []
             samples += self._log_sampler.samples(at, self._follower.drain())
         self.store.add_samples(self.platform, samples)
         return samples

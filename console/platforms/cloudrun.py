@@ -15,6 +15,7 @@ service is reported ready with a "may be cold" note rather than guessed down.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -74,6 +75,8 @@ PROGRESS_TICK_S = 0.5
 WARM_ANSWER_S = 10.0
 # Cloud Run has no in-flight gauge: the requests of the last minute stand in for it.
 IN_FLIGHT_LOOKBACK = timedelta(minutes=1)
+# Past the startup probe's window: Cloud Run routes a held request once the probe passes.
+ROUTING_MARGIN_S = 30.0
 
 
 def _utc_now() -> datetime:
@@ -118,6 +121,7 @@ class CloudRunPlatform(Platform):
         self._log_poll_interval_s = log_poll_interval_s
         self._lock = threading.Lock()
         self._tails: list[CloudLoggingTail] = []
+        self._startup_window: float | None = None
         self._warm_at: datetime | None = None
 
     @classmethod
@@ -182,13 +186,27 @@ class CloudRunPlatform(Platform):
         return self._service_url
 
     def client_settings(self) -> ClientSettings:
-        """The service URL with Google ID tokens, unless LIGHTONOCR_AUTH chose otherwise."""
+        """The service URL with Google ID tokens, unless LIGHTONOCR_AUTH chose otherwise; a
+        request waits for a cold start as long as the service's startup probe allows, once
+        a status read has learnt it."""
         auth = "google" if self._settings.auth == "auto" else self._settings.auth
-        return self._settings.with_overrides(base_url=self._service_url, auth=auth)
+        return self._settings.with_overrides(
+            base_url=self._service_url, auth=auth, admission_timeout_s=self._startup_window
+        )
+
+    def startup_window_s(self) -> float:
+        """The deployed startup probe's window (read from the service), plus the moments
+        Cloud Run takes to route a held request once the instance is up."""
+        if self._startup_window is None:
+            with contextlib.suppress(CloudError):
+                self.status()
+        return self._startup_window or self._settings.admission_timeout_s
 
     def status(self) -> ServiceStatus:
         """Raises CloudError (with the role or login step to fix it) when Run cannot be read."""
         info = self._deploy().status()
+        if info.startup_window_s:
+            self._startup_window = info.startup_window_s + ROUTING_MARGIN_S
         state, detail = self._judge(info)
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
         return ServiceStatus(

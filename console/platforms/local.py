@@ -118,6 +118,7 @@ class LocalPlatform(Platform):
             store=store,
             log_path=self.log_path,
             interval_s=sample_interval_s,
+            server_alive=lambda: self._process.own_alive,
         )
         self._floor = int(self.store.get_setting(FLOOR_SETTING, default_floor))
         self._process.adopt(say=background)

@@ -31,6 +31,7 @@ from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.jobs import JobStore
 from console.metrics._console_failures import recent_pages
+from console.metrics._console_log import MergedTail, console_log, merged
 from console.platforms import select_platform
 from console.platforms._base import (
     THRESHOLDS,
@@ -154,12 +155,13 @@ class Operations(JobActions, QualityActions, MetricsViews):
     def warm_up(
         self,
         *,
-        timeout_s: float = 300.0,
+        timeout_s: float | None = None,
         on_progress: Callable[[float], None] | None = None,
         identity: Identity | None = None,
     ) -> WarmUpRecord:
         """Warm the service and decide what the measurement was: a cold start when the
         service had to start, an answer time when it was already warm, or a failure.
+        `timeout_s` None waits for the service's startup window, as deployed.
 
         The record goes to the warm-up history and the audit log, also when the platform
         raised, and also when the wait was interrupted (a Streamlit rerun raises a
@@ -308,10 +310,16 @@ class Operations(JobActions, QualityActions, MetricsViews):
             return None
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
-        return self.platform.logs(query)
+        """The server's entries and the console's own failed pages, newest first: a page
+        that never reached the server (timed out, refused) is only in the console's."""
+        ours = console_log(self.store, self.platform.service_url, query)
+        return merged(self.platform.logs(query), ours, query.limit)
 
     def tail(self, query: LogQuery) -> LogTail:
-        return self.platform.tail(query)
+        def ours(since_query: LogQuery) -> list[LogEntry]:
+            return console_log(self.store, self.platform.service_url, since_query)
+
+        return MergedTail(self.platform.tail(query), ours, query)
 
     def metrics(self, window: timedelta) -> list[MetricSeries]:
         """The platform's series plus the cold starts measured by warm-ups in the window

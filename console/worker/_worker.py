@@ -61,9 +61,7 @@ class Worker:
 
     def start(self) -> Worker:
         operations = self.operations
-        settings = operations.platform.client_settings().with_overrides(
-            stream=False, use_text_layer=False
-        )
+        settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
         breaker = operations.breaker
 
         def revision() -> str | None:

@@ -31,7 +31,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="rapidocr",
         help="vllm execs `vllm serve` with gpu_image.serve_config's flags (needs vllm and a GPU)",
     )
-    parser.add_argument("--max-num-seqs", type=int, default=8, help="requests run at once")
+    parser.add_argument(
+        "--max-num-seqs",
+        type=int,
+        default=None,
+        help="requests run at once (default: the cores this process may run on for rapidocr, "
+        "8 as vLLM for the simulated engine); stated in /v1/models, so clients send no more",
+    )
     parser.add_argument("--max-model-len", type=int, default=4096)
     parser.add_argument("--served-model-name", default=DEFAULT_MODEL_NAME)
     parser.add_argument(
@@ -53,7 +59,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--max-waiting",
         type=int,
         default=None,
-        help="requests that may wait for a slot (default: twice --max-num-seqs); "
+        help="requests that may wait for a slot (default: twice --max-num-seqs, at least 16); "
         "more are refused with 429 and Retry-After",
     )
     parser.add_argument(
@@ -78,6 +84,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def default_slots(engine: str) -> int:
+    """Pages the engine runs at once by default. The CPU engine: one per core this process
+    may use (measured on 2 cores, 8 scans: 2 slots read 0.32 s/page at 754 MB peak RSS, 8
+    slots 0.52 s/page at 2.2 GB: more pages at once than cores only thrash and hold memory).
+    The simulated engine stands for vLLM, whose --max-num-seqs the GPU image sets to 8."""
+    if engine != "rapidocr":
+        return 8
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from ._logging import configure_logging, logging_config
@@ -96,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine=args.engine,
             served_model_name=args.served_model_name,
             max_model_len=args.max_model_len,
-            max_num_seqs=args.max_num_seqs,
+            max_num_seqs=(
+                default_slots(args.engine) if args.max_num_seqs is None else args.max_num_seqs
+            ),
             service_time=args.service_time,
             startup_delay=args.startup_delay,
             engine_threads=args.engine_threads,

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _protocol as proto
 from ._body import ClientGone, check_media_type, parse_json, read_body
-from ._completions import Page, answer
+from ._completions import Page, answer, streamed
 from ._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
 from ._images import DecodeBudget, shrink, undecodable
 from ._logging import MAX_REQUEST_ID_CHARS, REQUEST_ID
@@ -206,6 +206,9 @@ def create_app(
             "parent": None,
             "max_model_len": settings.max_model_len,
             "permission": [],
+            # Ours, not vLLM's: how many pages run at once, so clients send no more than
+            # that and no request of theirs waits (and times out) in our queue.
+            "max_num_seqs": settings.max_num_seqs,
         }
         if (side := PREFERRED_LONGEST_SIDE.get(settings.engine)) is not None:
             card["preferred_longest_side"] = side  # ours, not vLLM's: see _engine
@@ -216,43 +219,70 @@ def create_app(
 
     async def chat_completions(request: Request) -> Response:
         arrived = time.perf_counter()
+        held = contextlib.ExitStack()  # body claim and queue place; a stream takes them along
         try:
             engine = server.engine
             if engine is None:
                 raise proto.RequestError(
                     server.load_error or "the engine is still loading", status=503
                 )
-            with scheduler.admit() as admission:
-                check_media_type(request)
-                raw = await read_body(
-                    request,
-                    limit=proto.MAX_BODY_BYTES,
-                    deadline_s=settings.body_timeout,
-                    reserve=admission.reserve,
+            check_media_type(request)
+            claim = held.enter_context(scheduler.body())
+            raw = await read_body(
+                request,
+                limit=proto.MAX_BODY_BYTES,
+                deadline_s=settings.body_timeout,
+                reserve=claim.reserve,
+            )
+            chat = _parse(raw)
+            del raw
+            held.enter_context(scheduler.admit())  # a place in the queue: the request is whole
+            request_id = proto.new_request_id(REQUEST_ID.get())
+            if chat.stream:
+                return streamed(
+                    server.metrics,
+                    chat,
+                    _read(engine, chat),
+                    release=held.pop_all().close,
+                    request_id=request_id,
+                    arrived=arrived,
                 )
-                chat = _parse(raw)
-                del raw
-                page, queue_s = await _run_unless_disconnected(request, engine, chat)
+            page, queue_s = await _run_unless_disconnected(request, engine, chat)
         except proto.RequestError as exc:
             log = logger.warning if exc.status >= 500 else logger.info
             log("rejected chat completion: %s", exc.message, extra={"status": exc.status})
             return _error(exc)
         except ClientGone as exc:
-            logger.info("client went away: %s", exc, extra={"status": 499})
+            logger.warning("client went away: %s", exc, extra={"status": 499, "abandoned": True})
+            server.metrics.record_abandoned()
             return Response(status_code=499)
+        finally:
+            held.close()
         return answer(
             server.metrics,
             chat,
             page,
-            request_id=proto.new_request_id(REQUEST_ID.get()),
+            request_id=request_id,
             arrived=arrived,
             queue_s=queue_s,
         )
 
+    async def _read(engine: Engine, chat: proto.ChatRequest) -> tuple[Page, float]:
+        """Wait for a slot and read the page: (page, seconds queued); typed failures."""
+        try:
+            return await scheduler.run(server.reader(engine, chat.image))
+        except Exception as exc:
+            if (bad_image := undecodable(exc)) is not None:
+                raise bad_image from None
+            logger.exception("the %s engine failed on a page", settings.engine)
+            raise proto.RequestError(
+                f"the OCR engine failed on this page ({type(exc).__name__})", status=500
+            ) from None
+
     async def _run_unless_disconnected(
         request: Request, engine: Engine, chat: proto.ChatRequest
     ) -> tuple[Page, float]:
-        work = asyncio.ensure_future(scheduler.run(server.reader(engine, chat.image)))
+        work = asyncio.ensure_future(_read(engine, chat))
         gone = asyncio.ensure_future(_disconnected(request.receive))
         try:
             await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -266,15 +296,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await work
             raise ClientGone("the client closed the connection; its request was cancelled")
-        try:
-            return work.result()
-        except Exception as exc:
-            if (bad_image := undecodable(exc)) is not None:
-                raise bad_image from None
-            logger.exception("the %s engine failed on a page", settings.engine)
-            raise proto.RequestError(
-                f"the OCR engine failed on this page ({type(exc).__name__})", status=500
-            ) from None
+        return work.result()
 
     def _parse(raw: bytes) -> proto.ChatRequest:
         # Cheap enough for the event loop: JSON, base64 and header checks, no pixel decoding.

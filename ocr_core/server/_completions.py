@@ -1,14 +1,20 @@
 """One page's engine result as vLLM's answer: a chat.completion or its server-sent events.
 
-Also where a finished request is counted in the metrics and logged, once its answer is out.
+A streamed request gets its headers as soon as it is admitted, before it waits for a slot,
+as vLLM does (its route returns the StreamingResponse before the engine queues the request):
+a client then knows the server has taken the page on, and can wait for it as long as its
+turn takes instead of abandoning it. Also where a finished request is counted in the metrics
+and logged once its answer is out, and an abandoned one (the client hung up first) is
+logged and counted as vLLM counts aborts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,5 +126,61 @@ def answer(
             yield _sse(proto.chunk_body(request_id, model, created, None, None, usage))
         yield b"data: [DONE]\n\n"
         finished()
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+Reading = Coroutine[Any, Any, tuple[Page, float]]
+
+
+def streamed(
+    metrics: ServerMetrics,
+    chat: proto.ChatRequest,
+    reading: Reading,
+    *,
+    release: Callable[[], None],
+    request_id: str,
+    arrived: float,
+) -> StreamingResponse:
+    """The headers now, the events once `reading` has read the page; `release` gives the
+    request's admission back when the stream ends, however it ends.
+
+    A failure after the headers is an error event then `[DONE]`, as vLLM sends it. A client
+    that hangs up cancels the reading (its slot is freed at once) and is logged as abandoned.
+    """
+
+    async def events() -> AsyncIterator[bytes]:
+        task = asyncio.ensure_future(reading)
+        answered = False
+        try:
+            try:
+                page, queue_s = await task
+            except proto.RequestError as exc:
+                logger.warning("chat completion %s failed: %s", request_id, exc.message,
+                               extra={"request_id": request_id, "status": exc.status})  # fmt: skip
+                error = proto.error_body(exc.message, exc.kind, exc.status, exc.param)
+                yield _sse(error)
+                yield b"data: [DONE]\n\n"
+                answered = True
+                return
+            response = answer(
+                metrics, chat, page, request_id=request_id, arrived=arrived, queue_s=queue_s
+            )
+            assert isinstance(response, StreamingResponse)
+            async for piece in response.body_iterator:
+                yield piece if isinstance(piece, bytes) else str(piece).encode()
+            answered = True
+        finally:
+            task.cancel()
+            release()
+            if not answered:
+                waited = time.perf_counter() - arrived
+                metrics.record_abandoned()
+                logger.warning(
+                    "client went away after %.1f s: request %s abandoned",
+                    waited,
+                    request_id,
+                    extra={"request_id": request_id, "status": 499, "abandoned": True},
+                )
 
     return StreamingResponse(events(), media_type="text/event-stream")

@@ -111,5 +111,10 @@ class ServerMetrics:
         self.time_to_first_token.observe(ttft_s)
         self.e2e_latency.observe(e2e_s)
 
+    def record_abandoned(self) -> None:
+        """A request whose client hung up before its answer was out: counted as vLLM counts
+        aborted requests, so a client throwing away work shows on /metrics."""
+        self._success.labels(**self._labels, finished_reason="abort").inc()
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

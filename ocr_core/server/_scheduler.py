@@ -1,13 +1,15 @@
 """Admission, slots and the engine's thread pool: what keeps the server's load bounded.
 
-A chat request is admitted when it arrives, before its body is read, and holds its place
-until it is answered. At most `max_num_seqs` run at once (the slots) and `max_waiting` more
-may be admitted; beyond that the server answers 429 with Retry-After at once, without
-reading the body. Body bytes held by admitted requests share one budget as well, so many
-large bodies cannot add up either. A request whose client goes away is cancelled: if it was
-waiting it leaves the queue, if it was running its slot is freed at once (the engine cannot
-be interrupted mid-page, so its thread finishes that page in the background; the pool has
-spare threads for it, so new work does not wait behind abandoned work).
+A chat request's body is read first, its bytes counted against one budget shared by every
+request in memory (many large bodies cannot add up; past it, 429 without reading on). Only a
+whole request takes a place in the queue: a client trickling its body holds no place, so
+slow senders cannot fill the queue and turn away everyone else (they are cut off at the
+body deadline). At most `max_num_seqs` run at once (the slots) and `max_waiting` more may
+wait; beyond that the server answers 429 with Retry-After. A request whose client goes away
+is cancelled: if it was waiting it leaves the queue, if it was running its slot is freed at
+once (the engine cannot be interrupted mid-page, so its thread finishes that page in the
+background; the pool has spare threads for it, so new work does not wait behind abandoned
+work).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ MIN_RETRY_AFTER_S, MAX_RETRY_AFTER_S = 1, 60
 SERVICE_TIME_WEIGHT = 0.2
 
 
-class Admission:
-    """One admitted request's claim on the body budget; released when the request ends."""
+class BodyClaim:
+    """One request's share of the body budget; given back when the request ends."""
 
     def __init__(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
@@ -93,17 +95,24 @@ class Scheduler:
         return max(MIN_RETRY_AFTER_S, min(MAX_RETRY_AFTER_S, seconds))
 
     @contextlib.contextmanager
-    def admit(self) -> Iterator[Admission]:
-        """Hold a place for one request, or raise the 429 if every place is taken."""
+    def body(self) -> Iterator[BodyClaim]:
+        """A claim on the body budget for one request, given back when it ends."""
+        claim = BodyClaim(self)
+        try:
+            yield claim
+        finally:
+            self.buffered -= claim.reserved
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        """A place in the queue for one whole request, or the 429 if every place is taken."""
         if self.admitted >= self.max_admitted:
             raise self.busy("queue full")
         self.admitted += 1
-        admission = Admission(self)
         try:
-            yield admission
+            yield
         finally:
             self.admitted -= 1
-            self.buffered -= admission.reserved
 
     def _publish(self) -> None:
         self.metrics.set_load(self.running, self.waiting)

@@ -8,6 +8,9 @@ from typing import Any
 from ._images import MAX_DECODE_SIDE
 
 DEFAULT_MODEL_NAME = "lightonai/LightOnOCR-2-1B"
+# Requests that may wait for a slot by default, however few the slots: two clients sending
+# vLLM's 8 at once are not turned away.
+MIN_WAITING = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +18,7 @@ class ServerSettings:
     """The server's engine, limits and timeouts.
 
     `max_waiting` requests may wait for a slot beyond the `max_num_seqs` running (None: twice
-    `max_num_seqs`); more are refused with 429 and Retry-After. `header_timeout` and
+    `max_num_seqs`, at least `MIN_WAITING`); more are refused with 429 and Retry-After. `header_timeout` and
     `body_timeout` bound how long a client may take to send its request.
     """
 
@@ -47,7 +50,11 @@ class ServerSettings:
 
     @property
     def waiting_limit(self) -> int:
-        return 2 * self.max_num_seqs if self.max_waiting is None else self.max_waiting
+        """Waiting requests hold only their bodies (within the body budget), so room for a
+        few clients' worth even when the CPU engine runs one page per core."""
+        if self.max_waiting is not None:
+            return self.max_waiting
+        return max(MIN_WAITING, 2 * self.max_num_seqs)
 
     def engine_kwargs(self) -> dict[str, Any]:
         """The options `load_engine` takes for the chosen engine."""

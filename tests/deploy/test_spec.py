@@ -9,6 +9,7 @@ import pytest
 from deploy import InvalidSpec, PublicAccessRefused, ServiceSpec, ServiceTarget
 from deploy._spec import check_member
 from gpu_image import serve_config
+from ocr_core import ClientSettings
 
 
 def test_defaults_are_the_seed_deployment() -> None:
@@ -212,3 +213,7 @@ def test_every_gpu_revision_is_labelled_with_the_model_revision_it_serves() -> N
     # A revision made from this template is what the console's revision list reads.
     revision = run_v2.Revision(labels=dict(service.template.labels))
     assert model_revision(revision) == serve_config.MODEL_REVISION
+
+
+def test_the_clients_default_cold_start_wait_is_the_specs_startup_window() -> None:
+    assert ClientSettings().admission_timeout_s == ServiceSpec().startup_window_s

@@ -80,8 +80,13 @@ class FaultServer:
 
     # --- scripting ---------------------------------------------------------------------------
 
-    def go_cold(self, seconds: float) -> None:
-        self.faults.cold_until = time.monotonic() + seconds
+    def go_cold(self, seconds: float, *, held: bool = False) -> None:
+        """Start cold for `seconds`: answering 503 (an instance whose engine loads), or with
+        `held` keeping requests unanswered until then (Cloud Run's front end, scaled to zero)."""
+        if held:
+            self.faults.held_until = time.monotonic() + seconds
+        else:
+            self.faults.cold_until = time.monotonic() + seconds
 
     def script(self, *steps: str) -> None:
         for step in steps:
@@ -106,6 +111,10 @@ class FaultServer:
                 )
             )
 
+    async def _held(self) -> None:
+        while (left := self.faults.held_until - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.05))
+
     def _cold(self) -> Response | None:
         if time.monotonic() < self.faults.cold_until:
             return _error(503, "engine is starting")
@@ -122,12 +131,14 @@ class FaultServer:
 
     async def _health(self, request: Request) -> Response:
         self._record(request, None)
+        await self._held()
         return self._cold() or self._unauthorised(request) or Response(status_code=200)
 
     async def _metrics(self, request: Request) -> Response:
         """vLLM's three gauges as Prometheus text: requests in flight run, none wait, and each
         running request holds an eighth of the KV cache (8 sequences fill it)."""
         self._record(request, None)
+        await self._held()
         refusal = self._cold() or self._unauthorised(request)
         if refusal:
             return refusal
@@ -144,6 +155,7 @@ class FaultServer:
 
     async def _models(self, request: Request) -> Response:
         self._record(request, None)
+        await self._held()
         refusal = self._cold() or self._unauthorised(request)
         if refusal:
             return refusal
@@ -155,6 +167,8 @@ class FaultServer:
         }
         if self.faults.preferred_longest_side is not None:
             entry["preferred_longest_side"] = self.faults.preferred_longest_side
+        if self.faults.max_num_seqs is not None:
+            entry["max_num_seqs"] = self.faults.max_num_seqs
         return JSONResponse({"object": "list", "data": [entry]})
 
     async def _chat(self, request: Request) -> Response:
@@ -168,13 +182,30 @@ class FaultServer:
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        answered: Response | None = None
         try:
-            return await self._answer(request, body)
+            answered = await self._answer(request, body)
         finally:
-            with self._lock:
-                self.in_flight -= 1
+            if not isinstance(answered, StreamingResponse):
+                self._finished()
+        if isinstance(answered, StreamingResponse):
+            answered.body_iterator = self._counted(answered.body_iterator)
+        return answered
+
+    def _finished(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    async def _counted(self, pieces: Any) -> Any:
+        """A streamed answer is in flight until its last byte (or its client hangs up)."""
+        try:
+            async for piece in pieces:
+                yield piece
+        finally:
+            self._finished()
 
     async def _answer(self, request: Request, body: dict[str, Any]) -> Response:
+        await self._held()
         step = self.faults.script.popleft() if self.faults.script else None
         refusal = self._cold() or self._unauthorised(request)
         if refusal:
@@ -197,6 +228,12 @@ class FaultServer:
             return StreamingResponse(self._trickle(), media_type="application/json")
         if step == "endless_line":
             return StreamingResponse(self._endless_line(request), media_type="text/event-stream")
+        if step == "stall":
+            return StreamingResponse(self._stall(), media_type="text/event-stream")
+        if step == "stream_400":
+            error = {"message": "scripted 400", "type": "BadRequestError", "code": 400}
+            events = f"data: {json.dumps({'error': error})}\n\ndata: [DONE]\n\n"
+            return Response(events, media_type="text/event-stream")
         try:
             uri = body["messages"][0]["content"][0]["image_url"]["url"]
             colour = page_colour(uri)
@@ -212,9 +249,9 @@ class FaultServer:
                 f"{prompt_tokens} input tokens ({max_tokens} > {context} - {prompt_tokens}).",
             )
         delay = self.faults.delay_s if step != "slow" else max(self.faults.delay_s, 30.0)
-        if delay:
-            await asyncio.sleep(delay)
         if self.faults.fail_colour == colour:
+            if delay:
+                await asyncio.sleep(delay)
             return _error(self.faults.fail_colour_status, f"cannot read page {colour}")
         text = f"page {colour}"
         if step == "loop":
@@ -224,15 +261,17 @@ class FaultServer:
             finish_reason = self.faults.finish_reason
         if step == "empty":
             text = ""
+        prompt: Any = "lots" if step == "bad_usage" else prompt_tokens
         if body.get("stream"):
-            return self._stream(body, text)
+            # Like vLLM: the headers at once, then nothing while the request waits its turn.
+            return self._stream(body, text, finish_reason, prompt, delay)
+        if delay:
+            await asyncio.sleep(delay)
         usage: dict[str, Any] = {
-            "prompt_tokens": prompt_tokens,
+            "prompt_tokens": prompt,
             "completion_tokens": len(text.split()),
             "total_tokens": prompt_tokens + len(text.split()),
         }
-        if step == "bad_usage":
-            usage["prompt_tokens"] = "lots"
         return JSONResponse(
             {
                 "id": "chatcmpl-fault",
@@ -273,6 +312,11 @@ class FaultServer:
             yield b" "
             self.sent_bytes += 1
 
+    async def _stall(self) -> Any:
+        role = {"index": 0, "delta": {"role": "assistant"}}
+        yield f"data: {json.dumps({'id': 'chatcmpl-fault', 'choices': [role]})}\n\n"
+        await asyncio.Event().wait()  # until the client hangs up
+
     async def _endless_line(self, request: Request) -> Any:
         piece = b"data: " + b"x" * (1 << 16)
         while self.sent_bytes < 400 << 20:
@@ -285,27 +329,33 @@ class FaultServer:
             self.sent_bytes += len(piece)
             await asyncio.sleep(0)
 
-    def _stream(self, body: dict[str, Any], text: str) -> StreamingResponse:
+    def _stream(
+        self, body: dict[str, Any], text: str, finish_reason: str, prompt: Any, delay: float
+    ) -> StreamingResponse:
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        prompt_tokens = self.faults.prompt_tokens
-        finish_reason = self.faults.finish_reason
+        scores = self._logprobs(text)["content"] if body.get("logprobs") else None
 
         def event(payload: dict[str, Any]) -> str:
             return f"data: {json.dumps(payload)}\n\n"
 
         async def events() -> Any:
+            if delay:
+                await asyncio.sleep(delay)
             base = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "model": MODEL}
             yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
-            for piece in pieces:
+            for position, piece in enumerate(pieces):
                 await asyncio.sleep(0)
-                yield event({**base, "choices": [{"index": 0, "delta": {"content": piece}}]})
+                choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}}
+                if scores is not None:
+                    choice["logprobs"] = {"content": [scores[position]]}
+                yield event({**base, "choices": [choice]})
             yield event(
                 {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]}
             )
             if include_usage:
-                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(pieces)}
+                usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces)}
                 yield event({**base, "choices": [], "usage": usage})
             yield "data: [DONE]\n\n"
 

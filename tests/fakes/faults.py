@@ -26,6 +26,10 @@ FAULTS = (
     "trickle",
     # A streamed answer whose first line never ends (up to 400 MB): `sent_bytes` counts it.
     "endless_line",
+    # A streamed answer that stops after its first chunk and never finishes.
+    "stall",
+    # A streamed answer that is vLLM's error event for a rejected request (code 400).
+    "stream_400",
     # A completion whose usage.prompt_tokens is "lots".
     "bad_usage",
     # A generation loop: the page's text, then one line repeated until max_tokens.
@@ -50,6 +54,9 @@ class Faults:
 
     # Answer 503 on every endpoint until this monotonic time.
     cold_until: float = 0.0
+    # Hold every request unanswered until this monotonic time, then serve it: what Cloud Run's
+    # front end does with requests to a service scaled to zero while an instance starts.
+    held_until: float = 0.0
     # Chat answers take this long.
     delay_s: float = 0.0
     # One entry consumed per chat request: e.g. "503", "429", "reset", "malformed", "slow".
@@ -69,3 +76,5 @@ class Faults:
     doubtful_words: set[str] = field(default_factory=set)
     # Listed in /v1/models as ours (not vLLM's) preferred_longest_side, when set.
     preferred_longest_side: int | None = None
+    # Listed in /v1/models as ours (not vLLM's) max_num_seqs, when set.
+    max_num_seqs: int | None = None

@@ -180,7 +180,7 @@ async def test_clients_sharing_a_breaker_fail_fast_together(server):
     shared = CircuitBreaker(failure_threshold=3, cooldown_s=60)
     async with (
         client(server, max_attempts=1, breaker=shared) as streaming,
-        client(server, max_attempts=1, breaker=shared, stream=True) as other,
+        client(server, max_attempts=1, breaker=shared) as other,
     ):
         for _ in range(3):
             await streaming.ocr_image(png())

@@ -40,7 +40,8 @@ async def test_request_is_the_model_cards_image_only_chat_message(server):
     assert body is not None
     assert body["model"] == "lightonai/LightOnOCR-2-1B"
     assert (body["max_tokens"], body["temperature"], body["top_p"]) == (4096, 0.2, 0.9)
-    assert "stream" not in body
+    # Always streamed: the headers say the service took the page, so a queued page is kept.
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
     [message] = body["messages"]
     assert message["role"] == "user"
     [content] = message["content"]
@@ -162,7 +163,7 @@ async def test_a_500_page_document_is_read_lazily_and_stopping_early_stops_it(se
 
 async def test_streaming_chunks_concatenate_to_each_pages_text(server):
     chunks: list[StreamChunk] = []
-    async with client(server, stream=True) as ocr:
+    async with client(server) as ocr:
         result = await ocr.ocr_document(tiff_pages(["red", "blue"]), on_chunk=chunks.append)
     body = server.chat_requests()[0].body
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
@@ -245,7 +246,7 @@ async def test_a_failing_chunk_callback_fails_only_its_page(server):
         if chunk.page_index == 1:
             raise ValueError("display went away")
 
-    async with client(server, stream=True) as ocr:
+    async with client(server) as ocr:
         result = await ocr.ocr_document(tiff_pages(["white"] * 3), on_chunk=on_chunk)
     assert [page.ok for page in result.pages] == [True, False, True]
     assert "ValueError: display went away" in str(result.pages[1].error)

@@ -51,7 +51,7 @@ async def test_multi_page_pdf_keeps_page_order(simulated_server, corpus: Path):
 async def test_streaming_chunks_concatenate_to_the_final_text(simulated_server, corpus: Path):
     pdf = (corpus / "pdf" / "habibi-rotated.pdf").read_bytes()
     chunks: list[StreamChunk] = []
-    async with client(simulated_server.base_url, stream=True) as ocr:
+    async with client(simulated_server.base_url) as ocr:
         result = await ocr.ocr_document(pdf, on_chunk=chunks.append)
     assert result.ok
     for page in result.pages:

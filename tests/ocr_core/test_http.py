@@ -9,10 +9,10 @@ from tests.fakes.inputs import RecordingSleep, png
 
 
 async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(server):
-    # Each byte comes well inside httpx's read timeout, so only the overall deadline ends it.
+    # Each byte comes well inside the idle deadline, so only the attempt's limit ends it.
     server.faults.trickle_interval_s = 0.2
     server.script("trickle")
-    settings = ClientSettings(timeout_s=1.0, max_attempts=1)
+    settings = ClientSettings(attempt_limit_s=1.0, max_attempts=1)
     async with OCRClient(server.base_url, settings=settings) as ocr:
         # The trickle never ends: only the client's 1 s deadline can end the page (the 60 s
         # here stops a broken client from holding the suite; it is not a measure of speed).
@@ -24,7 +24,7 @@ async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(ser
 
 async def test_an_endless_stream_line_fails_typed_without_being_buffered(server):
     server.script("endless_line")
-    settings = ClientSettings(stream=True, max_attempts=1)
+    settings = ClientSettings(max_attempts=1)
     async with OCRClient(server.base_url, settings=settings) as ocr:
         page = await ocr.ocr_image(png())
     assert isinstance(page.error, ProtocolError)

@@ -105,8 +105,8 @@ async def test_vllm_error_message_is_carried_into_the_typed_error(server, sleep)
 
 
 async def test_slow_answers_end_as_request_timeout_after_max_attempts(server, sleep):
-    server.faults.delay_s = 2.0
-    async with client(server, sleep, timeout_s=0.2, max_attempts=2) as ocr:
+    server.faults.delay_s = 2.0  # the answer does not begin in time
+    async with client(server, sleep, queue_timeout_s=0.2, max_attempts=2) as ocr:
         page = await ocr.ocr_image(png())
     assert isinstance(page.error, RequestTimeout)
     assert page.attempts == 2
@@ -134,7 +134,7 @@ async def test_connection_reset_by_peer_is_retried_then_service_unavailable(slee
 
 async def test_streamed_answer_dropped_midway_is_retried(server, sleep):
     server.script("reset")
-    async with client(server, sleep, stream=True) as ocr:
+    async with client(server, sleep) as ocr:
         page = await ocr.ocr_image(png("blue"))
     assert page.ok, page.error
     assert page.text == "page #0000ff"

@@ -196,3 +196,16 @@ def test_a_floor_above_the_ceiling_is_refused_before_calling_cloud_run(cloud: Cl
     assert not result.ok
     assert "not above the ceiling" in result.message
     assert len(cloud.run.requests_for("UpdateService")) == before
+
+
+def test_requests_wait_for_a_cold_start_as_long_as_the_deployed_probe_allows(
+    cloud: CloudFakes,
+) -> None:
+    service = cloud.run.services[cloud.target.name]
+    probe = service.template.containers[0].startup_probe
+    probe.initial_delay_seconds, probe.period_seconds, probe.failure_threshold = 200, 10, 20
+
+    window = cloud.platform.startup_window_s()
+
+    assert window == 200 + 20 * 10 + 30  # the probe's window and Cloud Run's routing margin
+    assert cloud.platform.client_settings().admission_timeout_s == window

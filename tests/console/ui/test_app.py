@@ -104,7 +104,7 @@ def test_warm_up_closes_the_breaker_an_outage_opened_for_every_page(tmp_path: Pa
     no_retries = ClientSettings(max_attempts=1)  # each failed page fails at once
     with installed_operations(tmp_path, default_floor=0, client_settings=no_retries) as operations:
         # A client on the service's one breaker, as the worker's runner uses for job pages.
-        settings = operations.platform.client_settings().with_overrides(stream=False)
+        settings = operations.platform.client_settings()
         client = SyncOCRClient(settings=settings, breaker=operations.breaker)
         for _ in range(client.settings.breaker_failure_threshold):
             with pytest.raises(OCRError):

@@ -118,3 +118,22 @@ def test_a_body_that_is_not_declared_json_is_a_400_as_in_vllm(
         timeout=30,
     )
     assert "application/json" in _assert_vllm_error(response, 400)
+
+
+def test_clients_trickling_their_bodies_hold_no_place_in_the_queue() -> None:
+    """Issue 20: 100 connections trickling bodies got a normal request a 429 at once."""
+    # One slot and one waiting place: a slow sender admitted early would take them both.
+    with start_local_server(
+        "--engine", "simulated", "--max-num-seqs", "1", "--max-waiting", "1",
+        "--body-timeout", "60",
+    ) as server:  # fmt: skip
+        slow = [connect(server) for _ in range(20)]
+        for sock in slow:
+            sock.sendall(
+                b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                b'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model"'
+            )
+        answer = httpx.post(f"{server.base_url}{CHAT}", json=chat_body(blank_page()), timeout=60)
+        for sock in slow:
+            sock.close()
+    assert answer.status_code == 200, answer.text
