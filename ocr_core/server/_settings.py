@@ -18,8 +18,8 @@ class ServerSettings:
     """The server's engine, limits and timeouts.
 
     `max_waiting` requests may wait for a slot beyond the `max_num_seqs` running (None: twice
-    `max_num_seqs`, at least `MIN_WAITING`); more are refused with 429 and Retry-After. `header_timeout` and
-    `body_timeout` bound how long a client may take to send its request.
+    `max_num_seqs`, at least `MIN_WAITING`); more are refused with 429 and Retry-After.
+    `header_timeout` and `body_timeout` bound how long a client may take to send its request.
     """
 
     engine: str = "rapidocr"
