@@ -261,6 +261,53 @@ class Comparisons:
         return pairs
 
 
+@dataclass(frozen=True, slots=True)
+class SideSummary:
+    """How one side of a comparison went: a side that could not read every page is
+    incomplete, and its score (mean CER) covers the pages it read, which it says."""
+
+    name: str  # "left" or "right"
+    pages: int
+    read: int
+    failed: int
+    mean_cer: float | None
+    scored: int
+
+    @property
+    def complete(self) -> bool:
+        return self.read == self.pages
+
+    def sentence(self) -> str:
+        text = f"{self.name}: read {self.read} of {self.pages} pages"
+        if self.failed:
+            text += f", {self.failed} failed"
+        if self.mean_cer is not None:
+            text += f"; mean CER {self.mean_cer:.3f} over the {self.scored} read pages with truth"
+        return text + "."
+
+
+def summarise(pairs: Sequence[PagePair], problems: Sequence[str] = ()) -> list[SideSummary]:
+    """Each side's pages read and failed and its score over the read pages; a document a side
+    could not open counts as one failed page of that side (its pages are unknown)."""
+    summaries = []
+    for name in ("left", "right"):
+        sides = [pair.left if name == "left" else pair.right for pair in pairs]
+        unopened = sum(problem.startswith(f"{name}: ") for problem in problems)
+        scores = [side.cer for side in sides if side.cer is not None]
+        failed = sum(side.error is not None for side in sides) + unopened
+        summaries.append(
+            SideSummary(
+                name,
+                len(sides) + unopened,
+                sum(side.text is not None for side in sides),
+                failed,
+                sum(scores) / len(scores) if scores else None,
+                len(scores),
+            )
+        )
+    return summaries
+
+
 def _by_page(jobs: JobStore, job_id: int) -> dict[tuple[int, int], StoredPage]:
     positions = {d.id: d.position for d in jobs.documents(job_id)}
     return {(positions[p.document_id], p.index): p for p in jobs.pages(job_id)}

@@ -84,6 +84,31 @@ def test_a_golden_set_side_is_scored_against_its_text(
     assert "CER 0.000" in captions  # the fault server says exactly the expected text
 
 
+def test_a_side_that_failed_pages_is_red_and_incomplete(
+    operations: Operations, fault: FaultServer
+) -> None:
+    fault.faults.fail_colour, fault.faults.fail_colour_status = "#000000", 400
+    at = page("compare").run()
+    at.file_uploader(key="cmp_files").set_value(
+        ("two.tif", tiff_pages(["#ffffff", "#000000"]), "image/tiff")
+    )
+    at = _finished(_compare(at, fault.base_url), operations)
+    [verdict] = [e.value for e in at.error if "Incomplete" in e.value]
+    assert "right: read 1 of 2 pages, 1 failed." in verdict
+    assert "left: read 2 of 2 pages." in verdict
+    assert not [s.value for s in at.success if s.value.startswith("Complete")]
+
+
+def test_a_comparison_that_read_every_page_says_complete(
+    operations: Operations, fault: FaultServer
+) -> None:
+    at = page("compare").run()
+    at.file_uploader(key="cmp_files").set_value(("one.tif", tiff_pages(["#ffffff"]), "image/tiff"))
+    at = _finished(_compare(at, fault.base_url), operations)
+    [verdict] = [s.value for s in at.success if s.value.startswith("Complete")]
+    assert "right: read 1 of 1 pages." in verdict
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

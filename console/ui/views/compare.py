@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from console._compare import Comparison, Comparisons, EndpointError, PagePair, Side
+from console._compare import (
+    Comparison,
+    Comparisons,
+    EndpointError,
+    PagePair,
+    Side,
+    summarise,
+)
 from console._identity import PermissionDenied
 from console._render import escape_markdown, markdown_to_safe_html
 from console._store import StoreError
@@ -107,9 +114,20 @@ def _comparison(recent: list[Comparison]) -> None:
         if comparison is None:
             st.warning("This comparison is gone.")
             return
-        for problem in comparisons.problems(comparison):
+        problems = comparisons.problems(comparison)
+        for problem in problems:
             st.error(escape_markdown(problem))
         pairs = comparisons.pages(comparison, golden)
+        if comparisons.finished(comparison):
+            summaries = summarise(pairs, problems)
+            sentences = " ".join(summary.sentence() for summary in summaries)
+            if all(summary.complete for summary in summaries):
+                st.success(f"Complete. {sentences}")
+            else:
+                st.error(
+                    f"**Incomplete**: not every page was read, so the scores cover only the "
+                    f"pages read. {sentences}"
+                )
         if not pairs and comparisons.finished(comparison):
             st.info("Nothing was read on either side.")
         elif not pairs:
