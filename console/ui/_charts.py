@@ -70,6 +70,30 @@ def time_x(frame: pd.DataFrame, window: timedelta) -> alt.X:
     )
 
 
+# A line breaks where two samples lie further apart than this many typical intervals: the
+# sampler was not running or could not read (a gap), which must not read as a level or a 0.
+GAP_FACTOR = 3.0
+
+
+def with_gaps(frame: pd.DataFrame, group: str = "line") -> pd.DataFrame:
+    """`frame` with a blank value between two samples of a line that lie far apart, so the
+    line breaks there instead of bridging a time nothing was measured."""
+    parts = []
+    for _name, line in frame.sort_values("time").groupby(group, sort=False):
+        parts.append(line)
+        steps = line["time"].diff()
+        typical = steps.median()
+        if pd.isna(typical) or typical <= pd.Timedelta(0):
+            continue
+        far = steps > typical * GAP_FACTOR
+        if far.any():
+            blanks = line[far].copy()
+            blanks["time"] = blanks["time"] - steps[far] / 2
+            blanks["value"] = float("nan")
+            parts.append(blanks)
+    return pd.concat(parts).sort_values("time", kind="stable") if parts else frame
+
+
 def line_chart(
     series: list[MetricSeries], style: ChartStyle, threshold: float | None, window: timedelta
 ) -> alt.Chart:
@@ -78,9 +102,11 @@ def line_chart(
         [(at, value, s.label) for s in series for at, value in s.points],
         columns=["time", "value", "line"],
     )
+    points = len(frame) < 50
+    frame = with_gaps(frame)
     lines = (
         alt.Chart(frame, height=220)
-        .mark_line(point=len(frame) < 50)
+        .mark_line(point=points, invalid="break-paths-show-domains")
         .encode(
             x=time_x(frame, window),
             y=alt.Y(
@@ -209,9 +235,12 @@ def combined_chart(series: list[MetricSeries], window: timedelta) -> alt.FacetCh
         return None
     frame = pd.DataFrame(rows, columns=["time", "value", "panel", "line"])
     order = list(dict.fromkeys(PANELS.values()))
+    points = len(frame) < 50
+    frame["key"] = frame["panel"] + "/" + frame["line"]
+    frame = with_gaps(frame, group="key")
     return (
         alt.Chart(frame, height=110, width=COMBINED_WIDTH)
-        .mark_line(point=len(frame) < 50)
+        .mark_line(point=points, invalid="break-paths-show-domains")
         .encode(
             x=time_x(frame, window),
             y=alt.Y("value:Q", title=None, axis=alt.Axis(format=",.4~f")),
