@@ -287,9 +287,7 @@ class OCRClient:
             use_text_layer = self.settings.use_text_layer
         use_text_layer = use_text_layer and sampling is None
         try:
-            prepared = await asyncio.to_thread(
-                prepare, document, index, use_text_layer=use_text_layer
-            )
+            prepared = await prepare(document, index, use_text_layer=use_text_layer)
         except OCRError:
             raise
         except Exception as exc:

@@ -13,11 +13,12 @@ own `.image` and leaves its siblings readable.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import weakref
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from PIL import Image
 
@@ -142,15 +143,8 @@ class Document:
         source = self._open_source(index)
         try:
             return source.render(index)
-        except OCRError as exc:
-            raise exc.on_page(index) from exc.__cause__
-        except MemoryError as exc:
-            message = "there was not enough memory to render this page"
-            raise PageRenderError(message, page_index=index) from exc
-        except (OSError, ValueError, SyntaxError) as exc:
-            detail = str(exc) or type(exc).__name__
-            message = f"this image frame is damaged or truncated and cannot be decoded ({detail})"
-            raise PageRenderError(message, page_index=index) from exc
+        except Exception as exc:
+            _raise_page_error(exc, index)
 
     def _text_layer(self, index: int) -> str | None:
         source = self._open_source(index)
@@ -158,6 +152,42 @@ class Document:
             return source.text(index)
         except OCRError as exc:
             raise exc.on_page(index) from exc.__cause__
+
+    async def read_image(self, index: int) -> Image.Image:
+        """The page's image, rendered without holding a thread while an isolated page waits
+        for its document's turn in the sandbox (so many documents cannot use up the threads
+        and queue behind each other, whatever the lanes decide)."""
+        source = self._open_source(index)
+        if not isinstance(source, IsolatedSource):
+            return await asyncio.to_thread(self._render, index)
+        try:
+            return await source.arender(index)
+        except Exception as exc:
+            _raise_page_error(exc, index)
+
+    async def read_text_layer(self, index: int) -> str | None:
+        """The page's text layer (None without one), like `read_image` without a thread."""
+        source = self._open_source(index)
+        if not isinstance(source, IsolatedSource):
+            return await asyncio.to_thread(self._text_layer, index)
+        try:
+            return await source.atext(index)
+        except OCRError as exc:
+            raise exc.on_page(index) from exc.__cause__
+
+
+def _raise_page_error(exc: Exception, index: int) -> NoReturn:
+    """A page's rendering failure as the page's typed error."""
+    if isinstance(exc, OCRError):
+        raise exc.on_page(index) from exc.__cause__
+    if isinstance(exc, MemoryError):
+        message = "there was not enough memory to render this page"
+        raise PageRenderError(message, page_index=index) from exc
+    if isinstance(exc, OSError | ValueError | SyntaxError):
+        detail = str(exc) or type(exc).__name__
+        message = f"this image frame is damaged or truncated and cannot be decoded ({detail})"
+        raise PageRenderError(message, page_index=index) from exc
+    raise exc
 
 
 def load_document(

@@ -15,6 +15,7 @@ Our exception hierarchy (HTTP statuses that map to a class are shown beside it):
   + PageRenderError - one page of a readable document cannot be drawn
   | + PageTooLarge
   | + ResourceLimitExceeded - the sandbox's memory, CPU-time or wall-time limit was breached
+  | + DocumentQuarantined - the document breached the limits repeatedly: not rendered more
   + Truncated - the model stopped at max_tokens (strict mode only)
   + ServiceError - the OCR service did not answer usefully
     + BadRequest .......... 400, 422 and any other 4xx not listed here
@@ -183,6 +184,19 @@ class ResourceLimitExceeded(PageRenderError, InvalidDocument):
         return type(self)(self.message, limit=self.limit, page_index=page_index)
 
 
+class DocumentQuarantined(PageRenderError):
+    """The document's pages breached the sandbox's limits so often (`breaches` times) that
+    its remaining pages are failed without being rendered: a hostile file costs the workers
+    a few limits' worth of time, not one per page."""
+
+    def __init__(self, message: str, *, breaches: int, page_index: int | None = None) -> None:
+        super().__init__(message, page_index=page_index)
+        self.breaches = breaches
+
+    def _with_page(self, page_index: int) -> Self:
+        return type(self)(self.message, breaches=self.breaches, page_index=page_index)
+
+
 # --- Service ---------------------------------------------------------------------------------
 
 
@@ -318,6 +332,7 @@ __all__ = [
     "BadRequest",
     "CircuitOpenError",
     "CorruptDocument",
+    "DocumentQuarantined",
     "EmptyDocument",
     "EncryptedDocument",
     "ImageTooLarge",

@@ -44,12 +44,15 @@ class IsolatedSource:
         self._password = password
         self._settings = settings
         self._sandbox = sandbox
+        self._lane = sandbox.lanes.new_lane("document")
         self._dir: Path | None = Path(tempfile.mkdtemp(prefix="lightonocr-doc-"))
         self._path = str(self._dir / "document")
         self._lock = threading.Lock()
         try:
             Path(self._path).write_bytes(data)
-            self.page_count, first = sandbox.run(_open, kind, self._path, password, settings)
+            self.page_count, first = sandbox.run(
+                _open, kind, self._path, password, settings, lane=self._lane
+            )
         except BaseException:
             self.close()
             raise
@@ -58,28 +61,42 @@ class IsolatedSource:
         self._first: Image.Image | None = _image(first) if first is not None else None
 
     def close(self) -> None:
+        self._sandbox.lanes.forget(self._lane)
         with self._lock:
             self._first = None
             if self._dir is not None:
                 shutil.rmtree(self._dir, ignore_errors=True)
                 self._dir = None
 
-    def render(self, index: int) -> Image.Image:
+    def _take_first(self, index: int) -> Image.Image | None:
         with self._lock:
             first, self._first = (self._first, None) if index == 0 else (None, self._first)
-        if first is not None:
+        return first
+
+    def render(self, index: int) -> Image.Image:
+        if (first := self._take_first(index)) is not None:
             return first
-        pixels = self._sandbox.run(
-            _render, self._kind, self._path, index, self._password, self._settings
-        )
-        return _image(pixels)
+        args = (self._kind, self._path, index, self._password, self._settings)
+        return _image(self._sandbox.run(_render, *args, lane=self._lane))
+
+    async def arender(self, index: int) -> Image.Image:
+        """`render` without holding a thread while the page waits for its lane's turn."""
+        if (first := self._take_first(index)) is not None:
+            return first
+        args = (self._kind, self._path, index, self._password, self._settings)
+        return _image(await self._sandbox.arun(_render, *args, lane=self._lane))
 
     def text(self, index: int) -> str | None:
         if self._kind != "pdf":
             return None
-        return self._sandbox.run(
-            _text, self._kind, self._path, index, self._password, self._settings
-        )
+        args = (self._kind, self._path, index, self._password, self._settings)
+        return self._sandbox.run(_text, *args, lane=self._lane)
+
+    async def atext(self, index: int) -> str | None:
+        if self._kind != "pdf":
+            return None
+        args = (self._kind, self._path, index, self._password, self._settings)
+        return await self._sandbox.arun(_text, *args, lane=self._lane)
 
 
 def _image(pixels: _Pixels) -> Image.Image:

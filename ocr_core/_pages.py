@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from ._confidence import page_confidence
 from ._documents import Document
 from ._exceptions import ServiceError, Truncated
+from ._imaging import encode_image
 from ._models import PageResult
 from ._protocol import Completion
 
@@ -25,13 +26,14 @@ class Prepared:
     text_layer: str | None = None
 
 
-def prepare(document: Document, index: int, *, use_text_layer: bool) -> Prepared:
-    """Render and encode one page (blocking: run it in a worker thread; pdfium locks)."""
-    page = document.page(index)
-    has_text_layer = page.has_text_layer
+async def prepare(document: Document, index: int, *, use_text_layer: bool) -> Prepared:
+    """Render and encode one page; the sandbox's waits hold no thread, the encoding does."""
+    text_layer = await document.read_text_layer(index)
+    has_text_layer = text_layer is not None
     if use_text_layer and has_text_layer:
-        return Prepared(has_text_layer, text_layer=page.text_layer or "")
-    encoded = page.encode()
+        return Prepared(has_text_layer, text_layer=text_layer or "")
+    image = await document.read_image(index)
+    encoded = await asyncio.to_thread(encode_image, image)
     return Prepared(
         has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
     )

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 import pebble
 
 from ._exceptions import PageRenderError, ResourceLimitExceeded
+from ._lanes import Lanes
 
 T = TypeVar("T")
 
@@ -137,12 +138,16 @@ class _WorkerContext:
 
 
 class Sandbox:
-    """A pool of limited worker processes; started on first use, shared, and thread-safe."""
+    """A pool of limited worker processes; started on first use, shared, and thread-safe.
+
+    Tasks wait in fair lanes (`_lanes.py`), one per opened document, so no document holds
+    the workers for long and a document that keeps breaching the limits is quarantined."""
 
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
         self._pool: pebble.ProcessPool | None = None
         self._lock = threading.Lock()
+        self.lanes = Lanes(self.limits.workers, self._dispatch, self._translate)
 
     def _ensure_pool(self) -> pebble.ProcessPool:
         with self._lock:
@@ -155,13 +160,20 @@ class Sandbox:
                 )
             return self._pool
 
-    def submit(self, function: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
-        """Schedule `function(*args)` (a module-level function) in a worker."""
+    def _dispatch(self, task: tuple[Any, ...]) -> concurrent.futures.Future[Any]:
+        function, *args = task
         return self._ensure_pool().schedule(
             _run_with_cpu_budget,
             args=(self.limits.cpu_seconds, function, *args),
             timeout=self.limits.wall_seconds,
         )
+
+    def submit(
+        self, function: Callable[..., T], *args: Any, lane: str | None = None
+    ) -> concurrent.futures.Future[T]:
+        """Queue `function(*args)` (a module-level function) in `lane` for a worker (None:
+        a lane of its own, as for an unrelated task)."""
+        return self.lanes.submit(lane, (function, *args))
 
     def result(self, future: concurrent.futures.Future[T]) -> T:
         """The task's value, or `ResourceLimitExceeded` when its worker breached a limit."""
@@ -170,15 +182,16 @@ class Sandbox:
         except BaseException as exc:
             raise self._translate(exc) from exc
 
-    def run(self, function: Callable[..., T], *args: Any) -> T:
-        return self.result(self.submit(function, *args))
+    def run(self, function: Callable[..., T], *args: Any, lane: str | None = None) -> T:
+        return self.result(self.submit(function, *args, lane=lane))
 
-    async def arun(self, function: Callable[..., T], *args: Any) -> T:
-        future = self.submit(function, *args)
+    async def arun(self, function: Callable[..., T], *args: Any, lane: str | None = None) -> T:
+        """`run` without holding a thread while the task waits for its turn."""
+        future = self.submit(function, *args, lane=lane)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
-            future.cancel()  # pebble kills the worker of a running task it cancels
+            future.cancel()  # out of its lane, or its worker ended if it was running
             raise
         except BaseException as exc:
             raise self._translate(exc) from exc

@@ -69,6 +69,21 @@ def operator_bomb(count: int = 9_000_000) -> bytes:
     return _one_page(b"", b"0 0 1 1 re f\n" * count, [])
 
 
+def operator_bomb_pages(pages: int = 1000, count: int = 3_000_000) -> bytes:
+    """`pages` pages sharing one content stream of `count` rectangles (issue 20: 193 KB, and
+    each page costs the sandbox its whole time limit)."""
+    kids = b" ".join(b"%d 0 R" % (4 + n) for n in range(pages))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"
+    return build_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+            pdf_stream(b"", b"0 0 1 1 re f\n" * count),
+            *[page] * pages,
+        ]
+    )
+
+
 def float_tiff(side: int = 13000) -> bytes:
     """A 32-bit float grayscale TIFF of side x side zeros, deflated (M1: 1 MB -> 6.5 GB)."""
     row = zlib.compress(b"\x00" * (side * 4 * 64), 9)

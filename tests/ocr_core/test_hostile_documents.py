@@ -114,6 +114,15 @@ def test_a_content_stream_bomb_fails_its_page_on_a_limit():
     assert_bounded(report)
 
 
+def test_a_document_whose_pages_keep_breaching_the_limits_is_quarantined():
+    # Issue 20: 1000 pages sharing one content stream cost the limit each, for hours.
+    report = run_child('report["outcome"] = outcome(hostile.operator_bomb_pages(6))')
+    names = [page[0] for page in report["outcome"]]
+    assert names == ["ResourceLimitExceeded"] * 3 + ["DocumentQuarantined"] * 3
+    assert "breached the sandbox's limits 3 times" in report["outcome"][3][2]
+    assert_bounded(report)
+
+
 def test_a_float_tiff_is_refused_on_the_memory_limit_not_decoded_at_full_size():
     # M1: a 1 MB 13000 x 13000 float TIFF took 6.5 GB before.
     report = run_child('report["outcome"] = outcome(hostile.float_tiff())')
@@ -159,7 +168,10 @@ def test_a_png_with_a_pdf_marker_in_a_text_chunk_is_a_png():
     assert detect_kind(path.read_bytes()) == "png"
 
 
-@pytest.mark.parametrize("builder", [hostile.smask_bomb, hostile.operator_bomb, hostile.float_tiff])
+@pytest.mark.parametrize(
+    "builder",
+    [hostile.smask_bomb, hostile.operator_bomb, hostile.operator_bomb_pages, hostile.float_tiff],
+)
 def test_hostile_files_are_small_on_the_wire(builder):
     # The point of each: a small upload that costs a naive reader gigabytes or minutes.
     assert len(builder()) < 1 * MB
