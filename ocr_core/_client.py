@@ -29,11 +29,9 @@ from ._protocol import (
     Completion,
     chat_request,
     completion_room,
-    max_model_len,
-    preferred_longest_side,
-    stated_capacity,
 )
 from ._retry import Sleep, retrying
+from ._server_facts import ServerFacts
 from ._warm_up import fetch_models, warm_up
 from .quality import rerun_reason
 
@@ -41,9 +39,6 @@ logger = logging.getLogger(__name__)
 
 # Told each request of a page as it is sent: (attempt number, why the previous one failed).
 OnAttempt = Callable[[int, str | None], None]
-
-# After /v1/models failed, pages go out unclamped for this long before it is asked again.
-MODELS_RETRY_S = 30.0
 
 
 class OCRClient:
@@ -78,15 +73,20 @@ class OCRClient:
         )
         self._http = ServiceHTTP(settings, self._auth, transport)
         self._slots = Capacity(settings.concurrency)
-        self._max_tokens: int | None = None
         self._rerun = Sampling(settings.rerun_temperature, settings.rerun_repetition_penalty)
-        self._page_side: int | None = None
-        self._models_lock = asyncio.Lock()
-        self._models_failed_at = -MODELS_RETRY_S
+        self._facts = ServerFacts(
+            settings, lambda: self.models(timeout=settings.connect_timeout_s), self._slots
+        )
 
     @property
     def base_url(self) -> str:
         return self.settings.base_url
+
+    @property
+    def capacity(self) -> int:
+        """Requests sent at once: `settings.concurrency`, or fewer once the server has said
+        it runs fewer (learnt with its /v1/models, before the first page)."""
+        return self._slots.limit
 
     def __repr__(self) -> str:
         return (
@@ -133,29 +133,7 @@ class OCRClient:
         )
 
     async def _effective_max_tokens(self) -> int:
-        """settings.max_tokens clamped to the server's max_model_len, learnt once.
-
-        A server that cannot say (cold, or not vLLM) gets the setting unclamped and is asked
-        again next time, so one early 503 does not pin the guess forever.
-        """
-        async with self._models_lock:  # uncontended once learnt; one /v1/models at a time
-            if self._max_tokens is not None:
-                return self._max_tokens
-            now = time.monotonic()
-            if now - self._models_failed_at < MODELS_RETRY_S:
-                return self.settings.max_tokens  # asked moments ago: don't queue every page
-            try:
-                models = await self.models(timeout=self.settings.connect_timeout_s)
-            except OCRError as exc:
-                logger.debug("cannot read max_model_len yet: %s", exc)
-                self._models_failed_at = now
-                return self.settings.max_tokens
-            limit = max_model_len(models, self.settings.model) or self.settings.max_tokens
-            self._page_side = preferred_longest_side(models, self.settings.model)
-            if (capacity := stated_capacity(models, self.settings.model)) is not None:
-                self._slots.lower_to(capacity)
-            self._max_tokens = min(self.settings.max_tokens, limit)
-            return self._max_tokens
+        return await self._facts.learn()
 
     async def document_settings(self) -> DocumentSettings:
         """How to open documents for this service: `settings.documents`, at the page size
@@ -164,9 +142,9 @@ class OCRClient:
         if not self.settings.follow_server_page_size:
             return documents
         await self._effective_max_tokens()
-        if self._page_side is None:
+        if self._facts.page_side is None:
             return documents
-        return replace(documents, longest_side=self._page_side)
+        return replace(documents, longest_side=self._facts.page_side)
 
     async def _complete(
         self,
@@ -229,7 +207,7 @@ class OCRClient:
                         "max_tokens %d does not fit the context: using %d", max_tokens, room
                     )
                     max_tokens = room
-                    self._max_tokens = min(self._max_tokens or room, room)
+                    self._facts.fits(room)
         except ServiceError as exc:
             self.breaker.record_failure(exc)
             return exc, attempts

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ocr_core import (
     CorruptDocument,
@@ -22,6 +24,10 @@ from ocr_core import (
     UnsupportedDocument,
     load_document,
 )
+
+# Threads that wait while a document is opened in the sandbox (its turn in its lane, then
+# the parse): their own, so a slow hostile file never holds the threads that encode pages.
+_OPENING = ThreadPoolExecutor(max_workers=16, thread_name_prefix="document-open")
 
 
 def describe_error(error: BaseException) -> str:
@@ -52,7 +58,7 @@ async def open_document(
     """Open with the client's document limits at the page size the service reads best (its
     stated `preferred_longest_side`, else the card's); raises the typed error of a bad file."""
     settings = await client.document_settings()
-    return await asyncio.to_thread(
+    opening = functools.partial(
         load_document,
         data,
         filename=filename,
@@ -60,6 +66,7 @@ async def open_document(
         max_pages=settings.max_pages,
         settings=settings,
     )
+    return await asyncio.get_running_loop().run_in_executor(_OPENING, opening)
 
 
 async def read_page(

@@ -1,20 +1,20 @@
 """The job runner: one per console process, a thread with its own asyncio loop.
 
 Jobs run here, not in a Streamlit script run, so navigating, reloading, closing the tab or
-opening a second one neither stops nor restarts them. Every job's pages go through ONE
-`OCRClient`, whose semaphore holds the requests in flight to its `concurrency` across all
-jobs; a shared window bounds the pages rendered ahead. Each finished page is written to
-the store at once, so a runner that dies loses only the pages in flight, and the next one
-(this console restarted, or `python -m console.jobs run`) sends exactly those again.
+opening a second one neither stops nor restarts them. Each finished page is written to the
+store at once, so a runner that dies loses only the pages in flight, and the next one (this
+console restarted, or `python -m console.jobs run`) sends exactly those again.
+
+Fair lanes: at most `MAX_RUNNING_JOBS` run at once (the rest wait their turn, and cancel at
+once); each has its own window of pages rendered ahead, so a job whose pages are slow to
+render holds only its own; a job's documents take turns page by page; and the sandbox gives
+each document its fair share of the render workers (ocr_core/_lanes.py), quarantining one
+that keeps breaching the limits. All jobs' requests share the client's slots.
 
 Cancelling a job (the Cancel button or `python -m console.jobs cancel`, both through the
-store, polled here) cancels its asyncio tasks: httpx closes their connections, so the
-server stops work on them. Passwords of encrypted PDFs are kept in memory only.
-
-A job names its service (`jobs.service_url`): the runner's own client serves the current
-service (and jobs with an empty URL); a job aimed elsewhere (an A/B comparison's other side:
-a tagged Cloud Run revision, a second service, a local server) gets a client of its own for
-that URL, with the same settings and, off loopback, the same kind of credentials.
+store, polled here) cancels its asyncio tasks: queued pages are dropped, renders leave their
+lane, httpx closes the requests in flight so the server frees their slots. Passwords of
+encrypted PDFs are kept in memory only. Clients per service: `_clients.py`.
 """
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ import asyncio
 import atexit
 import contextlib
 import functools
+import itertools
 import logging
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
-from console._loopback import is_loopback
 from console._store import Store, StoreError
+from console.jobs._clients import Clients
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
@@ -48,6 +48,9 @@ from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
+# Jobs run at once; more wait queued (each running job holds its documents open and its
+# window of rendered pages, so this bounds the runner's memory).
+MAX_RUNNING_JOBS = 8
 T = TypeVar("T")
 
 
@@ -61,6 +64,8 @@ class _Run:
     # Why the run is being cancelled: the user asked, or this runner is stopping.
     stopping: bool = False
     documents: list[Document] = field(default_factory=list)
+    # Pages of this job rendered ahead of the client's slots (set when the job starts).
+    window: asyncio.Semaphore | None = None
 
 
 class JobRunner:
@@ -158,10 +163,7 @@ class JobRunner:
             self.problems[0] = f"job runner cannot start: {type(error).__name__}: {error}"
             self._started.set()
             raise
-        self._other_clients: dict[str, OCRClient] = {}
-        concurrency = max(1, self._client.settings.concurrency)
-        # Pages rendered and waiting for a slot, over all jobs: enough to keep the slots busy.
-        self._window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
+        self._clients = Clients(self._client)
         self._started.set()
         try:
             pruned = await self._in_store(self.jobs.prune)
@@ -182,25 +184,13 @@ class JobRunner:
                 run.stopping = True
                 run.task.cancel()
             await asyncio.gather(*(run.task for run in self._runs.values()), return_exceptions=True)
-            for client in [self._client, *self._other_clients.values()]:
-                await client.aclose()
+            await self._clients.aclose()
             # Directly, not in a worker thread: at interpreter exit there are none left.
             with contextlib.suppress(StoreError):
                 self.ledger.release_all(self.owner)
 
     def _client_for(self, service_url: str) -> OCRClient:
-        """The client for a job's service: the runner's own, or one per other URL."""
-        url = service_url.rstrip("/")
-        settings = self._client.settings
-        if not url or url == settings.base_url.rstrip("/"):
-            return self._client
-        if url not in self._other_clients:
-            auth = settings.auth if settings.auth != "none" else "auto"
-            if is_loopback(urlsplit(url).hostname or ""):
-                auth = "none"
-            other = settings.with_overrides(base_url=url, auth=auth)
-            self._other_clients[url] = OCRClient(settings=other)
-        return self._other_clients[url]
+        return self._clients.for_service(service_url)
 
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
@@ -219,6 +209,8 @@ class JobRunner:
             for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
                 if job_id in self._runs:
                     continue
+                if len(self._runs) >= MAX_RUNNING_JOBS:
+                    break
                 if await self._in_store(self.ledger.claim, job_id, self.owner, previous):
                     logger.info("job claimed", extra={"job": job_id, "from": previous or ""})
                     task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
@@ -254,7 +246,7 @@ class JobRunner:
             status = JobStatus.FAILED
         finally:
             for document in run.documents:
-                await asyncio.to_thread(document.close)
+                document.close()  # a file removed: quick, and never queued behind page work
             self._runs.pop(job_id, None)
             self._in_flight.pop(job_id, None)
             if self._written.pop(job_id, None):
@@ -301,26 +293,31 @@ class JobRunner:
         return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
 
     async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
-        """Send every page of the job that has no result (or is marked for retry)."""
+        """Send every page of the job that has no result (or is marked for retry), the
+        job's documents taking turns page by page."""
+        client = self._client_for(job.service_url)
+        queues = []
+        for entry in await self._in_store(self.jobs.documents, job.id):
+            if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
+                continue
+            document = await self._open(entry, client)
+            if document is None:
+                continue
+            run.documents.append(document)
+            todo = await self._in_store(self.ledger.pages_to_send, entry.id, document.page_count)
+            chosen = await self._in_store(self.ledger.sampling_to_send, entry.id)
+            queues.append([(entry.id, document, index, chosen.get(index)) for index in todo])
+        if run.window is None:  # enough to keep the slots busy with this job alone (opening
+            slots = client.capacity  # a document has learnt the server's stated capacity)
+            run.window = asyncio.Semaphore(slots + max(2, slots // 2))
         sent = 0
         async with asyncio.TaskGroup() as group:
-            for entry in await self._in_store(self.jobs.documents, job.id):
-                if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
-                    continue
-                document = await self._open(entry, self._client_for(job.service_url))
-                if document is None:
-                    continue
-                run.documents.append(document)
-                todo = await self._in_store(
-                    self.ledger.pages_to_send, entry.id, document.page_count
+            for document_id, document, index, sampling in round_robin(queues):
+                await run.window.acquire()
+                group.create_task(
+                    self._page(job, document_id, document, index, revision, sampling, run.window)
                 )
-                chosen = await self._in_store(self.ledger.sampling_to_send, entry.id)
-                for index in todo:
-                    await self._window.acquire()
-                    group.create_task(
-                        self._page(job, entry.id, document, index, revision, chosen.get(index))
-                    )
-                    sent += 1
+                sent += 1
         return sent
 
     async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
@@ -361,6 +358,7 @@ class JobRunner:
         index: int,
         revision: str | None,
         sampling: Sampling | None,
+        window: asyncio.Semaphore,
     ) -> None:
         flying = self._in_flight.setdefault(job.id, {})
 
@@ -392,4 +390,10 @@ class JobRunner:
             await self._in_store(save)
         finally:
             flying.pop((document_id, index), None)
-            self._window.release()
+            window.release()
+
+
+def round_robin(queues: list[list[T]]) -> Iterator[T]:
+    """One item from each queue in turn, until all are empty."""
+    for turn in itertools.zip_longest(*queues):
+        yield from (item for item in turn if item is not None)

@@ -1,0 +1,37 @@
+"""The runner's OCR clients: its own for the current service, one per other endpoint.
+
+A job names its service (`jobs.service_url`): the runner's own client serves the current
+service (and jobs with an empty URL); a job aimed elsewhere (an A/B comparison's other side:
+a tagged Cloud Run revision, a second service, a local server) gets a client of its own for
+that URL, with the same settings and, off loopback, the same kind of credentials.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from console._loopback import is_loopback
+from ocr_core import OCRClient
+
+
+class Clients:
+    def __init__(self, own: OCRClient) -> None:
+        self.own = own
+        self._others: dict[str, OCRClient] = {}
+
+    def for_service(self, service_url: str) -> OCRClient:
+        url = service_url.rstrip("/")
+        settings = self.own.settings
+        if not url or url == settings.base_url.rstrip("/"):
+            return self.own
+        if url not in self._others:
+            auth = settings.auth if settings.auth != "none" else "auto"
+            if is_loopback(urlsplit(url).hostname or ""):
+                auth = "none"
+            other = settings.with_overrides(base_url=url, auth=auth)
+            self._others[url] = OCRClient(settings=other)
+        return self._others[url]
+
+    async def aclose(self) -> None:
+        for client in [self.own, *self._others.values()]:
+            await client.aclose()
