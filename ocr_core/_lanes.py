@@ -3,10 +3,14 @@
 Every task names its lane (an opened document). A free worker goes to the lane with pending
 work that has used the least worker time so far (start-time fair queueing), so a document
 whose pages each cost 30 s of rendering gets one turn while a document of ordinary pages
-gets many; and one lane never holds every worker at once while others could use one (with
-two workers, a document renders one page at a time beside any other document). A lane that
-arrives late starts level with the least-served busy lane, not at zero, so it cannot starve
-lanes that were there first.
+gets many; and one lane holds at most `workers - 1` of them. A lane that arrives late
+starts level with the least-served busy lane, not at zero, so it cannot starve lanes that
+were there first.
+
+Fair turns only help once a worker frees, and a hostile page holds one for its whole limit.
+So beside the `workers` there is a `reserve`: a worker only a light lane may take (one that
+has used under `LIGHT_S` of worker time and runs nothing now). While hostile documents hold
+every ordinary worker, an ordinary document's page still starts at once.
 
 A lane whose tasks breach the sandbox's limits `quarantine_after` times is quarantined: its
 pending and later tasks fail at once with `DocumentQuarantined`, without a worker. A hostile
@@ -33,6 +37,8 @@ Dispatch = Callable[[tuple[Any, ...]], concurrent.futures.Future[Any]]
 Translate = Callable[[BaseException], BaseException]
 
 QUARANTINE_AFTER = 3
+# A lane that has used less worker time than this may take a reserve worker.
+LIGHT_S = 2.0
 
 
 class LaneFuture(concurrent.futures.Future[Any]):
@@ -81,7 +87,8 @@ class _Lane:
 
 
 class Lanes:
-    """Pending tasks by lane, dispatched to at most `workers` at once, fairly."""
+    """Pending tasks by lane, dispatched to at most `workers` (+ `reserve` for light lanes)
+    at once, fairly."""
 
     def __init__(
         self,
@@ -89,11 +96,14 @@ class Lanes:
         dispatch: Dispatch,
         translate: Translate,
         *,
+        reserve: int = 0,
         quarantine_after: int = QUARANTINE_AFTER,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.workers = workers
-        # Always one worker left for another lane (a single worker is shared in turns).
+        self.reserve = reserve
+        # A lane holds at most this many ordinary workers, so two hostile documents cannot
+        # take them all plus the reserve (a single worker is shared in turns).
         self.per_lane = max(1, workers - 1)
         self.quarantine_after = quarantine_after
         self._dispatch = dispatch
@@ -151,12 +161,19 @@ class Lanes:
         chosen: list[tuple[_Lane, _Task]] = []
         running = sum(len(lane.running) for lane in self._lanes.values())
         now = self._clock()
-        while running < self.workers:
-            candidates = [
-                lane
-                for lane in self._lanes.values()
-                if lane.pending and len(lane.running) < self.per_lane
-            ]
+        while running < self.workers + self.reserve:
+            if running < self.workers:
+                candidates = [
+                    lane
+                    for lane in self._lanes.values()
+                    if lane.pending and len(lane.running) < self.per_lane
+                ]
+            else:  # only the reserve is free: for a document that has barely used a worker
+                candidates = [
+                    lane
+                    for lane in self._lanes.values()
+                    if lane.pending and not lane.running and lane.served(now) < LIGHT_S
+                ]
             if not candidates:
                 break
             lane = min(candidates, key=lambda candidate: (candidate.served(now), candidate.turn))

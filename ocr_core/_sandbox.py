@@ -47,6 +47,10 @@ from ._lanes import Lanes
 
 T = TypeVar("T")
 
+# A worker beyond `SandboxLimits.workers` for documents that have barely used one (see
+# _lanes.py): hostile pages holding every other worker cannot hold up an ordinary file.
+RESERVE_WORKERS = 1
+
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -57,7 +61,7 @@ class SandboxLimits:
     memory_mb: int = 1024
     cpu_seconds: float = 30.0
     wall_seconds: float = 30.0
-    # Two workers: one hostile page then holds one worker, never every document's pages.
+    # Two workers, and a reserve one for light documents (RESERVE_WORKERS).
     workers: int = 2
 
     @classmethod
@@ -147,13 +151,15 @@ class Sandbox:
         self.limits = limits or SandboxLimits()
         self._pool: pebble.ProcessPool | None = None
         self._lock = threading.Lock()
-        self.lanes = Lanes(self.limits.workers, self._dispatch, self._translate)
+        self.lanes = Lanes(
+            self.limits.workers, self._dispatch, self._translate, reserve=RESERVE_WORKERS
+        )
 
     def _ensure_pool(self) -> pebble.ProcessPool:
         with self._lock:
             if self._pool is None or not self._pool.active:
                 self._pool = pebble.ProcessPool(
-                    max_workers=self.limits.workers,
+                    max_workers=self.limits.workers + RESERVE_WORKERS,
                     initializer=_init_worker,
                     initargs=(self.limits.memory_mb,),
                     context=_WorkerContext(),

@@ -8,7 +8,9 @@ a real `JobRunner` on a SQLite store in a scratch folder and the sandbox's produ
    `--bomb-pages`-page PDF whose pages all share one content stream of 3 million operators
    renders (each page costs the sandbox its whole time limit). Prints both times and their
    ratio (target <= 2x), and how the bomb ended (breaches before its quarantine).
-2. Prompt cancel: `--queued` 5-page jobs queued at once, half of them cancelled; prints the
+2. Through `load_document`, an unrelated PDF read alone and while two hostile PDFs render
+   (their pages held at the sandbox's limits): prints the delay (target <= 1 s).
+3. Prompt cancel: `--queued` 5-page jobs queued at once, half of them cancelled; prints the
    slowest time from a cancel request to the job's `cancelled` (target <= 2 s) and the
    server's requests still running once they are all cancelled.
 
@@ -18,8 +20,10 @@ The bomb is built by `tests/ocr_core/hostile.py` (run from a checkout).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from console._store import Store
 from console.jobs._models import JobStatus
 from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore, NewDocument
-from ocr_core import ClientSettings, OCRClient
+from ocr_core import ClientSettings, OCRClient, OCRError, load_document
 from ocr_core.bench._batch import build_pdf, simulated_server
 from tests.ocr_core.hostile import operator_bomb_pages
 
@@ -96,6 +100,37 @@ def fair_lanes(bench: _Bench, bomb_pages: int) -> None:
         print(f"    {count:5d} x {kind}")
 
 
+def _read_all(data: bytes) -> float:
+    started = time.perf_counter()
+    with load_document(data) as document:
+        for page in document.pages():
+            page.image  # noqa: B018 (rendering is the point)
+    return time.perf_counter() - started
+
+
+def beside_two_bombs() -> None:
+    letter = build_pdf(5)
+    _read_all(letter)  # the sandbox's workers are up
+    alone = min(_read_all(letter) for _ in range(3))
+    bombs = [threading.Thread(target=_bomb_pages) for _ in range(2)]
+    for bomb in bombs:
+        bomb.start()
+    time.sleep(2.0)  # both bombs are rendering in their workers by now
+    beside = _read_all(letter)
+    running = sum(bomb.is_alive() for bomb in bombs)
+    print(f"  5-page PDF alone {alone:.3f} s; beside two hostile PDFs {beside:.3f} s")
+    print(f"  delay {beside - alone:.3f} s (target <= 1 s); bombs still rendering: {running}")
+    for bomb in bombs:
+        bomb.join()
+
+
+def _bomb_pages() -> None:
+    with contextlib.suppress(OCRError), load_document(operator_bomb_pages(4)) as document:
+        for page in document.pages():
+            with contextlib.suppress(OCRError):
+                page.image  # noqa: B018
+
+
 def prompt_cancel(bench: _Bench, queued: int) -> None:
     letter = build_pdf(5)
     ids = [bench.submit(f"queued-{n}.pdf", letter) for n in range(queued)]
@@ -141,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print("fair lanes:")
             fair_lanes(bench, args.bomb_pages)
+            print("sandbox (load_document):")
+            beside_two_bombs()
             print("prompt cancel:")
             prompt_cancel(bench, args.queued)
         finally:

@@ -64,17 +64,30 @@ def _lanes(pool: Pool, clock: Clock, workers: int = 2) -> Lanes:
     return Lanes(workers, pool.dispatch, lambda error: error, clock=clock)
 
 
-def test_one_document_never_holds_every_worker_while_another_waits(pool: Pool) -> None:
-    lanes = _lanes(pool, Clock())
-    for n in range(5):
-        lanes.submit("bomb", (f"bomb-{n}",))
-    unrelated = lanes.submit("letter", ("letter-0",))
-    assert pool.started == ["bomb-0", "letter-0"]  # the second worker went to the letter
+def test_hostile_documents_holding_every_worker_leave_the_reserve_to_a_light_one(
+    pool: Pool,
+) -> None:
+    lanes = Lanes(2, pool.dispatch, lambda error: error, clock=Clock(), reserve=1)
+    for name in ("a", "b"):
+        for n in range(3):
+            lanes.submit(name, (f"{name}-{n}",))
+    letter = lanes.submit("letter", ("letter-0",))
+    assert pool.started == ["a-0", "b-0", "letter-0"]
     pool.finish("letter-0")
-    assert unrelated.result(timeout=60) == "letter-0"
+    assert letter.result(timeout=60) == "letter-0"
 
 
-def test_a_document_alone_still_gets_a_worker_and_then_the_next_page(pool: Pool) -> None:
+def test_a_document_that_has_used_its_share_does_not_take_the_reserve(pool: Pool) -> None:
+    clock = Clock()
+    lanes = Lanes(1, pool.dispatch, lambda error: error, clock=clock, reserve=1)
+    lanes.submit("bomb", ("bomb-0",))
+    lanes.submit("bomb", ("bomb-1",))
+    clock.now = 30.0
+    lanes.submit("heavy", ("heavy-0",))  # starts level with the bomb: 30 s served
+    assert pool.started == ["bomb-0"]
+
+
+def test_a_document_alone_gets_a_worker_and_then_its_next_page(pool: Pool) -> None:
     lanes = _lanes(pool, Clock())
     first, second = (lanes.submit("solo", (f"solo-{n}",)) for n in range(2))
     pool.finish("solo-0")
