@@ -8,9 +8,10 @@ starts level with the least-served busy lane, not at zero, so it cannot starve l
 were there first.
 
 Fair turns only help once a worker frees, and a hostile page holds one for its whole limit.
-So beside the `workers` there is a `reserve`: a worker only a light lane may take (one that
-has used under `LIGHT_S` of worker time and runs nothing now). While hostile documents hold
-every ordinary worker, an ordinary document's page still starts at once.
+So beside the `workers` there is a `reserve`: a worker only a light lane takes (one that has
+used under `LIGHT_S` of worker time and runs nothing now), and takes first. While hostile
+documents hold (and kill and restart) every ordinary worker, an ordinary document's page
+still starts at once.
 
 A lane whose tasks breach the sandbox's limits `quarantine_after` times is quarantined: its
 pending and later tasks fail at once with `DocumentQuarantined`, without a worker. A hostile
@@ -31,8 +32,9 @@ from typing import Any
 
 from ._exceptions import DocumentQuarantined, ResourceLimitExceeded
 
-# Schedules one task on a worker; the future it returns ends when the task does.
-Dispatch = Callable[[tuple[Any, ...]], concurrent.futures.Future[Any]]
+# Schedules one task on a worker (an ordinary one, or with True the reserve); the future it
+# returns ends when the task does.
+Dispatch = Callable[[tuple[Any, ...], bool], concurrent.futures.Future[Any]]
 # Turns what a worker raised into our typed error (the sandbox's `_translate`).
 Translate = Callable[[BaseException], BaseException]
 
@@ -57,6 +59,7 @@ class _Task:
     args: tuple[Any, ...]
     outer: LaneFuture
     started: float = 0.0
+    reserve: bool = False
     inner: concurrent.futures.Future[Any] | None = None
 
 
@@ -159,21 +162,31 @@ class Lanes:
     def _take(self) -> list[tuple[_Lane, _Task]]:
         """Tasks to start now, each taken from the least-served lane that may run one more."""
         chosen: list[tuple[_Lane, _Task]] = []
-        running = sum(len(lane.running) for lane in self._lanes.values())
+        tasks = [task for lane in self._lanes.values() for task in lane.running]
+        reserved = sum(task.reserve for task in tasks)
+        ordinary = len(tasks) - reserved
         now = self._clock()
-        while running < self.workers + self.reserve:
-            if running < self.workers:
+        while True:
+            # A light lane (one that has barely used a worker and runs nothing) goes to the
+            # reserve when it is free: the ordinary workers may be busy dying and restarting
+            # under hostile pages. Other lanes, and light ones when the reserve is taken, go
+            # to the ordinary workers, at most `per_lane` each.
+            light = [
+                lane
+                for lane in self._lanes.values()
+                if lane.pending and not lane.running and lane.served(now) < LIGHT_S
+            ]
+            in_reserve = bool(light) and reserved < self.reserve
+            if in_reserve:
+                candidates = light
+            elif ordinary < self.workers:
                 candidates = [
                     lane
                     for lane in self._lanes.values()
                     if lane.pending and len(lane.running) < self.per_lane
                 ]
-            else:  # only the reserve is free: for a document that has barely used a worker
-                candidates = [
-                    lane
-                    for lane in self._lanes.values()
-                    if lane.pending and not lane.running and lane.served(now) < LIGHT_S
-                ]
+            else:
+                break
             if not candidates:
                 break
             lane = min(candidates, key=lambda candidate: (candidate.served(now), candidate.turn))
@@ -181,12 +194,14 @@ class Lanes:
             if task.outer.cancelled():
                 continue  # cancelled while it waited: it never needs a worker
             task.started = now
+            task.reserve = in_reserve
             task.outer.dispatched = True
             self._turns += 1
             lane.turn = self._turns
             lane.running.append(task)
             chosen.append((lane, task))
-            running += 1
+            reserved += in_reserve
+            ordinary += not in_reserve
         for name in [n for n, lane in self._lanes.items() if lane.single and lane.idle]:
             del self._lanes[name]
         return chosen
@@ -196,7 +211,7 @@ class Lanes:
     def _start(self, ready: list[tuple[_Lane, _Task]]) -> None:
         for lane, task in ready:
             try:
-                task.inner = self._dispatch(task.args)
+                task.inner = self._dispatch(task.args, task.reserve)
             except BaseException as exc:  # the pool could not take it: the task fails alone
                 self._finished(lane, task, None, exc)
                 continue

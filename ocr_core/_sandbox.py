@@ -149,26 +149,29 @@ class Sandbox:
 
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
-        self._pool: pebble.ProcessPool | None = None
+        # The ordinary workers and the reserve are separate pools, so workers dying and
+        # restarting under hostile pages never hold up the reserve's.
+        self._pools: dict[bool, pebble.ProcessPool] = {}
         self._lock = threading.Lock()
         self.lanes = Lanes(
             self.limits.workers, self._dispatch, self._translate, reserve=RESERVE_WORKERS
         )
 
-    def _ensure_pool(self) -> pebble.ProcessPool:
+    def _ensure_pool(self, reserve: bool) -> pebble.ProcessPool:
         with self._lock:
-            if self._pool is None or not self._pool.active:
-                self._pool = pebble.ProcessPool(
-                    max_workers=self.limits.workers + RESERVE_WORKERS,
+            pool = self._pools.get(reserve)
+            if pool is None or not pool.active:
+                pool = self._pools[reserve] = pebble.ProcessPool(
+                    max_workers=RESERVE_WORKERS if reserve else self.limits.workers,
                     initializer=_init_worker,
                     initargs=(self.limits.memory_mb,),
                     context=_WorkerContext(),
                 )
-            return self._pool
+            return pool
 
-    def _dispatch(self, task: tuple[Any, ...]) -> concurrent.futures.Future[Any]:
+    def _dispatch(self, task: tuple[Any, ...], reserve: bool) -> concurrent.futures.Future[Any]:
         function, *args = task
-        return self._ensure_pool().schedule(
+        return self._ensure_pool(reserve).schedule(
             _run_with_cpu_budget,
             args=(self.limits.cpu_seconds, function, *args),
             timeout=self.limits.wall_seconds,
@@ -228,10 +231,10 @@ class Sandbox:
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.stop()  # type: ignore[no-untyped-call]
-                self._pool.join(timeout=5)
-                self._pool = None
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join(timeout=5)
 
 
 def _memory_exceeded(limits: SandboxLimits, exitcode: int | None = None) -> ResourceLimitExceeded:

@@ -32,7 +32,7 @@ class Pool:
         self.gates: dict[str, threading.Event] = {}
         self.lock = threading.Lock()
 
-    def dispatch(self, args: tuple[Any, ...]) -> concurrent.futures.Future[Any]:
+    def dispatch(self, args: tuple[Any, ...], reserve: bool) -> concurrent.futures.Future[Any]:
         (name,) = args
         with self.lock:
             self.started.append(name)
@@ -80,11 +80,13 @@ def test_hostile_documents_holding_every_worker_leave_the_reserve_to_a_light_one
 def test_a_document_that_has_used_its_share_does_not_take_the_reserve(pool: Pool) -> None:
     clock = Clock()
     lanes = Lanes(1, pool.dispatch, lambda error: error, clock=clock, reserve=1)
-    lanes.submit("bomb", ("bomb-0",))
+    first = lanes.submit("bomb", ("bomb-0",))  # light yet: the reserve
     lanes.submit("bomb", ("bomb-1",))
     clock.now = 30.0
-    lanes.submit("heavy", ("heavy-0",))  # starts level with the bomb: 30 s served
-    assert pool.started == ["bomb-0"]
+    lanes.submit("other", ("other-0",))  # the ordinary worker
+    pool.finish("bomb-0")
+    first.result(timeout=60)
+    assert pool.started == ["bomb-0", "other-0"]  # 30 s used: bomb-1 waits for its turn
 
 
 def test_a_document_alone_gets_a_worker_and_then_its_next_page(pool: Pool) -> None:
