@@ -183,7 +183,8 @@ class JobRunner:
             for run in self._runs.values():
                 run.stopping = True
                 run.task.cancel()
-            await asyncio.gather(*(run.task for run in self._runs.values()), return_exceptions=True)
+            rest = asyncio.all_tasks() - {asyncio.current_task()}  # also jobs still releasing
+            await asyncio.gather(*rest, return_exceptions=True)
             await self._clients.aclose()
             # Directly, not in a worker thread: at interpreter exit there are none left.
             with contextlib.suppress(StoreError):
