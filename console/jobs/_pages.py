@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from ocr_core import (
     CorruptDocument,
@@ -27,6 +29,7 @@ from ocr_core import (
 
 # Threads that wait while a document is opened in the sandbox (its turn in its lane, then
 # the parse): their own, so a slow hostile file never holds the threads that encode pages.
+T = TypeVar("T")
 _OPENING = ThreadPoolExecutor(max_workers=16, thread_name_prefix="document-open")
 
 
@@ -83,3 +86,9 @@ async def read_page(
     return await client.ocr_page(
         document, index, sampling=sampling, use_text_layer=use_text_layer, on_attempt=on_attempt
     )
+
+
+def round_robin(queues: list[list[T]]) -> Iterator[T]:
+    """One item from each queue in turn, until all are empty (a job's documents taking turns)."""
+    for turn in itertools.zip_longest(*queues):
+        yield from (item for item in turn if item is not None)

@@ -23,23 +23,23 @@ import asyncio
 import atexit
 import contextlib
 import functools
-import itertools
 import logging
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from console._store import Store, StoreError
 from console.jobs._clients import Clients
+from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
-from console.jobs._pages import describe_error, open_document, read_page
+from console.jobs._pages import describe_error, open_document, read_page, round_robin
 from console.jobs._passwords import give_password, take_password
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
@@ -214,6 +214,8 @@ class JobRunner:
                     break
                 if await self._in_store(self.ledger.claim, job_id, self.owner, previous):
                     logger.info("job claimed", extra={"job": job_id, "from": previous or ""})
+                    if previous is not None:  # its runner died: what was it reading?
+                        await self._in_store(fail_pages_that_stopped_workers, self.ledger, job_id)
                     task = asyncio.create_task(self._run_job(job_id), name=f"job-{job_id}")
                     self._runs[job_id] = _Run(task)
             await self._write_in_flight()
@@ -362,6 +364,7 @@ class JobRunner:
         window: asyncio.Semaphore,
     ) -> None:
         flying = self._in_flight.setdefault(job.id, {})
+        flying[(document_id, index)] = PageInFlight(document_id, index, time.time(), 0)
 
         def on_attempt(attempt: int, why: str | None) -> None:
             first = flying.get((document_id, index))
@@ -392,9 +395,3 @@ class JobRunner:
         finally:
             flying.pop((document_id, index), None)
             window.release()
-
-
-def round_robin(queues: list[list[T]]) -> Iterator[T]:
-    """One item from each queue in turn, until all are empty."""
-    for turn in itertools.zip_longest(*queues):
-        yield from (item for item in turn if item is not None)

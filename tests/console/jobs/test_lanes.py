@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from console.jobs import JobRunner, JobStatus, JobStore
-from console.jobs._runner import MAX_RUNNING_JOBS, round_robin
+from console.jobs._pages import round_robin
+from console.jobs._runner import MAX_RUNNING_JOBS
 from tests.console.jobs.conftest import in_flight, make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
 from tests.ocr_core.hostile import operator_bomb_pages

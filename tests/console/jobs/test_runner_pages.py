@@ -122,11 +122,17 @@ def test_pages_in_flight_and_their_retries_are_written_for_the_workbench(
             return any(page.retrying for page in seen)
 
         assert wait_until(retrying, timeout_s=60)
-        [page] = seen  # one slot: one page in flight
+        [page] = [p for p in seen if p.attempt > 0]  # one slot: one page sent
         assert page.attempt == 2 and page.why is not None and "ServiceUnavailable" in page.why
-        text = in_flight_caption(seen, now=page.since + 65)
+        text = in_flight_caption([page], now=page.since + 65)
         assert text is not None and text.startswith("1 in flight, the oldest for 1 min 05 s")
         assert "1 retrying (page 1, attempt 2, after ServiceUnavailable" in text
         assert wait_until(lambda: _finished(jobs, job_id), timeout_s=60)
         assert wait_until(lambda: in_flight(jobs.store, job_id) == [], timeout_s=10)
         assert runner.jobs.job(job_id).pages_done == 2
+
+
+def test_pages_being_rendered_are_said_apart_from_those_sent() -> None:
+    pages = [PageInFlight(1, 0, 100.0, 1), PageInFlight(1, 1, 101.0, 0)]
+    text = in_flight_caption(pages, now=110.0)
+    assert text == "2 in flight, the oldest for 10 s · 1 being rendered"
