@@ -37,7 +37,7 @@ SEQUENTIAL_PAGES = 12
 PIPELINE_EXTRA = 2
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -84,7 +84,7 @@ def simulated_server(service_time_s: float, slots: int) -> Iterator[str]:
 
     Its log goes to a file (a full pipe would stall it) and is shown when the block fails.
     """
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as scratch:
         log = Path(scratch) / "server.log"
         server = _start_server(port, service_time_s, slots, log)

@@ -9,6 +9,7 @@ throughput benchmarks and fast console tests need.
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -150,6 +151,9 @@ class RapidOcrEngine:
         self._recognize = Recognizer(
             self._ocr.text_rec, space_probability, padded_batches, workers=workers
         )
+        # One page in detection at a time (~600 MB of activations at 2000 px; two at once took
+        # the server to 1.4 GB); lines of pages already detected are read meanwhile.
+        self._detecting = threading.Lock()
         self._orient = orient
         self._tables = tables
         self._flip_lines = flip_lines  # rapidocr's own way: each crop the classifier calls 180
@@ -192,7 +196,8 @@ class RapidOcrEngine:
         seen = img
         if scale < 1:
             seen = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        quads, _ = ocr.auto_text_det(seen)
+        with self._detecting:
+            quads, _ = ocr.auto_text_det(seen)
         if quads is None:
             return [], [], []
         if seen is not img:
