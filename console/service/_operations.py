@@ -76,9 +76,9 @@ _HINTS: dict[MetricKey, str] = {
     ),
     MetricKey.ERROR_RATE: (
         "{value:.0%} of requests failed (alert line {threshold:.0%}) at {at}. The console's "
-        "own failed pages (timeouts and refusals the server never logs) are listed below with "
-        "their reasons; the Logs page filtered to WARNING shows the server's side. Failed "
-        "pages can be retried from the workbench."
+        "own failed pages (timeouts and refusals the server never logs) are counted below; "
+        "the Logs page at ERROR lists each (job, page, reason, request id) beside the "
+        "server's lines. Failed pages can be retried from the workbench."
     ),
 }
 
