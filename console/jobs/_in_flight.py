@@ -21,7 +21,7 @@ class PageInFlight:
     document_id: int
     index: int
     since: float  # time.time() when its first request was sent
-    attempt: int  # 0: being rendered, not sent yet
+    attempt: int  # 0: not sent yet (being rendered, or waiting for a slot)
     why: str | None = None  # why the attempt before this one failed
 
     @property

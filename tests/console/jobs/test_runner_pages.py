@@ -132,7 +132,9 @@ def test_pages_in_flight_and_their_retries_are_written_for_the_workbench(
         assert runner.jobs.job(job_id).pages_done == 2
 
 
-def test_pages_being_rendered_are_said_apart_from_those_sent() -> None:
+def test_pages_not_sent_yet_are_said_apart_from_those_sent() -> None:
     pages = [PageInFlight(1, 0, 100.0, 1), PageInFlight(1, 1, 101.0, 0)]
     text = in_flight_caption(pages, now=110.0)
-    assert text == "2 in flight, the oldest for 10 s · 1 being rendered"
+    assert text == (
+        "2 in flight, the oldest for 10 s · 1 not sent yet (being rendered, or waiting for a slot)"
+    )
