@@ -262,7 +262,7 @@ def in_flight_caption(pages: list[PageInFlight], *, now: float | None = None) ->
     waited = max((time.time() if now is None else now) - pages[0].since, 0.0)
     text = f"{len(pages)} in flight, the oldest for {format_elapsed(waited)}"
     if rendering := sum(page.attempt == 0 for page in pages):
-        text += f" · {rendering} being rendered"
+        text += f" · {rendering} not sent yet (being rendered, or waiting for a slot)"
     retrying = [page for page in pages if page.retrying]
     if retrying:
         first = retrying[0]
