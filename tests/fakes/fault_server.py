@@ -17,7 +17,6 @@ import base64
 import contextlib
 import io
 import json
-import math
 import socket
 import threading
 import time
@@ -31,9 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fakes.fault_streams import MODEL, completion_stream, stall, token_logprobs
 from tests.fakes.faults import FAULTS, Faults, RequestRecord
-
-MODEL = "lightonai/LightOnOCR-2-1B"
 
 
 def _round(channel: int) -> int:
@@ -229,7 +227,7 @@ class FaultServer:
         if step == "endless_line":
             return StreamingResponse(self._endless_line(request), media_type="text/event-stream")
         if step == "stall":
-            return StreamingResponse(self._stall(), media_type="text/event-stream")
+            return StreamingResponse(stall(), media_type="text/event-stream")
         if step == "stream_400":
             error = {"message": "scripted 400", "type": "BadRequestError", "code": 400}
             events = f"data: {json.dumps({'error': error})}\n\ndata: [DONE]\n\n"
@@ -264,9 +262,14 @@ class FaultServer:
         prompt: Any = "lots" if step == "bad_usage" else prompt_tokens
         if body.get("stream"):
             # Like vLLM: the headers at once, then nothing while the request waits its turn.
-            return self._stream(body, text, finish_reason, prompt, delay)
+            return completion_stream(
+                body, text, finish_reason=finish_reason, prompt=prompt, delay=delay,
+                doubtful=self.faults.doubtful_words,
+            )  # fmt: skip
         if delay:
             await asyncio.sleep(delay)
+        scores = token_logprobs(text, self.faults.doubtful_words)
+        logprobs = {"content": scores} if body.get("logprobs") else None
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": len(text.split()),
@@ -281,7 +284,7 @@ class FaultServer:
                     {
                         "index": 0,
                         "message": {"role": "assistant", "content": text},
-                        "logprobs": self._logprobs(text) if body.get("logprobs") else None,
+                        "logprobs": logprobs,
                         "finish_reason": finish_reason,
                     }
                 ],
@@ -289,33 +292,12 @@ class FaultServer:
             }
         )
 
-    def _logprobs(self, text: str) -> dict[str, Any]:
-        """vLLM's shape: one entry per token (here a word with the space before it)."""
-        tokens = [w if i == 0 else " " + w for i, w in enumerate(text.split(" "))]
-        doubtful = self.faults.doubtful_words
-        return {
-            "content": [
-                {
-                    "token": token,
-                    "logprob": math.log(0.1) if token.strip() in doubtful else -0.01,
-                    "bytes": list(token.encode()),
-                    "top_logprobs": [],
-                }
-                for token in tokens
-            ]
-        }
-
     async def _trickle(self) -> Any:
         yield b"{"
         while True:  # JSON whitespace, for as long as the client keeps listening
             await asyncio.sleep(self.faults.trickle_interval_s)
             yield b" "
             self.sent_bytes += 1
-
-    async def _stall(self) -> Any:
-        role = {"index": 0, "delta": {"role": "assistant"}}
-        yield f"data: {json.dumps({'id': 'chatcmpl-fault', 'choices': [role]})}\n\n"
-        await asyncio.Event().wait()  # until the client hangs up
 
     async def _endless_line(self, request: Request) -> Any:
         piece = b"data: " + b"x" * (1 << 16)
@@ -328,38 +310,6 @@ class FaultServer:
             yield piece
             self.sent_bytes += len(piece)
             await asyncio.sleep(0)
-
-    def _stream(
-        self, body: dict[str, Any], text: str, finish_reason: str, prompt: Any, delay: float
-    ) -> StreamingResponse:
-        words = text.split(" ")
-        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        scores = self._logprobs(text)["content"] if body.get("logprobs") else None
-
-        def event(payload: dict[str, Any]) -> str:
-            return f"data: {json.dumps(payload)}\n\n"
-
-        async def events() -> Any:
-            if delay:
-                await asyncio.sleep(delay)
-            base = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "model": MODEL}
-            yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
-            for position, piece in enumerate(pieces):
-                await asyncio.sleep(0)
-                choice: dict[str, Any] = {"index": 0, "delta": {"content": piece}}
-                if scores is not None:
-                    choice["logprobs"] = {"content": [scores[position]]}
-                yield event({**base, "choices": [choice]})
-            yield event(
-                {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason}]}
-            )
-            if include_usage:
-                usage = {"prompt_tokens": prompt, "completion_tokens": len(pieces)}
-                yield event({**base, "choices": [], "usage": usage})
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
 
     # --- lifecycle ---------------------------------------------------------------------------
 
