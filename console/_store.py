@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from console._objects import FolderObjects, ObjectStore, objects_from_env
 from console.migrations import upgrade
 from ocr_core import OCRError
 
@@ -167,6 +168,7 @@ class Store:
         *,
         url: str | None = None,
         retention: timedelta = DEFAULT_RETENTION,
+        objects: ObjectStore | None = None,
     ) -> None:
         if (path is None) == (url is None):
             raise ValueError("give the store a path or a url")
@@ -178,23 +180,30 @@ class Store:
             self.path = None
         assert url is not None
         self.url = url
+        # Documents' bytes (see console/_objects.py): beside the SQLite file by default.
+        self.objects = objects or (
+            FolderObjects(self.path.parent / "objects")
+            if self.path is not None
+            else objects_from_env(data_dir_from_env())
+        )
         self.retention = retention
         self.engine = make_engine(url)
         with self.writing("bring up to date"):
             upgrade(self.engine)
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> Store:
-        return cls(Path(data_dir) / DB_NAME)
+    def in_dir(cls, data_dir: Path, objects: ObjectStore | None = None) -> Store:
+        return cls(Path(data_dir) / DB_NAME, objects=objects)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Store:
         """LIGHTONOCR_DATABASE_URL (any SQLAlchemy URL, e.g. PostgreSQL for a team
         deployment: `postgresql+psycopg://user@host/db`), else SQLite in the data dir."""
         env = os.environ if env is None else env
+        objects = objects_from_env(data_dir_from_env(env), env)
         if url := env.get("LIGHTONOCR_DATABASE_URL"):
-            return cls(url=url)
-        return cls.in_dir(data_dir_from_env(env))
+            return cls(url=url, objects=objects)
+        return cls.in_dir(data_dir_from_env(env), objects)
 
     @property
     def where(self) -> str:

@@ -51,6 +51,7 @@ def add_console_commands(commands: Any) -> None:
     apply.add_argument("--database-url", help="PostgreSQL URL without a password")
     apply.add_argument("--database-url-secret", help="Secret Manager secret holding the URL")
     apply.add_argument("--cloudsql-instance", help="PROJECT:REGION:INSTANCE, mounted at /cloudsql")
+    apply.add_argument("--bucket", help="GCS bucket for uploaded documents (env LIGHTONOCR_BUCKET)")
     apply.add_argument("--operator", action="append", dest="operators", metavar="EMAIL|@DOMAIN")
     apply.add_argument("--viewer", action="append", dest="viewers", metavar="EMAIL|@DOMAIN")
     apply.add_argument("--host", action="append", dest="hosts", help="a custom domain in front")
@@ -77,6 +78,7 @@ _FLAGS = (
     "database_url",
     "database_url_secret",
     "cloudsql_instance",
+    "bucket",
     "min_instances",
     "max_instances",
     "cpu",
@@ -95,6 +97,8 @@ def console_spec_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> 
     values["operators"] = tuple(args.operators or _entries(env.get("LIGHTONOCR_OPERATORS")))
     values["viewers"] = tuple(args.viewers or _entries(env.get("LIGHTONOCR_VIEWERS")))
     values["hosts"] = tuple(args.hosts or ())
+    if "bucket" not in values and env.get("LIGHTONOCR_BUCKET"):
+        values["bucket"] = env["LIGHTONOCR_BUCKET"]
     values["invokers"] = tuple(args.invokers or ())
     return ConsoleSpec(**values)
 
@@ -131,6 +135,14 @@ def run_console(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, e
         info = deployer.apply_console(spec)
         print(f"Deployed {info.name} behind IAP: {info.url}", file=out)
         print(f"Ready revision: {info.latest_ready_revision}", file=out)
+        # Object access on that one bucket only (the deployer may not administer buckets).
+        print(
+            f"Documents go to gs://{spec.bucket}; once, grant the console's account object "
+            f"access there: gcloud storage buckets add-iam-policy-binding gs://{spec.bucket} "
+            f"--member=serviceAccount:{spec.service_account_for(target)} "
+            "--role=roles/storage.objectUser",
+            file=out,
+        )
         return
     status = deployer.console_status()
     info = status.service

@@ -55,6 +55,10 @@ _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _HOST_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
+# GCS bucket names: 3-63 of lowercase letters, digits, dots, dashes and underscores.
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+
+
 def _default_labels() -> dict[str, str]:
     return {"app": "lightonocr-console", "managed-by": "lightonocr-deploy"}
 
@@ -74,6 +78,9 @@ class ConsoleSpec:
     database_url: str | None = None
     database_url_secret: str | None = None  # Secret Manager secret holding the URL
     cloudsql_instance: str | None = None  # PROJECT:REGION:INSTANCE, mounted at /cloudsql
+    # The GCS bucket for uploaded documents (LIGHTONOCR_BUCKET): an instance's disk dies
+    # with it, and the bytes must not sit in database rows.
+    bucket: str | None = None
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()  # custom domains in front of the service, if any
@@ -111,6 +118,13 @@ class ConsoleSpec:
             ]
         problems.extend(_mutable_image_problems(self.image, self.tag))
         problems.extend(self._database_problems())
+        if self.bucket is None:
+            problems.append(
+                "no bucket: name the GCS bucket for uploaded documents with --bucket (an "
+                "instance's disk dies with it)"
+            )
+        elif not _BUCKET_RE.match(self.bucket):
+            problems.append(f"bucket {self.bucket!r} is not a GCS bucket name")
         if not self.operators:
             problems.append(
                 "no operators: name at least one e-mail or @domain with --operator, or nobody "
@@ -204,6 +218,8 @@ def console_env(target: ServiceTarget, spec: ConsoleSpec) -> list[run_v2.EnvVar]
         plain["LIGHTONOCR_VIEWERS"] = ",".join(spec.viewers)
     if spec.database_url is not None:
         plain["LIGHTONOCR_DATABASE_URL"] = spec.database_url
+    if spec.bucket is not None:
+        plain["LIGHTONOCR_BUCKET"] = spec.bucket
     env = [run_v2.EnvVar(name=name, value=value) for name, value in sorted(plain.items())]
     if spec.database_url_secret is not None:
         secret = run_v2.SecretKeySelector(secret=spec.database_url_secret, version="latest")

@@ -8,7 +8,7 @@ from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, Sto
 from console.jobs._pages import describe_error, read_page
 from console.jobs._references import WHOLE_DOCUMENT, Reference, ReferenceStore
 from console.jobs._runner import JobRunner
-from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, NewDocument
+from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, JobTooLarge, NewDocument
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -19,6 +19,7 @@ __all__ = [
     "JobRunner",
     "JobStatus",
     "JobStore",
+    "JobTooLarge",
     "NewDocument",
     "Reference",
     "ReferenceStore",

@@ -16,6 +16,7 @@ The store is `LIGHTONOCR_DATA_DIR`/console.sqlite3, as for the console.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -29,7 +30,7 @@ from console._identity import Identity, PermissionDenied, Role, local_actor
 from console._store import Store, StoreError
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
-from console.jobs._store import JobStore, NewDocument
+from console.jobs._store import JobStore, JobTooLarge, NewDocument
 
 if TYPE_CHECKING:
     from console.service import Operations
@@ -131,21 +132,25 @@ def _operations() -> Operations:
 def _submit(
     jobs: JobStore, files: Sequence[Path], name: str | None, as_json: bool, text_layer: bool
 ) -> None:
-    documents = []
-    for path in files:
+    with contextlib.ExitStack() as opened:
+        documents = []
+        for path in files:  # streamed to the object store, never read whole into memory
+            try:
+                documents.append(NewDocument(path.name, opened.enter_context(path.open("rb"))))
+            except OSError as error:
+                raise SystemExit(f"error: {path}: {error.strerror or error}") from None
+        operations = _operations()
         try:
-            documents.append(NewDocument(path.name, path.read_bytes()))
-        except OSError as error:
-            raise SystemExit(f"error: {path}: {error.strerror or error}") from None
-    operations = _operations()
-    try:
-        revision = operations.status().revision
-    except Exception:  # not knowing the revision must not stop the job
-        revision = None
-    job_id = operations.start_job(
-        documents, identity=cli_identity(), name=name, revision=revision,
-        use_text_layer=text_layer,
-    )  # fmt: skip
+            revision = operations.status().revision
+        except Exception:  # not knowing the revision must not stop the job
+            revision = None
+        try:
+            job_id = operations.start_job(
+                documents, identity=cli_identity(), name=name, revision=revision,
+                use_text_layer=text_layer,
+            )  # fmt: skip
+        except JobTooLarge as error:
+            raise SystemExit(f"error: {error}") from None
     if as_json:
         job = jobs.job(job_id)
         assert job is not None

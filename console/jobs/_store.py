@@ -6,12 +6,16 @@ Every method is one short transaction on the shared `Store`'s engine; the runner
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import io
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import IO
 
 import sqlalchemy as sa
 
+from console._objects import ObjectTooLarge
 from console._store import Store, from_ts, to_ts
 from console.jobs._ledger import STALE_AFTER_S
 from console.jobs._models import (
@@ -34,10 +38,26 @@ RETENTION_SETTING = "job_retention_days"
 DEFAULT_RETENTION_DAYS = 30
 
 
+# A job's uploads together may not exceed this (LIGHTONOCR_MAX_JOB_MB).
+MAX_JOB_MB_ENV = "LIGHTONOCR_MAX_JOB_MB"
+DEFAULT_MAX_JOB_MB = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class NewDocument:
+    """An upload: its bytes, or a binary file to stream them from (read once, not kept)."""
+
     filename: str
-    data: bytes
+    data: bytes | IO[bytes]
+
+
+class JobTooLarge(ValueError):
+    """A job's uploads add up to more than LIGHTONOCR_MAX_JOB_MB: nothing of it is kept."""
+
+
+def max_job_bytes(env: Mapping[str, str] | None = None) -> int:
+    env = os.environ if env is None else env
+    return int(float(env.get(MAX_JOB_MB_ENV, DEFAULT_MAX_JOB_MB)) * (1 << 20))
 
 
 class JobStore:
@@ -61,37 +81,71 @@ class JobStore:
         use_text_layer: bool = False,
         name: str | None = None,
     ) -> int:
-        """A queued job holding the uploaded bytes, so any runner can (re)open them later;
-        named `name`, else after its first document."""
+        """A queued job whose uploads went to the object store (streamed, at most
+        `max_job_bytes()` in all, or `JobTooLarge` and nothing kept), so any runner can
+        (re)open them later; named `name`, else after its first document."""
         if not documents:
             raise ValueError("a job needs at least one document")
         if not name:
             name = documents[0].filename
             if len(documents) > 1:
                 name += f" + {len(documents) - 1} more"
-        with self.store.transaction() as connection:
-            job_id = connection.execute(
-                jobs_table.insert().values(
-                    name=name,
-                    actor=actor,
-                    created_at=now_ts(),
-                    status=JobStatus.QUEUED.value,
-                    service_url=service_url,
-                    revision=revision,
-                    use_text_layer=use_text_layer,
-                    run_seconds=0.0,
-                    cancel_requested=False,
-                )
-            ).inserted_primary_key[0]
-            connection.execute(
-                documents_table.insert(),
-                [
-                    {"job_id": job_id, "position": n, "filename": d.filename, "size": len(d.data),
-                     "data": d.data, "state": DocumentState.PENDING.value, "page_count": 0}
-                    for n, d in enumerate(documents)
-                ],
-            )  # fmt: skip
+        stored = self._store_documents(documents)
+        try:
+            with self.store.transaction() as connection:
+                job_id = connection.execute(
+                    jobs_table.insert().values(
+                        name=name,
+                        actor=actor,
+                        created_at=now_ts(),
+                        status=JobStatus.QUEUED.value,
+                        service_url=service_url,
+                        revision=revision,
+                        use_text_layer=use_text_layer,
+                        run_seconds=0.0,
+                        cancel_requested=False,
+                    )
+                ).inserted_primary_key[0]
+                connection.execute(
+                    documents_table.insert(),
+                    [
+                        {"job_id": job_id, "position": n, "filename": d.filename, "size": size,
+                         "data": b"", "object_key": key, "state": DocumentState.PENDING.value,
+                         "page_count": 0}
+                        for n, (d, (key, size)) in enumerate(zip(documents, stored, strict=True))
+                    ],
+                )  # fmt: skip
+        except BaseException:
+            self._delete_objects([key for key, _size in stored])
+            raise
         return int(job_id)
+
+    def _store_documents(self, documents: Sequence[NewDocument]) -> list[tuple[str, int]]:
+        """Each upload streamed to a new object: (key, size); none kept past the cap."""
+        limit = max_job_bytes()
+        stored: list[tuple[str, int]] = []
+        try:
+            for document in documents:
+                source = (
+                    io.BytesIO(document.data) if isinstance(document.data, bytes) else document.data
+                )
+                key = self.store.objects.new_key()
+                room = limit - sum(size for _key, size in stored)
+                try:
+                    stored.append((key, self.store.objects.put(key, source, limit=room)))
+                except ObjectTooLarge:
+                    raise JobTooLarge(
+                        f"the job's files add up to more than the {limit >> 20} MB a job may "
+                        f"hold ({MAX_JOB_MB_ENV}); split them into smaller jobs"
+                    ) from None
+        except BaseException:
+            self._delete_objects([key for key, _size in stored])
+            raise
+        return stored
+
+    def _delete_objects(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self.store.objects.delete(key)
 
     def jobs(self, limit: int = 200, job_ids: Iterable[int] | None = None) -> list[Job]:
         """Newest first, with their page counts."""
@@ -173,12 +227,13 @@ class JobStore:
         ]  # fmt: skip
 
     def document_data(self, document_id: int) -> bytes:
-        rows = self.store.read(
-            sa.select(documents_table.c.data).where(documents_table.c.id == document_id)
-        )
+        """The document's bytes: from its object, or from its row if stored before those."""
+        d = documents_table
+        rows = self.store.read(sa.select(d.c.object_key, d.c.data).where(d.c.id == document_id))
         if not rows:
             raise KeyError(f"no document {document_id}")
-        return bytes(rows[0][0])
+        key, data = rows[0]
+        return self.store.objects.read(key) if key else bytes(data)
 
     def pages(self, job_id: int, document_id: int | None = None) -> list[StoredPage]:
         """Stored page results of a job (or one of its documents), in document and page order."""
@@ -303,11 +358,22 @@ class JobStore:
                     )
                 )
             ]
+            keys = []
             if old:
+                d = documents_table
+                keys = [
+                    key
+                    for (key,) in connection.execute(
+                        sa.select(d.c.object_key).where(
+                            d.c.job_id.in_(old), d.c.object_key.is_not(None)
+                        )
+                    )
+                ]
                 for table in (references_table, pages_table):
                     connection.execute(table.delete().where(table.c.job_id.in_(old)))
                 connection.execute(
                     documents_table.delete().where(documents_table.c.job_id.in_(old))
                 )
                 connection.execute(j.delete().where(j.c.id.in_(old)))
+        self._delete_objects(keys)  # after the rows: a crash in between leaves bytes, not holes
         return len(old)

@@ -40,7 +40,10 @@ documents_table = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("filename", sa.Text, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
+    # The bytes of documents stored before the object store (migration 0003); new ones have
+    # only their `object_key` (console/_objects.py) and b"" here.
     sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("object_key", sa.Text),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("page_count", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),

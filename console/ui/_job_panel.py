@@ -17,6 +17,7 @@ from console.jobs import (
     Job,
     JobDocument,
     JobStatus,
+    JobTooLarge,
     NewDocument,
     Reference,
     ReferenceStore,
@@ -194,8 +195,8 @@ def new_job(operations: Operations, status: ServiceStatus) -> None:
         "with its own text uses that text (no OCR).",
     )
     if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
-        uploads = [NewDocument(f.name, f.getvalue()) for f in files or []]
-        scans = [u for u in uploads if not is_reference(u.filename)]
+        # Scans streamed to the object store; reference texts are small and read here.
+        scans = [NewDocument(f.name, f) for f in files or [] if not is_reference(f.name)]
         if not scans:
             st.warning("These are reference texts only: add the scans they belong to.")
             return
@@ -207,11 +208,13 @@ def new_job(operations: Operations, status: ServiceStatus) -> None:
                 revision=status.revision,
                 use_text_layer=st.session_state.get("wb_text_layer", False),
             )
-            references = [u for u in uploads if is_reference(u.filename)]
+            references = [
+                NewDocument(f.name, f.getvalue()) for f in files or [] if is_reference(f.name)
+            ]
             # Kept for the session and shown with the job: the page redraws as the job runs.
             notes = st.session_state.setdefault("wb_notes", {})
             notes[job_id] = operations.attach_references(job_id, references, identity=identity)
-        except (PermissionDenied, StoreError) as error:  # say why, keep the files chosen
+        except (PermissionDenied, StoreError, JobTooLarge) as error:  # say why, keep the files
             st.error(f"The job was not started: {escape_markdown(str(error))}")
             return
         open_job(job_id)

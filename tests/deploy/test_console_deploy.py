@@ -31,6 +31,8 @@ APPLY = [
     COMMIT,
     "--database-url-secret",
     "console-database-url",
+    "--bucket",
+    "bank-ocr-documents",
     "--operator",
     "ana@bank.example",
     "--viewer",
@@ -70,7 +72,13 @@ def test_apply_puts_the_console_behind_iap_with_no_public_invoker(
     assert _public(policy) == set()
     assert [list(b.members) for b in policy.bindings] == [[IAP_AGENT]]
     assert f"Deployed lightonocr-console behind IAP: {console.uri}" in out
+    assert (
+        "gcloud storage buckets add-iam-policy-binding gs://bank-ocr-documents --member="
+        "serviceAccount:lightonocr-console@ocr-test.iam.gserviceaccount.com "
+        "--role=roles/storage.objectUser"
+    ) in out
     env = _env(console)
+    assert env["LIGHTONOCR_BUCKET"] == "bank-ocr-documents"
     assert env["LIGHTONOCR_SERVICE_URL"] == gpu.url  # read from Cloud Run
     assert env["LIGHTONOCR_IDENTITY"] == "iap"
     assert env["LIGHTONOCR_IAP_AUDIENCE"] == (
@@ -193,6 +201,7 @@ def test_a_password_in_the_database_urls_query_is_refused_too(run_env: dict[str,
         (("--max", "100000"), "at most 10 console instances"),
         (("--operator", "x"), "operator 'x' is not an e-mail or @domain"),
         (("--viewer", "qa@"), "viewer 'qa@' is not an e-mail or @domain"),
+        (("--bucket", "Bad_Bucket!"), "bucket 'Bad_Bucket!' is not a GCS bucket name"),
     ],
 )
 def test_console_bounds_and_people_are_checked_before_anything_is_sent(
@@ -210,6 +219,15 @@ def test_a_console_without_a_shared_database_is_refused(run_env: dict[str, str])
 
     assert code == 2
     assert "needs its shared PostgreSQL" in err
+
+
+def test_a_console_without_a_bucket_for_documents_is_refused(run_env: dict[str, str]) -> None:
+    argv = [a for a in APPLY if a not in ("--bucket", "bank-ocr-documents")]
+
+    code, _, err = _run([*argv, "--dry-run", "--service-url", "https://x.run.app"], run_env)
+
+    assert code == 2
+    assert "no bucket" in err
 
 
 def test_a_console_nobody_can_operate_is_refused(run_env: dict[str, str]) -> None:

@@ -1,0 +1,151 @@
+"""Where uploaded documents' bytes live: an object store, not the database.
+
+The database keeps jobs, documents' metadata and the text; a document's bytes go here under a
+generated key (never a user's file name), streamed in and out, so a 50 MB upload is neither
+held whole in memory nor written into a row (or a Cloud SQL row on the team deployment).
+
+- a folder, `objects/` beside the SQLite file (or under LIGHTONOCR_DATA_DIR): each object
+  written to a temporary file and renamed into place, so a reader never sees half of one;
+- a Google Cloud Storage bucket when LIGHTONOCR_BUCKET is set (google-cloud-storage, with
+  the console's credentials; STORAGE_EMULATOR_HOST points it at an emulator).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+BUCKET_ENV = "LIGHTONOCR_BUCKET"
+_CHUNK = 1 << 20
+
+
+class ObjectStore(ABC):
+    """Bytes by key; keys are made here (`new_key`), so no name comes from a user."""
+
+    @staticmethod
+    def new_key(kind: str = "documents") -> str:
+        return f"{kind}/{uuid.uuid4().hex}"
+
+    @abstractmethod
+    def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
+        """Copy `source` to `key`, streamed; its size. Past `limit` bytes, nothing is kept
+        and `ObjectTooLarge` is raised."""
+
+    @abstractmethod
+    def read(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove `key` (nothing if it is gone already)."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+
+class ObjectTooLarge(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"larger than the {limit >> 20} MB allowed")
+        self.limit = limit
+
+
+class _Bounded:
+    """A reader that raises ObjectTooLarge once more than `limit` bytes came through."""
+
+    def __init__(self, source: IO[bytes], limit: int | None) -> None:
+        self._source = source
+        self._limit = limit
+        self.count = 0
+
+    def tell(self) -> int:
+        return self.count
+
+    def read(self, size: int = -1) -> bytes:
+        piece = self._source.read(_CHUNK if size is None or size < 0 else size)
+        self.count += len(piece)
+        if self._limit is not None and self.count > self._limit:
+            raise ObjectTooLarge(self._limit)
+        return piece
+
+
+class FolderObjects(ObjectStore):
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"not an object key: {key!r}")
+        return path
+
+    def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        bounded = _Bounded(source, limit)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                shutil.copyfileobj(bounded, out, _CHUNK)  # type: ignore[misc]
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return bounded.count
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+
+class BucketObjects(ObjectStore):
+    """A GCS bucket (`client` a google.cloud.storage.Client; built from the environment if
+    None). Uploads are resumable, in chunks, so a large document is never held whole."""
+
+    def __init__(self, bucket: str, client: Any = None) -> None:
+        if client is None:
+            from google.cloud import storage  # lazy: the console extra only
+
+            client = storage.Client()
+        self._bucket = client.bucket(bucket)
+        self.name = bucket
+
+    def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
+        bounded = _Bounded(source, limit)
+        blob = self._bucket.blob(key, chunk_size=8 * _CHUNK)
+        try:
+            blob.upload_from_file(bounded, content_type="application/octet-stream")
+        except ObjectTooLarge:
+            self.delete(key)
+            raise
+        return bounded.count
+
+    def read(self, key: str) -> bytes:
+        return bytes(self._bucket.blob(key).download_as_bytes())
+
+    def delete(self, key: str) -> None:
+        from google.api_core import exceptions
+
+        with contextlib.suppress(exceptions.NotFound):
+            self._bucket.blob(key).delete()
+
+    def exists(self, key: str) -> bool:
+        return bool(self._bucket.blob(key).exists())
+
+
+def objects_from_env(data_dir: Path, env: Mapping[str, str] | None = None) -> ObjectStore:
+    """The bucket named by LIGHTONOCR_BUCKET, else the folder `objects/` in `data_dir`."""
+    env = os.environ if env is None else env
+    if bucket := env.get(BUCKET_ENV, "").strip():
+        return BucketObjects(bucket)
+    return FolderObjects(Path(data_dir) / "objects")

@@ -1,0 +1,87 @@
+"""Documents' bytes in an object store: a folder, or a GCS bucket (a real emulator on
+loopback, gcp-storage-emulator, driven by the real google-cloud-storage client)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gcp_storage_emulator.server import create_server
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+
+from console._objects import (
+    BucketObjects,
+    FolderObjects,
+    ObjectStore,
+    ObjectTooLarge,
+    objects_from_env,
+)
+from tests.fakes.local_server import free_port
+
+MB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[str]:
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["folder", "bucket"])
+def objects(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    if request.param == "folder":
+        return FolderObjects(tmp_path / "objects")
+    endpoint = request.getfixturevalue("emulator")
+    client = storage.Client(
+        project="test",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": endpoint},
+    )
+    name = f"docs-{free_port()}"
+    client.create_bucket(name)
+    return BucketObjects(name, client)
+
+
+def test_bytes_put_are_read_back_by_their_key(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    data = bytes(range(256)) * 4096  # 1 MB
+    assert objects.put(key, io.BytesIO(data)) == len(data)
+    assert objects.exists(key)
+    assert objects.read(key) == data
+
+
+def test_a_deleted_object_is_gone_and_deleting_again_is_harmless(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    objects.put(key, io.BytesIO(b"%PDF-1.7"))
+    objects.delete(key)
+    objects.delete(key)
+    assert not objects.exists(key)
+
+
+def test_an_object_past_its_limit_is_refused_and_nothing_is_kept(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    with pytest.raises(ObjectTooLarge):
+        objects.put(key, io.BytesIO(b"x" * (3 * MB)), limit=2 * MB)
+    assert not objects.exists(key)
+
+
+def test_a_folder_writes_whole_objects_only_and_refuses_keys_outside_it(tmp_path: Path) -> None:
+    objects = FolderObjects(tmp_path / "objects")
+    with pytest.raises(ObjectTooLarge):
+        objects.put("documents/a", io.BytesIO(b"x" * (2 * MB)), limit=MB)
+    assert [p.name for p in (tmp_path / "objects").rglob("*") if p.is_file()] == []
+    with pytest.raises(ValueError, match="not an object key"):
+        objects.put("../escape", io.BytesIO(b"x"))
+
+
+def test_the_environment_chooses_a_bucket_or_the_data_folder(tmp_path: Path) -> None:
+    folder = objects_from_env(tmp_path, {})
+    assert isinstance(folder, FolderObjects) and folder.root == tmp_path / "objects"
