@@ -135,7 +135,8 @@ def run_console(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, e
         info = deployer.apply_console(spec)
         print(f"Deployed {info.name} behind IAP: {info.url}", file=out)
         print(f"Ready revision: {info.latest_ready_revision}", file=out)
-        # Object access on that one bucket only (the deployer may not administer buckets).
+        # Object access on that one bucket only (the deployer may not administer buckets;
+        # deploy/setup_service_accounts.sh with CONSOLE_BUCKET does the same).
         print(
             f"Documents go to gs://{spec.bucket}; once, grant the console's account object "
             f"access there: gcloud storage buckets add-iam-policy-binding gs://{spec.bucket} "

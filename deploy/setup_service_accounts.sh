@@ -17,6 +17,8 @@
 #     roles/artifactregistry.reader    on the image repository only - deploy its images
 #   The script grants those two to the caller's gcloud account only if GRANT_DEPLOYER=1
 #   (GRANT_ACT_AS=1, its older name, works too).
+#   lightonocr-console@PROJECT (the team console, CONSOLE_SA_ID), with CONSOLE_BUCKET set:
+#     roles/storage.objectUser         on that bucket only - its uploaded documents
 # The service is IAM-only: nothing here (or anywhere in deploy/) grants allUsers.
 #
 # Environment (defaults in brackets):
@@ -76,4 +78,12 @@ else
   echo "service $SERVICE does not exist yet: deploy it, then run"
   echo "  python -m deploy grant-invoker --member serviceAccount:${BACKEND_SA}"
   echo "(or: python -m deploy apply --tag COMMIT --invoker serviceAccount:${BACKEND_SA})"
+fi
+
+if [[ -n "${CONSOLE_BUCKET:-}" ]]; then
+  echo "== 4. the console may read and write objects in its documents bucket only"
+  CONSOLE_SA="${CONSOLE_SA_ID:-lightonocr-console}@${PROJECT}.iam.gserviceaccount.com"
+  gcloud storage buckets add-iam-policy-binding "gs://${CONSOLE_BUCKET}" \
+    --member "serviceAccount:${CONSOLE_SA}" --role roles/storage.objectUser >/dev/null
+  echo "granted roles/storage.objectUser on gs://${CONSOLE_BUCKET} to $CONSOLE_SA"
 fi

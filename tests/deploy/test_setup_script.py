@@ -83,3 +83,17 @@ def test_never_grants_public_access(tmp_path: Path) -> None:
     assert (
         "python -m deploy grant-invoker --member serviceAccount:lightonocr-backend@" in done.stdout
     )
+
+
+def test_the_console_gets_object_access_on_its_bucket_only(tmp_path: Path) -> None:
+    done, calls = _run_script(tmp_path, CONSOLE_BUCKET="bank-ocr-documents")
+    assert done.returncode == 0, done.stderr
+    [grant] = [call for call in calls if "storage" in call]
+    assert grant.startswith("storage buckets add-iam-policy-binding gs://bank-ocr-documents")
+    assert "serviceAccount:lightonocr-console@ocr-prod.iam.gserviceaccount.com" in grant
+    assert "roles/storage.objectUser" in grant
+
+
+def test_no_bucket_grant_without_a_bucket(tmp_path: Path) -> None:
+    _done, calls = _run_script(tmp_path)
+    assert not [call for call in calls if "storage" in call]
