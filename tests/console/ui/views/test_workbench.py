@@ -251,24 +251,27 @@ def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> No
         assert "Service page" in _warnings(at)[0]
 
 
-def test_a_full_store_is_reported_and_nothing_is_started(
+def test_a_store_that_cannot_be_written_is_reported_and_nothing_is_kept(
     operations: Operations, corpus: Path
 ) -> None:
     at = page("workbench").run()
     engine = operations.store.engine
 
     @sa.event.listens_for(engine, "connect")
-    def cap(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.execute("PRAGMA max_page_count = 1")  # type: ignore[attr-defined]
+    def read_only(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA query_only = 1")  # type: ignore[attr-defined]
 
-    engine.dispose()  # new connections see a store with no room left
+    engine.dispose()  # new connections see a store that refuses every write
     big = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
     at.file_uploader[0].set_value(_pdf("four.pdf", big)).run()
     at.button(key="wb_start").click().run()
+    sa.event.remove(engine, "connect", read_only)
+    engine.dispose()  # writable again for the fixture's own teardown
     assert not at.exception
     [error] = _errors(at)
     assert error.startswith("The job was not started: cannot write to the console's store at ")
-    assert "full" in error
+    objects = operations.store.objects.root  # type: ignore[attr-defined]
+    assert [path for path in objects.rglob("*") if path.is_file()] == []  # its bytes removed
 
 
 def test_the_job_retention_is_a_setting_kept_in_the_store(operations: Operations) -> None:
