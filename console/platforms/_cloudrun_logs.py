@@ -67,13 +67,30 @@ _VLLM_LINE = re.compile(
 _VLLM_QUERY = "({levels}) [0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] "
 
 
+# A crash written to stdout or stderr without a level: uvicorn's "Exception in ASGI
+# application", a Python traceback's first line, its frames and its last line. Cloud Run
+# stores them at DEFAULT, so an ERROR filter on Logging's severity alone would hide them.
+_CRASH_LINE = re.compile(
+    r"Traceback \(most recent call last\)|^Exception in ASGI application"
+    r"|^  File .*, line [0-9]+|^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception)(:|$)"
+)
+# The same for Logging's RE2, without backslashes or quotes.
+_CRASH_QUERY = (
+    "Traceback [(]most recent call last[)]|^Exception in ASGI application"
+    "|^  File .*, line [0-9]+|^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception)(:|$)"
+)
+
+
 def read_severity(severity: str, message: str) -> str:
     """The severity to show and filter by: Cloud Logging's, or for DEFAULT (stdout) lines
-    the level vLLM wrote into the text; DEFAULT when the text carries none."""
+    the level vLLM wrote into the text, ERROR for a crash report's lines; DEFAULT when the
+    text says neither."""
     if severity != "DEFAULT":
         return severity
-    match = _VLLM_LINE.match(_ANSI.sub("", message))
-    return match.group(1) if match else "DEFAULT"
+    text = _ANSI.sub("", message)
+    if match := _VLLM_LINE.match(text):
+        return match.group(1)
+    return "ERROR" if _CRASH_LINE.search(text) else "DEFAULT"
 
 
 def _rank(severity: str) -> int:
@@ -97,6 +114,8 @@ def _severity_term(severity: str) -> str:
     if not levels:
         return f"severity>={severity}"
     pattern = _VLLM_QUERY.format(levels="|".join(levels))
+    if _rank(severity) <= _rank("ERROR"):
+        pattern = f"{pattern}|{_CRASH_QUERY}"
     return f'(severity>={severity} OR (severity=DEFAULT AND textPayload=~"{pattern}"))'
 
 

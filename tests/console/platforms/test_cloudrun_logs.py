@@ -56,7 +56,9 @@ def test_logs_filter_by_severity_text_and_time(cloud: CloudFakes) -> None:
 
     assert cloud.logging.list_requests[-1].filter == (
         f"{SERVICE_TERMS} AND (severity>=WARNING OR (severity=DEFAULT AND textPayload=~"
-        '"(WARNING|ERROR|CRITICAL) [0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] "))'
+        '"(WARNING|ERROR|CRITICAL) [0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
+        "|Traceback [(]most recent call last[)]|^Exception in ASGI application"
+        '|^  File .*, line [0-9]+|^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception)(:|$)"))'
         ' AND (textPayload:"max_tokens" OR jsonPayload.message:"max_tokens")'
         ' AND timestamp>"2026-03-02T11:00:00.250000Z"'
     )
@@ -233,8 +235,41 @@ def test_a_vllm_stdout_line_is_read_at_the_level_vllm_wrote(level: int, expected
 
 
 def test_stdout_text_without_a_level_stays_default_and_real_severities_are_kept() -> None:
-    assert read_severity("DEFAULT", "Traceback (most recent call last):") == "DEFAULT"
+    assert read_severity("DEFAULT", "GET /health 200") == "DEFAULT"
     assert read_severity("ERROR", vllm_line(logging.INFO, "x")) == "ERROR"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Exception in ASGI application",
+        "Traceback (most recent call last):",
+        '  File "/usr/lib/python3.12/site-packages/vllm/engine.py", line 212, in step',
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+        "RuntimeError",
+    ],
+)
+def test_a_crash_report_on_stdout_is_read_as_an_error(line: str) -> None:
+    assert read_severity("DEFAULT", line) == "ERROR"
+
+
+def test_a_traceback_at_default_severity_shows_under_an_error_filter(
+    empty_cloud: CloudFakes,
+) -> None:
+    at = empty_cloud.now - timedelta(minutes=1)
+    lines = [
+        "Exception in ASGI application",
+        "Traceback (most recent call last):",
+        '  File "/app/server.py", line 9, in handle',
+        "ValueError: boom",
+        "GET /health 200",
+    ]
+    empty_cloud.logging.entries.extend(entry(line, at=at, severity="DEFAULT") for line in lines)
+
+    shown = empty_cloud.platform.logs(LogQuery(min_severity="ERROR"))
+
+    assert sorted(e.message for e in shown) == sorted(lines[:4])
+    assert {e.severity for e in shown} == {"ERROR"}
 
 
 def test_vllm_stdout_lines_show_under_an_info_filter(empty_cloud: CloudFakes) -> None:
@@ -251,7 +286,7 @@ def test_vllm_stdout_lines_show_under_an_info_filter(empty_cloud: CloudFakes) ->
     shown = empty_cloud.platform.logs(LogQuery(min_severity="INFO"))
 
     assert sorted((e.severity, e.message.split()[-1]) for e in shown) == [
-        ("DEFAULT", "last):"),
+        ("ERROR", "last):"),
         ("INFO", "server"),
     ]
 
@@ -270,6 +305,7 @@ def test_a_vllm_warning_on_stdout_is_found_by_the_warning_filter(empty_cloud: Cl
     shown = empty_cloud.platform.logs(LogQuery(min_severity="WARNING"))
 
     assert sorted((e.severity, e.message[-16:]) for e in shown) == [
+        ("ERROR", "cent call last):"),  # a crash report's line: an error, whatever Logging says
         ("ERROR", "out of memory"),
         ("WARNING", "KV cache is full"),
     ]
