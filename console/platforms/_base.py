@@ -81,6 +81,15 @@ SEVERITIES = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT"
 
 
 @dataclass(frozen=True, slots=True)
+class InstanceSize:
+    """What one instance of the service is billed for, as deployed."""
+
+    gpus: int
+    vcpus: float
+    memory_gib: float
+
+
+@dataclass(frozen=True, slots=True)
 class LogEntry:
     timestamp: datetime  # timezone-aware UTC
     severity: str  # one of SEVERITIES (or "DEFAULT")
@@ -254,6 +263,11 @@ class Platform(ABC):
 
         Blocks; failures the operator can act on come back as a not-ready measurement.
         """
+
+    def billing(self, window: timedelta) -> tuple[list[MetricSeries], InstanceSize | None]:
+        """What the window's cost is computed from: fine-grained instance and request counts
+        and the size of one instance; nothing where nothing is billed (the local platform)."""
+        return [], None
 
     @abstractmethod
     def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:

@@ -107,6 +107,29 @@ QUERIES: tuple[Query, ...] = (
 )
 
 
+# The cost's instance time and busy minutes: one-minute means (Cloud Run samples the
+# instance count once a minute), however long the window.
+BILLING_PERIOD = timedelta(seconds=60)
+BILLING_QUERIES: tuple[Query, ...] = (
+    Query(
+        MetricKey.INSTANCE_COUNT,
+        "container/instance_count",
+        Aligner.ALIGN_MEAN,
+        Reducer.REDUCE_SUM,
+        label="billed",
+        unit="instances",
+    ),
+    Query(
+        MetricKey.REQUEST_COUNT,
+        "request_count",
+        Aligner.ALIGN_DELTA,
+        Reducer.REDUCE_SUM,
+        group_by="response_code_class",
+        unit="requests",
+    ),
+)
+
+
 def _value(point: monitoring_v3.Point) -> float:
     value = point.value
     kind = monitoring_v3.TypedValue.pb(value).WhichOneof("value")
@@ -173,8 +196,10 @@ class MetricsReader:
         except CloudError as exc:
             return exc
 
-    def _lines(self, query: Query, window: timedelta) -> list[MetricSeries]:
-        period = alignment_period(window)
+    def _lines(
+        self, query: Query, window: timedelta, period: timedelta | None = None
+    ) -> list[MetricSeries]:
+        period = period or alignment_period(window)
         aggregation = monitoring_v3.Aggregation(
             alignment_period=period,
             per_series_aligner=query.aligner,
@@ -209,6 +234,14 @@ class MetricsReader:
         elif counts:
             lines.append(error_rate(counts))
         return lines
+
+    def billing(self, window: timedelta) -> list[MetricSeries]:
+        """The instance count and requests at one minute, whatever the window: what the cost
+        is computed from. The charts' coarser periods with ALIGN_MAX bill a 20-minute
+        instance a whole hour on the 7-day view; the mean over each minute does not."""
+        return [
+            line for query in BILLING_QUERIES for line in self._lines(query, window, BILLING_PERIOD)
+        ]
 
     def instances_now(self, lookback: timedelta) -> int | None:
         """The most instances seen in the last `lookback` (None if Monitoring has no data)."""

@@ -28,6 +28,7 @@ from google.cloud import monitoring_v3
 
 from console.platforms._base import (
     ActionResult,
+    InstanceSize,
     LogEntry,
     LogQuery,
     LogTail,
@@ -38,6 +39,7 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
+from console.platforms._cloudrun_facts import cold_hint, instance_size
 from console.platforms._cloudrun_logs import (
     LOGS_ROLE,
     POLL_INTERVAL_S,
@@ -54,7 +56,7 @@ from deploy import (
     ServiceTarget,
     explain_google_error,
 )
-from ocr_core import AuthError, ClientSettings, OCRError, SyncOCRClient
+from ocr_core import ClientSettings, OCRError, SyncOCRClient
 
 if TYPE_CHECKING:
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
@@ -122,6 +124,7 @@ class CloudRunPlatform(Platform):
         self._lock = threading.Lock()
         self._tails: list[CloudLoggingTail] = []
         self._startup_window: float | None = None
+        self._size: InstanceSize | None = None
         self._warm_at: datetime | None = None
 
     @classmethod
@@ -200,13 +203,14 @@ class CloudRunPlatform(Platform):
         if self._startup_window is None:
             with contextlib.suppress(CloudError):
                 self.status()
-        return self._startup_window or self._settings.admission_timeout_s
+        return self._startup_window or ServiceSpec().startup_window_s + ROUTING_MARGIN_S
 
     def status(self) -> ServiceStatus:
         """Raises CloudError (with the role or login step to fix it) when Run cannot be read."""
         info = self._deploy().status()
         if info.startup_window_s:
             self._startup_window = info.startup_window_s + ROUTING_MARGIN_S
+        self._size = instance_size(info)
         state, detail = self._judge(info)
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
         return ServiceStatus(
@@ -277,7 +281,10 @@ class CloudRunPlatform(Platform):
         except OCRError as error:
             return WarmUpMeasurement(False, time.monotonic() - started, 0, error=str(error))
         if not report.ready:
-            hint = self._cold_hint(report.error, report.seconds, timeout_s)
+            hint = cold_hint(
+                report.error, report.seconds, timeout_s, self.target, self._service_url,
+                self.startup_window_s() - ROUTING_MARGIN_S,
+            )  # fmt: skip
             return WarmUpMeasurement(False, report.seconds, report.attempts, error=hint)
         self._warm_at = self._clock()
         return WarmUpMeasurement(
@@ -285,26 +292,6 @@ class CloudRunPlatform(Platform):
             report.seconds,
             report.attempts,
             was_ready=report.was_ready and report.seconds < WARM_ANSWER_S,
-        )
-
-    def _cold_hint(self, error: OCRError | None, seconds: float, timeout_s: float) -> str:
-        """Why the warm-up failed, and the one thing to do about it."""
-        message = str(error or "no answer")
-        if isinstance(error, AuthError) and error.status_code is None:
-            return message  # no ID token could be minted: ocr_core already says how to get one
-        if isinstance(error, AuthError):
-            return (
-                f"Cloud Run refused the call ({message}). The caller's account needs "
-                f"roles/run.invoker on {self.target.service} (`python -m deploy grant-invoker "
-                f"--member serviceAccount:...`), and the ID token's audience must be the "
-                f"service URL {self._service_url} (LIGHTONOCR_SERVICE_URL)."
-            )
-        return (
-            f"The service is still cold after {seconds:.0f} s ({message}). Cloud Run "
-            f"gives the model up to {ServiceSpec().startup_window_s} s to start (deploy's "
-            f"startup probe): warm up again, or read the Logs page for "
-            f"the startup probe; if no instance starts at all, check the GPU quota in "
-            f"{self.target.region}. (Timeout was {timeout_s:g} s.)"
         )
 
     def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
@@ -390,6 +377,12 @@ class CloudRunPlatform(Platform):
 
     def metrics(self, window: timedelta) -> list[MetricSeries]:
         return self._reader().read(window)
+
+    def billing(self, window: timedelta) -> tuple[list[MetricSeries], InstanceSize | None]:
+        if self._size is None:
+            with contextlib.suppress(CloudError):
+                self.status()  # learns the instance size as deployed
+        return self._reader().billing(window), self._size
 
     def close(self) -> None:
         with self._lock:

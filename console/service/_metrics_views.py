@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from console._store import Store, WarmUpRecord
 from console.metrics._cold_starts import ColdStart, ColdStarts, reread, timeline
 from console.metrics._console_failures import ConsoleFailures, console_failures
-from console.metrics._cost import CostReport, Rates, cost_of_series
+from console.metrics._cost import CostReport, InstanceShape, Rates, cost_of_series
 from console.metrics._vllm import VllmSampler, stored_series
 from console.platforms._base import MetricSeries, Platform, WarmUpMeasurement
 
@@ -34,12 +34,15 @@ class MetricsViews:
         since = datetime.now(UTC) - window
         return console_failures(self.store, self.platform.service_url, since=since, bucket=bucket)
 
-    def cost(self, series: list[MetricSeries]) -> CostReport | None:
-        """What the window's instance time costs at the LIGHTONOCR_RATE_* rates; None where
-        nothing is billed (the local platform) or nothing ran."""
-        if self.platform.name == "local":
+    def cost(self, window: timedelta) -> CostReport | None:
+        """What the window's instance time costs at the LIGHTONOCR_RATE_* rates, from the
+        platform's one-minute instance counts and the instance's size as deployed; None
+        where nothing is billed (the local platform) or nothing ran."""
+        series, size = self.platform.billing(window)
+        if not series:
             return None
-        return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env())
+        shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib) if size is not None else None
+        return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env(), shape=shape)
 
     def _record_timeline(
         self, record: WarmUpRecord, measured: WarmUpMeasurement, ended: datetime

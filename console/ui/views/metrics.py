@@ -171,7 +171,8 @@ def _charts(window_label: str) -> None:
                 st.info(f"No data yet for the last {window_label}.")
 
     _combined_section(all_series, window, operations.platform.name)
-    _cost_panel(operations.cost(all_series), window_label, operations.platform.name)
+    cost = platform_call(lambda: operations.cost(window), "Cost")
+    _cost_panel(cost, window_label, operations.platform.name)
     _cold_starts_section(operations.cold_starts(limit=COLD_STARTS))
 
     st.subheader("Warm-up history", anchor=False)

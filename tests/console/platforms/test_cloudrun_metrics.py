@@ -9,6 +9,7 @@ import grpc
 import pytest
 from google.cloud import monitoring_v3
 
+from console.metrics._cost import InstanceShape, cost_of_series
 from console.platforms._base import MetricKey, MetricSeries
 from console.platforms._cloudrun_metrics import alignment_period
 from deploy import CloudError
@@ -193,3 +194,36 @@ def test_a_failed_request_count_marks_the_error_rate_too(cloud: CloudFakes) -> N
     [rate] = lines(series, MetricKey.ERROR_RATE).values()
     assert rate.points == [] and "request_count" in rate.error
     assert lines(series, MetricKey.INSTANCE_COUNT)["active"].points
+
+
+def test_a_twenty_minute_instance_on_the_7_day_view_is_billed_twenty_minutes(
+    empty_cloud: CloudFakes,
+) -> None:
+    start = empty_cloud.now - timedelta(days=3, minutes=30)
+    minutes = [start + timedelta(minutes=n) for n in range(20)]  # Cloud Run samples per minute
+    empty_cloud.monitoring.add(
+        RawSeries(
+            PREFIX + "container/instance_count",
+            [(at, 1.0) for at in minutes],
+            metric_labels={"state": "active"},
+        )
+    )
+
+    series, size = empty_cloud.platform.billing(7 * 24 * HOUR)
+    assert size is not None
+    shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib)
+    report = cost_of_series(series, end=empty_cloud.now, shape=shape)
+
+    assert report is not None
+    assert report.instance_seconds == 20 * 60
+    # The charts' hour-long ALIGN_MAX would have billed the whole hour.
+    assert alignment_period(7 * 24 * HOUR) == HOUR
+
+
+def test_the_instance_is_priced_at_its_deployed_size(empty_cloud: CloudFakes) -> None:
+    _series, size = empty_cloud.platform.billing(HOUR)
+    service = empty_cloud.run.services[empty_cloud.target.name]
+    limits = service.template.containers[0].resources.limits
+    assert size is not None
+    assert (size.gpus, size.vcpus) == (1, float(limits["cpu"]))
+    assert size.memory_gib == 32

@@ -97,7 +97,7 @@ def test_cloud_run_cost_is_priced_from_the_instance_count(
     monkeypatch.setenv("LIGHTONOCR_CURRENCY", "EUR")
     at = page("metrics").run()
     assert not at.exception
-    expected = operations.cost(operations.metrics(timedelta(hours=1)))
+    expected = operations.cost(timedelta(hours=1))
     assert expected is not None and expected.instance_seconds > 0
     shown = {m.label: m.value for m in at.metric}
     assert shown["Instance time, last 1 h"] == f"{expected.cost:,.2f} EUR"

@@ -1,0 +1,48 @@
+"""Small readings of the Cloud Run service for the platform: what one instance is billed
+for, and what to say when a warm-up finds the service still cold."""
+
+from __future__ import annotations
+
+from console.platforms._base import InstanceSize
+from deploy import InvalidSpec, ServiceInfo, ServiceTarget
+from deploy._spec import parse_cpu, parse_memory
+from ocr_core import AuthError, OCRError
+
+
+def instance_size(info: ServiceInfo) -> InstanceSize | None:
+    """The instance's GPUs, vCPUs and memory as deployed (None when the service says none)."""
+    try:
+        vcpus = parse_cpu(info.cpu) if info.cpu else None
+        memory = parse_memory(info.memory) / 1024**3 if info.memory else None
+    except InvalidSpec:
+        return None
+    if vcpus is None or memory is None:
+        return None
+    return InstanceSize(gpus=info.gpu_count, vcpus=vcpus, memory_gib=memory)
+
+
+def cold_hint(
+    error: OCRError | None,
+    seconds: float,
+    timeout_s: float,
+    target: ServiceTarget,
+    service_url: str,
+    startup_window_s: float,
+) -> str:
+    """Why the warm-up failed, and the one thing to do about it."""
+    message = str(error or "no answer")
+    if isinstance(error, AuthError) and error.status_code is None:
+        return message  # no ID token could be minted: ocr_core already says how to get one
+    if isinstance(error, AuthError):
+        return (
+            f"Cloud Run refused the call ({message}). The caller's account needs "
+            f"roles/run.invoker on {target.service} (`python -m deploy grant-invoker "
+            f"--member serviceAccount:...`), and the ID token's audience must be the "
+            f"service URL {service_url} (LIGHTONOCR_SERVICE_URL)."
+        )
+    return (
+        f"The service is still cold after {seconds:.0f} s ({message}). Cloud Run gives the "
+        f"model up to {startup_window_s:.0f} s to start (the service's startup probe): warm "
+        f"up again, or read the Logs page for the startup probe; if no instance starts at "
+        f"all, check the GPU quota in {target.region}. (Timeout was {timeout_s:g} s.)"
+    )
