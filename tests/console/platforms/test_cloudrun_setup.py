@@ -86,3 +86,11 @@ def test_scaling_without_credentials_is_a_failed_action(no_adc: CloudRunPlatform
 
     assert not result.ok
     assert LOGIN in result.message
+
+
+def test_a_service_that_cannot_be_read_is_waited_for_as_the_spec_deploys_it(
+    no_adc: CloudRunPlatform,
+) -> None:
+    # 120 s + 24 x 10 s of startup probe, and the moments Cloud Run takes to route after it.
+    assert no_adc.startup_window_s() == 360 + 30
+    assert no_adc.client_settings().admission_timeout_s == 360
