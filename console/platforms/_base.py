@@ -173,6 +173,7 @@ class MetricKey(enum.StrEnum):
     MEMORY_UTILIZATION = "memory_utilization"  # 0..1
     CPU_UTILIZATION = "cpu_utilization"  # 0..1
     GPU_MEMORY_UTILIZATION = "gpu_memory_utilization"  # 0..1
+    GPU_UTILIZATION = "gpu_utilization"  # 0..1, the GPU's compute (its memory is reserved)
     INSTANCE_COUNT = "instance_count"
     REQUEST_LATENCY_S = "request_latency_s"
     REQUEST_COUNT = "request_count"

@@ -87,6 +87,9 @@ QUERIES: tuple[Query, ...] = (
     *_utilisation(MetricKey.MEMORY_UTILIZATION, "container/memory/utilizations"),
     *_utilisation(MetricKey.CPU_UTILIZATION, "container/cpu/utilizations"),
     *_utilisation(MetricKey.GPU_MEMORY_UTILIZATION, "container/gpu/memory_utilizations"),
+    # vLLM reserves GPU memory up front (--gpu-memory-utilization), so that line sits flat;
+    # how busy the GPU is shows in its compute utilisation.
+    *_utilisation(MetricKey.GPU_UTILIZATION, "container/gpu/utilizations"),
     Query(
         MetricKey.INSTANCE_COUNT,
         "container/instance_count",

@@ -30,6 +30,7 @@ CHARTS: dict[MetricKey, ChartStyle] = {
     MetricKey.STARTUP_LATENCY_S: ChartStyle("Cold-start (startup) latency, s", ".1f"),
     MetricKey.MEMORY_UTILIZATION: ChartStyle("Memory utilisation", ".0%", (0.0, 1.0)),
     MetricKey.GPU_MEMORY_UTILIZATION: ChartStyle("GPU memory utilisation", ".0%", (0.0, 1.0)),
+    MetricKey.GPU_UTILIZATION: ChartStyle("GPU compute utilisation", ".0%", (0.0, 1.0)),
     MetricKey.CPU_UTILIZATION: ChartStyle("CPU utilisation", ".0%", (0.0, 1.0)),
     MetricKey.INSTANCE_COUNT: ChartStyle("Instances", "d"),
     MetricKey.REQUEST_LATENCY_S: ChartStyle("Request latency, s", ".1f"),

@@ -95,6 +95,10 @@ def seed_metrics(fake: FakeMonitoring, now: datetime, revision: str) -> None:
             [(t, [0.78, 0.8]) for t in last_hour],
         ),
         RawSeries(
+            PREFIX + "container/gpu/utilizations",
+            [(t, [0.1, 0.65]) for t in last_hour],
+        ),
+        RawSeries(
             PREFIX + "container/instance_count",
             [(t, 1.0) for t in last_hour],
             metric_labels={"state": "active"},

@@ -36,6 +36,7 @@ CLOUD_RUN_METRICS: dict[str, tuple[str, str]] = {
     PREFIX + "container/memory/utilizations": ("DELTA", "DISTRIBUTION"),
     PREFIX + "container/cpu/utilizations": ("DELTA", "DISTRIBUTION"),
     PREFIX + "container/gpu/memory_utilizations": ("GAUGE", "DISTRIBUTION"),
+    PREFIX + "container/gpu/utilizations": ("GAUGE", "DISTRIBUTION"),
     PREFIX + "container/instance_count": ("GAUGE", "INT64"),
     PREFIX + "request_latencies": ("DELTA", "DISTRIBUTION"),
     PREFIX + "request_count": ("DELTA", "INT64"),

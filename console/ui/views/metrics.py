@@ -144,7 +144,11 @@ def _charts(window_label: str) -> None:
 
     for key, style in CHARTS.items():
         series = [s for s in all_series if s.key is key]
-        if not series and key in (MetricKey.GPU_MEMORY_UTILIZATION, MetricKey.CPU_UTILIZATION):
+        if not series and key in (
+            MetricKey.GPU_MEMORY_UTILIZATION,
+            MetricKey.GPU_UTILIZATION,
+            MetricKey.CPU_UTILIZATION,
+        ):
             continue  # not measured on this platform (no GPU, or no CPU metric): no empty chart
         st.subheader(style.title, anchor=False)
         # Notes above the chart, so the chart has the page's full width.

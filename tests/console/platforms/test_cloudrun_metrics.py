@@ -69,7 +69,9 @@ def test_utilisations_take_each_revisions_percentile_then_the_worst(cloud: Cloud
     cloud.platform.metrics(HOUR)
 
     expected = {(f"ALIGN_PERCENTILE_{p}", "REDUCE_MAX", ()) for p in ("50", "99")}
-    for metric in ("memory/utilizations", "cpu/utilizations", "gpu/memory_utilizations"):
+    metrics = ("memory/utilizations", "cpu/utilizations", "gpu/memory_utilizations",
+               "gpu/utilizations")  # fmt: skip
+    for metric in metrics:
         assert aggregations(cloud, f"container/{metric}") == expected
 
 
@@ -227,3 +229,12 @@ def test_the_instance_is_priced_at_its_deployed_size(empty_cloud: CloudFakes) ->
     assert size is not None
     assert (size.gpus, size.vcpus) == (1, float(limits["cpu"]))
     assert size.memory_gib == 32
+
+
+def test_the_gpus_compute_is_charted_beside_its_reserved_memory(cloud: CloudFakes) -> None:
+    series = cloud.platform.metrics(HOUR)
+
+    compute = lines(series, MetricKey.GPU_UTILIZATION)
+    memory = lines(series, MetricKey.GPU_MEMORY_UTILIZATION)
+    assert compute and memory
+    assert max(v for line in compute.values() for _t, v in line.points) == 0.65
