@@ -133,3 +133,28 @@ def test_an_unreadable_log_still_records_the_warm_up_and_its_own_marks(
         assert record.cold, record.error
         [cold] = operations.cold_starts()
     assert set(cold.marks) == {"sent", "model_listed"}
+
+
+def test_marks_that_reach_cloud_logging_after_the_warm_up_still_make_its_phases(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    with cloudrun_platform_with_fakes(
+        service_url=server.base_url, seed=False, id_token_fetcher=Minter()
+    ) as cloud:
+        operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops")
+        start = datetime.now(UTC)
+        server.go_cold(4.0)
+        record = operations.warm_up(timeout_s=20)
+        assert record.cold, record.error
+        [before] = operations.cold_starts()
+        # Logging ingests the cold start's lines late: they arrive after the warm-up ended,
+        # stamped with when they were written.
+        cloud.logging.push(
+            *(entry(text, at=start + timedelta(seconds=s), severity="DEFAULT",
+                    revision=cloud.revision) for s, text in VLLM_LINES)
+        )  # fmt: skip
+        added = operations.reread_cold_starts()
+        [after] = operations.cold_starts()
+    assert not any(mark in before.marks for mark in LOG_MARKS)
+    assert added == len(LOG_MARKS)
+    assert "weights loaded" in [phase.name for phase in after.phases]
