@@ -48,7 +48,7 @@ def add_console_commands(commands: Any) -> None:
     apply.add_argument("--image", help="full console image reference (immutable)")
     apply.add_argument("--tag", help="console image commit tag in Artifact Registry")
     apply.add_argument("--repository", help="Artifact Registry repository")
-    apply.add_argument("--database-url", help="PostgreSQL URL without a password")
+    apply.add_argument("--database-url", help="PostgreSQL URL for a server taking no password")
     apply.add_argument("--database-url-secret", help="Secret Manager secret holding the URL")
     apply.add_argument("--cloudsql-instance", help="PROJECT:REGION:INSTANCE, mounted at /cloudsql")
     apply.add_argument("--bucket", help="GCS bucket for uploaded documents (env LIGHTONOCR_BUCKET)")

@@ -11,9 +11,12 @@ What makes it safe to share, all in the request (the dry run shows it):
 - CPU always allocated: the job runner sends pages between requests.
 - Its own service account (`lightonocr-console@`), with the roles in README "Team deployment".
 - A shared database: a console on Cloud Run has no disk that outlives an instance, so the
-  spec needs PostgreSQL (`LIGHTONOCR_DATABASE_URL`): a URL without a password (Cloud SQL IAM
-  login through the /cloudsql socket) or a Secret Manager secret that holds the URL. A URL
-  with a password in it is refused: it would sit in plain text in the revision.
+  spec needs PostgreSQL (`LIGHTONOCR_DATABASE_URL`): a Secret Manager secret that holds the
+  URL with its password (the way to use), or a URL for a server that takes none. A URL with
+  a password in it is refused: it would sit in plain text in the revision. No Cloud SQL IAM
+  login is claimed: Cloud Run's built-in /cloudsql socket passes connections through and
+  mints no IAM token (that would take the Cloud SQL Python Connector with
+  enable_iam_auth, which the console does not use).
 """
 
 from __future__ import annotations
@@ -146,8 +149,9 @@ class ConsoleSpec:
             problems.append(f"Cloud SQL instance {self.cloudsql_instance!r} is not P:REGION:NAME")
         if (self.database_url is None) == (self.database_url_secret is None):
             problems.append(
-                "the console on Cloud Run needs its shared PostgreSQL: give --database-url "
-                "(no password: Cloud SQL IAM login) or --database-url-secret SECRET"
+                "the console on Cloud Run needs its shared PostgreSQL: give "
+                "--database-url-secret SECRET (the URL with its password, in Secret Manager) "
+                "or --database-url for a server that takes no password"
             )
         elif self.database_url_secret is not None:
             if not _SECRET_RE.match(self.database_url_secret):
