@@ -57,13 +57,17 @@ _PUBLIC_MEMBERS = frozenset({"allusers", "allauthenticatedusers"})
 _MAX_CPU = 8.0
 _MAX_MEMORY_BYTES = 32 * 1024**3
 _MAX_INSTANCES = 100
-GPU_TYPES = ("nvidia-l4", "nvidia-rtx-pro-6000")
+# Only the L4: Cloud Run's RTX PRO 6000 needs at least 20 vCPU and 80 GiB, past the caps above
+# (and this model's needs), so offering it would only fail at deploy time.
+GPU_TYPES = ("nvidia-l4",)
 # A project id: lowercase letters, digits and hyphens, starting with a letter (at most 30;
 # Google asks for 6, tests and emulators use shorter), optionally a legacy "domain:" prefix.
 # Never a "/": the id lands inside resource names (projects/{id}/locations/...).
 _PROJECT_RE = re.compile(r"^([a-z0-9.-]+:)?[a-z]([-a-z0-9]{0,28}[a-z0-9])?$")
 _REGION_RE = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
-_MEMBER_KINDS = ("user:", "serviceAccount:", "group:", "domain:", "principal:", "principalSet:")
+# Not "principalSet:": a set of identities (a whole workforce or workload pool, or every
+# identity with an attribute) is as broad as a public grant can be, and has no place here.
+_MEMBER_KINDS = ("user:", "serviceAccount:", "group:", "domain:", "principal:")
 _NAME_RE = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")
 
 
@@ -127,6 +131,11 @@ def check_member(member: str) -> str:
         raise PublicAccessRefused(
             f"Refusing to grant access to {bare}: the OCR service is IAM-only and must never "
             "be public. Grant roles/run.invoker to a specific service account instead."
+        )
+    if bare.lower().startswith("principalset:"):
+        raise PublicAccessRefused(
+            f"Refusing to grant access to {bare}: a principal set stands for many identities "
+            "(a whole pool). Grant roles/run.invoker to one service account or principal."
         )
     who = bare.partition(":")[2]
     if not bare.startswith(_MEMBER_KINDS) or not who.strip():

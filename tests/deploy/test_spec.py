@@ -217,3 +217,20 @@ def test_every_gpu_revision_is_labelled_with_the_model_revision_it_serves() -> N
 
 def test_the_clients_default_cold_start_wait_is_the_specs_startup_window() -> None:
     assert ClientSettings().admission_timeout_s == ServiceSpec().startup_window_s
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "principalSet://iam.googleapis.com/locations/global/workforcePools/staff/*",
+        "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/*",
+    ],
+)
+def test_a_principal_set_is_refused_as_an_invoker(member: str) -> None:
+    with pytest.raises(PublicAccessRefused, match="principal set"):
+        check_member(member)
+
+
+def test_only_gpus_whose_shape_fits_the_caps_are_offered() -> None:
+    with pytest.raises(InvalidSpec, match="GPU type must be one of nvidia-l4"):
+        ServiceSpec(gpu_type="nvidia-rtx-pro-6000")
