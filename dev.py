@@ -254,6 +254,7 @@ def _lowest_venvs() -> None:
             "--project-number", "123456789", "--image", FLOOR_CHECK_IMAGE,
             "--service-url", "https://lightonocr-123456789.us-central1.run.app",
             "--database-url-secret", "console-database-url", "--operator", "ops@example.com",
+            "--bucket", "floor-check-documents",
         ),
     )  # fmt: skip
     for check in checks:
