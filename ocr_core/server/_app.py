@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _protocol as proto
 from ._body import ClientGone, check_media_type, parse_json, read_body
-from ._completions import Page, answer, streamed
+from ._completions import Page, answer, disconnected, streamed
 from ._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
 from ._images import DecodeBudget, shrink, undecodable
 from ._logging import MAX_REQUEST_ID_CHARS, REQUEST_ID
@@ -138,12 +138,6 @@ def _error(exc: proto.RequestError) -> JSONResponse:
     )
 
 
-async def _disconnected(receive: Receive) -> None:
-    """Returns when the client closes the connection (the body has been read already)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
 class RequestIdMiddleware:
     """The client's X-Request-Id: set for the log lines of its request, echoed on the answer.
 
@@ -243,6 +237,7 @@ def create_app(
                     server.metrics,
                     chat,
                     _read(engine, chat),
+                    receive=request.receive,
                     release=held.pop_all().close,
                     request_id=request_id,
                     arrived=arrived,
@@ -283,7 +278,7 @@ def create_app(
         request: Request, engine: Engine, chat: proto.ChatRequest
     ) -> tuple[Page, float]:
         work = asyncio.ensure_future(_read(engine, chat))
-        gone = asyncio.ensure_future(_disconnected(request.receive))
+        gone = asyncio.ensure_future(disconnected(request.receive))
         try:
             await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive
 
 from . import _logprobs
 from . import _protocol as proto
@@ -133,11 +134,18 @@ def answer(
 Reading = Coroutine[Any, Any, tuple[Page, float]]
 
 
+async def disconnected(receive: Receive) -> None:
+    """Returns when the client closes the connection (the body has been read already)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def streamed(
     metrics: ServerMetrics,
     chat: proto.ChatRequest,
     reading: Reading,
     *,
+    receive: Receive,
     release: Callable[[], None],
     request_id: str,
     arrived: float,
@@ -146,13 +154,19 @@ def streamed(
     request's admission back when the stream ends, however it ends.
 
     A failure after the headers is an error event then `[DONE]`, as vLLM sends it. A client
-    that hangs up cancels the reading (its slot is freed at once) and is logged as abandoned.
+    that hangs up cancels the reading (its slot is freed at once) and is logged as abandoned;
+    it is watched for here, not left to the framework, which (depending on the ASGI spec the
+    server reports) may only notice when the next byte is sent: after the page is read.
     """
 
     async def events() -> AsyncIterator[bytes]:
         task = asyncio.ensure_future(reading)
+        gone = asyncio.ensure_future(disconnected(receive))
         answered = False
         try:
+            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                return  # the client went away first: `finally` cancels and logs it
             try:
                 page, queue_s = await task
             except proto.RequestError as exc:
@@ -172,6 +186,7 @@ def streamed(
             answered = True
         finally:
             task.cancel()
+            gone.cancel()
             release()
             if not answered:
                 waited = time.perf_counter() - arrived
