@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import Receive
+from starlette.types import Receive, Scope, Send
 
 from . import _logprobs
 from . import _protocol as proto
@@ -151,7 +151,7 @@ def streamed(
     arrived: float,
 ) -> StreamingResponse:
     """The headers now, the events once `reading` has read the page; `release` gives the
-    request's admission back when the stream ends, however it ends.
+    request's admission back when the response ends, however it ends.
 
     A failure after the headers is an error event then `[DONE]`, as vLLM sends it. A client
     that hangs up cancels the reading (its slot is freed at once) and is logged as abandoned;
@@ -187,7 +187,6 @@ def streamed(
         finally:
             task.cancel()
             gone.cancel()
-            release()
             if not answered:
                 waited = time.perf_counter() - arrived
                 metrics.record_abandoned()
@@ -198,4 +197,19 @@ def streamed(
                     extra={"request_id": request_id, "status": 499, "abandoned": True},
                 )
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    return _Releasing(events(), release)
+
+
+class _Releasing(StreamingResponse):
+    """A stream that gives its request's admission back when it ends, however it ends: also
+    when the client is gone before the first byte and the events never start."""
+
+    def __init__(self, content: AsyncIterator[bytes], release: Callable[[], None]) -> None:
+        super().__init__(content, media_type="text/event-stream")
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()

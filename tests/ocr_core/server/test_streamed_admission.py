@@ -108,3 +108,21 @@ def truncated_jpeg() -> bytes:
 
     page = encode(Image.effect_noise((400, 300), 64).convert("RGB"), "JPEG")
     return page[: len(page) * 6 // 10]
+
+
+async def test_a_hung_up_streamed_request_gives_its_place_back() -> None:
+    # One place in all: had the first request kept it, the second would be refused (429).
+    with start_local_server(
+        "--engine", "simulated", "--service-time", "60", "--max-num-seqs", "1",
+        "--max-waiting", "0",
+    ) as server:  # fmt: skip
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
+            body = chat_body(blank_page(), stream=True)
+            held = await client.send(client.build_request("POST", CHAT, json=body), stream=True)
+            await held.aclose()
+            await eventually_async(lambda: _aborted(server) == 1, what="the hang-up seen")
+            await _wait_for_load(server, running=0, waiting=0)
+            again = await client.send(client.build_request("POST", CHAT, json=body), stream=True)
+            status = again.status_code
+            await again.aclose()
+    assert status == 200
