@@ -5,6 +5,7 @@ before the object store stay readable."""
 from __future__ import annotations
 
 import io
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.jobs import JobStatus, JobStore, JobTooLarge, NewDocument
+from console.jobs._store import DEFAULT_MAX_JOB_MB
 from console.jobs._tables import documents_table
 from tests.console.jobs.conftest import make_pdf, submit
 
@@ -75,3 +77,9 @@ def test_a_document_stored_in_its_row_before_the_object_store_is_still_read(
             .values(data=pdf, object_key=None)
         )
     assert jobs.document_data(document_id) == pdf
+
+
+def test_streamlits_upload_limit_fits_within_a_jobs_cap() -> None:
+    config = Path(__file__).resolve().parents[3] / ".streamlit" / "config.toml"
+    per_file_mb = tomllib.loads(config.read_text())["server"]["maxUploadSize"]
+    assert 0 < per_file_mb <= DEFAULT_MAX_JOB_MB
