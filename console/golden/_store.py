@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -46,18 +47,29 @@ class GoldenStore:
         if self.find(name) is not None:
             raise GoldenSetError(f"a golden set named {name!r} is already registered")
         s, d = golden_sets_table, golden_documents_table
-        with self.store.transaction() as connection:
-            set_id = connection.execute(
-                s.insert().values(name=name, created_at=now_ts(), actor=actor, source=source)
-            ).inserted_primary_key[0]
-            connection.execute(
-                d.insert(),
-                [
-                    {"set_id": set_id, "position": n, "filename": doc.filename, "data": doc.data,
-                     "expected_text": doc.expected_text, "text_filename": doc.text_filename}
-                    for n, doc in enumerate(documents)
-                ],
-            )  # fmt: skip
+        objects = self.store.objects
+        keys: list[str] = []
+        try:
+            for doc in documents:  # bytes to the object store, facts to the database
+                keys.append(objects.new_key("golden"))
+                objects.put(keys[-1], io.BytesIO(doc.data))
+            with self.store.transaction() as connection:
+                set_id = connection.execute(
+                    s.insert().values(name=name, created_at=now_ts(), actor=actor, source=source)
+                ).inserted_primary_key[0]
+                connection.execute(
+                    d.insert(),
+                    [
+                        {"set_id": set_id, "position": n, "filename": doc.filename, "data": b"",
+                         "object_key": key, "expected_text": doc.expected_text,
+                         "text_filename": doc.text_filename}
+                        for n, (doc, key) in enumerate(zip(documents, keys, strict=True))
+                    ],
+                )  # fmt: skip
+        except BaseException:
+            for key in keys:
+                objects.delete(key)
+            raise
         found = self.find(name)
         assert found is not None
         return found
@@ -83,12 +95,18 @@ class GoldenStore:
     def documents(self, set_id: int) -> list[GoldenDocument]:
         d = golden_documents_table
         rows = self.store.read(
-            sa.select(d.c.filename, d.c.data, d.c.expected_text, d.c.text_filename)
+            sa.select(d.c.filename, d.c.data, d.c.object_key, d.c.expected_text,
+                      d.c.text_filename)
             .where(d.c.set_id == set_id)
             .order_by(d.c.position)
-        )
+        )  # fmt: skip
         return [
-            GoldenDocument(r.filename, bytes(r.data), r.expected_text, r.text_filename)
+            GoldenDocument(
+                r.filename,
+                self.store.objects.read(r.object_key) if r.object_key else bytes(r.data),
+                r.expected_text,
+                r.text_filename,
+            )
             for r in rows
         ]
 

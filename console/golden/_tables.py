@@ -29,7 +29,10 @@ golden_documents_table = sa.Table(
     ),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("filename", sa.Text, nullable=False),
+    # Bytes of documents registered before the object store (migration 0004); new ones have
+    # b"" here and their bytes under `object_key`.
     sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("object_key", sa.Text),
     sa.Column("expected_text", sa.Text, nullable=False),
     sa.Column("text_filename", sa.Text, nullable=False),
     sa.Index("golden_documents_by_set", "set_id", "position"),
