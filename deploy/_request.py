@@ -8,6 +8,7 @@ that are set: proto-plus's own `to_json` also prints every empty default (`comma
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from google.cloud import run_v2
 from google.protobuf import duration_pb2, json_format
@@ -74,6 +75,31 @@ def build_service(target: ServiceTarget, spec: ServiceSpec) -> run_v2.Service:
         traffic=[run_v2.TrafficTarget(type_=_LATEST, percent=100)],
         template=template,
     )
+
+
+def with_kept_tags(
+    wanted: Sequence[run_v2.TrafficTarget], current: Sequence[run_v2.TrafficTarget]
+) -> list[run_v2.TrafficTarget]:
+    """`wanted` plus the revision tags the service has now, at no traffic.
+
+    A full update replaces the traffic list whole, so without this an `apply` would drop every
+    tag (the Compare page's and a canary's tagged URLs). A tag on the latest revision moves
+    with it onto the wanted latest target."""
+    kept = [run_v2.TrafficTarget(target) for target in wanted]
+    for old in current:
+        if not old.tag:
+            continue
+        if old.type_ == _LATEST:
+            latest = next((t for t in kept if t.type_ == _LATEST and not t.tag), None)
+            if latest is not None:
+                latest.tag = old.tag
+                continue
+        if any(t.tag == old.tag for t in kept):
+            continue
+        kept.append(
+            run_v2.TrafficTarget(type_=old.type_, revision=old.revision, percent=0, tag=old.tag)
+        )
+    return kept
 
 
 def request_json(service: run_v2.Service) -> str:

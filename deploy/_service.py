@@ -44,7 +44,7 @@ from deploy._info import (
     short_name,
     traffic_by_revision,
 )
-from deploy._request import build_service
+from deploy._request import build_service, with_kept_tags
 from deploy._spec import ServiceSpec, ServiceTarget, check_member
 
 INVOKER_ROLE = "roles/run.invoker"
@@ -167,7 +167,7 @@ class CloudRunDeployer:
         apply of the GPU service and the console."""
         with self._explained("deploying", _DEVELOPER):
             try:
-                self._get()
+                current = self._get()
             except gexc.NotFound:
                 service.name = ""  # CreateService composes it from parent + service_id
                 operation = self.services_client.create_service(
@@ -176,6 +176,7 @@ class CloudRunDeployer:
                 result = self._wait(operation)
             else:
                 self._refuse_public_policy()
+                service.traffic = with_kept_tags(service.traffic, current.traffic)
                 result = self._update(service)
         for member in invokers:
             self.grant_invoker(member)

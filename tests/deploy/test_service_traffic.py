@@ -11,6 +11,7 @@ from deploy._info import image_digest, model_revision
 from tests.fakes.google_run import FakeRun
 
 DIGEST = "sha256:" + "ab" * 32
+_BY_REVISION = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION
 
 
 def _two_revisions(deployer: CloudRunDeployer) -> tuple[str, str]:
@@ -95,3 +96,25 @@ def test_the_model_revision_is_read_from_vllm_args_then_env_then_labels() -> Non
 def test_the_digest_is_taken_from_a_pinned_image_reference() -> None:
     assert image_digest(f"europe-docker.pkg.dev/p/r/lightonocr-gpu@{DIGEST}") == DIGEST
     assert image_digest("europe-docker.pkg.dev/p/r/lightonocr-gpu:c0ffee1") == ""
+
+
+def _tag(deployer: CloudRunDeployer, revision: str, tag: str) -> None:
+    """Tag `revision` at no traffic as `gcloud run services update-traffic --set-tags` does."""
+    service = deployer.services_client.get_service(name=deployer.target.name)
+    service.traffic.append(
+        run_v2.TrafficTarget(type_=_BY_REVISION, revision=revision, percent=0, tag=tag)
+    )
+    deployer.services_client.update_service(service=service).result()
+
+
+def test_a_full_apply_keeps_the_revision_tags_the_service_has(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    older, _ = _two_revisions(deployer)
+    _tag(deployer, older, "before")
+    deployer.apply(ServiceSpec(tag="c0ffee3"))
+    request = fake_run.requests_for("UpdateService")[-1]
+    assert not request.update_mask.paths  # the full update, the one that used to drop tags
+    tagged = [(t.revision, t.percent, t.tag) for t in request.service.traffic if t.tag]
+    assert tagged == [(older, 0, "before")]
+    assert [t.percent for t in request.service.traffic if not t.tag] == [100]

@@ -267,11 +267,8 @@ class FakeRun:
                     grpc.StatusCode.INVALID_ARGUMENT,
                     f"Revision named '{target.revision}' with given name not found",
                 )
-            statuses.append(
-                run_v2.TrafficTargetStatus(
-                    type_=target.type_, revision=target.revision, percent=target.percent
-                )
-            )
+            fields = {"type_": target.type_, "revision": target.revision, "tag": target.tag}
+            statuses.append(run_v2.TrafficTargetStatus(percent=target.percent, **fields))
         service.traffic_statuses = statuses
         latest_ok = service.latest_created_revision == service.latest_ready_revision
         service.terminal_condition = run_v2.Condition(
