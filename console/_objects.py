@@ -42,6 +42,11 @@ class ObjectStore(ABC):
     def read(self, key: str) -> bytes: ...
 
     @abstractmethod
+    def open(self, key: str) -> IO[bytes]:
+        """A binary reader of `key`, streamed (close it): for copying an object out without
+        holding it whole."""
+
+    @abstractmethod
     def delete(self, key: str) -> None:
         """Remove `key` (nothing if it is gone already)."""
 
@@ -53,6 +58,11 @@ class ObjectTooLarge(ValueError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"larger than the {limit >> 20} MB allowed")
         self.limit = limit
+
+
+class ObjectIncomplete(OSError):
+    """The store said an upload was complete before the whole source was sent: nothing is
+    kept rather than a truncated document."""
 
 
 class _Bounded:
@@ -101,6 +111,9 @@ class FolderObjects(ObjectStore):
     def read(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
+    def open(self, key: str) -> IO[bytes]:
+        return self._path(key).open("rb")
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -125,13 +138,20 @@ class BucketObjects(ObjectStore):
         blob = self._bucket.blob(key, chunk_size=8 * _CHUNK)
         try:
             blob.upload_from_file(bounded, content_type="application/octet-stream")
+            left = bounded.read(1)  # the client stops where the server says it is done
         except ObjectTooLarge:
             self.delete(key)
             raise
+        if left:
+            self.delete(key)
+            raise ObjectIncomplete(f"the bucket kept only {bounded.count - 1} bytes of {key}")
         return bounded.count
 
     def read(self, key: str) -> bytes:
         return bytes(self._bucket.blob(key).download_as_bytes())
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._bucket.blob(key, chunk_size=8 * _CHUNK).open("rb")  # type: ignore[no-any-return]
 
     def delete(self, key: str) -> None:
         from google.api_core import exceptions

@@ -58,6 +58,22 @@ def test_bytes_put_are_read_back_by_their_key(objects: ObjectStore) -> None:
     assert objects.read(key) == data
 
 
+def test_an_object_of_several_upload_chunks_is_kept_whole(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    data = bytes(range(256)) * (40 * 1024)  # 10 MB: more than one 8 MB resumable chunk
+    assert objects.put(key, io.BytesIO(data)) == len(data)
+    assert objects.read(key) == data
+
+
+def test_an_object_is_read_back_streamed(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    data = bytes(range(256)) * (12 * 1024)  # 3 MB
+    objects.put(key, io.BytesIO(data))
+    with objects.open(key) as reader:
+        pieces = iter(lambda: reader.read(MB), b"")
+        assert b"".join(pieces) == data
+
+
 def test_a_deleted_object_is_gone_and_deleting_again_is_harmless(objects: ObjectStore) -> None:
     key = objects.new_key()
     objects.put(key, io.BytesIO(b"%PDF-1.7"))
