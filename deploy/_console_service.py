@@ -7,7 +7,8 @@ the same code as for the GPU service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from google.api_core import exceptions as gexc
 from google.cloud import run_v2
@@ -60,7 +61,26 @@ class ConsoleDeployer(CloudRunDeployer):
         """Create the console's service or bring it to the spec (IAP on, never public)."""
         if spec.service_url is None:
             spec = spec.with_service_url(self.gpu_service_url())
-        return self._apply(self.build_console(spec), spec.invokers)
+        spec = self._with_own_urls(spec)
+        result = self._apply(self.build_console(spec), spec.invokers)
+        grown = self._with_own_urls(spec)
+        if grown != spec:  # a first deploy: Cloud Run names the hashed URL only now
+            result = self._apply(self.build_console(grown), ())
+        return result
+
+    def _with_own_urls(self, spec: ConsoleSpec) -> ConsoleSpec:
+        """`spec` also serving every URL Cloud Run gives the console: besides the
+        deterministic SERVICE-NUMBER.REGION.run.app name, the SERVICE-HASH-REGION.a.run.app
+        one that `gcloud` and the Cloud console show first; a host missing from the list
+        refuses whoever opens that URL."""
+        with self._explained("reading", _VIEWER):
+            try:
+                urls = self._get().urls
+            except gexc.NotFound:
+                return spec
+        served = spec.served_hosts(self.target)
+        extra = tuple(h for h in (urlsplit(u).hostname for u in urls) if h and h not in served)
+        return replace(spec, hosts=(*spec.hosts, *extra)) if extra else spec
 
     def console_status(self) -> ConsoleStatus:
         with self._explained("reading", _VIEWER):

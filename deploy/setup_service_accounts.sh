@@ -19,6 +19,9 @@
 #   (GRANT_ACT_AS=1, its older name, works too).
 #   lightonocr-console@PROJECT (the team console, CONSOLE_SA_ID), with CONSOLE_BUCKET set:
 #     roles/storage.objectUser         on that bucket only - its uploaded documents
+#   With CONSOLE_BUCKET (or CONSOLE_IAP=1): the IAP API enabled and IAP's service agent
+#     (service-NUMBER@gcp-sa-iap.iam.gserviceaccount.com) created, so the console can name it
+#     as its invoker; no role is granted to it here (`python -m deploy console apply --invoker`).
 # The service is IAM-only: nothing here (or anywhere in deploy/) grants allUsers.
 #
 # Environment (defaults in brackets):
@@ -86,4 +89,15 @@ if [[ -n "${CONSOLE_BUCKET:-}" ]]; then
   gcloud storage buckets add-iam-policy-binding "gs://${CONSOLE_BUCKET}" \
     --member "serviceAccount:${CONSOLE_SA}" --role roles/storage.objectUser >/dev/null
   echo "granted roles/storage.objectUser on gs://${CONSOLE_BUCKET} to $CONSOLE_SA"
+fi
+
+if [[ "${CONSOLE_IAP:-${CONSOLE_BUCKET:+1}}" == "1" ]]; then
+  # The console's `--invoker serviceAccount:service-NUMBER@gcp-sa-iap...` names IAP's service
+  # agent, which Google creates only once the IAP API is on and its identity is asked for;
+  # granting run.invoker to an agent that does not exist yet fails.
+  echo "== 5. IAP's service agent (the team console's invoker)"
+  gcloud services enable iap.googleapis.com --project "$PROJECT"
+  gcloud beta services identity create --service=iap.googleapis.com --project "$PROJECT"
+  echo "IAP on Cloud Run: Google documented it for projects inside an organisation;"
+  echo "see deploy/README.md (Team console) before relying on a project without one."
 fi

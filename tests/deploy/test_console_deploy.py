@@ -84,7 +84,8 @@ def test_apply_puts_the_console_behind_iap_with_no_public_invoker(
     assert env["LIGHTONOCR_IAP_AUDIENCE"] == (
         "/projects/123456/locations/europe-west1/services/lightonocr-console"
     )
-    assert env["LIGHTONOCR_CONSOLE_HOSTS"] == "lightonocr-console-123456.europe-west1.run.app"
+    own, hashed = "lightonocr-console-123456.europe-west1.run.app", console.uri[8:]
+    assert env["LIGHTONOCR_CONSOLE_HOSTS"] == f"{own},{hashed}"  # both of its run.app URLs
     assert (env["LIGHTONOCR_OPERATORS"], env["LIGHTONOCR_VIEWERS"]) == (
         "ana@bank.example",
         "@bank.example",
@@ -251,3 +252,17 @@ def test_status_shows_iap_session_affinity_and_invokers(
     assert "IAP:              on" in out
     assert "Session affinity: on" in out
     assert f"Invokers:         {IAP_AGENT}" in out
+
+
+def test_a_console_opened_at_its_hashed_run_app_url_stays_served_on_the_next_apply(
+    fake_run: FakeRun, deployer: CloudRunDeployer, run_env: dict[str, str]
+) -> None:
+    deployer.apply(ServiceSpec(tag=COMMIT))
+    assert _run([*APPLY, "--invoker", IAP_AGENT], run_env)[0] == 0
+    revisions = len(fake_run.revisions[CONSOLE])
+
+    assert _run(APPLY, run_env)[0] == 0
+
+    console = fake_run.services[CONSOLE]
+    assert console.uri[8:] in _env(console)["LIGHTONOCR_CONSOLE_HOSTS"].split(",")
+    assert len(fake_run.revisions[CONSOLE]) == revisions  # nothing changed, no new revision

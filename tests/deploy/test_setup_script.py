@@ -97,3 +97,22 @@ def test_the_console_gets_object_access_on_its_bucket_only(tmp_path: Path) -> No
 def test_no_bucket_grant_without_a_bucket(tmp_path: Path) -> None:
     _done, calls = _run_script(tmp_path)
     assert not [call for call in calls if "storage" in call]
+
+
+def test_the_team_console_gets_iap_enabled_and_its_service_agent_created(
+    tmp_path: Path,
+) -> None:
+    done, calls = _run_script(tmp_path, CONSOLE_BUCKET="bank-ocr-documents")
+
+    assert done.returncode == 0, done.stderr
+    enable = calls.index("services enable iap.googleapis.com --project ocr-prod")
+    create = calls.index(
+        "beta services identity create --service=iap.googleapis.com --project ocr-prod"
+    )
+    assert enable < create  # the agent can only be created once the API is on
+
+
+def test_without_a_team_console_iap_is_left_alone(tmp_path: Path) -> None:
+    _, calls = _run_script(tmp_path)
+
+    assert not any("iap.googleapis.com" in c for c in calls)
