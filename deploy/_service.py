@@ -48,6 +48,7 @@ from deploy._request import build_service, with_kept_tags
 from deploy._spec import ServiceSpec, ServiceTarget, check_member
 
 INVOKER_ROLE = "roles/run.invoker"
+_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
 ENDPOINT_ENV = "LIGHTONOCR_RUN_ENDPOINT"
 _VIEWER = "roles/run.viewer"
 _DEVELOPER = "roles/run.developer"
@@ -242,9 +243,9 @@ class CloudRunDeployer:
             service = self._get()
             revisions = self._revision_list(service)
             target = self._rollback_target(revisions, revision)
+            wanted = [run_v2.TrafficTarget(type_=BY_REVISION, revision=target, percent=100)]
             change = run_v2.Service(
-                name=service.name,
-                traffic=[run_v2.TrafficTarget(type_=BY_REVISION, revision=target, percent=100)],
+                name=service.name, traffic=with_kept_tags(wanted, service.traffic)
             )
             return service_info(self._update(change, "traffic"))
 
@@ -273,14 +274,53 @@ class CloudRunDeployer:
                         action=action,
                         hint=hint,
                     )
+            targets = [
+                run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
+                for name, percent in wanted.items()
+            ]
             change = run_v2.Service(
-                name=service.name,
-                traffic=[
-                    run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
-                    for name, percent in wanted.items()
-                ],
+                name=service.name, traffic=with_kept_tags(targets, service.traffic)
             )
             return service_info(self._update(change, "traffic"))
+
+    def deploy_candidate(self, spec: ServiceSpec, tag: str) -> tuple[str, str]:
+        """Create the spec's revision with no traffic under revision tag `tag`; returns
+        (revision, its tagged URL). Traffic stays exactly where it was (pinned by revision),
+        so the candidate serves only requests sent to its own URL."""
+        with self._explained("deploying a candidate of", _DEVELOPER):
+            current = self._get()
+            self._refuse_public_policy()
+            service = self.build_service(spec)
+            serving = [
+                run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
+                for name, percent in traffic_by_revision(current).items()
+                if percent > 0
+            ]
+            others = [t for t in current.traffic if t.tag != tag]
+            latest = run_v2.TrafficTarget(type_=_LATEST, percent=0, tag=tag)
+            service.traffic = with_kept_tags([*serving, latest], others)
+            created = self._update(service)
+            revision = short_name(created.latest_created_revision)
+            if created.latest_ready_revision != created.latest_created_revision:
+                raise CloudError(
+                    f"Revision {revision} did not become ready.",
+                    action=f"deploying a candidate of service {self.target.service}",
+                )
+            # Pin the tag to the revision, so a later deploy cannot move it.
+            pinned = [
+                run_v2.TrafficTarget(type_=BY_REVISION, revision=revision, percent=0, tag=tag)
+                if t.tag == tag else t
+                for t in created.traffic
+            ]  # fmt: skip
+            settled = self._update(run_v2.Service(name=created.name, traffic=pinned), "traffic")
+        url = next((t.uri for t in settled.traffic_statuses if t.tag == tag), "")
+        if not url:
+            raise CloudError(f"Cloud Run gave tag {tag} no URL.", action="deploying a candidate")
+        return revision, url
+
+    def promote(self, revision: str) -> ServiceInfo:
+        """All traffic to `revision`, every tag kept (the canary's too, for inspection)."""
+        return self.set_traffic({revision: 100})
 
     def _rollback_target(self, revisions: list[RevisionInfo], wanted: str | None) -> str:
         action = f"rolling back service {self.target.service}"

@@ -118,3 +118,14 @@ def test_a_full_apply_keeps_the_revision_tags_the_service_has(
     tagged = [(t.revision, t.percent, t.tag) for t in request.service.traffic if t.tag]
     assert tagged == [(older, 0, "before")]
     assert [t.percent for t in request.service.traffic if not t.tag] == [100]
+
+
+def test_a_rollback_keeps_the_revision_tags(deployer: CloudRunDeployer, fake_run: FakeRun) -> None:
+    older, newer = _two_revisions(deployer)
+    _tag(deployer, newer, "inspect")
+    deployer.rollback(older)
+    traffic = fake_run.services[deployer.target.name].traffic
+    assert [(t.revision, t.percent, t.tag) for t in traffic] == [
+        (older, 100, ""),
+        (newer, 0, "inspect"),
+    ]

@@ -68,6 +68,7 @@ class FakeRun:
         self.new_revisions_ready = True
         # How many GetOperation polls answer "not done yet" before the result (None: never).
         self.pending_polls: int | None = 0
+        self.tag_urls: dict[str, str] = {}  # revision tag -> its URL (a local server in tests)
         self._operations: dict[str, list[Any]] = {}  # name -> [final operation, polls left]
         self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
@@ -268,6 +269,8 @@ class FakeRun:
                     f"Revision named '{target.revision}' with given name not found",
                 )
             fields = {"type_": target.type_, "revision": target.revision, "tag": target.tag}
+            if target.tag:
+                fields["uri"] = self.tag_urls.get(target.tag, f"https://{target.tag}---{short}.run")
             statuses.append(run_v2.TrafficTargetStatus(percent=target.percent, **fields))
         service.traffic_statuses = statuses
         latest_ok = service.latest_created_revision == service.latest_ready_revision
