@@ -13,10 +13,11 @@ from tests.fakes.local_server import LocalServer
 from tests.ocr_core.hostile import operator_bomb_pages
 
 
-def test_a_job_is_read_beside_a_hostile_document_which_is_then_quarantined(
+def test_a_job_is_read_beside_a_hostile_document_that_holds_a_render_worker(
     jobs: JobStore, runners: Callable[..., JobRunner], server: LocalServer
 ) -> None:
-    # One bomb for both behaviours: each of its pages costs the sandbox a whole limit.
+    # Each bomb page costs the sandbox up to its whole limit (how it ends depends on the
+    # pdfium build: ocr_core's tests quarantine such a document under short limits).
     bomb = submit(jobs, ("bomb.pdf", operator_bomb_pages(200)))
     runner = runners(server.base_url)
     assert wait_until(lambda: jobs.documents(bomb)[0].page_count == 200)  # rendering now
@@ -24,16 +25,11 @@ def test_a_job_is_read_beside_a_hostile_document_which_is_then_quarantined(
     runner.wake()
     assert wait_until(lambda: not jobs.job(letter).active, timeout_s=120)
     still_rendering = jobs.job(bomb).active
-    assert wait_until(lambda: not jobs.job(bomb).active, timeout_s=300)
-    errors = [str(page.result.error) for page in jobs.pages(bomb)]
-    breaches = [error for error in errors if "allowed" in error]
-    quarantined = [error for error in errors if "limits 3 times" in error]
+    jobs.request_cancel(bomb)
+    runner.wake()
     assert jobs.job(letter).pages_done == 5
     assert still_rendering  # the letter did not wait for the bomb
-    assert len(errors) == 200
-    assert len(breaches) == 3
-    # A page now and then renders within the limits before the third breach; none after it.
-    assert len(quarantined) >= 190
+    assert wait_until(lambda: not jobs.job(bomb).active)  # and the cancel ends it
 
 
 def test_jobs_beyond_the_running_limit_wait_queued(
