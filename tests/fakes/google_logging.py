@@ -40,6 +40,7 @@ from tests.fakes._grpc import LoopbackGrpc
 SERVICE_NAME = "google.logging.v2.LoggingServiceV2"
 
 _SERVICE_TERM = re.compile(r'resource\.labels\.service_name="((?:[^"\\]|\\.)*)"')
+_REVISION_TERM = re.compile(r'resource\.labels\.revision_name="((?:[^"\\]|\\.)*)"')
 _SEVERITY_TERM = re.compile(r"severity>=([A-Z]+)")
 _SINCE_TERM = re.compile(r'timestamp>"([^"]+)"')
 _TEXT_TERM = re.compile(r'textPayload:"((?:[^"\\]|\\.)*)"')
@@ -90,6 +91,9 @@ def _text(log_entry: LogEntry) -> str:
 def _matches(log_entry: LogEntry, filter_: str) -> bool:
     service = _SERVICE_TERM.search(filter_)
     if service and log_entry.resource.labels.get("service_name") != _unescape(service.group(1)):
+        return False
+    revision = _REVISION_TERM.search(filter_)
+    if revision and log_entry.resource.labels.get("revision_name") != _unescape(revision.group(1)):
         return False
     severity = _SEVERITY_TERM.search(filter_)
     if severity and log_entry.severity < log_severity_pb2.LogSeverity.Value(severity.group(1)):
