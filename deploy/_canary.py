@@ -145,7 +145,7 @@ def run_canary(
     *,
     golden: GoldenStore,
     jobs: JobStore,
-    runner: JobRunner,
+    runner: JobRunner | None,
     name: str,
     client_for: ClientFor,
     startup_log: StartupLog,
@@ -153,7 +153,8 @@ def run_canary(
     margin: float = DEFAULT_MARGIN,
     timeout_s: float = 3600.0,
 ) -> CanaryReport:
-    """Steps 1-5 above; `runner` is a started JobRunner whose clients reach the tagged URL."""
+    """Steps 1-5 above; `runner`, when given, is woken for the golden run's job (else a
+    console worker polling the store takes it)."""
     found = golden.get(name)  # a clear error before anything is deployed
     documents = golden.documents(found.id)
     if not documents:
@@ -179,7 +180,8 @@ def run_canary(
     run_id = start_run(
         golden, jobs, name, service_url=url, revision=revision, actor=actor, margin=margin
     )
-    runner.wake()
+    if runner is not None:
+        runner.wake()
     run = wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
     changes, refusals = judge(run, baseline, margin)
     report = _with(report, run=run, baseline=baseline, changes=changes, refusals=refusals)

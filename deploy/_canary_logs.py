@@ -8,20 +8,24 @@ like LIGHTONOCR_RUN_ENDPOINT).
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import grpc
-from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
-from google.cloud.logging_v2.services.logging_service_v2.transports import (
-    LoggingServiceV2GrpcTransport,
-)
+from typing import TYPE_CHECKING
 
 from deploy._spec import ServiceTarget
+
+if TYPE_CHECKING:  # the Logging library loads only when a canary reads a log
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
 
 # Enough for a vLLM start (a few hundred lines) with room for a noisy one.
 MAX_LINES = 2000
 
 
 def logging_client(env: Mapping[str, str]) -> LoggingServiceV2Client:
+    import grpc
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+    from google.cloud.logging_v2.services.logging_service_v2.transports import (
+        LoggingServiceV2GrpcTransport,
+    )
+
     endpoint = env.get("LIGHTONOCR_LOGGING_ENDPOINT", "")
     if endpoint:
         host = endpoint.rsplit(":", 1)[0]

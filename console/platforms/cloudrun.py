@@ -56,6 +56,7 @@ from deploy import (
     ServiceTarget,
     explain_google_error,
 )
+from deploy._canary_logs import startup_messages
 from ocr_core import ClientSettings, OCRError, SyncOCRClient
 
 if TYPE_CHECKING:
@@ -187,6 +188,14 @@ class CloudRunPlatform(Platform):
     @property
     def service_url(self) -> str:
         return self._service_url
+
+    def canary_tools(self) -> tuple[CloudRunDeployer, Callable[[str], list[str]]]:
+        """The deployer and a revision's startup log reader, for the quality-gated canary."""
+
+        def startup_log(revision: str) -> list[str]:
+            return startup_messages(self._logging_client(), self.target, revision)
+
+        return self._deploy(), startup_log
 
     def client_settings(self) -> ClientSettings:
         """The service URL with Google ID tokens, unless LIGHTONOCR_AUTH chose otherwise; a

@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "register golden set": "registering a golden set",
     "run golden set": "running a golden set",
     "start comparison": "starting a comparison",
+    "canary rollout": "rolling out a canary gated by a golden set",
 }
 
 

@@ -8,6 +8,7 @@ fails `test_the_table_covers_every_action`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from console._references import ReferenceText
 from console.golden import GoldenStore, load_zip
 from console.jobs import NewDocument
 from console.service import ACTIONS, Operations
+from console.service._canary_action import CanaryUnavailable, canary_rollout
 from console.service._revisions import rollback, split
 from ocr_core import Sampling
 from tests.console.golden.conftest import EXAMPLES, make_zip
@@ -49,6 +51,13 @@ class Setup:
         GoldenStore(operations.store).register(
             "seed-set", load_zip(GOLDEN_ZIP).documents, actor="seed", source="test"
         )
+
+
+def _canary(setup: Setup, who: Identity) -> None:
+    """On the local platform the canary is refused as unavailable (audited); the door's
+    checks come first either way."""
+    with contextlib.suppress(CanaryUnavailable):
+        canary_rollout(setup.operations, who, tag="c0ffee2", golden_set="seed-set")
 
 
 REFERENCE = ReferenceText(origin="a.txt", pages=("the page says this",), encoding="utf-8")
@@ -84,6 +93,7 @@ TABLE: dict[str, Callable[[Setup, Identity], Any]] = {
         "new-set", "set.zip", GOLDEN_ZIP, identity=who
     ),
     "run golden set": lambda s, who: s.operations.run_golden_set("seed-set", identity=who),
+    "canary rollout": _canary,
     "start comparison": lambda s, who: s.operations.start_comparison(
         s.other_url, documents=[NewDocument("c.pdf", make_pdf(1))], identity=who
     ),

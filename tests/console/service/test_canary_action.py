@@ -1,0 +1,88 @@
+"""The canary as the Service page's audited action, on the Cloud Run platform over the fake
+Run and Logging servers, with the real local OCR server (rapidocr) as both revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from console._identity import Identity, Role
+from console._store import Store
+from console.golden import GoldenStore, load_folder, start_run, wait_for_run
+from console.jobs import JobRunner, JobStore
+from console.service import Operations
+from console.service._canary_action import canary_rollout
+from ocr_core import ClientSettings, OCRClient
+from tests.console.golden.conftest import phototest_set
+from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
+from tests.fakes.google_logging import entry
+from tests.fakes.local_server import LocalServer
+
+OPERATOR = Identity("ops@bank.example", Role.OPERATOR, "iap")
+STARTUP = [
+    "INFO 12-05 03:01:02 [__init__.py:216] Automatically detected platform cuda.",
+    "INFO 12-05 03:01:41 [gpu_model_runner.py:2653] Model loading took 1.9 GiB and 20.1 s",
+]
+
+
+@pytest.fixture
+def cloud(local_server: LocalServer) -> Iterator[CloudFakes]:
+    settings = ClientSettings(base_url=local_server.base_url, auth="none", max_attempts=1)
+    with cloudrun_platform_with_fakes(client_settings=settings) as fakes:
+        yield fakes
+
+
+@pytest.fixture
+def operations(cloud: CloudFakes, tmp_path: Path) -> Iterator[Operations]:
+    store = Store.in_dir(tmp_path / "data")
+    yield Operations(cloud.platform, store, actor="ops")
+    store.close()
+
+
+@pytest.fixture
+def runner(operations: Operations) -> Iterator[JobRunner]:
+    settings = ClientSettings(auth="none", max_attempts=1)
+    runner = JobRunner(operations.store, lambda: OCRClient(settings=settings), poll_s=0.1)
+    yield runner.start()
+    runner.stop()
+
+
+def _next_revision(cloud: CloudFakes) -> str:
+    """The name the fake Run server gives the next revision (its rule, read not copied)."""
+    service = cloud.run.services[cloud.target.name]
+    number = len(cloud.run.revisions[cloud.target.name]) + 1
+    return cloud.run._new_revision(service, number).name.rsplit("/", 1)[-1]
+
+
+def test_an_operator_promotes_a_canary_that_reads_as_well_and_the_audit_says_so(
+    cloud: CloudFakes,
+    operations: Operations,
+    runner: JobRunner,
+    local_server: LocalServer,
+    tmp_path: Path,
+) -> None:
+    golden = GoldenStore(operations.store)
+    golden.register("photo", load_folder(phototest_set(tmp_path / "set")).documents,
+                    actor="qa", source="test")  # fmt: skip
+    serving = cloud.revision
+    jobs = JobStore(operations.store)
+    baseline = start_run(golden, jobs, "photo", service_url=local_server.base_url,
+                         revision=serving, actor="qa")  # fmt: skip
+    runner.wake()
+    assert not wait_for_run(golden, jobs, baseline, timeout_s=300, poll_s=0.1).incomplete
+    candidate = _next_revision(cloud)
+    at = cloud.now + timedelta(seconds=1)
+    cloud.logging.push(*(entry(line, at=at, revision=candidate) for line in STARTUP))
+    cloud.run.tag_urls["canary-c0ffee2"] = local_server.base_url
+
+    report = canary_rollout(
+        operations, OPERATOR, tag="c0ffee2", golden_set="photo", runner=runner, timeout_s=300
+    )
+
+    assert report.promoted and report.revision == candidate, report.text()
+    row = operations.audit_log(1)[0]
+    assert (row.actor, row.action, row.ok) == (OPERATOR.name, "canary rollout", True)
+    assert row.detail == f"promoted {candidate} (photo, margin 0.02)"
