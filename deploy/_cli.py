@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
         help="grant roles/run.invoker to MEMBER after deploying (repeatable)",
     )
 
+    apply.add_argument(
+        "--canary",
+        metavar="GOLDEN_SET",
+        help="new revision with no traffic under a tag, promoted only if GOLDEN_SET reads as well",
+    )
+    apply.add_argument(
+        "--margin", type=float, default=0.02, help="allowed CER rise per document (canary)"
+    )
+
     commands.add_parser("status", parents=[where], help="show the service's state")
     scale = commands.add_parser(
         "scale", parents=[where], help="set the instance floor/ceiling (no new revision)"
@@ -174,19 +183,26 @@ def _print_plan(spec: ServiceSpec, target: ServiceTarget, err: TextIO) -> None:
         print(f"# {label + ':':<15}{value}", file=err)
 
 
-def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> None:
+def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     if args.command == "console":
         run_console(args, env, out, err)
-        return
+        return 0
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )
+    if args.command == "apply" and args.canary:
+        from deploy._canary_cli import run_canary_command
+
+        return run_canary_command(
+            target, spec_from_args(args, env), golden_set=args.canary, margin=args.margin,
+            dry_run=args.dry_run, env=env, out=out,
+        )  # fmt: skip
     if args.command == "apply" and args.dry_run:
         spec = spec_from_args(args, env)
         service = CloudRunDeployer(target, env=env).build_service(spec)
         _print_plan(spec, target, err)
         print(request_json(service), file=out)
-        return
+        return 0
     deployer = CloudRunDeployer(target, env=env)
     if args.command == "apply":
         spec = spec_from_args(args, env)
@@ -215,6 +231,7 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: Tex
     elif args.command == "grant-invoker":
         deployer.grant_invoker(args.member)
         print(f"Granted roles/run.invoker on {target.service} to {args.member}", file=out)
+    return 0
 
 
 def main(
@@ -229,11 +246,10 @@ def main(
     err = err or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        _run(args, os.environ if env is None else env, out, err)
+        return _run(args, os.environ if env is None else env, out, err)
     except InvalidSpec as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
     except CloudError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_CLOUD_ERROR
-    return 0
