@@ -8,6 +8,9 @@ are no revisions to gate: the action says so (audited as failed) instead of pret
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 from console._identity import Identity
 from console.golden import GoldenStore
 from console.jobs import JobRunner, JobStore
@@ -68,4 +71,21 @@ def canary_rollout(
     return door.act(identity, "canary rollout", f"{tag} gated by {golden_set}", call, detail)
 
 
-__all__ = ["CanaryUnavailable", "canary_rollout"]
+def start_canary_rollout(
+    door: Door, identity: Identity | None, *, tag: str, golden_set: str, margin: float
+) -> threading.Thread:
+    """The Service page's button: the role is checked now (a viewer is refused and audited
+    at once), the rollout runs on a thread of the console process, not of the page, so it
+    outlives the page view; its verdict lands in the audit log, its run on the Quality page."""
+    door.authorise(identity, "canary rollout", f"{tag} gated by {golden_set}")
+
+    def work() -> None:
+        with contextlib.suppress(Exception):  # audited as failed by the door
+            canary_rollout(door, identity, tag=tag, golden_set=golden_set, margin=margin)
+
+    thread = threading.Thread(target=work, name=f"canary-{tag}", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["CanaryUnavailable", "canary_rollout", "start_canary_rollout"]

@@ -11,6 +11,7 @@ import streamlit as st
 from console._render import count_noun, escape_markdown
 from console.platforms import ActionResult, ServiceState
 from console.service import WarmUpRecord
+from console.service._canary_action import start_canary_rollout
 from console.service._revisions import revision_rows, rollback, split
 from console.ui._confirm import confirmed
 from console.ui._state import (
@@ -279,6 +280,24 @@ else:
     if "svc_traffic_result" in st.session_state:
         label, outcome = st.session_state.svc_traffic_result
         (st.success if outcome.ok else st.error)(f"{label}: {escape_markdown(outcome.message)}")
+
+if operations.platform.supports_traffic and identity.can_operate:
+    with st.expander("Canary rollout gated by a golden set"):
+        st.caption(
+            "A new revision of the image tag takes no traffic; it is warmed and smoke-checked "
+            "through its own tagged URL, reads the golden set, and takes all traffic only if "
+            "no document reads worse than the serving revision's last complete run. The "
+            "verdict lands in the audit log below."
+        )
+        canary_tag = st.text_input("Image tag (commit)", key="svc_canary_tag")
+        canary_set = st.text_input("Golden set", key="svc_canary_set")
+        canary_margin = st.number_input("Margin (CER)", 0.0, 0.5, 0.02, 0.01, key="svc_margin")
+        if st.button("Start canary", key="svc_canary", disabled=not canary_tag or not canary_set):
+            start_canary_rollout(
+                operations, identity, tag=canary_tag.strip(), golden_set=canary_set.strip(),
+                margin=float(canary_margin),
+            )  # fmt: skip
+            st.success(f"Canary of {escape_markdown(canary_tag)} started.")
 
 # --- Audit log ---------------------------------------------------------------------------------
 st.subheader("Audit log", anchor=False)
