@@ -15,6 +15,7 @@ from ._config import (
 from ._documents import Document, Page, load_document
 from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _exception_names
+from ._locate import DetectedLine, LocatedWord, PageWords, engine_available, locate_words
 from ._models import (
     BreakerSnapshot,
     BreakerState,
@@ -29,6 +30,11 @@ from ._sync import SyncOCRClient
 from ._text import clean_text
 
 __all__ = [
+    "DetectedLine",
+    "LocatedWord",
+    "PageWords",
+    "engine_available",
+    "locate_words",
     "CHAT_PATH",
     "HEALTH_PATH",
     "METRICS_PATH",

@@ -165,6 +165,10 @@ class PageTooLarge(PageRenderError, ImageTooLarge):
     """
 
 
+class LocatorUnavailable(OCRError):
+    """Words cannot be located: the `local` extra (rapidocr-onnxruntime) is not installed."""
+
+
 class Truncated(OCRError):
     """The model stopped at max_tokens (finish_reason "length"); raised only in strict mode."""
 
@@ -337,6 +341,7 @@ __all__ = [
     "EncryptedDocument",
     "ImageTooLarge",
     "InvalidDocument",
+    "LocatorUnavailable",
     "NotFound",
     "OCRError",
     "PageLimitExceeded",

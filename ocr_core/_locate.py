@@ -1,0 +1,333 @@
+"""Where each word of a page's text sits on the page image.
+
+LightOnOCR returns text without positions. The embedded engine's detector and recogniser
+(rapidocr, the `local` extra) find the page's lines with their own reading; the model's words
+are aligned to those words (a sequence alignment over normalised words), so every model word
+that the engine also saw gets a box, whichever service read the page. A detected line's box is
+split into word boxes in proportion to the characters of its reading (the recogniser gives
+lines only). Markdown structure (headings, table pipes, list marks, emphasis) is stripped
+first: it is layout, not ink.
+
+Detection runs in a sandbox worker (bounded time and memory, like rendering), so the caller's
+process never imports onnxruntime; without the `local` extra `LocatorUnavailable` is raised.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import io
+import itertools
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Indel
+
+from ._exceptions import LocatorUnavailable
+from ._sandbox import Sandbox, SandboxLimits
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels, y grows down
+
+# Detection holds ~600 MB of activations on a 2000 px page over the models' own memory.
+LOCATE_LIMITS = SandboxLimits(memory_mb=2048, cpu_seconds=60.0, wall_seconds=60.0, workers=1)
+# A model word and a detected word that differ by more than this (rapidfuzz ratio, 0-100)
+# inside a stretch the alignment could not match are not taken for the same word.
+MIN_WORD_SIMILARITY = 60.0
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]{0,200}>")
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedWord:
+    """One word of the service's text; `box` is None when the page shows no such word."""
+
+    text: str
+    box: Box | None
+    line: int  # the word's line in the text (markdown structure stripped), from 0
+    block: int  # its paragraph/block (lines between blank lines), in reading order, from 0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedLine:
+    """A line the engine found: its box and its own reading."""
+
+    box: Box
+    text: str
+    # One box per word of `text` (text.split() order), cut at the ink's gaps; () if unknown.
+    word_boxes: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PageWords:
+    """A page's words located on its image (`width` x `height` pixels)."""
+
+    width: int
+    height: int
+    words: tuple[LocatedWord, ...]
+    lines: tuple[DetectedLine, ...]
+
+    @property
+    def located_share(self) -> float:
+        """The share of words that got a box (1.0 for a page without words)."""
+        if not self.words:
+            return 1.0
+        return sum(w.box is not None for w in self.words) / len(self.words)
+
+
+def text_lines(text: str) -> list[tuple[int, list[str]]]:
+    """The text's lines as (block, words) with markdown structure stripped."""
+    lines: list[tuple[int, list[str]]] = []
+    block, blank = 0, False
+    for raw in text.splitlines():
+        if not raw.strip() or _TABLE_RULE.match(raw):
+            blank = blank or not raw.strip()
+            continue
+        if blank and lines:
+            block += 1
+        blank = False
+        line = _HEADING.sub("", raw)
+        line = _LIST_MARK.sub("", line)
+        line = _HTML_TAG.sub(" ", line)
+        line = _EMPHASIS.sub("", line).replace("|", " ")
+        words = line.split()
+        if words:
+            lines.append((block, words))
+    return lines
+
+
+def normalise(word: str) -> str:
+    """A word as compared: NFKC, case-folded, without surrounding punctuation."""
+    word = unicodedata.normalize("NFKC", word).casefold()
+    stripped = word.strip(".,;:!?\"'()[]{}«»“”‘’-–—")
+    return stripped or word
+
+
+def split_line(line: DetectedLine) -> list[tuple[str, Box]]:
+    """A line's words with boxes cut from the line's box in proportion to their characters."""
+    x0, y0, x1, y1 = line.box
+    text = line.text
+    if not text.strip():
+        return []
+    if len(line.word_boxes) == len(text.split()):
+        return list(zip(text.split(), line.word_boxes, strict=True))
+    per_char = (x1 - x0) / max(len(text), 1)
+    return [
+        (m.group(), (x0 + m.start() * per_char, y0, x0 + m.end() * per_char, y1))
+        for m in re.finditer(r"\S+", text)
+    ]
+
+
+def align(model: list[str], detected: list[str], passes: int = 3) -> list[int | None]:
+    """For each model word, the index of the detected word it is, or None.
+
+    The first pass aligns the two sequences as they are; later passes align what is left of
+    each, so a column or caption the service read in another order than the engine is still
+    matched (each pass finds the longest common run of what remains)."""
+    a = [normalise(w) for w in model]
+    b = [normalise(w) for w in detected]
+    matched: list[int | None] = [None] * len(a)
+    used: set[int] = set()
+    for _ in range(passes):
+        left_a = [i for i in range(len(a)) if matched[i] is None]
+        left_b = [j for j in range(len(b)) if j not in used]
+        if not left_a or not left_b:
+            break
+        found = 0
+        ops = Indel.opcodes([a[i] for i in left_a], [b[j] for j in left_b])
+        for op in ops:
+            tag, i0, i1, j0 = str(op.tag), int(op.src_start), int(op.src_end), int(op.dest_start)
+            if tag == "equal":
+                for k in range(i1 - i0):
+                    matched[left_a[i0 + k]] = left_b[j0 + k]
+                    used.add(left_b[j0 + k])
+                    found += 1
+        if not found:
+            break
+    # A changed word (a misread) is a delete beside an insert: pair the unmatched model words
+    # with similar unmatched detected words between the same anchors.
+    _pair_gaps(a, b, matched, used)
+    return matched
+
+
+def _pair_gaps(a: list[str], b: list[str], matched: list[int | None], used: set[int]) -> None:
+    i = 0
+    while i < len(a):
+        if matched[i] is not None:
+            i += 1
+            continue
+        start = i
+        while i < len(a) and matched[i] is None:
+            i += 1
+        before = next((matched[k] for k in range(start - 1, -1, -1) if matched[k] is not None), -1)
+        after = next((matched[k] for k in range(i, len(a)) if matched[k] is not None), len(b))
+        assert before is not None and after is not None
+        if before < after:
+            _pair_in_order(a, b, start, i, before + 1, after, matched, used)
+
+
+def _pair_in_order(
+    a: list[str],
+    b: list[str],
+    i0: int,
+    i1: int,
+    j0: int,
+    j1: int,
+    matched: list[int | None],
+    used: set[int],
+) -> None:
+    """Model words a[i0:i1] matched greedily, in order, to similar words of b[j0:j1]."""
+    j = j0
+    for i in range(i0, i1):
+        best, best_score = None, MIN_WORD_SIMILARITY
+        for k in range(j, min(j1, j + 4)):
+            if k in used:
+                continue
+            score = fuzz.ratio(a[i], b[k])
+            if score >= best_score:
+                best, best_score = k, score
+        if best is not None:
+            matched[i] = best
+            used.add(best)
+            j = best + 1
+
+
+def place_words(text: str, lines: list[DetectedLine]) -> list[LocatedWord]:
+    """The text's words, each with the box of the detected word it aligns to (pure, no engine)."""
+    pieces = [piece for line in lines for piece in split_line(line)]
+    structured = text_lines(text)
+    model = [(n, block, word) for n, (block, words) in enumerate(structured) for word in words]
+    matched = align([w for _, _, w in model], [w for w, _ in pieces])
+    return [
+        LocatedWord(word, pieces[j][1] if j is not None else None, n, block)
+        for (n, block, word), j in zip(model, matched, strict=True)
+    ]
+
+
+def engine_available() -> bool:
+    """Whether the `local` extra (the embedded engine) is installed."""
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
+_sandbox: Sandbox | None = None
+_sandbox_lock = threading.Lock()
+
+
+def _locate_sandbox() -> Sandbox:
+    global _sandbox
+    with _sandbox_lock:
+        if _sandbox is None:
+            _sandbox = Sandbox(LOCATE_LIMITS)
+            atexit.register(_sandbox.close)
+        return _sandbox
+
+
+def detect_lines(image: Image.Image, *, sandbox: Sandbox | None = None) -> list[DetectedLine]:
+    """The engine's lines on the page, detected in a sandbox worker."""
+    if not engine_available():
+        raise LocatorUnavailable(
+            "locating words needs the embedded engine: install ocr_core with the `local` extra"
+        )
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", compress_level=1)
+    found = (sandbox or _locate_sandbox()).run(_detect_in_worker, buffer.getvalue())
+    return [DetectedLine(box, text, tuple(words)) for box, text, words in found]
+
+
+def locate_words(image: Image.Image, text: str, *, sandbox: Sandbox | None = None) -> PageWords:
+    """Each word of `text` (the service's answer for this page) with its box on `image`."""
+    lines = detect_lines(image, sandbox=sandbox) if text.strip() else []
+    words = place_words(text, lines)
+    return PageWords(image.width, image.height, tuple(words), tuple(lines))
+
+
+_engine: Any = None
+
+
+def _detect_in_worker(png: bytes) -> list[tuple[Box, str, list[Box]]]:
+    """In the worker: the page's lines as the embedded engine reads them (engine kept)."""
+    global _engine
+    import numpy as np
+
+    from .server._engine import RapidOcrEngine
+    from .server._layout import reading_order
+    from .server._page_geometry import detection_scale, ink
+
+    if _engine is None:
+        _engine = RapidOcrEngine(orient=False, small_text=False)
+    with Image.open(io.BytesIO(png)) as page:
+        rgb = page.convert("RGB")
+    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+    scale = detection_scale(ink(bgr))
+    boxes = _engine._read_boxes(bgr, None, scale)
+    ordered = [box for line in reading_order(boxes) for box in line.boxes]
+    dark = ink(bgr)
+    found = []
+    for b in ordered:
+        line = DetectedLine((b.x0, b.y0, b.x1, b.y1), b.text)
+        found.append((line.box, b.text, _cut_at_ink(dark, line)))
+    return found
+
+
+def _cut_at_ink(dark: Any, line: DetectedLine) -> list[Box]:
+    """The line's proportional word boxes moved to the ink: each boundary to the widest
+    blank column run near it, each word trimmed to its own ink (proportional fonts make
+    character counts a rough guide only)."""
+    import numpy as np
+
+    pieces = split_line(line)
+    x0, y0, x1, y1 = (round(v) for v in line.box)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    strip = np.asarray(dark[y0:y1, x0:x1])
+    if strip.size == 0 or not pieces:
+        return [box for _, box in pieces]
+    inked: Any = strip.any(axis=0)
+    gaps: list[tuple[int, int]] = []  # blank column runs (start, end) relative to x0
+    start = None
+    for col, has_ink in enumerate(inked.tolist()):
+        if not has_ink and start is None:
+            start = col
+        elif has_ink and start is not None:
+            gaps.append((start, col))
+            start = None
+    per_char = (x1 - x0) / max(len(line.text), 1)
+    cuts = [0.0]
+    for (_, before), (_, after) in itertools.pairwise(pieces):
+        expected = (before[2] + after[0]) / 2 - x0
+        near = [g for g in gaps if abs((g[0] + g[1]) / 2 - expected) <= 2 * per_char]
+        if near:
+            g = max(near, key=lambda g: (g[1] - g[0], -abs((g[0] + g[1]) / 2 - expected)))
+            cuts.append((g[0] + g[1]) / 2)
+        else:
+            cuts.append(expected)
+    cuts.append(float(x1 - x0))
+    boxes: list[Box] = []
+    for left, right in itertools.pairwise(cuts):
+        cols = np.flatnonzero(inked[int(left) : max(int(right), int(left) + 1)])
+        if cols.size:
+            a, b = int(left) + int(cols[0]), int(left) + int(cols[-1]) + 1
+            rows = np.flatnonzero(strip[:, a:b].any(axis=1))
+            boxes.append((x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1.0))
+        else:
+            boxes.append((x0 + left, y0, x0 + right, y1))
+    return [(float(a), float(b), float(c), float(d)) for a, b, c, d in boxes]
+
+
+__all__ = [
+    "DetectedLine",
+    "LocatedWord",
+    "PageWords",
+    "detect_lines",
+    "engine_available",
+    "locate_words",
+    "place_words",
+    "text_lines",
+]

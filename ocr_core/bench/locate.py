@@ -1,0 +1,150 @@
+"""`python -m ocr_core.bench.locate`: located words against a digital PDF's own word boxes.
+
+A digital PDF rendered to an image knows where each of its characters is (pdfium's char
+boxes), so it is the truth for `ocr_core.locate_words`: the share of located words whose box
+overlaps a true box of the same word with IoU >= 0.5, for the PDF's own text (standing in for
+a service that reads every word right) and for the embedded engine's text (the local
+server's answer), with seconds per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from .._locate import Box, PageWords, locate_words, normalise
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pdf"
+DIGITAL = ("multicolumn.pdf", "pdflatex-4-pages.pdf", "minimal-document.pdf")
+LONGEST_SIDE = 1540
+MIN_IOU = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class TruePage:
+    """A rendered page, its text and each word's true box in the image's pixels."""
+
+    image: Image.Image
+    text: str
+    words: list[tuple[str, Box]]
+
+
+def true_page(path: Path, index: int, longest_side: int = LONGEST_SIDE) -> TruePage:
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        page = pdf[index]
+        width, height = page.get_size()
+        scale = longest_side / max(width, height)
+        image = page.render(scale=scale).to_pil().convert("RGB")
+        textpage = page.get_textpage()
+        words: list[tuple[str, Box]] = []
+        chars: list[str] = []
+        box: list[float] | None = None
+        for i in range(textpage.count_chars()):
+            char = textpage.get_text_range(i, 1)
+            if not char.strip():
+                if chars and box is not None:
+                    words.append(("".join(chars), _to_pixels(box, height, scale)))
+                chars, box = [], None
+                continue
+            left, bottom, right, top = textpage.get_charbox(i, loose=True)
+            chars.append(char)
+            box = (
+                [left, bottom, right, top]
+                if box is None
+                else [min(box[0], left), min(box[1], bottom), max(box[2], right), max(box[3], top)]
+            )
+        if chars and box is not None:
+            words.append(("".join(chars), _to_pixels(box, height, scale)))
+        return TruePage(image, textpage.get_text_bounded(), words)
+    finally:
+        pdf.close()
+
+
+def _to_pixels(box: list[float], page_height: float, scale: float) -> Box:
+    left, bottom, right, top = box
+    return (
+        left * scale,
+        (page_height - top) * scale,
+        right * scale,
+        (page_height - bottom) * scale,
+    )
+
+
+def iou(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def overlap_share(located: PageWords, truth: TruePage) -> tuple[int, int]:
+    """(located words on a true box of the same word at IoU >= 0.5, located words)."""
+    by_word: dict[str, list[Box]] = {}
+    for word, box in truth.words:
+        by_word.setdefault(normalise(word), []).append(box)
+    hits = total = 0
+    for found in located.words:
+        if found.box is None:
+            continue
+        total += 1
+        boxes = by_word.get(normalise(found.text), [])
+        if any(iou(found.box, box) >= MIN_IOU for box in boxes):
+            hits += 1
+    return hits, total
+
+
+def main(argv: list[str] | None = None) -> None:
+    import pypdfium2 as pdfium
+
+    from ..server._engine import RapidOcrEngine
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=6, help="pages at most per PDF")
+    args = parser.parse_args(argv)
+    engine = RapidOcrEngine()
+    totals = {"true text": [0, 0, 0], "engine text": [0, 0, 0]}
+    seconds: list[float] = []
+    for name in DIGITAL:
+        path = CORPUS / name
+        count = len(pdfium.PdfDocument(str(path)))
+        for index in range(min(count, args.pages)):
+            truth = true_page(path, index)
+            for label, text in (
+                ("true text", truth.text),
+                ("engine text", engine.read(truth.image).text),
+            ):
+                started = time.perf_counter()
+                located = locate_words(truth.image, text)
+                seconds.append(time.perf_counter() - started)
+                hits, boxed = overlap_share(located, truth)
+                totals[label][0] += hits
+                totals[label][1] += boxed
+                totals[label][2] += len(located.words)
+                print(
+                    f"{name} p{index + 1} {label}: {hits}/{boxed} IoU>=0.5, "
+                    f"{boxed}/{len(located.words)} located, {seconds[-1]:.2f} s"
+                )
+    for label, (hits, boxed, words) in totals.items():
+        print(
+            f"{label}: {hits / max(boxed, 1):.1%} of located words at IoU >= {MIN_IOU} "
+            f"({hits}/{boxed}); {boxed / max(words, 1):.1%} of words located"
+        )
+    print(
+        f"seconds per {LONGEST_SIDE} px page: median {statistics.median(seconds):.2f}, "
+        f"max {max(seconds):.2f} (first includes the worker's engine load)"
+    )
+
+
+if __name__ == "__main__":
+    main()
