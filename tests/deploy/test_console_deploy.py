@@ -266,3 +266,14 @@ def test_a_console_opened_at_its_hashed_run_app_url_stays_served_on_the_next_app
     console = fake_run.services[CONSOLE]
     assert console.uri[8:] in _env(console)["LIGHTONOCR_CONSOLE_HOSTS"].split(",")
     assert len(fake_run.revisions[CONSOLE]) == revisions  # nothing changed, no new revision
+
+
+def test_the_database_refusal_offers_the_secret_and_claims_no_iam_login(
+    run_env: dict[str, str],
+) -> None:
+    argv = [a for a in APPLY if a not in ("--database-url-secret", "console-database-url")]
+
+    _, _, err = _run([*argv, "--dry-run", "--service-url", "https://x.run.app"], run_env)
+
+    assert "--database-url-secret SECRET (the URL with its password, in Secret Manager)" in err
+    assert "IAM" not in err  # the /cloudsql socket mints no IAM token (issue 22, item 5)
