@@ -228,6 +228,9 @@ class FaultServer:
             return StreamingResponse(self._endless_line(request), media_type="text/event-stream")
         if step == "stall":
             return StreamingResponse(stall(), media_type="text/event-stream")
+        if step == "no_instance":
+            text = "The request was aborted because there was no available instance."
+            return Response(text, status_code=500, media_type="text/plain")
         if step == "stream_400":
             error = {"message": "scripted 400", "type": "BadRequestError", "code": 400}
             events = f"data: {json.dumps({'error': error})}\n\ndata: [DONE]\n\n"

@@ -30,6 +30,8 @@ FAULTS = (
     "stall",
     # A streamed answer that is vLLM's error event for a rejected request (code 400).
     "stream_400",
+    # Cloud Run's front end with no instance for the request: a plain-text 500.
+    "no_instance",
     # A completion whose usage.prompt_tokens is "lots".
     "bad_usage",
     # A generation loop: the page's text, then one line repeated until max_tokens.

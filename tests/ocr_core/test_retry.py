@@ -165,3 +165,17 @@ def test_retry_after_accepts_seconds_and_http_dates_and_ignores_garbage():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+async def test_cloud_runs_no_available_instance_500_is_retried(server, sleep):
+    server.script("no_instance")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png("red"))
+    assert page.ok and page.attempts == 2
+
+
+async def test_a_500_from_the_engine_itself_is_not_retried(server, sleep):
+    server.script("500")  # vLLM's JSON error: this page broke the engine
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png())
+    assert page.attempts == 1 and page.error is not None
