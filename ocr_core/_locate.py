@@ -290,6 +290,8 @@ def _cut_at_ink(dark: Any, line: DetectedLine) -> list[Box]:
     if strip.size == 0 or not pieces:
         return [box for _, box in pieces]
     inked: Any = strip.any(axis=0)
+    rows = np.flatnonzero(strip.any(axis=1))
+    top, bottom = (y0 + float(rows[0]), y0 + float(rows[-1]) + 1) if rows.size else (y0, y1)
     gaps: list[tuple[int, int]] = []  # blank column runs (start, end) relative to x0
     start = None
     for col, has_ink in enumerate(inked.tolist()):
@@ -314,8 +316,9 @@ def _cut_at_ink(dark: Any, line: DetectedLine) -> list[Box]:
         cols = np.flatnonzero(inked[int(left) : max(int(right), int(left) + 1)])
         if cols.size:
             a, b = int(left) + int(cols[0]), int(left) + int(cols[-1]) + 1
-            rows = np.flatnonzero(strip[:, a:b].any(axis=1))
-            boxes.append((x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1.0))
+            # The line's ink rows, not the word's: a word without ascenders ("a", "no") still
+            # spans the line's type, as a reader's (and the PDF's) word box does.
+            boxes.append((x0 + a, top, x0 + b, bottom))
         else:
             boxes.append((x0 + left, y0, x0 + right, y1))
     return [(float(a), float(b), float(c), float(d)) for a, b, c, d in boxes]
