@@ -82,6 +82,16 @@ def _utilisation(key: MetricKey, metric: str) -> list[Query]:
     ]  # fmt: skip
 
 
+# Requests by response class: a chart of their own, and the cost's busy minutes.
+REQUEST_COUNT = Query(
+    MetricKey.REQUEST_COUNT,
+    "request_count",
+    Aligner.ALIGN_DELTA,
+    Reducer.REDUCE_SUM,
+    group_by="response_code_class",
+    unit="requests",
+)
+
 QUERIES: tuple[Query, ...] = (
     *_latency(MetricKey.STARTUP_LATENCY_S, "container/startup_latencies"),
     *_utilisation(MetricKey.MEMORY_UTILIZATION, "container/memory/utilizations"),
@@ -99,14 +109,7 @@ QUERIES: tuple[Query, ...] = (
         unit="instances",
     ),
     *_latency(MetricKey.REQUEST_LATENCY_S, "request_latencies"),
-    Query(
-        MetricKey.REQUEST_COUNT,
-        "request_count",
-        Aligner.ALIGN_DELTA,
-        Reducer.REDUCE_SUM,
-        group_by="response_code_class",
-        unit="requests",
-    ),
+    REQUEST_COUNT,
 )
 
 
@@ -122,14 +125,7 @@ BILLING_QUERIES: tuple[Query, ...] = (
         label="billed",
         unit="instances",
     ),
-    Query(
-        MetricKey.REQUEST_COUNT,
-        "request_count",
-        Aligner.ALIGN_DELTA,
-        Reducer.REDUCE_SUM,
-        group_by="response_code_class",
-        unit="requests",
-    ),
+    REQUEST_COUNT,
 )
 
 
