@@ -3,10 +3,14 @@
 LightOnOCR returns text without positions. The embedded engine's detector and recogniser
 (rapidocr, the `local` extra) find the page's lines with their own reading; the model's words
 are aligned to those words (a sequence alignment over normalised words), so every model word
-that the engine also saw gets a box, whichever service read the page. A detected line's box is
-split into word boxes in proportion to the characters of its reading (the recogniser gives
-lines only). Markdown structure (headings, table pipes, list marks, emphasis) is stripped
-first: it is layout, not ink.
+that the engine also saw gets a box, whichever service read the page. The recogniser reads
+lines, but its CTC timesteps say where each of its words was seen; a line is cut into word
+boxes at the widest blank columns between them, each box trimmed to its word's ink and
+spanning its line's type (`cut_at_ink`). Markdown structure (headings, table pipes, list
+marks, emphasis) is stripped first: it is layout, not ink.
+
+`python -m ocr_core.bench.locate` scores it on digital PDFs rendered to images, against
+pdfium's character boxes.
 
 Detection runs in a sandbox worker (bounded time and memory, like rendering), so the caller's
 process never imports onnxruntime; without the `local` extra `LocatorUnavailable` is raised.
@@ -17,12 +21,12 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import io
-import itertools
+import json
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from PIL import Image
 from rapidfuzz import fuzz
@@ -30,8 +34,7 @@ from rapidfuzz.distance import Indel
 
 from ._exceptions import LocatorUnavailable
 from ._sandbox import Sandbox, SandboxLimits
-
-Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels, y grows down
+from ._word_boxes import Box, read_word_boxes
 
 # Detection holds ~600 MB of activations on a 2000 px page over the models' own memory.
 LOCATE_LIMITS = SandboxLimits(memory_mb=2048, cpu_seconds=60.0, wall_seconds=60.0, workers=1)
@@ -75,12 +78,49 @@ class PageWords:
     words: tuple[LocatedWord, ...]
     lines: tuple[DetectedLine, ...]
 
+    def to_json(self) -> str:
+        """Compact JSON of the page's size and words (boxes to 0.1 px); lines are left out."""
+        words = [
+            [w.text, None if w.box is None else [round(v, 1) for v in w.box], w.line, w.block]
+            for w in self.words
+        ]
+        return json.dumps({"width": self.width, "height": self.height, "words": words})
+
+    @classmethod
+    def from_json(cls, text: str) -> PageWords:
+        data = json.loads(text)
+        words = tuple(
+            LocatedWord(str(word), None if box is None else _box(box), int(line), int(block))
+            for word, box, line, block in data["words"]
+        )
+        return cls(int(data["width"]), int(data["height"]), words, ())
+
+    def blocks(self) -> list[tuple[int, Box]]:
+        """Each block of the text (in the text's order) with the box around its located
+        words: how the text's reading order walks over the page."""
+        spans: dict[int, Box] = {}
+        for word in self.words:
+            if word.box is None:
+                continue
+            x0, y0, x1, y1 = word.box
+            if word.block in spans:
+                a0, b0, a1, b1 = spans[word.block]
+                spans[word.block] = (min(a0, x0), min(b0, y0), max(a1, x1), max(b1, y1))
+            else:
+                spans[word.block] = word.box
+        return sorted(spans.items())
+
     @property
     def located_share(self) -> float:
         """The share of words that got a box (1.0 for a page without words)."""
         if not self.words:
             return 1.0
         return sum(w.box is not None for w in self.words) / len(self.words)
+
+
+def _box(values: Sequence[float]) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in values)
+    return (x0, y0, x1, y1)
 
 
 def text_lines(text: str) -> list[tuple[int, list[str]]]:
@@ -238,7 +278,7 @@ def detect_lines(image: Image.Image, *, sandbox: Sandbox | None = None) -> list[
         )
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", compress_level=1)
-    found = (sandbox or _locate_sandbox()).run(_detect_in_worker, buffer.getvalue())
+    found = (sandbox or _locate_sandbox()).run(read_word_boxes, buffer.getvalue())
     return [DetectedLine(box, text, tuple(words)) for box, text, words in found]
 
 
@@ -247,81 +287,6 @@ def locate_words(image: Image.Image, text: str, *, sandbox: Sandbox | None = Non
     lines = detect_lines(image, sandbox=sandbox) if text.strip() else []
     words = place_words(text, lines)
     return PageWords(image.width, image.height, tuple(words), tuple(lines))
-
-
-_engine: Any = None
-
-
-def _detect_in_worker(png: bytes) -> list[tuple[Box, str, list[Box]]]:
-    """In the worker: the page's lines as the embedded engine reads them (engine kept)."""
-    global _engine
-    import numpy as np
-
-    from .server._engine import RapidOcrEngine
-    from .server._layout import reading_order
-    from .server._page_geometry import detection_scale, ink
-
-    if _engine is None:
-        _engine = RapidOcrEngine(orient=False, small_text=False)
-    with Image.open(io.BytesIO(png)) as page:
-        rgb = page.convert("RGB")
-    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
-    scale = detection_scale(ink(bgr))
-    boxes = _engine._read_boxes(bgr, None, scale)
-    ordered = [box for line in reading_order(boxes) for box in line.boxes]
-    dark = ink(bgr)
-    found = []
-    for b in ordered:
-        line = DetectedLine((b.x0, b.y0, b.x1, b.y1), b.text)
-        found.append((line.box, b.text, _cut_at_ink(dark, line)))
-    return found
-
-
-def _cut_at_ink(dark: Any, line: DetectedLine) -> list[Box]:
-    """The line's proportional word boxes moved to the ink: each boundary to the widest
-    blank column run near it, each word trimmed to its own ink (proportional fonts make
-    character counts a rough guide only)."""
-    import numpy as np
-
-    pieces = split_line(line)
-    x0, y0, x1, y1 = (round(v) for v in line.box)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    strip = np.asarray(dark[y0:y1, x0:x1])
-    if strip.size == 0 or not pieces:
-        return [box for _, box in pieces]
-    inked: Any = strip.any(axis=0)
-    rows = np.flatnonzero(strip.any(axis=1))
-    top, bottom = (y0 + float(rows[0]), y0 + float(rows[-1]) + 1) if rows.size else (y0, y1)
-    gaps: list[tuple[int, int]] = []  # blank column runs (start, end) relative to x0
-    start = None
-    for col, has_ink in enumerate(inked.tolist()):
-        if not has_ink and start is None:
-            start = col
-        elif has_ink and start is not None:
-            gaps.append((start, col))
-            start = None
-    per_char = (x1 - x0) / max(len(line.text), 1)
-    cuts = [0.0]
-    for (_, before), (_, after) in itertools.pairwise(pieces):
-        expected = (before[2] + after[0]) / 2 - x0
-        near = [g for g in gaps if abs((g[0] + g[1]) / 2 - expected) <= 2 * per_char]
-        if near:
-            g = max(near, key=lambda g: (g[1] - g[0], -abs((g[0] + g[1]) / 2 - expected)))
-            cuts.append((g[0] + g[1]) / 2)
-        else:
-            cuts.append(expected)
-    cuts.append(float(x1 - x0))
-    boxes: list[Box] = []
-    for left, right in itertools.pairwise(cuts):
-        cols = np.flatnonzero(inked[int(left) : max(int(right), int(left) + 1)])
-        if cols.size:
-            a, b = int(left) + int(cols[0]), int(left) + int(cols[-1]) + 1
-            # The line's ink rows, not the word's: a word without ascenders ("a", "no") still
-            # spans the line's type, as a reader's (and the PDF's) word box does.
-            boxes.append((x0 + a, top, x0 + b, bottom))
-        else:
-            boxes.append((x0 + left, y0, x0 + right, y1))
-    return [(float(a), float(b), float(c), float(d)) for a, b, c, d in boxes]
 
 
 __all__ = [

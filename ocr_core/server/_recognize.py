@@ -37,6 +37,10 @@ class RecognizedLine:
     text: str
     score: float
     word_logprobs: tuple[float, ...]
+    # Where each word (text.split() order) sits across the crop, as fractions of its width:
+    # from its first character's first timestep to its last character's last (CTC peaks
+    # sit inside the glyphs, so the ink's gaps between spans are the word gaps).
+    word_spans: tuple[tuple[float, float], ...] = ()
 
 
 def _log(probability: float) -> float:
@@ -56,6 +60,7 @@ def decode(
     best = probs.argmax(axis=1)
     chars: list[str] = []
     char_probs: list[float] = []
+    char_steps: list[tuple[int, int]] = []  # each character's first and last timestep
     gap_space = 0.0  # best space probability since the last character
     previous = BLANK
     for step, index in enumerate(best.tolist()):
@@ -66,18 +71,39 @@ def decode(
         probability = float(probs[step, index])
         if index == previous and chars:  # the same character held over several steps
             char_probs[-1] = max(char_probs[-1], probability)
+            char_steps[-1] = (char_steps[-1][0], step)
             continue
         if chars and chars[-1] != " " and gap_space >= space_probability:
             chars.append(" ")
             char_probs.append(min(1.0, gap_space))
+            char_steps.append((step, step))
         chars.append(charset[index])
         char_probs.append(probability)
+        char_steps.append((step, step))
         gap_space = 0.0
         previous = index
     text = "".join(chars)
     kept = [p for c, p in zip(chars, char_probs, strict=True) if c != " "]
     score = float(np.mean(kept)) if kept else 0.0
-    return RecognizedLine(text, score, _word_logprobs(chars, char_probs))
+    steps = len(best) or 1
+    spans = tuple((a / steps, (b + 1) / steps) for a, b in _word_steps(chars, char_steps))
+    return RecognizedLine(text, score, _word_logprobs(chars, char_probs), spans)
+
+
+def _word_steps(chars: list[str], char_steps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each word's first and last timestep (text.split() order)."""
+    words: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for char, (first, last) in zip(chars, char_steps, strict=True):
+        if char.isspace():
+            if current is not None:
+                words.append(current)
+            current = None
+            continue
+        current = (first, last) if current is None else (current[0], last)
+    if current is not None:
+        words.append(current)
+    return words
 
 
 def _word_logprobs(chars: list[str], char_probs: list[float]) -> tuple[float, ...]:
@@ -94,6 +120,17 @@ def _word_logprobs(chars: list[str], char_probs: list[float]) -> tuple[float, ..
     if current is not None:
         words.append(current)
     return tuple(words)
+
+
+def _in_crop(line: RecognizedLine, crop: np.ndarray, input_shape: Sequence[int]) -> RecognizedLine:
+    """The line with its word spans as fractions of the crop, not of the padded input: the
+    crop was resized to the input's height and padded on the right (rapidocr's
+    `resize_norm_img`), so only `resized / input_width` of the timesteps saw it."""
+    input_height, input_width = int(input_shape[-2]), int(input_shape[-1])
+    resized = min(input_width, math.ceil(input_height * crop.shape[1] / max(1, crop.shape[0])))
+    share = input_width / max(1, resized)
+    spans = tuple((min(1.0, a * share), min(1.0, b * share)) for a, b in line.word_spans)
+    return RecognizedLine(line.text, line.score, line.word_logprobs, spans)
 
 
 class Recognizer:
@@ -141,7 +178,12 @@ class Recognizer:
                 [self._rec.resize_norm_img(crops[i], ratio)[np.newaxis] for i in members]
             ).astype(np.float32)
             outputs = self._rec.session(inputs)[0]
-            return [decode(probs, self._charset, self.space_probability) for probs in outputs]
+            return [
+                _in_crop(
+                    decode(probs, self._charset, self.space_probability), crops[i], inputs.shape
+                )
+                for i, probs in zip(members, outputs, strict=True)
+            ]
 
         # Widest first, so the last line left running while the other workers idle is short.
         batches.reverse()

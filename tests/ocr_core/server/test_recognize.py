@@ -62,3 +62,11 @@ def test_a_character_given_no_probability_has_a_finite_floor() -> None:
     probs[0] = 0.0
     probs[0, 1] = 1e-30  # argmax still "a", with a vanishing probability
     assert decode(probs, CHARSET).word_logprobs == (MIN_LOGPROB,)
+
+
+def test_each_word_spans_the_timesteps_its_characters_were_seen_at() -> None:
+    # "ab c" over 8 steps: "a" at 1-2, "b" at 3, a space at 4-5, "c" at 6.
+    probs = steps({}, {"a": 0.9}, {"a": 0.9}, {"b": 0.9}, {" ": 0.8}, {" ": 0.8}, {"c": 0.9}, {})
+    line = decode(probs, CHARSET)
+    assert line.text == "ab c"
+    assert line.word_spans == ((1 / 8, 4 / 8), (6 / 8, 7 / 8))
