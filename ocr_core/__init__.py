@@ -15,7 +15,14 @@ from ._config import (
 from ._documents import Document, Page, load_document
 from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _exception_names
-from ._locate import DetectedLine, LocatedWord, PageWords, engine_available, locate_words
+from ._locate import (
+    DetectedLine,
+    LocatedWord,
+    PageWords,
+    alocate_words,
+    engine_available,
+    locate_words,
+)
 from ._models import (
     BreakerSnapshot,
     BreakerState,
@@ -34,6 +41,7 @@ __all__ = [
     "LocatedWord",
     "PageWords",
     "engine_available",
+    "alocate_words",
     "locate_words",
     "CHAT_PATH",
     "HEALTH_PATH",

@@ -18,6 +18,7 @@ process never imports onnxruntime; without the `local` extra `LocatorUnavailable
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import importlib.util
 import io
@@ -270,16 +271,23 @@ def _locate_sandbox() -> Sandbox:
         return _sandbox
 
 
-def detect_lines(image: Image.Image, *, sandbox: Sandbox | None = None) -> list[DetectedLine]:
-    """The engine's lines on the page, detected in a sandbox worker."""
+def _png(image: Image.Image) -> bytes:
     if not engine_available():
         raise LocatorUnavailable(
             "locating words needs the embedded engine: install ocr_core with the `local` extra"
         )
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", compress_level=1)
-    found = (sandbox or _locate_sandbox()).run(read_word_boxes, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def _lines(found: list[tuple[Box, str, list[Box]]]) -> list[DetectedLine]:
     return [DetectedLine(box, text, tuple(words)) for box, text, words in found]
+
+
+def detect_lines(image: Image.Image, *, sandbox: Sandbox | None = None) -> list[DetectedLine]:
+    """The engine's lines on the page, detected in a sandbox worker."""
+    return _lines((sandbox or _locate_sandbox()).run(read_word_boxes, _png(image)))
 
 
 def locate_words(image: Image.Image, text: str, *, sandbox: Sandbox | None = None) -> PageWords:
@@ -289,10 +297,24 @@ def locate_words(image: Image.Image, text: str, *, sandbox: Sandbox | None = Non
     return PageWords(image.width, image.height, tuple(words), tuple(lines))
 
 
+async def alocate_words(
+    image: Image.Image, text: str, *, sandbox: Sandbox | None = None
+) -> PageWords:
+    """`locate_words` without holding a thread while the sandbox works (cancelling it
+    stops the worker)."""
+    lines: list[DetectedLine] = []
+    if text.strip():
+        png = await asyncio.to_thread(_png, image)
+        lines = _lines(await (sandbox or _locate_sandbox()).arun(read_word_boxes, png))
+    words = await asyncio.to_thread(place_words, text, lines)
+    return PageWords(image.width, image.height, tuple(words), tuple(lines))
+
+
 __all__ = [
     "DetectedLine",
     "LocatedWord",
     "PageWords",
+    "alocate_words",
     "detect_lines",
     "engine_available",
     "locate_words",

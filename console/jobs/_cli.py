@@ -1,8 +1,9 @@
 """`python -m console.jobs`: jobs for scripts, from the same store as the console.
 
-    submit FILE... [--name N] [--json]
+    submit FILE... [--name N] [--json] [--text-layer] [--no-words]
                              queue files as a new job (through the console's one door,
-                             audited as LIGHTONOCR_ACTOR or the OS user); prints its id
+                             audited as LIGHTONOCR_ACTOR or the OS user); prints its id;
+                             the worker locates each page's words unless --no-words
     list [--json]            newest first; --json is one object per line
     show ID [--json]         a job and its per-page results
     cancel ID                ask the runner to stop it (at once if no runner holds it)
@@ -51,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--text-layer", action="store_true", help="use a PDF page's own text where it has one"
     )
+    submit.add_argument(
+        "--no-words", dest="words", action="store_false",
+        help="do not locate the words on the pages (no overlay, no searchable PDF/hOCR/ALTO)",
+    )  # fmt: skip
     listing = commands.add_parser("list", help="jobs, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--limit", type=int, default=100)
@@ -130,7 +135,12 @@ def _operations() -> Operations:
 
 
 def _submit(
-    jobs: JobStore, files: Sequence[Path], name: str | None, as_json: bool, text_layer: bool
+    jobs: JobStore,
+    files: Sequence[Path],
+    name: str | None,
+    as_json: bool,
+    text_layer: bool,
+    words: bool = True,
 ) -> None:
     with contextlib.ExitStack() as opened:
         documents = []
@@ -147,7 +157,7 @@ def _submit(
         try:
             job_id = operations.start_job(
                 documents, identity=cli_identity(), name=name, revision=revision,
-                use_text_layer=text_layer,
+                use_text_layer=text_layer, locate_words=words,
             )  # fmt: skip
         except JobTooLarge as error:
             raise SystemExit(f"error: {error}") from None
@@ -196,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             _show(jobs, _find(jobs, args.id), args.json)
         elif args.command == "submit":
-            _submit(jobs, args.files, args.name, args.json, args.text_layer)
+            _submit(jobs, args.files, args.name, args.json, args.text_layer, args.words)
         elif args.command == "cancel":
             _find(jobs, args.id)
             status = _operations().cancel_job(args.id, identity=cli_identity())

@@ -16,7 +16,7 @@ from console.jobs._models import DocumentState, JobStatus
 from console.jobs._rows import now_ts as _now
 from console.jobs._rows import page_row as _page_row
 from console.jobs._rows import sampling_from_json
-from console.jobs._tables import documents_table, jobs_table, pages_table
+from console.jobs._tables import documents_table, jobs_table, pages_table, words_table
 from ocr_core import PageResult, Sampling
 
 # A runner writes a heartbeat every few seconds; this much silence means it is gone.
@@ -167,6 +167,13 @@ class JobLedger:
                     # `attempts` counts every request made for the page, earlier runs' too.
                     .values(**{**row, "attempts": p.c.attempts + row["attempts"]})
                 ).rowcount
+                if replaced:  # words located on the old text are not this text's
+                    w = words_table
+                    connection.execute(
+                        w.delete().where(
+                            w.c.document_id == document_id, w.c.page_index == result.index
+                        )
+                    )
                 if not replaced:
                     connection.execute(
                         p.insert().values(

@@ -51,6 +51,10 @@ class Job:
     error: str | None = None
     # Pages whose answer looped or came back empty and were asked again (PageResult.rerun_reason).
     pages_rerun: int = 0
+    # Whether the worker locates each page's words, and how many it located or could not.
+    locate_words: bool = False
+    pages_located: int = 0
+    pages_unlocated: int = 0
 
     @property
     def active(self) -> bool:
@@ -73,6 +77,9 @@ class Job:
             "service_url": self.service_url,
             "revision": self.revision,
             "error": self.error,
+            "locate_words": self.locate_words,
+            "pages_located": self.pages_located,
+            "pages_unlocated": self.pages_unlocated,
         }
 
 

@@ -14,8 +14,7 @@ that keeps breaching the limits. All jobs' requests share the client's slots.
 Cancelling a job (the Cancel button or `python -m console.jobs cancel`, both through the
 store, polled here) cancels its asyncio tasks: queued pages are dropped, renders leave their
 lane, httpx closes the requests in flight so the server frees their slots. Passwords of
-encrypted PDFs are kept in memory only. Clients per service: `_clients.py`.
-"""
+encrypted PDFs are kept in memory only. Clients: `_clients.py`; words: `_locating.py`."""
 
 from __future__ import annotations
 
@@ -38,11 +37,13 @@ from console.jobs._clients import Clients
 from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
+from console.jobs._locating import PageLocator
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
 from console.jobs._pages import describe_error, open_document, read_page, round_robin
 from console.jobs._passwords import give_password, take_password
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
+from console.jobs._words import WordsStore
 from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class JobRunner:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._store_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-store")
+        self.locator = PageLocator(WordsStore(store), self._in_store)
 
     def __repr__(self) -> str:
         return f"JobRunner(owner={self.owner!r}, running={sorted(self._runs)})"
@@ -186,12 +188,10 @@ class JobRunner:
             rest = asyncio.all_tasks() - {asyncio.current_task()}  # also jobs still releasing
             await asyncio.gather(*rest, return_exceptions=True)
             await self._clients.aclose()
+            self.locator.close()
             # Directly, not in a worker thread: at interpreter exit there are none left.
             with contextlib.suppress(StoreError):
                 self.ledger.release_all(self.owner)
-
-    def _client_for(self, service_url: str) -> OCRClient:
-        return self._clients.for_service(service_url)
 
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""
@@ -268,7 +268,7 @@ class JobRunner:
         revision = await asyncio.to_thread(self._revision_or_none)
         job = await self._in_store(self.jobs.job, job_id)
         assert job is not None
-        if self._client_for(job.service_url) is not self._client:
+        if self._clients.for_service(job.service_url) is not self._client:
             revision = job.revision  # what the platform runs is not what serves this job
         try:
             # More passes only when pages were marked for retry while one ran.
@@ -297,9 +297,9 @@ class JobRunner:
 
     async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
         """Send every page of the job that has no result (or is marked for retry), the
-        job's documents taking turns page by page."""
-        client = self._client_for(job.service_url)
-        queues = []
+        job's documents taking turns page by page; then locate their words if asked."""
+        client = self._clients.for_service(job.service_url)
+        queues, opened = [], []
         for entry in await self._in_store(self.jobs.documents, job.id):
             if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
                 continue
@@ -307,6 +307,7 @@ class JobRunner:
             if document is None:
                 continue
             run.documents.append(document)
+            opened.append((entry.id, document))
             todo = await self._in_store(self.ledger.pages_to_send, entry.id, document.page_count)
             chosen = await self._in_store(self.ledger.sampling_to_send, entry.id)
             queues.append([(entry.id, document, index, chosen.get(index)) for index in todo])
@@ -321,6 +322,8 @@ class JobRunner:
                     self._page(job, document_id, document, index, revision, sampling, run.window)
                 )
                 sent += 1
+        if job.locate_words:
+            await self.locator.locate(job.id, opened)
         return sent
 
     async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
@@ -374,7 +377,7 @@ class JobRunner:
         try:
             started = now_ts()
             result = await read_page(
-                self._client_for(job.service_url),
+                self._clients.for_service(job.service_url),
                 document,
                 index,
                 use_text_layer=job.use_text_layer,

@@ -31,7 +31,9 @@ from console.jobs._tables import (
     jobs_table,
     pages_table,
     references_table,
+    words_table,
 )
+from console.jobs._words import WordsStore
 from ocr_core import Sampling
 
 RETENTION_SETTING = "job_retention_days"
@@ -80,6 +82,7 @@ class JobStore:
         revision: str | None = None,
         use_text_layer: bool = False,
         name: str | None = None,
+        locate_words: bool = False,
     ) -> int:
         """A queued job whose uploads went to the object store (streamed, at most
         `max_job_bytes()` in all, or `JobTooLarge` and nothing kept), so any runner can
@@ -102,6 +105,7 @@ class JobStore:
                         service_url=service_url,
                         revision=revision,
                         use_text_layer=use_text_layer,
+                        locate_words=locate_words,
                         run_seconds=0.0,
                         cancel_requested=False,
                     )
@@ -177,6 +181,7 @@ class JobStore:
             .group_by(p.c.job_id)
         ):
             page_counts[job_id] = (int(done or 0), int(failed or 0), int(rerun or 0))
+        located = WordsStore(self.store).counts(ids)
         now = now_ts()
         jobs = []
         for row in rows:
@@ -204,6 +209,9 @@ class JobStore:
                     cancel_requested=row.cancel_requested,
                     error=row.error,
                     pages_rerun=rerun,
+                    locate_words=row.locate_words,
+                    pages_located=located.get(row.id, (0, 0))[0],
+                    pages_unlocated=located.get(row.id, (0, 0))[1],
                 )
             )
         return jobs
@@ -369,7 +377,7 @@ class JobStore:
                         )
                     )
                 ]
-                for table in (references_table, pages_table):
+                for table in (references_table, words_table, pages_table):
                     connection.execute(table.delete().where(table.c.job_id.in_(old)))
                 connection.execute(
                     documents_table.delete().where(documents_table.c.job_id.in_(old))

@@ -29,6 +29,8 @@ jobs_table = sa.Table(
     sa.Column("finished_at", sa.Float),
     sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
     sa.Column("error", sa.Text),
+    # Whether the worker locates the words of each page read (page_words).
+    sa.Column("locate_words", sa.Boolean, nullable=False, default=False),
     sa.Index("jobs_by_status", "status"),
 )
 
@@ -89,6 +91,26 @@ pages_table = sa.Table(
     sa.Column("finished_at", sa.Float, nullable=False),
     sa.Column("retry", sa.Boolean, nullable=False, default=False),
     sa.Index("pages_by_job", "job_id"),
+)
+
+# Where each word of a page's text sits on its image (`ocr_core.PageWords` as JSON), or why
+# that could not be found; a page read again loses its row (its text changed).
+words_table = sa.Table(
+    "page_words",
+    METADATA,
+    sa.Column(
+        "document_id",
+        sa.Integer,
+        sa.ForeignKey("job_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("page_index", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("words", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("located_at", sa.Float, nullable=False),
+    sa.Index("words_by_job", "job_id"),
 )
 
 # Ground truth for scoring a page (console._references reads and splits it): one row per

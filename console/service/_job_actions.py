@@ -30,8 +30,11 @@ class JobActions(Door):
         name: str | None = None,
         revision: str | None = None,
         use_text_layer: bool = False,
+        locate_words: bool = False,
     ) -> int:
-        """A queued job of `documents` on this console's service; returns its id."""
+        """A queued job of `documents` on this console's service; returns its id. With
+        `locate_words` the worker also places each page's words on its image (the
+        overlay, the searchable PDF, hOCR and ALTO)."""
         service_url = self.platform.service_url
         files = f"{len(documents)} document{'' if len(documents) == 1 else 's'}"
         return self.act(
@@ -45,6 +48,7 @@ class JobActions(Door):
                 revision=revision,
                 use_text_layer=use_text_layer,
                 name=name,
+                locate_words=locate_words,
             ),
             lambda job_id: f"job #{job_id} queued",
         )

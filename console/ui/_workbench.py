@@ -87,6 +87,10 @@ def progress(job: Job) -> tuple[float, str]:
     finished = job.pages_done + job.pages_failed
     fraction = finished / job.pages_total if job.pages_total else 0.0
     caption = f"{pages_summary(job)} · {format_elapsed(job.elapsed_s)} · {job.status.value}"
+    if job.locate_words:
+        caption += f" · words located on {job.pages_located} of {job.pages_done} pages"
+        if job.pages_unlocated:
+            caption += f" ({job.pages_unlocated} could not be)"
     if job.cancel_requested:
         caption += " · cancelling…"
     return min(fraction, 1.0), caption

@@ -1,0 +1,123 @@
+"""Words located on a job's pages: what the worker writes after a page's text, and what
+the workbench's overlay and the exports read.
+
+A page's words are located on the page image the service read (the same rendering), so
+their boxes are in that image's pixels (`PageWords.width` x `height`); a view scales them to
+whatever size it shows. A page read again loses its words with its old text
+(`JobLedger.save_page`), and the worker locates the new text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from console._store import Store
+from console.jobs._rows import now_ts
+from console.jobs._tables import pages_table, words_table
+from ocr_core import PageWords
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWords:
+    """A page's located words, or why they could not be located."""
+
+    document_id: int
+    page_index: int
+    words: PageWords | None
+    error: str | None
+    seconds: float
+
+
+class WordsStore:
+    """The `page_words` table of one `Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def pages_to_locate(self, document_id: int) -> list[tuple[int, str]]:
+        """(page, text) of the document's pages read with text and not located yet."""
+        p, w = pages_table, words_table
+        located = sa.select(w.c.page_index).where(w.c.document_id == document_id)
+        rows = self.store.read(
+            sa.select(p.c.page_index, p.c.text)
+            .where(
+                p.c.document_id == document_id,
+                p.c.error.is_(None),
+                sa.not_(p.c.retry),
+                p.c.page_index.not_in(located),
+            )
+            .order_by(p.c.page_index)
+        )
+        return [(index, text) for index, text in rows if text.strip()]
+
+    def save(
+        self,
+        job_id: int,
+        document_id: int,
+        index: int,
+        words: PageWords | None,
+        *,
+        error: str | None = None,
+        seconds: float = 0.0,
+    ) -> None:
+        """Keep a page's words (or why there are none), replacing what it had."""
+        w = words_table
+        with self.store.transaction() as connection:
+            connection.execute(
+                w.delete().where(w.c.document_id == document_id, w.c.page_index == index)
+            )
+            connection.execute(
+                w.insert().values(
+                    document_id=document_id,
+                    page_index=index,
+                    job_id=job_id,
+                    words=None if words is None else words.to_json(),
+                    error=error,
+                    seconds=seconds,
+                    located_at=now_ts(),
+                )
+            )
+
+    def page(self, document_id: int, index: int) -> StoredWords | None:
+        w = words_table
+        rows = self.store.read(
+            sa.select(w).where(w.c.document_id == document_id, w.c.page_index == index)
+        )
+        return _stored(rows[0]) if rows else None
+
+    def job(self, job_id: int) -> dict[tuple[int, int], StoredWords]:
+        """Every located page of the job, by (document, page)."""
+        w = words_table
+        rows = self.store.read(sa.select(w).where(w.c.job_id == job_id))
+        return {(row.document_id, row.page_index): _stored(row) for row in rows}
+
+    def counts(self, job_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """(pages located, pages that could not be) per job."""
+        w = words_table
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        rows = self.store.read(
+            sa.select(
+                w.c.job_id,
+                sa.func.sum(sa.case((w.c.words.is_not(None), 1), else_=0)),
+                sa.func.sum(sa.case((w.c.words.is_(None), 1), else_=0)),
+            )
+            .where(w.c.job_id.in_(ids))
+            .group_by(w.c.job_id)
+        )
+        return {job_id: (int(done or 0), int(failed or 0)) for job_id, done, failed in rows}
+
+
+def _stored(row: sa.Row[tuple[object, ...]]) -> StoredWords:
+    m = row._mapping
+    return StoredWords(
+        document_id=int(m["document_id"]),
+        page_index=int(m["page_index"]),
+        words=PageWords.from_json(m["words"]) if m["words"] else None,
+        error=m["error"],
+        seconds=float(m["seconds"]),
+    )
