@@ -67,6 +67,7 @@ class JobStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.words = WordsStore(store)
 
     def __repr__(self) -> str:
         return f"JobStore({self.store.where!r})"
@@ -181,7 +182,7 @@ class JobStore:
             .group_by(p.c.job_id)
         ):
             page_counts[job_id] = (int(done or 0), int(failed or 0), int(rerun or 0))
-        located = WordsStore(self.store).counts(ids)
+        located = self.words.counts(ids)
         now = now_ts()
         jobs = []
         for row in rows:

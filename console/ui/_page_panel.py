@@ -7,8 +7,16 @@ from __future__ import annotations
 import contextlib
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from console._identity import PermissionDenied
+from console._overlay import (
+    Marks,
+    differing_word_indices,
+    doubtful_word_indices,
+    overlay_height,
+    overlay_html,
+)
 from console._render import escape_markdown, markdown_to_safe_html
 from console._store import StoreError
 from console.jobs import JobDocument, Reference
@@ -22,6 +30,7 @@ from console.ui._workbench import (
     doubtful_words,
     page_facts,
     page_image,
+    words_missing,
 )
 from ocr_core import PageResult, Sampling
 
@@ -228,7 +237,13 @@ def pages(
 ) -> None:
     """The document's pages, one at a time: the image beside its text and score."""
     result = view.result(document)
-    st.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    raw_col, words_col, _ = st.columns([1, 1, 3])
+    raw_col.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
+    words_col.toggle(
+        "Words on the page", key="wb_words",
+        help="Draw where each word sits on the scan: click a word, find one, see the doubtful "
+        "ones and those the reference does not have, and the order the text reads the blocks.",
+    )  # fmt: skip
     count, key = document.page_count, f"wb_page_{document.id}"
     if count > 1:
         previous_col, number_col, next_col, _ = st.columns(
@@ -249,7 +264,17 @@ def pages(
     index = int(number) - 1
     page = result.pages[index]
     image_col, text_col = st.columns(2)
-    with image_col, st.container(key="wb_page_image"):
+    with image_col:
+        if st.session_state.get("wb_words", False):
+            _words(operations, view, document, page, references)
+        else:
+            _scan(operations, document, index, count)
+    with text_col:
+        page_detail(operations, view, document, page, references)
+
+
+def _scan(operations: Operations, document: JobDocument, index: int, count: int) -> None:
+    with st.container(key="wb_page_image"):
         try:
             st.image(
                 _image(operations.store.where, document.id, index, document.filename),
@@ -257,5 +282,28 @@ def pages(
             )
         except Exception as error:  # the text is still worth reading if the preview fails
             st.warning(f"No preview of page {index + 1} ({type(error).__name__}).")
-    with text_col:
-        page_detail(operations, view, document, page, references)
+
+
+def _words(
+    operations: Operations,
+    view: JobView,
+    document: JobDocument,
+    page: PageResult,
+    references: list[Reference],
+) -> None:
+    """The scan with its located words drawn over it, or why there are none yet."""
+    stored = operations.jobs.words.page(document.id, page.index)
+    if stored is None or stored.words is None:
+        st.info(words_missing(view.job, page, stored))
+        _scan(operations, document, page.index, document.page_count)
+        return
+    ignore_case = st.session_state.get("wb_ignore_case", False)
+    truth = page_truth(references, document, page, True, ignore_case=ignore_case)
+    marks = Marks(
+        doubtful=doubtful_word_indices(page.text, page.low_confidence, stored.words),
+        differs=differing_word_indices(truth.score.diff, stored.words)
+        if truth.score
+        else frozenset(),
+    )
+    image = _image(operations.store.where, document.id, page.index, document.filename)
+    components.html(overlay_html(image, stored.words, marks), height=overlay_height(stored.words))

@@ -20,6 +20,7 @@ from console._render import count_noun, escape_markdown
 from console.jobs import DocumentState, Job, JobDocument, JobStatus, JobStore, StoredPage
 from console.jobs._in_flight import PageInFlight
 from console.jobs._results import document_result
+from console.jobs._words import StoredWords
 from console.service import Operations
 from ocr_core import DocumentResult, PageResult, load_document
 
@@ -94,6 +95,22 @@ def progress(job: Job) -> tuple[float, str]:
     if job.cancel_requested:
         caption += " · cancelling…"
     return min(fraction, 1.0), caption
+
+
+def words_missing(job: Job, page: PageResult, stored: StoredWords | None) -> str:
+    """Why a page has no located words to draw, and what would give it some."""
+    if stored is not None and stored.error:
+        return f"This page's words could not be placed on it: {stored.error}."
+    if not job.locate_words:
+        return (
+            "This job did not locate words. Start a job with “Locate words on the page” "
+            "on to see each word on the scan."
+        )
+    if not page.ok or not page.text.strip():
+        return "This page has no text whose words could be placed on it."
+    if job.active:
+        return "Placing this page's words on it… the worker does it once the job's pages are read."
+    return "This page's words were not placed before the job stopped: resume the job to place them."
 
 
 def job_label(job: Job) -> str:
