@@ -96,7 +96,7 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
         spans.append(f'<span class="t {kind}{missing}" data-i="{i}">{label}</span> ')
     order = []
     for number, (x0, y0, x1, y1) in enumerate((box for _, box in words.blocks()), start=1):
-        radius = max(min(width, height) / 60, 8)
+        radius = max(max(width, height) / 80, 10)
         order.append(
             f'<rect class="block" x="{x0 - 3:.1f}" y="{y0 - 3:.1f}" width="{x1 - x0 + 6:.1f}" '
             f'height="{y1 - y0 + 6:.1f}"/><circle class="n" cx="{x0 - 3:.1f}" cy="{y0 - 3:.1f}" '
@@ -111,30 +111,34 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
     )  # fmt: skip
 
 
-def overlay_height(words: PageWords, column_px: int = 640) -> int:
+def overlay_height(words: PageWords, column_px: int = 560) -> int:
     """The component's height for a scan shown `column_px` wide."""
     return int(column_px * words.height / max(words.width, 1)) + CHROME_PX
 
 
 def _kind(index: int, marks: Marks) -> str:
-    if index in marks.differs:
-        return "differs"
-    if index in marks.doubtful:
-        return "doubtful"
-    return "plain"
+    """The word's classes: doubtful and differs can both hold (a doubtful word misread)."""
+    kinds = [
+        kind
+        for kind, indices in (("doubtful", marks.doubtful), ("differs", marks.differs))
+        if index in indices
+    ]
+    return " ".join(kinds) or "plain"
 
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
 body {{ margin: 0; font: 14px "Source Sans Pro", sans-serif; color: #31333f; }}
 .bar {{ display: flex; gap: .75em; align-items: center; flex-wrap: wrap; padding: 4px 0; }}
-.bar input {{ font: inherit; padding: 2px 6px; width: 12em; }}
+.bar input[type=search] {{ font: inherit; padding: 2px 6px; width: 12em; }}
+.bar label {{ white-space: nowrap; }}
 .key {{ padding: 0 .4em; border-radius: 3px; }}
 svg {{ width: 100%; height: auto; display: block; border: 1px solid rgba(49,51,63,.25); }}
 rect.w {{ fill: rgba(28,131,225,.10); stroke: rgba(28,131,225,.55); stroke-width: 1; }}
-rect.doubtful, .key.doubtful, span.doubtful {{ fill: rgba(255,164,33,.30); stroke: #ff8c00;
-  background: rgba(255,164,33,.30); }}
-rect.differs, .key.differs, span.differs {{ fill: rgba(255,75,75,.25); stroke: #ff2b2b;
-  background: rgba(255,75,75,.25); }}
+rect.doubtful {{ fill: rgba(255,164,33,.30); stroke: #ff8c00; stroke-width: 3; }}
+.key.doubtful, span.doubtful {{ text-decoration: underline wavy #ff8c00; }}
+rect.differs {{ fill: rgba(255,75,75,.25); stroke: #ff2b2b; }}
+rect.doubtful.differs {{ stroke: #ff8c00; stroke-width: 3; }}
+.key.differs, span.differs {{ background: rgba(255,75,75,.25); }}
 rect.found, span.found {{ fill: rgba(0,200,83,.30); stroke: #00a152;
   background: rgba(0,200,83,.30); }}
 rect.picked {{ fill: rgba(128,61,245,.35); stroke: #803df5; stroke-width: 3; }}

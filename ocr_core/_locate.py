@@ -47,7 +47,14 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>]{0,200}>")
+# The HTML a VLM writes for layout (tables, breaks, emphasis), not any text in angle
+# brackets: "<lazy>" on a page is a word the page shows.
+_HTML_TAG = re.compile(
+    r"</?(?:table|thead|tbody|tfoot|tr|td|th|caption|colgroup|col|br|hr|p|div|span|b|i|u|em|"
+    r"strong|sup|sub|s|del|ins|mark|small|img|a|ul|ol|li|h[1-6]|pre|code|blockquote)"
+    r"(?:\s[^<>]{0,200})?/?>",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,8 +97,7 @@ def test_blocks_are_numbered_in_the_order_the_text_reads_them() -> None:
 
 def test_marked_words_carry_their_kind_on_the_scan_and_in_the_text() -> None:
     words = _page(("a", 0), ("b", 0), ("c", 0))
-    document = _Elements(
-        overlay_html(_jpeg(), words, Marks(doubtful=frozenset({0}), differs=frozenset({2})))
-    )
+    marks = Marks(doubtful=frozenset({0, 2}), differs=frozenset({2}))
+    document = _Elements(overlay_html(_jpeg(), words, marks))
     kinds = [attrs["class"] for attrs, _ in document.having("rect") if "data-i" in attrs]
-    assert kinds == ["w doubtful", "w plain", "w differs"]
+    assert kinds == ["w doubtful", "w plain", "w doubtful differs"]

@@ -16,6 +16,13 @@ def test_markdown_structure_is_stripped_not_located() -> None:
     assert lines == [(0, ["Title"]), (1, ["a", "b"]), (1, ["item", "one"])]
 
 
+def test_layout_html_is_stripped_but_a_word_in_angle_brackets_is_a_word() -> None:
+    lines = text_lines(
+        "Over the <lazy> dog\n<table><tr><td>a</td><td colspan=2>b</td></tr></table>"
+    )
+    assert lines == [(0, ["Over", "the", "<lazy>", "dog"]), (0, ["a", "b"])]
+
+
 def test_a_word_the_page_lacks_has_no_box() -> None:
     words = place_words("hello zebra", [DetectedLine((0, 0, 100, 10), "hello")])
     assert [w.box is not None for w in words] == [True, False]
