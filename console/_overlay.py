@@ -95,7 +95,10 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
         missing = "" if word.box is not None else " missing"
         spans.append(f'<span class="t {kind}{missing}" data-i="{i}">{label}</span> ')
     order = []
-    for number, (x0, y0, x1, y1) in enumerate((box for _, box in words.blocks()), start=1):
+    numbers: dict[int, int] = {}
+    for block, (x0, y0, x1, y1) in words.blocks():
+        # A block's pieces (a paragraph going on in the next column) share its number.
+        number = numbers.setdefault(block, len(numbers) + 1)
         radius = max(max(width, height) / 80, 10)
         order.append(
             f'<rect class="block" x="{x0 - 3:.1f}" y="{y0 - 3:.1f}" width="{x1 - x0 + 6:.1f}" '
@@ -104,7 +107,7 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
             f'font-size="{radius * 1.2:.1f}">{number}</text>'
         )
     located = sum(w.box is not None for w in words.words)
-    summary = f"{located} of {len(words.words)} words located · {len(order)} blocks"
+    summary = f"{located} of {len(words.words)} words located · {len(numbers)} blocks"
     return _PAGE.format(
         width=width, height=height, image=image, rects="".join(rects), order="".join(order),
         words="".join(spans), summary=html.escape(summary),

@@ -105,18 +105,22 @@ class PageWords:
 
     def blocks(self) -> list[tuple[int, Box]]:
         """Each block of the text (in the text's order) with the box around its located
-        words: how the text's reading order walks over the page."""
-        spans: dict[int, Box] = {}
+        words: how the text's reading order walks over the page. A block that goes on in
+        another column (its next word sits higher up the page) gives one box per column."""
+        pieces: list[tuple[int, Box]] = []
+        previous: LocatedWord | None = None
         for word in self.words:
             if word.box is None:
                 continue
             x0, y0, x1, y1 = word.box
-            if word.block in spans:
-                a0, b0, a1, b1 = spans[word.block]
-                spans[word.block] = (min(a0, x0), min(b0, y0), max(a1, x1), max(b1, y1))
+            moved_up = previous is not None and previous.box is not None and (y1 < previous.box[1])
+            if not pieces or pieces[-1][0] != word.block or moved_up:
+                pieces.append((word.block, word.box))
             else:
-                spans[word.block] = word.box
-        return sorted(spans.items())
+                block, (a0, b0, a1, b1) = pieces[-1]
+                pieces[-1] = (block, (min(a0, x0), min(b0, y0), max(a1, x1), max(b1, y1)))
+            previous = word
+        return pieces
 
     @property
     def located_share(self) -> float:

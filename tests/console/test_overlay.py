@@ -90,9 +90,10 @@ def test_a_hostile_word_stays_text_in_the_overlay() -> None:
 
 
 def test_blocks_are_numbered_in_the_order_the_text_reads_them() -> None:
-    words = _page(("right", 1), ("left", 0))
+    first, second = (200, 10, 240, 30), (10, 10, 50, 30)  # the text reads right, then left
+    words = PageWords(400, 100, (LocatedWord("a", first, 0, 0), LocatedWord("b", second, 0, 1)), ())
     numbers = _Elements(overlay_html(_jpeg(), words)).having("text", **{"class": "n"})
-    assert [(text, float(attrs["x"] or 0)) for attrs, text in numbers] == [("1", 57.0), ("2", 7.0)]
+    assert [(text, float(attrs["x"] or 0)) for attrs, text in numbers] == [("1", 197.0), ("2", 7.0)]
 
 
 def test_marked_words_carry_their_kind_on_the_scan_and_in_the_text() -> None:
