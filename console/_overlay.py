@@ -99,7 +99,7 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
     for block, (x0, y0, x1, y1) in words.blocks():
         # A block's pieces (a paragraph going on in the next column) share its number.
         number = numbers.setdefault(block, len(numbers) + 1)
-        radius = max(max(width, height) / 80, 10)
+        radius = max(max(width, height) / 55, 12)
         order.append(
             f'<rect class="block" x="{x0 - 3:.1f}" y="{y0 - 3:.1f}" width="{x1 - x0 + 6:.1f}" '
             f'height="{y1 - y0 + 6:.1f}"/><circle class="n" cx="{x0 - 3:.1f}" cy="{y0 - 3:.1f}" '

@@ -182,3 +182,31 @@ def test_markup_in_a_scan_is_shown_as_text_not_run_as_html(two_page_scan: Page) 
     expect(eurotext).to_contain_text("<lazy>")
     expect(eurotext).to_contain_text("&")
     assert eurotext.locator("lazy").count() == 0, "OCR text became an element"
+
+
+def test_words_on_the_page_are_drawn_over_the_scan_and_a_clicked_word_is_marked(
+    workbench: Page, screenshots: Path
+) -> None:
+    page = workbench
+    # The worker places the words once the page is read (the job runs until then).
+    expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
+        timeout=OCR_TIMEOUT_MS
+    )
+    page.get_by_text("Words on the page", exact=True).click()
+    wait_idle(page)
+    try:
+        overlay = page.frame_locator("[data-testid='stIFrame']").first
+        expect(overlay.locator("rect.w").first).to_be_visible()
+        assert overlay.locator("rect.w").count() >= 40  # phototest.tif says 60 words
+        word = overlay.locator("rect.w").nth(5)
+        word.click()
+        index = word.get_attribute("data-i")
+        expect(overlay.locator(f"span[data-i='{index}']")).to_have_class(re.compile("picked"))
+        expect(overlay.locator("#picked")).to_contain_text("on the page")
+        overlay.locator("#find").fill("quick")
+        expect(overlay.locator("rect.found")).to_have_count(4)  # "quick" four times
+        assert_page_clean(page)
+        full_page_screenshot(page, screenshots / "workbench-words-on-the-page.png")
+    finally:
+        page.get_by_text("Words on the page", exact=True).click()
+        wait_idle(page)
