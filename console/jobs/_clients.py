@@ -8,10 +8,23 @@ that URL, with the same settings and, off loopback, the same kind of credentials
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from console._loopback import is_loopback
 from ocr_core import OCRClient
+
+logger = logging.getLogger(__name__)
+
+
+def revision_or_none(revision: Callable[[], str | None]) -> str | None:
+    """What serves the pages, or None: not knowing the revision must not stop a job."""
+    try:
+        return revision()
+    except Exception:
+        logger.info("revision unknown", exc_info=True)
+        return None
 
 
 class Clients:

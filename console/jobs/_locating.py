@@ -6,8 +6,10 @@ the embedded engine's detection and recognition take ~1.4 s of one core per 1540
 and ~600 MB of activations, so running more at once would only take cores and memory from
 the pages being read. A page's image is rendered again through the job's open document
 (the same rendering the service read) instead of being kept in memory from its request.
-A page that cannot be located keeps its text and says why; a job without the `local`
-extra in the worker is read and not located (`available`).
+Locating follows the reading: a page is located soon after its text is kept, so a job whose
+pages are read remotely (Cloud Run) spends its locating time while it waits for the rest.
+A page that cannot be located keeps its text and says why; a job without the `local` extra
+in the worker is read and not located (`available`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from ocr_core._sandbox import Sandbox, SandboxLimits
 
 logger = logging.getLogger(__name__)
 InStore = Callable[..., Awaitable[Any]]
+
+
+# How often a job's pages are looked at for text to locate while they are being read.
+FOLLOW_POLL_S = 0.5
 
 
 class PageLocator:
@@ -52,6 +58,21 @@ class PageLocator:
                 await self._page(job_id, document_id, document, index, text)
                 tried += 1
         return tried
+
+    async def follow(
+        self, job_id: int, documents: Sequence[tuple[int, Document]], reading: asyncio.Future[Any]
+    ) -> None:
+        """Locate pages as they are read (`reading` sends them), and those left once it is
+        done; a page read while one is being located waits for the next look."""
+        if not self.available:
+            return
+        while True:
+            finished = reading.done()
+            tried = await self.locate(job_id, documents)
+            if finished and not tried:
+                return
+            if not tried:
+                await asyncio.wait({reading}, timeout=FOLLOW_POLL_S)
 
     async def _page(
         self, job_id: int, document_id: int, document: Document, index: int, text: str

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from console._store import Store, StoreError
-from console.jobs._clients import Clients
+from console.jobs._clients import Clients, revision_or_none
 from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
@@ -265,7 +265,7 @@ class JobRunner:
             pass
 
     async def _passes(self, job_id: int, run: _Run) -> JobStatus:
-        revision = await asyncio.to_thread(self._revision_or_none)
+        revision = await asyncio.to_thread(revision_or_none, self._revision)
         job = await self._in_store(self.jobs.job, job_id)
         assert job is not None
         if self._clients.for_service(job.service_url) is not self._client:
@@ -282,13 +282,6 @@ class JobRunner:
         """Store calls run on their own threads, never queued behind page rendering, so a
         heartbeat or a cancel is seen at once however busy the pages keep the CPU."""
         return await self._loop.run_in_executor(self._store_threads, call, *args)
-
-    def _revision_or_none(self) -> str | None:
-        try:
-            return self._revision()
-        except Exception:  # not knowing the revision must not stop the job
-            logger.info("revision unknown", exc_info=True)
-            return None
 
     def _outcome(self, job_id: int) -> JobStatus:
         job = self.jobs.job(job_id)
@@ -314,17 +307,21 @@ class JobRunner:
         if run.window is None:  # enough to keep the slots busy with this job alone (opening
             slots = client.capacity  # a document has learnt the server's stated capacity)
             run.window = asyncio.Semaphore(slots + max(2, slots // 2))
-        sent = 0
         async with asyncio.TaskGroup() as group:
-            for document_id, document, index, sampling in round_robin(queues):
-                await run.window.acquire()
+            reading = group.create_task(self._pages(job, revision, run.window, queues))
+            if job.locate_words:  # while the pages are read, and after
+                group.create_task(self.locator.follow(job.id, opened, reading))
+        return reading.result()
+
+    async def _pages(self, job: Job, revision: str | None, window: Any, queues: list[Any]) -> int:
+        pages = list(round_robin(queues))
+        async with asyncio.TaskGroup() as group:
+            for document_id, document, index, sampling in pages:
+                await window.acquire()
                 group.create_task(
-                    self._page(job, document_id, document, index, revision, sampling, run.window)
+                    self._page(job, document_id, document, index, revision, sampling, window)
                 )
-                sent += 1
-        if job.locate_words:
-            await self.locator.locate(job.id, opened)
-        return sent
+        return len(pages)
 
     async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
         """The document, or None after writing why it cannot be opened (it fails alone)."""

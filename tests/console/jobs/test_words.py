@@ -18,6 +18,8 @@ from console.ui._workbench import progress
 from ocr_core import PageResult, engine_available, load_document
 from ocr_core._sandbox import SandboxLimits
 from tests.console.jobs.conftest import wait_until
+from tests.fakes.fault_server import FaultServer
+from tests.fakes.inputs import tiff_pages
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "pdf"
 DIGITAL = CORPUS / "minimal-document.pdf"
@@ -49,6 +51,25 @@ def test_a_job_that_asks_gets_each_read_pages_words_on_its_image(
     job = jobs.job(job_id)
     assert (job.pages_located, job.pages_unlocated) == (1, 0)
     assert "words located on 1 of 1 pages" in progress(job)[1]
+
+
+def test_a_pages_words_are_located_while_the_jobs_other_pages_are_still_read(
+    jobs: JobStore, runners: Callable[..., JobRunner]
+) -> None:
+    with FaultServer() as server:
+        server.script("stall")  # the scan's request is answered with one chunk, then nothing
+        job_id = jobs.create_job(
+            [NewDocument(DIGITAL.name, DIGITAL.read_bytes()),
+             NewDocument("scan.tif", tiff_pages(["#ffffff"]))],
+            actor="qa", service_url="", use_text_layer=True, locate_words=True,
+        )  # fmt: skip
+        runners(server.base_url)
+        digital, scan = jobs.documents(job_id)
+        words = WordsStore(jobs.store)
+        assert wait_until(lambda: words.page(digital.id, 0) is not None, timeout_s=120)
+        assert jobs.pages(job_id, scan.id) == []  # still being read
+        jobs.request_cancel(job_id)
+        assert wait_until(lambda: not jobs.job(job_id).active)
 
 
 def test_a_job_that_does_not_ask_locates_nothing(

@@ -1,0 +1,102 @@
+"""`python -m console.jobs.bench_words`: what locating words costs a job.
+
+Against the local server with the embedded engine (what the console runs by default), in
+one run: an N-page TIFF of the corpus's scans as a job without words, then the same as a
+job with words (`locate_words`). Prints each job's seconds, the locating seconds per page,
+and the share of the pages' words that got a box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from PIL import Image
+
+from console._store import Store
+from console.jobs._runner import JobRunner
+from console.jobs._store import JobStore, NewDocument
+from ocr_core import ClientSettings, OCRClient
+from ocr_core.bench._batch import free_port
+
+SCANS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "scans"
+
+
+def scans_tiff(pages: int) -> bytes:
+    """The corpus's scans, repeated to `pages` pages, as one multi-page TIFF."""
+    sources = [Image.open(SCANS / name).convert("L") for name in ("phototest.tif", "eurotext.tif")]
+    sheets = [sources[n % len(sources)] for n in range(pages)]
+    out = io.BytesIO()
+    sheets[0].save(out, "TIFF", save_all=True, append_images=sheets[1:], compression="tiff_lzw")
+    return out.getvalue()
+
+
+def _job(base_url: str, document: bytes, *, words: bool) -> tuple[float, JobStore, int, Store]:
+    scratch = Path(tempfile.mkdtemp(prefix="words-bench-"))
+    store = Store.in_dir(scratch)
+    jobs = JobStore(store)
+    settings = ClientSettings(base_url=base_url, auth="none", max_attempts=2)
+    runner = JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.05).start()
+    try:
+        started = time.perf_counter()
+        job_id = jobs.create_job(
+            [NewDocument("scans.tif", document)], actor="bench", service_url=base_url,
+            locate_words=words,
+        )  # fmt: skip
+        runner.wake()
+        while (job := jobs.job(job_id)) is not None and job.active:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        runner.stop()
+    return elapsed, jobs, job_id, store
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pages", type=int, default=10)
+    args = parser.parse_args(argv)
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+            document = scans_tiff(args.pages)
+            _job(base_url, scans_tiff(2), words=True)  # warm both engines
+            plain, *_ = _job(base_url, document, words=False)
+            located, jobs, job_id, store = _job(base_url, document, words=True)
+            stored = jobs.words.job(job_id)
+            per_page = [w.seconds for w in stored.values()]
+            boxed = [w.words.located_share for w in stored.values() if w.words is not None]
+            store.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"{args.pages} scanned pages through the local server's embedded engine")
+    print(f"  job without words: {plain:.1f} s ({plain / args.pages:.2f} s/page)")
+    print(f"  job with words:    {located:.1f} s ({located / args.pages:.2f} s/page)")
+    print(
+        f"  locating: {len(per_page)} pages, median {statistics.median(per_page):.2f} s/page, "
+        f"max {max(per_page):.2f} s; {statistics.mean(boxed):.1%} of words got a box"
+    )
+
+
+if __name__ == "__main__":
+    main()
