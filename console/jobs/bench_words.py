@@ -38,8 +38,9 @@ def scans_tiff(pages: int) -> bytes:
     return out.getvalue()
 
 
-def _job(base_url: str, document: bytes, *, words: bool) -> tuple[float, JobStore, int, Store]:
-    scratch = Path(tempfile.mkdtemp(prefix="words-bench-"))
+def _job(
+    base_url: str, document: bytes, scratch: Path, *, words: bool
+) -> tuple[float, JobStore, int, Store]:
     store = Store.in_dir(scratch)
     jobs = JobStore(store)
     settings = ClientSettings(base_url=base_url, auth="none", max_attempts=2)
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", type=int, default=10)
     args = parser.parse_args(argv)
     port = free_port()
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as scratch:
         server = subprocess.Popen(
             [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1", "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT,
@@ -79,9 +80,11 @@ def main(argv: list[str] | None = None) -> None:
                     pass
                 time.sleep(0.5)
             document = scans_tiff(args.pages)
-            _job(base_url, scans_tiff(2), words=True)  # warm both engines
-            plain, *_ = _job(base_url, document, words=False)
-            located, jobs, job_id, store = _job(base_url, document, words=True)
+            root = Path(scratch)
+            _job(base_url, scans_tiff(2), root / "warm", words=True)[3].close()  # both engines
+            plain, _, _, store = _job(base_url, document, root / "plain", words=False)
+            store.close()
+            located, jobs, job_id, store = _job(base_url, document, root / "words", words=True)
             stored = jobs.words.job(job_id)
             per_page = [w.seconds for w in stored.values()]
             boxed = [w.words.located_share for w in stored.values() if w.words is not None]
