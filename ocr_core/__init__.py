@@ -3,6 +3,7 @@
 The backend imports only this package; it needs neither Streamlit nor any google-cloud client.
 """
 
+from ._archive import ArchivePage, aarchive_page, archive_page
 from ._breaker import CircuitBreaker
 from ._client import OCRClient
 from ._config import (
@@ -42,6 +43,9 @@ __all__ = [
     "PageWords",
     "engine_available",
     "alocate_words",
+    "ArchivePage",
+    "aarchive_page",
+    "archive_page",
     "locate_words",
     "CHAT_PATH",
     "HEALTH_PATH",
