@@ -4,7 +4,6 @@ runner, read back side by side with a safe word diff; the other URL is checked f
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,13 +32,6 @@ SIMULATED_TEXT = "This text stands in for the OCR of one page."
 def simulated() -> Iterator[LocalServer]:
     with start_local_server("--engine", "simulated", "--service-time", "0.05") as server:
         yield server
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.in_dir(tmp_path)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pypdfium2 as pdfium
@@ -32,13 +31,6 @@ def server() -> Iterator[LocalServer]:
     # 0.3 s a page and 8 slots: slow enough to watch requests in flight, fast enough to finish.
     with start_local_server("--engine", "simulated", "--service-time", "0.3") as running:
         yield running
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.in_dir(tmp_path)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +16,6 @@ from tests.console.local_platform import free_port
 from tests.fakes.local_server import LocalServer
 
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.in_dir(tmp_path)
-    yield store
-    store.close()
 
 
 def _run_job(store: Store, base_url: str, pages: int) -> None:

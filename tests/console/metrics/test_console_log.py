@@ -4,9 +4,7 @@ shows pages that never reached the server)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,13 +15,6 @@ from tests.console.local_platform import free_port
 from tests.console.metrics.test_console_failures import _run_job
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.in_dir(tmp_path)
-    yield store
-    store.close()
 
 
 @pytest.fixture
