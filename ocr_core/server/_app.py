@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import _protocol as proto
 from ._body import ClientGone, check_media_type, parse_json, read_body
-from ._completions import Page, answer, disconnected, streamed
+from ._completions import Page, answer, streamed, unless_disconnected
 from ._engine import PREFERRED_LONGEST_SIDE, Engine, load_engine
 from ._images import DecodeBudget, shrink, undecodable
 from ._logging import MAX_REQUEST_ID_CHARS, REQUEST_ID
@@ -242,7 +242,7 @@ def create_app(
                     request_id=request_id,
                     arrived=arrived,
                 )
-            page, queue_s = await _run_unless_disconnected(request, engine, chat)
+            page, queue_s = await unless_disconnected(_read(engine, chat), request.receive)
         except proto.RequestError as exc:
             log = logger.warning if exc.status >= 500 else logger.info
             log("rejected chat completion: %s", exc.message, extra={"status": exc.status})
@@ -273,25 +273,6 @@ def create_app(
             raise proto.RequestError(
                 f"the OCR engine failed on this page ({type(exc).__name__})", status=500
             ) from None
-
-    async def _run_unless_disconnected(
-        request: Request, engine: Engine, chat: proto.ChatRequest
-    ) -> tuple[Page, float]:
-        work = asyncio.ensure_future(_read(engine, chat))
-        gone = asyncio.ensure_future(disconnected(request.receive))
-        try:
-            await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            work.cancel()
-            raise
-        finally:
-            gone.cancel()
-        if not work.done():
-            work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-            raise ClientGone("the client closed the connection; its request was cancelled")
-        return work.result()
 
     def _parse(raw: bytes) -> proto.ChatRequest:
         # Cheap enough for the event loop: JSON, base64 and header checks, no pixel decoding.

@@ -11,18 +11,21 @@ logged and counted as vLLM counts aborts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import _logprobs
 from . import _protocol as proto
+from ._body import ClientGone
 from ._engine import EngineResult
 from ._metrics import ServerMetrics
 
@@ -132,12 +135,35 @@ def answer(
 
 
 Reading = Coroutine[Any, Any, tuple[Page, float]]
+T = TypeVar("T")
 
 
 async def disconnected(receive: Receive) -> None:
     """Returns when the client closes the connection (the body has been read already)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def unless_disconnected(work: Awaitable[T], receive: Receive) -> T:
+    """`work`'s result; if the client closes the connection first, `work` is cancelled (its
+    slot freed at once) and `ClientGone` raised. Watched here, not left to the framework,
+    which (depending on the ASGI spec the server reports) may only notice when the next
+    byte is sent: after the page is read."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(disconnected(receive))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        gone.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise ClientGone("the client closed the connection; its request was cancelled")
+    return task.result()
 
 
 def streamed(
@@ -154,21 +180,16 @@ def streamed(
     request's admission back when the response ends, however it ends.
 
     A failure after the headers is an error event then `[DONE]`, as vLLM sends it. A client
-    that hangs up cancels the reading (its slot is freed at once) and is logged as abandoned;
-    it is watched for here, not left to the framework, which (depending on the ASGI spec the
-    server reports) may only notice when the next byte is sent: after the page is read.
+    that hangs up cancels the reading (`unless_disconnected`) and is logged as abandoned.
     """
 
     async def events() -> AsyncIterator[bytes]:
-        task = asyncio.ensure_future(reading)
-        gone = asyncio.ensure_future(disconnected(receive))
         answered = False
         try:
-            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if not task.done():
-                return  # the client went away first: `finally` cancels and logs it
             try:
-                page, queue_s = await task
+                page, queue_s = await unless_disconnected(reading, receive)
+            except ClientGone:
+                return  # `finally` logs it
             except proto.RequestError as exc:
                 logger.warning("chat completion %s failed: %s", request_id, exc.message,
                                extra={"request_id": request_id, "status": exc.status})  # fmt: skip
@@ -185,8 +206,8 @@ def streamed(
                 yield piece if isinstance(piece, bytes) else str(piece).encode()
             answered = True
         finally:
-            task.cancel()
-            gone.cancel()
+            if inspect.getcoroutinestate(reading) == inspect.CORO_CREATED:
+                reading.close()  # the stream was closed before it started
             if not answered:
                 waited = time.perf_counter() - arrived
                 metrics.record_abandoned()
