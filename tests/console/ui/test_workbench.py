@@ -34,7 +34,7 @@ from console.ui._workbench import (
     progress,
 )
 from ocr_core import PageResult
-from tests.console.jobs.conftest import jobs, make_pdf, runners, server, store, submit, wait_until  # noqa: F401
+from tests.console.jobs.conftest import jobs, make_pdf, runners, server, submit, wait_until  # noqa: F401
 from tests.fakes.local_server import LocalServer
 
 ANA = Identity("ana", Role.OPERATOR, "local")
