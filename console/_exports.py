@@ -10,7 +10,8 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from ocr_core import DocumentResult, PageResult, clean_text
@@ -75,31 +76,56 @@ def _text(page: PageResult) -> str:
     return clean_text(page.text or "")
 
 
+@dataclass(frozen=True, slots=True)
+class ExtraFiles:
+    """More files of one document (by extension: ".pdf", ".hocr"), or why it has none."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+
+
+TEXT_FORMATS: dict[str, Callable[[DocumentResult], str]] = {
+    ".md": to_markdown,
+    ".txt": to_text,
+    ".json": to_json,
+}
+
+
 def batch_files(
-    results: Sequence[DocumentResult], failures: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """All documents of a batch: .md, .txt and .json per document, and a `batch.json` index.
+    results: Sequence[DocumentResult],
+    failures: Mapping[str, str] | None = None,
+    extra: Sequence[ExtraFiles] | None = None,
+    text_formats: Sequence[str] = tuple(TEXT_FORMATS),
+) -> dict[str, str | bytes]:
+    """All documents of a batch: .md, .txt and .json per document (`text_formats` of them),
+    `extra[i]`'s files for `results[i]`, and a `batch.json` index.
 
     `failures` maps the name of each file that could not be read at all to why; they are
     listed in the index so the batch accounts for every upload. Two uploads with the same
     name get distinct files (`scan.md`, `scan-2.md`).
     """
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     used: set[str] = set()
     index: list[dict[str, object]] = []
-    for result in results:
+    for n, result in enumerate(results):
         stem = _unique(export_stem(result.filename), used)
-        files[f"{stem}.md"] = to_markdown(result)
-        files[f"{stem}.txt"] = to_text(result)
-        files[f"{stem}.json"] = to_json(result)
-        index.append(
-            {
-                "filename": result.filename,
-                "files": [f"{stem}.md", f"{stem}.txt", f"{stem}.json"],
-                "page_count": result.page_count,
-                "failed_pages": [p.index + 1 for p in result.pages if not p.ok],
-            }
-        )
+        written = []
+        for extension in text_formats:
+            files[f"{stem}{extension}"] = TEXT_FORMATS[extension](result)
+            written.append(f"{stem}{extension}")
+        more = extra[n] if extra is not None else ExtraFiles()
+        for extension, content in more.files.items():
+            files[f"{stem}{extension}"] = content
+            written.append(f"{stem}{extension}")
+        entry: dict[str, object] = {
+            "filename": result.filename,
+            "files": written,
+            "page_count": result.page_count,
+            "failed_pages": [p.index + 1 for p in result.pages if not p.ok],
+        }
+        if more.error:
+            entry["files_missing"] = more.error
+        index.append(entry)
     for filename, reason in (failures or {}).items():
         index.append({"filename": filename, "error": reason})
     files["batch.json"] = json.dumps({"documents": index}, indent=2) + "\n"
@@ -107,12 +133,14 @@ def batch_files(
 
 
 def batch_zip(
-    results: Sequence[DocumentResult], failures: Mapping[str, str] | None = None
+    results: Sequence[DocumentResult],
+    failures: Mapping[str, str] | None = None,
+    extra: Sequence[ExtraFiles] | None = None,
 ) -> bytes:
     """`batch_files` in one zip, as the workbench's "whole batch" download."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in batch_files(results, failures).items():
+        for name, content in batch_files(results, failures, extra).items():
             archive.writestr(name, content)
     return buffer.getvalue()
 

@@ -16,6 +16,7 @@ from ._config import (
 from ._documents import Document, Page, load_document
 from ._exceptions import *  # noqa: F403
 from ._exceptions import __all__ as _exception_names
+from ._exports import ExportPage, alto, hocr, searchable_pdf
 from ._locate import (
     DetectedLine,
     LocatedWord,
@@ -46,6 +47,10 @@ __all__ = [
     "ArchivePage",
     "aarchive_page",
     "archive_page",
+    "ExportPage",
+    "alto",
+    "hocr",
+    "searchable_pdf",
     "locate_words",
     "CHAT_PATH",
     "HEALTH_PATH",

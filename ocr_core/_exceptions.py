@@ -169,6 +169,11 @@ class LocatorUnavailable(OCRError):
     """Words cannot be located: the `local` extra (rapidocr-onnxruntime) is not installed."""
 
 
+class ExportError(OCRError):
+    """Pages cannot be written as searchable PDF, hOCR or ALTO: no pages, an image that is not
+    one, or the `exports` extra (fpdf2) is not installed."""
+
+
 class Truncated(OCRError):
     """The model stopped at max_tokens (finish_reason "length"); raised only in strict mode."""
 
@@ -339,6 +344,7 @@ __all__ = [
     "DocumentQuarantined",
     "EmptyDocument",
     "EncryptedDocument",
+    "ExportError",
     "ImageTooLarge",
     "InvalidDocument",
     "LocatorUnavailable",

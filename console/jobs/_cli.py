@@ -8,7 +8,9 @@
     show ID [--json]         a job and its per-page results
     cancel ID                ask the runner to stop it (at once if no runner holds it)
     resume ID                send its missing and failed pages again
-    export ID --out DIR      the .md/.txt/.json files the workbench downloads, and batch.json
+    export ID --out DIR [--format md,txt,json,pdf,hocr,alto]
+                             the files the workbench downloads, and batch.json (default
+                             md,txt,json; pdf is searchable: the page images and their words)
     run                      a runner without the console (until Ctrl-C)
 
 The store is `LIGHTONOCR_DATA_DIR`/console.sqlite3, as for the console.
@@ -32,6 +34,7 @@ from console._store import Store, StoreError
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
 from console.jobs._store import JobStore, JobTooLarge, NewDocument
+from console.jobs._word_files import WORD_FORMATS, job_word_files
 
 if TYPE_CHECKING:
     from console.service import Operations
@@ -68,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a job's results as files")
     export.add_argument("id", type=int)
     export.add_argument("--out", type=Path, required=True, help="folder to write into")
+    export.add_argument(
+        "--format", default="md,txt,json", type=_formats,
+        help="comma-separated, of md, txt, json (the default), pdf (searchable), hocr, alto",
+    )  # fmt: skip
     commands.add_parser("run", help="run queued jobs without the console, until Ctrl-C")
     return parser
 
@@ -111,13 +118,33 @@ def _show(jobs: JobStore, job: Job, as_json: bool) -> None:
             print(f"    page {result.index + 1}: {outcome} ({result.latency_s:.2f} s)")
 
 
-def _export(jobs: JobStore, job: Job, out: Path) -> None:
+def _formats(value: str) -> list[str]:
+    chosen = [f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()]
+    known = [e.lstrip(".") for e in _exports.TEXT_FORMATS] + list(WORD_FORMATS)
+    unknown = [f for f in chosen if f not in known]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(known)}"
+        )
+    return chosen
+
+
+def _export(jobs: JobStore, job: Job, out: Path, formats: Sequence[str]) -> None:
     results, failures = job_results(jobs, job.id)
+    words = [f for f in formats if f in WORD_FORMATS]
+    extra = job_word_files(jobs, job.id, words) if words else None
+    text = [f".{f}" for f in formats if f not in WORD_FORMATS]
     out.mkdir(parents=True, exist_ok=True)
-    files = _exports.batch_files(results, failures)
+    files = _exports.batch_files(results, failures, extra, text_formats=text)
     for name, content in files.items():
-        (out / name).write_text(content, encoding="utf-8")
+        if isinstance(content, bytes):
+            (out / name).write_bytes(content)
+        else:
+            (out / name).write_text(content, encoding="utf-8")
     print(f"wrote {len(files)} files to {out}")
+    for result, more in zip(results, extra or [], strict=False):
+        if more.error:
+            print(f"  {result.filename}: {more.error}", file=sys.stderr)
 
 
 def cli_identity() -> Identity:
@@ -219,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _operations().resume_job(args.id, identity=cli_identity())
             print(f"job {args.id}: queued; a running console (or `run`) picks it up")
         elif args.command == "export":
-            _export(jobs, _find(jobs, args.id), args.out)
+            _export(jobs, _find(jobs, args.id), args.out, args.format)
         elif args.command == "run":
             _run()
     except (StoreError, PermissionDenied) as error:

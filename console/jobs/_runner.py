@@ -274,8 +274,11 @@ class JobRunner:
             # More passes only when pages were marked for retry while one ran.
             while await self._run_pass(job, revision, run):
                 pass
-        except* StoreError as group:
-            raise group.exceptions[0] from None
+        except* StoreError as group:  # the first, out of the task groups it sits in
+            first: BaseException = group
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            raise first from None
         return await self._in_store(self._outcome, job_id)
 
     async def _in_store(self, call: Callable[..., T], *args: Any) -> T:

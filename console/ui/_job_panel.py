@@ -23,6 +23,7 @@ from console.jobs import (
     ReferenceStore,
 )
 from console.jobs._in_flight import in_flight
+from console.jobs._word_files import WORD_FORMATS, job_word_files, word_file
 from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
@@ -73,8 +74,9 @@ def problem(operations: Operations, document: JobDocument) -> None:
         st.rerun()
 
 
-def downloads(view: JobView, document: JobDocument) -> None:
-    """Exports are built when clicked (deferred), not on every rerun of the page."""
+def downloads(operations: Operations, view: JobView, document: JobDocument) -> None:
+    """Exports are built when clicked (deferred), not on every rerun of the page; the files
+    with the words' positions when the job located them."""
     result = view.result(document)
     stem = _exports.export_stem(document.filename)
     formats = [
@@ -88,15 +90,28 @@ def downloads(view: JobView, document: JobDocument) -> None:
             label, lambda export=export: export(result), f"{stem}.{extension}", mime, key=key,
             on_click="ignore", icon=":material/download:",
         )  # fmt: skip
+    jobs, job_id = operations.jobs, view.job.id
+    words = list(WORD_FORMATS) if view.job.locate_words else []
     columns[3].download_button(
         "Whole job (.zip)",
-        lambda: _exports.batch_zip(view.results(), view.failures()),
+        lambda: _exports.batch_zip(
+            view.results(), view.failures(), job_word_files(jobs, job_id, words) if words else None
+        ),
         f"ocr-job-{view.job.id}.zip",
         "application/zip",
         key="wb_dl_zip",
         on_click="ignore",
         icon=":material/folder_zip:",
     )
+    labels = {"pdf": ("Searchable PDF", "application/pdf"),
+              "hocr": ("hOCR", "text/html"), "alto": ("ALTO XML", "application/xml")}  # fmt: skip
+    for column, fmt in zip(st.columns(4), words, strict=False):
+        label, mime = labels[fmt]
+        column.download_button(
+            label, lambda fmt=fmt: word_file(jobs, job_id, document.id, fmt),
+            f"{stem}{WORD_FORMATS[fmt][0]}", mime, key=f"wb_dl_{fmt}", on_click="ignore",
+            icon=":material/download:", help=WORD_FORMATS[fmt][1],
+        )  # fmt: skip
 
 
 def to_check(view: JobView) -> None:
@@ -344,6 +359,6 @@ def job(operations: Operations, listed: Job) -> None:
     )
     shown = by_id[chosen]
     st.caption(view.summary(shown))
-    downloads(view, shown)
+    downloads(operations, view, shown)
     attach_reference(operations, view, shown)
     _page_panel.pages(operations, view, shown, references)

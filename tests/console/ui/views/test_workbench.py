@@ -16,6 +16,7 @@ from console.jobs import JobStatus, NewDocument
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.service import Operations
 from console.ui._state import get_operations
+from ocr_core import engine_available
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer
@@ -154,6 +155,17 @@ def test_raw_text_toggle_shows_the_models_output_verbatim(operations: Operations
 
 def test_downloads_are_offered_per_document_and_for_the_job(operations: Operations) -> None:
     at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)))
+    words = ["Searchable PDF", "hOCR", "ALTO XML"] if engine_available() else []
+    assert [d.label for d in at.download_button] == [
+        "Markdown", "Text", "JSON", "Whole job (.zip)", *words]  # fmt: skip
+
+
+def test_a_job_that_did_not_locate_words_offers_no_files_with_positions(
+    operations: Operations,
+) -> None:
+    at = page("workbench").run()
+    at.toggle(key="wb_locate_words").set_value(False).run()
+    at = _start(at, _pdf("one.pdf", make_pdf(1)))
     assert [d.label for d in at.download_button] == ["Markdown", "Text", "JSON", "Whole job (.zip)"]
 
 
