@@ -3,7 +3,8 @@
 Against the local server with the embedded engine (what the console runs by default), in
 one run: an N-page TIFF of the corpus's scans as a job without words, then the same as a
 job with words (`locate_words`). Prints each job's seconds, the locating seconds per page,
-and the share of the pages' words that got a box.
+the share of the pages' words that got a box, and how long the searchable PDF, hOCR and
+ALTO of the job take to write and how large they are.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PIL import Image
 from console._store import Store
 from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore, NewDocument
+from console.jobs._word_files import job_word_files
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import free_port
 
@@ -88,6 +90,9 @@ def main(argv: list[str] | None = None) -> None:
             stored = jobs.words.job(job_id)
             per_page = [w.seconds for w in stored.values()]
             boxed = [w.words.located_share for w in stored.values() if w.words is not None]
+            started = time.perf_counter()
+            (files,) = job_word_files(jobs, job_id, ["pdf", "hocr", "alto"])
+            exported = time.perf_counter() - started
             store.close()
         finally:
             server.terminate()
@@ -98,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  locating: {len(per_page)} pages, median {statistics.median(per_page):.2f} s/page, "
         f"max {max(per_page):.2f} s; {statistics.mean(boxed):.1%} of words got a box"
+    )
+    sizes = ", ".join(f"{ext} {len(data) / 1e6:.2f} MB" for ext, data in files.files.items())
+    print(
+        f"  searchable PDF, hOCR and ALTO of the {args.pages} pages: {exported:.1f} s; {sizes} "
+        f"(the scans: {len(document) / 1e6:.2f} MB)"
     )
 
 
