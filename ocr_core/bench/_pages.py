@@ -234,18 +234,83 @@ def dense_page() -> SyntheticPage:
     return SyntheticPage("dense", image, "\n".join(lines))
 
 
+MAGAZINE_COLUMN = 329
+MAGAZINE_GUTTER = 36
+MAGAZINE_PITCH = 27
+
+
+def _column(draw: ImageDraw.ImageDraw, pick: random.Random, x: int, y0: int, y1: int) -> list[str]:
+    """Prose from DENSE_WORDS filling one column from y0 to y1; its lines."""
+    font = _font(20)
+    lines = []
+    for y in range(y0, y1 - MAGAZINE_PITCH + 1, MAGAZINE_PITCH):
+        line = pick.choice(DENSE_WORDS).capitalize()
+        while font.getlength(f"{line} {(word := pick.choice(DENSE_WORDS))}") <= MAGAZINE_COLUMN:
+            line = f"{line} {word}"
+        draw.text((x, y), line, fill=0, font=font)
+        lines.append(line)
+    return lines
+
+
+def magazine_page() -> SyntheticPage:
+    """A magazine page: a running head, a title and a standfirst across the page, three
+    columns of prose, a picture across the second and third columns with its caption under
+    it, and a page number. Read as an XY-cut reads it: head, title, standfirst, the first
+    column, then the caption and the second and third columns, then the page number."""
+    image = Image.new("L", PAGE_SIZE, 255)
+    draw = ImageDraw.Draw(image)
+    pick = random.Random(7)
+    draw.text((90, 50), "LOAN NEWS", fill=0, font=_font(20))
+    draw.text((1150, 50), "December 2026", fill=0, font=_font(20), anchor="ra")
+    title = "Rates hold steady as lenders wait"
+    draw.text((620, 110), title, fill=0, font=_font(52), anchor="ma")
+    standfirst = (
+        "Borrowers with variable loans saw no change this quarter,",
+        "while fixed offers crept higher across the market.",
+    )
+    for row, text in enumerate(standfirst):
+        draw.text((90, 200 + row * 36), text, fill=0, font=_font(26))
+    second = 90 + MAGAZINE_COLUMN + MAGAZINE_GUTTER
+    third = second + MAGAZINE_COLUMN + MAGAZINE_GUTTER
+    # The picture: shaded bands and speckles, as a photograph looks to a text detector.
+    for y in range(300, 700, 8):
+        draw.rectangle((second, y, 1150, y + 8), fill=90 + (y * 7) % 120)
+    for _ in range(1500):
+        x, y = pick.randrange(second, 1150), pick.randrange(300, 700)
+        draw.point((x, y), fill=pick.randrange(0, 255))
+    caption = "Figure 1. The new branch office in Bristol opened its doors in November."
+    draw.text((second, 715), caption, fill=0, font=_font(18))
+    lines = ["LOAN NEWS December 2026", title, *standfirst]
+    lines += _column(draw, pick, 90, 300, 1640)
+    lines.append(caption)
+    lines += _column(draw, pick, second, 770, 1640)
+    lines += _column(draw, pick, third, 770, 1640)
+    draw.text((620, 1680), "7", fill=0, font=_font(20), anchor="ma")
+    lines.append("7")
+    return SyntheticPage("magazine", image, "\n".join(lines))
+
+
 def turned(page: SyntheticPage, degrees: int) -> SyntheticPage:
     """The page scanned turned `degrees` clockwise (90, 180 or 270)."""
     image = page.image.rotate(-degrees, expand=True, fillcolor=255)
     return SyntheticPage(f"{page.name}@{degrees}", image, page.truth)
 
 
+def skewed(page: SyntheticPage, degrees: float) -> SyntheticPage:
+    """The page scanned a little off square: turned `degrees` counter-clockwise."""
+    image = page.image.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    return SyntheticPage(f"{page.name}~{degrees:g}", image, page.truth)
+
+
 def synthetic_pages() -> list[SyntheticPage]:
-    letter = letter_page()
+    letter, dense, magazine = letter_page(), dense_page(), magazine_page()
     return [
         form_page(),
         contents_page(),
         letter,
         *(turned(letter, degrees) for degrees in (90, 180, 270)),
-        dense_page(),
+        dense,
+        magazine,
+        skewed(magazine, 1.5),
+        skewed(dense, -1.5),
     ]

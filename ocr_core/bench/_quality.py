@@ -20,15 +20,18 @@ the lever it adds is worth:
 9. detection sized to the type: a page of large type is detected at a reduced size, its
    lines still cut from the full page (`_page_geometry.detection_scale`);
 10. one detection for an upside-down page: the detection that found it so is turned with
-   the page instead of the turned page being detected again.
+   the page instead of the turned page being detected again;
+11. skewed scans straightened: a page 1.5 degrees off square is turned back before its
+   lines are read (`_skew`), or its columns' gutters close and it reads row by row.
 
 Each lever's engine is primed (`Engine.prime`) before its pages are timed, so seconds per
 page are a warm server's; the speed levers are judged by that column beside F1 and CER.
 
 Pages: the corpus's ground-truth scans, digital PDFs rendered as 300-dpi greyscale scans
 (their own text layer is the ground truth), and synthetic pages whose reading is known (a
-form, a table of contents, a letter, the letter turned 90, 180 and 270 degrees, and a dense
-three-column page of small type).
+form, a table of contents, a letter, the letter turned 90, 180 and 270 degrees, a dense
+three-column page of small type, a magazine page with a picture and its caption, and both
+of those scanned 1.5 degrees off square).
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def levers(preferred_side: int) -> list[Lever]:
         "tuned": False,
         "sized_detection": False,
         "turn_detection": False,
+        "deskew": False,
     }
     spaces = {**before, "space_probability": None}
     orient = {**spaces, "flip_lines": False, "orient": True}
@@ -100,9 +104,10 @@ def levers(preferred_side: int) -> list[Lever]:
     tuned = {**small, "tuned": True}
     sized = {**tuned, "sized_detection": True}
     reused = {**sized, "turn_detection": True}
+    square = {**reused, "deskew": True}
     clean = [
         {k: v for k, v in opts.items() if v is not None}
-        for opts in (spaces, orient, tables, unpadded, small, tuned, sized, reused)
+        for opts in (spaces, orient, tables, unpadded, small, tuned, sized, reused, square)
     ]
     return [
         Lever("before (1540 px)", before),
@@ -115,6 +120,7 @@ def levers(preferred_side: int) -> list[Lever]:
         Lever("+ sessions sized to the machine", clean[5], preferred_side),
         Lever("+ detection sized to the type", clean[6], preferred_side),
         Lever("+ one detection for an upside-down page", clean[7], preferred_side),
+        Lever("+ skewed scans straightened", clean[8], preferred_side),
     ]
 
 
@@ -149,7 +155,11 @@ def corpus_cases(corpus: Path) -> list[Case]:
         finally:
             pdf.close()
     for page in synthetic_pages():
-        group = "turned" if "@" in page.name else "dense" if page.name == "dense" else "layout"
+        group = (
+            "turned" if "@" in page.name
+            else "skewed" if "~" in page.name
+            else "dense" if page.name == "dense" else "layout"
+        )  # fmt: skip
         cases.append(Case(page.name, group, _png(page.image), page.truth))
     return cases
 

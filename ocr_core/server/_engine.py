@@ -30,8 +30,10 @@ from ._page_geometry import (
     mostly_inside,
     turn,
 )
+from ._priming import priming_page
 from ._recognize import SPACE_PROBABILITY, RecognizedLine, Recognizer
 from ._sessions import cpu_cores, resize_sessions
+from ._skew import deskewed, skew_degrees
 
 ENGINES = ("rapidocr", "simulated")
 # The longest page side, in pixels, each engine reads best at. The server states it in its
@@ -52,10 +54,6 @@ LONE_MARK_LINE_HEIGHTS = (0.4, 1.5)
 MAX_LONE_MARKS = 12
 # Glyph-sized marks no box covers on a page of text are a handful; this many is a picture.
 MAX_LONE_MARK_GLYPHS = 400
-# The page read once at start, before the server says it is ready: the size a client sends
-# an A4 page at (longest side 2000 px), so the first user's page pays no first-run costs.
-PRIMING_PAGE_SIZE = (1414, 2000)
-PRIMING_LINES = ("Priming the engine before the first page.", "Page 1 of 1, 24 May 2025")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +77,6 @@ class Engine(Protocol):
 
     def prime(self) -> None:
         """Run once before the first page, so the first page costs what every later one does."""
-
-
-def priming_page() -> Image.Image:
-    """A page of the size clients send with a few lines of text, so every model runs."""
-    from PIL import ImageDraw, ImageFont
-
-    page = Image.new("RGB", PRIMING_PAGE_SIZE, "white")
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.load_default(size=34)
-    for row, line in enumerate(PRIMING_LINES):
-        draw.text((160, 200 + 60 * row), line, fill="black", font=font)
-    return page
 
 
 class RapidOcrEngine:
@@ -131,6 +117,9 @@ class RapidOcrEngine:
         # and ink no box covers read as lone marks (`python -m ocr_core.bench --only
         # quality`, lever "small text kept": no line of the digital PDFs is lost with it).
         small_text: bool = True,
+        # A scan a little off square is straightened before its lines are read (`_skew`;
+        # lever "skewed scans straightened": the skewed magazine and dense pages).
+        deskew: bool = True,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -146,6 +135,7 @@ class RapidOcrEngine:
             resize_sessions(self._ocr, self.threads)
             workers = ThreadPoolExecutor(self.threads, thread_name_prefix="ocr-lines")
         self._small_text = small_text
+        self._deskew = deskew
         self._sized_detection = sized_detection
         self._turn_detection = turn_detection
         self._recognize = Recognizer(
@@ -172,14 +162,15 @@ class RapidOcrEngine:
         dark = ink(bgr)
         scale = detection_scale(dark) if self._sized_detection else 1.0
         bgr, turned, found = self._upright(bgr, scale)
+        dark = turn(dark, turned)
+        skew = skew_degrees(found[0]) if self._deskew and found is not None else 0.0
         boxes = self._read_boxes(bgr, found, scale)
         if boxes:
-            dark = turn(dark, turned)
             if self._small_text:
                 boxes += self._lone_marks(bgr, dark, boxes)
             if len(boxes) > 1:
                 boxes = self._split_at_gutters(bgr, dark, boxes)
-        text, logprobs = render(boxes, self._tables)
+        text, logprobs = render(deskewed(boxes, skew, bgr.shape) if skew else boxes, self._tables)
         seconds = time.perf_counter() - started
         return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
 

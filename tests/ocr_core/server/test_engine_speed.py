@@ -13,8 +13,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_core.bench._pages import SyntheticPage, dense_page, letter_page, turned
-from ocr_core.server._engine import PRIMING_LINES, RapidOcrEngine, priming_page
+from ocr_core.server._engine import RapidOcrEngine
 from ocr_core.server._page_geometry import MIN_DETECTION_SCALE, detection_scale
+from ocr_core.server._priming import PRIMING_LINES, priming_page
 from tests.fakes.local_server import LocalServer
 from tests.waits import logged
 
