@@ -15,14 +15,15 @@ the lever it adds is worth:
 7. small text kept: a box read below the score bar and alone in its row read again with a
    margin, and ink no box covers, alone in its row, read as lone marks (`_engine`: the page
    numbers of multicolumn.pdf pages 1 and 3 and of minimal-document.pdf were lost);
-8. onnxruntime sessions sized to the machine (no spinning threads, one thread per line
+8. skewed scans straightened: the reading order of a page 1.5 degrees off square is found
+   on its boxes turned back by its skew (`_skew`), or its columns' gutters close and it
+   reads row by row across them;
+9. onnxruntime sessions sized to the machine (no spinning threads, one thread per line
    read) and a page's lines read side by side on the cores (`_engine`, `_recognize`);
-9. detection sized to the type: a page of large type is detected at a reduced size, its
+10. detection sized to the type: a page of large type is detected at a reduced size, its
    lines still cut from the full page (`_page_geometry.detection_scale`);
-10. one detection for an upside-down page: the detection that found it so is turned with
-   the page instead of the turned page being detected again;
-11. skewed scans straightened: a page 1.5 degrees off square is turned back before its
-   lines are read (`_skew`), or its columns' gutters close and it reads row by row.
+11. one detection for an upside-down page: the detection that found it so is turned with
+   the page instead of the turned page being detected again.
 
 Each lever's engine is primed (`Engine.prime`) before its pages are timed, so seconds per
 page are a warm server's; the speed levers are judged by that column beside F1 and CER.
@@ -101,13 +102,13 @@ def levers(preferred_side: int) -> list[Lever]:
     tables = {**orient, "tables": True}
     unpadded = {**tables, "padded_batches": False}
     small = {**unpadded, "small_text": True}
-    tuned = {**small, "tuned": True}
+    square = {**small, "deskew": True}
+    tuned = {**square, "tuned": True}
     sized = {**tuned, "sized_detection": True}
     reused = {**sized, "turn_detection": True}
-    square = {**reused, "deskew": True}
     clean = [
         {k: v for k, v in opts.items() if v is not None}
-        for opts in (spaces, orient, tables, unpadded, small, tuned, sized, reused, square)
+        for opts in (spaces, orient, tables, unpadded, small, square, tuned, sized, reused)
     ]
     return [
         Lever("before (1540 px)", before),
@@ -117,10 +118,10 @@ def levers(preferred_side: int) -> list[Lever]:
         Lever("+ lines read unpadded", clean[3]),
         Lever(f"+ preferred size {preferred_side} px", clean[3], preferred_side),
         Lever("+ small text kept", clean[4], preferred_side),
-        Lever("+ sessions sized to the machine", clean[5], preferred_side),
-        Lever("+ detection sized to the type", clean[6], preferred_side),
-        Lever("+ one detection for an upside-down page", clean[7], preferred_side),
-        Lever("+ skewed scans straightened", clean[8], preferred_side),
+        Lever("+ skewed scans straightened", clean[5], preferred_side),
+        Lever("+ sessions sized to the machine", clean[6], preferred_side),
+        Lever("+ detection sized to the type", clean[7], preferred_side),
+        Lever("+ one detection for an upside-down page", clean[8], preferred_side),
     ]
 
 

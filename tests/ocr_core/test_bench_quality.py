@@ -56,10 +56,16 @@ def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_line
     assert len(first.truth.splitlines()) > 200
 
 
+def test_straightening_skewed_scans_is_a_lever_of_its_own() -> None:
+    *_, small_text, square, _tuned, _sized, _reused = levers(2000)
+    assert (small_text.options["deskew"], square.options) == (
+        False, {**small_text.options, "deskew": True})  # fmt: skip
+
+
 def test_the_speed_levers_come_last_and_change_only_speed_options() -> None:
-    *_, small_text, tuned, sized, reused = levers(2000)
+    *_, square, tuned, sized, reused = levers(2000)
     speed = ("tuned", "sized_detection", "turn_detection")
-    assert not any(small_text.options[option] for option in speed)
-    assert tuned.options == {**small_text.options, "tuned": True}
+    assert not any(square.options[option] for option in speed)
+    assert tuned.options == {**square.options, "tuned": True}
     assert sized.options == {**tuned.options, "sized_detection": True}
     assert reused.options == {**sized.options, "turn_detection": True}
