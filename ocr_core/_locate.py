@@ -103,6 +103,23 @@ class PageWords:
         )
         return cls(int(data["width"]), int(data["height"]), words, ())
 
+    def scaled(self, width: int, height: int) -> PageWords:
+        """The same words on the same page drawn `width` x `height` pixels (the scan's own
+        size, where they were located on the rendering the service read)."""
+        sx, sy = width / max(self.width, 1), height / max(self.height, 1)
+        words = tuple(
+            LocatedWord(
+                w.text,
+                None
+                if w.box is None
+                else (w.box[0] * sx, w.box[1] * sy, w.box[2] * sx, w.box[3] * sy),
+                w.line,
+                w.block,
+            )
+            for w in self.words
+        )
+        return PageWords(width, height, words, ())
+
     def blocks(self) -> list[tuple[int, Box]]:
         """Each block of the text (in the text's order) with the box around its located
         words: how the text's reading order walks over the page. A block that goes on in

@@ -65,7 +65,10 @@ def document_word_files(
                 image=kept.image,
                 width_pt=kept.width_pt,
                 height_pt=kept.height_pt,
-                words=page_words(page, located.get(page.index)),
+                # In the scan's own pixels, as hOCR and ALTO describe the image they go with.
+                words=page_words(page, located.get(page.index)).scaled(
+                    kept.width_px, kept.height_px
+                ),
             )
             for page in result.pages
             for kept in (archive_page(data, page.index),)

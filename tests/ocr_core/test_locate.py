@@ -47,6 +47,11 @@ def test_a_block_going_on_in_the_next_column_is_boxed_per_column() -> None:
     assert page.blocks() == [(0, (10, 80, 40, 90)), (0, (110, 10, 150, 20))]
 
 
+def test_words_scaled_to_the_scans_own_size_keep_their_place_on_the_page() -> None:
+    page = PageWords(2000, 1000, (LocatedWord("a", (200, 100, 400, 150), 0, 0),), ())
+    assert page.scaled(1000, 500).words[0].box == (100, 50, 200, 75)
+
+
 def test_page_words_survive_their_json() -> None:
     page = PageWords(
         800,

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tests.console.jobs.conftest import wait_until
 from tests.fakes.local_server import LocalServer, start_local_server
 
 ROOT = Path(__file__).resolve().parents[3]
+ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 SCAN = ROOT.parent / "shared" / "corpus" / "scans" / "phototest.tif"
 pytestmark = [
     pytest.mark.skipif(not SCAN.exists(), reason="corpus"),
@@ -115,6 +117,13 @@ def test_export_writes_the_formats_asked_and_the_index_names_them(
     assert index["documents"][0]["files"] == [
         "phototest.txt", "phototest.pdf", "phototest.hocr", "phototest.alto.xml"]  # fmt: skip
     assert pdfium.PdfDocument(io.BytesIO((out / "phototest.pdf").read_bytes()))[0]
+    # hOCR and ALTO describe the scan's own pixels, not the rendering the service read.
+    width, height = Image.open(SCAN).size
+    hocr_page = ET.fromstring((out / "phototest.hocr").read_bytes()).find(".//*[@class='ocr_page']")
+    assert hocr_page is not None and f"bbox 0 0 {width} {height};" in hocr_page.get("title", "")
+    alto_page = ET.fromstring((out / "phototest.alto.xml").read_bytes()).find(f".//{ALTO}Page")
+    assert alto_page is not None
+    assert (alto_page.get("WIDTH"), alto_page.get("HEIGHT")) == (str(width), str(height))
 
 
 def test_an_unknown_export_format_is_refused_with_the_ones_there_are(tmp_path: Path) -> None:
