@@ -1,5 +1,5 @@
-"""The runner's locating of words: after a job's pages are read, each page's words are
-placed on its image (`ocr_core.alocate_words`) and kept (`WordsStore`).
+"""The runner's locating of words: as a job's pages are read, each page's words are placed
+on its image (`ocr_core.alocate_words`) and kept (`WordsStore`).
 
 Locating runs in a sandbox worker of its own, one page at a time for the whole runner:
 the embedded engine's detection and recognition take ~1.4 s of one core per 1540 px page
@@ -28,8 +28,6 @@ from ocr_core._sandbox import Sandbox, SandboxLimits
 
 logger = logging.getLogger(__name__)
 InStore = Callable[..., Awaitable[Any]]
-
-
 # How often a job's pages are looked at for text to locate while they are being read.
 FOLLOW_POLL_S = 0.5
 
