@@ -4,9 +4,9 @@ A searchable PDF shows each page's own image and carries, invisible over it, eac
 the page's text where the word sits, so selecting and searching work in any reader. It is
 written with fpdf2 (pure Python, well kept, embeds a JPEG as it is, and writes text in
 render mode 3 with horizontal scaling); the text is set in a glyphless TrueType font built
-here with fontTools (fpdf2's own dependency): one empty glyph per character used, so any
-script survives, and fpdf2's subset carries a ToUnicode map, so what a reader copies is
-the real text. This is what Tesseract and OCRmyPDF do with their GlyphLessFont.
+here with fontTools (fpdf2's own dependency): one glyph per character used, each an em box
+that is never drawn, so any script survives, and fpdf2's subset carries a ToUnicode map, so
+what a reader copies is the real text. Tesseract and OCRmyPDF do the same (GlyphLessFont).
 
 hOCR (XHTML) and ALTO v4 (XML) say the same in the formats archives and OCR tools read,
 built with the standard library's ElementTree, which escapes every word; characters XML
@@ -73,13 +73,22 @@ def _glyphless_font(chars: set[str]) -> bytes:
     from fontTools.fontBuilder import FontBuilder  # type: ignore[import-untyped]
     from fontTools.pens.ttGlyphPen import TTGlyphPen  # type: ignore[import-untyped]
 
-    codepoints = sorted({ord(c) for c in chars} | {0x20})
+    # fpdf2 puts the page-count alias "{nb}" and digits in every subset: they are glyphs too.
+    codepoints = sorted({ord(c) for c in chars} | {ord(c) for c in " 0123456789{nb}"})
     names = [".notdef"] + [f"u{cp:04X}" for cp in codepoints]
     builder = FontBuilder(_EM, isTTF=True)
     builder.setupGlyphOrder(names)
     builder.setupCharacterMap({cp: f"u{cp:04X}" for cp in codepoints})
-    empty = TTGlyphPen(None).glyph()
-    builder.setupGlyf({name: empty for name in names})
+    # Each glyph an em-tall rectangle: never drawn (render mode 3), but a reader's boxes for
+    # the characters (pdfium's tight boxes, a selection's highlight) span the word's line.
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, _DESCENT))
+    pen.lineTo((0, _ASCENT))
+    pen.lineTo((_ADVANCE, _ASCENT))
+    pen.lineTo((_ADVANCE, _DESCENT))
+    pen.closePath()
+    box = pen.glyph()
+    builder.setupGlyf({name: box for name in names})
     builder.setupHorizontalMetrics({name: (_ADVANCE, 0) for name in names})
     builder.setupHorizontalHeader(ascent=_ASCENT, descent=_DESCENT)
     builder.setupNameTable({"familyName": "GlyphLess", "styleName": "Regular"})
