@@ -19,6 +19,19 @@ T = TypeVar("T")
 DEADLINE_S = 60.0
 
 
+def wait_until(
+    condition: Callable[[], object], timeout_s: float = DEADLINE_S, interval_s: float = 0.05
+) -> bool:
+    """Poll `condition` until it holds: True then, False if it never did within `timeout_s`
+    (so a test says `assert wait_until(...)` and reads as its condition)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval_s)
+    return bool(condition())
+
+
 def eventually(
     condition: Callable[[], T],
     *,

@@ -23,7 +23,8 @@ from console._store import Store
 from console.jobs import JobStatus, JobStore
 from console.platforms._local_process import PID_SETTING, SERVER_MODULE
 from tests.console.jobs.conftest import make_pdf
-from tests.console.local_platform import free_port, port_open, wait_for
+from tests.console.local_platform import free_port, port_open
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,8 +77,8 @@ def console_unit(data_dir: Path, *, ports: tuple[int, int] | None = None) -> Ite
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        assert wait_for(lambda: _ui_healthy(ui_port), timeout_s=120), log.read_text()[-3000:]
-        assert wait_for(lambda: port_open(ocr_port), timeout_s=120), log.read_text()[-3000:]
+        assert wait_until(lambda: _ui_healthy(ui_port), timeout_s=120), log.read_text()[-3000:]
+        assert wait_until(lambda: port_open(ocr_port), timeout_s=120), log.read_text()[-3000:]
         yield Unit(process, env, ui_port, ocr_port, log)
     finally:
         if process.poll() is None:
@@ -98,7 +99,7 @@ def test_a_job_submitted_from_a_shell_finishes_with_no_browser_opened(tmp_path: 
     with console_unit(tmp_path / "data") as unit:
         job_id = unit.submit(scan)
         jobs = unit.jobs()
-        assert wait_for(lambda: not jobs.job(job_id).active, timeout_s=120)
+        assert wait_until(lambda: not jobs.job(job_id).active, timeout_s=120)
         job = jobs.job(job_id)
         assert job is not None and job.status is JobStatus.DONE and job.pages_done == 5
         assert job.actor == "batch-script"
@@ -123,12 +124,12 @@ def test_a_killed_console_restarts_and_finishes_its_job_with_every_page_once(
     with console_unit(tmp_path / "data", ports=ports) as unit:
         job_id = unit.submit(scan)
         jobs = unit.jobs()
-        assert wait_for(lambda: jobs.job(job_id).pages_done >= 8, timeout_s=120)
+        assert wait_until(lambda: jobs.job(job_id).pages_done >= 8, timeout_s=120)
         os.killpg(unit.process.pid, signal.SIGKILL)  # the whole console, with no goodbye
         unit.process.wait()
     assert jobs.job(job_id).active  # left running: nobody handed it back
     with console_unit(tmp_path / "data", ports=ports) as unit:
-        assert wait_for(lambda: jobs.job(job_id).status is JobStatus.DONE, timeout_s=180)
+        assert wait_until(lambda: jobs.job(job_id).status is JobStatus.DONE, timeout_s=180)
         assert _interrupt(unit) == 0
     pages = jobs.pages(job_id)
     assert sorted(p.index for p in pages) == list(range(40))  # each page once, none lost
@@ -141,8 +142,8 @@ def test_a_killed_supervisor_takes_its_worker_and_ui_with_it(tmp_path: Path) -> 
         unit.process.wait()
         # The kernel's parent-death signal stops the UI and the worker; the worker stops
         # the OCR server it ran.
-        assert wait_for(lambda: not port_open(unit.ui_port), timeout_s=60)
-        assert wait_for(lambda: not port_open(unit.ocr_port), timeout_s=60)
+        assert wait_until(lambda: not port_open(unit.ui_port), timeout_s=60)
+        assert wait_until(lambda: not port_open(unit.ocr_port), timeout_s=60)
 
 
 def test_a_server_a_killed_console_left_is_taken_over_said_and_stopped(tmp_path: Path) -> None:
@@ -156,7 +157,7 @@ def test_a_server_a_killed_console_left_is_taken_over_said_and_stopped(tmp_path:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        assert wait_for(lambda: port_open(ocr_port), timeout_s=120)
+        assert wait_until(lambda: port_open(ocr_port), timeout_s=120)
         Store.in_dir(data).set_setting(PID_SETTING, {"pid": left.pid, "port": ocr_port})
         with console_unit(data, ports=(ui_port, ocr_port)) as unit:
             said = "taking over the local OCR server a previous console left running"

@@ -14,7 +14,7 @@ import pytest
 from console._store import Store
 from console.worker import live_workers
 from console_image.entrypoint import MissingHosts, command
-from tests.console.local_platform import wait_for
+from tests.waits import wait_until
 
 HOSTS = "lightonocr-console-123456.europe-west1.run.app,ocr.bank.example"
 
@@ -81,7 +81,7 @@ def test_the_entrypoint_starts_a_console_that_answers_its_health_check(tmp_path:
         assert answer == "ok", (tmp_path / "console.log").read_text()
         # The worker runs beside the UI (its beat is in the store).
         store = Store.in_dir(tmp_path / "data")
-        assert wait_for(lambda: len(live_workers(store)) == 1, timeout_s=60)
+        assert wait_until(lambda: len(live_workers(store)) == 1, timeout_s=60)
     finally:
         process.terminate()
         process.wait(10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -14,6 +13,7 @@ from console._store import Store
 from console.jobs import JobRunner, JobStore, NewDocument
 from ocr_core import ClientSettings, OCRClient
 from tests.fakes.local_server import LocalServer, start_local_server
+from tests.waits import wait_until as wait_until  # the jobs tests' waits
 
 
 def make_pdf(pages: int) -> bytes:
@@ -59,15 +59,6 @@ def submit(jobs: JobStore, *documents: tuple[str, bytes], url: str = "") -> int:
     return jobs.create_job(
         [NewDocument(name, data) for name, data in documents], actor="qa", service_url=url
     )
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def in_flight(base_url: str) -> int:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -16,16 +14,9 @@ from console.platforms._cloudrun_logs import CloudLoggingTail, build_filter, rea
 from deploy import CloudError
 from tests.fakes.cloud import CloudFakes
 from tests.fakes.google_logging import entry
+from tests.waits import eventually
 
 SERVICE_TERMS = 'resource.type="cloud_run_revision" AND resource.labels.service_name="lightonocr"'
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 def drain_until(tail: LogTail, count: int, timeout_s: float = 60.0) -> list[LogEntry]:
@@ -35,7 +26,7 @@ def drain_until(tail: LogTail, count: int, timeout_s: float = 60.0) -> list[LogE
         got.extend(tail.drain())
         return len(got) >= count
 
-    wait_for(enough, timeout_s)
+    eventually(enough, timeout_s=timeout_s, what=f"{count} log lines")
     return got
 
 
@@ -112,7 +103,7 @@ def test_reading_logs_without_permission_names_the_logging_viewer_role(cloud: Cl
 
 def test_tail_streams_new_entries_oldest_first(cloud: CloudFakes) -> None:
     tail = cloud.platform.tail(LogQuery(min_severity="INFO"))
-    wait_for(lambda: cloud.logging.open_tails() == 1)
+    eventually(lambda: cloud.logging.open_tails() == 1, what="one open tail")
     later = cloud.now + timedelta(seconds=1)
 
     cloud.logging.push(
@@ -131,14 +122,14 @@ def test_tail_streams_new_entries_oldest_first(cloud: CloudFakes) -> None:
 
 def test_closing_the_tail_ends_the_stream(cloud: CloudFakes) -> None:
     tail = cloud.platform.tail(LogQuery())
-    wait_for(lambda: cloud.logging.open_tails() == 1)
+    eventually(lambda: cloud.logging.open_tails() == 1, what="one open tail")
 
     closing = threading.Thread(target=tail.close)
     closing.start()
     closing.join(timeout=30)  # a limit on the wait, not a speed: close must not block
 
     assert not closing.is_alive(), "close() blocked on the open stream"
-    wait_for(lambda: cloud.logging.open_tails() == 0)
+    eventually(lambda: cloud.logging.open_tails() == 0, what="no open tail")
     assert tail.drain() == []
 
 
@@ -172,18 +163,18 @@ def test_a_polling_tail_that_loses_permission_stops_and_says_why(cloud: CloudFak
 
     assert got[-1].severity == "ERROR"
     assert "roles/logging.viewer" in got[-1].message
-    wait_for(lambda: not tail.running)  # type: ignore[attr-defined]
+    eventually(lambda: not tail.running, what="the tail stopped")  # type: ignore[attr-defined]
 
 
 def test_the_tail_buffer_is_bounded_and_counts_what_it_dropped(cloud: CloudFakes) -> None:
     tail = CloudLoggingTail(
         cloud.logging.client(), "demo-project", "lightonocr", LogQuery(), max_buffered=3
     )
-    wait_for(lambda: cloud.logging.open_tails() == 1)
+    eventually(lambda: cloud.logging.open_tails() == 1, what="one open tail")
     at = cloud.now + timedelta(seconds=1)
 
     cloud.logging.push(*(entry(f"line {i}", at=at + timedelta(seconds=i)) for i in range(5)))
-    wait_for(lambda: tail.dropped == 2)
+    eventually(lambda: tail.dropped == 2, what="two lines dropped")
 
     assert [e.message for e in tail.drain()] == ["line 2", "line 3", "line 4"]
     tail.close()
@@ -192,7 +183,7 @@ def test_the_tail_buffer_is_bounded_and_counts_what_it_dropped(cloud: CloudFakes
 def test_a_dropped_stream_is_reopened(cloud: CloudFakes) -> None:
     cloud.logging.fail("TailLogEntries", grpc.StatusCode.UNAVAILABLE, times=1)
     tail = cloud.platform.tail(LogQuery())
-    wait_for(lambda: cloud.logging.open_tails() == 1)
+    eventually(lambda: cloud.logging.open_tails() == 1, what="one open tail")
 
     cloud.logging.push(entry("after the reconnect", at=cloud.now + timedelta(seconds=1)))
 
@@ -313,7 +304,7 @@ def test_a_vllm_warning_on_stdout_is_found_by_the_warning_filter(empty_cloud: Cl
 
 def test_the_tail_reads_vllm_levels_and_drops_what_is_below_the_filter(cloud: CloudFakes) -> None:
     tail = cloud.platform.tail(LogQuery(min_severity="INFO"))
-    wait_for(lambda: cloud.logging.open_tails() == 1)
+    eventually(lambda: cloud.logging.open_tails() == 1, what="one open tail")
     later = cloud.now + timedelta(seconds=1)
 
     cloud.logging.push(

@@ -22,10 +22,9 @@ from tests.console.local_platform import (
     health,
     json_line,
     port_open,
-    wait_for,
 )
 from tests.fakes.local_server import start_local_server
-from tests.waits import eventually
+from tests.waits import eventually, wait_until
 
 SLOW_START = (*SIMULATED, "--startup-delay", "1")
 
@@ -57,7 +56,7 @@ def test_floor_one_starts_the_server_and_floor_zero_stops_it(make_platform) -> N
 
     started = platform.scale(min_instances=1)
     assert started.ok and "Started" in started.message
-    assert wait_for(lambda: ready(platform))
+    assert wait_until(lambda: ready(platform))
     pid = pid_of(platform)
 
     stopped = platform.scale(min_instances=0)
@@ -106,7 +105,7 @@ def test_status_goes_down_starting_ready(make_platform) -> None:
     assert starting.state is ServiceState.STARTING
     assert starting.ready_since is None
 
-    assert wait_for(lambda: ready(platform))
+    assert wait_until(lambda: ready(platform))
     status = platform.status()
     assert status.model == "lightonai/LightOnOCR-2-1B"
     assert status.min_instances == 1
@@ -116,7 +115,7 @@ def test_status_goes_down_starting_ready(make_platform) -> None:
 def test_a_server_that_exits_with_an_error_is_degraded_and_says_why(make_platform) -> None:
     platform = make_platform(server_args=("--engine", "no-such-engine"))
     platform.scale(min_instances=1)
-    assert wait_for(lambda: platform.status().state is ServiceState.DEGRADED)
+    assert wait_until(lambda: platform.status().state is ServiceState.DEGRADED)
     detail = platform.status().detail
     assert "exited with code 2" in detail
     assert "invalid choice: 'no-such-engine'" in detail  # the server's own words
@@ -156,7 +155,7 @@ def test_a_server_left_by_a_previous_console_is_adopted_and_can_be_stopped(
     second = make_platform()
     assert pid_of(second) == pid
     assert second.scale(min_instances=0).ok
-    assert wait_for(lambda: not pid_alive(pid))
+    assert wait_until(lambda: not pid_alive(pid))
 
 
 # --- an external server -----------------------------------------------------------------------
@@ -242,7 +241,7 @@ def test_sampler_records_requests_memory_latency_and_engine_start(make_platform)
         counted = series.get((MetricKey.REQUEST_COUNT, "2xx"))
         return counted is not None and sum(v for _, v in counted.points) >= 3
 
-    assert wait_for(has_requests, timeout_s=10)
+    assert wait_until(has_requests, timeout_s=10)
     series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
     memory = series[(MetricKey.MEMORY_UTILIZATION, "rss")]
     assert all(0 < value < 1 for _, value in memory.points)
@@ -257,7 +256,7 @@ def test_sampler_records_requests_memory_latency_and_engine_start(make_platform)
 def test_samples_survive_a_console_restart(make_platform, tmp_path: Path) -> None:
     first = make_platform()
     first.scale(min_instances=1)
-    assert wait_for(lambda: ready(first))
+    assert wait_until(lambda: ready(first))
     first.sample_once()
     first.close()
 

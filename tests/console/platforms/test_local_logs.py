@@ -10,8 +10,8 @@ from console.platforms.local import LOG_NAME
 from tests.console.local_platform import (
     append_lines,
     json_line,
-    wait_for,
 )
+from tests.waits import wait_until
 
 
 def test_logs_are_the_servers_own_lines_newest_first(make_platform) -> None:
@@ -78,7 +78,7 @@ def test_tail_picks_up_new_lines_once_each(make_platform) -> None:
     tail = platform.tail(LogQuery(min_severity="INFO"))
     assert tail.drain() == []
     platform.scale(min_instances=1)
-    assert wait_for(lambda: platform.status().state is ServiceState.READY)
+    assert wait_until(lambda: platform.status().state is ServiceState.READY)
     first = tail.drain()
     assert first and all(e.message != "before the tail" for e in first)
     assert [e.timestamp for e in first] == sorted(e.timestamp for e in first)  # oldest first

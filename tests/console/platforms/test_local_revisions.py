@@ -14,7 +14,8 @@ from console.platforms._local_revisions import in_flight_from_metrics
 from console.platforms._local_warm_up import probe_image
 from console.platforms.local import LocalPlatform
 from ocr_core import SyncOCRClient
-from tests.console.local_platform import local_platforms, wait_for
+from tests.console.local_platform import local_platforms
+from tests.waits import wait_until
 
 SLOW = ("--engine", "simulated", "--service-time", "3")
 
@@ -26,7 +27,7 @@ def make_platform(tmp_path: Path) -> Iterator[Callable[..., LocalPlatform]]:
 
 
 def _ready(platform: LocalPlatform) -> LocalPlatform:
-    assert wait_for(lambda: platform.status().state is ServiceState.READY)
+    assert wait_until(lambda: platform.status().state is ServiceState.READY)
     return platform
 
 
@@ -64,11 +65,11 @@ def test_requests_in_flight_come_from_the_servers_metrics(make_platform) -> None
     for sender in senders:
         sender.start()
     try:
-        assert wait_for(lambda: (platform.requests_in_flight() or 0) >= 3, timeout_s=10)
+        assert wait_until(lambda: (platform.requests_in_flight() or 0) >= 3, timeout_s=10)
     finally:
         for sender in senders:
             sender.join()
-    assert wait_for(lambda: platform.requests_in_flight() == 0, timeout_s=10)
+    assert wait_until(lambda: platform.requests_in_flight() == 0, timeout_s=10)
 
 
 def test_requests_in_flight_are_unknown_when_the_server_is_down(make_platform) -> None:

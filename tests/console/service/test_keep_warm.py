@@ -20,8 +20,9 @@ from console.platforms.local import LocalPlatform
 from console.service import Operations
 from console.service._keep_warm import KeepWarm, KeepWarmTimer, countdown
 from console.worker import Worker
-from tests.console.local_platform import local_platforms, wait_for
+from tests.console.local_platform import local_platforms
 from tests.fakes.cloud import cloudrun_platform_with_fakes
+from tests.waits import wait_until
 
 ONE_SECOND_H = 1 / 3600
 
@@ -78,7 +79,7 @@ def test_a_new_worker_applies_the_overdue_revert_with_no_page_open(
 ) -> None:
     first = make_platform()
     _ops(first, now=clock).start_keep_warm(ONE_SECOND_H)
-    assert wait_for(lambda: first.status().state is ServiceState.READY)
+    assert wait_until(lambda: first.status().state is ServiceState.READY)
     first.close()  # the console goes away before the revert is due
     clock.advance(2)
     # A restarted console: new platform and store objects on the same data folder. The
@@ -89,7 +90,7 @@ def test_a_new_worker_applies_the_overdue_revert_with_no_page_open(
     worker = Worker(operations, keep_warm_s=60).start()  # ... and its worker applies the revert
     try:
         ended = ("keep warm ended", "system (for qa-tester)", True)
-        assert wait_for(lambda: _actions(operations)[-1] == ended, timeout_s=10)
+        assert wait_until(lambda: _actions(operations)[-1] == ended, timeout_s=10)
         assert second.floor == 0
         assert operations.status().state is ServiceState.DOWN
         assert operations.keep_warm.schedule() is None
@@ -106,7 +107,7 @@ def test_a_revert_falling_due_while_no_page_is_open_is_applied_by_the_worker(
         assert operations.start_keep_warm(ONE_SECOND_H).ok
         assert operations.platform.floor == 1
         clock.advance(2)  # the deadline passes with no page open: only the worker is there
-        assert wait_for(lambda: operations.platform.floor == 0, timeout_s=10)
+        assert wait_until(lambda: operations.platform.floor == 0, timeout_s=10)
     finally:
         worker.stop()
     assert _actions(operations)[-1] == ("keep warm ended", "system (for qa-tester)", True)
@@ -117,7 +118,7 @@ def test_the_timer_applies_the_revert_while_the_console_runs(make_platform) -> N
     operations.start_keep_warm(ONE_SECOND_H)
     timer = KeepWarmTimer(operations.apply_due_keep_warm, interval_s=0.1).start()
     try:
-        assert wait_for(lambda: operations.platform.floor == 0, timeout_s=10)
+        assert wait_until(lambda: operations.platform.floor == 0, timeout_s=10)
     finally:
         timer.stop()
     assert [a for a, _, _ in _actions(operations)] == ["keep warm", "keep warm ended"]
@@ -249,7 +250,7 @@ def test_a_revert_due_on_cloud_run_with_no_page_open_is_applied_by_the_worker(
         worker = Worker(operations, keep_warm_s=0.1).start()
         try:
             clock.advance(2)
-            assert wait_for(lambda: cloud.platform.status().min_instances == 0, timeout_s=10)
+            assert wait_until(lambda: cloud.platform.status().min_instances == 0, timeout_s=10)
         finally:
             worker.stop()
         assert _actions(operations)[-1] == ("keep warm ended", "system (for ops)", True)

@@ -13,14 +13,15 @@ from console.jobs._ledger import JobLedger
 from console.platforms import ServiceState
 from console.service import Operations
 from ocr_core import CorruptDocument, PageResult, RequestTimeout
-from tests.console.local_platform import local_platforms, wait_for
+from tests.console.local_platform import local_platforms
+from tests.waits import wait_until
 
 
 @pytest.fixture
 def operations(tmp_path: Path) -> Iterator[Operations]:
     with local_platforms(tmp_path) as make:
         platform = make(default_floor=1)
-        assert wait_for(lambda: platform.status().state is ServiceState.READY, timeout_s=60)
+        assert wait_until(lambda: platform.status().state is ServiceState.READY, timeout_s=60)
         yield Operations(platform, platform.store, actor="ana")
 
 

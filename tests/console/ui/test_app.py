@@ -13,8 +13,8 @@ from console.platforms._local_warm_up import probe_image
 from console.service import Operations
 from console.ui._state import get_operations
 from ocr_core import ClientSettings, OCRError, SyncOCRClient
-from tests.console.local_platform import wait_for
 from tests.console.ui.views.console_ops import app, installed_operations
+from tests.waits import wait_until
 
 PAGES = {
     "views/workbench.py": "OCR workbench",
@@ -77,7 +77,7 @@ def test_a_pdf_uploaded_in_the_app_is_read(operations: Operations, corpus: Path)
     data = (corpus / "pdf" / "multicolumn.pdf").read_bytes()
     at.file_uploader[0].set_value(("multicolumn.pdf", data, "application/pdf")).run()
     at.button(key="wb_start").click().run()  # the job runs in the console's runner
-    assert wait_for(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=60)
+    assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=60)
     at.run()
     assert not at.exception
     assert any("This text stands in for the OCR of one page." in m.value for m in at.markdown)
@@ -90,7 +90,7 @@ def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
         data = (corpus / "scans" / "phototest.tif").read_bytes()
         at.file_uploader[0].set_value(("phototest.tif", data, "image/tiff")).run(timeout=120)
         at.button(key="wb_start").click().run()
-        assert wait_for(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=120)
+        assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=120)
         at.run(timeout=120)
         assert not at.exception
         text = " ".join(m.value for m in at.markdown)
@@ -111,10 +111,10 @@ def test_warm_up_closes_the_breaker_an_outage_opened_for_every_page(tmp_path: Pa
                 client.extract_text(probe_image())
         at = app().run()
         at.switch_page("views/service.py").run()
-        assert wait_for(lambda: any("breaker: open" in line for line in _sidebar(at.run())))
+        assert wait_until(lambda: any("breaker: open" in line for line in _sidebar(at.run())))
 
         at.button(key="svc_warm_up").click().run()
         assert not at.exception
         # The sidebar shows the worker's breaker from its beat (every 2 s).
-        assert wait_for(lambda: ":green-badge[breaker: closed]" in _sidebar(at.run()))
+        assert wait_until(lambda: ":green-badge[breaker: closed]" in _sidebar(at.run()))
         assert client.extract_text(probe_image())

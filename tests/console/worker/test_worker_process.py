@@ -14,7 +14,8 @@ from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
 from console.worker import live_workers
 from tests.console.jobs.conftest import make_pdf
-from tests.console.local_platform import free_port, port_open, wait_for
+from tests.console.local_platform import free_port, port_open
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,7 +35,7 @@ def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> N
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        assert wait_for(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
+        assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
         assert [beat.pid for beat in live_workers(store)] == [worker.pid]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0

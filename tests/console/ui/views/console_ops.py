@@ -14,7 +14,8 @@ from console.platforms._base import ServiceState
 from console.service import Operations
 from console.ui._state import install_operations
 from console.worker import Worker
-from tests.console.local_platform import local_platforms, wait_for
+from tests.console.local_platform import local_platforms
+from tests.waits import wait_until
 
 CONSOLE = Path(__file__).resolve().parents[4] / "console" / "ui"
 APP = CONSOLE / "app.py"
@@ -32,7 +33,7 @@ def installed_operations(
     with local_platforms(data_dir) as make:
         platform = make(**{"default_floor": 1, **platform_options})
         if platform.floor >= 1:  # tests start from a warm service unless they ask otherwise
-            assert wait_for(lambda: platform.status().state is ServiceState.READY)
+            assert wait_until(lambda: platform.status().state is ServiceState.READY)
         operations = Operations(platform, platform.store, actor="qa-tester")
         install_operations(operations)
         running = Worker(operations, poll_s=0.05).start() if worker else None

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from console.platforms._base import SEVERITIES, LogEntry, LogQuery
 from console.service import Operations
 from console.ui._state import LogBuffer
-from tests.console.local_platform import wait_for
 from tests.console.ui.views.console_ops import page
+from tests.waits import wait_until
 
 STARTED = "console starts the OCR server"
 INVALID_REQUEST = "Invalid HTTP request received."
@@ -24,7 +24,7 @@ def _provoke_warning(operations: Operations) -> None:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
         sock.recv(1024)
-    assert wait_for(lambda: len(operations.logs(LogQuery(min_severity="WARNING"))) > before)
+    assert wait_until(lambda: len(operations.logs(LogQuery(min_severity="WARNING"))) > before)
 
 
 def _rows(at: AppTest) -> list[tuple[str, str]]:

@@ -16,10 +16,10 @@ from console.service import Operations
 from console.ui._state import install_operations
 from deploy import ServiceSpec
 from ocr_core import OCRError, SyncOCRClient
-from tests.console.local_platform import wait_for
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.console.ui.views.test_roles import VIEWER, _as, _iap
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
+from tests.waits import wait_until
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_scale_to_zero_confirmation_shows_the_requests_in_flight(tmp_path: Path)
         for sender in senders:
             sender.start()
         try:
-            assert wait_for(lambda: operations.requests_in_flight() == 2)
+            assert wait_until(lambda: operations.requests_in_flight() == 2)
             at = page("service").run()
             at.button(key="svc_scale_to_zero").click().run()
             [warning] = [w.value for w in at.warning if "Scale to zero now?" in w.value]
