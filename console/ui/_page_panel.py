@@ -299,11 +299,14 @@ def _words(
         return
     ignore_case = st.session_state.get("wb_ignore_case", False)
     truth = page_truth(references, document, page, True, ignore_case=ignore_case)
-    marks = Marks(
-        doubtful=doubtful_word_indices(page.text, page.low_confidence, stored.words),
-        differs=differing_word_indices(truth.score.diff, stored.words)
-        if truth.score
-        else frozenset(),
-    )
-    image = _image(operations.store.where, document.id, page.index, document.filename)
-    components.html(overlay_html(image, stored.words, marks), height=overlay_height(stored.words))
+    differs = frozenset[int]()
+    if truth.score is not None:
+        differs = differing_word_indices(truth.score.diff, stored.words)
+    doubtful = doubtful_word_indices(page.text, page.low_confidence, stored.words)
+    try:
+        image = _image(operations.store.where, document.id, page.index, document.filename)
+    except Exception as error:  # the words without their scan say nothing: say why instead
+        st.warning(f"No preview of page {page.index + 1} ({type(error).__name__}).")
+        return
+    overlay = overlay_html(image, stored.words, Marks(doubtful=doubtful, differs=differs))
+    components.html(overlay, height=overlay_height(stored.words))

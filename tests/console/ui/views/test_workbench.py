@@ -308,3 +308,15 @@ def test_a_running_job_says_what_is_in_flight_and_what_is_retried(tmp_path: Path
         [caption] = [c.value.replace("\\", "") for c in at.caption if "in flight" in c.value]
         assert caption.startswith("2 in flight, the oldest for 1 min 3")
         assert "1 retrying (page 2, attempt 2, after RequestTimeout" in caption
+
+
+def test_words_on_the_page_says_why_a_job_that_did_not_locate_them_has_none(
+    operations: Operations,
+) -> None:
+    at = page("workbench").run()
+    at.toggle(key="wb_locate_words").set_value(False).run()
+    at = _start(at, _pdf("one.pdf", make_pdf(1)))
+    at.toggle(key="wb_words").set_value(True).run()
+    assert not at.exception
+    assert any("This job did not locate words" in info.value for info in at.info)
+    assert at.image[0].captions == ["Page 1 of 1"]  # the scan is still shown
