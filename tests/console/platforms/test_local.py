@@ -232,6 +232,13 @@ def test_sampling_a_stopped_server_records_zero_instances(make_platform) -> None
 def test_sampler_records_requests_memory_latency_and_engine_start(make_platform) -> None:
     platform = make_platform(sample_interval_s=0.2)
     assert platform.warm_up(timeout_s=60).ready
+
+    def scraped() -> bool:  # a first scrape: the baseline the requests' latency is a delta of
+        return any(
+            s.key is MetricKey.MEMORY_UTILIZATION for s in platform.metrics(timedelta(hours=1))
+        )
+
+    assert wait_until(scraped)
     with SyncOCRClient(settings=platform.client_settings()) as client:
         for _ in range(3):
             client.ocr_image(_png())
@@ -239,9 +246,10 @@ def test_sampler_records_requests_memory_latency_and_engine_start(make_platform)
     def has_requests() -> bool:
         series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
         counted = series.get((MetricKey.REQUEST_COUNT, "2xx"))
-        return counted is not None and sum(v for _, v in counted.points) >= 3
+        answered = counted is not None and sum(v for _, v in counted.points) >= 3
+        return answered and (MetricKey.REQUEST_LATENCY_S, "mean") in series
 
-    assert wait_until(has_requests, timeout_s=10)
+    assert wait_until(has_requests)
     series = {(s.key, s.label): s for s in platform.metrics(timedelta(hours=1))}
     memory = series[(MetricKey.MEMORY_UTILIZATION, "rss")]
     assert all(0 < value < 1 for _, value in memory.points)
