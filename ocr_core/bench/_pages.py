@@ -290,6 +290,36 @@ def magazine_page() -> SyntheticPage:
     return SyntheticPage("magazine", image, "\n".join(lines))
 
 
+def feature_page() -> SyntheticPage:
+    """A second magazine page, made after the layout was tuned on the first: a masthead, a
+    title, a picture across the first two columns at the top of the body with its caption,
+    the third column running beside the picture from the top, and a page number well below.
+    Convention: a picture's caption is read where the columns under it start (before the
+    first of them), the columns left to right, the page number last."""
+    image = Image.new("L", PAGE_SIZE, 255)
+    draw = ImageDraw.Draw(image)
+    pick = random.Random(13)
+    draw.text((90, 40), "THE LENDER", fill=0, font=_font(20))
+    title = "Why fixed rates are back"
+    draw.text((620, 100), title, fill=0, font=_font(52), anchor="ma")
+    second = 90 + MAGAZINE_COLUMN + MAGAZINE_GUTTER
+    third = second + MAGAZINE_COLUMN + MAGAZINE_GUTTER
+    for y in range(200, 560, 6):  # the picture: finer bands, denser speckles
+        draw.rectangle((90, y, second + MAGAZINE_COLUMN, y + 6), fill=70 + (y * 13) % 140)
+    for _ in range(2500):
+        x, y = pick.randrange(90, second + MAGAZINE_COLUMN), pick.randrange(200, 560)
+        draw.point((x, y), fill=pick.randrange(0, 255))
+    caption = "Figure 2. Fixed and variable offers since 2020, by month."
+    draw.text((90, 572), caption, fill=0, font=_font(18))
+    lines = ["THE LENDER", title, caption]
+    lines += _column(draw, pick, 90, 620, 1620)
+    lines += _column(draw, pick, second, 620, 1620)
+    lines += _column(draw, pick, third, 200, 1620)
+    draw.text((620, 1680), "- 3 -", fill=0, font=_font(20), anchor="ma")
+    lines.append("- 3 -")
+    return SyntheticPage("feature", image, "\n".join(lines))
+
+
 def turned(page: SyntheticPage, degrees: int) -> SyntheticPage:
     """The page scanned turned `degrees` clockwise (90, 180 or 270)."""
     image = page.image.rotate(-degrees, expand=True, fillcolor=255)
@@ -311,6 +341,7 @@ def synthetic_pages() -> list[SyntheticPage]:
         *(turned(letter, degrees) for degrees in (90, 180, 270)),
         dense,
         magazine,
+        feature_page(),
         skewed(magazine, 1.5),
         skewed(dense, -1.5),
     ]

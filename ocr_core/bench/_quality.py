@@ -32,7 +32,8 @@ Pages: the corpus's ground-truth scans, digital PDFs rendered as 300-dpi greysca
 (their own text layer is the ground truth), and synthetic pages whose reading is known (a
 form, a table of contents, a letter, the letter turned 90, 180 and 270 degrees, a dense
 three-column page of small type, a magazine page with a picture and its caption, and both
-of those scanned 1.5 degrees off square).
+of those scanned 1.5 degrees off square, and a second magazine page made after the layout
+was tuned on the first: its third column runs beside a picture over the other two).
 """
 
 from __future__ import annotations

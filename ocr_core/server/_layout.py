@@ -5,7 +5,9 @@ interleaves the columns line by line. A recursive XY-cut restores reading order:
 a set of boxes is first split into columns at vertical gutters (x-ranges no box
 covers); a set without a gutter is split into rows at horizontal gaps, and
 consecutive rows that together still show a gutter (the body of a multi-column
-section) are regrouped so their columns are read one after the other.
+section) are regrouped so their columns are read one after the other. A title in large
+type ends such a section, a blank band across the page (above a page number) is cut before
+the columns, and the lines of a column running beside a picture join the section below it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ TABLE_ALIGNED_SHARE = 0.7
 PROSE_MIN_LINE_HEIGHTS = 10.0
 PROSE_FILLED_SHARE = 0.5
 PROSE_EDGE_LINE_HEIGHTS = 1.5
+# A row whose every box is this many line heights tall is a heading (a title in large type).
+# Beside a short running head it leaves a gap that looks like a gutter, and the columns
+# under it would join that "section"; a heading only joins a section that already has
+# columns of its own, and only within one of them (a subheading).
+HEADING_LINE_HEIGHTS = 1.5
+# A blank band this many line heights tall across the page is cut first: what is below it
+# (a page number, a footer) is read after the columns above, whichever x it sits at.
+BAND_LINE_HEIGHTS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +189,43 @@ class _Cutter:
                 sections[-1] = sections[-1] + row
             else:
                 sections.append(list(row))
-        return sections
+        return self._beside_pictures(sections)
+
+    def _beside_pictures(self, sections: list[list[TextBox]]) -> list[list[TextBox]]:
+        """A picture at the top of a multi-column section leaves the columns it spans blank,
+        and the lines of the column beside it come as one-column rows of their own: those
+        that sit in one of the section's columns (they start at its left edge and cross no
+        gutter) just above it join it, so they are read with their column, not before the
+        other columns."""
+        merged: list[list[TextBox]] = []
+        for section in sections:
+            gutters = self.gutters(section)
+            while gutters and merged and self._in_a_column(merged[-1], section, gutters):
+                section = merged.pop() + section
+            merged.append(section)
+        return merged
+
+    def _in_a_column(
+        self, above: list[TextBox], section: list[TextBox], gutters: list[tuple[float, float]]
+    ) -> bool:
+        heading = HEADING_LINE_HEIGHTS * self.line_height
+        if self.gutters(above) or any(b.height >= heading for b in above):
+            return False
+        left, right = min(b.x0 for b in above), max(b.x1 for b in above)
+        if not all(right <= start or left >= end for start, end in gutters):
+            return False  # it crosses a gutter: it is above the columns, not in one
+        columns = _split_at(section, gutters, vertical=True)
+        return any(abs(left - min(b.x0 for b in c)) <= self.line_height for c in columns)
 
     def _continues(self, section: list[TextBox], row: list[TextBox]) -> bool:
         if not self.gutters(section + row):
             return False
         row_gutters = self.gutters(row)
-        if self.gutters(section) or not row_gutters:
+        if self.gutters(section):
+            return True
+        if min(b.height for b in row) >= HEADING_LINE_HEIGHTS * self.line_height:
+            return False
+        if not row_gutters:
             return True
         left, right = min(b.x0 for b in section), max(b.x1 for b in section)
         return all(right <= start or left >= end for start, end in row_gutters)
@@ -194,6 +234,10 @@ class _Cutter:
         return _gaps(((b.x0, b.x1) for b in boxes), self.min_gutter)
 
     def order(self, boxes: list[TextBox]) -> list[Line]:
+        bands = _gaps(((b.y0, b.y1) for b in boxes), BAND_LINE_HEIGHTS * self.line_height)
+        if bands:  # blank across the whole set: what is below is read after all of it
+            parts = _split_at(boxes, bands, vertical=False)
+            return [line for part in parts for line in self.order(part)]
         rows = self.rows(boxes)
         if len(rows) == 1:  # one row: pieces of one line, or a table row, left to right
             return [Line(tuple(sorted(boxes, key=lambda b: b.x0)))]

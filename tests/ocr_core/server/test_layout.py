@@ -186,3 +186,51 @@ def test_a_table_of_contents_keeps_number_title_and_page_on_one_row() -> None:
 def test_two_columns_of_prose_on_one_baseline_grid_stay_columns() -> None:
     boxes = two_columns(6)  # every left line shares its row with a right line
     assert texts(boxes)[:6] == [f"L{r}" for r in range(6)]
+
+
+def column_beside_a_picture() -> list[TextBox]:
+    """A standfirst across the page, then a picture over the left column's first four rows:
+    only the right column is there."""
+    boxes = [TextBox(50, 70, 760, 90, "Standfirst")]
+    boxes += [line(410, r, 760, f"R{r}") for r in range(10)]
+    return boxes + [line(50, r, 400, f"L{r}") for r in range(4, 10)]
+
+
+def test_a_column_beside_a_picture_is_read_after_the_column_under_the_picture() -> None:
+    assert texts(column_beside_a_picture()) == [
+        "Standfirst",
+        *[f"L{r}" for r in range(4, 10)],
+        *[f"R{r}" for r in range(10)],
+    ]
+
+
+def test_a_title_beside_a_short_running_head_does_not_take_the_column_under_it() -> None:
+    head = TextBox(50, 20, 150, 40, "LOAN NEWS")
+    title = TextBox(250, 50, 700, 90, "Title")  # large type, clear of the head's x-range
+    assert texts([head, title, *column_beside_a_picture()[1:]]) == [
+        "LOAN NEWS",
+        "Title",
+        *[f"L{r}" for r in range(4, 10)],
+        *[f"R{r}" for r in range(10)],
+    ]
+
+
+def test_a_caption_under_a_picture_in_a_column_is_read_in_that_column() -> None:
+    boxes = [line(50, r, 400, f"L{r}") for r in (0, 1, 7, 8, 9)]  # the picture: rows 2-5
+    boxes += [line(50, 6, 300, "Figure 1"), *[line(410, r, 760, f"R{r}") for r in range(10)]]
+    assert texts(boxes) == [
+        "L0",
+        "L1",
+        "Figure 1",
+        *[f"L{r}" for r in (7, 8, 9)],
+        *[f"R{r}" for r in range(10)],
+    ]
+
+
+def test_a_page_number_below_a_blank_band_is_read_after_every_column() -> None:
+    page_number = line(200, 10, 220, "7")  # under the left column, four rows below the body
+    assert texts([page_number, *two_columns(6)]) == [
+        *[f"L{r}" for r in range(6)],
+        *[f"R{r}" for r in range(6)],
+        "7",
+    ]

@@ -15,6 +15,7 @@ from ocr_core.bench._pages import (
     FORM_ROWS,
     SyntheticPage,
     contents_page,
+    feature_page,
     form_page,
     letter_page,
     magazine_page,
@@ -276,5 +277,15 @@ def test_a_magazine_page_scanned_off_square_is_read_column_by_column(
     # Square, it read at reading-order CER 0.006; 1.5 degrees off, its gutters closed and it
     # read row by row across the columns at 0.588, with every word right.
     page = skewed(magazine_page(), degrees)
+    result = score(page.truth, engine.read(page.image).text)
+    assert result.cer <= 0.05 and result.f1 >= 0.93, result
+
+
+def test_a_magazine_page_with_a_column_beside_its_picture_is_read_column_by_column(
+    engine: Engine,
+) -> None:
+    # Before: the third column's lines beside the picture came right after the title, and
+    # the page number before the third column (reading-order CER 0.226, word F1 0.969).
+    page = feature_page()
     result = score(page.truth, engine.read(page.image).text)
     assert result.cer <= 0.05 and result.f1 >= 0.93, result
