@@ -11,7 +11,8 @@ what a reader copies is the real text. Tesseract and OCRmyPDF do the same (Glyph
 hOCR (XHTML) and ALTO v4 (XML) say the same in the formats archives and OCR tools read,
 built with the standard library's ElementTree, which escapes every word; characters XML
 cannot hold (controls) are dropped. A word that was not found on the page is still written
-(the text must say what the service read), at a box estimated after the word before it.
+(the text must say what the service read), at a box estimated from the words around it,
+inside the page (`ocr_core._placement`). No words on a page is a page with its image alone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from ._exceptions import ExportError
 from ._locate import LocatedWord, PageWords
+from ._placement import placed_words
 from ._word_boxes import Box
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -34,6 +36,8 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SYSTEM = "LightOnOCR console (words located by ocr_core.locate_words)"
 # The glyphless font's metrics, in its units per em: every glyph half an em wide.
 _EM, _ASCENT, _DESCENT, _ADVANCE = 1000, 800, -200, 500
+# What cannot stand in an hOCR property's quoted file name: quotes, separators, line breaks.
+_IMAGE_NAME = re.compile('[";\t\n\r]')
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -45,28 +49,6 @@ class ExportPage:
     width_pt: float  # page size in PDF points (1/72 in)
     height_pt: float
     words: PageWords  # boxes in words.width x words.height pixels, scaled to the page
-
-
-def placed_words(words: PageWords) -> list[tuple[LocatedWord, Box]]:
-    """Every word with a box: its own, or one estimated after the word before it on its
-    line (or under the line before), as tall as the words around it."""
-    placed: list[tuple[LocatedWord, Box]] = []
-    height = max(words.height / 80, 1.0)
-    previous: Box | None = None
-    previous_line = -1
-    for word in words.words:
-        if word.box is not None:
-            box = word.box
-            height = max(box[3] - box[1], 1.0)
-        elif previous is not None and word.line == previous_line:
-            box = (previous[2] + height / 3, previous[1], 0.0, previous[3])
-            box = (box[0], box[1], box[0] + height / 2 * len(word.text), box[3])
-        else:
-            top = previous[3] + height / 3 if previous is not None else height
-            box = (height, top, height + height / 2 * len(word.text), top + height)
-        placed.append((word, box))
-        previous, previous_line = box, word.line
-    return placed
 
 
 def _glyphless_font(chars: set[str]) -> bytes:
@@ -189,9 +171,14 @@ def hocr(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
                   content="ocr_page ocr_carea ocr_par ocr_line ocrx_word")  # fmt: skip
     body = ET.SubElement(html, "body")
     ids = iter(range(1, 10**9))
+    # The page's `image` is the document the pages were read from (`title`: a file name),
+    # `ppageno` the page in it, as Tesseract writes a multi-page TIFF's pages.
+    source = _IMAGE_NAME.sub("", _clean(title)).replace("\\", "/")
+    image = f'image "{source}"; ' if source else ""
     for n, page in enumerate(pages, start=1):
         size = (0, 0, page.words.width, page.words.height)
-        element = _hocr(body, "div", "ocr_page", f"page_{n}", f"{_bbox(size)}; ppageno {n - 1}")
+        properties = f"{_bbox(size)}; {image}ppageno {n - 1}"
+        element = _hocr(body, "div", "ocr_page", f"page_{n}", properties)
         for block in _blocks(page.words):
             area = _bbox(_union([box for line in block for _, box in line]))
             carea = _hocr(element, "div", "ocr_carea", f"block_{next(ids)}", area)

@@ -13,6 +13,7 @@ import xmlschema
 from PIL import Image, ImageChops, ImageStat
 
 from ocr_core import ExportError, ExportPage, LocatedWord, PageWords, alto, hocr, searchable_pdf
+from ocr_core._locate import text_lines
 from ocr_core.bench.locate import CORPUS, iou, true_page
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "minimal-document.pdf").exists(), reason="corpus")
@@ -26,8 +27,12 @@ def page() -> ExportPage:
     """minimal-document.pdf rendered as a scan, its true word boxes as the located words, and
     one more word that was not found on the page."""
     truth = true_page(CORPUS / "minimal-document.pdf", 0)
-    words = [LocatedWord(word, box, 0, 0) for word, box in truth.words]
-    words.append(LocatedWord(UNBOXED, None, 0, 0))
+    words: list[LocatedWord] = []
+    line = 0
+    for word, box in truth.words:  # a word starting left of the one before starts a line
+        line += bool(words) and box[0] < words[-1].box[0]  # type: ignore[index]
+        words.append(LocatedWord(word, box, line, 0))
+    words.append(LocatedWord(UNBOXED, None, line, 0))
     located = PageWords(truth.image.width, truth.image.height, tuple(words), ())
     buffer = io.BytesIO()
     truth.image.save(buffer, format="JPEG", quality=90)
@@ -108,14 +113,18 @@ def test_no_pages_is_an_export_error(writer: object) -> None:
         writer([])  # type: ignore[operator]
 
 
-def test_alto_validates_against_the_alto_4_schema(page: ExportPage) -> None:
+def _alto_schema() -> xmlschema.XMLSchema:
+    """The vendored ALTO 4.4 schema, its xlink import mapped to the vendored copy (offline)."""
     xlink = str(ALTO / "xlink.xsd")
-    schema = xmlschema.XMLSchema(
+    return xmlschema.XMLSchema(
         str(ALTO / "alto-4-4.xsd"), uri_mapper=lambda url: xlink if url == XLINK else url,
         allow="local",
     )  # fmt: skip
+
+
+def test_alto_validates_against_the_alto_4_schema(page: ExportPage) -> None:
     document = alto([page, page], title="minimal <document> & co")
-    schema.validate(document.decode())
+    _alto_schema().validate(document.decode())
     strings = ET.fromstring(document).iter("{http://www.loc.gov/standards/alto/ns-v4#}String")
     assert [s.get("CONTENT") for s in strings] == [w.text for w in page.words.words] * 2
 
@@ -146,3 +155,47 @@ def test_untrusted_words_are_escaped_and_characters_xml_cannot_hold_dropped() ->
     assert found == ["<script>alert(1)</script>", 'a"b&c', "nulhere"]
     strings = ET.fromstring(alto([page])).iter("{http://www.loc.gov/standards/alto/ns-v4#}String")
     assert [s.get("CONTENT") for s in strings] == found
+
+
+def test_a_jpeg_page_is_embedded_as_its_very_bytes(page: ExportPage) -> None:
+    pdf = pdfium.PdfDocument(searchable_pdf([page]))
+    (image,) = [o for o in pdf[0].get_objects() if o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+    assert image.get_filters() == ["DCTDecode"]
+    assert bytes(image.get_data(decode_simple=False)) == page.image
+
+
+def test_a_page_of_words_none_of_them_found_says_them_all_inside_the_page(
+    page: ExportPage,
+) -> None:
+    truth = true_page(CORPUS / "minimal-document.pdf", 0)
+    words = tuple(
+        LocatedWord(word, None, line, block)
+        for line, (block, line_words) in enumerate(text_lines(truth.text))
+        for word in line_words
+    )
+    unfound = ExportPage(page.image, page.width_pt, page.height_pt, PageWords(
+        page.words.width, page.words.height, words, ()
+    ))  # fmt: skip
+    written = _pdf_words(searchable_pdf([unfound]))
+    assert [word for word, _ in written] == [w.text for w in words]
+    width, height = page.width_pt, page.height_pt
+    assert all(0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height for _, (x0, y0, x1, y1) in written)
+
+
+def test_a_page_without_words_is_its_image_alone_in_every_format(page: ExportPage) -> None:
+    empty = ExportPage(page.image, page.width_pt, page.height_pt, PageWords(
+        page.words.width, page.words.height, (), ()
+    ))  # fmt: skip
+    pdf = pdfium.PdfDocument(searchable_pdf([empty]))
+    assert pdf[0].get_textpage().count_chars() == 0
+    assert [o.type for o in pdf[0].get_objects()] == [pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+    root = ET.fromstring(hocr([empty]))
+    assert [e.get("class") for e in root.iter() if e.get("class")] == ["ocr_page"]
+    _alto_schema().validate(alto([empty]).decode())
+
+
+def test_hocr_pages_name_their_document_and_their_place_in_it(page: ExportPage) -> None:
+    root = ET.fromstring(hocr([page, page], title='scans "q3";.tif'))
+    titles = [e.get("title") for e in root.iter() if e.get("class") == "ocr_page"]
+    size = f"bbox 0 0 {page.words.width} {page.words.height}"
+    assert titles == [f'{size}; image "scans q3.tif"; ppageno {n}' for n in (0, 1)]
