@@ -9,6 +9,13 @@ supervisor, last, stops a server the store records as the console's (one the UI 
 after a scale to zero) once it has proven from /proc that it is ours. A server that a
 killed worker left running is taken over by the next start, which says so.
 
+One console per data folder (`_data_lock`): a second one is refused at start, naming the
+first, since it would take over (and on stopping, stop) the first one's OCR server. The lock's
+descriptor is handed to the worker and the UI, so the folder stays held until the last of
+them is gone. A port the local server cannot have is refused at start too: a program this
+console did not start must not receive the documents (unless LIGHTONOCR_SERVICE_URL names
+that server on purpose, and then the console says it uses a server it did not start).
+
 Streamlit's options pass through (`python -m console --server.port 8600`); without
 `--server.address` the UI listens on loopback only and refuses other Host names.
 """
@@ -27,6 +34,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from console._data_lock import SUPERVISOR_ENV, ConsoleAlreadyRunning, DataFolderLock
 from console._loopback import is_loopback
 
 APP = Path(__file__).resolve().parent / "ui" / "app.py"
@@ -84,8 +92,16 @@ def _child_signals() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _start(command: Sequence[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(list(command), stdin=subprocess.DEVNULL, preexec_fn=_child_signals)
+def _start(
+    command: Sequence[str], *, env: Mapping[str, str], keep_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_child_signals,
+        env=dict(env),
+        pass_fds=keep_fds,
+    )
 
 
 def _stop(processes: Sequence[subprocess.Popen[bytes]], grace_s: float) -> None:
@@ -100,6 +116,10 @@ def _stop(processes: Sequence[subprocess.Popen[bytes]], grace_s: float) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _say(message: str) -> None:
+    print(f"console: {message}", flush=True)
 
 
 def _local_port(env: Mapping[str, str]) -> int | None:
@@ -140,15 +160,74 @@ def _stop_recorded_server(env: Mapping[str, str], port: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def _port_refusal(env: Mapping[str, str], port: int, left: int | None) -> str | None:
+    """Why the local OCR server's port cannot be the console's, or None when it can."""
+    from console.platforms._port_holder import port_holder
+
+    holder = port_holder(port)
+    if holder is None or (left is not None and holder.pid == left):
+        return None
+    if env.get("LIGHTONOCR_SERVICE_URL") and _answers_health(port):
+        _say(
+            f"using the OCR server on port {port} that this console did not start "
+            f"({holder.describe()}), as LIGHTONOCR_SERVICE_URL asks; it is never stopped from here"
+        )
+        return None
+    return (
+        f"port {port} of the local OCR server is taken by {holder.describe()}, which this "
+        "console did not start. Stop it, or give the console another port with "
+        "LIGHTONOCR_LOCAL_PORT (to use that server on purpose, name it in "
+        "LIGHTONOCR_SERVICE_URL)."
+    )
+
+
+def _answers_health(port: int) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    from console._store import data_dir_from_env
+
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     port = _local_port(env)
+    ui_command = streamlit_command(args, env)
+    lock = DataFolderLock(data_dir_from_env(env))
+    service_url = env.get("LIGHTONOCR_SERVICE_URL") or f"http://127.0.0.1:{port}"
+    try:
+        lock.acquire(url=console_url(ui_command), service_url=service_url)
+    except ConsoleAlreadyRunning as refused:
+        print(f"console: not started: {refused}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        return _run(args, env, port, ui_command, lock)
+    finally:
+        lock.release()
+
+
+def _run(
+    args: list[str],
+    env: Mapping[str, str],
+    port: int | None,
+    ui_command: list[str],
+    lock: DataFolderLock,
+) -> int:
     if port is not None:
         left = _recorded_server(env, port)
         if left is not None:
-            print(f"console: taking over the local OCR server a previous console left running "
-                  f"(pid {left}, port {port})", flush=True)  # fmt: skip
+            _say(
+                "taking over the local OCR server a previous console left running "
+                f"(pid {left}, port {port})"
+            )
+        refusal = _port_refusal(env, port, left)
+        if refusal:
+            print(f"console: not started: {refusal}", file=sys.stderr, flush=True)
+            return 2
     stopping = False
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -157,11 +236,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    ui_command = streamlit_command(args, env)
-    worker = _start([sys.executable, "-m", "console.worker"])
-    ui = _start(ui_command)
-    print(f"console: {console_url(ui_command)}  (Ctrl-C stops the console, its worker and "
-          "the local OCR server)", flush=True)  # fmt: skip
+    child_env = {**env, SUPERVISOR_ENV: str(os.getpid())}
+    keep = (lock.fileno(),)
+    worker = _start([sys.executable, "-m", "console.worker"], env=child_env, keep_fds=keep)
+    ui = _start(ui_command, env=child_env, keep_fds=keep)
+    url = console_url(ui_command)
+    _say(f"{url}  (Ctrl-C stops the console, its worker and the local OCR server)")
     code = 0
     while not stopping:
         for name, process in (("worker", worker), ("UI", ui)):

@@ -23,16 +23,14 @@ from pathlib import Path
 
 from console._store import Store
 from console.platforms._local_logs import append_note
+from console.platforms._port_holder import command_line, port_holder
 
 SERVER_MODULE = "ocr_core.server"
 PID_SETTING = "local.server"
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
+class PortTaken(OSError):
+    """The server's port is held by a program this console did not start."""
 
 
 def is_our_server(pid: int, port: int) -> bool:
@@ -41,7 +39,7 @@ def is_our_server(pid: int, port: int) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    cmdline = _cmdline(pid)
+    cmdline = command_line(pid)
     return state != "Z" and SERVER_MODULE in cmdline and f"--port {port}" in cmdline
 
 
@@ -139,6 +137,14 @@ class Supervisor:
                 self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
 
     def start(self) -> ServerProcess:
+        """Start the server; PortTaken when another program holds the port (a server started
+        there would only fail to bind, and the documents could go to that program)."""
+        holder = port_holder(self.port)
+        if holder is not None:
+            raise PortTaken(
+                f"port {self.port} is taken by {holder.describe()}, which this console did not "
+                "start: the local OCR server cannot start there"
+            )
         self._rotate_log()
         command = [
             self.python,

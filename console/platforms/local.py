@@ -49,13 +49,15 @@ from console.platforms._local_logs import (
     recent_entries,
 )
 from console.platforms._local_metrics import LocalMetrics
-from console.platforms._local_process import PID_SETTING, ServerProcess, Supervisor
+from console.platforms._local_process import PID_SETTING, PortTaken, ServerProcess, Supervisor
 from console.platforms._local_revisions import (
     TRAFFIC_UNAVAILABLE,
     pseudo_revision,
     scrape_in_flight,
 )
+from console.platforms._local_status import unmanaged_status
 from console.platforms._local_warm_up import probe_ocr, wait_for_health
+from console.platforms._port_holder import port_holder
 from ocr_core import HEALTH_PATH, MODELS_PATH, ClientSettings
 
 __all__ = ["FLOOR_SETTING", "LOG_NAME", "NAME", "PID_SETTING", "LocalPlatform"]
@@ -125,7 +127,8 @@ class LocalPlatform(Platform):
         self.background = background
         if background:
             if self._floor >= 1 and not self._process.own_alive and self._health() is None:
-                self._start()
+                with contextlib.suppress(PortTaken):  # status says so, with who holds it
+                    self._start()
             self._metrics.start()
 
     def __repr__(self) -> str:
@@ -234,27 +237,14 @@ class LocalPlatform(Platform):
                         + ". See the Logs page; Warm up starts it again.",
                         f"pid {server.pid} (exited)",
                     )
-            if code == 200:
-                self._observed_ready()
-                return make(
-                    ServiceState.READY,
-                    f"An external OCR server (not started by this console) answers on port "
-                    f"{self.port}: it is used and monitored, but cannot be stopped from here.",
-                    "external",
-                )
-            if code is not None:
-                return make(
-                    ServiceState.STARTING,
-                    f"An external server on port {self.port} answers {HEALTH_PATH} with {code}.",
-                    "external",
-                )
-            self._ready_since = None
-            detail = (
-                "Stopped (floor 0). Warm up or set the floor to 1 to start it."
-                if self._floor == 0
-                else "Not running. Warm up or scale to 1 to start it."
+            state, detail, revision = unmanaged_status(
+                code, port_holder(self.port), self.port, self._floor
             )
-            return make(ServiceState.DOWN, detail, None)
+            if state is ServiceState.READY:
+                self._observed_ready()
+            elif code is None:
+                self._ready_since = None
+            return make(state, detail, revision)
 
     # --- scale ---------------------------------------------------------------------------------
 
@@ -300,7 +290,10 @@ class LocalPlatform(Platform):
                     f"An external OCR server already answers on port {self.port}; the console "
                     "uses it." + note,
                 )
-            started = self._start()
+            try:
+                started = self._start()
+            except PortTaken as taken:
+                return ActionResult(False, f"Not started: {taken}.")
             return ActionResult(
                 True,
                 f"Started the local OCR server (pid {started.pid}); it is loading its engine. "

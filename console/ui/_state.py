@@ -183,6 +183,8 @@ def _sidebar_status() -> None:
     st.badge(f"service: {status.state.value}", color=STATE_COLOURS[status.state])
     if status.state is ServiceState.UNKNOWN:
         st.error(escape_markdown(status.detail))
+    elif status.revision == "external":  # documents go to a program this console did not start
+        st.warning(escape_markdown(status.detail), icon=":material/warning:")
     pending, warning = keep_warm_notices(operations, status)
     if pending:
         st.caption(f":material/timer: {pending}")

@@ -28,8 +28,14 @@ signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
 
 import logging  # noqa: E402
+import os  # noqa: E402
 
-from console._store import StoreError  # noqa: E402
+from console._data_lock import (  # noqa: E402
+    SUPERVISOR_ENV,
+    ConsoleAlreadyRunning,
+    DataFolderLock,
+)
+from console._store import StoreError, data_dir_from_env  # noqa: E402
 from console.service import build_operations  # noqa: E402
 from console.worker._logging import log_json_lines  # noqa: E402
 from console.worker._worker import Worker  # noqa: E402
@@ -37,11 +43,35 @@ from console.worker._worker import Worker  # noqa: E402
 logger = logging.getLogger("console.worker")
 
 
+def _hold_data_folder() -> DataFolderLock | None:
+    """A worker started alone holds the data folder as a console does (under `python -m
+    console` the console holds it): two workers on one folder would fight over its local
+    OCR server. Raises ConsoleAlreadyRunning."""
+    if os.environ.get(SUPERVISOR_ENV):
+        return None
+    lock = DataFolderLock(data_dir_from_env())
+    lock.acquire(url="", service_url=os.environ.get("LIGHTONOCR_SERVICE_URL", ""))
+    return lock
+
+
 def main() -> int:
     log_json_lines()
     if _stop.is_set():  # stopped before it started
         logger.info("stopped before starting", extra={"signal": _signal[0]})
         return 0
+    try:
+        lock = _hold_data_folder()
+    except ConsoleAlreadyRunning as refused:
+        logger.error("not started", extra={"error": str(refused)})
+        return 2
+    try:
+        return _serve()
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _serve() -> int:
     try:
         operations = build_operations()
     except StoreError as error:

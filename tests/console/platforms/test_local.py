@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
+import socket
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from PIL import Image
 from console._store import Store
 from console.platforms import select_platform
 from console.platforms._base import MetricKey, ServiceState
+from console.platforms._local_process import PID_SETTING
 from console.platforms.local import LocalPlatform
 from ocr_core import SyncOCRClient
 from tests.console.local_platform import (
@@ -175,6 +178,31 @@ def test_a_server_already_on_the_port_is_reused_as_external_and_not_stopped(
         assert "not started by this console" in refused.message
         assert health(server.port) == 200
         assert server.process.poll() is None
+
+
+def test_an_external_server_is_named_with_its_process(make_platform) -> None:
+    with start_local_server(*SIMULATED) as server:
+        status = make_platform(port=server.port).status()
+        assert f"pid {server.process.pid}" in status.detail
+
+
+def test_a_squatter_on_the_port_is_named_and_no_server_is_started_beside_it(
+    make_platform,
+) -> None:
+    """A program that accepts connections and never answers: not "down", and scaling up
+    says why it cannot start rather than leave a failed bind in the server log."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        platform = make_platform(port=port)
+        status = platform.status()
+        assert status.state is ServiceState.DEGRADED
+        assert f"Port {port} is taken by pid {os.getpid()}" in status.detail
+        refused = platform.scale(min_instances=1)
+        assert not refused.ok
+        assert f"port {port} is taken by pid {os.getpid()}" in refused.message
+        assert platform.store.get_setting(PID_SETTING) is None
 
 
 # --- warm-up ----------------------------------------------------------------------------------
