@@ -66,10 +66,25 @@ class Identity:
     name: str
     role: Role
     source: str  # "local", "iap" or "oidc"
+    # When the proof of who this is stops holding (an IAP assertion's `exp`, epoch seconds):
+    # a browser session outlives the assertion its websocket was opened with.
+    expires_at: float | None = None
 
     @property
     def can_operate(self) -> bool:
         return self.role is Role.OPERATOR
+
+    def expired(self, now: float) -> bool:
+        """True once the proof is older than its expiry, with the verification's clock skew."""
+        return self.expires_at is not None and now > self.expires_at + _CLOCK_SKEW_S
+
+    def require_current(self, action: str, now: float) -> None:
+        """Refuse an action for a person whose proof has expired since it was verified."""
+        if self.expired(now):
+            raise PermissionDenied(
+                f"the sign-in of {self.name} has expired: reload the page to sign in again "
+                f"before {action}"
+            )
 
     def require_operator(self, action: str) -> None:
         """Refuse server-side what the UI hides: a crafted rerun gets no further than this."""
@@ -128,14 +143,24 @@ class IdentitySettings:
         raise IdentityError(f"{email} is not on the console's list of viewers or operators")
 
 
+@dataclass(frozen=True, slots=True)
+class IapAssertion:
+    """What a verified IAP assertion says: who, and until when (epoch seconds)."""
+
+    email: str
+    expires_at: float
+
+
 def verify_iap_assertion(
     assertion: str,
     *,
     audience: str,
     keys_url: str = IAP_PUBLIC_KEYS_URL,
     request: google.auth.transport.Request | None = None,
-) -> str:
-    """The verified e-mail in an IAP assertion; IdentityError for anything less than valid."""
+) -> IapAssertion:
+    """The verified e-mail and expiry of an IAP assertion; IdentityError for anything less
+    than valid (a claim of the wrong type included: google-auth compares `exp` and `iat` as
+    numbers and raises TypeError for a string)."""
     request = request or google.auth.transport.requests.Request()
     try:
         claims = id_token.verify_token(
@@ -147,14 +172,17 @@ def verify_iap_assertion(
         )
     except google.auth.exceptions.TransportError as exc:
         raise IdentityError(f"IAP's public keys could not be fetched from {keys_url}") from exc
-    except (ValueError, google.auth.exceptions.GoogleAuthError) as exc:
+    except (ValueError, TypeError, google.auth.exceptions.GoogleAuthError) as exc:
         raise IdentityError(f"the IAP assertion is not valid: {_reason(exc)}") from exc
     if claims.get("iss") != IAP_ISSUER:
         raise IdentityError("the IAP assertion is not valid: it was not issued by IAP")
     email = claims.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise IdentityError("the IAP assertion is not valid: it names no e-mail")
-    return email
+    expires_at = claims.get("exp")
+    if not isinstance(expires_at, int | float) or isinstance(expires_at, bool):
+        raise IdentityError("the IAP assertion is not valid: its expiry is not a time")
+    return IapAssertion(email, float(expires_at))
 
 
 def _reason(exc: BaseException) -> str:
@@ -177,7 +205,7 @@ def resolve_identity(
     headers: Mapping[str, str],
     *,
     oidc_user: Mapping[str, Any] | None = None,
-    verify: Callable[..., str] = verify_iap_assertion,
+    verify: Callable[..., IapAssertion] = verify_iap_assertion,
 ) -> Identity:
     """The request's person and role, or IdentityError ("not signed in")."""
     if settings.mode == "local":
@@ -186,12 +214,13 @@ def resolve_identity(
         assertion = _header(headers, IAP_ASSERTION_HEADER)
         if not assertion:
             raise IdentityError("the request carries no IAP assertion: sign in through IAP")
-        email = verify(
+        verified = verify(
             assertion,
             audience=settings.iap_audience,
             keys_url=settings.iap_keys_url,
         )
-        return Identity(email, settings.role_for(email), "iap")
+        role = settings.role_for(verified.email)
+        return Identity(verified.email, role, "iap", expires_at=verified.expires_at)
     if not oidc_user or not oidc_user.get("is_logged_in"):
         raise IdentityError("not signed in")
     email = oidc_user.get("email")
@@ -242,6 +271,7 @@ def local_actor(env: Mapping[str, str] | None = None) -> str:
 
 __all__ = [
     "IAP_ASSERTION_HEADER",
+    "IapAssertion",
     "Identity",
     "IdentityError",
     "IdentitySettings",

@@ -8,6 +8,7 @@ its target.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -59,6 +60,7 @@ class Door:
                 if self.identity_required:
                     raise PermissionDenied(f"{words} needs a signed-in operator")
                 return self.actor
+            identity.require_current(words, time.time())
             identity.require_operator(words)
         except PermissionDenied as refusal:  # a crafted rerun or a stale page: on the record
             who = identity.name if identity is not None else "(not signed in)"

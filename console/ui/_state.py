@@ -91,7 +91,7 @@ def current_identity() -> Identity:
         who = next((v for k, v in headers.items() if k.lower() == IAP_HEADER), None) or ""
     cache_key = hashlib.sha256(who.encode()).hexdigest()
     cached = st.session_state.get("_identity")
-    if cached is not None and cached[0] == cache_key:
+    if cached is not None and cached[0] == cache_key and not cached[1].expired(time.time()):
         return cast(Identity, cached[1])
     try:
         if settings.mode == "oidc" and not oidc_configured(_auth_secrets()):

@@ -41,9 +41,9 @@ def _iap_settings(url: str, **overrides: object) -> IdentitySettings:
 
 def test_a_valid_assertion_names_its_email(keys):
     keys_, url = keys
-    assert verify_iap_assertion(keys_.assertion(), audience=AUDIENCE, keys_url=url) == (
-        "ana@bank.example"
-    )
+    verified = verify_iap_assertion(keys_.assertion(), audience=AUDIENCE, keys_url=url)
+    assert verified.email == "ana@bank.example"
+    assert verified.expires_at > time.time()
 
 
 @pytest.mark.parametrize(
@@ -53,6 +53,8 @@ def test_a_valid_assertion_names_its_email(keys):
         ({"aud": "/projects/999/global/backendServices/1"}, "another audience"),
         ({"iss": "https://accounts.google.com"}, "not issued by IAP"),
         ({"email": None}, "names no e-mail"),
+        ({"exp": str(int(time.time()) + 600)}, "cannot be decoded"),
+        ({"iat": "yesterday"}, "cannot be decoded"),
     ],
 )
 def test_an_assertion_that_is_not_valid_is_refused_with_its_reason(keys, claims, reason):
@@ -104,7 +106,13 @@ def test_iap_mode_resolves_the_verified_person_and_role(keys):
     keys_, url = keys
     settings = _iap_settings(url, operators=("ana@bank.example",))
     headers = {"x-goog-iap-jwt-assertion": keys_.assertion()}
-    assert resolve_identity(settings, headers) == Identity("ana@bank.example", Role.OPERATOR, "iap")
+    identity = resolve_identity(settings, headers)
+    assert (identity.name, identity.role, identity.source) == (
+        "ana@bank.example",
+        Role.OPERATOR,
+        "iap",
+    )
+    assert identity.expires_at is not None and identity.expires_at > time.time()
 
 
 def test_operators_may_be_named_by_domain():

@@ -9,6 +9,8 @@ fails `test_the_table_covers_every_action`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -162,3 +164,23 @@ def test_an_action_that_fails_is_audited_as_failed_and_raised(setup: Setup) -> N
     failed = setup.operations.audit_log(1)[0]
     assert (failed.actor, failed.action, failed.ok) == (OPERATOR.name, "start comparison", False)
     assert "cannot reach" in failed.detail
+
+
+def test_an_operator_whose_sign_in_expired_is_refused_every_action_and_audited(
+    setup: Setup,
+) -> None:
+    """A browser session outlives the IAP assertion it was verified with: 45 s past its
+    expiry (beyond the 30 s clock skew) nothing is done in that person's name."""
+    expired = dataclasses.replace(OPERATOR, expires_at=time.time() - 45)
+    for action in TABLE:
+        with pytest.raises(PermissionDenied, match="has expired"):
+            TABLE[action](setup, expired)
+        refused = setup.operations.audit_log(1)[0]
+        assert (refused.actor, refused.action, refused.ok) == (OPERATOR.name, action, False)
+    assert setup.operations.platform.floor == 0
+
+
+def test_an_assertion_within_the_clock_skew_still_acts(setup: Setup) -> None:
+    recent = dataclasses.replace(OPERATOR, expires_at=time.time() - 5)
+    setup.operations.set_retention(7, identity=recent)
+    assert setup.operations.audit_log(1)[0].ok
