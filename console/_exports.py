@@ -21,8 +21,12 @@ PAGE_SEPARATOR = "\f"
 
 
 # Bytes a file name may take on the usual file systems (ext4, APFS, NTFS: 255), less room
-# for "-99" and the longest extension, so "stem-N.json" always fits.
-_STEM_BYTES = 255 - len("-99.json")
+# for a duplicate's "-9999" and the longest extension a document's files take (".alto.xml"),
+# so every "stem-N.ext" of an export fits.
+LONGEST_EXTENSION = ".alto.xml"
+_STEM_BYTES = 255 - len("-9999") - len(LONGEST_EXTENSION)
+# The batch's own index: a document named "batch.pdf" must not overwrite it.
+INDEX_NAME = "batch.json"
 # Control and format characters (NUL, CR/LF, bidi overrides such as U+202E, zero-width) and
 # characters Windows refuses: in a name they hide its real extension or break the zip.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff<>:"|?*]')
@@ -105,7 +109,7 @@ def batch_files(
     name get distinct files (`scan.md`, `scan-2.md`).
     """
     files: dict[str, str | bytes] = {}
-    used: set[str] = set()
+    used: set[str] = {INDEX_NAME.rsplit(".", 1)[0]}
     index: list[dict[str, object]] = []
     for n, result in enumerate(results):
         stem = _unique(export_stem(result.filename), used)
@@ -115,6 +119,8 @@ def batch_files(
             written.append(f"{stem}{extension}")
         more = extra[n] if extra is not None else ExtraFiles()
         for extension, content in more.files.items():
+            if len(extension) > len(LONGEST_EXTENSION):
+                raise ValueError(f"{extension!r} is longer than the names are cut for")
             files[f"{stem}{extension}"] = content
             written.append(f"{stem}{extension}")
         entry: dict[str, object] = {
@@ -128,7 +134,7 @@ def batch_files(
         index.append(entry)
     for filename, reason in (failures or {}).items():
         index.append({"filename": filename, "error": reason})
-    files["batch.json"] = json.dumps({"documents": index}, indent=2) + "\n"
+    files[INDEX_NAME] = json.dumps({"documents": index}, indent=2) + "\n"
     return files
 
 

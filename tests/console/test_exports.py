@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from console._exports import (
     PAGE_SEPARATOR,
+    ExtraFiles,
     batch_files,
     batch_zip,
     export_stem,
@@ -159,7 +161,26 @@ def test_export_names_lose_control_bidi_and_reserved_characters(uploaded: str, s
 
 def test_a_long_name_is_cut_to_fit_any_file_system_with_room_for_a_suffix() -> None:
     stem = export_stem("é" * 300 + ".pdf")
-    assert len(f"{stem}-99.json".encode()) <= 255
+    assert len(f"{stem}-9999.alto.xml".encode()) <= 255
+
+
+def test_every_file_of_a_document_with_a_300_character_name_can_be_written(
+    tmp_path: Path,
+) -> None:
+    """The ALTO file, the longest extension, crashed the export with 'File name too long'."""
+    document = _document("x" * 300 + ".pdf")
+    extra = [ExtraFiles({".pdf": b"%PDF", ".hocr": "<html/>", ".alto.xml": "<alto/>"})]
+    files = batch_files([document, _document("x" * 300 + ".tif")], {}, [*extra, ExtraFiles()])
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert "batch.json" in files
+
+
+def test_a_document_named_batch_does_not_overwrite_the_index() -> None:
+    files = batch_files([_document("batch.pdf")], {})
+    index = json.loads(files["batch.json"])
+    assert index["documents"][0]["files"] == ["batch-2.md", "batch-2.txt", "batch-2.json"]
+    assert json.loads(files["batch-2.json"])["filename"] == "batch.pdf"
 
 
 def test_three_uploads_named_alike_are_three_distinct_zip_members() -> None:
