@@ -5,6 +5,10 @@ written once to a private temporary directory (0700) and workers read it from th
 1000-page PDF is not pickled through a pipe for every page. Each worker keeps the last few
 documents it opened, so consecutive pages of one document do not re-parse it.
 
+A process killed outright (SIGKILL, OOM) cannot remove its copies, so each directory names its
+process (`lightonocr-doc-<pid>-...`), and the first document a process opens removes the
+directories of processes that are gone.
+
 What crosses back is small and plain: the page count, a text layer, or a page image already
 scaled to `longest_side` (mode, size and raw pixels). Errors cross as our own typed errors
 (they pickle; see `OCRError.__reduce__`), and a worker that breached a limit comes back as
@@ -13,6 +17,8 @@ scaled to `longest_side` (mode, size and raw pixels). Errors cross as our own ty
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 import threading
@@ -27,6 +33,34 @@ from ._raster import RasterSource
 from ._sandbox import Sandbox
 
 _Pixels = tuple[str, tuple[int, int], bytes]
+_PREFIX = "lightonocr-doc-"
+_swept = threading.Event()
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def sweep_left_copies(folder: str | None = None) -> int:
+    """Remove the document copies of processes that are gone (in this user's temporary
+    folder); how many directories went. A pid reused since is taken as alive: left alone."""
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in Path(folder or tempfile.gettempdir()).iterdir():
+            pid = entry.name.removeprefix(_PREFIX).split("-", 1)[0]
+            if not entry.name.startswith(_PREFIX) or not pid.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == os.getuid() and _process_gone(int(pid)):
+                    shutil.rmtree(entry)
+                    removed += 1
+    return removed
 
 
 class IsolatedSource:
@@ -45,7 +79,10 @@ class IsolatedSource:
         self._settings = settings
         self._sandbox = sandbox
         self._lane = sandbox.lanes.new_lane("document")
-        self._dir: Path | None = Path(tempfile.mkdtemp(prefix="lightonocr-doc-"))
+        if not _swept.is_set():
+            _swept.set()
+            sweep_left_copies()
+        self._dir: Path | None = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self._path = str(self._dir / "document")
         self._lock = threading.Lock()
         try:

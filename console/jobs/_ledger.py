@@ -3,11 +3,21 @@
 Claiming is a compare-and-set on the job's owner, so two runners (two consoles on one data
 folder) never work on one job; a runner that dies stops its heartbeat, and its jobs can be
 claimed again (at once when its process is gone from this machine).
+
+"This machine" is proven, not assumed from a host name: Cloud Run instances may all report
+the same one, and judging another instance's runner from this one's process table would take
+a live runner's job and send its pages twice. An owner names its process space (the kernel's
+boot id and pid namespace, hashed); only an owner of the same space is judged by its pid, and
+on Cloud Run (K_SERVICE, CLOUD_RUN_JOB) none is: there the heartbeat alone decides.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -202,15 +212,39 @@ class JobLedger:
             ).rowcount
 
 
+@functools.cache
+def process_space() -> str | None:
+    """A name for the set of processes this one can see by pid, or None where pids prove
+    nothing about other runners (Cloud Run; no /proc)."""
+    if os.environ.get("K_SERVICE") or os.environ.get("CLOUD_RUN_JOB"):
+        return None
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()[:12]
+
+
+def new_owner() -> str:
+    """`host:pid:random@space`: unique per runner; the space only where pids can be judged."""
+    owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    space = process_space()
+    return f"{owner}@{space}" if space else owner
+
+
 def _gone(owner: str) -> bool:
-    """True when the owner is a runner of this machine whose process has ended."""
-    host, _, rest = owner.partition(":")
-    pid = rest.split(":", 1)[0]
-    if host == os.uname().nodename and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
+    """True when the owner is a runner of this process space whose process has ended."""
+    who, _, space = owner.rpartition("@")
+    if not who or space != process_space() or space is None:
+        return False
+    pid = who.split(":")[1] if who.count(":") >= 2 else ""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
     return False

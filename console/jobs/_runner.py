@@ -23,10 +23,8 @@ import atexit
 import contextlib
 import functools
 import logging
-import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,15 +34,16 @@ from console._store import Store, StoreError
 from console.jobs._clients import Clients, revision_or_none
 from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
-from console.jobs._ledger import JobLedger
+from console.jobs._ledger import JobLedger, new_owner
 from console.jobs._locating import PageLocator
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
-from console.jobs._pages import describe_error, open_document, read_page, round_robin
-from console.jobs._passwords import give_password, take_password
+from console.jobs._opening import OPEN_DOCUMENTS, DocumentOpener
+from console.jobs._pages import read_page, round_robin
+from console.jobs._passwords import give_password
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
 from console.jobs._words import WordsStore
-from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
+from ocr_core import Document, OCRClient, Sampling
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +52,6 @@ POLL_S = 0.5
 # window of rendered pages, so this bounds the runner's memory).
 MAX_RUNNING_JOBS = 8
 T = TypeVar("T")
-
-
-def new_owner() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -91,7 +86,6 @@ class JobRunner:
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
         self._poll_s = poll_s
-        self._passwords: dict[int, str] = {}
         self._runs: dict[int, _Run] = {}
         # Pages sent and not answered yet, per job, and what was last written of them.
         self._in_flight: dict[int, dict[tuple[int, int], PageInFlight]] = {}
@@ -108,6 +102,7 @@ class JobRunner:
         self._wake: asyncio.Event | None = None
         self._store_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="job-store")
         self.locator = PageLocator(WordsStore(store), self._in_store)
+        self._opener = DocumentOpener(self.jobs, self.ledger, self._in_store)
 
     def __repr__(self) -> str:
         return f"JobRunner(owner={self.owner!r}, running={sorted(self._runs)})"
@@ -292,14 +287,33 @@ class JobRunner:
         return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
 
     async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
-        """Send every page of the job that has no result (or is marked for retry), the
-        job's documents taking turns page by page; then locate their words if asked."""
+        """Send every page of the job that has no result (or is marked for retry), then
+        locate their words if asked. Documents are opened OPEN_DOCUMENTS at a time (each
+        open one is a copy on the temporary disk, in memory on Cloud Run) and take turns
+        page by page; each is closed once its pages are done."""
+        entries = [
+            entry
+            for entry in await self._in_store(self.jobs.documents, job.id)
+            if entry.state not in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD)
+        ]
+        sent = 0
+        for start in range(0, len(entries), OPEN_DOCUMENTS):
+            group = entries[start : start + OPEN_DOCUMENTS]
+            try:
+                sent += await self._run_group(job, revision, run, group)
+            finally:
+                for document in run.documents:
+                    document.close()
+                run.documents.clear()
+        return sent
+
+    async def _run_group(
+        self, job: Job, revision: str | None, run: _Run, entries: list[JobDocument]
+    ) -> int:
         client = self._clients.for_service(job.service_url)
         queues, opened = [], []
-        for entry in await self._in_store(self.jobs.documents, job.id):
-            if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
-                continue
-            document = await self._open(entry, client)
+        for entry in entries:
+            document = await self._opener.open(entry, client)
             if document is None:
                 continue
             run.documents.append(document)
@@ -325,36 +339,6 @@ class JobRunner:
                     self._page(job, document_id, document, index, revision, sampling, window)
                 )
         return len(pages)
-
-    async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
-        """The document, or None after writing why it cannot be opened (it fails alone)."""
-        data = await self._in_store(self.jobs.document_data, entry.id)
-        given = await self._in_store(take_password, self.jobs.store, entry.id)
-        if given is not None:
-            self._passwords[entry.id] = given
-        password = self._passwords.get(entry.id)
-        try:
-            document = await open_document(client, data, entry.filename, password)
-        except EncryptedDocument as error:
-            why = (
-                "is password-protected and the password given is wrong"
-                if password
-                else describe_error(error)
-            )
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.NEEDS_PASSWORD, 0, why
-            )
-            return None
-        except Exception as error:  # bad input ends as the document's message, never a raise
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.FAILED, 0, describe_error(error)
-            )
-            return None
-        if entry.state is not DocumentState.OPENED or entry.page_count != document.page_count:
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.OPENED, document.page_count
-            )
-        return document
 
     async def _page(
         self,
