@@ -9,16 +9,16 @@ from collections.abc import Callable
 from console.jobs import JobRunner, JobStore
 from console.jobs._crashes import CRASH_LIMIT, count_deaths
 from console.jobs._in_flight import PageInFlight, in_flight, write_in_flight
-from console.jobs._ledger import JobLedger
+from console.jobs._ledger import JobLedger, process_space
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
 
 
 def _dead_owner() -> str:
-    """The name of a runner whose process has ended, on this machine."""
+    """The name of a runner whose process has ended, in this process space."""
     child = subprocess.Popen(["true"])
     child.wait()
-    return f"{os.uname().nodename}:{child.pid}:dead"
+    return f"{os.uname().nodename}:{child.pid}:dead@{process_space()}"
 
 
 def _die_while_reading(jobs: JobStore, job_id: int, index: int) -> None:
