@@ -98,3 +98,4 @@ class PageLocator:
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None
+        logger.info("word locator closed")

@@ -177,16 +177,23 @@ class JobRunner:
         except RuntimeError:  # the interpreter is exiting: no more worker threads
             logger.info("job runner stopping with the interpreter")
         finally:
-            for run in self._runs.values():
-                run.stopping = True
-                run.task.cancel()
-            rest = asyncio.all_tasks() - {asyncio.current_task()}  # also jobs still releasing
-            await asyncio.gather(*rest, return_exceptions=True)
+            await self._hand_back()
             await self._clients.aclose()
-            self.locator.close()
-            # Directly, not in a worker thread: at interpreter exit there are none left.
-            with contextlib.suppress(StoreError):
-                self.ledger.release_all(self.owner)
+            self.locator.close()  # may wait for a page being located: after the hand-back
+
+    async def _hand_back(self) -> None:
+        """Jobs back to the queue first, before anything slow: Cloud Run kills an instance
+        about 10 s after SIGTERM, and a job left `running` waits 15 s for its heartbeat to go
+        stale before another runner may take it."""
+        for run in self._runs.values():
+            run.stopping = True
+            run.task.cancel()
+        rest = asyncio.all_tasks() - {asyncio.current_task()}  # also jobs still releasing
+        await asyncio.gather(*rest, return_exceptions=True)
+        # Directly, not in a worker thread: at interpreter exit there are none left.
+        with contextlib.suppress(StoreError):
+            handed = self.ledger.release_all(self.owner)
+            logger.info("jobs handed back", extra={"owner": self.owner, "left": handed})
 
     async def _look(self) -> None:
         """Heartbeat, cancel what was asked to stop, claim what waits."""

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from console._store import Store
@@ -18,6 +19,7 @@ from tests.console.local_platform import free_port, port_open
 from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[3]
+PHOTO = ROOT.parent / "shared" / "corpus" / "scans" / "phototest.tif"
 
 
 def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> None:
@@ -50,3 +52,35 @@ def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> N
     messages = [line["message"] for line in lines]
     assert messages.index("worker started") < messages.index("worker stopped")
     assert all({"time", "severity", "message"} <= set(line) for line in lines)
+
+
+def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: Path) -> None:
+    """Cloud Run kills an instance ~10 s after SIGTERM; the word locator may need longer to
+    close (a page being located), so the jobs go back to the queue first."""
+    ocr_port = free_port()
+    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path), "LIGHTONOCR_LOCAL_ENGINE":
+           "simulated", "LIGHTONOCR_LOCAL_PORT": str(ocr_port)}  # fmt: skip
+    env.pop("LIGHTONOCR_SERVICE_URL", None)
+    store = Store.in_dir(tmp_path)
+    jobs = JobStore(store)
+    scans = [NewDocument(f"photo-{n}.tif", PHOTO.read_bytes()) for n in range(6)]
+    job_id = jobs.create_job(scans, actor="qa", service_url="", locate_words=True)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "console.worker"], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
+        signalled = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert wait_until(lambda: jobs.job(job_id).status is JobStatus.QUEUED, timeout_s=60)
+        print(f"job handed back {time.monotonic() - signalled:.2f} s after SIGTERM")
+        assert worker.wait(timeout=90) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines()]
+    assert messages.index("jobs handed back") < messages.index("word locator closed")
+    assert messages.index("word locator closed") < messages.index("worker stopped")
