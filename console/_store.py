@@ -220,8 +220,11 @@ class Store:
         """Turn a database failure into a StoreError that says where and why."""
         try:
             yield
-        except sa.exc.OperationalError as error:
-            reason = str(error.orig) if error.orig is not None else str(error)
+        except (sa.exc.OperationalError, sa.exc.DataError) as error:
+            # The driver's own words, first line only: SQLAlchemy's add the statement and
+            # its parameters (a document's name, a password being handed over).
+            reason = str(error.orig) if error.orig is not None else type(error).__name__
+            reason = reason.strip().splitlines()[0] if reason.strip() else type(error).__name__
             message = f"cannot {action} the console's store at {self.where}: {reason}"
             raise StoreError(message) from None
 

@@ -53,6 +53,16 @@ class NewDocument:
     data: bytes | IO[bytes]
 
 
+# A name as uploaded is kept (control characters are escaped where it is shown), but NUL
+# cannot be: PostgreSQL refuses it in text. And a name is a label, not a payload.
+MAX_FILENAME_CHARS = 1024
+
+
+def storable_filename(filename: str) -> str:
+    name = filename.replace("\x00", "\ufffd")
+    return name if len(name) <= MAX_FILENAME_CHARS else name[: MAX_FILENAME_CHARS - 1] + "…"
+
+
 class JobTooLarge(ValueError):
     """A job's uploads add up to more than LIGHTONOCR_MAX_JOB_MB: nothing of it is kept."""
 
@@ -94,6 +104,7 @@ class JobStore:
             name = documents[0].filename
             if len(documents) > 1:
                 name += f" + {len(documents) - 1} more"
+        name = storable_filename(name)
         stored = self._store_documents(documents)
         try:
             with self.store.transaction() as connection:
@@ -114,8 +125,9 @@ class JobStore:
                 connection.execute(
                     documents_table.insert(),
                     [
-                        {"job_id": job_id, "position": n, "filename": d.filename, "size": size,
-                         "data": b"", "object_key": key, "state": DocumentState.PENDING.value,
+                        {"job_id": job_id, "position": n, "filename": storable_filename(d.filename),
+                         "size": size, "data": b"", "object_key": key,
+                         "state": DocumentState.PENDING.value,
                          "page_count": 0}
                         for n, (d, (key, size)) in enumerate(zip(documents, stored, strict=True))
                     ],

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from console._store import AuditRecord, Store, WarmUpRecord
+from console._store import AuditRecord, Store, StoreError, WarmUpRecord
 from console.jobs import JobRunner, JobStatus, JobStore
 from console.jobs._ledger import STALE_AFTER_S, JobLedger
 from console.jobs._tables import jobs_table
@@ -155,3 +155,21 @@ def test_a_runner_whose_job_was_taken_stops_sending_its_pages(
     finally:
         runner.stop()
         store.close()
+
+
+def test_a_nul_in_a_file_name_is_kept_as_a_replacement_character(database_url: str) -> None:
+    """PostgreSQL refuses NUL in text; the upload is kept, its name shows where the NUL was."""
+    jobs = JobStore(Store(url=database_url))
+    job_id = submit(jobs, ("scan\x00.pdf", make_pdf(1)))
+    assert [d.filename for d in jobs.documents(job_id)] == ["scan\ufffd.pdf"]
+    assert jobs.job(job_id).name == "scan\ufffd.pdf"
+
+
+def test_a_value_the_database_refuses_is_a_store_error_without_the_statement(
+    database_url: str,
+) -> None:
+    store = Store(url=database_url)
+    with pytest.raises(StoreError) as refused:
+        store.add_audit(AuditRecord(datetime.now(UTC), "a\x00b", "local", "scale", "svc", True, ""))
+    assert "NUL" in str(refused.value)
+    assert "INSERT" not in str(refused.value) and "UPDATE" not in str(refused.value)
