@@ -34,6 +34,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from console._recurring import RecurringProblem
 from console._store import Store, from_ts, settings_table, to_ts
 from console.platforms._base import ActionResult, Platform
 
@@ -328,11 +329,14 @@ class KeepWarmTimer:
         return self
 
     def _loop(self) -> None:
+        problem = RecurringProblem(logger, "applying a due keep-warm revert")
         while not self._stop.is_set():
             try:
                 self._apply_due()
-            except Exception:  # a store hiccup must not end the timer; the next tick retries
-                logger.exception("applying a due keep-warm revert failed")
+            except Exception as error:  # a store outage must not end the timer: next tick
+                problem.failed(error)
+            else:
+                problem.succeeded()
             self._wake.wait(self._interval_s)
             self._wake.clear()
 

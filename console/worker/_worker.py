@@ -15,6 +15,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from console._recurring import RecurringProblem
 from console.jobs import JobRunner
 from console.service import Operations
 from console.service._keep_warm import KeepWarmTimer
@@ -119,12 +120,15 @@ class Worker:
 
     def _beat_loop(self) -> None:
         next_reread = time.monotonic() + self._reread_s
+        beat = RecurringProblem(logger, "writing the worker's beat")
         while not self._stop.wait(self._beat_s):
             try:
                 self._close_breaker_after_warm_up()
                 self._write_beat()
             except Exception as error:  # the store is away: the runner says so too
-                logger.warning("worker beat not written", extra={"error": str(error)})
+                beat.failed(error)
+            else:
+                beat.succeeded()
             if time.monotonic() >= next_reread:
                 next_reread = time.monotonic() + self._reread_s
                 try:
