@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,6 +52,11 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def written_before(self, kind: str, cutoff: float) -> Iterator[str]:
+        """Keys of `kind` (and uploads left unfinished) last written before `cutoff` (epoch
+        seconds): the candidates when looking for objects nothing refers to."""
 
 
 class ObjectTooLarge(ValueError):
@@ -88,6 +93,9 @@ class FolderObjects(ObjectStore):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
+    def __str__(self) -> str:
+        return str(self.root)
+
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
@@ -120,6 +128,15 @@ class FolderObjects(ObjectStore):
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def written_before(self, kind: str, cutoff: float) -> Iterator[str]:
+        folder = self.root / kind
+        if not folder.is_dir():
+            return
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    yield f"{kind}/{path.name}"
+
 
 class BucketObjects(ObjectStore):
     """A GCS bucket (`client` a google.cloud.storage.Client; built from the environment if
@@ -132,6 +149,9 @@ class BucketObjects(ObjectStore):
             client = storage.Client()
         self._bucket = client.bucket(bucket)
         self.name = bucket
+
+    def __str__(self) -> str:
+        return f"gs://{self.name}"
 
     def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
         bounded = _Bounded(source, limit)
@@ -161,6 +181,12 @@ class BucketObjects(ObjectStore):
 
     def exists(self, key: str) -> bool:
         return bool(self._bucket.blob(key).exists())
+
+    def written_before(self, kind: str, cutoff: float) -> Iterator[str]:
+        # An unfinished resumable upload is no object in GCS: only whole objects are listed.
+        for blob in self._bucket.list_blobs(prefix=f"{kind}/"):
+            if blob.updated is not None and blob.updated.timestamp() < cutoff:
+                yield str(blob.name)
 
 
 def objects_from_env(data_dir: Path, env: Mapping[str, str] | None = None) -> ObjectStore:

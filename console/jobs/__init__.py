@@ -8,7 +8,8 @@ from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, Sto
 from console.jobs._pages import describe_error, read_page
 from console.jobs._references import WHOLE_DOCUMENT, Reference, ReferenceStore
 from console.jobs._runner import JobRunner
-from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore, JobTooLarge, NewDocument
+from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore
+from console.jobs._uploads import JobTooLarge, NewDocument
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console import _exports
+from console._disk import is_disk_full
 from console._identity import Identity, PermissionDenied, Role, local_actor
 from console._store import Store, StoreError
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
-from console.jobs._store import JobStore, JobTooLarge, NewDocument
+from console.jobs._store import JobStore
+from console.jobs._uploads import JobTooLarge, NewDocument
 from console.jobs._word_files import WORD_FORMATS, job_word_files
 
 if TYPE_CHECKING:
@@ -251,6 +253,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run()
     except (StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a submit's objects are removed on the way out (create_job)
+        print("interrupted: nothing more was done", file=sys.stderr)
+        return 130
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        print(
+            f"error: disk full: {error.strerror} ({error.filename or 'the store'})", file=sys.stderr
+        )
         return 1
     except BrokenPipeError:  # `list | head -1`: the reader has what it wanted
         # Python would print a traceback flushing stdout at exit: point it at /dev/null.

@@ -166,6 +166,9 @@ class JobRunner:
             pruned = await self._in_store(self.jobs.prune)
             if pruned:
                 logger.info("pruned %d jobs past their retention", pruned)
+            swept = await self._in_store(self.jobs.sweep_orphans)
+            if swept:
+                logger.info("removed %d uploads no job refers to", swept)
         except StoreError as error:
             self.problems[0] = str(error)
         try:

@@ -6,16 +6,11 @@ Every method is one short transaction on the shared `Store`'s engine; the runner
 
 from __future__ import annotations
 
-import io
-import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import IO
 
 import sqlalchemy as sa
 
-from console._objects import ObjectTooLarge
 from console._store import Store, from_ts, to_ts
 from console.jobs._ledger import STALE_AFTER_S
 from console.jobs._models import (
@@ -33,43 +28,20 @@ from console.jobs._tables import (
     references_table,
     words_table,
 )
+from console.jobs._uploads import (
+    NewDocument,
+    delete_objects,
+    storable_filename,
+    store_uploads,
+)
 from console.jobs._words import WordsStore
 from ocr_core import Sampling
 
 RETENTION_SETTING = "job_retention_days"
+# An upload in progress is never this old: its object has no row yet, and is not an orphan.
+ORPHAN_GRACE = timedelta(hours=1)
+DOCUMENTS_KIND = "documents"
 DEFAULT_RETENTION_DAYS = 30
-
-
-# A job's uploads together may not exceed this (LIGHTONOCR_MAX_JOB_MB).
-MAX_JOB_MB_ENV = "LIGHTONOCR_MAX_JOB_MB"
-DEFAULT_MAX_JOB_MB = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class NewDocument:
-    """An upload: its bytes, or a binary file to stream them from (read once, not kept)."""
-
-    filename: str
-    data: bytes | IO[bytes]
-
-
-# A name as uploaded is kept (control characters are escaped where it is shown), but NUL
-# cannot be: PostgreSQL refuses it in text. And a name is a label, not a payload.
-MAX_FILENAME_CHARS = 1024
-
-
-def storable_filename(filename: str) -> str:
-    name = filename.replace("\x00", "\ufffd")
-    return name if len(name) <= MAX_FILENAME_CHARS else name[: MAX_FILENAME_CHARS - 1] + "…"
-
-
-class JobTooLarge(ValueError):
-    """A job's uploads add up to more than LIGHTONOCR_MAX_JOB_MB: nothing of it is kept."""
-
-
-def max_job_bytes(env: Mapping[str, str] | None = None) -> int:
-    env = os.environ if env is None else env
-    return int(float(env.get(MAX_JOB_MB_ENV, DEFAULT_MAX_JOB_MB)) * (1 << 20))
 
 
 class JobStore:
@@ -105,7 +77,7 @@ class JobStore:
             if len(documents) > 1:
                 name += f" + {len(documents) - 1} more"
         name = storable_filename(name)
-        stored = self._store_documents(documents)
+        stored = store_uploads(self.store.objects, documents)
         try:
             with self.store.transaction() as connection:
                 job_id = connection.execute(
@@ -133,36 +105,9 @@ class JobStore:
                     ],
                 )  # fmt: skip
         except BaseException:
-            self._delete_objects([key for key, _size in stored])
+            delete_objects(self.store.objects, [key for key, _size in stored])
             raise
         return int(job_id)
-
-    def _store_documents(self, documents: Sequence[NewDocument]) -> list[tuple[str, int]]:
-        """Each upload streamed to a new object: (key, size); none kept past the cap."""
-        limit = max_job_bytes()
-        stored: list[tuple[str, int]] = []
-        try:
-            for document in documents:
-                source = (
-                    io.BytesIO(document.data) if isinstance(document.data, bytes) else document.data
-                )
-                key = self.store.objects.new_key()
-                room = limit - sum(size for _key, size in stored)
-                try:
-                    stored.append((key, self.store.objects.put(key, source, limit=room)))
-                except ObjectTooLarge:
-                    raise JobTooLarge(
-                        f"the job's files add up to more than the {limit >> 20} MB a job may "
-                        f"hold ({MAX_JOB_MB_ENV}); split them into smaller jobs"
-                    ) from None
-        except BaseException:
-            self._delete_objects([key for key, _size in stored])
-            raise
-        return stored
-
-    def _delete_objects(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            self.store.objects.delete(key)
 
     def jobs(self, limit: int = 200, job_ids: Iterable[int] | None = None) -> list[Job]:
         """Newest first, with their page counts."""
@@ -363,6 +308,26 @@ class JobStore:
             raise ValueError("keep jobs for at least one day")
         self.store.set_setting(RETENTION_SETTING, int(days))
 
+    def sweep_orphans(self, now: datetime | None = None) -> int:
+        """Remove document objects no job refers to, written over ORPHAN_GRACE ago: what a
+        submit killed outright left (its unfinished upload, or the documents uploaded before
+        its rows were written), or a retention pass that died between rows and bytes."""
+        cutoff = to_ts(now or datetime.now(UTC)) - ORPHAN_GRACE.total_seconds()
+        d = documents_table
+        referenced = {
+            key
+            for (key,) in self.store.read(
+                sa.select(d.c.object_key).where(d.c.object_key.is_not(None))
+            )
+        }
+        orphans = [
+            key
+            for key in self.store.objects.written_before(DOCUMENTS_KIND, cutoff)
+            if key not in referenced
+        ]
+        delete_objects(self.store.objects, orphans)
+        return len(orphans)
+
     def prune(self, now: datetime | None = None) -> int:
         """Delete finished jobs older than the retention (with their documents and pages)."""
         cutoff = (
@@ -396,5 +361,7 @@ class JobStore:
                     documents_table.delete().where(documents_table.c.job_id.in_(old))
                 )
                 connection.execute(j.delete().where(j.c.id.in_(old)))
-        self._delete_objects(keys)  # after the rows: a crash in between leaves bytes, not holes
+        delete_objects(
+            self.store.objects, keys
+        )  # after the rows: a crash in between leaves bytes, not holes
         return len(old)

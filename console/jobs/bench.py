@@ -18,7 +18,8 @@ from pathlib import Path
 
 from console._store import Store
 from console.jobs._runner import JobRunner
-from console.jobs._store import JobStore, NewDocument
+from console.jobs._store import JobStore
+from console.jobs._uploads import NewDocument
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import build_pdf, simulated_server
 

@@ -32,7 +32,8 @@ import httpx
 from console._store import Store
 from console.jobs._models import JobStatus
 from console.jobs._runner import JobRunner
-from console.jobs._store import JobStore, NewDocument
+from console.jobs._store import JobStore
+from console.jobs._uploads import NewDocument
 from ocr_core import ClientSettings, OCRClient, OCRError, load_document
 from ocr_core.bench._batch import build_pdf, simulated_server
 from tests.ocr_core.hostile import operator_bomb_pages

@@ -23,7 +23,8 @@ from PIL import Image
 
 from console._store import Store
 from console.jobs._runner import JobRunner
-from console.jobs._store import JobStore, NewDocument
+from console.jobs._store import JobStore
+from console.jobs._uploads import NewDocument
 from console.jobs._word_files import job_word_files
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import free_port

@@ -21,6 +21,7 @@ from typing import TypeVar, cast
 import pandas as pd
 import streamlit as st
 
+from console._disk import store_disk_notice
 from console._identity import (
     IAP_ASSERTION_HEADER,
     Identity,
@@ -190,6 +191,8 @@ def _sidebar_status() -> None:
         st.caption(f":material/timer: {pending}")
     if warning:
         st.warning(warning, icon=":material/payments:")
+    if full := store_disk_notice(operations.store):  # before "worker: not running": why
+        st.error(escape_markdown(full), icon=":material/hard_drive:")
     workers = live_workers(operations.store)
     if not workers:
         st.badge("worker: not running", color="red")

@@ -4,6 +4,7 @@ loopback, gcp-storage-emulator, driven by the real google-cloud-storage client).
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +102,12 @@ def test_a_folder_writes_whole_objects_only_and_refuses_keys_outside_it(tmp_path
 def test_the_environment_chooses_a_bucket_or_the_data_folder(tmp_path: Path) -> None:
     folder = objects_from_env(tmp_path, {})
     assert isinstance(folder, FolderObjects) and folder.root == tmp_path / "objects"
+
+
+def test_objects_written_before_a_time_are_listed_by_kind(objects: ObjectStore) -> None:
+    key = objects.new_key()
+    objects.put(key, io.BytesIO(b"old enough"))
+    other = objects.new_key("golden")
+    objects.put(other, io.BytesIO(b"another kind"))
+    assert list(objects.written_before("documents", time.time() + 60)) == [key]
+    assert list(objects.written_before("documents", time.time() - 3600)) == []

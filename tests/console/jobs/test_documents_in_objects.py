@@ -5,6 +5,8 @@ before the object store stay readable."""
 from __future__ import annotations
 
 import io
+import os
+import time
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,9 +14,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from console._objects import FolderObjects
 from console.jobs import JobStatus, JobStore, JobTooLarge, NewDocument
-from console.jobs._store import DEFAULT_MAX_JOB_MB
 from console.jobs._tables import documents_table
+from console.jobs._uploads import DEFAULT_MAX_JOB_MB
 from tests.console.jobs.conftest import make_pdf, submit
 
 MB = 1 << 20
@@ -83,3 +86,27 @@ def test_streamlits_upload_limit_fits_within_a_jobs_cap() -> None:
     config = Path(__file__).resolve().parents[3] / ".streamlit" / "config.toml"
     per_file_mb = tomllib.loads(config.read_text())["server"]["maxUploadSize"]
     assert 0 < per_file_mb <= DEFAULT_MAX_JOB_MB
+
+
+def test_objects_no_job_refers_to_are_swept_once_they_are_an_hour_old(jobs: JobStore) -> None:
+    """What a submit killed outright leaves: a half-written upload and whole uploads whose job
+    rows were never written. A job's own documents and an upload in progress stay."""
+    objects = jobs.store.objects
+    assert isinstance(objects, FolderObjects)
+    job_id = submit(jobs, ("kept.pdf", make_pdf(1)))
+    [(kept,)] = jobs.store.read(
+        sa.select(documents_table.c.object_key).where(documents_table.c.job_id == job_id)
+    )
+    left = objects.new_key()
+    objects.put(left, io.BytesIO(b"%PDF- uploaded, then the submit was killed"))
+    half = objects.root / "documents" / ".incoming-killed"
+    half.write_bytes(b"%PDF- half of it")
+    recent = objects.new_key()
+    objects.put(recent, io.BytesIO(b"%PDF- being uploaded now"))
+    two_hours_ago = time.time() - 7200
+    for key in (kept, left):
+        os.utime(objects.root / key, (two_hours_ago, two_hours_ago))
+    os.utime(half, (two_hours_ago, two_hours_ago))
+    assert jobs.sweep_orphans() == 2
+    assert objects.exists(kept) and objects.exists(recent)
+    assert not objects.exists(left) and not half.exists()

@@ -118,3 +118,14 @@ def test_warm_up_closes_the_breaker_an_outage_opened_for_every_page(tmp_path: Pa
         # The sidebar shows the worker's breaker from its beat (every 2 s).
         assert wait_until(lambda: ":green-badge[breaker: closed]" in _sidebar(at.run()))
         assert client.extract_text(probe_image())
+
+
+def test_the_sidebar_says_disk_full_when_the_data_folder_has_no_room(
+    operations: Operations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without it, a full disk showed as a job forever "running" beside "worker: not
+    running". The threshold is raised past what the disk has, which is what full means."""
+    monkeypatch.setenv("LIGHTONOCR_LOW_DISK_MB", str(10**9))
+    at = app().run()
+    [error] = [e.value for e in at.sidebar.error]
+    assert error.startswith("disk full") and str(operations.store.path.parent) in error
