@@ -158,8 +158,15 @@ class Supervisor:
         ]
         append_note(self.log_path, f"console starts the OCR server: {' '.join(command[1:])}")
         with self.log_path.open("ab") as log:
+            # A session of its own: a terminal's Ctrl-C reaches the console's process group,
+            # not the server and its engine's pool processes (which would each print a
+            # KeyboardInterrupt traceback into the log); the worker stops it with SIGTERM.
             popen = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.server = ServerProcess(
             pid=popen.pid,

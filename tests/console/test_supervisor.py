@@ -113,6 +113,18 @@ def test_ctrl_c_leaves_nothing_listening(tmp_path: Path) -> None:
         assert _interrupt(unit) == 0
         assert not port_open(unit.ui_port)
         assert not port_open(unit.ocr_port)
+    server_log = (tmp_path / "data" / "server.log").read_text(errors="replace")
+    assert "KeyboardInterrupt" not in server_log and "Traceback" not in server_log
+
+
+def test_a_terminals_ctrl_c_does_not_reach_the_ocr_server(tmp_path: Path) -> None:
+    """The server and its engine's pool processes are stopped by the worker with SIGTERM;
+    the terminal's SIGINT goes to the console's process group only."""
+    with console_unit(tmp_path / "data") as unit:
+        assert wait_until(lambda: Store.in_dir(tmp_path / "data").get_setting(PID_SETTING))
+        server = Store.in_dir(tmp_path / "data").get_setting(PID_SETTING)["pid"]
+        assert os.getpgid(server) != os.getpgid(unit.process.pid)
+        assert _interrupt(unit) == 0
 
 
 def test_a_killed_console_restarts_and_finishes_its_job_with_every_page_once(
