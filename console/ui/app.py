@@ -12,10 +12,12 @@ import streamlit as st
 
 from console._host_guard import extra_hosts, refusal
 from console._store import StoreError
+from console.ui._disconnects import quiet_disconnects
 from console.ui._outage import show_store_unreachable
 from console.ui._state import current_identity, render_sidebar
 
 VIEWS = Path(__file__).resolve().parent / "views"
+quiet_disconnects()
 
 # The favicon is an emoji (drawn by the browser as a data: URL): a `:material/...:` page icon
 # makes the browser fetch an SVG from fonts.gstatic.com, and the console must work offline.
