@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from console.jobs._ledger import JobLedger
+from console.jobs._models import DocumentState, JobDocument
+from console.jobs._passwords import take_password
+from console.jobs._store import JobStore
 from ocr_core import (
     CorruptDocument,
     Document,
@@ -70,6 +74,43 @@ async def open_document(
         settings=settings,
     )
     return await asyncio.get_running_loop().run_in_executor(_OPENING, opening)
+
+
+async def open_entry(
+    entry: JobDocument,
+    client: OCRClient,
+    stores: tuple[JobStore, JobLedger],
+    in_store: Callable[..., Awaitable[Any]],
+    passwords: dict[int, str],
+) -> Document | None:
+    """A job's document, or None after writing why it cannot be opened (it fails alone).
+
+    A password handed over through the store is taken out of it into `passwords` (the
+    runner's memory); `in_store` runs the store's calls off the runner's loop."""
+    jobs, ledger = stores
+    data = await in_store(jobs.document_data, entry.id)
+    given = await in_store(take_password, jobs.store, entry.id)
+    if given is not None:
+        passwords[entry.id] = given
+    password = passwords.get(entry.id)
+    try:
+        document = await open_document(client, data, entry.filename, password)
+    except EncryptedDocument as error:
+        why = (
+            "is password-protected and the password given is wrong"
+            if password
+            else describe_error(error)
+        )
+        await in_store(ledger.set_document, entry.id, DocumentState.NEEDS_PASSWORD, 0, why)
+        return None
+    except Exception as error:  # bad input ends as the document's message, never a raise
+        await in_store(
+            ledger.set_document, entry.id, DocumentState.FAILED, 0, describe_error(error)
+        )
+        return None
+    if entry.state is not DocumentState.OPENED or entry.page_count != document.page_count:
+        await in_store(ledger.set_document, entry.id, DocumentState.OPENED, document.page_count)
+    return document
 
 
 async def read_page(

@@ -38,13 +38,13 @@ from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.jobs._ledger import JobLedger
 from console.jobs._locating import PageLocator
-from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
-from console.jobs._pages import describe_error, open_document, read_page, round_robin
-from console.jobs._passwords import give_password, take_password
+from console.jobs._models import DocumentState, Job, JobStatus
+from console.jobs._pages import open_entry, read_page, round_robin
+from console.jobs._passwords import give_password
 from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
 from console.jobs._words import WordsStore
-from ocr_core import Document, EncryptedDocument, OCRClient, Sampling
+from ocr_core import Document, OCRClient, Sampling
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class JobRunner:
     """Claims jobs from the store and runs them until done, cancelled or the runner stops.
 
     `client_factory` builds the one OCRClient (called on the runner's loop); `revision`
-    names what serves the pages (Cloud Run revision, local pid), asked once per run.
+    names what serves the pages (Cloud Run revision, local pid), asked once per run;
+    `ready` says whether the service takes pages now (no job is claimed while it does not).
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class JobRunner:
         revision: Callable[[], str | None] | None = None,
         poll_s: float = POLL_S,
         owner: str | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
         self.jobs = JobStore(store)
         self.ledger = JobLedger(store)
@@ -91,6 +93,7 @@ class JobRunner:
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
         self._poll_s = poll_s
+        self._ready = ready or (lambda: True)
         self._passwords: dict[int, str] = {}
         self._runs: dict[int, _Run] = {}
         # Pages sent and not answered yet, per job, and what was last written of them.
@@ -207,7 +210,10 @@ class JobRunner:
                 if job_id not in held:  # another runner took it while this one was silent
                     run.stopping = True
                     run.task.cancel()
-            for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
+            waiting = await self._in_store(self.ledger.claimable, self.owner)
+            if waiting and not await asyncio.to_thread(self._ready):
+                waiting = []  # the service is loading: its jobs wait for it, not fail on it
+            for job_id, previous in waiting:
                 if job_id in self._runs:
                     continue
                 if len(self._runs) >= MAX_RUNNING_JOBS:
@@ -247,6 +253,9 @@ class JobRunner:
             error = f"stopped: {failure}; resume the job once the store is writable"
             self.problems[job_id] = error
             status = JobStatus.FAILED
+        except Exception as failure:  # a fault of ours: the job ends saying so, never hangs
+            logger.exception("job %d stopped by an unexpected error", job_id)
+            error, status = f"stopped: {type(failure).__name__}: {failure}", JobStatus.FAILED
         finally:
             for document in run.documents:
                 document.close()  # a file removed: quick, and never queued behind page work
@@ -274,7 +283,7 @@ class JobRunner:
             # More passes only when pages were marked for retry while one ran.
             while await self._run_pass(job, revision, run):
                 pass
-        except* StoreError as group:  # the first, out of the task groups it sits in
+        except* Exception as group:  # the first, out of the task groups it sits in
             first: BaseException = group
             while isinstance(first, BaseExceptionGroup):
                 first = first.exceptions[0]
@@ -299,7 +308,8 @@ class JobRunner:
         for entry in await self._in_store(self.jobs.documents, job.id):
             if entry.state in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD):
                 continue
-            document = await self._open(entry, client)
+            stores = (self.jobs, self.ledger)
+            document = await open_entry(entry, client, stores, self._in_store, self._passwords)
             if document is None:
                 continue
             run.documents.append(document)
@@ -325,36 +335,6 @@ class JobRunner:
                     self._page(job, document_id, document, index, revision, sampling, window)
                 )
         return len(pages)
-
-    async def _open(self, entry: JobDocument, client: OCRClient) -> Document | None:
-        """The document, or None after writing why it cannot be opened (it fails alone)."""
-        data = await self._in_store(self.jobs.document_data, entry.id)
-        given = await self._in_store(take_password, self.jobs.store, entry.id)
-        if given is not None:
-            self._passwords[entry.id] = given
-        password = self._passwords.get(entry.id)
-        try:
-            document = await open_document(client, data, entry.filename, password)
-        except EncryptedDocument as error:
-            why = (
-                "is password-protected and the password given is wrong"
-                if password
-                else describe_error(error)
-            )
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.NEEDS_PASSWORD, 0, why
-            )
-            return None
-        except Exception as error:  # bad input ends as the document's message, never a raise
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.FAILED, 0, describe_error(error)
-            )
-            return None
-        if entry.state is not DocumentState.OPENED or entry.page_count != document.page_count:
-            await self._in_store(
-                self.ledger.set_document, entry.id, DocumentState.OPENED, document.page_count
-            )
-        return document
 
     async def _page(
         self,

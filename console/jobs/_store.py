@@ -25,7 +25,7 @@ from console.jobs._models import (
     JobStatus,
     StoredPage,
 )
-from console.jobs._rows import now_ts, page_from_row, sampling_to_json
+from console.jobs._rows import bounded_text, now_ts, page_from_row, sampling_to_json
 from console.jobs._tables import (
     documents_table,
     jobs_table,
@@ -247,8 +247,9 @@ class JobStore:
     def pages(self, job_id: int, document_id: int | None = None) -> list[StoredPage]:
         """Stored page results of a job (or one of its documents), in document and page order."""
         p, d = pages_table, documents_table
+        columns = [column for column in p.c if column.name != "text"]
         query = (
-            sa.select(p)
+            sa.select(*columns, bounded_text(p.c.text))  # a page's text, never unbounded
             .join(d, d.c.id == p.c.document_id)
             .where(p.c.job_id == job_id)
             .order_by(d.c.position, p.c.page_index)
