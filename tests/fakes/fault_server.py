@@ -4,8 +4,9 @@ Starlette under uvicorn in a thread (as httpx's own test server runs). It answer
 `GET /health`, `GET /v1/models` and `POST /v1/chat/completions` (plain and SSE streaming)
 like vLLM, and can be told to be cold, loading (the local server's 503 "still loading"),
 slow, rate limited, rude (connections dropped mid answer), malformed, truncating, endless
-(deltas without end), unauthorised, to send lone surrogates, or to fail pages of one colour. It records
-every request and the highest number of chat requests it had in flight at once.
+(deltas without end), unauthorised, to send lone surrogates, or to fail pages of one
+colour. It records every request and the highest number of chat requests it had in flight
+at once.
 
 The reply text names the page colour (`page #rrggbb`, channels rounded to web-safe steps),
 so a test can tell which page an answer belongs to.
