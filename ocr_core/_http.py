@@ -14,8 +14,9 @@ and has one deadline per phase, because the phases wait for different things:
 - the answer flows: no silence longer than `timeout_s` between two pieces.
 
 So a page the service has taken on is not abandoned because it queued, while a dead or
-stalled service is still found out. The whole attempt is bounded too (`attempt_limit_s`):
-a server that trickles one byte a minute cannot hold a page forever. Answers are read with
+stalled service is still found out. The whole attempt is bounded too (`attempt_deadline_s`,
+the phases end to end unless LIGHTONOCR_ATTEMPT_TIMEOUT_S says): a server that trickles one
+byte a minute cannot hold a page forever. Answers are read with
 a bound: a body over `MAX_BODY_BYTES`, or a server-sent-events line over
 `MAX_SSE_LINE_BYTES`, is a `ProtocolError`, and an answer's text past what its `max_tokens`
 allows is `AnswerTooLarge` (_answers.py), not memory spent buffering it.
@@ -229,7 +230,7 @@ class ServiceHTTP:
             finally:
                 await response.aclose()
 
-        outcome = await self._with_credentials(once, settings.attempt_limit_s)
+        outcome = await self._with_credentials(once, settings.attempt_deadline_s)
         if isinstance(outcome, Answer):
             raise outcome.error()
         return outcome
