@@ -290,6 +290,8 @@ class FaultServer:
             finish_reason = self.faults.finish_reason
         if step == "empty":
             text = ""
+        if step == "long":
+            text += (" " + "x" * 199) * 1000
         if step in ("surrogate", "surrogate_json"):
             text += " \ud800 mended"  # a lone surrogate, sent as its JSON escape
         prompt: Any = "lots" if step == "bad_usage" else prompt_tokens

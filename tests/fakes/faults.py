@@ -40,6 +40,8 @@ FAULTS = (
     "loop",
     # A completion with no text at all.
     "empty",
+    # A long page within the bound: 200,000 characters in 1,001 tokens.
+    "long",
     # A streamed answer of deltas that never ends (up to `endless_bytes`): `sent_bytes`.
     "endless_deltas",
     # A streamed answer with a lone surrogate (the JSON escape \ud800) in one delta.
