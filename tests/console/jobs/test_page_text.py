@@ -13,6 +13,7 @@ from console.jobs._tables import pages_table
 from console.jobs._words import WordsStore
 from ocr_core import AnswerTooLarge, PageResult, ServiceUnavailable, answer_text_limit
 from tests.console.jobs.conftest import make_pdf, submit
+from tests.fakes.postgres import PostgresServer
 
 
 def _job(store: Store) -> tuple[int, int]:
@@ -38,6 +39,17 @@ def test_text_that_is_not_valid_unicode_is_stored_with_replacement_characters(
     (page,) = JobStore(store).pages(job_id)
     assert page.result.ok
     assert page.result.text == "a\ufffdb\ufffdc"
+
+
+def test_text_with_a_nul_is_stored_on_postgresql(postgres: PostgresServer) -> None:
+    store = Store(url=postgres.create_database("page_text_nul"))
+    try:
+        job_id, document_id = _job(store)
+        _save(store, job_id, document_id, PageResult(index=0, text="a\x00b\ud800"))
+        (page,) = JobStore(store).pages(job_id)
+        assert page.result.text == "a\ufffdb\ufffd"
+    finally:
+        store.close()
 
 
 def test_an_error_message_that_is_not_valid_unicode_is_stored_repaired(store: Store) -> None:
