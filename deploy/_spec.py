@@ -208,7 +208,10 @@ class ServiceSpec:
     probe_timeout_s: int = 5
     probe_failure_threshold: int = 24
     concurrency: int = 2 * serve_config.MAX_NUM_SEQS
-    request_timeout_s: int = 600
+    # Above the client's whole attempt (cold start + queue + answer: 1230 s, 1350 s with the
+    # longest probe), since Cloud Run counts the start inside it and answers 504 when it ends
+    # (tests/deploy/test_timeouts.py); Cloud Run allows up to 3600 s.
+    request_timeout_s: int = 1500
     # None: lightonocr-run@{project}.iam.gserviceaccount.com
     service_account: str | None = None
     env: Mapping[str, str] = field(default_factory=_default_env)

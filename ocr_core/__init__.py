@@ -3,6 +3,7 @@
 The backend imports only this package; it needs neither Streamlit nor any google-cloud client.
 """
 
+from ._answers import MAX_BYTES_PER_TOKEN, answer_text_limit, valid_text
 from ._archive import ArchivePage, aarchive_page, archive_page
 from ._breaker import CircuitBreaker
 from ._client import OCRClient
@@ -39,6 +40,9 @@ from ._sync import SyncOCRClient
 from ._text import clean_text
 
 __all__ = [
+    "MAX_BYTES_PER_TOKEN",
+    "answer_text_limit",
+    "valid_text",
     "DetectedLine",
     "LocatedWord",
     "PageWords",

@@ -7,6 +7,7 @@
 | LIGHTONOCR_ADMISSION_TIMEOUT_S | 360: until the service takes a request (a cold start)  |
 | LIGHTONOCR_QUEUE_TIMEOUT_S | 600: from then until its answer begins (queued at the service) |
 | LIGHTONOCR_TIMEOUT_S    | 120: the longest silence in an answer once it has begun      |
+| LIGHTONOCR_ATTEMPT_TIMEOUT_S | admission + queue + 240 (1200): one attempt, end to end |
 | LIGHTONOCR_CONCURRENCY  | 8 (vLLM --max-num-seqs), fewer if the server says it runs fewer |
 | LIGHTONOCR_MAX_TOKENS   | 4096 (model card)                                            |
 | LIGHTONOCR_MAX_ATTEMPTS | 3                                                            |
@@ -31,6 +32,9 @@ from gpu_image.serve_config import DEFAULT_PORT, MAX_NUM_SEQS, MODEL_ID
 
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_MODEL = MODEL_ID
+# How long an answer of max_tokens (4,096) may take to stream once it has begun: 240 s is
+# 17 tokens a second, well under what a 1B model decodes at on an L4 with a full batch.
+ANSWER_ALLOWANCE_S = 240.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +103,11 @@ class ClientSettings:
     queue_timeout_s: float = 600.0
     # - the longest silence between two pieces of an answer once it has begun;
     timeout_s: float = 120.0
-    # - and the whole attempt, so a server trickling one byte a minute cannot hold a page
-    #   forever (Cloud Run's own request timeout is at most 3600 s).
-    attempt_limit_s: float = 3600.0
+    # - and the whole attempt, so a server trickling one byte a minute (or sending keep-alive
+    #   comments without end) cannot hold a page forever. None: the phases end to end, see
+    #   `attempt_deadline_s`; the GPU service's request timeout is set above that
+    #   (deploy/_spec.py, tests/deploy/test_timeouts.py), so Cloud Run never cuts first.
+    attempt_limit_s: float | None = None
     connect_timeout_s: float = 10.0
     # Requests in flight: as many as the server runs at once, more would only queue there.
     # A server that states its capacity in /v1/models (`max_num_seqs`: our local server does,
@@ -162,6 +168,7 @@ class ClientSettings:
             ),
             queue_timeout_s=float(env.get("LIGHTONOCR_QUEUE_TIMEOUT_S", defaults.queue_timeout_s)),
             timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", defaults.timeout_s)),
+            attempt_limit_s=_seconds(env.get("LIGHTONOCR_ATTEMPT_TIMEOUT_S")),
             concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", defaults.concurrency)),
             max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", defaults.max_tokens)),
             max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", defaults.max_attempts)),
@@ -176,6 +183,14 @@ class ClientSettings:
         return settings.with_overrides(**overrides)
 
     @property
+    def attempt_deadline_s(self) -> float:
+        """One attempt's deadline: `attempt_limit_s`, else the phases end to end (the service
+        takes the request, its turn comes, and `ANSWER_ALLOWANCE_S` for the answer)."""
+        if self.attempt_limit_s is not None:
+            return self.attempt_limit_s
+        return self.admission_timeout_s + self.queue_timeout_s + ANSWER_ALLOWANCE_S
+
+    @property
     def is_cloud_run(self) -> bool:
         return self.base_url.startswith("https://") and ".run.app" in self.base_url
 
@@ -185,6 +200,11 @@ class ClientSettings:
         if self.is_cloud_run:
             return "google"
         return "bearer" if self.token else "none"
+
+
+def _seconds(value: str | None) -> float | None:
+    """A number of seconds, or None when unset or empty (the default applies)."""
+    return float(value) if value is not None and value.strip() else None
 
 
 def _flag(value: str | None, default: bool) -> bool:

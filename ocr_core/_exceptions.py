@@ -27,6 +27,7 @@ Our exception hierarchy (HTTP statuses that map to a class are shown beside it):
     + ServiceUnavailable .. 502, 503, 504, or the connection failed
     + ServerError ......... 500 and any other 5xx
     + ProtocolError ....... the answer is not in the OpenAI/vLLM shape
+    | + AnswerTooLarge .... more text than max_tokens allows (not retried, not re-run)
     + CircuitOpenError .... the breaker is failing calls fast
 
 `ServiceError.retryable` says which ones the retry policy waits out (timeouts, 429, 502-504,
@@ -300,6 +301,15 @@ class ProtocolError(ServiceError):
     retryable = True
 
 
+class AnswerTooLarge(ProtocolError):
+    """The answer holds more text (or tokens) than the request's `max_tokens` allows: the
+    server does not honour the request (it streams forever, or it is hostile). Refused as
+    soon as the text outgrows the bound (see `_answers.py`), never held whole; not retried
+    and not asked for again (the same server would answer the same way)."""
+
+    retryable = False
+
+
 class CircuitOpenError(ServiceError):
     """The breaker is open after repeated failures: failing fast instead of queueing."""
 
@@ -337,6 +347,7 @@ def error_class_for_status(status_code: int) -> type[ServiceError]:
 
 
 __all__ = [
+    "AnswerTooLarge",
     "AuthError",
     "BadRequest",
     "CircuitOpenError",

@@ -6,16 +6,20 @@ and has one deadline per phase, because the phases wait for different things:
 - the service takes the request: vLLM answers a streamed request with its headers before
   the engine queues it (its route returns a StreamingResponse whose generator only then adds
   the request), and Cloud Run holds a request while a cold instance starts, so this phase
-  is the cold start (`admission_timeout_s`, the deployed startup window);
+  is the cold start (`admission_timeout_s`, the deployed startup window); a server that
+  answers 503 "still loading" (the local server's engine starting) is asked again within
+  it, so a loading server spends no attempt;
 - the answer begins: the request waits its turn and the first token is computed
   (`queue_timeout_s`); vLLM sends nothing meanwhile, our local server sends SSE comments;
 - the answer flows: no silence longer than `timeout_s` between two pieces.
 
 So a page the service has taken on is not abandoned because it queued, while a dead or
-stalled service is still found out. The whole attempt is bounded too (`attempt_limit_s`):
-a server that trickles one byte a minute cannot hold a page forever. Answers are read with
+stalled service is still found out. The whole attempt is bounded too (`attempt_deadline_s`,
+the phases end to end unless LIGHTONOCR_ATTEMPT_TIMEOUT_S says): a server that trickles one
+byte a minute cannot hold a page forever. Answers are read with
 a bound: a body over `MAX_BODY_BYTES`, or a server-sent-events line over
-`MAX_SSE_LINE_BYTES`, is a `ProtocolError`, not memory spent buffering it.
+`MAX_SSE_LINE_BYTES`, is a `ProtocolError`, and an answer's text past what its `max_tokens`
+allows is `AnswerTooLarge` (_answers.py), not memory spent buffering it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from ._protocol import (
     StreamAccumulator,
     error_from_response,
     parse_completion,
+    says_loading,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,9 @@ MAX_BODY_BYTES = 8 << 20
 MAX_SSE_LINE_BYTES = 1 << 20
 # An error body is only read for its message, which is cut to a few hundred characters.
 _MAX_ERROR_BODY_BYTES = 64 << 10
+# A loading server is asked again after this, doubling up to the maximum.
+_LOADING_WAIT_S = 0.1
+_LOADING_WAIT_MAX_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,22 +201,13 @@ class ServiceHTTP:
         """POST one streamed chat completion and fold it; typed errors. Deadlines per phase
         (module docstring); a server that answers plain JSON anyway is read as such."""
         settings = self._settings
-        # The phases below set the deadlines; httpx's own would cut a queued request short.
-        phased = httpx.Timeout(None, connect=settings.connect_timeout_s)
+        max_tokens = body.get("max_tokens")
+        limit = max_tokens if isinstance(max_tokens, int) else None
 
         async def once(auth_headers: dict[str, str]) -> Answer | Completion:
-            sent = {**headers, **auth_headers}
-            request = self._http.build_request(
-                "POST", CHAT_PATH, json=body, headers=sent, timeout=phased
-            )
-            try:
-                async with asyncio.timeout(settings.admission_timeout_s):
-                    response = await self._http.send(request, stream=True)
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"the service did not take the request within "
-                    f"{settings.admission_timeout_s:g} s (starting up, or out of instances)"
-                ) from None
+            response = await self._admitted(body, {**headers, **auth_headers})
+            if isinstance(response, Answer):
+                return response
             try:
                 pieces = paced(
                     response.aiter_bytes(),
@@ -219,8 +218,8 @@ class ServiceHTTP:
                     content = await _bounded(pieces, _MAX_ERROR_BODY_BYTES)
                     return Answer(response.status_code, content, response.headers)
                 if "text/event-stream" not in response.headers.get("content-type", ""):
-                    return parse_completion(await _bounded(pieces, MAX_BODY_BYTES))
-                accumulator = StreamAccumulator()
+                    return parse_completion(await _bounded(pieces, MAX_BODY_BYTES), limit)
+                accumulator = StreamAccumulator(limit)
                 async for line in sse_lines(pieces, MAX_SSE_LINE_BYTES):
                     delta = accumulator.feed_line(line)
                     if delta and on_chunk is not None:
@@ -231,10 +230,49 @@ class ServiceHTTP:
             finally:
                 await response.aclose()
 
-        outcome = await self._with_credentials(once, settings.attempt_limit_s)
+        outcome = await self._with_credentials(once, settings.attempt_deadline_s)
         if isinstance(outcome, Answer):
             raise outcome.error()
         return outcome
+
+    async def _admitted(
+        self, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response | Answer:
+        """Send until the service takes the request, within `admission_timeout_s`: the
+        response, or the error answer it gave. A server that says its engine is still
+        loading (the local server for its first seconds, as Cloud Run holds a request while
+        an instance starts) is asked again after a short wait, within the same window: it
+        is starting, not failing, so no attempt is spent on it."""
+        settings = self._settings
+        # The phases set the deadlines; httpx's own would cut a queued request short.
+        phased = httpx.Timeout(None, connect=settings.connect_timeout_s)
+        wait, loading = _LOADING_WAIT_S, False
+        try:
+            async with asyncio.timeout(settings.admission_timeout_s):
+                while True:
+                    request = self._http.build_request(
+                        "POST", CHAT_PATH, json=body, headers=headers, timeout=phased
+                    )
+                    response = await self._http.send(request, stream=True)
+                    if response.status_code != 503:
+                        return response
+                    try:
+                        content = await read_bounded(response, _MAX_ERROR_BODY_BYTES)
+                    finally:
+                        await response.aclose()
+                    if not says_loading(content):
+                        return Answer(response.status_code, content, response.headers)
+                    if not loading:
+                        logger.info("the service is still loading its engine: waiting")
+                    loading = True
+                    await asyncio.sleep(wait)
+                    wait = min(2 * wait, _LOADING_WAIT_MAX_S)
+        except TimeoutError:
+            why = "it was still loading" if loading else "starting up, or out of instances"
+            raise RequestTimeout(
+                f"the service did not take the request within "
+                f"{settings.admission_timeout_s:g} s ({why})"
+            ) from None
 
     async def _with_credentials(
         self, once: Callable[[dict[str, str]], Awaitable[T]], deadline: float

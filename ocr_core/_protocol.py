@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ._answers import AnswerBudget, valid_text
 from ._exceptions import (
     AuthError,
     BadRequest,
@@ -94,22 +95,36 @@ def _decode_json(content: bytes | str, what: str) -> Any:
         raise ProtocolError(f"{what} is not valid JSON ({exc})") from None
 
 
-def parse_completion(content: bytes | str) -> Completion:
-    """A non-streamed chat completion body -> Completion, or ProtocolError if it is not one."""
+def parse_completion(content: bytes | str, max_tokens: int | None = None) -> Completion:
+    """A non-streamed chat completion body -> Completion, or ProtocolError if it is not one
+    (`AnswerTooLarge` when it holds more than `max_tokens` allow; see _answers.py)."""
     body = _decode_json(content, "chat completion response")
     try:
         choice = body["choices"][0]
         text = choice["message"].get("content") or ""
-        finish_reason = choice.get("finish_reason")
+        finish_reason = _finish_reason(choice.get("finish_reason"))
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise ProtocolError(
             f"chat completion response has no choices[0].message ({exc!r})"
         ) from None
     if not isinstance(text, str):
         raise ProtocolError("chat completion content is not a string")
+    text = valid_text(text)
     prompt_tokens, completion_tokens = _usage(body)
     logprobs = _token_logprobs(choice.get("logprobs"))
+    budget = AnswerBudget(max_tokens)
+    budget.add_text(text)
+    budget.add_tokens(logprobs)
     return Completion(text, finish_reason, prompt_tokens, completion_tokens, logprobs)
+
+
+def _finish_reason(value: Any) -> str | None:
+    """vLLM's "stop" / "length" / ...; kept as said, so it must be a short string."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"finish_reason is not a string ({type(value).__name__})")
+    return valid_text(value)[:40]
 
 
 def _token_logprobs(logprobs: Any) -> tuple[tuple[str, float], ...]:
@@ -129,7 +144,7 @@ def _token_logprobs(logprobs: Any) -> tuple[tuple[str, float], ...]:
             return ()
         if not isinstance(value, int | float) or value != value or value > 0:
             return ()
-        pairs.append((token, float(value)))
+        pairs.append((valid_text(token), float(value)))
     return tuple(pairs)
 
 
@@ -156,10 +171,12 @@ class StreamAccumulator:
     """Folds server-sent events of a streamed completion into deltas and a final Completion.
 
     vLLM sends `data: {chunk}` lines, a final usage-only chunk when asked
-    (`stream_options.include_usage`), then `data: [DONE]`.
+    (`stream_options.include_usage`), then `data: [DONE]`. Text and tokens are counted as
+    they come: past what `max_tokens` allows is `AnswerTooLarge` (see _answers.py).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_tokens: int | None = None) -> None:
+        self._budget = AnswerBudget(max_tokens)
         self._parts: list[str] = []
         self._finish_reason: str | None = None
         self._prompt_tokens = 0
@@ -190,10 +207,16 @@ class StreamAccumulator:
             delta = (choice.get("delta") or {}).get("content") or ""
         except (AttributeError, TypeError, IndexError) as exc:
             raise ProtocolError(f"stream chunk has no choices[0].delta ({exc!r})") from None
-        self._logprobs.extend(_token_logprobs(choice.get("logprobs")))
+        if not isinstance(delta, str):
+            raise ProtocolError("stream chunk content is not a string")
+        tokens = _token_logprobs(choice.get("logprobs"))
+        self._budget.add_tokens(tokens)
+        self._logprobs.extend(tokens)
         if choice.get("finish_reason"):
-            self._finish_reason = choice["finish_reason"]
+            self._finish_reason = _finish_reason(choice["finish_reason"])
         if delta:
+            delta = valid_text(delta)
+            self._budget.add_text(delta)
             self._parts.append(delta)
         return delta
 
@@ -241,12 +264,12 @@ def _error_message(body: Any) -> str | None:
         return None
     error = body.get("error")
     if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
+        return valid_text(str(error["message"]))
     if isinstance(error, str):
-        return error
+        return valid_text(error)
     for key in ("message", "detail"):
         if body.get(key):
-            return str(body[key])
+            return valid_text(str(body[key]))
     return None
 
 
@@ -296,6 +319,20 @@ def error_from_response(
             status_code = 503
         body = {"message": text} if content else None
     return error_from_body(status_code, body, headers)
+
+
+# The local server's 503 while its engine loads ("the engine is still loading"): a server
+# starting, whose requests wait in the admission phase (ocr_core/_http.py).
+_LOADING = re.compile(r"\bstill loading\b", re.IGNORECASE)
+
+
+def says_loading(content: bytes) -> bool:
+    """Whether a 503's body says the engine is still loading (not failing: starting)."""
+    try:
+        body: Any = json.loads(content) if content else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return bool(_LOADING.search(_error_message(body) or ""))
 
 
 # Cloud Run's text when it could not give a request an instance ("The request was aborted

@@ -68,7 +68,8 @@ class JobRunner:
     """Claims jobs from the store and runs them until done, cancelled or the runner stops.
 
     `client_factory` builds the one OCRClient (called on the runner's loop); `revision`
-    names what serves the pages (Cloud Run revision, local pid), asked once per run.
+    names what serves the pages (Cloud Run revision, local pid), asked once per run;
+    `ready` says whether the service takes pages now (no job is claimed while it does not).
     """
 
     def __init__(
@@ -79,6 +80,7 @@ class JobRunner:
         revision: Callable[[], str | None] | None = None,
         poll_s: float = POLL_S,
         owner: str | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
         self.jobs = JobStore(store)
         self.ledger = JobLedger(store)
@@ -86,6 +88,7 @@ class JobRunner:
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
         self._poll_s = poll_s
+        self._ready = ready or (lambda: True)
         self._runs: dict[int, _Run] = {}
         # Pages sent and not answered yet, per job, and what was last written of them.
         self._in_flight: dict[int, dict[tuple[int, int], PageInFlight]] = {}
@@ -163,12 +166,8 @@ class JobRunner:
         self._clients = Clients(self._client)
         self._started.set()
         try:
-            pruned = await self._in_store(self.jobs.prune)
-            if pruned:
-                logger.info("pruned %d jobs past their retention", pruned)
-            swept = await self._in_store(self.jobs.sweep_orphans)
-            if swept:
-                logger.info("removed %d uploads no job refers to", swept)
+            removed = await self._in_store(self.jobs.tidy)
+            logger.info("store tidied", extra={"removed": removed})
         except StoreError as error:
             self.problems[0] = str(error)
         try:
@@ -212,7 +211,10 @@ class JobRunner:
                 if job_id not in held:  # another runner took it while this one was silent
                     run.stopping = True
                     run.task.cancel()
-            for job_id, previous in await self._in_store(self.ledger.claimable, self.owner):
+            waiting = await self._in_store(self.ledger.claimable, self.owner)
+            if waiting and not await asyncio.to_thread(self._ready):
+                waiting = []  # the service is loading: its jobs wait for it, not fail on it
+            for job_id, previous in waiting:
                 if job_id in self._runs:
                     continue
                 if len(self._runs) >= MAX_RUNNING_JOBS:
@@ -252,6 +254,9 @@ class JobRunner:
             error = f"stopped: {failure}; resume the job once the store is writable"
             self.problems[job_id] = error
             status = JobStatus.FAILED
+        except Exception as failure:  # a fault of ours: the job ends saying so, never hangs
+            logger.exception("job %d stopped by an unexpected error", job_id)
+            error, status = f"stopped: {type(failure).__name__}: {failure}", JobStatus.FAILED
         finally:
             for document in run.documents:
                 document.close()  # a file removed: quick, and never queued behind page work
@@ -279,7 +284,7 @@ class JobRunner:
             # More passes only when pages were marked for retry while one ran.
             while await self._run_pass(job, revision, run):
                 pass
-        except* StoreError as group:  # the first, out of the task groups it sits in
+        except* Exception as group:  # the first, out of the task groups it sits in
             first: BaseException = group
             while isinstance(first, BaseExceptionGroup):
                 first = first.exceptions[0]

@@ -20,7 +20,7 @@ from console.jobs._models import (
     JobStatus,
     StoredPage,
 )
-from console.jobs._rows import now_ts, page_from_row, sampling_to_json
+from console.jobs._rows import bounded_text, now_ts, page_from_row, sampling_to_json
 from console.jobs._tables import (
     documents_table,
     jobs_table,
@@ -204,8 +204,9 @@ class JobStore:
     def pages(self, job_id: int, document_id: int | None = None) -> list[StoredPage]:
         """Stored page results of a job (or one of its documents), in document and page order."""
         p, d = pages_table, documents_table
+        columns = [column for column in p.c if column.name != "text"]
         query = (
-            sa.select(p)
+            sa.select(*columns, bounded_text(p.c.text))  # a page's text, never unbounded
             .join(d, d.c.id == p.c.document_id)
             .where(p.c.job_id == job_id)
             .order_by(d.c.position, p.c.page_index)
@@ -307,6 +308,13 @@ class JobStore:
         if days < 1:
             raise ValueError("keep jobs for at least one day")
         self.store.set_setting(RETENTION_SETTING, int(days))
+
+    def tidy(self, now: datetime | None = None) -> dict[str, int]:
+        """Retention, then uploads nothing refers to: what was removed, by kind."""
+        return {
+            "jobs past their retention": self.prune(now),
+            "uploads no job refers to": self.sweep_orphans(now),
+        }
 
     def sweep_orphans(self, now: datetime | None = None) -> int:
         """Remove document objects no job refers to, written over ORPHAN_GRACE ago: what a

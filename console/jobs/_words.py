@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from console._store import Store
-from console.jobs._rows import now_ts
+from console.jobs._rows import MAX_PAGE_TEXT_CHARS, bounded_text, now_ts
 from console.jobs._tables import pages_table, words_table
 from ocr_core import PageWords
 
@@ -42,7 +42,7 @@ class WordsStore:
         p, w = pages_table, words_table
         located = sa.select(w.c.page_index).where(w.c.document_id == document_id)
         rows = self.store.read(
-            sa.select(p.c.page_index, p.c.text)
+            sa.select(p.c.page_index, bounded_text(p.c.text))
             .where(
                 p.c.document_id == document_id,
                 p.c.error.is_(None),
@@ -51,7 +51,11 @@ class WordsStore:
             )
             .order_by(p.c.page_index)
         )
-        return [(index, text) for index, text in rows if text.strip()]
+        return [
+            (index, text)
+            for index, text in rows
+            if text.strip() and len(text) <= MAX_PAGE_TEXT_CHARS  # not a row cut on reading
+        ]
 
     def save(
         self,

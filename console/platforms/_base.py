@@ -242,6 +242,12 @@ class Platform(ABC):
         default, and a request into a cold service (the clients' `admission_timeout_s`)."""
         return self.client_settings().admission_timeout_s
 
+    def accepting_work(self) -> bool:
+        """Whether pages sent now would be taken on: the worker claims jobs only then. True
+        here: Cloud Run holds a request while an instance starts (the clients' admission
+        phase), so a cold service takes work; a platform whose server loads says False."""
+        return True
+
     def warm_up(
         self,
         *,

@@ -246,6 +246,9 @@ class LocalPlatform(Platform):
                 self._ready_since = None
             return make(state, detail, revision)
 
+    def accepting_work(self) -> bool:  # not while loading: its jobs wait, not fail on 503s
+        return self.status().state is not ServiceState.STARTING
+
     # --- scale ---------------------------------------------------------------------------------
 
     def scale(self, *, min_instances: int, max_instances: int | None = None) -> ActionResult:
@@ -259,11 +262,8 @@ class LocalPlatform(Platform):
             return ActionResult(
                 False, f"The ceiling ({max_instances}) must be at least 1 and not below the floor."
             )
-        note = (
-            " The ceiling stays 1: locally there is only one server process."
-            if max_instances is not None and max_instances > 1
-            else ""
-        )
+        note = " The ceiling stays 1: locally there is only one server process."
+        note = note if max_instances is not None and max_instances > 1 else ""
         with self._lock:
             self._floor = min_instances
             self.store.set_setting(FLOOR_SETTING, min_instances)

@@ -36,6 +36,9 @@ from ocr_core import PageResult, Sampling
 
 TEXT_HEIGHT_PX = 720
 LOGS_PAGE = "views/logs.py"
+# The text shown of one page: a real page is a few thousand characters; a page stored at
+# the console's bound (1 Mi characters, jobs/_rows.py) is shown up to here, and says so.
+MAX_SHOWN_CHARS = 100_000
 
 
 def _source_facts(page: PageResult, stored: bool) -> list[str]:
@@ -93,19 +96,22 @@ def page_detail(
             )  # fmt: skip
     if page.truncated:
         st.warning("The model stopped at its token limit: the end of this page may be missing.")
+    text = page.text[:MAX_SHOWN_CHARS]
+    if len(page.text) > MAX_SHOWN_CHARS:
+        st.caption(f"Showing the first {MAX_SHOWN_CHARS:,} characters of {len(page.text):,}.")
     with st.container(height=TEXT_HEIGHT_PX, key=TEXT_KEY):
         if stored is None:
             st.info("Not read yet: the text appears here once the page is done.")
         elif page.error is not None:
             st.error(f"Failed: {escape_markdown(str(page.error))}")
-        elif not page.text.strip():
+        elif not text.strip():
             st.info("No text on this page.")
         elif st.session_state.get("wb_raw", False):
-            st.code(page.text, language=None, wrap_lines=True)
+            st.code(text, language=None, wrap_lines=True)
         elif page.low_confidence:
-            st.markdown(doubtful_html(page.text, page.low_confidence), unsafe_allow_html=True)
+            st.markdown(doubtful_html(text, page.low_confidence), unsafe_allow_html=True)
         else:
-            st.markdown(markdown_to_safe_html(page.text), unsafe_allow_html=True)
+            st.markdown(markdown_to_safe_html(text), unsafe_allow_html=True)
     _truth(operations, view, document, page, references, stored is not None)
     if stored is not None and not view.job.active and current_identity().can_operate:
         _read_again(operations, view, document, page)

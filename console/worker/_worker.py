@@ -73,6 +73,7 @@ class Worker:
             lambda: OCRClient(settings=settings, breaker=breaker),
             revision=revision,
             poll_s=self._poll_s,
+            ready=operations.platform.accepting_work,  # a loading server: no job taken yet
         ).start()
         self._timer = KeepWarmTimer(
             self._apply_due_keep_warm,

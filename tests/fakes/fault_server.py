@@ -2,9 +2,11 @@
 
 Starlette under uvicorn in a thread (as httpx's own test server runs). It answers
 `GET /health`, `GET /v1/models` and `POST /v1/chat/completions` (plain and SSE streaming)
-like vLLM, and can be told to be cold, slow, rate limited, rude (connections dropped mid
-answer), malformed, truncating, unauthorised, or to fail pages of one colour. It records
-every request and the highest number of chat requests it had in flight at once.
+like vLLM, and can be told to be cold, loading (the local server's 503 "still loading"),
+slow, rate limited, rude (connections dropped mid answer), malformed, truncating, endless
+(deltas without end), unauthorised, to send lone surrogates, or to fail pages of one
+colour. It records every request and the highest number of chat requests it had in flight
+at once.
 
 The reply text names the page colour (`page #rrggbb`, channels rounded to web-safe steps),
 so a test can tell which page an answer belongs to.
@@ -30,7 +32,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fakes.fault_streams import MODEL, completion_stream, stall, token_logprobs
+from tests.fakes.fault_streams import (
+    MODEL,
+    DroppedConnection,
+    completion_stream,
+    endless_deltas,
+    stall,
+    token_logprobs,
+)
 from tests.fakes.faults import FAULTS, Faults, RequestRecord
 
 
@@ -51,6 +60,10 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     kind = "BadRequestError" if status < 500 else "InternalServerError"
     body = {"error": {"message": message, "type": kind, "param": None, "code": status}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), media_type="application/json")
 
 
 class FaultServer:
@@ -112,6 +125,17 @@ class FaultServer:
     async def _held(self) -> None:
         while (left := self.faults.held_until - time.monotonic()) > 0:
             await asyncio.sleep(min(left, 0.05))
+
+    def _sent(self, count: int) -> None:
+        self.sent_bytes += count
+
+    def _loading(self) -> Response | None:
+        """The local server's answer while its engine loads, for `loading_requests` requests."""
+        with self._lock:
+            if self.faults.loading_requests <= 0:
+                return None
+            self.faults.loading_requests -= 1
+        return _error(503, "the engine is still loading")
 
     def _cold(self) -> Response | None:
         if time.monotonic() < self.faults.cold_until:
@@ -205,7 +229,7 @@ class FaultServer:
     async def _answer(self, request: Request, body: dict[str, Any]) -> Response:
         await self._held()
         step = self.faults.script.popleft() if self.faults.script else None
-        refusal = self._cold() or self._unauthorised(request)
+        refusal = self._cold() or self._unauthorised(request) or self._loading()
         if refusal:
             return refusal
         if step == "401":
@@ -221,13 +245,16 @@ class FaultServer:
         if step == "malformed":
             return Response(b'{"choices": [ {"mess', media_type="application/json")
         if step == "reset":
-            return _DroppedConnection()
+            return DroppedConnection()
         if step == "trickle":
             return StreamingResponse(self._trickle(), media_type="application/json")
         if step == "endless_line":
             return StreamingResponse(self._endless_line(request), media_type="text/event-stream")
         if step == "stall":
             return StreamingResponse(stall(), media_type="text/event-stream")
+        if step == "endless_deltas":
+            deltas = endless_deltas(request.is_disconnected, self._sent, self.faults.endless_bytes)
+            return StreamingResponse(deltas, media_type="text/event-stream")
         if step == "no_instance":
             text = "The request was aborted because there was no available instance."
             return Response(text, status_code=500, media_type="text/plain")
@@ -255,15 +282,20 @@ class FaultServer:
                 await asyncio.sleep(delay)
             return _error(self.faults.fail_colour_status, f"cannot read page {colour}")
         text = f"page {colour}"
-        if step == "loop":
+        if step == "loop":  # until max_tokens, as vLLM stops it (a "word" is a token here)
             text += "\n" + "Thank you for your business.\n" * 200
+            text = " ".join(text.split(" ")[:max_tokens])
             finish_reason = "length"
         else:
             finish_reason = self.faults.finish_reason
         if step == "empty":
             text = ""
+        if step == "long":
+            text += (" " + "x" * 199) * 1000
+        if step in ("surrogate", "surrogate_json"):
+            text += " \ud800 mended"  # a lone surrogate, sent as its JSON escape
         prompt: Any = "lots" if step == "bad_usage" else prompt_tokens
-        if body.get("stream"):
+        if body.get("stream") and step != "surrogate_json":
             # Like vLLM: the headers at once, then nothing while the request waits its turn.
             return completion_stream(
                 body, text, finish_reason=finish_reason, prompt=prompt, delay=delay,
@@ -278,7 +310,8 @@ class FaultServer:
             "completion_tokens": len(text.split()),
             "total_tokens": prompt_tokens + len(text.split()),
         }
-        return JSONResponse(
+        # json.dumps escapes a lone surrogate (JSONResponse would fail to encode it).
+        return _json(
             {
                 "id": "chatcmpl-fault",
                 "object": "chat.completion",
@@ -356,22 +389,3 @@ class _ThreadServer(uvicorn.Server):
 
     def install_signal_handlers(self) -> None:  # older uvicorn
         pass
-
-
-class _DroppedConnection(Response):
-    """Promise a body, send half of it, then fail: uvicorn closes the socket mid-answer,
-    which the client sees as the connection dying (as when an instance is killed)."""
-
-    def __init__(self) -> None:
-        super().__init__(status_code=200, media_type="application/json")
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b'{"choices": [', "more_body": True})
-        raise ConnectionResetError("fault server: dropping the connection")

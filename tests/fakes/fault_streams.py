@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 MODEL = "lightonai/LightOnOCR-2-1B"
 
@@ -25,7 +25,7 @@ def token_logprobs(text: str, doubtful: set[str]) -> list[dict[str, Any]]:
         {
             "token": token,
             "logprob": math.log(0.1) if token.strip() in doubtful else -0.01,
-            "bytes": list(token.encode()),
+            "bytes": list(token.encode("utf-8", "surrogatepass")),
             "top_logprobs": [],
         }
         for token in tokens
@@ -74,3 +74,42 @@ async def stall() -> AsyncIterator[str]:
     """The first chunk, then nothing until the client hangs up."""
     yield event({"id": "chatcmpl-fault", "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
     await asyncio.Event().wait()
+
+
+async def endless_deltas(
+    disconnected: Callable[[], Awaitable[bool]], sent: Callable[[int], None], limit: int
+) -> AsyncIterator[bytes]:
+    """A model that never stops (or a server that ignores max_tokens): chunks of 4 KiB of
+    text each, until the client hangs up or `limit` bytes have gone (`sent` counts them)."""
+    base = {"id": "chatcmpl-fault", "object": "chat.completion.chunk", "model": MODEL}
+    delta = {**base, "choices": [{"index": 0, "delta": {"content": "lorem ipsum " * 341}}]}
+    piece = event(delta).encode()
+    yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]}).encode()
+    total = 0
+    while total < limit:
+        # As a real server stops writing to a client that hung up.
+        if await disconnected():
+            return
+        yield piece
+        total += len(piece)
+        sent(len(piece))
+        await asyncio.sleep(0)
+
+
+class DroppedConnection(Response):
+    """Promise a body, send half of it, then fail: uvicorn closes the socket mid-answer,
+    which the client sees as the connection dying (as when an instance is killed)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"400")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"choices": [', "more_body": True})
+        raise ConnectionResetError("fault server: dropping the connection")

@@ -8,6 +8,8 @@ from typing import Any
 
 # Script steps for chat requests, consumed one per request before normal service resumes.
 FAULTS = (
+    # Normal service: holds a place in a script, for a fault on a later request.
+    "ok",
     "503",
     "502",
     "504",
@@ -38,6 +40,14 @@ FAULTS = (
     "loop",
     # A completion with no text at all.
     "empty",
+    # A long page within the bound: 200,000 characters in 1,001 tokens.
+    "long",
+    # A streamed answer of deltas that never ends (up to `endless_bytes`): `sent_bytes`.
+    "endless_deltas",
+    # A streamed answer with a lone surrogate (the JSON escape \ud800) in one delta.
+    "surrogate",
+    # The same as plain JSON (not streamed, as a server may answer anyway).
+    "surrogate_json",
 )
 
 
@@ -80,3 +90,8 @@ class Faults:
     preferred_longest_side: int | None = None
     # Listed in /v1/models as ours (not vLLM's) max_num_seqs, when set.
     max_num_seqs: int | None = None
+    # Where the "endless_deltas" answer stops if its client never hangs up.
+    endless_bytes: int = 1 << 30
+    # Chat requests answered 503 "the engine is still loading" (as the local server answers
+    # while its engine loads) before normal service: one consumed per chat request.
+    loading_requests: int = 0

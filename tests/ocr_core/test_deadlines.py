@@ -87,3 +87,28 @@ async def test_an_error_event_after_the_headers_keeps_the_type_of_its_status(ser
         page = await ocr.ocr_image(png())
     assert isinstance(page.error, BadRequest)  # not retried, as a 400 before the headers
     assert page.attempts == 1
+
+
+async def test_a_server_still_loading_is_waited_for_without_spending_an_attempt(server):
+    server.faults.loading_requests = 3  # 503 "the engine is still loading", as ours answers
+    async with client(server, max_attempts=1, breaker_failure_threshold=1) as ocr:
+        page = await ocr.ocr_image(png("red"))
+        assert ocr.breaker.snapshot().consecutive_failures == 0
+    assert page.ok and page.text == "page #ff0000"
+    assert page.attempts == 1
+    assert len(server.chat_requests()) == 4
+
+
+async def test_a_server_loading_past_the_startup_window_times_out_in_its_admission(server):
+    server.faults.loading_requests = 1_000_000
+    async with client(server, admission_timeout_s=SHORT_S) as ocr:
+        page = await ocr.ocr_image(png())
+    assert isinstance(page.error, RequestTimeout)
+    assert "did not take the request within 0.3 s (it was still loading)" in str(page.error)
+
+
+async def test_a_503_that_does_not_say_loading_is_a_failed_attempt(server):
+    server.script("503")
+    async with client(server, max_attempts=2) as ocr:
+        page = await ocr.ocr_image(png("red"))
+    assert page.ok and page.attempts == 2

@@ -22,6 +22,17 @@ async def test_a_server_trickling_bytes_cannot_hold_a_page_past_the_deadline(ser
     assert server.sent_bytes >= 2  # it was trickling, not silent
 
 
+async def test_the_attempt_cap_is_set_from_the_environment(server):
+    server.faults.trickle_interval_s = 0.2
+    server.script("trickle")  # each byte inside the idle deadline: only the cap ends it
+    env = {"LIGHTONOCR_ATTEMPT_TIMEOUT_S": "1", "LIGHTONOCR_MAX_ATTEMPTS": "1"}
+    settings = ClientSettings.from_env(env)
+    async with OCRClient(server.base_url, settings=settings) as ocr:
+        page = await asyncio.wait_for(ocr.ocr_image(png()), 60)  # a limit, not a speed
+    assert isinstance(page.error, RequestTimeout)
+    assert "no complete answer within 1 s" in str(page.error)
+
+
 async def test_an_endless_stream_line_fails_typed_without_being_buffered(server):
     server.script("endless_line")
     settings = ClientSettings(max_attempts=1)

@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 from console.jobs import JobStatus, NewDocument
 from console.jobs._in_flight import PageInFlight, write_in_flight
 from console.service import Operations
+from console.ui._page_panel import MAX_SHOWN_CHARS
 from console.ui._state import get_operations
-from ocr_core import engine_available
+from ocr_core import ClientSettings, engine_available
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer
@@ -254,6 +255,20 @@ def test_a_truncated_page_is_flagged(tmp_path: Path) -> None:
             at = _start(page("workbench").run(), _tiff("long.tif", tiff_pages(["#ffffff"])))
             assert "1 truncated" in at.caption[0].value
             assert "token limit" in _warnings(at)[0]
+
+
+def test_a_long_page_is_shown_up_to_a_bound_and_says_so(tmp_path: Path) -> None:
+    with FaultServer() as server:
+        server.script("long")  # 200,000 characters: within what 4,096 tokens hold
+        port = int(server.base_url.rsplit(":", 1)[1])
+        settings = ClientSettings(rerun_runaway=False)
+        with installed_operations(tmp_path, port=port, client_settings=settings):
+            at = _start(page("workbench").run(), _tiff("long.tif", tiff_pages(["#ffffff"])))
+    assert f"Showing the first {MAX_SHOWN_CHARS:,} characters of 200,012." in [
+        c.value for c in at.caption
+    ]
+    shown = [m.value for m in at.markdown if "xxxx" in m.value]
+    assert len(shown) == 1 and MAX_SHOWN_CHARS <= len(shown[0]) < 2 * MAX_SHOWN_CHARS
 
 
 def test_a_stopped_service_is_pointed_out_before_uploading(tmp_path: Path) -> None:
