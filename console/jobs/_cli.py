@@ -257,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # a submit's objects are removed on the way out (create_job)
         print("interrupted: nothing more was done", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `list | head -1`: the reader has what it wanted
+        # Python would print a traceback flushing stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:
         if not is_disk_full(error):
             raise
@@ -264,8 +268,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: disk full: {error.strerror} ({error.filename or 'the store'})", file=sys.stderr
         )
         return 1
-    except BrokenPipeError:  # `list | head -1`: the reader has what it wanted
-        # Python would print a traceback flushing stdout at exit: point it at /dev/null.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     return 0
