@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from deploy._backfill_cli import add_backfill_commands, run_backfill
 from deploy._console_cli import add_console_commands, run_console
 from deploy._errors import CloudError, InvalidSpec
 from deploy._info import RevisionInfo, ServiceInfo
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         "--member", required=True, help="e.g. serviceAccount:backend@P.iam.gserviceaccount.com"
     )
     add_console_commands(commands)
+    add_backfill_commands(commands)
     return parser
 
 
@@ -187,6 +189,8 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: Tex
     if args.command == "console":
         run_console(args, env, out, err)
         return 0
+    if args.command == "backfill":
+        return run_backfill(args, env, out)
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )

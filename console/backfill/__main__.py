@@ -2,7 +2,7 @@
 
     run SOURCE --out DEST [--formats md,json] [--local-tasks N]   freeze and run locally
     status DEST [--id ID] [--json]                                what is done, left, failed
-    task DEST --id ID                                             one task (Cloud Run Jobs)
+    task DEST [--id ID | --source SOURCE]                         one task (Cloud Run Jobs)
 
 SOURCE and DEST are folders or `gs://bucket/prefix/`. The OCR service is the console's
 (LIGHTONOCR_SERVICE_URL, else the local server). On Cloud Run Jobs, `python -m deploy
@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 
 from console.backfill._local import run_local_tasks
 from console.backfill._locations import location
-from console.backfill._manifest import FORMATS, freeze, load, manifests
+from console.backfill._manifest import FORMATS, freeze, frozen_for_execution, manifests
 from console.backfill._status import BackfillStatus, backfill_status
 from console.backfill._task import Task, run_task, task_position
 from ocr_core import OCRClient
@@ -44,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     task = commands.add_parser("task", help="one task, as Cloud Run Jobs runs it")
     task.add_argument("dest")
-    task.add_argument("--id", required=True)
+    task.add_argument("--id", help="the backfill (default: this Cloud Run execution's)")
+    task.add_argument("--source", help="freeze SOURCE's listing first (task 0 does, once)")
+    task.add_argument("--formats", default="md,json")
     return parser
 
 
@@ -61,11 +64,14 @@ def _summary(status: BackfillStatus) -> str:
     return "\n".join(lines)
 
 
-def _task(dest_url: str, backfill_id: str) -> int:
-    dest = location(dest_url, create=True)
-    manifest = load(dest, backfill_id)
-    source = location(manifest.source)
+def _task(args: argparse.Namespace) -> int:
+    dest = location(args.dest, create=True)
     index, count, attempt = task_position()
+    backfill_id = args.id or os.environ.get("CLOUD_RUN_EXECUTION")
+    if not backfill_id:
+        raise ValueError("a task needs --id, or CLOUD_RUN_EXECUTION as Cloud Run Jobs sets it")
+    manifest = frozen_for_execution(dest, backfill_id, args.source, args.formats, index)
+    source = location(manifest.source)
 
     async def main() -> int:
         async with OCRClient() as client:
@@ -79,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "task":
-            return _task(args.dest, args.id)
+            return _task(args)
         if args.command == "status":
             dest = location(args.dest)
             ids = manifests(dest)

@@ -10,8 +10,10 @@ since outputs are written per document a killed task loses only the documents in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -81,8 +83,10 @@ def freeze(
     *,
     formats: Sequence[str] = ("md", "json"),
     shard_documents: int = DEFAULT_SHARD_DOCUMENTS,
+    backfill_id: str | None = None,
 ) -> Manifest:
-    """List the source's documents (not this backfill's own files), write the manifest."""
+    """List the source's documents (not this backfill's own files), write the manifest
+    (once: AlreadyWritten if `backfill_id` has one already)."""
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise ValueError(f"unknown formats {unknown}: a backfill writes {', '.join(FORMATS)}")
@@ -94,7 +98,8 @@ def freeze(
         and not listed.name.startswith(f"{META}/")
     )
     manifest = Manifest(
-        backfill_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3),
+        backfill_id=backfill_id
+        or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3),
         source=source.url,
         dest=dest.url,
         formats=chosen,
@@ -118,3 +123,31 @@ def manifests(dest: Location) -> list[str]:
 
 def load(dest: Location, backfill_id: str) -> Manifest:
     return Manifest.from_jsonl(dest.read(f"{META}/{backfill_id}/manifest.jsonl"))
+
+
+def frozen_for_execution(
+    dest: Location,
+    backfill_id: str,
+    source_url: str | None,
+    formats: str,
+    index: int,
+    *,
+    wait_s: float = 600.0,
+    poll_s: float = 2.0,
+) -> Manifest:
+    """The manifest of `backfill_id`; on Cloud Run Jobs, where an execution names the
+    backfill, task 0 freezes the source's listing once (write-once: a retried task 0 finds
+    its own) while the other tasks wait for it."""
+    name = f"{META}/{backfill_id}/manifest.jsonl"
+    if source_url is not None and index == 0 and not dest.exists(name):
+        from console.backfill._locations import AlreadyWritten, location
+
+        chosen = [f.strip() for f in formats.split(",") if f.strip()]
+        with contextlib.suppress(AlreadyWritten):
+            return freeze(location(source_url), dest, formats=chosen, backfill_id=backfill_id)
+    deadline = time.monotonic() + wait_s
+    while not dest.exists(name):
+        if time.monotonic() > deadline:
+            raise FileNotFoundError(f"no manifest {name} in {dest.url} after {wait_s:.0f} s")
+        time.sleep(poll_s)
+    return load(dest, backfill_id)
