@@ -39,7 +39,7 @@ def deployer(fake: FakeRunJobs) -> BackfillDeployer:
 
 
 def _spec(**overrides: object) -> BackfillJobSpec:
-    return BackfillJobSpec(service_url=URL, image=DIGEST, **overrides)  # type: ignore[arg-type]
+    return BackfillJobSpec(**{"service_url": URL, "image": DIGEST, **overrides})  # type: ignore[arg-type]
 
 
 def test_the_dry_run_prints_the_job_and_contacts_nothing() -> None:
