@@ -15,8 +15,8 @@ import httpx
 
 from ._auth import IdTokenFetcher
 from ._breaker import CircuitBreaker
-from ._client import OCRClient
-from ._config import ClientSettings
+from ._client import OCRClient, OnAttempt
+from ._config import ClientSettings, DocumentSettings, Sampling
 from ._documents import Document
 from ._http import OnChunk
 from ._models import DocumentResult, PageResult, WarmUpReport
@@ -87,6 +87,10 @@ class SyncOCRClient:
     def breaker(self) -> CircuitBreaker:
         return self._client.breaker
 
+    @property
+    def capacity(self) -> int:
+        return self._client.capacity
+
     def __repr__(self) -> str:
         return f"Sync{self._client!r}"
 
@@ -103,8 +107,11 @@ class SyncOCRClient:
         self._run(self._client.aclose())
         self._stop_loop()
 
-    def models(self) -> list[dict[str, Any]]:
-        return self._run(self._client.models())
+    def models(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
+        return self._run(self._client.models(timeout=timeout))
+
+    def document_settings(self) -> DocumentSettings:
+        return self._run(self._client.document_settings())
 
     def metrics_text(self, *, timeout: float | None = None) -> str:
         return self._run(self._client.metrics_text(timeout=timeout))
@@ -116,10 +123,26 @@ class SyncOCRClient:
         return self._run(self._client.ocr_image(image_bytes, filename=filename))
 
     def ocr_page(
-        self, document: Document, index: int, *, on_chunk: OnChunk | None = None
+        self,
+        document: Document,
+        index: int,
+        *,
+        on_chunk: OnChunk | None = None,
+        sampling: Sampling | None = None,
+        use_text_layer: bool | None = None,
+        on_attempt: OnAttempt | None = None,
     ) -> PageResult:
         """OCR one page of a document the caller opened (and closes); see OCRClient.ocr_page."""
-        return self._run(self._client.ocr_page(document, index, on_chunk=on_chunk))
+        return self._run(
+            self._client.ocr_page(
+                document,
+                index,
+                on_chunk=on_chunk,
+                sampling=sampling,
+                use_text_layer=use_text_layer,
+                on_attempt=on_attempt,
+            )
+        )
 
     def ocr_document(
         self,
