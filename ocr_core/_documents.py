@@ -165,6 +165,22 @@ class Document:
         except Exception as exc:
             _raise_page_error(exc, index)
 
+    async def read_for_ocr(
+        self, index: int, *, use_text_layer: bool
+    ) -> tuple[str | None, Image.Image | None]:
+        """(text layer or None, image or None): the page as OCR needs it, in one turn of the
+        sandbox; the image is left out when the text layer is there and used."""
+        source = self._open_source(index)
+        if not isinstance(source, IsolatedSource):
+            text = await asyncio.to_thread(self._text_layer, index)
+            if use_text_layer and text is not None:
+                return text, None
+            return text, await asyncio.to_thread(self._render, index)
+        try:
+            return await source.apage(index, use_text_layer)
+        except Exception as exc:
+            _raise_page_error(exc, index)
+
     async def read_text_layer(self, index: int) -> str | None:
         """The page's text layer (None without one), like `read_image` without a thread."""
         source = self._open_source(index)

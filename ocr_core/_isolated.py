@@ -123,6 +123,17 @@ class IsolatedSource:
         args = (self._kind, self._path, index, self._password, self._settings)
         return _image(await self._sandbox.arun(_render, *args, lane=self._lane))
 
+    async def apage(
+        self, index: int, use_text_layer: bool
+    ) -> tuple[str | None, Image.Image | None]:
+        """A page for OCR in ONE turn of the sandbox: its text layer (PDFs), and its image
+        unless that text is used instead."""
+        if self._kind != "pdf":
+            return None, await self.arender(index)
+        args = (self._kind, self._path, index, self._password, self._settings, use_text_layer)
+        text, pixels = await self._sandbox.arun(_page, *args, lane=self._lane)
+        return text, _image(pixels) if pixels is not None else None
+
     def text(self, index: int) -> str | None:
         if self._kind != "pdf":
             return None
@@ -187,6 +198,21 @@ def _text(
     kind: str, path: str, index: int, password: str | None, settings: DocumentSettings
 ) -> str | None:
     return _source(kind, path, password, settings).text(index)
+
+
+def _page(
+    kind: str,
+    path: str,
+    index: int,
+    password: str | None,
+    settings: DocumentSettings,
+    use_text_layer: bool,
+) -> tuple[str | None, _Pixels | None]:
+    source = _source(kind, path, password, settings)
+    text = source.text(index)
+    if use_text_layer and text is not None:
+        return text, None
+    return text, _pixels(source.render(index))
 
 
 __all__ = ["IsolatedSource"]

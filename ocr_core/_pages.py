@@ -27,12 +27,12 @@ class Prepared:
 
 
 async def prepare(document: Document, index: int, *, use_text_layer: bool) -> Prepared:
-    """Render and encode one page; the sandbox's waits hold no thread, the encoding does."""
-    text_layer = await document.read_text_layer(index)
+    """Render and encode one page (one turn of the sandbox, text layer and image together);
+    the sandbox's waits hold no thread, the encoding does."""
+    text_layer, image = await document.read_for_ocr(index, use_text_layer=use_text_layer)
     has_text_layer = text_layer is not None
-    if use_text_layer and has_text_layer:
+    if image is None:  # the text layer is used
         return Prepared(has_text_layer, text_layer=text_layer or "")
-    image = await document.read_image(index)
     encoded = await asyncio.to_thread(encode_image, image)
     return Prepared(
         has_text_layer, data_uri=encoded.data_uri(), size=(encoded.width, encoded.height)
