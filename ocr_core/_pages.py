@@ -72,6 +72,12 @@ def answered_page(
     )
 
 
+def pages_ahead(concurrency: int) -> int:
+    """Pages started at once for `concurrency` requests in flight: a few more than the
+    slots, so a rendered page is ready when one frees, never a whole document."""
+    return concurrency + max(2, concurrency // 2)
+
+
 async def iter_pages(
     document: Document,
     ocr_one: Callable[[int], Awaitable[PageResult]],
@@ -83,7 +89,7 @@ async def iter_pages(
     pages are started ahead so a render is ready when a slot frees, never the whole
     document. Leaving the loop early cancels the pages still running.
     """
-    window = asyncio.Semaphore(concurrency + max(2, concurrency // 2))
+    window = asyncio.Semaphore(pages_ahead(concurrency))
     done: asyncio.Queue[PageResult] = asyncio.Queue()
     tasks: set[asyncio.Task[None]] = set()
 

@@ -44,6 +44,7 @@ from console.jobs._rows import now_ts
 from console.jobs._store import JobStore
 from console.jobs._words import WordsStore
 from ocr_core import Document, OCRClient, Sampling
+from ocr_core._pages import pages_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ class JobRunner:
             queues.append([(entry.id, document, index, chosen.get(index)) for index in todo])
         if run.window is None:  # enough to keep the slots busy with this job alone (opening
             slots = client.capacity  # a document has learnt the server's stated capacity)
-            run.window = asyncio.Semaphore(slots + max(2, slots // 2))
+            run.window = asyncio.Semaphore(pages_ahead(slots))
         async with asyncio.TaskGroup() as group:
             reading = group.create_task(self._pages(job, revision, run.window, queues))
             if job.locate_words:  # while the pages are read, and after
