@@ -20,7 +20,14 @@ from collections.abc import Sequence
 
 from console.backfill._local import run_local_tasks
 from console.backfill._locations import location
-from console.backfill._manifest import FORMATS, freeze, frozen_for_execution, manifests
+from console.backfill._manifest import (
+    FORMATS,
+    Manifest,
+    freeze,
+    frozen_for_execution,
+    manifests,
+)
+from console.backfill._registry import record_backfill
 from console.backfill._status import BackfillStatus, backfill_status
 from console.backfill._task import Task, run_task, task_position
 from ocr_core import OCRClient
@@ -81,6 +88,19 @@ def _task(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _record(manifest: Manifest, where: str) -> None:
+    """In the console's store, for its Backfills view (the same store as the console's)."""
+    from console._identity import local_actor
+    from console._store import Store, StoreError
+
+    try:
+        store = Store.from_env()
+        record_backfill(store, manifest, actor=local_actor(), where=where)
+        store.close()
+    except StoreError as error:  # the backfill runs all the same; only the view misses it
+        print(f"warning: not recorded in the console's store: {error}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -98,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source, dest = location(args.source), location(args.out, create=True)
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         manifest = freeze(source, dest, formats=formats, shard_documents=args.shard_documents)
+        _record(manifest, f"{args.local_tasks} local tasks")
         before = backfill_status(dest, manifest.backfill_id).done
         counts = f"{len(manifest.entries)} documents, {manifest.shard_count} shards"
         print(f"backfill {manifest.backfill_id}: {counts}, {args.local_tasks} local tasks")

@@ -53,6 +53,7 @@ try:
                 st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
                 st.Page(VIEWS / "quality.py", title="Quality", icon=":material/fact_check:"),
                 st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare:"),
+                st.Page(VIEWS / "backfills.py", title="Backfills", icon=":material/inventory_2:"),
             ]
         )
         navigation.run()

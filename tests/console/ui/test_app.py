@@ -24,6 +24,7 @@ PAGES = {
     # Empty in a new console: the sidebar must still be drawn (an st.stop() once hid it).
     "views/quality.py": "Quality",
     "views/compare.py": "Compare",
+    "views/backfills.py": "Backfills",
 }
 
 

@@ -1,0 +1,72 @@
+"""Backfills: each backfill started from this console as one thing, read from its
+destination: documents done, failed and left, its tasks, pages per second, time left, and
+every failure with its reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from console._render import escape_markdown
+from console.service._backfills import BackfillView, backfill_views
+from console.ui._state import get_operations
+
+REFRESH_S = 5.0
+
+st.title("Backfills")
+st.caption(
+    "A backfill OCRs a whole folder or bucket; outputs are written beside each document's name "
+    "under its destination. Start one from a shell: `python -m console.backfill run SOURCE "
+    "--out DEST --local-tasks 4`, or on Cloud Run Jobs with `python -m deploy backfill run`."
+)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def _one(view: BackfillView) -> None:
+    record, status = view.record, view.status
+    started = datetime.fromtimestamp(record.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    st.subheader(escape_markdown(f"{record.source} → {record.dest}"), anchor=False)
+    who = f"started {started} by {record.started_by} · {record.where}"
+    st.caption(escape_markdown(f"{record.backfill_id} · {who}"))
+    if status is None:
+        st.error(escape_markdown(f"Its destination cannot be read now: {view.problem}"))
+        return
+    finished = status.done + status.documents_failed
+    st.progress(finished / status.documents if status.documents else 1.0)
+    columns = st.columns(6)
+    columns[0].metric("documents", f"{status.documents:,}")
+    columns[1].metric("done", f"{status.done:,}")
+    columns[2].metric("failed", f"{status.documents_failed:,}")
+    columns[3].metric("left", f"{status.left:,}")
+    rate = status.pages_per_s
+    columns[4].metric("pages/s", f"{rate:.1f}" if rate else "—")
+    columns[5].metric("time left", _duration(status.eta_s))
+    st.caption(f"{len(status.tasks)} tasks reported, {status.running} working now")
+    if status.failed:
+        rows = [
+            {"document": f.document, "pages failed": f.failed_pages or "all", "reason": f.reason}
+            for f in status.failed
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+@st.fragment(run_every=REFRESH_S)
+def _backfills() -> None:
+    views = backfill_views(get_operations().store)
+    if not views:
+        st.info("No backfill was started from this console yet.")
+    for view in views:
+        with st.container(border=True):
+            _one(view)
+
+
+_backfills()
