@@ -283,14 +283,20 @@ class CloudRunDeployer:
             )
             return service_info(self._update(change, "traffic"))
 
-    def deploy_candidate(self, spec: ServiceSpec, tag: str) -> tuple[str, str]:
+    def deploy_candidate(
+        self, spec: ServiceSpec, tag: str, *, keep_scaling: bool = True
+    ) -> tuple[str, str]:
         """Create the spec's revision with no traffic under revision tag `tag`; returns
         (revision, its tagged URL). Traffic stays exactly where it was (pinned by revision),
-        so the candidate serves only requests sent to its own URL."""
+        so the candidate serves only requests sent to its own URL; so do the service's floor
+        and ceiling unless `keep_scaling` is False (the update is a full one: without this a
+        keep-warm floor would drop to the spec's)."""
         with self._explained("deploying a candidate of", _DEVELOPER):
             current = self._get()
             self._refuse_public_policy()
             service = self.build_service(spec)
+            if keep_scaling:
+                service.scaling = current.scaling
             serving = [
                 run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
                 for name, percent in traffic_by_revision(current).items()

@@ -84,9 +84,10 @@ class JobRunner:
         revision: Callable[[], str | None] | None = None,
         poll_s: float = POLL_S,
         owner: str | None = None,
+        only: set[int] | None = None,
     ) -> None:
         self.jobs = JobStore(store)
-        self.ledger = JobLedger(store)
+        self.ledger = JobLedger(store, only=only)
         self.owner = owner or new_owner()
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
@@ -126,6 +127,11 @@ class JobRunner:
         if self._wake is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._wake.set)
+
+    def take(self, job_id: int) -> None:
+        """Claim this job, even when limited to `only` (JobLedger's), and look now."""
+        self.ledger.allow(job_id)
+        self.wake()
 
     def give_password(self, document_id: int, password: str) -> None:
         give_password(self.jobs.store, document_id, password)
@@ -167,12 +173,6 @@ class JobRunner:
             raise
         self._clients = Clients(self._client)
         self._started.set()
-        try:
-            pruned = await self._in_store(self.jobs.prune)
-            if pruned:
-                logger.info("pruned %d jobs past their retention", pruned)
-        except StoreError as error:
-            self.problems[0] = str(error)
         try:
             while not self._stopping:
                 await self._look()

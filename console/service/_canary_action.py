@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from dataclasses import replace
 
 from console._identity import Identity
 from console.golden import GoldenStore
@@ -34,11 +35,17 @@ def canary_rollout(
     margin: float = DEFAULT_MARGIN,
     runner: JobRunner | None = None,
     timeout_s: float = 3600.0,
+    spec: ServiceSpec | None = None,
+    keep_scaling: bool = True,
 ) -> CanaryReport:
     """Deploy image `tag` as a canary gated by `golden_set`; promoted only if it reads as well.
 
-    Without `runner` the golden run's job is left to the console's worker (it polls the
-    store), as every job started from a page is."""
+    `spec` is the whole spec to deploy (the CLI's, built from its flags as `apply` builds
+    it); without one, the spec from this process's environment with image `tag`. Without
+    `runner` the golden run's job is left to the console's worker (it polls the store)."""
+    if spec is None:
+        spec = replace(ServiceSpec().with_env(), tag=tag, image=None)
+    wanted = spec
 
     def call(actor: str) -> CanaryReport:
         platform = door.platform
@@ -51,7 +58,7 @@ def canary_rollout(
         settings = platform.client_settings().with_overrides(use_text_layer=False)
         return run_canary(
             deployer,
-            ServiceSpec(tag=tag),
+            wanted,
             golden=GoldenStore(door.store),
             jobs=JobStore(door.store),
             runner=runner,
@@ -61,6 +68,7 @@ def canary_rollout(
             actor=actor,
             margin=margin,
             timeout_s=timeout_s,
+            keep_scaling=keep_scaling,
         )
 
     def detail(report: CanaryReport) -> str:
