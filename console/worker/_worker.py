@@ -1,5 +1,5 @@
-"""The worker: job runner, keep-warm reconciler, samplers and cold-start re-reads, as one
-unit that starts and stops together.
+"""The worker: job runner, keep-warm reconciler, samplers, cold-start re-reads and job
+retention (hourly), as one unit that starts and stops together.
 
 Several workers may run against one PostgreSQL store (several console instances): the job
 ledger's claims and the keep-warm compare-and-delete keep every page sent once and every
@@ -28,6 +28,9 @@ _EPOCH = datetime.fromtimestamp(0, UTC)  # looked: no warm-up at all
 BEAT_S = 2.0
 KEEP_WARM_S = 2.0
 REREAD_S = 60.0
+# Finished jobs past their retention (and their documents' objects) are deleted this often,
+# first at start: a console that runs for weeks must not keep a month-old job until restart.
+RETENTION_S = 3600.0
 
 
 class Worker:
@@ -41,12 +44,14 @@ class Worker:
         keep_warm_s: float = KEEP_WARM_S,
         beat_s: float = BEAT_S,
         reread_s: float = REREAD_S,
+        retention_s: float = RETENTION_S,
     ) -> None:
         self.operations = operations
         self._poll_s = poll_s
         self._keep_warm_s = keep_warm_s
         self._beat_s = beat_s
         self._reread_s = reread_s
+        self._retention_s = retention_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat_loop, name="worker-beat", daemon=True)
         self.runner: JobRunner | None = None
@@ -117,9 +122,23 @@ class Worker:
         elif self._last_warm_up == _NEVER:
             self._last_warm_up = history[0].at if history else _EPOCH
 
+    def _apply_retention(self) -> None:
+        assert self.runner is not None
+        try:
+            pruned = self.runner.jobs.prune()
+        except Exception as error:  # the store is away: next time
+            logger.warning("retention not applied", extra={"error": str(error)})
+        else:
+            if pruned:
+                logger.info("jobs past their retention deleted", extra={"jobs": pruned})
+
     def _beat_loop(self) -> None:
         next_reread = time.monotonic() + self._reread_s
+        next_retention = time.monotonic()
         while not self._stop.wait(self._beat_s):
+            if time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + self._retention_s
+                self._apply_retention()
             try:
                 self._close_breaker_after_warm_up()
                 self._write_beat()
