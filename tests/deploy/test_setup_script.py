@@ -199,7 +199,7 @@ def test_the_team_console_account_is_created_before_anything_is_granted_to_it(
     on_service = [
         c for c in calls if c.startswith("run services add-iam-policy-binding") and CONSOLE in c
     ]
-    assert len(on_service) == 2 and all(c.split()[4] == "lightonocr" for c in on_service)
+    assert len(on_service) == 2 and all(c.split()[3] == "lightonocr" for c in on_service)
     secret = next(c for c in calls if "secretAccessor" in c)
     assert secret.startswith("secrets add-iam-policy-binding console-database-url ")
     assert "beta services identity create --service=iap.googleapis.com --project ocr-prod" in calls
