@@ -54,6 +54,7 @@ class Worker:
         self._retention_s = retention_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat_loop, name="worker-beat", daemon=True)
+        self._canaries = threading.Thread(target=self._canary_loop, name="canaries", daemon=True)
         self.runner: JobRunner | None = None
         self._timer: KeepWarmTimer | None = None
         self._started_at = time.time()
@@ -86,6 +87,8 @@ class Worker:
         operations.start_vllm_sampler()
         self._write_beat()
         self._thread.start()
+        if operations.platform.name == "cloudrun":  # the only platform with revisions to gate
+            self._canaries.start()
         logger.info("worker started", extra={"owner": self.owner, "platform": self._platform()})
         return self
 
@@ -154,6 +157,21 @@ class Worker:
                     if added:
                         logger.info("cold-start marks re-read", extra={"added": added})
 
+    def _canary_loop(self) -> None:
+        """Canaries asked for on the Service page, one at a time, with this worker's runner
+        reading their golden runs (a canary runs for minutes: never on the beat's thread)."""
+        from console.service._canary_action import run_requested_canary
+
+        while not self._stop.wait(self._beat_s):
+            try:
+                assert self.runner is not None
+                done = run_requested_canary(self.operations, self.runner, self.runner.owner)
+            except Exception as error:  # the store is away: next time
+                logger.warning("canary requests not read", extra={"error": str(error)})
+            else:
+                if done is not None:
+                    logger.info("canary", extra={"request": done.id, "detail": done.detail})
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop every duty; held jobs go back to the queue, the beat is removed."""
         self._stop.set()
@@ -165,6 +183,7 @@ class Worker:
                 remove_beat(self.operations.store, self.runner.owner)
             except Exception as error:
                 logger.warning("worker beat not removed", extra={"error": str(error)})
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
+        for thread in (self._thread, self._canaries):
+            if thread.is_alive():
+                thread.join(timeout_s)
         logger.info("worker stopped", extra={"owner": self.runner.owner if self.runner else ""})
