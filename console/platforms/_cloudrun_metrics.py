@@ -253,6 +253,16 @@ class MetricsReader:
         values = [_value(p) for s in series for p in s.points]
         return round(max(values)) if values else None
 
+    def requests_in(self, lookback: timedelta) -> int:
+        """Requests the service answered in the last `lookback` (all revisions)."""
+        aggregation = monitoring_v3.Aggregation(
+            alignment_period=lookback,
+            per_series_aligner=Aligner.ALIGN_DELTA,
+            cross_series_reducer=Reducer.REDUCE_SUM,
+        )
+        series = self.fetch("request_count", lookback, aggregation)
+        return round(sum(_value(p) for s in series for p in s.points))
+
 
 def error_rate(counts: list[MetricSeries]) -> MetricSeries:
     """5xx over all requests per period, from request_count split by response_code_class."""
