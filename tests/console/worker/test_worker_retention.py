@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
 from console.jobs._tables import jobs_table
