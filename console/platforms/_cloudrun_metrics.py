@@ -126,6 +126,14 @@ BILLING_QUERIES: tuple[Query, ...] = (
         unit="instances",
     ),
     REQUEST_COUNT,
+    Query(
+        MetricKey.BILLABLE_INSTANCE_TIME,
+        "container/billable_instance_time",
+        Aligner.ALIGN_DELTA,
+        Reducer.REDUCE_SUM,
+        label="billable",
+        unit="s",
+    ),
 )
 
 
