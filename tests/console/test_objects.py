@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from gcp_storage_emulator.server import create_server
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
@@ -101,3 +102,78 @@ def test_a_folder_writes_whole_objects_only_and_refuses_keys_outside_it(tmp_path
 def test_the_environment_chooses_a_bucket_or_the_data_folder(tmp_path: Path) -> None:
     folder = objects_from_env(tmp_path, {})
     assert isinstance(folder, FolderObjects) and folder.root == tmp_path / "objects"
+
+
+class _FlakySession(requests.Session):
+    """The HTTP session the real storage client sends through: records each request, and
+    answers the first chunk PUT with a 503 before it reaches the emulator, as GCS may; the
+    client then asks where the upload stands and seeks back in the source to resume."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str]] = []
+        self.dropped = False
+
+    def request(self, method: str, url: str, *args: object, **kwargs: object):  # type: ignore[override]
+        self.sent.append((method, url))
+        chunk = isinstance(kwargs.get("data"), bytes) and bool(kwargs["data"])
+        if method == "PUT" and "upload_id" in url and chunk and not self.dropped:
+            self.dropped = True
+            failed = requests.Response()
+            failed.status_code, failed.url = 503, url
+            failed._content = b"Service Unavailable"
+            return failed
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def flaky(emulator: str) -> tuple[BucketObjects, _FlakySession]:
+    session = _FlakySession()
+    client = storage.Client(
+        project="test",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": emulator},
+        _http=session,
+    )
+    name = f"docs-{free_port()}"
+    client.create_bucket(name)
+    return BucketObjects(name, client), session
+
+
+def test_an_upload_creates_only_so_a_retried_request_is_safe(flaky) -> None:
+    # Issue 31, item 9: if_generation_match=0, so the client may send a request again.
+    objects, session = flaky
+    objects.put(objects.new_key(), io.BytesIO(b"%PDF-1.7 small"))
+
+    uploads = [url for method, url in session.sent if method == "POST" and "uploadType" in url]
+    assert uploads and all("ifGenerationMatch=0" in url for url in uploads)
+
+
+@pytest.mark.parametrize("seekable", [True, False], ids=["file", "pipe"])
+def test_a_chunk_gcs_refused_is_sent_again_and_the_object_is_whole(
+    flaky, seekable: bool
+) -> None:
+    objects, session = flaky
+    data = bytes(range(256)) * (40 * 1024)  # 10 MB: two resumable chunks
+    source: io.RawIOBase | io.BytesIO = io.BytesIO(data) if seekable else _Pipe(data)
+    key = objects.new_key()
+
+    assert objects.put(key, source, limit=20 * MB) == len(data)  # type: ignore[arg-type]
+
+    assert session.dropped
+    assert objects.read(key) == data
+
+
+class _Pipe(io.RawIOBase):
+    """A source that cannot seek (a socket, a pipe, a streamed upload)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        piece = self._data.read(len(buffer))
+        buffer[: len(piece)] = piece
+        return len(piece)
