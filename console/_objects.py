@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from console._object_cache import LocalCopies
+
 BUCKET_ENV = "LIGHTONOCR_BUCKET"
 _CHUNK = 1 << 20
 
@@ -137,13 +139,16 @@ class BucketObjects(ObjectStore):
     """A GCS bucket (`client` a google.cloud.storage.Client; built from the environment if
     None). Uploads are resumable, in chunks, so a large document is never held whole."""
 
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, client: Any = None, copies: LocalCopies | None = None) -> None:
         if client is None:
             from google.cloud import storage  # lazy: the console extra only
 
             client = storage.Client()
         self._bucket = client.bucket(bucket)
         self.name = bucket
+        # Reads go through local copies: a page view must not download its whole document
+        # for every page (objects are immutable, so a copy never goes stale).
+        self._copies = copies or LocalCopies.from_env()
 
     def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
         """Create `key` (never replace one: `if_generation_match=0`), so sending a failed
@@ -181,7 +186,7 @@ class BucketObjects(ObjectStore):
         return bounded.count
 
     def read(self, key: str) -> bytes:
-        return bytes(self._bucket.blob(key).download_as_bytes())
+        return self._copies.read(key, self.open)
 
     def open(self, key: str) -> IO[bytes]:
         return self._bucket.blob(key, chunk_size=8 * _CHUNK).open("rb")  # type: ignore[no-any-return]
@@ -189,6 +194,7 @@ class BucketObjects(ObjectStore):
     def delete(self, key: str) -> None:
         from google.api_core import exceptions
 
+        self._copies.drop(key)
         with contextlib.suppress(exceptions.NotFound):
             self._bucket.blob(key).delete()
 

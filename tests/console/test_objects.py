@@ -4,6 +4,7 @@ loopback, gcp-storage-emulator, driven by the real google-cloud-storage client).
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from gcp_storage_emulator.server import create_server
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
+from console._object_cache import LocalCopies
 from console._objects import (
     BucketObjects,
     FolderObjects,
@@ -150,9 +152,7 @@ def test_an_upload_creates_only_so_a_retried_request_is_safe(flaky) -> None:
 
 
 @pytest.mark.parametrize("seekable", [True, False], ids=["file", "pipe"])
-def test_a_chunk_gcs_refused_is_sent_again_and_the_object_is_whole(
-    flaky, seekable: bool
-) -> None:
+def test_a_chunk_gcs_refused_is_sent_again_and_the_object_is_whole(flaky, seekable: bool) -> None:
     objects, session = flaky
     data = bytes(range(256)) * (40 * 1024)  # 10 MB: two resumable chunks
     source: io.RawIOBase | io.BytesIO = io.BytesIO(data) if seekable else _Pipe(data)
@@ -177,3 +177,50 @@ class _Pipe(io.RawIOBase):
         piece = self._data.read(len(buffer))
         buffer[: len(piece)] = piece
         return len(piece)
+
+
+def test_reading_an_object_again_reads_the_local_copy_not_the_bucket(flaky, tmp_path) -> None:
+    # Issue 31, item 9: each page of a document shown read the whole document again.
+    objects, session = flaky
+    key = objects.new_key()
+    data = bytes(range(256)) * (12 * 1024)  # 3 MB
+    objects.put(key, io.BytesIO(data))
+
+    def downloads() -> int:
+        return sum(1 for method, url in session.sent if method == "GET" and "alt=media" in url)
+
+    assert objects.read(key) == data
+    first = downloads()
+    reads = [objects.read(key) for _page in range(4)]
+
+    assert all(read == data for read in reads)
+    assert first >= 1 and downloads() == first  # the later pages read the local copy
+
+
+def test_local_copies_keep_to_their_cap_least_recently_read_first_out(tmp_path: Path) -> None:
+    copies = LocalCopies(max_bytes=2 * MB, folder=tmp_path / "copies")
+    bucket = {name: bytes([n]) * MB for n, name in enumerate("abc")}
+
+    def fetch(key: str) -> io.BytesIO:
+        return io.BytesIO(bucket[key])
+
+    copies.read("a", fetch)
+    copies.read("b", fetch)
+    os.utime(copies._path("a"), (1, 1))  # "a" read long ago
+    copies.read("c", fetch)
+
+    kept = sorted(p.name for p in (tmp_path / "copies").iterdir())
+    assert kept == sorted(copies._path(k).name for k in ("b", "c"))
+
+
+def test_a_deleted_object_loses_its_local_copy(flaky) -> None:
+    objects, _session = flaky
+    key = objects.new_key()
+    objects.put(key, io.BytesIO(b"%PDF-1.7"))
+    objects.read(key)
+
+    objects.delete(key)
+
+    assert not objects.exists(key)
+    with pytest.raises(Exception):  # noqa: B017 - the bucket's NotFound, not a stale copy
+        objects.read(key)
