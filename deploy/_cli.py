@@ -209,10 +209,18 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: Tex
     if args.command == "apply" and args.canary is not None:  # "" is refused, not ungated
         from deploy._canary_cli import run_canary_command
 
+        # The service's floor and ceiling are kept unless the command line names new ones.
+        scaling_given = args.min_instances is not None or args.max_instances is not None
         return run_canary_command(
-            target, spec_from_args(args, env), golden_set=args.canary, margin=args.margin,
-            dry_run=args.dry_run, env=env, out=out,
-        )  # fmt: skip
+            target,
+            spec_from_args(args, env),
+            golden_set=args.canary,
+            margin=args.margin,
+            dry_run=args.dry_run,
+            env=env,
+            out=out,
+            keep_scaling=not scaling_given,
+        )
     if args.command == "apply" and args.dry_run:
         spec = spec_from_args(args, env)
         service = CloudRunDeployer(target, env=env).build_service(spec)

@@ -18,6 +18,7 @@ ENTRY_POINTS = [
     "console.jobs",
     "console.golden",
     "console.migrations",
+    "console.bench_footprint",
     "console.jobs.bench",
     "console.jobs.bench_lanes",
     "console.jobs.bench_uploads",
