@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
@@ -31,6 +32,8 @@ class LocalCopies:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="lightonocr-objects-"))
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        if folder is None:  # ours: gone with this object or the process, never left behind
+            weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalCopies:

@@ -3,6 +3,7 @@ loopback, gcp-storage-emulator, driven by the real google-cloud-storage client).
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 from collections.abc import Iterator
@@ -224,3 +225,15 @@ def test_a_deleted_object_loses_its_local_copy(flaky) -> None:
     assert not objects.exists(key)
     with pytest.raises(Exception):  # noqa: B017 - the bucket's NotFound, not a stale copy
         objects.read(key)
+
+
+def test_local_copies_of_their_own_making_are_removed_with_them() -> None:
+    copies = LocalCopies()
+    folder = copies.folder
+    copies.read("a", lambda _key: io.BytesIO(b"%PDF-1.7"))
+    assert folder.is_dir()
+
+    del copies
+    gc.collect()
+
+    assert not folder.exists()
