@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from console._object_cache import LocalCopies
+
 BUCKET_ENV = "LIGHTONOCR_BUCKET"
 _CHUNK = 1 << 20
 
@@ -71,14 +73,26 @@ class ObjectIncomplete(OSError):
 
 
 class _Bounded:
-    """A reader that raises ObjectTooLarge once more than `limit` bytes came through."""
+    """A reader that raises ObjectTooLarge once more than `limit` bytes came through, and
+    seeks back within its source (an upload's retried chunk is read again from there)."""
 
     def __init__(self, source: IO[bytes], limit: int | None) -> None:
         self._source = source
         self._limit = limit
+        self._seekable = bool(getattr(source, "seekable", lambda: False)())
+        self._start = source.tell() if self._seekable else 0
         self.count = 0
 
     def tell(self) -> int:
+        return self.count
+
+    def seekable(self) -> bool:
+        return self._seekable
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_SET:
+            offset += self._start
+        self.count = self._source.seek(offset, whence) - self._start
         return self.count
 
     def read(self, size: int = -1) -> bytes:
@@ -142,22 +156,46 @@ class BucketObjects(ObjectStore):
     """A GCS bucket (`client` a google.cloud.storage.Client; built from the environment if
     None). Uploads are resumable, in chunks, so a large document is never held whole."""
 
-    def __init__(self, bucket: str, client: Any = None) -> None:
+    def __init__(self, bucket: str, client: Any = None, copies: LocalCopies | None = None) -> None:
         if client is None:
             from google.cloud import storage  # lazy: the console extra only
 
             client = storage.Client()
         self._bucket = client.bucket(bucket)
         self.name = bucket
+        # Reads go through local copies: a page view must not download its whole document
+        # for every page (objects are immutable, so a copy never goes stale).
+        self._copies = copies or LocalCopies.from_env()
 
     def __str__(self) -> str:
         return f"gs://{self.name}"
 
     def put(self, key: str, source: IO[bytes], *, limit: int | None = None) -> int:
-        bounded = _Bounded(source, limit)
+        """Create `key` (never replace one: `if_generation_match=0`), so sending a failed
+        request again is safe and the client does: google-cloud-storage's policy for it,
+        `DEFAULT_RETRY_IF_GENERATION_SPECIFIED`, retries only with a precondition (the
+        default of `upload_from_file` at our floor, 2.14; passed here so 3.x behaves alike).
+        A resumable upload resumes by seeking in its source (`ResumableUpload.recover`), so a
+        source that cannot seek is spooled to a temporary file first."""
+        with contextlib.ExitStack() as stack:
+            if not _Bounded(source, None).seekable():
+                spool = stack.enter_context(tempfile.SpooledTemporaryFile(8 * _CHUNK))
+                _copy_bounded(source, spool, limit)
+                spool.seek(0)
+                source = spool  # type: ignore[assignment]
+            return self._upload(key, _Bounded(source, limit))
+
+    def _upload(self, key: str, bounded: _Bounded) -> int:
+        from google.cloud.storage.retry import DEFAULT_RETRY_IF_GENERATION_SPECIFIED
+
         blob = self._bucket.blob(key, chunk_size=8 * _CHUNK)
         try:
-            blob.upload_from_file(bounded, content_type="application/octet-stream")
+            blob.upload_from_file(
+                bounded,
+                content_type="application/octet-stream",
+                if_generation_match=0,
+                retry=DEFAULT_RETRY_IF_GENERATION_SPECIFIED,
+            )
             left = bounded.read(1)  # the client stops where the server says it is done
         except ObjectTooLarge:
             self.delete(key)
@@ -168,7 +206,7 @@ class BucketObjects(ObjectStore):
         return bounded.count
 
     def read(self, key: str) -> bytes:
-        return bytes(self._bucket.blob(key).download_as_bytes())
+        return self._copies.read(key, self.open)
 
     def open(self, key: str) -> IO[bytes]:
         return self._bucket.blob(key, chunk_size=8 * _CHUNK).open("rb")  # type: ignore[no-any-return]
@@ -176,6 +214,7 @@ class BucketObjects(ObjectStore):
     def delete(self, key: str) -> None:
         from google.api_core import exceptions
 
+        self._copies.drop(key)
         with contextlib.suppress(exceptions.NotFound):
             self._bucket.blob(key).delete()
 
@@ -187,6 +226,10 @@ class BucketObjects(ObjectStore):
         for blob in self._bucket.list_blobs(prefix=f"{kind}/"):
             if blob.updated is not None and blob.updated.timestamp() < cutoff:
                 yield str(blob.name)
+
+
+def _copy_bounded(source: IO[bytes], target: IO[bytes], limit: int | None) -> None:
+    shutil.copyfileobj(_Bounded(source, limit), target, _CHUNK)  # type: ignore[misc]
 
 
 def objects_from_env(data_dir: Path, env: Mapping[str, str] | None = None) -> ObjectStore:

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field, replace
 from console.golden import GoldenRun, GoldenStore
 from console.golden._runs import start_run, wait_for_run
 from console.jobs import JobRunner, JobStore
+from deploy._canary_gate import candidate_tag, check_gate_input
 from deploy._service import CloudRunDeployer
 from deploy._smoke import StartupCheck, check_startup
-from deploy._spec import ServiceSpec
+from deploy._spec import ServiceSpec, ServiceTarget
 from ocr_core import OCRClient
 from ocr_core.quality import cer
 
@@ -152,16 +153,21 @@ def run_canary(
     actor: str,
     margin: float = DEFAULT_MARGIN,
     timeout_s: float = 3600.0,
+    keep_scaling: bool = True,
 ) -> CanaryReport:
-    """Steps 1-5 above; `runner`, when given, is woken for the golden run's job (else a
-    console worker polling the store takes it)."""
-    found = golden.get(name)  # a clear error before anything is deployed
-    documents = golden.documents(found.id)
-    if not documents:
-        raise ValueError(f"golden set {name!r} has no documents")
+    """Steps 1-5 above with the whole `spec` (what `apply` would deploy; the service's floor
+    and ceiling kept unless `keep_scaling` is False). `runner`, when given, is handed the
+    golden run's job and claims only that (else a console worker polling the store takes it).
+    Nothing is deployed when the gate could not judge: bad input raises `CanaryRefused`, and
+    no complete run of the serving revision is a refusal before the candidate exists."""
+    documents = check_gate_input(golden, name, margin)
+    tag = candidate_tag(spec)
     serving = [r for r, percent in deployer.status().traffic if percent > 0]
-    tag = f"canary-{(spec.tag or 'image')[:12]}"
-    revision, url = deployer.deploy_candidate(spec, tag)
+    baseline = baseline_run(golden, name, serving)
+    if baseline is None:
+        why = "no complete golden run of the serving revision to compare with"
+        return CanaryReport("(not deployed)", tag, "", serving, refusals=[why])
+    revision, url = deployer.deploy_candidate(spec, tag, keep_scaling=keep_scaling)
     report = CanaryReport(revision=revision, tag=tag, url=url, serving=serving)
     first = documents[0]
     cold, page_cer, why = asyncio.run(
@@ -174,14 +180,15 @@ def run_canary(
     elif page_cer is not None and page_cer > KNOWN_PAGE_MAX_CER:
         refusals.append(f"known page {first.filename} read with CER {page_cer:.4f}")
     report = _with(report, cold_start_s=cold, smoke=smoke, known_page_cer=page_cer)
-    baseline = baseline_run(golden, name, serving)
     if refusals:  # no golden run on a revision that failed its smoke check
         return _with(report, baseline=baseline, refusals=refusals)
     run_id = start_run(
         golden, jobs, name, service_url=url, revision=revision, actor=actor, margin=margin
     )
     if runner is not None:
-        runner.wake()
+        found = golden.run(run_id)
+        assert found is not None
+        runner.take(found.job_id)
     run = wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
     changes, refusals = judge(run, baseline, margin)
     report = _with(report, run=run, baseline=baseline, changes=changes, refusals=refusals)
@@ -195,13 +202,13 @@ def _with(report: CanaryReport, **changes: object) -> CanaryReport:
     return replace(report, **changes)  # type: ignore[arg-type]
 
 
-def plan(spec: ServiceSpec, deployer_service: str, name: str, margin: float) -> str:
+def plan(spec: ServiceSpec, target: ServiceTarget, name: str, margin: float) -> str:
     """What `--dry-run --canary` prints: the steps, nothing contacted."""
-    tag = f"canary-{(spec.tag or 'image')[:12]}"
+    tag = candidate_tag(spec)
     return "\n".join(
         [
-            f"canary plan for service {deployer_service}:",
-            f"  1. create the revision of {spec.tag or spec.image} with 0 % traffic, tag {tag}",
+            f"canary plan for service {target.service} ({target.project}, {target.region}):",
+            f"  1. create the revision of {spec.image_for(target)} with 0 % traffic, tag {tag}",
             f"  2. warm it through the {tag} URL and time the cold start",
             "  3. smoke: its startup log shows CUDA and the model loaded, no download, no "
             f"driver mismatch; the first page of {name!r} reads with CER <= "

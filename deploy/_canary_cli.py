@@ -4,17 +4,22 @@ The console's pieces are imported here, inside the command: `python -m deploy` w
 `--canary` needs none of them. The run is the console's audited action (`canary rollout`) on
 a Cloud Run platform for the `--project/--region/--service` target, over the console's store
 (LIGHTONOCR_DATA_DIR or LIGHTONOCR_DATABASE_URL: where the golden sets and their runs are);
-a job runner in this process reads the golden set through the candidate's tagged URL.
+a job runner in this process reads the golden set through the candidate's tagged URL, and
+claims no other job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from deploy._canary import plan
+from deploy._canary import CanaryReport, plan
+from deploy._canary_gate import candidate_tag, check_gate_input, check_margin, check_set_name
 from deploy._service import CloudRunDeployer
 from deploy._spec import ServiceSpec, ServiceTarget
+
+if TYPE_CHECKING:
+    from console._store import Store
 
 EXIT_REFUSED = 3  # the candidate was not promoted (1 and 2 are cloud errors and bad input)
 
@@ -28,11 +33,41 @@ def run_canary_command(
     dry_run: bool,
     env: Mapping[str, str],
     out: TextIO,
+    keep_scaling: bool = True,
 ) -> int:
-    if dry_run:
-        print(plan(spec, target.service, golden_set, margin), file=out)
-        return 0
+    """The gate's input is checked first (the image, the set, its measured runs, the margin),
+    the dry run included: nothing is contacted for a canary that could not be judged."""
     from console._store import Store
+    from console.golden import GoldenStore
+
+    check_set_name(golden_set)
+    check_margin(margin)
+    candidate_tag(spec)
+    spec.image_for(target)
+    store = Store.from_env(env)
+    try:
+        check_gate_input(GoldenStore(store), golden_set, margin)
+        if dry_run:
+            print(plan(spec, target, golden_set, margin), file=out)
+            return 0
+        report = _rollout(target, spec, store, golden_set, margin, env, keep_scaling)
+    finally:
+        store.close()
+    print(report.text(), file=out)
+    return 0 if report.promoted else EXIT_REFUSED
+
+
+def _rollout(
+    target: ServiceTarget,
+    spec: ServiceSpec,
+    store: Store,
+    golden_set: str,
+    margin: float,
+    env: Mapping[str, str],
+    keep_scaling: bool,
+) -> CanaryReport:
+    """The audited action, with a runner in this process that claims only the canary's own
+    golden run (issue 31, item 4): pointed at the team's store, it takes nobody's jobs."""
     from console.jobs import JobRunner
     from console.jobs._cli import cli_identity
     from console.platforms.cloudrun import CloudRunPlatform
@@ -50,21 +85,19 @@ def run_canary_command(
         logging_client=logging_client(env),
         client_settings=settings,
     )
-    store = Store.from_env(env)
     operations = Operations(platform, store, actor=env.get("LIGHTONOCR_ACTOR") or None)
     client_settings = platform.client_settings()
-    runner = JobRunner(store, lambda: OCRClient(settings=client_settings)).start()
+    runner = JobRunner(store, lambda: OCRClient(settings=client_settings), only=set()).start()
     try:
-        report = canary_rollout(
+        return canary_rollout(
             operations,
             cli_identity(),
-            tag=spec.tag or "",
+            tag=spec.tag or spec.image or "",
             golden_set=golden_set,
             margin=margin,
             runner=runner,
+            spec=spec,
+            keep_scaling=keep_scaling,
         )
     finally:
         runner.stop()
-        store.close()
-    print(report.text(), file=out)
-    return 0 if report.promoted else EXIT_REFUSED

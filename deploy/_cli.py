@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,18 @@ from gpu_image import serve_config
 
 EXIT_CLOUD_ERROR = 1
 EXIT_BAD_INPUT = 2
+
+
+def _margin(text: str) -> float:
+    """A CER rise in [0, 1): nan and inf compare false and 1 or more passes anything, so each
+    would open the gate (issue 36, item 2)."""
+    try:
+        margin = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(margin) and 0 <= margin < 1):
+        raise argparse.ArgumentTypeError(f"{text} is not a CER rise from 0 up to (not) 1")
+    return margin
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,7 +94,10 @@ def _parser() -> argparse.ArgumentParser:
         help="new revision with no traffic under a tag, promoted only if GOLDEN_SET reads as well",
     )
     apply.add_argument(
-        "--margin", type=float, default=0.02, help="allowed CER rise per document (canary)"
+        "--margin",
+        type=_margin,
+        default=0.02,
+        help="allowed CER rise per document (canary), 0 <= M < 1",
     )
 
     commands.add_parser("status", parents=[where], help="show the service's state")
@@ -194,13 +210,21 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: Tex
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )
-    if args.command == "apply" and args.canary:
+    if args.command == "apply" and args.canary is not None:  # "" is refused, not ungated
         from deploy._canary_cli import run_canary_command
 
+        # The service's floor and ceiling are kept unless the command line names new ones.
+        scaling_given = args.min_instances is not None or args.max_instances is not None
         return run_canary_command(
-            target, spec_from_args(args, env), golden_set=args.canary, margin=args.margin,
-            dry_run=args.dry_run, env=env, out=out,
-        )  # fmt: skip
+            target,
+            spec_from_args(args, env),
+            golden_set=args.canary,
+            margin=args.margin,
+            dry_run=args.dry_run,
+            env=env,
+            out=out,
+            keep_scaling=not scaling_given,
+        )
     if args.command == "apply" and args.dry_run:
         spec = spec_from_args(args, env)
         service = CloudRunDeployer(target, env=env).build_service(spec)

@@ -57,8 +57,8 @@ def add_console_commands(commands: Any) -> None:
     apply.add_argument("--host", action="append", dest="hosts", help="a custom domain in front")
     apply.add_argument("--min", type=int, dest="min_instances", help="instance floor (1)")
     apply.add_argument("--max", type=int, dest="max_instances", help="instance ceiling (3)")
-    apply.add_argument("--cpu", help="vCPU limit (1)")
-    apply.add_argument("--memory", help="memory limit (2Gi)")
+    apply.add_argument("--cpu", help="vCPU limit (2)")
+    apply.add_argument("--memory", help="memory limit (4Gi)")
     apply.add_argument("--service-account", help="runtime service account")
     apply.add_argument(
         "--invoker",

@@ -87,8 +87,13 @@ class ConsoleSpec:
     operators: tuple[str, ...] = ()
     viewers: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()  # custom domains in front of the service, if any
-    cpu: str = "1"
-    memory: str = "2Gi"
+    # From `python -m console.bench_footprint` (deploy/README.md, "The console's size"): a
+    # 200-page job with words peaks at 1.43 GB over the console's processes; with a page view,
+    # a 200 MB upload held by Streamlit, the in-memory disk's document copy and object copies
+    # and one render worker at its 1 GB limit, 3.5 GB. Two vCPUs: the word locator, the render
+    # workers and Streamlit run side by side.
+    cpu: str = "2"
+    memory: str = "4Gi"
     # One instance stays up: jobs keep running with nobody looking, and no one waits.
     min_instances: int = 1
     max_instances: int = 3
@@ -250,7 +255,9 @@ def build_console_service(target: ServiceTarget, spec: ConsoleSpec) -> run_v2.Se
         ports=[run_v2.ContainerPort(name="http1", container_port=CONSOLE_PORT)],
         env=console_env(target, spec),
         resources=run_v2.ResourceRequirements(
-            limits={"cpu": spec.cpu, "memory": spec.memory}, cpu_idle=False
+            limits={"cpu": spec.cpu, "memory": spec.memory},
+            cpu_idle=False,
+            startup_cpu_boost=True,  # Streamlit's and the worker's imports at each start
         ),
         startup_probe=run_v2.Probe(
             http_get=run_v2.HTTPGetAction(path="/_stcore/health", port=CONSOLE_PORT),

@@ -37,6 +37,9 @@ class ServiceInfo:
     # How long Cloud Run lets a new instance start (its startup probe's initial delay plus
     # failure_threshold x period): a request into a cold service may wait this long.
     startup_window_s: int = 0
+    # The audience to mint ID tokens for: the service's custom audience when it has one
+    # (valid at its tag URLs too); "" for none (then the URL called is the audience).
+    audience: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ def service_info(service: run_v2.Service) -> ServiceInfo:
         update_time=service.update_time,
         traffic=sorted(traffic_by_revision(service).items()),
         startup_window_s=startup_window_s(container),
+        audience=service.custom_audiences[0] if service.custom_audiences else "",
     )
 
 

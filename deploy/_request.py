@@ -69,6 +69,7 @@ def build_service(target: ServiceTarget, spec: ServiceSpec) -> run_v2.Service:
         labels=dict(spec.labels),
         ingress=run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL,
         invoker_iam_disabled=False,  # every request is checked against roles/run.invoker
+        custom_audiences=[spec.audience_for(target)],
         scaling=run_v2.ServiceScaling(
             min_instance_count=spec.min_instances, max_instance_count=spec.max_instances
         ),

@@ -147,10 +147,15 @@ class CloudRunDeployer:
     def _wait(self, operation: Operation) -> run_v2.Service:
         return operation.result(timeout=self.operation_timeout_s)
 
-    def _update(self, service: run_v2.Service, *fields: str) -> run_v2.Service:
+    def _update(
+        self, service: run_v2.Service, *fields: str, read: run_v2.Service
+    ) -> run_v2.Service:
         """Send `service`; with `fields`, only those (an update_mask), so a change of
-        floor or traffic cannot overwrite anything else: not a deploy that landed since our
-        read, nor fields this client library is too old to know."""
+        floor or traffic cannot overwrite anything else, nor fields this client library is too
+        old to know. Always with the etag of `read` (the service as this change was decided
+        on): a service changed since (another canary, deploy or rollback) is refused by Cloud
+        Run and nothing of it is overwritten (issue 31, item 5)."""
+        service.etag = read.etag
         request = run_v2.UpdateServiceRequest(service=service)
         if fields:
             request.update_mask = field_mask_pb2.FieldMask(paths=list(fields))
@@ -178,7 +183,7 @@ class CloudRunDeployer:
             else:
                 self._refuse_public_policy()
                 service.traffic = with_kept_tags(service.traffic, current.traffic)
-                result = self._update(service)
+                result = self._update(service, read=current)
         for member in invokers:
             self.grant_invoker(member)
         return service_info(result)
@@ -221,7 +226,7 @@ class CloudRunDeployer:
                 name=service.name,
                 scaling=run_v2.ServiceScaling(min_instance_count=floor, max_instance_count=ceiling),
             )
-            return service_info(self._update(change, "scaling"))
+            return service_info(self._update(change, "scaling", read=service))
 
     def _revision_list(self, service: run_v2.Service) -> list[RevisionInfo]:
         traffic = traffic_by_revision(service)
@@ -247,7 +252,7 @@ class CloudRunDeployer:
             change = run_v2.Service(
                 name=service.name, traffic=with_kept_tags(wanted, service.traffic)
             )
-            return service_info(self._update(change, "traffic"))
+            return service_info(self._update(change, "traffic", read=service))
 
     def set_traffic(self, split: Mapping[str, int]) -> ServiceInfo:
         """Send each revision its percent of the traffic (`{"a": 90, "b": 10}`; one at 100 is
@@ -281,16 +286,22 @@ class CloudRunDeployer:
             change = run_v2.Service(
                 name=service.name, traffic=with_kept_tags(targets, service.traffic)
             )
-            return service_info(self._update(change, "traffic"))
+            return service_info(self._update(change, "traffic", read=service))
 
-    def deploy_candidate(self, spec: ServiceSpec, tag: str) -> tuple[str, str]:
+    def deploy_candidate(
+        self, spec: ServiceSpec, tag: str, *, keep_scaling: bool = True
+    ) -> tuple[str, str]:
         """Create the spec's revision with no traffic under revision tag `tag`; returns
         (revision, its tagged URL). Traffic stays exactly where it was (pinned by revision),
-        so the candidate serves only requests sent to its own URL."""
+        so the candidate serves only requests sent to its own URL; so do the service's floor
+        and ceiling unless `keep_scaling` is False (the update is a full one: without this a
+        keep-warm floor would drop to the spec's)."""
         with self._explained("deploying a candidate of", _DEVELOPER):
             current = self._get()
             self._refuse_public_policy()
             service = self.build_service(spec)
+            if keep_scaling:
+                service.scaling = current.scaling
             serving = [
                 run_v2.TrafficTarget(type_=BY_REVISION, revision=name, percent=percent)
                 for name, percent in traffic_by_revision(current).items()
@@ -299,20 +310,30 @@ class CloudRunDeployer:
             others = [t for t in current.traffic if t.tag != tag]
             latest = run_v2.TrafficTarget(type_=_LATEST, percent=0, tag=tag)
             service.traffic = with_kept_tags([*serving, latest], others)
-            created = self._update(service)
+            created = self._update(service, read=current)
             revision = short_name(created.latest_created_revision)
             if created.latest_ready_revision != created.latest_created_revision:
                 raise CloudError(
                     f"Revision {revision} did not become ready.",
                     action=f"deploying a candidate of service {self.target.service}",
                 )
-            # Pin the tag to the revision, so a later deploy cannot move it.
+            # Pin the tag to the revision, so a later deploy cannot move it; read again, so the
+            # etag is the service's as it is now and the pin is refused if a deploy landed.
+            now = self._get()
             pinned = [
                 run_v2.TrafficTarget(type_=BY_REVISION, revision=revision, percent=0, tag=tag)
-                if t.tag == tag else t
-                for t in created.traffic
-            ]  # fmt: skip
-            settled = self._update(run_v2.Service(name=created.name, traffic=pinned), "traffic")
+                if t.tag == tag and t.type_ == _LATEST
+                else t
+                for t in now.traffic
+            ]
+            if short_name(now.latest_created_revision) != revision:
+                raise CloudError(
+                    f"Another revision was deployed while candidate {revision} was created.",
+                    action=f"deploying a candidate of service {self.target.service}",
+                    hint="Another deploy or canary is running: wait for it, then retry.",
+                )
+            change = run_v2.Service(name=now.name, traffic=pinned)
+            settled = self._update(change, "traffic", read=now)
         url = next((t.uri for t in settled.traffic_statuses if t.tag == tag), "")
         if not url:
             raise CloudError(f"Cloud Run gave tag {tag} no URL.", action="deploying a candidate")

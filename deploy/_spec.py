@@ -218,6 +218,10 @@ class ServiceSpec:
     labels: Mapping[str, str] = field(default_factory=_default_labels)
     # Members granted roles/run.invoker after apply (never allUsers).
     invokers: tuple[str, ...] = ()
+    # The custom audience every caller mints ID tokens for (None: `audience_for`'s default).
+    # Whether a tag URL accepts a token minted for the service URL is written nowhere; a
+    # custom audience is accepted at every URL of the service, its tags' included.
+    audience: str | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -292,6 +296,11 @@ class ServiceSpec:
             f"{target.region}-docker.pkg.dev/{target.project}/{self.repository}/"
             f"{IMAGE_NAME}:{self.tag}"
         )
+
+    def audience_for(self, target: ServiceTarget) -> str:
+        """A URL that names this service and no host (.invalid is reserved, RFC 2606)."""
+        default = f"https://{target.service}.{target.region}.{target.project}.run.invalid"
+        return self.audience or default
 
     def service_account_for(self, target: ServiceTarget) -> str:
         return self.service_account or f"{RUNTIME_SA_ID}@{target.project}.iam.gserviceaccount.com"

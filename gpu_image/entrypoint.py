@@ -26,6 +26,10 @@ def command(env: Mapping[str, str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    usage = "usage: entrypoint.py [--print]  (exec vLLM with gpu_image/serve_config.py's flags)"
+    if args in (["--help"], ["-h"]):
+        print(usage)
+        return 0
     try:
         cmd = command(os.environ if env is None else env)
     except ValueError as exc:
@@ -36,7 +40,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 0
     if args:
         print(
-            f"entrypoint: unexpected arguments {args!r}; vLLM flags live in "
+            f"{usage}\nentrypoint: unexpected arguments {args!r}; vLLM flags live in "
             "gpu_image/serve_config.py (only --print is accepted)",
             file=sys.stderr,
         )

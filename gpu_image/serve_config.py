@@ -105,8 +105,12 @@ def main(argv: list[str]) -> int:
         "check-model": lambda: print(download_model(local_files_only=True)),
         "revision": lambda: print(MODEL_REVISION),
     }
+    usage = f"usage: serve_config.py {{{','.join(commands)}}}"
+    if argv in (["--help"], ["-h"]):
+        print(usage)
+        return 0
     if len(argv) != 1 or argv[0] not in commands:
-        print(f"usage: serve_config.py {{{','.join(commands)}}}", file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     commands[argv[0]]()
     return 0

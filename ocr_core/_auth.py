@@ -237,6 +237,8 @@ def make_auth(settings: ClientSettings, id_token_fetcher: IdTokenFetcher | None 
         return BearerAuth(settings.token)
     if kind == "google":
         return GoogleIdTokenAuth(
-            settings.base_url, fetcher=id_token_fetcher, fallback_token=settings.token
+            settings.audience or settings.base_url,
+            fetcher=id_token_fetcher,
+            fallback_token=settings.token,
         )
     raise AuthError(f"unknown auth {kind!r}: expected none, bearer or google")

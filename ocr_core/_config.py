@@ -127,6 +127,10 @@ class ClientSettings:
     auth: str = "auto"
     token: str | None = field(default=None, repr=False)
     impersonate_service_account: str | None = None
+    # The audience Google ID tokens are minted for: None is the service URL. A service that
+    # lists a custom audience accepts it at every URL it serves, its revision tags' included
+    # (deploy sets one), so one audience serves the service and its tags alike.
+    audience: str | None = None
     # Use a PDF page's own text instead of OCR when it has a usable text layer.
     use_text_layer: bool = False
     # Raise Truncated instead of flagging truncated pages.
@@ -175,6 +179,7 @@ class ClientSettings:
             auth=env.get("LIGHTONOCR_AUTH", "auto"),
             token=env.get("LIGHTONOCR_TOKEN") or None,
             impersonate_service_account=env.get("LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT") or None,
+            audience=env.get("LIGHTONOCR_AUDIENCE") or None,
             logprobs=_flag(env.get("LIGHTONOCR_LOGPROBS"), defaults.logprobs),
             rerun_runaway=_flag(env.get("LIGHTONOCR_RERUN_RUNAWAY"), defaults.rerun_runaway),
             follow_server_page_size="LIGHTONOCR_LONGEST_SIDE" not in env,

@@ -312,10 +312,11 @@ def error_from_response(
         body: Any = json.loads(content) if content else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         text = content.decode("utf-8", "replace").strip()
-        if status_code == 500 and _NO_INSTANCE in text.lower():
-            # Cloud Run's own front end, not vLLM (whose 500s are JSON, an engine fault on
-            # this page and not re-sent): no instance could take the request. Transient:
-            # a 503 in meaning, retried with backoff (see deploy/README.md).
+        if status_code == 500:
+            # Not vLLM (whose 500s are JSON, an engine fault on this page and not re-sent):
+            # Cloud Run's or Google's front end, as its "no available instance" text or its
+            # HTML "Error: Server Error" page. Transient: a 503 in meaning, retried with
+            # backoff (see deploy/README.md).
             status_code = 503
         body = {"message": text} if content else None
     return error_from_body(status_code, body, headers)
@@ -333,11 +334,6 @@ def says_loading(content: bytes) -> bool:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
     return bool(_LOADING.search(_error_message(body) or ""))
-
-
-# Cloud Run's text when it could not give a request an instance ("The request was aborted
-# because there was no available instance.").
-_NO_INSTANCE = "no available instance"
 
 
 # vLLM's 400 when prompt + max_tokens exceed the context, in its current and older wording:

@@ -34,19 +34,31 @@ STALE_AFTER_S = 15.0
 
 
 class JobLedger:
-    """What one runner writes; `store` is the console's Store."""
+    """What one runner writes; `store` is the console's Store. With `only` (a set, possibly
+    empty) the runner claims those jobs and the ones `allow`ed later, and no other: a
+    command's runner (the canary's) never takes the team's queued jobs."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, only: set[int] | None = None) -> None:
         self.store = store
+        self.only = None if only is None else frozenset(only)
+
+    def allow(self, job_id: int) -> None:
+        """A runner limited by `only` may claim this job too (others: no change). A new
+        frozenset each time: the runner's store threads read it while another thread adds."""
+        if self.only is not None:
+            self.only = self.only | {job_id}
 
     def claimable(self, owner: str) -> list[tuple[int, str | None]]:
         """(job, its owner now) for jobs waiting for a runner: queued, or running under a
         runner that went silent or whose process is gone."""
         j = jobs_table
         stale = _now() - STALE_AFTER_S
+        waiting = j.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value])
+        if self.only is not None:
+            waiting = sa.and_(waiting, j.c.id.in_(sorted(self.only)))
         rows = self.store.read(
             sa.select(j.c.id, j.c.owner, j.c.heartbeat_at)
-            .where(j.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))
+            .where(waiting)
             .order_by(j.c.created_at, j.c.id)
         )
         return [

@@ -82,9 +82,10 @@ class JobRunner:
         poll_s: float = POLL_S,
         owner: str | None = None,
         ready: Callable[[], bool] | None = None,
+        only: set[int] | None = None,
     ) -> None:
         self.jobs = JobStore(store)
-        self.ledger = JobLedger(store)
+        self.ledger = JobLedger(store, only=only)
         self.owner = owner or new_owner()
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
@@ -126,6 +127,11 @@ class JobRunner:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._wake.set)
 
+    def take(self, job_id: int) -> None:
+        """Claim this job, even when limited to `only` (JobLedger's), and look now."""
+        self.ledger.allow(job_id)
+        self.wake()
+
     def give_password(self, document_id: int, password: str) -> None:
         give_password(self.jobs.store, document_id, password)
         self.jobs.reopen_document(document_id)
@@ -166,11 +172,6 @@ class JobRunner:
             raise
         self._clients = Clients(self._client)
         self._started.set()
-        try:
-            removed = await self._in_store(self.jobs.tidy)
-            logger.info("store tidied", extra={"removed": removed})
-        except StoreError as error:
-            self.problems[0] = str(error)
         try:
             while not self._stopping:
                 await self._look()
@@ -290,17 +291,12 @@ class JobRunner:
             while isinstance(first, BaseExceptionGroup):
                 first = first.exceptions[0]
             raise first from None
-        return await self._in_store(self._outcome, job_id)
+        return await self._in_store(self.jobs.outcome, job_id)
 
     async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
         """Store calls run on their own threads, never queued behind page rendering, so a
         heartbeat or a cancel is seen at once however busy the pages keep the CPU."""
         return await self._loop.run_in_executor(self._store_threads, call, *args)
-
-    def _outcome(self, job_id: int) -> JobStatus:
-        job = self.jobs.job(job_id)
-        assert job is not None
-        return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
 
     async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
         """Send every page of the job that has no result (or is marked for retry), then

@@ -309,6 +309,12 @@ class JobStore:
             raise ValueError("keep jobs for at least one day")
         self.store.set_setting(RETENTION_SETTING, int(days))
 
+    def outcome(self, job_id: int) -> JobStatus:
+        """How a run that sent every page ends: failed when no page was read."""
+        job = self.job(job_id)
+        assert job is not None
+        return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
+
     def tidy(self, now: datetime | None = None) -> dict[str, int]:
         """Retention, then uploads nothing refers to: what was removed, by kind."""
         return {

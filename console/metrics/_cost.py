@@ -23,6 +23,10 @@ from itertools import pairwise
 from console.platforms._base import MetricKey, MetricSeries
 
 Point = tuple[dt.datetime, float]
+# How far the estimate may stray from Cloud Run's billable instance time before it says so:
+# the instance count is a one-minute mean, so minutes at an instance's start and end differ.
+BILLABLE_TOLERANCE = 0.10
+BILLABLE_SLACK_S = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,23 @@ class CostReport:
     currency: str
     # Cost by UTC day, for the days the window touches.
     per_day: dict[dt.date, float] = field(default_factory=dict)
+    # Cloud Run's own `container/billable_instance_time` over the window (None: not read).
+    billable_seconds: float | None = None
+
+    @property
+    def disagreement(self) -> str | None:
+        """Why the estimate should not be trusted, when Cloud Run's billable instance time
+        differs from the instance time priced here by more than BILLABLE_TOLERANCE."""
+        if self.billable_seconds is None:
+            return None
+        gap = abs(self.billable_seconds - self.instance_seconds)
+        if gap <= max(BILLABLE_TOLERANCE * self.billable_seconds, BILLABLE_SLACK_S):
+            return None
+        return (
+            f"Cloud Run counts {self.billable_seconds / 3600:,.2f} billable instance-hours, "
+            f"the estimate prices {self.instance_seconds / 3600:,.2f}: the bill follows "
+            "Cloud Run's figure (an instance count missing minutes, a region's other rates)"
+        )
 
     @property
     def pages_per_unit(self) -> float | None:
@@ -152,7 +173,9 @@ def cost_of_series(
     """The cost of a Cloud Run window from the Metrics page's own series: the instance count
     (summed over its states, active and idle alike: both are billed) and the request count
     (any answer makes a period busy; the 2xx answers are the pages, and since health checks
-    and scrapes are answered too, pages per unit is a ceiling).
+    and scrapes are answered too, pages per unit is a ceiling). Cloud Run's own
+    `container/billable_instance_time`, when among the series, is kept beside the estimate
+    as its cross-check (`CostReport.disagreement`).
 
     None when the instance count has no point (nothing to price).
     """
@@ -177,7 +200,9 @@ def cost_of_series(
     report = estimate_cost(
         sorted(instances.items()), answered, end=end, rates=rates, shape=shape, period=period
     )
-    return replace(report, requests=pages)
+    billable = [line for line in lines if line.key is MetricKey.BILLABLE_INSTANCE_TIME]
+    billed = sum(v for line in billable for _at, v in line.points) if billable else None
+    return replace(report, requests=pages, billable_seconds=billed)
 
 
 def _split_by_day(start: dt.datetime, stop: dt.datetime) -> list[tuple[dt.date, float]]:

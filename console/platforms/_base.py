@@ -178,6 +178,8 @@ class MetricKey(enum.StrEnum):
     REQUEST_LATENCY_S = "request_latency_s"
     REQUEST_COUNT = "request_count"
     ERROR_RATE = "error_rate"  # 0..1
+    # Cloud Run's own count of the instance-seconds it bills: the cost's cross-check.
+    BILLABLE_INSTANCE_TIME = "billable_instance_time"  # seconds per period
     # vLLM's own gauges, scraped from the service's /metrics (the combined chart).
     VLLM_REQUESTS_WAITING = "vllm_requests_waiting"
     VLLM_REQUESTS_RUNNING = "vllm_requests_running"

@@ -126,6 +126,14 @@ BILLING_QUERIES: tuple[Query, ...] = (
         unit="instances",
     ),
     REQUEST_COUNT,
+    Query(
+        MetricKey.BILLABLE_INSTANCE_TIME,
+        "container/billable_instance_time",
+        Aligner.ALIGN_DELTA,
+        Reducer.REDUCE_SUM,
+        label="billable",
+        unit="s",
+    ),
 )
 
 
@@ -252,6 +260,16 @@ class MetricsReader:
         series = self.fetch("container/instance_count", lookback, aggregation)
         values = [_value(p) for s in series for p in s.points]
         return round(max(values)) if values else None
+
+    def requests_in(self, lookback: timedelta) -> int:
+        """Requests the service answered in the last `lookback` (all revisions)."""
+        aggregation = monitoring_v3.Aggregation(
+            alignment_period=lookback,
+            per_series_aligner=Aligner.ALIGN_DELTA,
+            cross_series_reducer=Reducer.REDUCE_SUM,
+        )
+        series = self.fetch("request_count", lookback, aggregation)
+        return round(sum(_value(p) for s in series for p in s.points))
 
 
 def error_rate(counts: list[MetricSeries]) -> MetricSeries:

@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from google.auth import exceptions as auth_exc
-from google.cloud import monitoring_v3
 
 from console.platforms._base import (
     ActionResult,
@@ -46,7 +45,7 @@ from console.platforms._cloudrun_logs import (
     CloudLoggingTail,
     list_entries,
 )
-from console.platforms._cloudrun_metrics import MONITORING_ROLE, Aligner, MetricsReader, Reducer
+from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
 from deploy import (
     CloudError,
     CloudRunDeployer,
@@ -125,6 +124,7 @@ class CloudRunPlatform(Platform):
         self._lock = threading.Lock()
         self._tails: list[CloudLoggingTail] = []
         self._startup_window: float | None = None
+        self._audience: str | None = None
         self._size: InstanceSize | None = None
         self._warm_at: datetime | None = None
 
@@ -202,8 +202,14 @@ class CloudRunPlatform(Platform):
         request waits for a cold start as long as the service's startup probe allows, once
         a status read has learnt it."""
         auth = "google" if self._settings.auth == "auto" else self._settings.auth
+        if self._audience is None:  # minted for the custom audience the service accepts
+            with contextlib.suppress(CloudError):
+                self.status()
         return self._settings.with_overrides(
-            base_url=self._service_url, auth=auth, admission_timeout_s=self._startup_window
+            base_url=self._service_url,
+            auth=auth,
+            admission_timeout_s=self._startup_window,
+            audience=self._audience,
         )
 
     def startup_window_s(self) -> float:
@@ -219,6 +225,7 @@ class CloudRunPlatform(Platform):
         info = self._deploy().status()
         if info.startup_window_s:
             self._startup_window = info.startup_window_s + ROUTING_MARGIN_S
+        self._audience = self._settings.audience or info.audience or None
         self._size = instance_size(info)
         state, detail = self._judge(info)
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
@@ -354,18 +361,10 @@ class CloudRunPlatform(Platform):
         """Requests of the last minute: Cloud Run publishes no in-flight gauge, and a service
         that answered none in a minute has none in flight (Monitoring lags by a minute or
         two, so this is a lower bound on a busy service). None when Monitoring cannot say."""
-        aggregation = monitoring_v3.Aggregation(
-            alignment_period=IN_FLIGHT_LOOKBACK,
-            per_series_aligner=Aligner.ALIGN_DELTA,
-            cross_series_reducer=Reducer.REDUCE_SUM,
-        )
         try:
-            series = self._reader().fetch("request_count", IN_FLIGHT_LOOKBACK, aggregation)
+            return self._reader().requests_in(IN_FLIGHT_LOOKBACK)
         except CloudError:
             return None
-        return round(
-            sum(p.value.int64_value or p.value.double_value for s in series for p in s.points)
-        )
 
     def logs(self, query: LogQuery) -> list[LogEntry]:
         return list_entries(self._logging_client(), self.target.project, self.target.service, query)

@@ -27,6 +27,7 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
 
+import argparse  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 
@@ -54,7 +55,19 @@ def _hold_data_folder() -> DataFolderLock | None:
     return lock
 
 
-def main() -> int:
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """No options: `--help` prints what the worker is (exit 0), anything else is refused
+    with the usage (exit 2), before a worker starts."""
+    parser = argparse.ArgumentParser(
+        prog="python -m console.worker",
+        description="The console's background duties (jobs, keep-warm, samplers, retention, "
+        "canaries) until SIGTERM or Ctrl-C; configured by the LIGHTONOCR_* environment.",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _parse(argv)
     log_json_lines()
     if _stop.is_set():  # stopped before it started
         logger.info("stopped before starting", extra={"signal": _signal[0]})

@@ -1,5 +1,5 @@
-"""The worker: job runner, keep-warm reconciler, samplers and cold-start re-reads, as one
-unit that starts and stops together.
+"""The worker: job runner, keep-warm reconciler, samplers, cold-start re-reads and job
+retention (hourly), as one unit that starts and stops together.
 
 Several workers may run against one PostgreSQL store (several console instances): the job
 ledger's claims and the keep-warm compare-and-delete keep every page sent once and every
@@ -29,6 +29,9 @@ _EPOCH = datetime.fromtimestamp(0, UTC)  # looked: no warm-up at all
 BEAT_S = 2.0
 KEEP_WARM_S = 2.0
 REREAD_S = 60.0
+# Finished jobs past their retention (and their documents' objects) are deleted this often,
+# first at start: a console that runs for weeks must not keep a month-old job until restart.
+RETENTION_S = 3600.0
 
 
 class Worker:
@@ -42,14 +45,17 @@ class Worker:
         keep_warm_s: float = KEEP_WARM_S,
         beat_s: float = BEAT_S,
         reread_s: float = REREAD_S,
+        retention_s: float = RETENTION_S,
     ) -> None:
         self.operations = operations
         self._poll_s = poll_s
         self._keep_warm_s = keep_warm_s
         self._beat_s = beat_s
         self._reread_s = reread_s
+        self._retention_s = retention_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat_loop, name="worker-beat", daemon=True)
+        self._canaries = threading.Thread(target=self._canary_loop, name="canaries", daemon=True)
         self.runner: JobRunner | None = None
         self._timer: KeepWarmTimer | None = None
         self._started_at = time.time()
@@ -83,6 +89,8 @@ class Worker:
         operations.start_vllm_sampler()
         self._write_beat()
         self._thread.start()
+        if operations.platform.name == "cloudrun":  # the only platform with revisions to gate
+            self._canaries.start()
         logger.info("worker started", extra={"owner": self.owner, "platform": self._platform()})
         return self
 
@@ -119,10 +127,24 @@ class Worker:
         elif self._last_warm_up == _NEVER:
             self._last_warm_up = history[0].at if history else _EPOCH
 
+    def _apply_retention(self) -> None:
+        assert self.runner is not None
+        try:
+            removed = self.runner.jobs.tidy()
+        except Exception as error:  # the store is away: next time
+            logger.warning("retention not applied", extra={"error": str(error)})
+        else:
+            if any(removed.values()):
+                logger.info("retention applied", extra={"removed": removed})
+
     def _beat_loop(self) -> None:
         next_reread = time.monotonic() + self._reread_s
         beat = RecurringProblem(logger, "writing the worker's beat")
+        next_retention = time.monotonic()
         while not self._stop.wait(self._beat_s):
+            if time.monotonic() >= next_retention:
+                next_retention = time.monotonic() + self._retention_s
+                self._apply_retention()
             try:
                 self._close_breaker_after_warm_up()
                 self._write_beat()
@@ -140,6 +162,21 @@ class Worker:
                     if added:
                         logger.info("cold-start marks re-read", extra={"added": added})
 
+    def _canary_loop(self) -> None:
+        """Canaries asked for on the Service page, one at a time, with this worker's runner
+        reading their golden runs (a canary runs for minutes: never on the beat's thread)."""
+        from console.service._canary_action import run_requested_canary
+
+        while not self._stop.wait(self._beat_s):
+            try:
+                assert self.runner is not None
+                done = run_requested_canary(self.operations, self.runner, self.runner.owner)
+            except Exception as error:  # the store is away: next time
+                logger.warning("canary requests not read", extra={"error": str(error)})
+            else:
+                if done is not None:
+                    logger.info("canary", extra={"request": done.id, "detail": done.detail})
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop every duty; held jobs go back to the queue, the beat is removed."""
         self._stop.set()
@@ -151,6 +188,7 @@ class Worker:
                 remove_beat(self.operations.store, self.runner.owner)
             except Exception as error:
                 logger.warning("worker beat not removed", extra={"error": str(error)})
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
+        for thread in (self._thread, self._canaries):
+            if thread.is_alive():
+                thread.join(timeout_s)
         logger.info("worker stopped", extra={"owner": self.runner.owner if self.runner else ""})

@@ -277,3 +277,15 @@ def test_the_database_refusal_offers_the_secret_and_claims_no_iam_login(
 
     assert "--database-url-secret SECRET (the URL with its password, in Secret Manager)" in err
     assert "IAM" not in err  # the /cloudsql socket mints no IAM token (issue 22, item 5)
+
+
+def test_the_console_is_sized_from_its_measured_footprint_with_startup_cpu_boost(
+    fake_run: FakeRun, run_env: dict[str, str]
+) -> None:
+    # Issue 31, item 10: `python -m console.bench_footprint` (deploy/README.md's figures).
+    gpu_url = "https://lightonocr-123456.europe-west1.run.app"
+    code, out, err = _run([*APPLY, "--dry-run", "--service-url", gpu_url], run_env)
+    assert code == 0, err
+    [container] = json.loads(out)["template"]["containers"]
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "4Gi"}
+    assert container["resources"]["startupCpuBoost"] is True

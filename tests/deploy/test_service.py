@@ -302,3 +302,16 @@ def test_a_host_that_only_starts_like_loopback_is_refused(
     deployer = CloudRunDeployer(target, env={"LIGHTONOCR_RUN_ENDPOINT": endpoint})
     with pytest.raises(InvalidSpec, match="loopback"):
         deployer.status()
+
+
+def test_apply_sets_the_custom_audience_every_caller_mints(
+    deployer: CloudRunDeployer, fake_run: FakeRun
+) -> None:
+    # Issue 31, item 8: accepted at the service's URL and its tags' URLs alike.
+    deployer.apply(ServiceSpec(tag="c0ffee1"))
+
+    service = fake_run.services[deployer.target.name]
+    assert list(service.custom_audiences) == [
+        "https://lightonocr.europe-west1.ocr-test.run.invalid"
+    ]
+    assert deployer.status().audience == service.custom_audiences[0]

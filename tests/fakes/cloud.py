@@ -108,6 +108,10 @@ def seed_metrics(fake: FakeMonitoring, now: datetime, revision: str) -> None:
             [(t, 1.0 if i % 3 == 0 else 0.0) for i, t in enumerate(last_hour)],
             metric_labels={"state": "idle"},
         ),
+        RawSeries(  # what Cloud Run bills: both instances' states, 60 s each a minute
+            PREFIX + "container/billable_instance_time",
+            [(t, 120.0 if i % 3 == 0 else 60.0) for i, t in enumerate(last_hour)],
+        ),
         RawSeries(
             PREFIX + "request_latencies",
             [(t, [9 * ms, 14 * ms, 31 * ms, 95 * ms]) for t in last_hour],

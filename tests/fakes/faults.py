@@ -34,6 +34,8 @@ FAULTS = (
     "stream_400",
     # Cloud Run's front end with no instance for the request: a plain-text 500.
     "no_instance",
+    # Google's front end failing on its own: its HTML "Error: Server Error" page, a 500.
+    "front_end_500",
     # A completion whose usage.prompt_tokens is "lots".
     "bad_usage",
     # A generation loop: the page's text, then one line repeated until max_tokens.

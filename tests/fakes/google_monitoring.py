@@ -40,6 +40,7 @@ CLOUD_RUN_METRICS: dict[str, tuple[str, str]] = {
     PREFIX + "container/instance_count": ("GAUGE", "INT64"),
     PREFIX + "request_latencies": ("DELTA", "DISTRIBUTION"),
     PREFIX + "request_count": ("DELTA", "INT64"),
+    PREFIX + "container/billable_instance_time": ("DELTA", "DOUBLE"),
 }
 
 Aligner = monitoring_v3.Aggregation.Aligner

@@ -32,6 +32,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2
 
 from tests.fakes._grpc import LoopbackGrpc
+from tests.fakes._run_rules import _Abort, _masked, _ready_condition, _template_key
 
 _SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
 _FAILED = run_v2.Condition.State.CONDITION_FAILED
@@ -69,6 +70,9 @@ class FakeRun:
         # How many GetOperation polls answer "not done yet" before the result (None: never).
         self.pending_polls: int | None = 0
         self.tag_urls: dict[str, str] = {}  # revision tag -> its URL (a local server in tests)
+        # Run (once) at the start of the next UpdateService, under the fake's lock: e.g.
+        # `touch`, another writer's change between a client's read and its write.
+        self.interleave: Callable[[], None] | None = None
         self._operations: dict[str, list[Any]] = {}  # name -> [final operation, polls left]
         self._failures: dict[str, _Failure] = {}
         self._lock = threading.Lock()
@@ -111,6 +115,11 @@ class FakeRun:
             for rev in self.revisions.get(service_name, []):
                 if rev.name.rsplit("/", 1)[-1] == revision:
                     rev.conditions = [_ready_condition(ready)]
+
+    def touch(self, service_name: str) -> None:
+        """Another writer's update that changes nothing we look at but the etag (call it
+        from `interleave`, which holds the lock)."""
+        self._store(run_v2.Service(self.services[service_name]), template_changed=False)
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -232,7 +241,12 @@ class FakeRun:
 
     def _update_service(self, request: run_v2.UpdateServiceRequest) -> operations_pb2.Operation:
         incoming = run_v2.Service(request.service)
+        if self.interleave is not None:  # another writer lands between a read and this write
+            self.interleave, interleave = None, self.interleave
+            interleave()
         previous = self.services.get(incoming.name)
+        if previous is not None and incoming.etag and incoming.etag != previous.etag:
+            raise _Abort(grpc.StatusCode.ABORTED, "etag mismatch: the service has changed")
         if previous is not None and request.update_mask.paths:
             incoming = _masked(previous, incoming, request.update_mask.paths)
         if previous is None:
@@ -371,29 +385,3 @@ class FakeRun:
             if revision.name == request.name:
                 return revision
         raise _Abort(grpc.StatusCode.NOT_FOUND, f"Resource '{request.name}' was not found")
-
-
-class _Abort(Exception):
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _ready_condition(ready: bool) -> run_v2.Condition:
-    return run_v2.Condition(type_="Ready", state=_SUCCEEDED if ready else _FAILED)
-
-
-def _template_key(service: run_v2.Service) -> bytes:
-    return run_v2.RevisionTemplate.pb(service.template).SerializeToString(deterministic=True)
-
-
-def _masked(previous: run_v2.Service, incoming: run_v2.Service, paths: Any) -> run_v2.Service:
-    """An update with an update_mask: the stored service with only the named top-level
-    fields taken from the request (what Cloud Run does; the rest of the request is ignored)."""
-    merged = run_v2.Service(previous)
-    for path in paths:
-        if path not in run_v2.Service.meta.fields:
-            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid update_mask path '{path}'")
-        setattr(merged, path, getattr(incoming, path))
-    return merged

@@ -282,3 +282,19 @@ def test_the_impersonation_setting_comes_from_the_environment_and_selects_google
     assert settings.impersonate_service_account == RUNNER
     assert isinstance(auth, GoogleIdTokenAuth)
     assert auth.audience == "https://internal-ocr.example.com"
+
+
+async def test_a_custom_audience_is_minted_instead_of_the_url(server):
+    # Issue 31, item 8: a tag URL and the service share the service's custom audience.
+    minter = Minter()
+    server.faults.accept_tokens = {minter.token(1)}
+    settings = ClientSettings(auth="google", audience="https://lightonocr.example.invalid")
+    client = OCRClient(server.base_url, settings=settings, id_token_fetcher=minter)
+    async with client as ocr:
+        assert await ocr.extract_text(png("blue")) == "page #0000ff"
+    assert minter.audiences == ["https://lightonocr.example.invalid"]
+
+
+def test_the_audience_comes_from_the_environment():
+    env = {"LIGHTONOCR_AUDIENCE": "https://lightonocr.example.invalid"}
+    assert ClientSettings.from_env(env).audience == "https://lightonocr.example.invalid"

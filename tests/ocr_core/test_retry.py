@@ -174,6 +174,14 @@ async def test_cloud_runs_no_available_instance_500_is_retried(server, sleep):
     assert page.ok and page.attempts == 2
 
 
+async def test_a_500_page_from_googles_front_end_is_retried(server, sleep):
+    # Issue 31, item 11: not vLLM's JSON, so not an engine fault on this page.
+    server.script("front_end_500")
+    async with client(server, sleep) as ocr:
+        page = await ocr.ocr_image(png("red"))
+    assert page.ok and page.attempts == 2
+
+
 async def test_a_500_from_the_engine_itself_is_not_retried(server, sleep):
     server.script("500")  # vLLM's JSON error: this page broke the engine
     async with client(server, sleep) as ocr:

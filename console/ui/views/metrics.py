@@ -10,6 +10,7 @@ from datetime import UTC, timedelta
 
 import streamlit as st
 
+from console._render import escape_markdown
 from console.metrics._cold_starts import ColdStart
 from console.metrics._cost import CostReport
 from console.platforms import THRESHOLDS, MetricKey, MetricSeries
@@ -77,10 +78,17 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
              f"cost, {unit}": [round(report.per_day[day], 4) for day in sorted(report.per_day)]},
             hide_index=True,
         )  # fmt: skip
+    if report.disagreement:
+        st.warning(escape_markdown(report.disagreement))
+    checked = (
+        f" Cloud Run's billable instance time: {report.billable_seconds / 3600:,.2f} h."
+        if report.billable_seconds is not None
+        else ""
+    )
     st.caption(
         "Estimated from the instance count x the LIGHTONOCR_RATE_GPU_S / _VCPU_S / _GIB_S "
         "rates (default: Cloud Run's published L4 prices, cloud.google.com/run/pricing); your "
-        "bill is the authority."
+        f"bill is the authority.{checked}"
     )
 
 

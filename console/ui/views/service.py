@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from console._identity import PermissionDenied
 from console._render import count_noun, escape_markdown
 from console.platforms import ActionResult, ServiceState
 from console.service import WarmUpRecord
-from console.service._canary_action import start_canary_rollout
+from console.service._canary_action import request_canary_rollout
 from console.service._revisions import revision_rows, rollback, split
 from console.ui._confirm import confirmed
 from console.ui._state import (
@@ -23,6 +24,7 @@ from console.ui._state import (
     read_status,
     warm_up_table,
 )
+from deploy import CloudError, InvalidSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +295,21 @@ if operations.platform.supports_traffic and identity.can_operate:
         canary_set = st.text_input("Golden set", key="svc_canary_set")
         canary_margin = st.number_input("Margin (CER)", 0.0, 0.5, 0.02, 0.01, key="svc_margin")
         if st.button("Start canary", key="svc_canary", disabled=not canary_tag or not canary_set):
-            start_canary_rollout(
-                operations, identity, tag=canary_tag.strip(), golden_set=canary_set.strip(),
-                margin=float(canary_margin),
-            )  # fmt: skip
-            st.success(f"Canary of {escape_markdown(canary_tag)} started.")
+            try:
+                number = request_canary_rollout(
+                    operations,
+                    identity,
+                    tag=canary_tag.strip(),
+                    golden_set=canary_set.strip(),
+                    margin=float(canary_margin),
+                )
+            except (PermissionDenied, CloudError, InvalidSpec) as refusal:
+                st.error(f"Canary refused: {escape_markdown(str(refusal))}")
+            else:
+                st.success(
+                    f"Canary of {escape_markdown(canary_tag)} requested (#{number}): the "
+                    "worker runs it; its verdict lands in the audit log."
+                )
 
 # --- Audit log ---------------------------------------------------------------------------------
 st.subheader("Audit log", anchor=False)

@@ -63,3 +63,28 @@ def test_no_instance_points_means_nothing_to_price() -> None:
 def test_the_period_is_the_spacing_of_the_points() -> None:
     assert sampling_period([minute(0), minute(5), minute(10), minute(5)]) == 5 * MINUTE
     assert sampling_period([minute(0)]) is None
+
+
+def test_cloud_runs_billable_instance_time_is_kept_beside_the_estimate() -> None:
+    # Issue 31, item 11: the estimate is cross-checked against what Cloud Run bills.
+    series = [
+        line(MetricKey.INSTANCE_COUNT, "active", [1, 1, 1, 1]),
+        line(MetricKey.BILLABLE_INSTANCE_TIME, "billable", [60, 60, 60, 55]),
+    ]
+    report = cost_of_series(series, end=minute(5), rates=RATES, shape=SHAPE)
+    assert report is not None
+    assert (report.instance_seconds, report.billable_seconds) == (240, 235)
+    assert report.disagreement is None  # within a minute's rounding
+
+
+def test_an_estimate_far_from_the_billable_instance_time_says_so() -> None:
+    # Monitoring dropped half the instance-count points: the estimate prices half the bill.
+    series = [
+        line(MetricKey.INSTANCE_COUNT, "active", [1, 0, 1, 0, 1, 0, 1, 0]),
+        line(MetricKey.BILLABLE_INSTANCE_TIME, "billable", [60] * 8),
+    ]
+    report = cost_of_series(series, end=minute(9), rates=RATES, shape=SHAPE)
+    assert report is not None
+    assert report.disagreement is not None
+    assert "0.13 billable instance-hours" in report.disagreement
+    assert "prices 0.07" in report.disagreement

@@ -238,3 +238,15 @@ def test_the_gpus_compute_is_charted_beside_its_reserved_memory(cloud: CloudFake
     memory = lines(series, MetricKey.GPU_MEMORY_UTILIZATION)
     assert compute and memory
     assert max(v for line in compute.values() for _t, v in line.points) == 0.65
+
+
+def test_the_cost_reads_cloud_runs_billable_instance_time_beside_the_instance_count(
+    cloud: CloudFakes,
+) -> None:
+    # Issue 31, item 11: the seeded hour bills 60 s a minute, 120 s every third minute.
+    series, _size = cloud.platform.billing(HOUR)
+    report = cost_of_series(series, end=cloud.now)
+
+    assert report is not None
+    assert report.billable_seconds == pytest.approx(50 * 60 + 17 * 60)
+    assert report.disagreement is None  # the estimate agrees with what Cloud Run bills

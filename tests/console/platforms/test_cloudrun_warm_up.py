@@ -72,13 +72,18 @@ def test_warm_up_waits_through_a_cold_start_and_measures_it(
     assert ticks[-1] <= took
 
 
-def test_warm_up_sends_an_id_token_minted_for_the_service_url(
+def test_warm_up_sends_an_id_token_minted_for_the_services_custom_audience(
     cloud: CloudFakes, server: FaultServer, minter: Minter
 ) -> None:
+    # Issue 31, item 8: deploy sets a custom audience, valid at the service's URL and at its
+    # revision tags' URLs, and every caller mints that one.
+    [audience] = cloud.run.services[cloud.target.name].custom_audiences
+
     report = cloud.platform.warm_up(timeout_s=10)
 
     assert report.ready, report.error
-    assert minter.audiences == [server.base_url]
+    assert audience == "https://lightonocr.us-central1.demo-project.run.invalid"
+    assert minter.audiences == [audience]
     assert server.requests
     assert {r.headers.get("authorization") for r in server.requests} == {f"Bearer {TOKEN}"}
 
@@ -144,3 +149,17 @@ def test_no_way_to_mint_an_id_token_says_how_to_get_one(server: FaultServer) -> 
     assert report.error is not None
     assert "cannot obtain a Google ID token" in report.error
     assert "LIGHTONOCR_TOKEN" in report.error
+
+
+def test_a_service_without_a_custom_audience_gets_tokens_for_its_url(
+    server: FaultServer, minter: Minter
+) -> None:
+    # A service deployed before custom audiences: its URL is the audience it accepts.
+    with cloudrun_platform_with_fakes(
+        service_url=server.base_url, seed=False, id_token_fetcher=minter
+    ) as cloud:
+        service = cloud.run.services[cloud.target.name]
+        service.custom_audiences = []
+        cloud.run.services[cloud.target.name] = service
+        assert cloud.platform.warm_up(timeout_s=10).ready
+    assert minter.audiences == [server.base_url]

@@ -14,12 +14,16 @@ from console._store import Store
 from console.golden import GoldenStore, load_folder, start_run, wait_for_run
 from console.jobs import JobRunner, JobStore
 from console.service import Operations
-from console.service._canary_action import canary_rollout
+from console.service._canary_action import canary_rollout, request_canary_rollout
+from console.service._rollouts import RolloutBusy, canary_request, rollout_lock
+from console.worker import Worker
+from deploy._canary_gate import CanaryRefused
 from ocr_core import ClientSettings, OCRClient
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
 from tests.fakes.google_logging import entry
 from tests.fakes.local_server import LocalServer
+from tests.waits import eventually
 
 OPERATOR = Identity("ops@bank.example", Role.OPERATOR, "iap")
 STARTUP = [
@@ -86,3 +90,99 @@ def test_an_operator_promotes_a_canary_that_reads_as_well_and_the_audit_says_so(
     row = operations.audit_log(1)[0]
     assert (row.actor, row.action, row.ok) == (OPERATOR.name, "canary rollout", True)
     assert row.detail == f"promoted {candidate} (photo, margin 0.02)"
+
+
+def _measured_serving_revision(
+    cloud: CloudFakes,
+    operations: Operations,
+    runner: JobRunner,
+    local_server: LocalServer,
+    tmp_path: Path,
+) -> str:
+    """Set "photo" with a complete run on the serving revision, and the next revision's
+    healthy startup log and tag URL (the local server); returns the candidate's name."""
+    golden = GoldenStore(operations.store)
+    documents = load_folder(phototest_set(tmp_path / "set")).documents
+    golden.register("photo", documents, actor="qa", source="test")
+    jobs = JobStore(operations.store)
+    url = local_server.base_url
+    baseline = start_run(
+        golden, jobs, "photo", service_url=url, revision=cloud.revision, actor="qa"
+    )
+    runner.wake()
+    assert not wait_for_run(golden, jobs, baseline, timeout_s=300, poll_s=0.1).incomplete
+    candidate = _next_revision(cloud)
+    at = cloud.now + timedelta(seconds=1)
+    cloud.logging.push(*(entry(line, at=at, revision=candidate) for line in STARTUP))
+    cloud.run.tag_urls["canary-c0ffee2"] = local_server.base_url
+    return candidate
+
+
+def test_a_requested_canary_runs_in_the_worker_not_in_the_callers_process(
+    cloud: CloudFakes,
+    operations: Operations,
+    runner: JobRunner,
+    local_server: LocalServer,
+    tmp_path: Path,
+) -> None:
+    # Issue 31, item 4: the Service page's button writes a request and returns; the worker
+    # takes it through the store, reads the golden run with its own runner and audits it.
+    candidate = _measured_serving_revision(cloud, operations, runner, local_server, tmp_path)
+    runner.stop()
+
+    number = request_canary_rollout(
+        operations, OPERATOR, tag="c0ffee2", golden_set="photo", margin=0.02
+    )
+
+    assert cloud.run.requests_for("UpdateService") == []  # nothing ran in this call
+    queued = canary_request(operations.store, number)
+    assert queued is not None and queued.state == "queued"
+    worker = Worker(operations, poll_s=0.1, beat_s=0.1).start()
+    try:
+        done = eventually(
+            lambda: (r := canary_request(operations.store, number)) and r.finished_at and r,
+            timeout_s=300,
+            what="the worker's canary",
+        )
+    finally:
+        worker.stop()
+    assert (done.state, done.detail) == ("done", "promoted"), done
+    row = next(r for r in operations.audit_log(5) if r.detail.startswith("promoted"))
+    assert (row.actor, row.action, row.ok) == (OPERATOR.name, "canary rollout", True)
+    assert row.detail == f"promoted {candidate} (photo, margin 0.02)"
+
+
+def test_a_request_for_a_set_never_measured_is_refused_at_once_and_audited(
+    cloud: CloudFakes, operations: Operations, tmp_path: Path
+) -> None:
+    documents = load_folder(phototest_set(tmp_path / "set")).documents
+    GoldenStore(operations.store).register("photo", documents, actor="qa", source="test")
+
+    with pytest.raises(CanaryRefused, match="no complete run"):
+        request_canary_rollout(operations, OPERATOR, tag="c0ffee2", golden_set="photo", margin=0.02)
+
+    row = operations.audit_log(1)[0]
+    assert (row.action, row.ok) == ("canary rollout", False)
+    assert cloud.run.requests_for("UpdateService") == []
+
+
+def test_a_second_canary_on_a_service_being_rolled_out_is_refused(
+    cloud: CloudFakes,
+    operations: Operations,
+    runner: JobRunner,
+    local_server: LocalServer,
+    tmp_path: Path,
+) -> None:
+    # Issue 31, item 5: one rollout per service, held in the store.
+    _measured_serving_revision(cloud, operations, runner, local_server, tmp_path)
+    before = len(cloud.run.requests_for("UpdateService"))
+
+    first = rollout_lock(operations.store, cloud.target.name, "ana (first)", "canary of c0ffee1")
+    with first, pytest.raises(RolloutBusy, match="canary of c0ffee1 by ana"):
+        canary_rollout(operations, OPERATOR, tag="c0ffee2", golden_set="photo", runner=runner)
+
+    assert len(cloud.run.requests_for("UpdateService")) == before  # nothing deployed
+    report = canary_rollout(
+        operations, OPERATOR, tag="c0ffee2", golden_set="photo", runner=runner, timeout_s=300
+    )  # once the first has finished, the service is free again
+    assert report.promoted, report.text()

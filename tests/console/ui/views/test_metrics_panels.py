@@ -104,6 +104,8 @@ def test_cloud_run_cost_is_priced_from_the_instance_count(
     assert "Pages per EUR" in shown
     # The seeded hour answers requests every minute: nothing idle.
     assert shown["Idle (instances up, no request)"] == "0.00 EUR"
+    # Cross-checked against Cloud Run's own count of billable instance time (issue 31).
+    assert any("Cloud Run's billable instance time: 1.12 h" in c.value for c in at.caption)
 
 
 def test_instances_and_vllms_gauges_share_one_chart(operations: Operations) -> None:
