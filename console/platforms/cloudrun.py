@@ -38,7 +38,7 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
-from console.platforms._cloudrun_facts import cold_hint, instance_size
+from console.platforms._cloudrun_facts import cold_hint, in_flight_limit, instance_size
 from console.platforms._cloudrun_logs import (
     LOGS_ROLE,
     POLL_INTERVAL_S,
@@ -125,6 +125,7 @@ class CloudRunPlatform(Platform):
         self._tails: list[CloudLoggingTail] = []
         self._startup_window: float | None = None
         self._audience: str | None = None
+        self._ceiling: int | None = None
         self._size: InstanceSize | None = None
         self._warm_at: datetime | None = None
 
@@ -198,9 +199,8 @@ class CloudRunPlatform(Platform):
         return self._deploy(), startup_log
 
     def client_settings(self) -> ClientSettings:
-        """The service URL with Google ID tokens, unless LIGHTONOCR_AUTH chose otherwise; a
-        request waits for a cold start as long as the service's startup probe allows, once
-        a status read has learnt it."""
+        """The service URL with Google ID tokens (unless LIGHTONOCR_AUTH says otherwise),
+        the startup probe's wait for a cold start, every instance's slots (once read)."""
         auth = "google" if self._settings.auth == "auto" else self._settings.auth
         if self._audience is None:  # minted for the custom audience the service accepts
             with contextlib.suppress(CloudError):
@@ -210,6 +210,7 @@ class CloudRunPlatform(Platform):
             auth=auth,
             admission_timeout_s=self._startup_window,
             audience=self._audience,
+            concurrency=in_flight_limit(self._settings.concurrency, self._ceiling),
         )
 
     def startup_window_s(self) -> float:
@@ -226,7 +227,7 @@ class CloudRunPlatform(Platform):
         if info.startup_window_s:
             self._startup_window = info.startup_window_s + ROUTING_MARGIN_S
         self._audience = self._settings.audience or info.audience or None
-        self._size = instance_size(info)
+        self._size, self._ceiling = instance_size(info), info.max_instances
         state, detail = self._judge(info)
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
         return ServiceStatus(

@@ -10,6 +10,7 @@ from google.cloud import run_v2
 
 from console.platforms._base import ServiceState
 from deploy import CloudError
+from ocr_core import ClientSettings
 from tests.fakes.cloud import SERVICE_URL, CloudFakes
 from tests.fakes.google_monitoring import PREFIX, RawSeries
 
@@ -209,3 +210,27 @@ def test_requests_wait_for_a_cold_start_as_long_as_the_deployed_probe_allows(
 
     assert window == 200 + 20 * 10 + 30  # the probe's window and Cloud Run's routing margin
     assert cloud.platform.client_settings().admission_timeout_s == window
+
+
+def test_requests_in_flight_follow_every_instance_the_service_may_run(cloud: CloudFakes) -> None:
+    """Issue 32, item 1: one L4's slots would never make Cloud Run add a second instance;
+    the console keeps each instance's slots busy up to the service's ceiling."""
+    service = cloud.run.services[cloud.target.name]
+    service.scaling.max_instance_count = 3
+    cloud.run.services[cloud.target.name] = service
+    cloud.platform.status()
+
+    per_instance = ClientSettings().concurrency  # vLLM's --max-num-seqs, 8
+    assert cloud.platform.client_settings().concurrency == 3 * per_instance
+
+
+def test_a_cap_on_requests_in_flight_holds(
+    cloud: CloudFakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = cloud.run.services[cloud.target.name]
+    service.scaling.max_instance_count = 5
+    cloud.run.services[cloud.target.name] = service
+    monkeypatch.setenv("LIGHTONOCR_MAX_IN_FLIGHT", "12")
+    cloud.platform.status()
+
+    assert cloud.platform.client_settings().concurrency == 12
