@@ -22,8 +22,9 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from console.golden import GoldenRun, GoldenStore
+from console.golden import DEFAULT_MARGIN, GoldenRun, GoldenStore
 from console.golden._runs import start_run, wait_for_run
+from console.golden._scoring import got_worse
 from console.jobs import JobRunner, JobStore
 from deploy._canary_gate import candidate_tag, check_gate_input
 from deploy._service import CloudRunDeployer
@@ -32,7 +33,6 @@ from deploy._spec import ServiceSpec, ServiceTarget
 from ocr_core import OCRClient
 from ocr_core.quality import cer
 
-DEFAULT_MARGIN = 0.02
 # The known page must read at least this well: a wrong model or a CPU fallback reads noise.
 KNOWN_PAGE_MAX_CER = 0.5
 StartupLog = Callable[[str], Sequence[str]]  # revision -> its log messages
@@ -115,7 +115,7 @@ def judge(
     changes = []
     for score in run.scores:
         before = old.get(score.filename)
-        worse = score.cer is None or (before is not None and score.cer > before + margin)
+        worse = got_worse(before, score.cer, margin)
         changes.append(DocumentChange(score.filename, before, score.cer, worse))
         if worse:
             refusals.append(f"{score.filename}: CER {_cer(before)} -> {_cer(score.cer)}")

@@ -67,6 +67,13 @@ def _why_unread(index: int, why: str) -> str:
     return why if why.startswith(page) else f"{page}: {why}"
 
 
+def got_worse(before: float | None, after: float | None, margin: float) -> bool:
+    """THE regression rule, for golden-set history and the canary's gate alike: a document
+    not read now (no CER) is worse, whatever it was; one read before is worse when its CER
+    rose by more than `margin` (absolute); one never measured before cannot have regressed."""
+    return after is None or (before is not None and after > before + margin)
+
+
 def flag_regressions(
     scores: Sequence[DocumentScore], previous: GoldenRun | None, margin: float
 ) -> list[DocumentScore]:
@@ -78,15 +85,12 @@ def flag_regressions(
     flagged = []
     for score in scores:
         earlier = before.get(score.filename)
-        if earlier is None or earlier.cer is None:
-            flagged.append(score)
-            continue
-        worse = score.cer is None or score.cer - earlier.cer > margin
-        flagged.append(_with(score, earlier.cer, worse))
+        earlier_cer = earlier.cer if earlier is not None else None
+        flagged.append(_with(score, earlier_cer, got_worse(earlier_cer, score.cer, margin)))
     return flagged
 
 
-def _with(score: DocumentScore, previous_cer: float, regression: bool) -> DocumentScore:
+def _with(score: DocumentScore, previous_cer: float | None, regression: bool) -> DocumentScore:
     return DocumentScore(
         score.filename, score.cer, score.wer, score.pages, score.pages_failed, score.error,
         previous_cer, regression,

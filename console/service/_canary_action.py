@@ -14,7 +14,7 @@ import uuid
 from dataclasses import replace
 
 from console._identity import Identity, Role
-from console.golden import GoldenStore
+from console.golden import DEFAULT_MARGIN, GoldenStore
 from console.jobs import JobRunner, JobStore
 from console.platforms.cloudrun import CloudRunPlatform
 from console.service._door import Door
@@ -27,7 +27,7 @@ from console.service._rollouts import (
     take_canary_request,
 )
 from deploy import CloudError, ServiceSpec
-from deploy._canary import DEFAULT_MARGIN, CanaryReport, run_canary
+from deploy._canary import CanaryReport, run_canary
 from deploy._canary_gate import check_gate_input
 from ocr_core import OCRClient
 

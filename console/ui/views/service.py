@@ -10,6 +10,7 @@ import streamlit as st
 
 from console._identity import PermissionDenied
 from console._render import count_noun, escape_markdown
+from console.golden import DEFAULT_MARGIN
 from console.platforms import ActionResult, ServiceState
 from console.service import WarmUpRecord
 from console.service._canary_action import request_canary_rollout
@@ -293,7 +294,9 @@ if operations.platform.supports_traffic and identity.can_operate:
         )
         canary_tag = st.text_input("Image tag (commit)", key="svc_canary_tag")
         canary_set = st.text_input("Golden set", key="svc_canary_set")
-        canary_margin = st.number_input("Margin (CER)", 0.0, 0.5, 0.02, 0.01, key="svc_margin")
+        canary_margin = st.number_input(
+            "Margin (CER)", 0.0, 0.5, DEFAULT_MARGIN, 0.01, key="svc_margin"
+        )
         if st.button("Start canary", key="svc_canary", disabled=not canary_tag or not canary_set):
             try:
                 number = request_canary_rollout(
