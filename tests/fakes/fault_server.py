@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.fault_streams import (
+    FRONT_END_500,
     MODEL,
     DroppedConnection,
     completion_stream,
@@ -259,7 +260,7 @@ class FaultServer:
             text = "The request was aborted because there was no available instance."
             return Response(text, status_code=500, media_type="text/plain")
         if step == "front_end_500":
-            return Response(_FRONT_END_500, status_code=500, media_type="text/html")
+            return Response(FRONT_END_500, status_code=500, media_type="text/html")
         if step == "stream_400":
             error = {"message": "scripted 400", "type": "BadRequestError", "code": 400}
             events = f"data: {json.dumps({'error': error})}\n\ndata: [DONE]\n\n"
@@ -391,11 +392,3 @@ class _ThreadServer(uvicorn.Server):
 
     def install_signal_handlers(self) -> None:  # older uvicorn
         pass
-
-
-# The page Google's front end answers with when it fails (no vLLM JSON in it).
-_FRONT_END_500 = (
-    "<html><head><title>500 Server Error</title></head><body><h1>Error: Server Error</h1>"
-    "<h2>The server encountered an error and could not complete your request.<p>Please try "
-    "again in 30 seconds.</h2></body></html>"
-)

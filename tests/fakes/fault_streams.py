@@ -113,3 +113,11 @@ class DroppedConnection(Response):
         )
         await send({"type": "http.response.body", "body": b'{"choices": [', "more_body": True})
         raise ConnectionResetError("fault server: dropping the connection")
+
+
+# The page Google's front end answers with when it fails (no vLLM JSON in it).
+FRONT_END_500 = (
+    "<html><head><title>500 Server Error</title></head><body><h1>Error: Server Error</h1>"
+    "<h2>The server encountered an error and could not complete your request.<p>Please try "
+    "again in 30 seconds.</h2></body></html>"
+)
