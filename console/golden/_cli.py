@@ -10,8 +10,8 @@
                                 the margin, 0 when every page was read and none got worse
     history NAME [--json]       runs of a set, newest first
 
-The store and the service are the console's (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL,
-LIGHTONOCR_SERVICE_URL), as for `python -m console.jobs`. `run` works like `python -m
+The store and the service are the running console's, found as `python -m console.jobs`
+finds them (`--verbose` says which and why; `console/_running.py`). `run` works like `python -m
 console.jobs run` until its job is done: its runner also takes other queued jobs meanwhile
 (and hands them back when it stops), and a running console's runner may take this one.
 """
@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console._identity import PermissionDenied
+from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
 from console.golden._models import DEFAULT_MARGIN, GoldenRun, GoldenSetError, LoadedSet
 from console.golden._runs import wait_for_run
 from console.golden._sources import load_folder, load_zip
 from console.golden._store import GoldenStore
 from console.jobs import JobStore
-from console.jobs._cli import cli_identity
+from console.jobs._cli import cli_identity, epilog
 
 if TYPE_CHECKING:
     from console.service import Operations
@@ -42,11 +43,19 @@ EXIT_REGRESSION = 2
 EXIT_INCOMPLETE = 3
 SEED_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "golden"
 SEED_NAME = "corpus-sample"
+# Commands that may create the store a variable names; the others need one that exists.
+CREATING = frozenset({"register", "seed", "run"})
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m console.golden", description=__doc__.split("\n")[0]
+        prog="python -m console.golden",
+        description=__doc__.split("\n")[0],
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say which store and service, and why"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     register = commands.add_parser("register", help="register a folder or zip as a golden set")
@@ -67,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _register(name: str, path: Path) -> None:
+def _register(env: dict[str, str], name: str, path: Path) -> None:
     loaded: LoadedSet
     if path.is_file() and path.suffix.lower() == ".zip":
         loaded = load_zip(path.read_bytes())
@@ -75,17 +84,17 @@ def _register(name: str, path: Path) -> None:
         loaded = load_folder(path)
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    registered = _operations().register_loaded_set(
-        name, loaded, source=str(path), identity=cli_identity()
+    registered = _operations(env).register_loaded_set(
+        name, loaded, source=str(path), identity=cli_identity(env)
     )
     print(f"registered {registered.name!r}: {registered.documents} documents")
 
 
-def _operations() -> Operations:
+def _operations(env: dict[str, str]) -> Operations:
     # Imported here: listing sets must not need the platforms.
     from console.service import build_operations
 
-    return build_operations(background=False)
+    return build_operations(env, background=False)
 
 
 def _summary(run: GoldenRun) -> str:
@@ -112,7 +121,12 @@ def _summary(run: GoldenRun) -> str:
 
 
 def _run(
-    store: Store, golden: GoldenStore, name: str, margin: float, timeout_s: float
+    env: dict[str, str],
+    store: Store,
+    golden: GoldenStore,
+    name: str,
+    margin: float,
+    timeout_s: float,
 ) -> GoldenRun:
     # Imported here: listing and registering must not need the platforms.
     from console.jobs import JobRunner
@@ -120,7 +134,7 @@ def _run(
     from ocr_core import OCRClient
 
     golden.get(name)  # a clear error before any platform starts
-    operations = build_operations()
+    operations = build_operations(env)
     settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
 
     def revision() -> str | None:
@@ -134,7 +148,7 @@ def _run(
         except Exception:  # not knowing the revision must not stop the run
             current = None
         run_id = operations.run_golden_set(
-            name, margin=margin, revision=current, identity=cli_identity()
+            name, margin=margin, revision=current, identity=cli_identity(env)
         )
         runner.wake()
         return wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
@@ -147,40 +161,52 @@ def _run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        store = Store.from_env()
-        golden = GoldenStore(store)
-        if args.command == "register":
-            _register(args.name, args.path)
-        elif args.command == "seed":
-            if golden.find(args.name) is not None:
-                print(f"golden set {args.name!r} is already registered")
-            else:
-                _register(args.name, SEED_FOLDER)
-        elif args.command == "list":
-            for found in golden.sets():
-                if args.json:
-                    record = {
-                        "name": found.name,
-                        "documents": found.documents,
-                        "actor": found.actor,
-                        "source": found.source,
-                        "created_at": found.created_at.isoformat(),
-                    }
-                    print(json.dumps(record, ensure_ascii=False))
-                else:
-                    print(f"{found.name:<24} {found.documents:>4} documents  {found.source}")
-        elif args.command == "run":
-            run = _run(store, golden, args.name, args.margin, args.timeout)
-            print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
-            if run.incomplete:
-                return EXIT_INCOMPLETE
-            if run.regressions:
-                return EXIT_REGRESSION
-        elif args.command == "history":
-            golden.get(args.name)
-            for run in golden.runs(args.name):
-                print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+        choice = choose_store(creates=args.command in CREATING)
+    except NoConsoleStore as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    if args.verbose:
+        print(choice.describe(), file=sys.stderr)
+    try:
+        return _command(args, choice)
     except (GoldenSetError, StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _command(args: argparse.Namespace, choice: StoreChoice) -> int:
+    env = choice.env
+    store = Store.from_env(env)
+    golden = GoldenStore(store)
+    if args.command == "register":
+        _register(env, args.name, args.path)
+    elif args.command == "seed":
+        if golden.find(args.name) is not None:
+            print(f"golden set {args.name!r} is already registered")
+        else:
+            _register(env, args.name, SEED_FOLDER)
+    elif args.command == "list":
+        for found in golden.sets():
+            if args.json:
+                record = {
+                    "name": found.name,
+                    "documents": found.documents,
+                    "actor": found.actor,
+                    "source": found.source,
+                    "created_at": found.created_at.isoformat(),
+                }
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(f"{found.name:<24} {found.documents:>4} documents  {found.source}")
+    elif args.command == "run":
+        run = _run(env, store, golden, args.name, args.margin, args.timeout)
+        print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+        if run.incomplete:
+            return EXIT_INCOMPLETE
+        if run.regressions:
+            return EXIT_REGRESSION
+    elif args.command == "history":
+        golden.get(args.name)
+        for run in golden.runs(args.name):
+            print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
     return 0
