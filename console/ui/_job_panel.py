@@ -28,7 +28,7 @@ from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
 from console.ui._failures import failed_pages
-from console.ui._scores import job_scores
+from console.ui._scores import MOSTLY_ORDER, job_scores
 from console.ui._state import current_identity
 from console.ui._workbench import (
     ACCEPTED_TYPES,
@@ -132,18 +132,26 @@ def scores(view: JobView, references: list[Reference]) -> None:
     found = job_scores(view.documents, view.pages, references, ignore_case=ignore_case)
     with st.expander("Scores against the references", expanded=True):
         if found.mean_cer is not None and found.mean_wer is not None:
-            cer_col, wer_col, count_col = st.columns(3)
+            cer_col, wer_col, free_col, count_col = st.columns(4)
             cer_col.metric("Mean CER", f"{found.mean_cer:.1%}")
             wer_col.metric("Mean WER", f"{found.mean_wer:.1%}")
+            free_col.metric(
+                "Mean order-free CER",
+                f"{found.mean_order_free_cer or 0:.1%}",
+                help="Misread words count, their order does not",
+            )
             count_col.metric("Scored", len(found.table))
+            if found.mostly_reading_order:
+                st.caption(f"**{MOSTLY_ORDER}**: most of the CER is the order it was read in.")
             st.caption("Worst pages first (highest character error rate).")
+            percent = st.column_config.NumberColumn(format="percent")
             st.dataframe(
                 found.table,
                 hide_index=True,
                 key="wb_scores",
                 column_config={
-                    "CER": st.column_config.NumberColumn(format="percent"),
-                    "WER": st.column_config.NumberColumn(format="percent"),
+                    name: percent
+                    for name in ("CER", "WER", "order-free CER", "word precision", "word recall")
                 },
             )
         for note in found.notes:

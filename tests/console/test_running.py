@@ -74,8 +74,12 @@ def test_a_shell_without_the_consoles_variables_submits_to_its_store_and_service
     (elsewhere / "scan.pdf").write_bytes(make_pdf(2))
     submitted = subprocess.run(
         [sys.executable, "-m", "console.jobs", "--verbose", "submit", "scan.pdf", "--json"],
-        cwd=elsewhere, env=_shell(console.home), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=elsewhere,
+        env=_shell(console.home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert submitted.returncode == 0, submitted.stderr
     store_line, service_line = submitted.stderr.splitlines()[:2]
     assert str(console.data_dir / "console.sqlite3") in store_line
@@ -88,7 +92,11 @@ def test_a_shell_without_the_consoles_variables_submits_to_its_store_and_service
     assert wait_until(lambda: jobs.job(record["id"]).status is JobStatus.DONE, timeout_s=120)
     listed = subprocess.run(
         [sys.executable, "-m", "console.jobs", "list"],
-        cwd=elsewhere, env=_shell(console.home), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=elsewhere,
+        env=_shell(console.home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     assert f"{record['id']:>5}  done" in listed.stdout

@@ -143,8 +143,10 @@ def test_a_job_with_a_corrupt_document_is_done_with_failures_in_list_and_show(
     runner.stop()
     job = jobs.job(job_id)
     assert (job.status, job.outcome, job.documents_failed) == (
-        JobStatus.DONE, "done with failures", 1,
-    )  # fmt: skip
+        JobStatus.DONE,
+        "done with failures",
+        1,
+    )
     listed = _cli(tmp_path, "list")
     assert listed.returncode == 0, listed.stderr
     assert "done with failures" in listed.stdout
@@ -193,9 +195,12 @@ def test_list_from_an_empty_directory_refuses_and_creates_nothing(tmp_path: Path
     here.mkdir()
     listed = subprocess.run(
         [sys.executable, "-m", "console.jobs", "list"],
-        cwd=here, env={"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=here,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 1
     assert "no running console found" in listed.stderr and "nothing was created" in listed.stderr
     assert list(here.iterdir()) == [] and not home.exists()

@@ -197,10 +197,20 @@ def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
 
 def _running(done: int, total: int, elapsed_s: float) -> Job:
     return Job(
-        id=1, name="scan.pdf", actor="qa", created_at=datetime.now(UTC),
-        status=JobStatus.RUNNING, service_url="", revision=None, use_text_layer=False,
-        documents=1, pages_total=total, pages_done=done, pages_failed=0, elapsed_s=elapsed_s,
-    )  # fmt: skip
+        id=1,
+        name="scan.pdf",
+        actor="qa",
+        created_at=datetime.now(UTC),
+        status=JobStatus.RUNNING,
+        service_url="",
+        revision=None,
+        use_text_layer=False,
+        documents=1,
+        pages_total=total,
+        pages_done=done,
+        pages_failed=0,
+        elapsed_s=elapsed_s,
+    )
 
 
 def test_a_running_job_shows_its_pages_per_minute_and_the_time_left() -> None:
