@@ -1,6 +1,8 @@
 """`python -m console.golden`: golden sets from a shell, and a deploy gate.
 
     register NAME PATH          a folder (or .zip) of documents with their expected text
+    update NAME PATH            replace a set's documents and texts (its runs are kept)
+    remove NAME                 delete a set with its runs and scores
     seed [--name N]             register the sample set shipped in examples/golden
     list [--json]               registered sets
     run NAME [--json] [--margin 0.02] [--timeout S]
@@ -8,7 +10,8 @@
                                 when a document or page could not be read (incomplete: no
                                 gate passes it), 2 when a document's CER rose by more than
                                 the margin, 0 when every page was read and none got worse
-    history NAME [--json]       runs of a set, newest first
+    history NAME [--json]       runs of a set, newest first, with what shaped their text
+                                and what changed since the run before
 
 The store and the service are the running console's, found as `python -m console.jobs`
 finds them (`--verbose` says which and why; `console/_running.py`). `run` works like `python -m
@@ -26,9 +29,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console._identity import PermissionDenied
+from console._render import terminal_safe
 from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
-from console.golden._models import DEFAULT_MARGIN, GoldenRun, GoldenSetError, LoadedSet
+from console.golden._models import (
+    DEFAULT_MARGIN,
+    SETTING_NAMES,
+    GoldenRun,
+    GoldenSetError,
+    LoadedSet,
+)
+from console.golden._report import settings_changes
 from console.golden._runs import wait_for_run
 from console.golden._sources import load_folder, load_zip
 from console.golden._store import GoldenStore
@@ -61,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     register = commands.add_parser("register", help="register a folder or zip as a golden set")
     register.add_argument("name")
     register.add_argument("path", type=Path)
+    update = commands.add_parser("update", help="replace a set's documents and texts")
+    update.add_argument("name")
+    update.add_argument("path", type=Path)
+    remove = commands.add_parser("remove", help="delete a set with its runs and scores")
+    remove.add_argument("name")
     seed = commands.add_parser("seed", help="register the sample set in examples/golden")
     seed.add_argument("--name", default=SEED_NAME)
     listing = commands.add_parser("list", help="registered golden sets")
@@ -76,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _register(env: dict[str, str], name: str, path: Path) -> None:
+def _load(path: Path) -> LoadedSet:
     loaded: LoadedSet
     if path.is_file() and path.suffix.lower() == ".zip":
         loaded = load_zip(path.read_bytes())
@@ -84,6 +100,11 @@ def _register(env: dict[str, str], name: str, path: Path) -> None:
         loaded = load_folder(path)
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    return loaded
+
+
+def _register(env: dict[str, str], name: str, path: Path) -> None:
+    loaded = _load(path)
     registered = _operations(env).register_loaded_set(
         name, loaded, source=str(path), identity=cli_identity(env)
     )
@@ -97,17 +118,33 @@ def _operations(env: dict[str, str]) -> Operations:
     return build_operations(env, background=False)
 
 
-def _summary(run: GoldenRun) -> str:
-    lines = [
-        f"run {run.id} of {run.set_name!r} on {run.service_url} (revision {run.revision or '?'})"
-    ]
+def _summary(run: GoldenRun, changes: list[str] | None = None) -> str:
+    name, where = terminal_safe(run.set_name), terminal_safe(run.service_url)
+    lines = [f"run {run.id} of {name!r} on {where} (revision {run.revision or '?'})"]
+    if run.settings:
+        shown = ", ".join(
+            f"{label} {run.settings[key]}"
+            for key, label in SETTING_NAMES.items()
+            if key in run.settings and key != "revision"
+        )
+        lines.append(f"  settings: {terminal_safe(shown)}")
+    if changes:
+        lines.append(f"  changed since the run before: {terminal_safe('; '.join(changes))}")
     for score in run.scores:
+        filename = terminal_safe(score.filename)
         if score.cer is None:
-            line = f"  {score.filename}: not scored"
+            line = f"  {filename}: not scored"
         else:
-            line = f"  {score.filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
+            line = f"  {filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
+            if score.order_free_cer is not None:
+                line += (
+                    f"  order-free CER {score.order_free_cer:.4f}"
+                    f"  words P {score.word_precision:.3f} R {score.word_recall:.3f}"
+                )
             if score.previous_cer is not None:
                 line += f"  (was {score.previous_cer:.4f})"
+            if score.mostly_reading_order:
+                line += "  mostly reading order"
         if score.regression:
             line += f"  REGRESSION (margin {run.margin})"
         lines.append(line)
@@ -207,6 +244,21 @@ def _command(args: argparse.Namespace, choice: StoreChoice) -> int:
             return EXIT_REGRESSION
     elif args.command == "history":
         golden.get(args.name)
-        for run in golden.runs(args.name):
-            print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+        runs = golden.runs(args.name)
+        changes = settings_changes(runs)
+        for run in runs:
+            if args.json:
+                record = {**run.to_dict(), "changes": changes.get(run.id, [])}
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(_summary(run, changes.get(run.id)))
+    elif args.command == "update":
+        loaded = _load(args.path)
+        updated, _ = _operations(env).update_golden_set(
+            args.name, loaded=loaded, source=str(args.path), identity=cli_identity(env)
+        )
+        print(f"updated {updated.name!r}: {updated.documents} documents")
+    elif args.command == "remove":
+        runs = _operations(env).remove_golden_set(args.name, identity=cli_identity(env))
+        print(f"removed {args.name!r} with its {runs} runs")
     return 0

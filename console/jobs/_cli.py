@@ -113,6 +113,8 @@ def _line(job: Job) -> str:
         pages += f", {job.documents_failed} doc not read"
     when = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
     actor, name = terminal_safe(job.actor), terminal_safe(job.name)
+    if job.purpose:  # a golden run's job: not somebody's upload
+        name = f"[{terminal_safe(job.purpose)}] {name}"
     return f"{job.id:>5}  {job.outcome:<18}  {when}  {pages:<24}  {actor:<12}  {name}"
 
 

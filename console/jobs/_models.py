@@ -60,6 +60,8 @@ class Job:
     pages_unlocated: int = 0
     # Documents that could not be opened (corrupt, wrong type) or still wait for a password.
     documents_failed: int = 0
+    # Not a person's upload: "golden set" for a golden run's job.
+    purpose: str | None = None
 
     @property
     def active(self) -> bool:
@@ -93,6 +95,7 @@ class Job:
             "elapsed_s": round(self.elapsed_s, 3),
             "documents": self.documents,
             "documents_failed": self.documents_failed,
+            "purpose": self.purpose,
             "service_url": self.service_url,
             "revision": self.revision,
             "error": self.error,

@@ -84,6 +84,7 @@ class JobStore:
         use_text_layer: bool = False,
         name: str | None = None,
         locate_words: bool = False,
+        purpose: str | None = None,
     ) -> int:
         """A queued job whose uploads went to the object store (streamed, at most
         `max_job_bytes()` in all, or `JobTooLarge` and nothing kept), so any runner can
@@ -107,6 +108,7 @@ class JobStore:
                         revision=revision,
                         use_text_layer=use_text_layer,
                         locate_words=locate_words,
+                        purpose=purpose,
                         run_seconds=0.0,
                         cancel_requested=False,
                     )
@@ -217,6 +219,7 @@ class JobStore:
                     error=row.error,
                     pages_rerun=rerun,
                     locate_words=row.locate_words,
+                    purpose=row.purpose,
                     pages_located=located.get(row.id, (0, 0))[0],
                     pages_unlocated=located.get(row.id, (0, 0))[1],
                     documents_failed=documents_failed,

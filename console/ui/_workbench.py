@@ -158,7 +158,7 @@ def jobs_frame(jobs: Iterable[Job]) -> pd.DataFrame:
         [
             {
                 "job": job.id,
-                "name": job.name,
+                "name": f"[{job.purpose}] {job.name}" if job.purpose else job.name,
                 "who": job.actor,
                 "when": job.created_at.astimezone().replace(tzinfo=None),
                 "status": job.outcome,
