@@ -178,7 +178,8 @@ rect.w {{ cursor: pointer; }}
  <span id="picked" aria-live="polite"></span>
  <span style="color:#808495">{summary}</span>
 </div>
-<div class="view" id="view"><svg id="scan" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img"
+<div class="view" id="view">
+<svg id="scan" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img"
  aria-label="the page with its located words">
 <image href="data:image/jpeg;base64,{image}" x="0" y="0" width="{width}" height="{height}"
  preserveAspectRatio="none"/>
