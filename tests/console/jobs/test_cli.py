@@ -209,6 +209,7 @@ def test_list_from_an_empty_directory_refuses_and_creates_nothing(tmp_path: Path
 def test_verbose_says_which_store_and_why(tmp_path: Path, store: Store) -> None:
     listed = _cli(tmp_path, "--verbose", "list")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stderr.splitlines()[0] == (
-        f"store: {tmp_path / 'console.sqlite3'} (LIGHTONOCR_DATA_DIR is set)"
-    )
+    said = f"store: {tmp_path / 'console.sqlite3'} (LIGHTONOCR_DATA_DIR is set)"
+    assert listed.stderr.splitlines()[0] == said
+    helped = _cli(tmp_path, "--help")
+    assert helped.returncode == 0 and said in helped.stdout
