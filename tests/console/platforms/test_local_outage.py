@@ -21,9 +21,7 @@ def test_a_console_stopping_with_its_server_leaves_zero_instances_on_the_chart(
 
         def instances() -> list[float]:
             return [
-                s.value
-                for s in store.samples("local", since)
-                if s.key == MetricKey.INSTANCE_COUNT
+                s.value for s in store.samples("local", since) if s.key == MetricKey.INSTANCE_COUNT
             ]
 
         assert wait_until(lambda: 1.0 in instances())
