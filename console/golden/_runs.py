@@ -71,7 +71,7 @@ def start_run(
         actor=actor,
         service_url=service_url,
         revision=revision,
-        name=f"golden set {name}",
+        name=name,
         purpose=GOLDEN_PURPOSE,
     )
     recorded = {**(settings or {}), "set_contents": golden.contents_digest(found.id)}

@@ -88,7 +88,7 @@ def test_history_says_which_setting_changed_between_two_runs_and_marks_their_job
         text=True,
         timeout=60,
     )
-    assert listed.stdout.count("[golden set] golden set photo") == 2
+    assert listed.stdout.count("[golden set] photo") == 2
 
 
 def test_a_set_is_updated_and_removed_from_the_cli_through_the_door(
