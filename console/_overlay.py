@@ -6,7 +6,8 @@ Streamlit. Clicking a word on the scan or in the text marks it in both; typing i
 marks every word like it; doubtful words (the model's low-confidence spans) and words
 that differ from the reference are coloured; each block of the text is outlined and
 numbered in the order the text reads it, so a reviewer sees where a high reading-order
-CER comes from.
+CER comes from. The scan zooms ("+", "-", "Fit", or Ctrl + the wheel) inside a box that
+scrolls and pans by dragging; a click that ends a drag marks nothing (issue 35, item 6).
 
 Words are untrusted (a scan can say anything): every one goes through `html.escape`, and
 no word reaches an attribute other than as escaped text. The script is fixed.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +27,10 @@ from ocr_core.quality import DiffSpan
 
 # Height of the component beyond the scan itself: the bar above and the words below.
 CHROME_PX = 260
+# The scan's box: at most this tall; zoomed in, it scrolls (and pans by dragging) inside it.
+VIEW_MAX_PX = 900
+# The zoom steps of "+" and "-" (1 = the page fits the frame's width).
+ZOOMS = (1, 1.5, 2, 3, 4, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +116,15 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
     summary = f"{located} of {len(words.words)} words located · {len(numbers)} blocks"
     return _PAGE.format(
         width=width, height=height, image=image, rects="".join(rects), order="".join(order),
-        words="".join(spans), summary=html.escape(summary),
+        words="".join(spans), summary=html.escape(summary), view_px=VIEW_MAX_PX,
+        zooms=json.dumps(ZOOMS),
     )  # fmt: skip
 
 
 def overlay_height(words: PageWords, column_px: int = 560) -> int:
-    """The component's height for a scan shown `column_px` wide."""
-    return int(column_px * words.height / max(words.width, 1)) + CHROME_PX
+    """The component's height for a scan shown `column_px` wide (its box at most
+    VIEW_MAX_PX tall: a taller page scrolls in it)."""
+    return min(int(column_px * words.height / max(words.width, 1)), VIEW_MAX_PX) + CHROME_PX
 
 
 def _kind(index: int, marks: Marks) -> str:
@@ -135,7 +143,11 @@ body {{ margin: 0; font: 14px "Source Sans Pro", sans-serif; color: #31333f; }}
 .bar input[type=search] {{ font: inherit; padding: 2px 6px; width: 12em; }}
 .bar label {{ white-space: nowrap; }}
 .key {{ padding: 0 .4em; border-radius: 3px; }}
-svg {{ width: 100%; height: auto; display: block; border: 1px solid rgba(49,51,63,.25); }}
+.view {{ overflow: auto; max-height: {view_px}px; border: 1px solid rgba(49,51,63,.25);
+  cursor: grab; }}
+.view.dragging {{ cursor: grabbing; user-select: none; }}
+svg {{ width: 100%; height: auto; display: block; }}
+.zoom button {{ font: inherit; min-width: 2em; }}
 rect.w {{ fill: rgba(28,131,225,.10); stroke: rgba(28,131,225,.55); stroke-width: 1; }}
 rect.doubtful {{ fill: rgba(255,164,33,.30); stroke: #ff8c00; stroke-width: 3; }}
 .key.doubtful, span.doubtful {{ text-decoration: underline wavy #ff8c00; }}
@@ -159,17 +171,23 @@ rect.w {{ cursor: pointer; }}
  <label><input id="show-words" type="checkbox" checked> words</label>
  <label><input id="show-order" type="checkbox" checked> reading order</label>
  <span class="key doubtful">doubtful</span><span class="key differs">not in reference</span>
+ <span class="zoom"><button id="zoom-out" title="Zoom out" aria-label="Zoom out">−</button>
+ <span id="zoom" aria-live="polite">100%</span>
+ <button id="zoom-in" title="Zoom in (or Ctrl + wheel)" aria-label="Zoom in">+</button>
+ <button id="zoom-fit" title="The whole page width">Fit</button></span>
  <span id="picked" aria-live="polite"></span>
  <span style="color:#808495">{summary}</span>
 </div>
+<div class="view" id="view">
 <svg id="scan" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img"
  aria-label="the page with its located words">
 <image href="data:image/jpeg;base64,{image}" x="0" y="0" width="{width}" height="{height}"
  preserveAspectRatio="none"/>
-<g id="order">{order}</g><g id="boxes">{rects}</g></svg>
+<g id="order">{order}</g><g id="boxes">{rects}</g></svg></div>
 <div class="words" id="words" aria-label="the page's words">{words}</div>
 <script>
 const all = i => document.querySelectorAll('[data-i="' + i + '"]');
+const svg = document.getElementById('scan');
 function pick(i) {{
   document.querySelectorAll('.picked').forEach(e => e.classList.remove('picked'));
   all(i).forEach(e => e.classList.add('picked'));
@@ -180,8 +198,51 @@ function pick(i) {{
   if (box) box.scrollIntoView({{block: 'nearest'}});
   if (span) span.scrollIntoView({{block: 'nearest'}});
 }}
+const view = document.getElementById('view');
+let drag = null, dragged = false;
 document.querySelectorAll('[data-i]').forEach(e =>
-  e.addEventListener('click', () => pick(e.getAttribute('data-i'))));
+  e.addEventListener('click', () => {{ if (!dragged) pick(e.getAttribute('data-i')); }}));
+const zooms = {zooms};
+let zoom = 1;
+function zoomTo(next, cx, cy) {{
+  const r = view.getBoundingClientRect();
+  const x = cx === undefined ? r.width / 2 : cx - r.left;
+  const y = cy === undefined ? r.height / 2 : cy - r.top;
+  const fx = (view.scrollLeft + x) / view.scrollWidth;
+  const fy = (view.scrollTop + y) / view.scrollHeight;
+  zoom = next;
+  svg.style.width = (zoom * 100) + '%';
+  view.scrollLeft = fx * view.scrollWidth - x;
+  view.scrollTop = fy * view.scrollHeight - y;
+  document.getElementById('zoom').textContent = Math.round(zoom * 100) + '%';
+}}
+const step = d => zooms[Math.max(0, Math.min(zooms.length - 1,
+  zooms.findIndex(z => z >= zoom) + d))];
+document.getElementById('zoom-in').addEventListener('click', () => zoomTo(step(1)));
+document.getElementById('zoom-out').addEventListener('click', () => zoomTo(step(-1)));
+document.getElementById('zoom-fit').addEventListener('click', () => zoomTo(1));
+view.addEventListener('wheel', ev => {{
+  if (!ev.ctrlKey) return;
+  ev.preventDefault();
+  zoomTo(step(ev.deltaY < 0 ? 1 : -1), ev.clientX, ev.clientY);
+}}, {{passive: false}});
+view.addEventListener('pointerdown', ev => {{
+  drag = {{x: ev.clientX, y: ev.clientY, left: view.scrollLeft, top: view.scrollTop}};
+  dragged = false;
+}});
+view.addEventListener('pointermove', ev => {{
+  if (!drag) return;
+  const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+  if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) return;
+  dragged = true;
+  view.classList.add('dragging');
+  view.scrollLeft = drag.left - dx;
+  view.scrollTop = drag.top - dy;
+}});
+const endDrag = () => {{ drag = null; view.classList.remove('dragging');
+  setTimeout(() => {{ dragged = false; }}, 0); }};
+view.addEventListener('pointerup', endDrag);
+view.addEventListener('pointerleave', endDrag);
 const edge = /^[^\\p{{L}}\\p{{N}}]+|[^\\p{{L}}\\p{{N}}]+$/gu;
 const fold = s => s.normalize('NFKC').toLowerCase().replace(edge, '');
 document.getElementById('find').addEventListener('input', ev => {{
@@ -191,7 +252,6 @@ document.getElementById('find').addEventListener('input', ev => {{
     all(s.getAttribute('data-i')).forEach(e => e.classList.toggle('found', hit));
   }});
 }});
-const svg = document.getElementById('scan');
 document.getElementById('show-words').addEventListener('change', ev =>
   svg.classList.toggle('hide-words', !ev.target.checked));
 document.getElementById('show-order').addEventListener('change', ev =>

@@ -15,6 +15,7 @@ shown as text instead, with a notice.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import nh3
@@ -212,3 +213,23 @@ def escape_markdown(text: str) -> str:
 def count_noun(count: int, noun: str, plural: str | None = None) -> str:
     """ "1 page", "2 pages": counts in the console read as sentences, not "1 pages"."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+# Characters a terminal acts on rather than shows: C0/C1 controls (ESC starts a colour or a
+# cursor move, CR and LF start a line), format characters (RLO turns text around) and the
+# Unicode line and paragraph separators.
+_TERMINAL_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def terminal_safe(text: str) -> str:
+    """`text` for a terminal line: every control or format character as its escape
+    (`\\x1b`, `\\n`, `\\u202e`), so a file name cannot paint a fake line or recolour the
+    screen (issue 36). Printable text, accents and CJK included, is kept as it is."""
+    if all(unicodedata.category(ch) not in _TERMINAL_UNSAFE for ch in text):
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in _TERMINAL_UNSAFE
+        else ch
+        for ch in text
+    )

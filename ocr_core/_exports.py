@@ -112,7 +112,22 @@ def searchable_pdf(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
             except Exception as exc:  # fpdf2 and Pillow raise many kinds for a bad image
                 raise ExportError(f"page {n}: its image cannot be embedded ({exc})") from exc
             _text_layer(pdf, page, TextMode.INVISIBLE)
+            if note := unlocated_note(page.words):
+                # A note on the page (a viewer's comment icon, never printed): its words
+                # without a place of their own are searchable but not on themselves.
+                pdf.text_annotation(4, 20, note, w=16, h=16, name="Comment", title=SYSTEM)
         return bytes(pdf.output())
+
+
+def unlocated_note(words: PageWords) -> str | None:
+    """What a page says when some of its words were not found on its image, or None."""
+    missing = sum(word.box is None for word in words.words)
+    if not missing:
+        return None
+    return (
+        f"{missing} of {len(words.words)} words on this page were not found on the scan: "
+        "a search finds them near the words around them, not on themselves."
+    )
 
 
 def _text_layer(pdf: object, page: ExportPage, invisible: object) -> None:
@@ -242,4 +257,4 @@ def _pos(box: Box) -> dict[str, str]:
             "WIDTH": f"{max(x1 - x0, 1):.0f}", "HEIGHT": f"{max(y1 - y0, 1):.0f}"}  # fmt: skip
 
 
-__all__ = ["ExportPage", "alto", "hocr", "placed_words", "searchable_pdf"]
+__all__ = ["ExportPage", "alto", "hocr", "placed_words", "searchable_pdf", "unlocated_note"]

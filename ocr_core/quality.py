@@ -13,6 +13,13 @@ bench), so a number means the same thing on every screen:
 Edit distances come from rapidfuzz (a maintained C++ implementation), over characters for
 CER and over words for WER, divided by the reference's length. An empty reference is an
 error (`ValueError`), not a score: a rate against nothing means nothing.
+
+CER counts reading order: a page whose columns were read in another order scores badly
+though every word is right. The order-free measures say how much of it is order: word
+precision and recall (the words as a bag: how many read words are on the page, how many of
+the page's words were read) and an order-free CER (the CER of both texts' words sorted, so
+any order of the same words scores 0). `TextScore.mostly_reading_order` says when the CER
+is mostly order (issue 35, item 5).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -66,6 +74,60 @@ def wer(hypothesis: str, reference: str, *, ignore_case: bool = False) -> float:
     hyp = normalise(hypothesis, ignore_case=ignore_case).split()
     ref = _reference(reference, ignore_case).split()
     return Levenshtein.distance(ref, hyp) / len(ref)
+
+
+def order_free_cer(hypothesis: str, reference: str, *, ignore_case: bool = False) -> float:
+    """CER with the words of both texts in one (sorted) order: misread, missing and extra
+    words count, their order does not."""
+    hyp = " ".join(sorted(normalise(hypothesis, ignore_case=ignore_case).split()))
+    ref = " ".join(sorted(_reference(reference, ignore_case).split()))
+    return Levenshtein.distance(ref, hyp) / len(ref)
+
+
+def word_precision_recall(
+    hypothesis: str, reference: str, *, ignore_case: bool = False
+) -> tuple[float, float]:
+    """(precision, recall) of the words as bags, whatever their order: the share of the read
+    words that are on the page, and of the page's words that were read (each word counted as
+    often as it occurs). Nothing read is a precision of 0."""
+    hyp = Counter(normalise(hypothesis, ignore_case=ignore_case).split())
+    ref = Counter(_reference(reference, ignore_case).split())
+    common = (hyp & ref).total()
+    return (common / hyp.total() if hyp else 0.0), common / ref.total()
+
+
+# "Mostly reading order": the CER is worth noticing and at least half of it goes away when
+# order does not count.
+ORDER_MIN_CER = 0.05
+ORDER_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class TextScore:
+    """A text against its reference, in order (CER, WER) and order-free."""
+
+    cer: float
+    wer: float
+    order_free_cer: float
+    word_precision: float
+    word_recall: float
+
+    @property
+    def mostly_reading_order(self) -> bool:
+        """The words are mostly right and the CER is mostly their order."""
+        return self.cer >= ORDER_MIN_CER and self.order_free_cer <= self.cer * ORDER_SHARE
+
+
+def score(hypothesis: str, reference: str, *, ignore_case: bool = False) -> TextScore:
+    """Every measure of `hypothesis` against `reference` (ValueError if it is empty)."""
+    precision, recall = word_precision_recall(hypothesis, reference, ignore_case=ignore_case)
+    return TextScore(
+        cer=cer(hypothesis, reference, ignore_case=ignore_case),
+        wer=wer(hypothesis, reference, ignore_case=ignore_case),
+        order_free_cer=order_free_cer(hypothesis, reference, ignore_case=ignore_case),
+        word_precision=precision,
+        word_recall=recall,
+    )
 
 
 def _reference(reference: str, ignore_case: bool) -> str:
@@ -152,10 +214,14 @@ def rerun_reason(text: str) -> str | None:
 
 __all__ = [
     "DiffSpan",
+    "TextScore",
     "cer",
     "looks_repetitive",
     "normalise",
+    "order_free_cer",
     "rerun_reason",
+    "score",
     "wer",
     "word_diff",
+    "word_precision_recall",
 ]

@@ -23,14 +23,23 @@ from console.golden._report import (
     runs_frame,
     score_finished,
     scores_frame,
+    settings_changes,
+    update_upload,
 )
-from console.golden._runs import finish_run, start_run, wait_for_run
+from console.golden._runs import (
+    GOLDEN_PURPOSE,
+    finish_run,
+    start_run,
+    text_settings,
+    wait_for_run,
+)
 from console.golden._scoring import flag_regressions, score_job
 from console.golden._sources import MAX_ENTRIES, MAX_TOTAL_BYTES, load_folder, load_zip
 from console.golden._store import GoldenStore
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "GOLDEN_PURPOSE",
     "MAX_ENTRIES",
     "MAX_TOTAL_BYTES",
     "DocumentScore",
@@ -52,6 +61,9 @@ __all__ = [
     "score_finished",
     "score_job",
     "scores_frame",
+    "settings_changes",
     "start_run",
+    "text_settings",
+    "update_upload",
     "wait_for_run",
 ]

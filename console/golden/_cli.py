@@ -1,6 +1,8 @@
 """`python -m console.golden`: golden sets from a shell, and a deploy gate.
 
     register NAME PATH          a folder (or .zip) of documents with their expected text
+    update NAME PATH            replace a set's documents and texts (its runs are kept)
+    remove NAME                 delete a set with its runs and scores
     seed [--name N]             register the sample set shipped in examples/golden
     list [--json]               registered sets
     run NAME [--json] [--margin 0.02] [--timeout S]
@@ -8,10 +10,11 @@
                                 when a document or page could not be read (incomplete: no
                                 gate passes it), 2 when a document's CER rose by more than
                                 the margin, 0 when every page was read and none got worse
-    history NAME [--json]       runs of a set, newest first
+    history NAME [--json]       runs of a set, newest first, with what shaped their text
+                                and what changed since the run before
 
-The store and the service are the console's (LIGHTONOCR_DATA_DIR / LIGHTONOCR_DATABASE_URL,
-LIGHTONOCR_SERVICE_URL), as for `python -m console.jobs`. `run` works like `python -m
+The store and the service are the running console's, found as `python -m console.jobs`
+finds them (`--verbose` says which and why; `console/_running.py`). `run` works like `python -m
 console.jobs run` until its job is done: its runner also takes other queued jobs meanwhile
 (and hands them back when it stops), and a running console's runner may take this one.
 """
@@ -26,13 +29,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console._identity import PermissionDenied
+from console._render import terminal_safe
+from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
-from console.golden._models import DEFAULT_MARGIN, GoldenRun, GoldenSetError, LoadedSet
+from console.golden._models import (
+    DEFAULT_MARGIN,
+    SETTING_NAMES,
+    GoldenRun,
+    GoldenSetError,
+    LoadedSet,
+)
+from console.golden._report import settings_changes
 from console.golden._runs import wait_for_run
 from console.golden._sources import load_folder, load_zip
 from console.golden._store import GoldenStore
 from console.jobs import JobStore
-from console.jobs._cli import cli_identity
+from console.jobs._cli import cli_identity, epilog
 
 if TYPE_CHECKING:
     from console.service import Operations
@@ -42,16 +54,29 @@ EXIT_REGRESSION = 2
 EXIT_INCOMPLETE = 3
 SEED_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "golden"
 SEED_NAME = "corpus-sample"
+# Commands that may create the store a variable names; the others need one that exists.
+CREATING = frozenset({"register", "seed", "run"})
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m console.golden", description=__doc__.split("\n")[0]
+        prog="python -m console.golden",
+        description=__doc__.split("\n")[0],
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say which store and service, and why"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     register = commands.add_parser("register", help="register a folder or zip as a golden set")
     register.add_argument("name")
     register.add_argument("path", type=Path)
+    update = commands.add_parser("update", help="replace a set's documents and texts")
+    update.add_argument("name")
+    update.add_argument("path", type=Path)
+    remove = commands.add_parser("remove", help="delete a set with its runs and scores")
+    remove.add_argument("name")
     seed = commands.add_parser("seed", help="register the sample set in examples/golden")
     seed.add_argument("--name", default=SEED_NAME)
     listing = commands.add_parser("list", help="registered golden sets")
@@ -67,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _register(name: str, path: Path) -> None:
+def _load(path: Path) -> LoadedSet:
     loaded: LoadedSet
     if path.is_file() and path.suffix.lower() == ".zip":
         loaded = load_zip(path.read_bytes())
@@ -75,30 +100,51 @@ def _register(name: str, path: Path) -> None:
         loaded = load_folder(path)
     for problem in loaded.problems:
         print(f"warning: {problem}", file=sys.stderr)
-    registered = _operations().register_loaded_set(
-        name, loaded, source=str(path), identity=cli_identity()
+    return loaded
+
+
+def _register(env: dict[str, str], name: str, path: Path) -> None:
+    loaded = _load(path)
+    registered = _operations(env).register_loaded_set(
+        name, loaded, source=str(path), identity=cli_identity(env)
     )
     print(f"registered {registered.name!r}: {registered.documents} documents")
 
 
-def _operations() -> Operations:
+def _operations(env: dict[str, str]) -> Operations:
     # Imported here: listing sets must not need the platforms.
     from console.service import build_operations
 
-    return build_operations(background=False)
+    return build_operations(env, background=False)
 
 
-def _summary(run: GoldenRun) -> str:
-    lines = [
-        f"run {run.id} of {run.set_name!r} on {run.service_url} (revision {run.revision or '?'})"
-    ]
+def _summary(run: GoldenRun, changes: list[str] | None = None) -> str:
+    name, where = terminal_safe(run.set_name), terminal_safe(run.service_url)
+    lines = [f"run {run.id} of {name!r} on {where} (revision {run.revision or '?'})"]
+    if run.settings:
+        shown = ", ".join(
+            f"{label} {run.settings[key]}"
+            for key, label in SETTING_NAMES.items()
+            if key in run.settings and key != "revision"
+        )
+        lines.append(f"  settings: {terminal_safe(shown)}")
+    if changes:
+        lines.append(f"  changed since the run before: {terminal_safe('; '.join(changes))}")
     for score in run.scores:
+        filename = terminal_safe(score.filename)
         if score.cer is None:
-            line = f"  {score.filename}: not scored"
+            line = f"  {filename}: not scored"
         else:
-            line = f"  {score.filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
+            line = f"  {filename}: CER {score.cer:.4f}  WER {score.wer:.4f}"
+            if score.order_free_cer is not None:
+                line += (
+                    f"  order-free CER {score.order_free_cer:.4f}"
+                    f"  words P {score.word_precision:.3f} R {score.word_recall:.3f}"
+                )
             if score.previous_cer is not None:
                 line += f"  (was {score.previous_cer:.4f})"
+            if score.mostly_reading_order:
+                line += "  mostly reading order"
         if score.regression:
             line += f"  REGRESSION (margin {run.margin})"
         lines.append(line)
@@ -112,7 +158,12 @@ def _summary(run: GoldenRun) -> str:
 
 
 def _run(
-    store: Store, golden: GoldenStore, name: str, margin: float, timeout_s: float
+    env: dict[str, str],
+    store: Store,
+    golden: GoldenStore,
+    name: str,
+    margin: float,
+    timeout_s: float,
 ) -> GoldenRun:
     # Imported here: listing and registering must not need the platforms.
     from console.jobs import JobRunner
@@ -120,7 +171,7 @@ def _run(
     from ocr_core import OCRClient
 
     golden.get(name)  # a clear error before any platform starts
-    operations = build_operations()
+    operations = build_operations(env)
     settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
 
     def revision() -> str | None:
@@ -134,7 +185,7 @@ def _run(
         except Exception:  # not knowing the revision must not stop the run
             current = None
         run_id = operations.run_golden_set(
-            name, margin=margin, revision=current, identity=cli_identity()
+            name, margin=margin, revision=current, identity=cli_identity(env)
         )
         runner.wake()
         return wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)
@@ -147,40 +198,67 @@ def _run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        store = Store.from_env()
-        golden = GoldenStore(store)
-        if args.command == "register":
-            _register(args.name, args.path)
-        elif args.command == "seed":
-            if golden.find(args.name) is not None:
-                print(f"golden set {args.name!r} is already registered")
-            else:
-                _register(args.name, SEED_FOLDER)
-        elif args.command == "list":
-            for found in golden.sets():
-                if args.json:
-                    record = {
-                        "name": found.name,
-                        "documents": found.documents,
-                        "actor": found.actor,
-                        "source": found.source,
-                        "created_at": found.created_at.isoformat(),
-                    }
-                    print(json.dumps(record, ensure_ascii=False))
-                else:
-                    print(f"{found.name:<24} {found.documents:>4} documents  {found.source}")
-        elif args.command == "run":
-            run = _run(store, golden, args.name, args.margin, args.timeout)
-            print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
-            if run.incomplete:
-                return EXIT_INCOMPLETE
-            if run.regressions:
-                return EXIT_REGRESSION
-        elif args.command == "history":
-            golden.get(args.name)
-            for run in golden.runs(args.name):
-                print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+        choice = choose_store(creates=args.command in CREATING)
+    except NoConsoleStore as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    if args.verbose:
+        print(choice.describe(), file=sys.stderr)
+    try:
+        return _command(args, choice)
     except (GoldenSetError, StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _command(args: argparse.Namespace, choice: StoreChoice) -> int:
+    env = choice.env
+    store = Store.from_env(env)
+    golden = GoldenStore(store)
+    if args.command == "register":
+        _register(env, args.name, args.path)
+    elif args.command == "seed":
+        if golden.find(args.name) is not None:
+            print(f"golden set {args.name!r} is already registered")
+        else:
+            _register(env, args.name, SEED_FOLDER)
+    elif args.command == "list":
+        for found in golden.sets():
+            if args.json:
+                record = {
+                    "name": found.name,
+                    "documents": found.documents,
+                    "actor": found.actor,
+                    "source": found.source,
+                    "created_at": found.created_at.isoformat(),
+                }
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(f"{found.name:<24} {found.documents:>4} documents  {found.source}")
+    elif args.command == "run":
+        run = _run(env, store, golden, args.name, args.margin, args.timeout)
+        print(json.dumps(run.to_dict(), ensure_ascii=False) if args.json else _summary(run))
+        if run.incomplete:
+            return EXIT_INCOMPLETE
+        if run.regressions:
+            return EXIT_REGRESSION
+    elif args.command == "history":
+        golden.get(args.name)
+        runs = golden.runs(args.name)
+        changes = settings_changes(runs)
+        for run in runs:
+            if args.json:
+                record = {**run.to_dict(), "changes": changes.get(run.id, [])}
+                print(json.dumps(record, ensure_ascii=False))
+            else:
+                print(_summary(run, changes.get(run.id)))
+    elif args.command == "update":
+        loaded = _load(args.path)
+        updated, _ = _operations(env).update_golden_set(
+            args.name, loaded=loaded, source=str(args.path), identity=cli_identity(env)
+        )
+        print(f"updated {updated.name!r}: {updated.documents} documents")
+    elif args.command == "remove":
+        runs = _operations(env).remove_golden_set(args.name, identity=cli_identity(env))
+        print(f"removed {args.name!r} with its {runs} runs")
     return 0

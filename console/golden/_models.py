@@ -7,8 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from ocr_core import OCRError
+from ocr_core.quality import ORDER_MIN_CER, ORDER_SHARE
 
 DEFAULT_MARGIN = 0.02
+# A run's settings as people read them, in this order (keys of `GoldenRun.settings`).
+SETTING_NAMES = {
+    "revision": "revision",
+    "model": "model",
+    "longest_side_sent": "page size sent (longest side, px)",
+    "longest_side": "longest side setting",
+    "server_page_size": "follows the server's page size",
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "max_tokens": "max tokens",
+    "rerun_runaway": "re-runs runaway answers",
+    "set_contents": "the set's contents",
+}
 
 
 class GoldenSetError(OCRError):
@@ -63,12 +77,27 @@ class DocumentScore:
     error: str | None = None
     previous_cer: float | None = None
     regression: bool = False
+    # Order-free (ocr_core.quality.score): None when not scored, or scored before they existed.
+    order_free_cer: float | None = None
+    word_precision: float | None = None
+    word_recall: float | None = None
+
+    @property
+    def mostly_reading_order(self) -> bool:
+        """The words are mostly right: most of the CER is the order they were read in."""
+        if self.cer is None or self.order_free_cer is None:
+            return False
+        return self.cer >= ORDER_MIN_CER and self.order_free_cer <= self.cer * ORDER_SHARE
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "document": self.filename,
             "cer": self.cer,
             "wer": self.wer,
+            "order_free_cer": self.order_free_cer,
+            "word_precision": self.word_precision,
+            "word_recall": self.word_recall,
+            "mostly_reading_order": self.mostly_reading_order,
             "pages": self.pages,
             "pages_failed": self.pages_failed,
             "error": self.error,
@@ -92,6 +121,19 @@ class GoldenRun:
     finished_at: datetime | None = None
     scores: list[DocumentScore] = field(default_factory=list)
     error: str | None = None
+    # What shaped the text (SETTING_NAMES); {} for runs recorded before it was kept.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def changes_from(self, older: GoldenRun) -> list[str]:
+        """What differs from `older`'s settings, "max tokens 4096 -> 2048" each (a setting
+        one of them did not record is left out: unknown is not a change)."""
+        changed = []
+        for key, label in SETTING_NAMES.items():
+            if key in self.settings and key in older.settings:
+                before, now = older.settings[key], self.settings[key]
+                if before != now:
+                    changed.append(f"{label} {before} -> {now}")
+        return changed
 
     @property
     def scored(self) -> bool:
@@ -150,4 +192,5 @@ class GoldenRun:
             "regressions": [s.filename for s in self.regressions],
             "documents": [s.to_dict() for s in self.scores],
             "error": self.error,
+            "settings": self.settings,
         }

@@ -4,6 +4,7 @@ runs as tables and a chart (one line per document, CER by run and revision)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import pandas as pd
 
@@ -25,6 +26,17 @@ def register_upload(
     return registered, loaded.problems
 
 
+def update_upload(
+    golden: GoldenStore, name: str, filename: str, data: bytes, *, actor: str
+) -> tuple[GoldenSet, list[str]]:
+    """Replace a set's contents with an uploaded zip; returns the set and what was left out."""
+    if not filename.lower().endswith(".zip"):
+        raise GoldenSetError(f"{filename} is not a .zip of documents and their texts")
+    loaded = load_zip(data)
+    updated = golden.update(name, loaded.documents, actor=actor, source=f"upload {filename}")
+    return updated, loaded.problems
+
+
 def score_finished(golden: GoldenStore, jobs: JobStore, name: str) -> list[GoldenRun]:
     """Score every run of the set whose job has ended; returns the runs, newest first."""
     for run in golden.runs(name):
@@ -43,8 +55,32 @@ def _state(run: GoldenRun) -> str:
     return "incomplete" if run.incomplete else "complete"
 
 
+def settings_changes(runs: Sequence[GoldenRun]) -> dict[int, list[str]]:
+    """Each run's changes from the run before it (`runs` newest first, as the store gives
+    them): what shaped its text differently. The oldest run has none to compare with."""
+    ordered = sorted(runs, key=lambda run: run.id)
+    return {later.id: later.changes_from(earlier) for earlier, later in pairwise(ordered)}
+
+
+RUN_COLUMNS = [
+    "run",
+    "started",
+    "revision",
+    "service",
+    "by",
+    "state",
+    "pages read",
+    "mean CER",
+    "regressions",
+    "changed since the run before",
+    "error",
+]
+
+
 def runs_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
-    """One row per run: when, which revision, mean CER, how many regressions."""
+    """One row per run: when, which revision, mean CER, how many regressions, and what
+    shaped its text differently from the run before."""
+    changes = settings_changes(runs)
     return pd.DataFrame(
         [
             {
@@ -57,17 +93,35 @@ def runs_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
                 "pages read": "{} / {}".format(*run.pages_read) if run.scored else "",
                 "mean CER": run.mean_cer,
                 "regressions": len(run.regressions),
+                "changed since the run before": "; ".join(changes.get(run.id, [])),
                 "error": run.error or "",
             }
             for run in runs
         ],
-        columns=["run", "started", "revision", "service", "by", "state", "pages read",
-                 "mean CER", "regressions", "error"],
-    )  # fmt: skip
+        columns=RUN_COLUMNS,
+    )
+
+
+SCORE_COLUMNS = [
+    "run",
+    "revision",
+    "document",
+    "CER",
+    "WER",
+    "order-free CER",
+    "word precision",
+    "word recall",
+    "note",
+    "previous CER",
+    "regression",
+    "pages failed",
+    "error",
+]
 
 
 def scores_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
-    """One row per document per scored run, regressions flagged."""
+    """One row per document per scored run, regressions flagged, and "mostly reading order"
+    where the CER is mostly the order the words were read in."""
     return pd.DataFrame(
         [
             {
@@ -76,6 +130,10 @@ def scores_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
                 "document": score.filename,
                 "CER": score.cer,
                 "WER": score.wer,
+                "order-free CER": score.order_free_cer,
+                "word precision": score.word_precision,
+                "word recall": score.word_recall,
+                "note": "mostly reading order" if score.mostly_reading_order else "",
                 "previous CER": score.previous_cer,
                 "regression": "REGRESSION" if score.regression else "",
                 "pages failed": score.pages_failed,
@@ -84,9 +142,8 @@ def scores_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:
             for run in runs
             for score in run.scores
         ],
-        columns=["run", "revision", "document", "CER", "WER", "previous CER", "regression",
-                 "pages failed", "error"],
-    )  # fmt: skip
+        columns=SCORE_COLUMNS,
+    )
 
 
 def chart_frame(runs: Sequence[GoldenRun]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ compared with. A text without page breaks scores a document only when every page
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from console.golden._models import DocumentScore, GoldenDocument, GoldenRun
 from console.jobs import DocumentState, JobStore
@@ -47,15 +48,19 @@ def score_job(
         error = None
         if unread:
             error = f"{len(unread)} of {entry.page_count} pages not read: " + "; ".join(unread)
-        measurable = bool(read) and bool(reference.strip())
+        measurable = bool(read) and bool(quality.normalise(reference))
+        found = quality.score(text, reference) if measurable else None
         scores.append(
             DocumentScore(
                 golden.filename,
-                cer=quality.cer(text, reference) if measurable else None,
-                wer=quality.wer(text, reference) if measurable else None,
+                cer=found.cer if found else None,
+                wer=found.wer if found else None,
                 pages=entry.page_count,
                 pages_failed=len(unread),
                 error=error,
+                order_free_cer=found.order_free_cer if found else None,
+                word_precision=found.word_precision if found else None,
+                word_recall=found.word_recall if found else None,
             )
         )
     return scores
@@ -86,12 +91,6 @@ def flag_regressions(
     for score in scores:
         earlier = before.get(score.filename)
         earlier_cer = earlier.cer if earlier is not None else None
-        flagged.append(_with(score, earlier_cer, got_worse(earlier_cer, score.cer, margin)))
+        worse = got_worse(earlier_cer, score.cer, margin)
+        flagged.append(replace(score, previous_cer=earlier_cer, regression=worse))
     return flagged
-
-
-def _with(score: DocumentScore, previous_cer: float | None, regression: bool) -> DocumentScore:
-    return DocumentScore(
-        score.filename, score.cer, score.wer, score.pages, score.pages_failed, score.error,
-        previous_cer, regression,
-    )  # fmt: skip

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,28 +38,81 @@ class GoldenStore:
     def register(
         self, name: str, documents: Sequence[GoldenDocument], *, actor: str, source: str
     ) -> GoldenSet:
-        """A set is registered once: a name in use is refused rather than overwritten, so a
-        revision's history always means the same documents."""
+        """A set is registered once: a name in use is refused rather than overwritten (to
+        change a set, `update` it: its runs record the contents they read)."""
         name = name.strip()
         if not name or len(name) > MAX_NAME or not name.isprintable():
             raise GoldenSetError(
                 f"a golden set needs a printable name of 1 to {MAX_NAME} characters"
             )
-        if not documents:
-            raise GoldenSetError(f"golden set {name!r} has no document paired with a text")
         if self.find(name) is not None:
             raise GoldenSetError(f"a golden set named {name!r} is already registered")
+        return self._write(name, documents, actor=actor, source=source, replacing=None)
+
+    def update(
+        self, name: str, documents: Sequence[GoldenDocument], *, actor: str, source: str
+    ) -> GoldenSet:
+        """Replace a set's documents and texts, keeping its runs: a later run records the
+        new contents (`set_contents`), so `history` shows the change and no run is compared
+        with a run of other contents."""
+        return self._write(name, documents, actor=actor, source=source, replacing=self.get(name))
+
+    def remove(self, name: str) -> int:
+        """Delete a set with its runs and scores and its documents' bytes; returns how many
+        runs went with it (their jobs stay, as jobs, until their retention)."""
+        found = self.get(name)
+        keys = self._object_keys(found.id)
+        r = golden_runs_table
+        with self.store.transaction() as connection:
+            runs = connection.execute(sa.select(sa.func.count()).where(r.c.set_id == found.id))
+            count = int(runs.scalar_one())
+            sc, ids = golden_scores_table, sa.select(r.c.id).where(r.c.set_id == found.id)
+            connection.execute(sc.delete().where(sc.c.run_id.in_(ids)))
+            connection.execute(r.delete().where(r.c.set_id == found.id))
+            d, s = golden_documents_table, golden_sets_table
+            connection.execute(d.delete().where(d.c.set_id == found.id))
+            connection.execute(s.delete().where(s.c.id == found.id))
+        for key in keys:
+            self.store.objects.delete(key)
+        return count
+
+    def _object_keys(self, set_id: int) -> list[str]:
+        d = golden_documents_table
+        rows = self.store.read(sa.select(d.c.object_key).where(d.c.set_id == set_id))
+        return [row.object_key for row in rows if row.object_key]
+
+    def _write(
+        self,
+        name: str,
+        documents: Sequence[GoldenDocument],
+        *,
+        actor: str,
+        source: str,
+        replacing: GoldenSet | None,
+    ) -> GoldenSet:
+        if not documents:
+            raise GoldenSetError(f"golden set {name!r} has no document paired with a text")
         s, d = golden_sets_table, golden_documents_table
         objects = self.store.objects
+        old_keys = self._object_keys(replacing.id) if replacing else []
         keys: list[str] = []
         try:
             for doc in documents:  # bytes to the object store, facts to the database
                 keys.append(objects.new_key("golden"))
                 objects.put(keys[-1], io.BytesIO(doc.data))
             with self.store.transaction() as connection:
-                set_id = connection.execute(
-                    s.insert().values(name=name, created_at=now_ts(), actor=actor, source=source)
-                ).inserted_primary_key[0]
+                if replacing is None:
+                    set_id = connection.execute(
+                        s.insert().values(
+                            name=name, created_at=now_ts(), actor=actor, source=source
+                        )
+                    ).inserted_primary_key[0]
+                else:
+                    set_id = replacing.id
+                    connection.execute(
+                        s.update().where(s.c.id == set_id).values(actor=actor, source=source)
+                    )
+                    connection.execute(d.delete().where(d.c.set_id == set_id))
                 connection.execute(
                     d.insert(),
                     [
@@ -70,9 +126,21 @@ class GoldenStore:
             for key in keys:
                 objects.delete(key)
             raise
+        for key in old_keys:
+            objects.delete(key)
         found = self.find(name)
         assert found is not None
         return found
+
+    def contents_digest(self, set_id: int) -> str:
+        """12 hex digits over the set's documents and texts: two runs read the same set
+        when theirs are equal."""
+        digest = hashlib.sha256()
+        for document in self.documents(set_id):
+            for part in (document.filename, document.expected_text):
+                digest.update(part.encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(document.data).digest())
+        return digest.hexdigest()[:12]
 
     def sets(self) -> list[GoldenSet]:
         s, d = golden_sets_table, golden_documents_table
@@ -114,7 +182,7 @@ class GoldenStore:
 
     def add_run(
         self, golden: GoldenSet, *, job_id: int, service_url: str, revision: str | None,
-        actor: str, margin: float,
+        actor: str, margin: float, settings: dict[str, Any] | None = None,
     ) -> int:  # fmt: skip
         with self.store.transaction() as connection:
             run_id = connection.execute(
@@ -126,6 +194,7 @@ class GoldenStore:
                     actor=actor,
                     started_at=now_ts(),
                     margin=margin,
+                    settings=json.dumps(settings or {}),
                 )
             ).inserted_primary_key[0]
         return int(run_id)
@@ -137,15 +206,18 @@ class GoldenStore:
         *,
         revision: str | None,
         error: str | None,
+        settings: dict[str, Any] | None = None,
     ) -> bool:
         """Record a run's scores once: two pages scoring the same run at the same moment
-        write it once (the second finds it finished and returns False)."""
+        write it once (the second finds it finished and returns False). `settings`: the
+        run's, now with what was observed (the page size sent, the revision)."""
         r = golden_runs_table
+        values: dict[str, Any] = {"finished_at": now_ts(), "revision": revision, "error": error}
+        if settings is not None:
+            values["settings"] = json.dumps(settings)
         with self.store.transaction() as connection:
             claimed = connection.execute(
-                r.update()
-                .where(r.c.id == run_id, r.c.finished_at.is_(None))
-                .values(finished_at=now_ts(), revision=revision, error=error)
+                r.update().where(r.c.id == run_id, r.c.finished_at.is_(None)).values(**values)
             ).rowcount
             if claimed and scores:
                 connection.execute(
@@ -154,7 +226,8 @@ class GoldenStore:
                         {"run_id": run_id, "position": n, "filename": s.filename, "cer": s.cer,
                          "wer": s.wer, "pages": s.pages, "pages_failed": s.pages_failed,
                          "error": s.error, "previous_cer": s.previous_cer,
-                         "regression": s.regression}
+                         "regression": s.regression, "order_free_cer": s.order_free_cer,
+                         "word_precision": s.word_precision, "word_recall": s.word_recall}
                         for n, s in enumerate(scores)
                     ],
                 )  # fmt: skip
@@ -174,9 +247,20 @@ class GoldenStore:
                 sa.select(sc).where(sc.c.run_id.in_(ids)).order_by(sc.c.run_id, sc.c.position)
             ):
                 scores[row.run_id].append(
-                    DocumentScore(row.filename, row.cer, row.wer, row.pages, row.pages_failed,
-                                  row.error, row.previous_cer, row.regression)
-                )  # fmt: skip
+                    DocumentScore(
+                        row.filename,
+                        row.cer,
+                        row.wer,
+                        row.pages,
+                        row.pages_failed,
+                        row.error,
+                        row.previous_cer,
+                        row.regression,
+                        row.order_free_cer,
+                        row.word_precision,
+                        row.word_recall,
+                    )
+                )
         return [
             GoldenRun(
                 id=row.id,
@@ -190,6 +274,7 @@ class GoldenStore:
                 finished_at=from_ts(row.finished_at) if row.finished_at else None,
                 scores=scores[row.id],
                 error=row.error,
+                settings=json.loads(row.settings) if row.settings else {},
             )
             for row in rows
         ]
@@ -197,14 +282,21 @@ class GoldenStore:
     def run(self, run_id: int) -> GoldenRun | None:
         return next((run for run in self.runs() if run.id == run_id), None)
 
-    def previous_scored(self, name: str, before_run: int) -> GoldenRun | None:
+    def previous_scored(
+        self, name: str, before_run: int, contents: str | None = None
+    ) -> GoldenRun | None:
         """The last complete run of the set before `before_run`: what a regression is
-        against (an incomplete run measured too little to be a baseline)."""
+        against (an incomplete run measured too little to be a baseline, and a run of other
+        `contents`, the set's digest before an update, measured other documents)."""
         return next(
             (
                 run
                 for run in self.runs(name)
-                if run.id < before_run and run.scored and run.scores and not run.incomplete
+                if run.id < before_run
+                and run.scored
+                and run.scores
+                and not run.incomplete
+                and (contents is None or run.settings.get("set_contents", contents) == contents)
             ),
             None,
         )

@@ -54,6 +54,9 @@ golden_runs_table = sa.Table(
     sa.Column("margin", sa.Float, nullable=False),
     sa.Column("finished_at", sa.Float),
     sa.Column("error", sa.Text),
+    # JSON: what shapes the text (sampling, max tokens, model, page size sent, the set's
+    # contents): `history` says what changed between two runs.
+    sa.Column("settings", sa.Text),
     sa.Index("golden_runs_by_set", "set_id", "started_at"),
 )
 
@@ -72,4 +75,8 @@ golden_scores_table = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("previous_cer", sa.Float),
     sa.Column("regression", sa.Boolean, nullable=False),
+    # Order-free measures (ocr_core.quality): None in runs scored before they existed.
+    sa.Column("order_free_cer", sa.Float),
+    sa.Column("word_precision", sa.Float),
+    sa.Column("word_recall", sa.Float),
 )

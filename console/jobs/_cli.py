@@ -13,7 +13,7 @@
                              md,txt,json; pdf is searchable: the page images and their words)
     run                      a runner without the console (until Ctrl-C)
 
-The store is `LIGHTONOCR_DATA_DIR`/console.sqlite3, as for the console.
+Which store and service: see `console/_running.py` (and `--verbose`, `--help`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING
 
 from console import _exports
 from console._disk import is_disk_full
-from console._identity import Identity, PermissionDenied, Role, local_actor
+from console._identity import Identity, PermissionDenied, Role, local_actor, os_user
+from console._render import terminal_safe
+from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
@@ -43,11 +45,34 @@ if TYPE_CHECKING:
 
 # Job ids are 64-bit integers in every store; a larger one names no job.
 MAX_ID = 2**63 - 1
+# Commands that may create the store a variable names; the others need one that exists.
+CREATING = frozenset({"submit", "run"})
+WHICH_STORE = (
+    "Which store and service: LIGHTONOCR_DATABASE_URL or LIGHTONOCR_DATA_DIR when set, else "
+    "the running console's (its worker writes where its store and service are in "
+    "~/.local/state/lightonocr/consoles), else .lightonocr in the current directory if it "
+    "exists; otherwise the command refuses and creates nothing. --verbose prints the choice."
+)
+
+
+def epilog() -> str:
+    """The --help's last words: the rule, and what it chooses here and now."""
+    try:
+        now = choose_store(creates=True).describe()
+    except NoConsoleStore as refusal:
+        now = f"here and now: {refusal}"
+    return f"{WHICH_STORE}\n\n{now}"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m console.jobs", description="OCR jobs in the console's store."
+        prog="python -m console.jobs",
+        description="OCR jobs in the console's store.",
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say which store and service, and why"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     submit = commands.add_parser("submit", help="queue files as a new job; prints its id")
@@ -82,11 +107,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _line(job: Job) -> str:
+    """One job on a terminal line; every name escaped (a file name may hold ESC or RLO)."""
     pages = f"{job.pages_done}/{job.pages_total} pages"
     if job.pages_failed:
         pages += f", {job.pages_failed} failed"
+    if job.documents_failed:
+        pages += f", {job.documents_failed} doc not read"
     when = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{job.id:>5}  {job.status.value:<9}  {when}  {pages:<24}  {job.actor:<12}  {job.name}"
+    actor, name = terminal_safe(job.actor), terminal_safe(job.name)
+    if job.purpose:  # a golden run's job: not somebody's upload
+        name = f"[{terminal_safe(job.purpose)}] {name}"
+    return f"{job.id:>5}  {job.outcome:<18}  {when}  {pages:<24}  {actor:<12}  {name}"
 
 
 def _find(jobs: JobStore, job_id: int) -> Job:
@@ -110,13 +141,24 @@ def _show(jobs: JobStore, job: Job, as_json: bool) -> None:
         print(json.dumps(record, ensure_ascii=False))
         return
     print(_line(job))
+    if job.has_failures:
+        failed = [p for p in pages if p.result.error is not None]
+        print(f"  failures: {len(failed)} pages, {job.documents_failed} documents not read")
+        names = {d.id: d.filename for d in documents}
+        for document in documents:
+            if document.error:
+                print(f"    {terminal_safe(document.filename)}: {terminal_safe(document.error)}")
+        for page in failed:
+            name = terminal_safe(names.get(page.document_id, "?"))
+            print(f"    {name} page {page.index + 1}: {terminal_safe(str(page.result.error))}")
     for document in documents:
-        print(f"  {document.filename}: {document.state.value}, {document.page_count} pages")
+        name = terminal_safe(document.filename)
+        print(f"  {name}: {document.state.value}, {document.page_count} pages")
         if document.error:
-            print(f"    {document.error}")
+            print(f"    {terminal_safe(document.error)}")
         for page in (p for p in pages if p.document_id == document.id):
             result = page.result
-            outcome = "ok" if result.ok else f"failed: {result.error}"
+            outcome = "ok" if result.ok else f"failed: {terminal_safe(str(result.error))}"
             print(f"    page {result.index + 1}: {outcome} ({result.latency_s:.2f} s)")
 
 
@@ -149,22 +191,29 @@ def _export(jobs: JobStore, job: Job, out: Path, formats: Sequence[str]) -> None
             print(f"  {result.filename}: {more.error}", file=sys.stderr)
 
 
-def cli_identity() -> Identity:
-    """Who acts from a shell: LIGHTONOCR_ACTOR or the OS user, as an operator (whoever can
-    run this can reach the store directly; the audit row still names them)."""
-    return Identity(local_actor(), Role.OPERATOR, "cli")
+def cli_identity(env: dict[str, str] | None = None) -> Identity:
+    """Who acts from a shell, as an operator: whoever can run this can reach the store
+    directly, so a role check here would protect nothing. The audit must not claim more
+    than it knows, though: on a local console the actor is LIGHTONOCR_ACTOR or the OS user
+    (as in the UI); where the console verifies people (IAP, OIDC) nothing in a shell is
+    verified, so the row says "os:USER via CLI", never an e-mail a variable asserts."""
+    env = dict(os.environ) if env is None else env
+    if (env.get("LIGHTONOCR_IDENTITY") or "local").strip().lower() == "local":
+        return Identity(local_actor(env), Role.OPERATOR, "cli")
+    return Identity(f"os:{os_user()} via CLI", Role.OPERATOR, "cli")
 
 
-def _operations() -> Operations:
+def _operations(env: dict[str, str]) -> Operations:
     # Imported here: listing jobs must not need the platforms. No background duties: the
     # worker has them.
     from console.service import build_operations
 
-    return build_operations(background=False)
+    return build_operations(env, background=False)
 
 
 def _submit(
     jobs: JobStore,
+    env: dict[str, str],
     files: Sequence[Path],
     name: str | None,
     as_json: bool,
@@ -178,14 +227,14 @@ def _submit(
                 documents.append(NewDocument(path.name, opened.enter_context(path.open("rb"))))
             except OSError as error:
                 raise SystemExit(f"error: {path}: {error.strerror or error}") from None
-        operations = _operations()
+        operations = _operations(env)
         try:
             revision = operations.status().revision
         except Exception:  # not knowing the revision must not stop the job
             revision = None
         try:
             job_id = operations.start_job(
-                documents, identity=cli_identity(), name=name, revision=revision,
+                documents, identity=cli_identity(env), name=name, revision=revision,
                 use_text_layer=text_layer, locate_words=words,
             )  # fmt: skip
         except JobTooLarge as error:
@@ -198,13 +247,13 @@ def _submit(
         print(job_id)
 
 
-def _run() -> None:
+def _run(env: dict[str, str]) -> None:
     # Imported here: listing jobs must not need the platforms.
     from console.jobs._runner import JobRunner
     from console.service import build_operations
     from ocr_core import OCRClient
 
-    operations = build_operations()
+    operations = build_operations(env)
     store = operations.store
     settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
 
@@ -227,30 +276,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: no job {args.id}", file=sys.stderr)
         return 1
     try:
-        store = Store.from_env()
-        jobs = JobStore(store)
-        if args.command == "list":
-            for job in jobs.jobs(limit=args.limit):
-                print(json.dumps(job.to_dict(), ensure_ascii=False) if args.json else _line(job))
-        elif args.command == "show":
-            _show(jobs, _find(jobs, args.id), args.json)
-        elif args.command == "submit":
-            _submit(jobs, args.files, args.name, args.json, args.text_layer, args.words)
-        elif args.command == "cancel":
-            _find(jobs, args.id)
-            status = _operations().cancel_job(args.id, identity=cli_identity())
-            if status is JobStatus.RUNNING:
-                print(f"job {args.id}: cancel requested; its runner stops it within a second")
-            else:
-                print(f"job {args.id}: {status}")
-        elif args.command == "resume":
-            _find(jobs, args.id)
-            _operations().resume_job(args.id, identity=cli_identity())
-            print(f"job {args.id}: queued; a running console (or `run`) picks it up")
-        elif args.command == "export":
-            _export(jobs, _find(jobs, args.id), args.out, args.format)
-        elif args.command == "run":
-            _run()
+        choice = choose_store(creates=args.command in CREATING)
+    except NoConsoleStore as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    if args.verbose:
+        print(choice.describe(), file=sys.stderr)
+    try:
+        return _command(args, choice)
     except (StoreError, PermissionDenied) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -264,8 +297,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         if not is_disk_full(error):
             raise
-        print(
-            f"error: disk full: {error.strerror} ({error.filename or 'the store'})", file=sys.stderr
-        )
+        where = error.filename or "the store"
+        print(f"error: disk full: {error.strerror} ({where})", file=sys.stderr)
         return 1
+
+
+def _command(args: argparse.Namespace, choice: StoreChoice) -> int:
+    env = choice.env
+    store = Store.from_env(env)
+    jobs = JobStore(store)
+    if args.command == "list":
+        for job in jobs.jobs(limit=args.limit):
+            print(json.dumps(job.to_dict(), ensure_ascii=False) if args.json else _line(job))
+    elif args.command == "show":
+        _show(jobs, _find(jobs, args.id), args.json)
+    elif args.command == "submit":
+        _submit(jobs, env, args.files, args.name, args.json, args.text_layer, args.words)
+    elif args.command == "cancel":
+        _find(jobs, args.id)
+        status = _operations(env).cancel_job(args.id, identity=cli_identity(env))
+        if status is JobStatus.RUNNING:
+            print(f"job {args.id}: cancel requested; its runner stops it within a second")
+        else:
+            print(f"job {args.id}: {status}")
+    elif args.command == "resume":
+        _find(jobs, args.id)
+        _operations(env).resume_job(args.id, identity=cli_identity(env))
+        print(f"job {args.id}: queued; a running console (or `run`) picks it up")
+    elif args.command == "export":
+        _export(jobs, _find(jobs, args.id), args.out, args.format)
+    elif args.command == "run":
+        _run(env)
     return 0

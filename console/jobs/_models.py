@@ -21,6 +21,9 @@ class JobStatus(enum.StrEnum):
 
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+# What a finished job whose every page has a result, but some of them (or whole documents)
+# failed, is called wherever a person reads it: not a plain "done" (issue 35, item 3).
+DONE_WITH_FAILURES = "done with failures"
 
 
 class DocumentState(enum.StrEnum):
@@ -55,10 +58,26 @@ class Job:
     locate_words: bool = False
     pages_located: int = 0
     pages_unlocated: int = 0
+    # Documents that could not be opened (corrupt, wrong type) or still wait for a password.
+    documents_failed: int = 0
+    # Not a person's upload: "golden set" for a golden run's job.
+    purpose: str | None = None
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def has_failures(self) -> bool:
+        """A page or a whole document of this job has no text, only an error."""
+        return bool(self.pages_failed or self.documents_failed)
+
+    @property
+    def outcome(self) -> str:
+        """The status as a person should read it: a DONE job with failures is not "done"."""
+        if self.status is JobStatus.DONE and self.has_failures:
+            return DONE_WITH_FAILURES
+        return self.status.value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +85,7 @@ class Job:
             "name": self.name,
             "actor": self.actor,
             "status": self.status.value,
+            "outcome": self.outcome,
             "pages_total": self.pages_total,
             "pages_done": self.pages_done,
             "pages_failed": self.pages_failed,
@@ -74,6 +94,8 @@ class Job:
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "elapsed_s": round(self.elapsed_s, 3),
             "documents": self.documents,
+            "documents_failed": self.documents_failed,
+            "purpose": self.purpose,
             "service_url": self.service_url,
             "revision": self.revision,
             "error": self.error,

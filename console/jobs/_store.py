@@ -66,6 +66,7 @@ class JobStore:
         use_text_layer: bool = False,
         name: str | None = None,
         locate_words: bool = False,
+        purpose: str | None = None,
     ) -> int:
         """A queued job whose uploads went to the object store (streamed, at most
         `max_job_bytes()` in all, or `JobTooLarge` and nothing kept), so any runner can
@@ -90,6 +91,7 @@ class JobStore:
                         revision=revision,
                         use_text_layer=use_text_layer,
                         locate_words=locate_words,
+                        purpose=purpose,
                         run_seconds=0.0,
                         cancel_requested=False,
                     )
@@ -119,10 +121,16 @@ class JobStore:
         ids = [row.id for row in rows]
         if not ids:
             return []
+        unread = (DocumentState.FAILED.value, DocumentState.NEEDS_PASSWORD.value)
         doc_counts = {
-            job_id: (count, total)
-            for job_id, count, total in self.store.read(
-                sa.select(d.c.job_id, sa.func.count(), sa.func.sum(d.c.page_count))
+            job_id: (count, total, int(failed or 0))
+            for job_id, count, total, failed in self.store.read(
+                sa.select(
+                    d.c.job_id,
+                    sa.func.count(),
+                    sa.func.sum(d.c.page_count),
+                    sa.func.sum(sa.case((d.c.state.in_(unread), 1), else_=0)),
+                )
                 .where(d.c.job_id.in_(ids))
                 .group_by(d.c.job_id)
             )
@@ -143,7 +151,7 @@ class JobStore:
         now = now_ts()
         jobs = []
         for row in rows:
-            count, total = doc_counts.get(row.id, (0, 0))
+            count, total, documents_failed = doc_counts.get(row.id, (0, 0, 0))
             done, failed, rerun = page_counts.get(row.id, (0, 0, 0))
             elapsed = row.run_seconds
             if row.status == JobStatus.RUNNING and row.run_started_at is not None:
@@ -168,8 +176,10 @@ class JobStore:
                     error=row.error,
                     pages_rerun=rerun,
                     locate_words=row.locate_words,
+                    purpose=row.purpose,
                     pages_located=located.get(row.id, (0, 0))[0],
                     pages_unlocated=located.get(row.id, (0, 0))[1],
+                    documents_failed=documents_failed,
                 )
             )
         return jobs

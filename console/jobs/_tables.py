@@ -31,6 +31,8 @@ jobs_table = sa.Table(
     sa.Column("error", sa.Text),
     # Whether the worker locates the words of each page read (page_words).
     sa.Column("locate_words", sa.Boolean, nullable=False, default=False),
+    # What the job is for when not a person's upload: "golden set" (the jobs list marks it).
+    sa.Column("purpose", sa.Text),
     sa.Index("jobs_by_status", "status"),
 )
 

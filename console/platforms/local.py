@@ -380,8 +380,7 @@ class LocalPlatform(Platform):
         return scrape_in_flight(self._http, self.service_url)
 
     def close(self) -> None:
-        """Stop sampling and tails, and the server if this platform keeps it (the worker's)."""
-        self._metrics.close()
+        """Stop the tails, the server if this platform keeps it (the worker's), then sampling."""
         with self._lock:
             for tail in self._tails:
                 tail.close()
@@ -390,4 +389,5 @@ class LocalPlatform(Platform):
             if server is not None and server.alive and self.background:
                 self._stop(server)
             self._process.server = None
+        self._metrics.close()
         self._http.close()

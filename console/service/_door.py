@@ -38,6 +38,8 @@ ACTIONS: dict[str, str] = {
     "set retention": "changing how long jobs are kept",
     "register golden set": "registering a golden set",
     "run golden set": "running a golden set",
+    "update golden set": "updating a golden set",
+    "remove golden set": "removing a golden set",
     "start comparison": "starting a comparison",
     "canary rollout": "rolling out a canary gated by a golden set",
 }

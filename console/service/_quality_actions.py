@@ -17,6 +17,8 @@ from console.golden import (
     LoadedSet,
     register_upload,
     start_run,
+    text_settings,
+    update_upload,
 )
 from console.jobs import JobStore, NewDocument
 from console.service._door import Door
@@ -56,6 +58,45 @@ class QualityActions(Door):
             lambda found: f"{found.documents} documents, {len(loaded.problems)} left out",
         )
 
+    def update_golden_set(
+        self,
+        name: str,
+        *,
+        loaded: LoadedSet | None = None,
+        source: str = "",
+        upload: tuple[str, bytes] | None = None,
+        identity: Identity | None = None,
+    ) -> tuple[GoldenSet, list[str]]:
+        """Replace a set's documents and texts with `loaded` (read from a folder or zip) or
+        an uploaded zip (`upload`: its name and bytes), keeping its runs; returns the set and
+        a sentence per file left out."""
+        golden = GoldenStore(self.store)
+
+        def update(actor: str) -> tuple[GoldenSet, list[str]]:
+            if upload is not None:
+                return update_upload(golden, name, *upload, actor=actor)
+            assert loaded is not None, "a loaded set or an upload"
+            found = golden.update(name, loaded.documents, actor=actor, source=source)
+            return found, loaded.problems
+
+        return self.act(
+            identity,
+            "update golden set",
+            name,
+            update,
+            lambda found: f"{found[0].documents} documents, {len(found[1])} left out",
+        )
+
+    def remove_golden_set(self, name: str, *, identity: Identity | None = None) -> int:
+        """Delete a set with its runs and scores; returns how many runs went with it."""
+        return self.act(
+            identity,
+            "remove golden set",
+            name,
+            lambda _actor: GoldenStore(self.store).remove(name),
+            lambda runs: f"removed with {runs} runs",
+        )
+
     def run_golden_set(
         self,
         name: str,
@@ -77,6 +118,7 @@ class QualityActions(Door):
                 revision=revision,
                 actor=actor,
                 margin=margin,
+                settings=text_settings(self.platform.client_settings()),
             ),
             lambda run_id: f"run #{run_id} queued",
         )

@@ -23,11 +23,14 @@ class ChartStyle:
     axis_format: str  # d3-format
     # Utilisations read best on a fixed 0-100% axis; None lets the data set the scale.
     domain: tuple[float, float] | None = None
+    # Each point is an event (a cold start), not a level: points, never a line joining them
+    # across the hours between.
+    events: bool = False
 
 
 # Chart order and style for each metric.
 CHARTS: dict[MetricKey, ChartStyle] = {
-    MetricKey.STARTUP_LATENCY_S: ChartStyle("Cold-start (startup) latency, s", ".1f"),
+    MetricKey.STARTUP_LATENCY_S: ChartStyle("Cold-start (startup) latency, s", ".1f", events=True),
     MetricKey.MEMORY_UTILIZATION: ChartStyle("Memory utilisation", ".0%", (0.0, 1.0)),
     MetricKey.GPU_MEMORY_UTILIZATION: ChartStyle("GPU memory utilisation", ".0%", (0.0, 1.0)),
     MetricKey.GPU_UTILIZATION: ChartStyle("GPU compute utilisation", ".0%", (0.0, 1.0)),
@@ -104,21 +107,23 @@ def line_chart(
         columns=["time", "value", "line"],
     )
     points = len(frame) < 50
-    frame = with_gaps(frame)
-    lines = (
-        alt.Chart(frame, height=220)
-        .mark_line(point=points, invalid="break-paths-show-domains")
-        .encode(
-            x=time_x(frame, window),
-            y=alt.Y(
-                "value:Q",
-                title=None,
-                axis=alt.Axis(format=style.axis_format),
-                scale=alt.Scale(domain=list(style.domain)) if style.domain else alt.Undefined,
-            ),
-            color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
-            tooltip=["time:T", alt.Tooltip("value:Q", format=style.axis_format), "line:N"],
-        )
+    chart = alt.Chart(frame, height=220)
+    if style.events:
+        marked = chart.mark_point(filled=True, size=60)
+    else:
+        frame = with_gaps(frame)
+        chart = alt.Chart(frame, height=220)
+        marked = chart.mark_line(point=points, invalid="break-paths-show-domains")
+    lines = marked.encode(
+        x=time_x(frame, window),
+        y=alt.Y(
+            "value:Q",
+            title=None,
+            axis=alt.Axis(format=style.axis_format),
+            scale=alt.Scale(domain=list(style.domain)) if style.domain else alt.Undefined,
+        ),
+        color=alt.Color("line:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["time:T", alt.Tooltip("value:Q", format=style.axis_format), "line:N"],
     )
     if threshold is None:
         return lines

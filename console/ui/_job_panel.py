@@ -27,12 +27,12 @@ from console.jobs._word_files import WORD_FORMATS, job_word_files, word_file
 from console.platforms import ServiceStatus
 from console.service import Operations
 from console.ui import _page_panel
-from console.ui._scores import job_scores
+from console.ui._failures import failed_pages
+from console.ui._scores import MOSTLY_ORDER, job_scores
 from console.ui._state import current_identity
 from console.ui._workbench import (
     ACCEPTED_TYPES,
     CONFIDENT,
-    STATUS_COLOURS,
     JobView,
     cancel_job,
     document_label,
@@ -42,6 +42,7 @@ from console.ui._workbench import (
     load_view,
     pages_to_check,
     progress,
+    status_colour,
 )
 from console.worker import worker_problems
 from ocr_core import engine_available
@@ -131,18 +132,26 @@ def scores(view: JobView, references: list[Reference]) -> None:
     found = job_scores(view.documents, view.pages, references, ignore_case=ignore_case)
     with st.expander("Scores against the references", expanded=True):
         if found.mean_cer is not None and found.mean_wer is not None:
-            cer_col, wer_col, count_col = st.columns(3)
+            cer_col, wer_col, free_col, count_col = st.columns(4)
             cer_col.metric("Mean CER", f"{found.mean_cer:.1%}")
             wer_col.metric("Mean WER", f"{found.mean_wer:.1%}")
+            free_col.metric(
+                "Mean order-free CER",
+                f"{found.mean_order_free_cer or 0:.1%}",
+                help="Misread words count, their order does not",
+            )
             count_col.metric("Scored", len(found.table))
+            if found.mostly_reading_order:
+                st.caption(f"**{MOSTLY_ORDER}**: most of the CER is the order it was read in.")
             st.caption("Worst pages first (highest character error rate).")
+            percent = st.column_config.NumberColumn(format="percent")
             st.dataframe(
                 found.table,
                 hide_index=True,
                 key="wb_scores",
                 column_config={
-                    "CER": st.column_config.NumberColumn(format="percent"),
-                    "WER": st.column_config.NumberColumn(format="percent"),
+                    name: percent
+                    for name in ("CER", "WER", "order-free CER", "word precision", "word recall")
                 },
             )
         for note in found.notes:
@@ -281,36 +290,35 @@ def chosen_job(operations: Operations) -> Job | None:
     return next(job for job in listed if job.id == chosen)
 
 
-def _progress(operations: Operations, job_id: int) -> None:
-    """Progress and Cancel, redrawn every second while the job runs (only this part)."""
-    view = load_view(operations.jobs, job_id)
-    if view is None:
-        return
+def _progress(operations: Operations, view: JobView) -> None:
+    """Progress, its pace and Cancel."""
     job = view.job
     fraction, caption = progress(job)
     st.progress(fraction, text=caption)
-    flying = in_flight_caption(in_flight(operations.store, job_id)) if job.active else None
+    flying = in_flight_caption(in_flight(operations.store, job.id)) if job.active else None
     if flying:
         st.caption(escape_markdown(flying))
     identity = current_identity()
-    if job.active:
-        if identity.can_operate and st.button(
-            "Cancel job", key="wb_cancel", icon=":material/cancel:"
-        ):
-            try:
-                cancel_job(operations, job_id, identity)
-            except (PermissionDenied, StoreError) as error:
-                st.error(escape_markdown(str(error)))
-                return
-            st.rerun()
-    elif st.session_state.get("wb_was_active") == job_id:
-        st.session_state.wb_was_active = None
-        st.rerun()  # it just finished: redraw the whole page with its results
-    if job.active:
-        st.session_state.wb_was_active = job_id
+    if (
+        job.active
+        and identity.can_operate
+        and st.button("Cancel job", key="wb_cancel", icon=":material/cancel:")
+    ):
+        try:
+            cancel_job(operations, job.id, identity)
+        except (PermissionDenied, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+            return
+        st.rerun()
 
 
 def job(operations: Operations, listed: Job) -> None:
+    """The chosen job, redrawn from the store every second while it runs: its progress, its
+    counts and the page shown follow the pages as they are read (issue 35, item 1)."""
+    st.fragment(_job, run_every=REFRESH_S if listed.active else None)(operations, listed)
+
+
+def _job(operations: Operations, listed: Job) -> None:
     job_id = listed.id
     view = load_view(operations.jobs, job_id)
     if view is None:
@@ -318,10 +326,12 @@ def job(operations: Operations, listed: Job) -> None:
         return
     job = view.job
     if job.status is not listed.status:
-        st.rerun()  # it changed while the list above was drawn: draw both from one state
+        # Started or ended since the page was drawn: draw it all again from one state (and
+        # stop redrawing this part every second once it ended).
+        st.rerun(scope="app")
     st.subheader(escape_markdown(job.name), anchor=False)
     when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    facts = [f":{STATUS_COLOURS[job.status]}-badge[{job.status.value}]", f"by **{job.actor}**"]
+    facts = [f":{status_colour(job)}-badge[{job.outcome}]", f"by **{job.actor}**"]
     facts += [f"started {when}", f"service `{job.service_url}`"]
     if job.revision:
         facts.append(f"revision `{job.revision}`")
@@ -331,7 +341,7 @@ def job(operations: Operations, listed: Job) -> None:
         st.error(escape_markdown(problems[str(job_id)]))
     elif job.error:
         st.error(escape_markdown(job.error))
-    st.fragment(_progress, run_every=REFRESH_S if job.active else None)(operations, job_id)
+    _progress(operations, view)
     if not job.active and (job.status is JobStatus.CANCELLED or job.pages_failed):
         what = "Resume job" if job.status is JobStatus.CANCELLED else "Retry failed pages"
         if current_identity().can_operate and st.button(
@@ -342,16 +352,19 @@ def job(operations: Operations, listed: Job) -> None:
             except (PermissionDenied, StoreError) as error:
                 st.error(escape_markdown(str(error)))
                 return
-            st.rerun()
+            st.rerun(scope="app")
     for note in st.session_state.get("wb_notes", {}).get(job_id, []):
         st.warning(escape_markdown(note))
     for document in view.problems():
         problem(operations, document)
+    failed_pages(view)
     to_check(view)
     references = ReferenceStore(operations.store).of_job(job_id)
     scores(view, references)
     opened = view.opened()
     if not opened:
+        if job.active:
+            st.info("Opening the documents: their pages appear here as soon as they are read.")
         return
     by_id = {d.id: d for d in opened}
     chosen = st.selectbox(

@@ -22,7 +22,7 @@ from console._store import StoreError
 from console.jobs import JobDocument, Reference
 from console.service import Operations
 from console.ui._diff_view import CSS, DIFF_KEY, LEGEND, TEXT_KEY, diff_html, doubtful_html
-from console.ui._scores import page_truth
+from console.ui._scores import measures, page_truth
 from console.ui._state import current_identity, get_operations
 from console.ui._workbench import (
     JobView,
@@ -135,10 +135,8 @@ def _truth(
     if truth.message:
         st.info(truth.message)
     if truth.score is not None:
-        cer_col, wer_col, case_col = st.columns(3, vertical_alignment="center")
-        cer_col.metric("CER", f"{truth.score.cer:.1%}", help="Character error rate")
-        wer_col.metric("WER", f"{truth.score.wer:.1%}", help="Word error rate")
-        case_col.toggle("Ignore case", key="wb_ignore_case")
+        measures(truth.score.measures)
+        st.toggle("Ignore case", key="wb_ignore_case")
         with st.container(key=DIFF_KEY):
             st.caption(LEGEND, unsafe_allow_html=True)
             st.markdown(diff_html(truth.score.diff), unsafe_allow_html=True)

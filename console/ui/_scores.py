@@ -12,25 +12,46 @@ from dataclasses import dataclass, field
 from statistics import fmean
 
 import pandas as pd
+import streamlit as st
 
 from console._references import coverage_note
 from console.jobs import WHOLE_DOCUMENT, DocumentState, JobDocument, Reference, StoredPage
 from ocr_core import PageResult
-from ocr_core.quality import DiffSpan, cer, normalise, wer, word_diff
+from ocr_core.quality import ORDER_MIN_CER, ORDER_SHARE, DiffSpan, TextScore, normalise, word_diff
+from ocr_core.quality import score as text_score
 
 WHOLE_NOTE = (
     "The reference ({origin}) has no page breaks, so it covers the whole document: its score "
     "is in the job's scores. Separate its pages with a form feed or a line `--- page N ---` "
     "to score each page, or paste this page's text below."
 )
-SCORE_COLUMNS = ["document", "page", "CER", "WER", "reference"]
+SCORE_COLUMNS = [
+    "document",
+    "page",
+    "CER",
+    "WER",
+    "order-free CER",
+    "word precision",
+    "word recall",
+    "note",
+    "reference",
+]
+# Said beside a CER that is mostly the order the text was read in, not misread words.
+MOSTLY_ORDER = "mostly reading order"
 
 
 @dataclass(frozen=True, slots=True)
 class PageScore:
-    cer: float
-    wer: float
+    measures: TextScore
     diff: list[DiffSpan]
+
+    @property
+    def cer(self) -> float:
+        return self.measures.cer
+
+    @property
+    def wer(self) -> float:
+        return self.measures.wer
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +65,7 @@ class PageTruth:
 
 def score(text: str, reference: str, *, ignore_case: bool = False) -> PageScore:
     return PageScore(
-        cer(text, reference, ignore_case=ignore_case),
-        wer(text, reference, ignore_case=ignore_case),
+        text_score(text, reference, ignore_case=ignore_case),
         word_diff(text, reference, ignore_case=ignore_case),
     )
 
@@ -101,6 +121,21 @@ class JobScores:
     @property
     def mean_wer(self) -> float | None:
         return fmean(self.table["WER"]) if len(self.table) else None
+
+    @property
+    def mean_order_free_cer(self) -> float | None:
+        return fmean(self.table["order-free CER"]) if len(self.table) else None
+
+    @property
+    def mostly_reading_order(self) -> bool:
+        """Over the job, the CER is mostly the order the pages were read in."""
+        cer, free = self.mean_cer, self.mean_order_free_cer
+        return (
+            cer is not None
+            and free is not None
+            and cer >= ORDER_MIN_CER
+            and (free <= cer * ORDER_SHARE)
+        )
 
 
 def job_scores(
@@ -167,10 +202,38 @@ def _row(
     if not normalise(reference.text):
         notes.append(f"{where}: the reference is empty, not scored.")
         return None
+    found = text_score(text, reference.text, ignore_case=ignore_case)
     return {
         "document": f"{document.position + 1}. {document.filename}",
         "page": str(page),
-        "CER": round(cer(text, reference.text, ignore_case=ignore_case), 4),
-        "WER": round(wer(text, reference.text, ignore_case=ignore_case), 4),
+        "CER": round(found.cer, 4),
+        "WER": round(found.wer, 4),
+        "order-free CER": round(found.order_free_cer, 4),
+        "word precision": round(found.word_precision, 4),
+        "word recall": round(found.word_recall, 4),
+        "note": MOSTLY_ORDER if found.mostly_reading_order else "",
         "reference": reference.origin,
     }
+
+
+def measures(found: TextScore) -> None:
+    """A text's scores as metrics: in order, order-free, and whether the CER is the order."""
+    columns = st.columns(5)
+    columns[0].metric("CER", f"{found.cer:.1%}", help="Character error rate, in reading order")
+    columns[1].metric("WER", f"{found.wer:.1%}", help="Word error rate, in reading order")
+    columns[2].metric(
+        "Order-free CER",
+        f"{found.order_free_cer:.1%}",
+        help="The CER of both texts' words sorted: misread words count, their order does not",
+    )
+    columns[3].metric(
+        "Word precision", f"{found.word_precision:.1%}", help="Read words that are on the page"
+    )
+    columns[4].metric(
+        "Word recall", f"{found.word_recall:.1%}", help="The page's words that were read"
+    )
+    if found.mostly_reading_order:
+        st.caption(
+            f"**{MOSTLY_ORDER}**: the words are read well; most of the CER is the order "
+            "the text was read in (columns, boxes, captions)."
+        )

@@ -78,8 +78,36 @@ def pages_summary(job: Job) -> str:
     text = f"{job.pages_done} / {total} pages"
     if job.pages_failed:
         text += f" · {job.pages_failed} failed"
+    if job.documents_failed:
+        text += f" · {count_noun(job.documents_failed, 'document')} not read"
     if job.pages_rerun:
         text += f" · {job.pages_rerun} asked again (runaway)"
+    return text
+
+
+def status_colour(job: Job) -> str:
+    """The badge's colour: a job done with failures is orange, never a green "done"."""
+    if job.status is JobStatus.DONE and job.has_failures:
+        return "orange"
+    return STATUS_COLOURS[job.status]
+
+
+# Too few pages or seconds to say a pace (the first pages wait for the document to open).
+PACE_MIN_PAGES = 2
+PACE_MIN_S = 5.0
+
+
+def pace(job: Job) -> str | None:
+    """ "12.0 pages/min · about 1 min 30 s left" while a job runs, from the pages it finished
+    and the time it ran (every run), or None while that says nothing yet."""
+    finished = job.pages_done + job.pages_failed
+    if not job.active or finished < PACE_MIN_PAGES or job.elapsed_s < PACE_MIN_S:
+        return None
+    per_minute = finished / job.elapsed_s * 60
+    text = f"{per_minute:.1f} pages/min"
+    left = job.pages_total - finished
+    if job.pages_total and left > 0:
+        text += f" · about {format_elapsed(left / per_minute * 60)} left"
     return text
 
 
@@ -87,7 +115,9 @@ def progress(job: Job) -> tuple[float, str]:
     """(fraction for a progress bar, its caption)."""
     finished = job.pages_done + job.pages_failed
     fraction = finished / job.pages_total if job.pages_total else 0.0
-    caption = f"{pages_summary(job)} · {format_elapsed(job.elapsed_s)} · {job.status.value}"
+    caption = f"{pages_summary(job)} · {format_elapsed(job.elapsed_s)} · {job.outcome}"
+    if speed := pace(job):
+        caption += f" · {speed}"
     if job.locate_words:
         caption += f" · words located on {job.pages_located} of {job.pages_done} pages"
         if job.pages_unlocated:
@@ -128,10 +158,10 @@ def jobs_frame(jobs: Iterable[Job]) -> pd.DataFrame:
         [
             {
                 "job": job.id,
-                "name": job.name,
+                "name": f"[{job.purpose}] {job.name}" if job.purpose else job.name,
                 "who": job.actor,
                 "when": job.created_at.astimezone().replace(tzinfo=None),
-                "status": job.status.value,
+                "status": job.outcome,
                 "pages": pages_summary(job),
                 "elapsed": format_elapsed(job.elapsed_s),
                 "service": job.service_url,

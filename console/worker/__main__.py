@@ -36,6 +36,7 @@ from console._data_lock import (  # noqa: E402
     ConsoleAlreadyRunning,
     DataFolderLock,
 )
+from console._running import announce, withdraw  # noqa: E402
 from console._store import StoreError, data_dir_from_env  # noqa: E402
 from console.service import build_operations  # noqa: E402
 from console.worker._logging import log_json_lines  # noqa: E402
@@ -92,9 +93,17 @@ def _serve() -> int:
         return 1
     worker = Worker(operations).start()
     try:
+        # Where this console's store and service are, for the CLIs run from any shell.
+        record = announce(operations.platform.service_url)
+    except OSError as error:  # a read-only home: the CLIs then need the variables
+        logger.warning("console not announced", extra={"error": str(error)})
+        record = None
+    try:
         _stop.wait()
         logger.info("stopping", extra={"signal": _signal[0] if _signal else ""})
     finally:
+        if record is not None:
+            withdraw(record)
         worker.stop()
         operations.close()
     return 0

@@ -8,9 +8,12 @@ from html.parser import HTMLParser
 from PIL import Image
 
 from console._overlay import (
+    CHROME_PX,
+    VIEW_MAX_PX,
     Marks,
     differing_word_indices,
     doubtful_word_indices,
+    overlay_height,
     overlay_html,
     word_offsets,
 )
@@ -102,3 +105,11 @@ def test_marked_words_carry_their_kind_on_the_scan_and_in_the_text() -> None:
     document = _Elements(overlay_html(_jpeg(), words, marks))
     kinds = [attrs["class"] for attrs, _ in document.having("rect") if "data-i" in attrs]
     assert kinds == ["w doubtful", "w plain", "w doubtful differs"]
+
+
+def test_a_tall_page_scrolls_in_a_box_of_bounded_height_with_zoom_controls() -> None:
+    tall = PageWords(1000, 20_000, (LocatedWord("word", (10, 10, 60, 30), 0, 0),), ())
+    assert overlay_height(tall) == VIEW_MAX_PX + CHROME_PX
+    elements = _Elements(overlay_html(_jpeg(), tall)).elements
+    ids = {attrs.get("id") for _tag, attrs, _text in elements}
+    assert {"view", "zoom-in", "zoom-out", "zoom-fit", "find"} <= ids

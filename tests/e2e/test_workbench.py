@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, FilePayload, Page, expect
+from playwright.sync_api import Browser, FilePayload, FrameLocator, Page, expect
 
 from tests.e2e.conftest import assert_page_clean, full_page_screenshot, open_console, wait_idle
 
@@ -207,6 +207,36 @@ def test_words_on_the_page_are_drawn_over_the_scan_and_a_clicked_word_is_marked(
         expect(overlay.locator("rect.found")).to_have_count(4)  # "quick" four times
         assert_page_clean(page)
         full_page_screenshot(page, screenshots / "workbench-words-on-the-page.png")
+        _zoom_pan_and_mark(page, overlay, screenshots)
     finally:
         page.get_by_text("Words on the page", exact=True).click()
         wait_idle(page)
+
+
+def _zoom_pan_and_mark(page: Page, overlay: FrameLocator, screenshots: Path) -> None:
+    """Zoomed in, the scan is wider than its box and pans by dragging; a drag marks no word,
+    a click still does, and Find still finds (issue 35, item 6)."""
+    view = overlay.locator("#view")
+    overlay.locator("#zoom-in").click()
+    overlay.locator("#zoom-in").click()
+    expect(overlay.locator("#zoom")).to_have_text("200%")
+    wide, shown = view.evaluate("v => [v.scrollWidth, v.clientWidth]")
+    assert wide >= 1.9 * shown, (wide, shown)
+    before = view.evaluate("v => v.scrollLeft")
+    box = view.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 150, box["y"] + box["height"] / 2, steps=6)
+    page.mouse.up()
+    assert view.evaluate("v => v.scrollLeft") > before  # panned to the right of the page
+    marked = overlay.locator(".picked").count()
+    word = overlay.locator("rect.found").first
+    word.scroll_into_view_if_needed()
+    word.click()
+    expect(overlay.locator("#picked")).to_contain_text("quick")
+    assert overlay.locator(".picked").count() == 2 and marked == 2  # the rect and its span
+    frame = page.get_by_test_id("stIFrame").first
+    frame.scroll_into_view_if_needed()
+    overlay.locator("body").evaluate("() => window.scrollTo(0, 0)")  # the bar in view
+    frame.screenshot(path=str(screenshots / "overlay-zoomed.png"))

@@ -3,6 +3,7 @@ pypdfium2, validated against ALTO's schema, and hOCR's required properties check
 
 from __future__ import annotations
 
+import ctypes
 import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -199,3 +200,35 @@ def test_hocr_pages_name_their_document_and_their_place_in_it(page: ExportPage) 
     titles = [e.get("title") for e in root.iter() if e.get("class") == "ocr_page"]
     size = f"bbox 0 0 {page.words.width} {page.words.height}"
     assert titles == [f'{size}; image "scans q3.tif"; ppageno {n}' for n in (0, 1)]
+
+
+def _page_notes(data: bytes) -> list[str]:
+    """The text annotations' contents of the first page (what a viewer's comment says)."""
+    raw = pdfium.raw
+    page = pdfium.PdfDocument(data)[0]
+    notes = []
+    for i in range(raw.FPDFPage_GetAnnotCount(page.raw)):
+        annot = raw.FPDFPage_GetAnnot(page.raw, i)
+        size = raw.FPDFAnnot_GetStringValue(annot, b"Contents", None, 0)
+        buffer = ctypes.create_string_buffer(size)
+        raw.FPDFAnnot_GetStringValue(
+            annot, b"Contents", ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), size
+        )
+        notes.append(buffer.raw[: size - 2].decode("utf-16-le"))
+        raw.FPDFPage_CloseAnnot(annot)
+    return notes
+
+
+def test_a_page_with_words_not_found_on_the_scan_says_so(page: ExportPage) -> None:
+    total = len(page.words.words)
+    assert _page_notes(searchable_pdf([page])) == [
+        f"1 of {total} words on this page were not found on the scan: a search finds them "
+        "near the words around them, not on themselves."
+    ]
+
+
+def test_a_page_whose_words_were_all_found_has_no_note(page: ExportPage) -> None:
+    found = tuple(w for w in page.words.words if w.box is not None)
+    located = PageWords(page.words.width, page.words.height, found, ())
+    whole = ExportPage(page.image, page.width_pt, page.height_pt, located)
+    assert _page_notes(searchable_pdf([whole])) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ocr_core import quality
 from ocr_core.quality import (
     DiffSpan,
     cer,
@@ -108,3 +109,40 @@ def test_rerun_reason_names_empty_and_repetition():
     assert rerun_reason("  \n") == "empty"
     assert rerun_reason("loop " * 100) == "repetition"
     assert rerun_reason("A normal page of text.") is None
+
+
+def _columns_swapped(text: str) -> str:
+    """The page's second half read before its first: every word right, the order not."""
+    lines = text.splitlines()
+    half = len(lines) // 2
+    return "\n".join(lines[half:] + lines[:half])
+
+
+def test_a_page_read_in_another_order_is_right_word_for_word(corpus):
+    truth = (corpus / "scans" / "phototest.txt").read_text()
+    found = quality.score(_columns_swapped(truth), truth)
+    assert found.cer > 0.3
+    assert found.order_free_cer == 0.0
+    assert (found.word_precision, found.word_recall) == (1.0, 1.0)
+    assert found.mostly_reading_order
+
+
+def test_misread_words_count_order_free_too(corpus):
+    truth = (corpus / "scans" / "phototest.txt").read_text()
+    misread = truth.replace("e", "c").replace("o", "0")
+    found = quality.score(misread, truth)
+    assert found.order_free_cer > 0.1 and found.word_precision < 0.5
+    assert not found.mostly_reading_order
+
+
+def test_word_precision_and_recall_count_extra_and_missing_words():
+    precision, recall = quality.word_precision_recall("the cat the cat sat", "the cat sat on")
+    assert (precision, recall) == (3 / 5, 3 / 4)
+    assert quality.word_precision_recall("", "the cat") == (0.0, 0.0)
+
+
+def test_order_free_cer_ignores_order_only():
+    assert quality.order_free_cer("b a c", "a b c") == 0.0
+    assert quality.order_free_cer("b a x", "a b c") == quality.cer("a b x", "a b c")
+    with pytest.raises(ValueError, match="empty"):
+        quality.order_free_cer("a", "  ")

@@ -1,7 +1,7 @@
 """rollout locks and canary requests (issue 31, items 4-5): one rollout per service, and
 canaries the worker runs for the Service page
 
-Revision ID: 0006_rollouts
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06 05:03:36.510201
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_rollouts"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None

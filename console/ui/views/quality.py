@@ -17,6 +17,7 @@ from console.golden import (
     score_finished,
     scores_frame,
 )
+from console.ui._confirm import confirmed
 from console.ui._state import current_identity, get_operations, read_status
 
 REFRESH_S = 2.0
@@ -27,8 +28,10 @@ identity = current_identity()
 st.title("Quality")
 st.caption(
     "A golden set is a folder of documents with the text each one says. Running it OCRs the "
-    "documents on the current service and scores them (CER/WER) by revision; a document whose "
-    f"CER rose by more than the margin (default {DEFAULT_MARGIN}) since the last run is flagged."
+    "documents on the current service and scores them (CER/WER, and order-free: word precision "
+    "and recall, an order-free CER) by revision; a document whose CER rose by more than the "
+    f"margin (default {DEFAULT_MARGIN}) since the last run is flagged. Each run records what "
+    "shaped its text; the runs table says what changed since the run before."
 )
 
 
@@ -62,6 +65,45 @@ else:
     st.info("Registering and running golden sets needs the operator role; scores are below.")
 
 
+def change_set(name: str) -> None:
+    """Update a set's documents and texts from a zip (its runs stay, and later runs say the
+    contents changed), or remove it with its runs: both through the door, asked twice."""
+    upload = st.file_uploader("New contents (zip)", type=["zip"], key="q_update_zip")
+    update_col, remove_col = st.columns(2)
+    if update_col.button("Update set", key="q_update", disabled=upload is None):
+        assert upload is not None
+        try:
+            updated, problems = operations.update_golden_set(
+                name, upload=(upload.name, upload.getvalue()), identity=identity
+            )
+        except (PermissionDenied, GoldenSetError, StoreError) as error:
+            st.error(escape_markdown(str(error)))
+        else:
+            st.success(f"Updated {escape_markdown(updated.name)}: {updated.documents} documents.")
+            for problem in problems:
+                st.warning(escape_markdown(problem))
+    if remove_col.button("Remove set", key="q_remove"):
+        st.session_state.q_removing = name
+    if st.session_state.get("q_removing") == name:
+        answer = confirmed(
+            f"**Remove {escape_markdown(name)}?** Its runs and scores go with it.", key="q_rm"
+        )
+        if answer:
+            try:
+                runs = operations.remove_golden_set(name, identity=identity)
+            except (PermissionDenied, GoldenSetError, StoreError) as error:
+                st.error(escape_markdown(str(error)))
+            else:
+                st.session_state.q_removed = f"Removed {name} with its {runs} runs."
+        if answer is not None:
+            del st.session_state.q_removing
+            st.rerun()
+
+
+if removed := st.session_state.pop("q_removed", None):
+    st.success(escape_markdown(removed))
+
+
 def _sets_and_runs(sets: list[GoldenSet]) -> None:
     """The registered sets, a run, and the scores (only when a set exists: no st.stop(), which
     would also stop the sidebar drawn after the page)."""
@@ -73,6 +115,9 @@ def _sets_and_runs(sets: list[GoldenSet]) -> None:
 
     # --- Run --------------------------------------------------------------------------------------
     chosen = st.selectbox("Golden set", [s.name for s in sets], key="q_set")
+    if identity.can_operate:
+        with st.expander("Update or remove this set"):
+            change_set(chosen)
     margin_col, run_col = st.columns([1, 3], vertical_alignment="bottom")
     margin = margin_col.number_input(
         "Regression margin (CER)", 0.0, 0.99, DEFAULT_MARGIN, 0.01, key="q_margin",
@@ -115,7 +160,15 @@ def _sets_and_runs(sets: list[GoldenSet]) -> None:
             st.bar_chart(chart, stack=False, x_label="run · revision", y_label="CER")
         rates = {
             name: st.column_config.NumberColumn(format="%.4f")
-            for name in ("mean CER", "CER", "WER", "previous CER")
+            for name in (
+                "mean CER",
+                "CER",
+                "WER",
+                "previous CER",
+                "order-free CER",
+                "word precision",
+                "word recall",
+            )
         }
         st.dataframe(runs_frame(runs), hide_index=True, column_config=rates)
         st.dataframe(scores_frame(runs), hide_index=True, column_config=rates)

@@ -135,3 +135,25 @@ def test_a_run_that_read_nothing_is_red_and_incomplete_not_green(operations: Ope
     assert "0 of 1 pages were read" in shown and "RequestTimeout" in shown
     runs = at.dataframe[1].value  # sets, then runs
     assert list(runs["state"]) == ["incomplete"] and list(runs["pages read"]) == ["0 / 1"]
+
+
+def test_a_set_is_updated_and_removed_on_the_page_after_a_confirmation(
+    operations: Operations,
+) -> None:
+    at = _register(page("quality").run(), "photo", PHOTO)
+    golden = GoldenStore(operations.store)
+    before = golden.contents_digest(golden.get("photo").id)
+    changed = {**PHOTO, "photo/phototest.txt": b"This is a lot of 12 point text."}
+    at.file_uploader(key="q_update_zip").set_value(
+        ("new.zip", make_zip(changed), "application/zip")
+    )
+    at = at.run().button(key="q_update").click().run()
+    assert "Updated photo: 1 documents" in at.success[-1].value
+    assert golden.contents_digest(golden.get("photo").id) != before
+    at = at.button(key="q_remove").click().run()
+    assert golden.find("photo") is not None  # asked first
+    at = at.button(key="q_rm_confirm").click().run()
+    assert not at.exception and golden.find("photo") is None
+    assert any("Removed photo with its 0 runs" in s.value for s in at.success)
+    actions = [(r.action, r.ok) for r in operations.audit_log(10)]
+    assert ("remove golden set", True) in actions and ("update golden set", True) in actions

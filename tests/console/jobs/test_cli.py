@@ -17,11 +17,13 @@ from tests.fakes.local_server import LocalServer
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "console.jobs", *args],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(data_dir)},
+        env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(data_dir), **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -118,3 +120,96 @@ def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(
     listing.stdout.close()
     _, err = listing.communicate(timeout=120)
     assert listing.returncode == 0 and b"Traceback" not in err
+
+
+def _truncated_pdf(corpus: Path) -> bytes:
+    """A real PDF cut short, as a download that stopped half way leaves it."""
+    data = (corpus / "pdf" / "pdflatex-4-pages.pdf").read_bytes()
+    return data[: len(data) // 2]
+
+
+def test_a_job_with_a_corrupt_document_is_done_with_failures_in_list_and_show(
+    tmp_path: Path,
+    corpus: Path,
+    jobs: JobStore,
+    runners: Callable[..., JobRunner],
+    server: LocalServer,
+) -> None:
+    job_id = submit(
+        jobs, ("good.pdf", make_pdf(2)), ("cut.pdf", _truncated_pdf(corpus)), url=server.base_url
+    )
+    runner = runners(server.base_url)
+    assert wait_until(lambda: not jobs.job(job_id).active)
+    runner.stop()
+    job = jobs.job(job_id)
+    assert (job.status, job.outcome, job.documents_failed) == (
+        JobStatus.DONE,
+        "done with failures",
+        1,
+    )
+    listed = _cli(tmp_path, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "done with failures" in listed.stdout
+    shown = _cli(tmp_path, "show", str(job_id))
+    assert shown.returncode == 0, shown.stderr
+    first, failures, why = shown.stdout.splitlines()[:3]
+    assert "done with failures" in first
+    assert failures.strip() == "failures: 0 pages, 1 documents not read"
+    assert why.strip().startswith("cut.pdf: ") and "damaged or truncated" in why
+    record = json.loads(_cli(tmp_path, "show", str(job_id), "--json").stdout)
+    assert (record["status"], record["outcome"]) == ("done", "done with failures")
+
+
+def test_list_and_show_escape_control_characters_in_file_names(
+    tmp_path: Path, jobs: JobStore
+) -> None:
+    painted = "scan\x1b[2K\r\x1b[32m  7  done  fake\u202efdp.exe\nline.pdf"
+    job_id = submit(jobs, (painted, make_pdf(1)))
+    for args in (("list",), ("show", str(job_id))):
+        shown = _cli(tmp_path, *args)
+        assert shown.returncode == 0, shown.stderr
+        assert not any(ch in shown.stdout for ch in ("\x1b", "\r", "\u202e"))
+        assert "scan\\x1b[2K\\r\\x1b[32m" in shown.stdout and "\\u202e" in shown.stdout
+        # One line per job in the list, and the name stays on its own line in show.
+        assert "line.pdf" not in shown.stdout.replace("\\nline.pdf", "")
+
+
+def test_an_iap_console_audits_a_shell_as_its_os_user_not_as_the_actor_it_claims(
+    tmp_path: Path, jobs: JobStore, store: Store
+) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(1)))
+    claimed = {
+        "LIGHTONOCR_IDENTITY": "iap",
+        "LIGHTONOCR_IAP_AUDIENCE": "/projects/1/locations/europe-west1/services/console",
+        "LIGHTONOCR_ACTOR": "ceo@example.com",
+    }
+    cancelled = _cli(tmp_path, "cancel", str(job_id), env=claimed)
+    assert cancelled.returncode == 0, cancelled.stderr
+    (row,) = [r for r in store.audit() if r.action == "cancel job"]
+    assert row.actor.startswith("os:") and row.actor.endswith(" via CLI")
+    assert "ceo@example.com" not in row.actor
+
+
+def test_list_from_an_empty_directory_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    home, here = tmp_path / "home", tmp_path / "elsewhere"
+    here.mkdir()
+    listed = subprocess.run(
+        [sys.executable, "-m", "console.jobs", "list"],
+        cwd=here,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 1
+    assert "no running console found" in listed.stderr and "nothing was created" in listed.stderr
+    assert list(here.iterdir()) == [] and not home.exists()
+
+
+def test_verbose_says_which_store_and_why(tmp_path: Path, store: Store) -> None:
+    listed = _cli(tmp_path, "--verbose", "list")
+    assert listed.returncode == 0, listed.stderr
+    said = f"store: {tmp_path / 'console.sqlite3'} (LIGHTONOCR_DATA_DIR is set)"
+    assert listed.stderr.splitlines()[0] == said
+    helped = _cli(tmp_path, "--help")
+    assert helped.returncode == 0 and said in helped.stdout

@@ -95,6 +95,10 @@ TABLE: dict[str, Callable[[Setup, Identity], Any]] = {
         "new-set", "set.zip", GOLDEN_ZIP, identity=who
     ),
     "run golden set": lambda s, who: s.operations.run_golden_set("seed-set", identity=who),
+    "update golden set": lambda s, who: s.operations.update_golden_set(
+        "seed-set", upload=("set.zip", GOLDEN_ZIP), identity=who
+    ),
+    "remove golden set": lambda s, who: s.operations.remove_golden_set("seed-set", identity=who),
     "canary rollout": _canary,
     "start comparison": lambda s, who: s.operations.start_comparison(
         s.other_url, documents=[NewDocument("c.pdf", make_pdf(1))], identity=who

@@ -70,3 +70,15 @@ def test_a_one_page_document_takes_a_reference_without_breaks_as_its_page() -> N
 def test_a_page_not_read_yet_waits_for_its_score() -> None:
     truth = page_truth([_ref(0, "truth")], _document(1), PageResult(0), False)
     assert truth.message == "Not read yet: the page is scored once it is read."
+
+
+def test_a_page_read_out_of_order_is_scored_order_free_and_said_to_be_mostly_order() -> None:
+    reference = "left column words here\n\nright column other words"
+    swapped = "right column other words\n\nleft column words here"
+    scores = job_scores([_document(1)], [_stored(0, swapped)], [_ref(0, reference)])
+    row = scores.table.iloc[0]
+    assert row["CER"] > 0.3
+    assert (row["order-free CER"], row["word precision"], row["word recall"]) == (0, 1, 1)
+    assert row["note"] == "mostly reading order" and scores.mostly_reading_order
+    truth = page_truth([_ref(0, reference)], _document(1), PageResult(0, swapped), True)
+    assert truth.score is not None and truth.score.measures.mostly_reading_order

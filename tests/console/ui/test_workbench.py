@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ from PIL import Image
 
 from console._identity import Identity, PermissionDenied, Role
 from console._store import Store
-from console.jobs import DocumentState, JobRunner, JobStatus, JobStore, NewDocument
+from console.jobs import DocumentState, Job, JobRunner, JobStatus, JobStore, NewDocument
 from console.jobs._ledger import JobLedger
 from console.jobs._results import NOT_READ, document_result
 from console.platforms.local import LocalPlatform
@@ -30,6 +31,7 @@ from console.ui._workbench import (
     job_label,
     jobs_frame,
     load_view,
+    pace,
     page_image,
     progress,
 )
@@ -103,9 +105,10 @@ def test_a_started_job_runs_and_its_view_accounts_for_every_page(
     assert [p.ok for p in view.result(opened).pages] == [True, True, True]
     assert list(view.failures()) == ["junk.pdf"]
     fraction, caption = progress(view.job)
-    assert fraction == 1.0 and caption.startswith("3 / 3 pages · ") and caption.endswith(" · done")
+    assert fraction == 1.0 and caption.startswith("3 / 3 pages · 1 document not read · ")
+    assert caption.endswith(" · done with failures")
     row = jobs_frame([view.job]).iloc[0]
-    assert (row["who"], row["status"], row["revision"]) == ("ana", "done", "pid 1")
+    assert (row["who"], row["status"], row["revision"]) == ("ana", "done with failures", "pid 1")
 
 
 def test_pages_not_read_yet_are_shown_as_waiting_not_dropped(jobs: JobStore, store: Store) -> None:
@@ -190,3 +193,31 @@ def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
     table = pages_to_check(view)
     assert sorted(table["page"]) == [1, 2]
     assert sorted(table["asked again"]) == ["", "repetition"]
+
+
+def _running(done: int, total: int, elapsed_s: float) -> Job:
+    return Job(
+        id=1,
+        name="scan.pdf",
+        actor="qa",
+        created_at=datetime.now(UTC),
+        status=JobStatus.RUNNING,
+        service_url="",
+        revision=None,
+        use_text_layer=False,
+        documents=1,
+        pages_total=total,
+        pages_done=done,
+        pages_failed=0,
+        elapsed_s=elapsed_s,
+    )
+
+
+def test_a_running_job_shows_its_pages_per_minute_and_the_time_left() -> None:
+    _, caption = progress(_running(done=30, total=90, elapsed_s=60.0))
+    assert caption.endswith(" · running · 30.0 pages/min · about 2 min 00 s left")
+
+
+def test_a_job_too_young_to_have_a_pace_says_none() -> None:
+    assert pace(_running(done=1, total=90, elapsed_s=60.0)) is None
+    assert pace(_running(done=10, total=90, elapsed_s=1.0)) is None

@@ -122,6 +122,30 @@ def test_cold_starts_appear_in_the_cold_start_chart_and_history(tmp_path: Path) 
     assert list(history["health checks"]) == [record.attempts]
 
 
+def test_the_local_cold_start_chart_is_the_warm_ups_drawn_as_points_not_a_line(
+    tmp_path: Path,
+) -> None:
+    with installed_operations(tmp_path, default_floor=0) as operations:
+        now = datetime.now(UTC)
+        # The simulated engine's "engine ready in 0.00 s" lines, as the local sampler
+        # stores them, hours apart: no cold start anybody waited for.
+        operations.platform.store.add_samples(
+            "local",
+            [
+                Sample(MetricKey.STARTUP_LATENCY_S, "engine", now - timedelta(hours=h), 0.0)
+                for h in (5, 3, 1)
+            ],
+        )
+        record = operations.warm_up()
+        assert record.cold
+        at = _run("1 d")
+    cold_start = _chart(at, COLD_START)
+    assert cold_start is not None
+    assert set(cold_start.data["line"].dropna()) == {"warm-up"}  # as the Service page lists
+    assert list(cold_start.data["value"].dropna()) == [record.seconds]
+    assert cold_start.spec["mark"]["type"] == "point"  # events, never joined across hours
+
+
 def test_warming_a_warm_service_twice_charts_no_cold_start(operations: Operations) -> None:
     first, second = operations.warm_up(), operations.warm_up()
     assert first.ready and second.ready

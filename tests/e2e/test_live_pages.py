@@ -1,0 +1,145 @@
+"""A job's pages in a real browser while it runs (issue 35, items 1 and 3): each page's text
+shows once the page is read, not when the job ends, the counts say what the store says,
+and a job with a corrupt document ends "done with failures".
+
+Its own console on the simulated engine with one request in flight (LIGHTONOCR_CONCURRENCY
+1): a 20-page job reads a page at a time, so a page read can be seen before the job ends.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from console._store import Store
+from console.jobs import JobStore
+from tests.e2e.conftest import (
+    Console,
+    open_console,
+    running_console,
+    wait_idle,
+)
+from tests.waits import wait_until
+
+pytestmark = pytest.mark.e2e
+
+PAGES = 20
+SIMULATED = "This text stands in for the OCR of one page."
+SUMMARY = re.compile(r"20 pages · (\d+) read · (\d+) failed")
+PROGRESS = re.compile(r"(\d+) / 20 pages")
+
+
+@pytest.fixture(scope="module")
+def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    settings = {"LIGHTONOCR_CONCURRENCY": "1", "LIGHTONOCR_ACTOR": "qa-e2e"}
+    with running_console(tmp_path_factory.mktemp("live"), settings=settings) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def twenty_pages(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = pdfium.PdfDocument(corpus / "pdf" / "pdflatex-4-pages.pdf")
+    document = pdfium.PdfDocument.new()
+    for n in range(PAGES):
+        document.import_pages(source, [n % len(source)])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    path = tmp_path_factory.mktemp("twenty") / "twenty-pages.pdf"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _start(page: Page, *files: Path) -> None:
+    """Upload and start a job with the words off (this is about the text)."""
+    uploader = page.get_by_test_id("stFileUploader").first.locator("input[type='file']")
+    uploader.set_input_files(list(files))
+    wait_idle(page)
+    words = page.get_by_test_id("stCheckbox").filter(has_text="Locate words on the page")
+    if words.locator("input").is_checked():
+        words.locator("label").click()
+        wait_idle(page)
+    page.get_by_role("button", name="Start OCR job").click()
+
+
+def _shown_text(page: Page) -> str:
+    return page.locator(".st-key-wb_page_text").inner_text()
+
+
+def test_each_page_shows_its_text_while_the_job_runs_and_the_counts_follow_the_store(
+    browser: Browser, live_console: Console, twenty_pages: Path, screenshots: Path
+) -> None:
+    jobs = JobStore(Store.in_dir(live_console.data_dir))
+    with open_console(browser, live_console.url) as page:
+        page.set_viewport_size({"width": 1440, "height": 2000})  # the page panel in view
+        _start(page, twenty_pages)
+        assert wait_until(lambda: bool(jobs.jobs()))
+        job_id = jobs.jobs()[0].id
+        seen: dict[int, datetime] = {}
+        number = page.get_by_label(f"Page (of {PAGES})")
+        expect(number).to_be_visible(timeout=60_000)  # the document is open: its pages
+        index = 0
+        while index < PAGES:
+            text = page.locator(".st-key-wb_page_text")
+            if index:  # a page the runner has not read yet: watch it arrive
+                number.fill(str(index + 1))
+                number.press("Enter")
+                expect(page.get_by_text(f"Page {index + 1} of {PAGES}")).to_be_visible()
+                if "Not read yet" not in text.first.inner_text():  # read while the test moved
+                    index = sum(p.result.ok for p in jobs.pages(job_id)) + 3
+                    continue
+            # (A redraw may briefly hold the box twice: the one with the text is enough.)
+            expect(text.filter(has_text=SIMULATED).first).to_be_visible(timeout=60_000)
+            seen[index] = datetime.now(UTC)
+            if jobs.job(job_id).active:  # type: ignore[union-attr]
+                page.screenshot(path=str(screenshots / "workbench-mid-job.png"))
+            # The document's counts and the progress bar are drawn from one read of the
+            # store: they agree, and never say more than the store holds.
+            wait_idle(page)
+            summary = page.get_by_text(SUMMARY).first
+            bar = page.get_by_test_id("stProgress").first
+            read = int(SUMMARY.search(summary.inner_text()).group(1))  # type: ignore[union-attr]
+            done = int(PROGRESS.search(bar.inner_text()).group(1))  # type: ignore[union-attr]
+            stored = sum(p.result.ok for p in jobs.pages(job_id))
+            assert read == done <= stored, (read, done, stored)
+            index = max(stored, index) + 2  # two pages ahead of the runner
+        assert wait_until(lambda: not jobs.job(job_id).active)  # type: ignore[union-attr]
+        finished = {p.index: p.finished_at for p in jobs.pages(job_id)}
+        job = jobs.job(job_id)
+        assert job is not None and job.finished_at is not None
+        # Page 1's text was on screen before the job ended (not drawn at its end).
+        assert seen[0] < job.finished_at, (seen[0], job.finished_at)
+        delays = {i + 1: round((seen[i] - finished[i]).total_seconds(), 2) for i in seen}
+        assert len(delays) >= 3, delays  # pages 1, and at least two the test waited for
+        (screenshots / "live-pages-delays.json").write_text(
+            json.dumps({"page: seconds from read to shown": delays}, indent=1)
+        )
+        print("seconds from a page's read (store) to its text on screen:", delays)
+        expect(page.get_by_text(f"{PAGES} pages · {PAGES} read · 0 failed")).to_be_visible(
+            timeout=60_000
+        )
+
+
+def test_a_job_with_a_corrupt_document_ends_done_with_failures(
+    browser: Browser, live_console: Console, corpus: Path, tmp_path: Path
+) -> None:
+    data = (corpus / "pdf" / "minimal-document.pdf").read_bytes()
+    cut = tmp_path / "cut-short.pdf"
+    cut.write_bytes(data[: len(data) // 2])
+    good = tmp_path / "good.pdf"
+    good.write_bytes(data)
+    started = time.monotonic()
+    with open_console(browser, live_console.url) as page:
+        _start(page, good, cut)
+        badge = page.get_by_test_id("stMarkdownContainer").get_by_text("done with failures")
+        expect(badge.first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("damaged or truncated").first).to_be_visible()
+    print(f"corrupt job shown as done with failures after {time.monotonic() - started:.1f} s")
