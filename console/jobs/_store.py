@@ -33,14 +33,12 @@ from console.jobs._uploads import (
     delete_objects,
     storable_filename,
     store_uploads,
+    sweep_orphans,
 )
 from console.jobs._words import WordsStore
 from ocr_core import Sampling
 
 RETENTION_SETTING = "job_retention_days"
-# An upload in progress is never this old: its object has no row yet, and is not an orphan.
-ORPHAN_GRACE = timedelta(hours=1)
-DOCUMENTS_KIND = "documents"
 DEFAULT_RETENTION_DAYS = 30
 
 
@@ -211,18 +209,30 @@ class JobStore:
         key, data = rows[0]
         return self.store.objects.read(key) if key else bytes(data)
 
-    def pages(self, job_id: int, document_id: int | None = None) -> list[StoredPage]:
-        """Stored page results of a job (or one of its documents), in document and page order."""
+    def pages(
+        self,
+        job_id: int,
+        document_id: int | None = None,
+        *,
+        index: int | None = None,
+        with_text: bool = True,
+    ) -> list[StoredPage]:
+        """Stored page results of a job (or one of its documents, or one page of it), in
+        document and page order; `with_text=False` leaves the text out (counts, confidence,
+        errors and timing of thousands of pages, as a page view needs them, read cheaply)."""
         p, d = pages_table, documents_table
         columns = [column for column in p.c if column.name != "text"]
+        text = bounded_text(p.c.text) if with_text else sa.literal("").label("text")
         query = (
-            sa.select(*columns, bounded_text(p.c.text))  # a page's text, never unbounded
+            sa.select(*columns, text)  # a page's text, never unbounded
             .join(d, d.c.id == p.c.document_id)
             .where(p.c.job_id == job_id)
             .order_by(d.c.position, p.c.page_index)
         )
         if document_id is not None:
             query = query.where(p.c.document_id == document_id)
+        if index is not None:
+            query = query.where(p.c.page_index == index)
         return [page_from_row(row) for row in self.store.read(query)]
 
     # --- what users ask for --------------------------------------------------------------------
@@ -333,24 +343,11 @@ class JobStore:
         }
 
     def sweep_orphans(self, now: datetime | None = None) -> int:
-        """Remove document objects no job refers to, written over ORPHAN_GRACE ago: what a
-        submit killed outright left (its unfinished upload, or the documents uploaded before
-        its rows were written), or a retention pass that died between rows and bytes."""
-        cutoff = to_ts(now or datetime.now(UTC)) - ORPHAN_GRACE.total_seconds()
+        """Uploads no job refers to, an hour old (see `_uploads.sweep_orphans`)."""
         d = documents_table
-        referenced = {
-            key
-            for (key,) in self.store.read(
-                sa.select(d.c.object_key).where(d.c.object_key.is_not(None))
-            )
-        }
-        orphans = [
-            key
-            for key in self.store.objects.written_before(DOCUMENTS_KIND, cutoff)
-            if key not in referenced
-        ]
-        delete_objects(self.store.objects, orphans)
-        return len(orphans)
+        query = sa.select(d.c.object_key).where(d.c.object_key.is_not(None))
+        referenced = {key for (key,) in self.store.read(query)}
+        return sweep_orphans(self.store.objects, referenced, now or datetime.now(UTC))
 
     def prune(self, now: datetime | None = None) -> int:
         """Delete finished jobs older than the retention (with their documents and pages)."""

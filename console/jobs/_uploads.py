@@ -11,12 +11,16 @@ import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import IO
 
 from console._disk import is_disk_full
 from console._objects import ObjectStore, ObjectTooLarge
 from console._store import StoreError
 
+# An upload in progress is never this old: its object has no row yet, and is not an orphan.
+ORPHAN_GRACE = timedelta(hours=1)
+DOCUMENTS_KIND = "documents"
 # A job's uploads together may not exceed this (LIGHTONOCR_MAX_JOB_MB).
 MAX_JOB_MB_ENV = "LIGHTONOCR_MAX_JOB_MB"
 DEFAULT_MAX_JOB_MB = 1024
@@ -83,3 +87,15 @@ def store_uploads(objects: ObjectStore, documents: Sequence[NewDocument]) -> lis
 def delete_objects(objects: ObjectStore, keys: Iterable[str]) -> None:
     for key in keys:
         objects.delete(key)
+
+
+def sweep_orphans(objects: ObjectStore, referenced: set[str], now: datetime) -> int:
+    """Remove document objects not in `referenced`, written over ORPHAN_GRACE ago: what a
+    submit killed outright left (its unfinished upload, or the documents uploaded before
+    its rows were written), or a retention pass that died between rows and bytes."""
+    cutoff = now.timestamp() - ORPHAN_GRACE.total_seconds()
+    orphans = [
+        key for key in objects.written_before(DOCUMENTS_KIND, cutoff) if key not in referenced
+    ]
+    delete_objects(objects, orphans)
+    return len(orphans)

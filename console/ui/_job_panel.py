@@ -78,7 +78,6 @@ def problem(operations: Operations, document: JobDocument) -> None:
 def downloads(operations: Operations, view: JobView, document: JobDocument) -> None:
     """Exports are built when clicked (deferred), not on every rerun of the page; the files
     with the words' positions when the job located them."""
-    result = view.result(document)
     stem = _exports.export_stem(document.filename)
     formats = [
         ("Markdown", _exports.to_markdown, "md", "text/markdown", "wb_dl_md"),
@@ -88,7 +87,8 @@ def downloads(operations: Operations, view: JobView, document: JobDocument) -> N
     columns = st.columns(4)
     for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
         column.download_button(
-            label, lambda export=export: export(result), f"{stem}.{extension}", mime, key=key,
+            label, lambda export=export: export(view.full(document)), f"{stem}.{extension}", mime,
+            key=key,
             on_click="ignore", icon=":material/download:",
         )  # fmt: skip
     jobs, job_id = operations.jobs, view.job.id
@@ -129,7 +129,7 @@ def scores(view: JobView, references: list[Reference]) -> None:
     if not references:
         return
     ignore_case = st.session_state.get("wb_ignore_case", False)
-    found = job_scores(view.documents, view.pages, references, ignore_case=ignore_case)
+    found = job_scores(view.documents, view.full_pages(), references, ignore_case=ignore_case)
     with st.expander("Scores against the references", expanded=True):
         if found.mean_cer is not None and found.mean_wer is not None:
             cer_col, wer_col, free_col, count_col = st.columns(4)

@@ -240,7 +240,6 @@ def pages(
     operations: Operations, view: JobView, document: JobDocument, references: list[Reference]
 ) -> None:
     """The document's pages, one at a time: the image beside its text and score."""
-    result = view.result(document)
     raw_col, words_col, _ = st.columns([1, 1, 3])
     raw_col.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
     words_col.toggle(
@@ -266,7 +265,7 @@ def pages(
     else:
         number = 1
     index = int(number) - 1
-    page = result.pages[index]
+    page = view.page(document, index)  # the one page shown, with its text
     image_col, text_col = st.columns(2)
     with image_col:
         if st.session_state.get("wb_words", False):

@@ -187,7 +187,10 @@ class JobView:
 
     job: Job
     documents: list[JobDocument]
+    # Without their text when read by `load_view` (a page view must cost the same for a
+    # job of 30 pages or 3,000): `page`, `full` and `full_pages` read the text when needed.
     pages: list[StoredPage]
+    jobs: JobStore | None = None
 
     def opened(self) -> list[JobDocument]:
         return [d for d in self.documents if d.state is DocumentState.OPENED]
@@ -202,8 +205,26 @@ class JobView:
     def result(self, document: JobDocument) -> DocumentResult:
         return document_result(document, self.pages)
 
+    def full(self, document: JobDocument) -> DocumentResult:
+        """The document's result with every page's text (for its exports)."""
+        if self.jobs is None:
+            return self.result(document)
+        return document_result(document, self.jobs.pages(self.job.id, document.id))
+
+    def full_pages(self) -> list[StoredPage]:
+        """Every stored page with its text (scores against references)."""
+        return self.pages if self.jobs is None else self.jobs.pages(self.job.id)
+
+    def page(self, document: JobDocument, index: int) -> PageResult:
+        """One page with its text: the one shown."""
+        if self.jobs is None:
+            return self.result(document).pages[index]
+        stored = self.jobs.pages(self.job.id, document.id, index=index)
+        return document_result(document, stored).pages[index]
+
     def results(self) -> list[DocumentResult]:
-        return [self.result(d) for d in self.opened()]
+        """Every opened document with its pages' text (the whole job's zip)."""
+        return [self.full(d) for d in self.opened()]
 
     def failures(self) -> dict[str, str]:
         failures: dict[str, str] = {}
@@ -242,7 +263,7 @@ def load_view(jobs: JobStore, job_id: int) -> JobView | None:
     job = jobs.job(job_id)
     if job is None:
         return None
-    return JobView(job, jobs.documents(job_id), jobs.pages(job_id))
+    return JobView(job, jobs.documents(job_id), jobs.pages(job_id, with_text=False), jobs)
 
 
 def page_image(data: bytes, filename: str, index: int) -> bytes:

@@ -27,6 +27,7 @@ from tests.console.local_platform import free_port, port_open
 from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+PHOTO = ROOT.parent / "shared" / "corpus" / "scans" / "phototest.tif"
 
 
 @dataclass
@@ -56,7 +57,9 @@ def _ui_healthy(port: int) -> bool:
 
 
 @contextmanager
-def console_unit(data_dir: Path, *, ports: tuple[int, int] | None = None) -> Iterator[Unit]:
+def console_unit(
+    data_dir: Path, *, ports: tuple[int, int] | None = None, engine: str = "simulated"
+) -> Iterator[Unit]:
     """`python -m console` in its own process group, on free ports; the log is checked for
     tracebacks at the end. The caller stops it (or it is killed on the way out)."""
     ui_port, ocr_port = ports or (free_port(), free_port())
@@ -64,7 +67,7 @@ def console_unit(data_dir: Path, *, ports: tuple[int, int] | None = None) -> Ite
         **os.environ,
         "LIGHTONOCR_DATA_DIR": str(data_dir),
         "LIGHTONOCR_LOCAL_PORT": str(ocr_port),
-        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        "LIGHTONOCR_LOCAL_ENGINE": engine,
         "LIGHTONOCR_ACTOR": "batch-script",
     }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
@@ -181,3 +184,27 @@ def test_a_server_a_killed_console_left_is_taken_over_said_and_stopped(tmp_path:
         if left.poll() is None:
             left.kill()
             left.wait()
+
+
+def test_ctrl_c_then_a_restart_mid_job_reads_every_page_and_fails_none(tmp_path: Path) -> None:
+    """Issue 35: after Ctrl-C and the same command again, the worker resumed the job while
+    its own server still answered 503 "the engine is still loading", and two pages failed.
+    The real CPU engine, whose load (model and a primed page) is the wait."""
+    scans = []
+    for n in range(12):
+        scan = tmp_path / f"scan-{n}.tif"
+        scan.write_bytes(PHOTO.read_bytes())
+        scans.append(scan)
+    ports = (free_port(), free_port())
+    with console_unit(tmp_path / "data", ports=ports, engine="rapidocr") as unit:
+        job_id = unit.submit(*scans)
+        jobs = unit.jobs()
+        assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=300)
+        assert _interrupt(unit) == 0
+    assert jobs.job(job_id).pages_done < 12  # stopped mid-job
+    with console_unit(tmp_path / "data", ports=ports, engine="rapidocr") as unit:
+        assert wait_until(lambda: not jobs.job(job_id).active, timeout_s=600)
+        assert _interrupt(unit) == 0
+    job = jobs.job(job_id)
+    assert (job.pages_done, job.pages_failed) == (12, 0)
+    assert all(page.result.ok for page in jobs.pages(job_id))

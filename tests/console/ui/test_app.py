@@ -77,8 +77,9 @@ def test_a_pdf_uploaded_in_the_app_is_read(operations: Operations, corpus: Path)
     at = app().run()
     data = (corpus / "pdf" / "multicolumn.pdf").read_bytes()
     at.file_uploader[0].set_value(("multicolumn.pdf", data, "application/pdf")).run()
+    at.toggle(key="wb_locate_words").set_value(False).run()
     at.button(key="wb_start").click().run()  # the job runs in the console's runner
-    assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=60)
+    assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=180)
     at.run()
     assert not at.exception
     assert any("This text stands in for the OCR of one page." in m.value for m in at.markdown)
@@ -91,7 +92,7 @@ def test_the_real_cpu_engine_reads_a_scan(tmp_path: Path, corpus: Path) -> None:
         data = (corpus / "scans" / "phototest.tif").read_bytes()
         at.file_uploader[0].set_value(("phototest.tif", data, "image/tiff")).run(timeout=120)
         at.button(key="wb_start").click().run()
-        assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=120)
+        assert wait_until(lambda: not get_operations().jobs.jobs()[0].active, timeout_s=300)
         at.run(timeout=120)
         assert not at.exception
         text = " ".join(m.value for m in at.markdown)

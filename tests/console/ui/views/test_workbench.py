@@ -25,16 +25,22 @@ from tests.fakes.inputs import tiff_pages
 
 # The simulated engine's answer names the page size it was sent.
 SIMULATED_TEXT = "This text stands in for the OCR of one page."
+# A few pages through the simulated engine and the sandbox: seconds idle, much more loaded.
+JOB_DEADLINE_S = 180.0
 
 
-def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
-    """Upload, press Start, wait for the job in the store, and draw the page again."""
+def _start(at: AppTest, *files: tuple[str, bytes, str], words: bool = False) -> AppTest:
+    """Upload, press Start, wait for the job in the store, and draw the page again. Words
+    are located only when a test is about them: on a loaded machine locating four pages
+    took longer than the whole test once waited."""
     at.file_uploader[0].set_value(list(files) if len(files) > 1 else files[0])
     at.run()
+    if not words and at.toggle(key="wb_locate_words").value:
+        at.toggle(key="wb_locate_words").set_value(False).run()
     at.button(key="wb_start").click().run()
     assert not at.exception
     jobs = get_operations().jobs
-    assert wait_until(lambda: not jobs.jobs()[0].active)
+    assert wait_until(lambda: not jobs.jobs()[0].active, timeout_s=JOB_DEADLINE_S)
     return at.run()
 
 
@@ -155,7 +161,7 @@ def test_raw_text_toggle_shows_the_models_output_verbatim(operations: Operations
 
 
 def test_downloads_are_offered_per_document_and_for_the_job(operations: Operations) -> None:
-    at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)))
+    at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)), words=True)
     words = ["Searchable PDF", "hOCR", "ALTO XML"] if engine_available() else []
     assert [d.label for d in at.download_button] == [
         "Markdown", "Text", "JSON", "Whole job (.zip)", *words]  # fmt: skip

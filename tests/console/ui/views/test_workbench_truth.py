@@ -20,10 +20,11 @@ from tests.fakes.inputs import tiff_pages
 def _start(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
     at.file_uploader[0].set_value(list(files))
     at.run()
+    at.toggle(key="wb_locate_words").set_value(False).run()  # not what these tests are about
     at.button(key="wb_start").click().run()
     assert not at.exception
     jobs = get_operations().jobs
-    assert wait_until(lambda: not jobs.jobs()[0].active)
+    assert wait_until(lambda: not jobs.jobs()[0].active, timeout_s=180)
     return at.run()
 
 
