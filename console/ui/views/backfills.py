@@ -24,11 +24,15 @@ st.caption(
 
 
 def _duration(seconds: float | None) -> str:
+    """Short enough for a metric: "40 s", "12 min", "3 h 05"."""
     if seconds is None:
         return "—"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d}"
 
 
 def _one(view: BackfillView) -> None:
