@@ -88,7 +88,9 @@ def progress(job: Job) -> tuple[float, str]:
     finished = job.pages_done + job.pages_failed
     fraction = finished / job.pages_total if job.pages_total else 0.0
     caption = f"{pages_summary(job)} · {format_elapsed(job.elapsed_s)} · {job.status.value}"
-    if job.locate_words:
+    if job.words_progress:  # the text is done first; the words follow
+        caption += f" · {job.words_progress}"
+    elif job.locate_words:
         caption += f" · words located on {job.pages_located} of {job.pages_done} pages"
         if job.pages_unlocated:
             caption += f" ({job.pages_unlocated} could not be)"
@@ -108,9 +110,10 @@ def words_missing(job: Job, page: PageResult, stored: StoredWords | None) -> str
         )
     if not page.ok or not page.text.strip():
         return "This page has no text whose words could be placed on it."
-    if job.active:
-        return "Placing this page's words on it… the worker does it once the job's pages are read."
-    return "This page's words were not placed before the job stopped: resume the job to place them."
+    return (
+        f"Placing this page's words on it… the worker locates them after the text, at their "
+        f"own pace ({job.words_progress or 'locating words'})."
+    )
 
 
 def job_label(job: Job) -> str:
