@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from ._quality import Case, corpus_cases, prepared
 from ._score import Score, score
 
@@ -75,15 +77,14 @@ def read_with_tesseract(cases: list[Case]) -> Reading:
     return Reading(PEER, pages, peak)
 
 
-def _engine_pages(cases: list[Case], side: int) -> tuple[list[tuple[str, float]], float]:
+def _engine_pages(images: list[Image.Image]) -> tuple[list[tuple[str, float]], float]:
     """In a spawned child: each page's text and seconds, and the child's peak MB."""
     from ..server._engine import RapidOcrEngine
 
     engine = RapidOcrEngine()
     engine.prime()  # as the server does before it says ready: pages are timed warm
     found = []
-    for case in cases:
-        image = prepared(case, side)
+    for image in images:
         started = time.perf_counter()
         text = engine.read(image).text
         found.append((text, time.perf_counter() - started))
@@ -93,7 +94,9 @@ def _engine_pages(cases: list[Case], side: int) -> tuple[list[tuple[str, float]]
 def read_with_engine(cases: list[Case], side: int) -> Reading:
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as child:
-        found, peak = child.submit(_engine_pages, cases, side).result()
+        # Prepared here: the child holds the engine alone, not the document sandbox too.
+        images = [prepared(case, side) for case in cases]
+        found, peak = child.submit(_engine_pages, images).result()
     pages = [(score(case.truth, text), s) for case, (text, s) in zip(cases, found, strict=True)]
     return Reading("embedded engine", pages, peak)
 
