@@ -32,12 +32,16 @@ def _proportional(line_box: Box, text: str) -> list[tuple[str, Box]]:
 _engine: Any = None
 
 
-def read_word_boxes(png: bytes) -> list[tuple[Box, str, list[Box]]]:
-    """In the worker: the page's lines as the embedded engine reads them (engine kept), each
-    with its words' boxes."""
+def read_word_boxes(
+    png: bytes, words: Sequence[str] | None = None
+) -> list[tuple[Box, str, list[Box]]]:
+    """In the worker: the page's lines (engine kept), each with its words' boxes. Given the
+    service's `words`, lines are anchored on them and only lines that cannot be are read
+    whole (`_anchored`); without them, every line is read."""
     global _engine
     import numpy as np
 
+    from ._anchored import anchored_lines
     from .server._engine import RapidOcrEngine
     from .server._lines import read_lines
     from .server._page_geometry import ink
@@ -48,6 +52,8 @@ def read_word_boxes(png: bytes) -> list[tuple[Box, str, list[Box]]]:
         rgb = page.convert("RGB")
     bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
     dark = ink(bgr)
+    if words is not None:
+        return anchored_lines(_engine, bgr, dark, words)[0]
     found = []
     for b, spans in read_lines(_engine, bgr):
         box = (b.x0, b.y0, b.x1, b.y1)
@@ -55,7 +61,7 @@ def read_word_boxes(png: bytes) -> list[tuple[Box, str, list[Box]]]:
     return found
 
 
-def _blank_runs(inked: list[bool]) -> list[tuple[int, int]]:
+def blank_runs(inked: list[bool]) -> list[tuple[int, int]]:
     """Runs of columns without ink: (start, end), end exclusive."""
     runs: list[tuple[int, int]] = []
     start = None
@@ -68,7 +74,7 @@ def _blank_runs(inked: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def _own_band(inked_rows: list[bool], ink_per_row: list[int]) -> tuple[int, int]:
+def own_band(inked_rows: list[bool], ink_per_row: list[int]) -> tuple[int, int]:
     """The run of inked rows (start, end) that holds the most ink; all rows if none."""
     bands, start = [], None
     for row, has_ink in enumerate([*inked_rows, False]):
@@ -117,11 +123,11 @@ def cut_at_ink(
     # A detected box often reaches into the lines above and below: keep the band of rows
     # holding most of the box's ink, the line's own.
     rows: Any = strip.any(axis=1)
-    band0, band1 = _own_band(rows.tolist(), strip.sum(axis=1).tolist())
+    band0, band1 = own_band(rows.tolist(), strip.sum(axis=1).tolist())
     strip = strip[band0:band1]
     y0 += band0
     inked: Any = strip.any(axis=0)
-    gaps = _blank_runs(inked.tolist())
+    gaps = blank_runs(inked.tolist())
     width = float(x1 - x0)
     use_spans = len(spans) == len(pieces)
     per_char = width / max(len(text), 1)

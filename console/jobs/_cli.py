@@ -174,8 +174,13 @@ def _formats(value: str) -> list[str]:
 
 
 def _export(jobs: JobStore, job: Job, out: Path, formats: Sequence[str]) -> None:
-    results, failures = job_results(jobs, job.id)
     words = [f for f in formats if f in WORD_FORMATS]
+    if words and job.locate_words and not job.words_ready:  # the text is ready before them
+        raise SystemExit(
+            f"error: job {job.id}'s {', '.join(words)} need its words: {job.words_progress}; "
+            "export them once it is done (md, txt and json are ready now)"
+        )
+    results, failures = job_results(jobs, job.id)
     extra = job_word_files(jobs, job.id, words) if words else None
     text = [f".{f}" for f in formats if f not in WORD_FORMATS]
     out.mkdir(parents=True, exist_ok=True)

@@ -79,6 +79,27 @@ class Job:
             return DONE_WITH_FAILURES
         return self.status.value
 
+    @property
+    def words_pending(self) -> int:
+        """Pages read whose words the worker has not been to yet (0 when none were asked):
+        a job is done when its text is, and its words follow."""
+        if not self.locate_words:
+            return 0
+        return max(self.pages_done - self.pages_located - self.pages_unlocated, 0)
+
+    @property
+    def words_ready(self) -> bool:
+        """Whether what needs the words (overlay, searchable PDF, hOCR, ALTO) is complete:
+        the text is done and every read page has been located (or says why it could not)."""
+        return self.locate_words and not self.active and self.words_pending == 0
+
+    @property
+    def words_progress(self) -> str:
+        """ "locating, k of n pages" while the words follow the text; "" otherwise."""
+        if not self.locate_words or self.words_ready:
+            return ""
+        return f"locating words, {self.pages_done - self.words_pending} of {self.pages_done} pages"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -102,6 +123,7 @@ class Job:
             "locate_words": self.locate_words,
             "pages_located": self.pages_located,
             "pages_unlocated": self.pages_unlocated,
+            "words_ready": self.words_ready,
         }
 
 

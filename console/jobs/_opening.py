@@ -64,3 +64,17 @@ class DocumentOpener:
                 self._ledger.set_document, entry.id, DocumentState.OPENED, document.page_count
             )
         return document
+
+    async def reopen(
+        self, job_id: int, document_id: int, *, client_for: Callable[[str], OCRClient]
+    ) -> Document:
+        """A document already read, opened again at the size its job's service read it
+        (`client_for(service_url)`): the word locator's copy, once the runner closed its own.
+        Raises the typed error of a document that cannot be, and writes nothing."""
+        job = await self._in_store(self._jobs.job, job_id)
+        documents = await self._in_store(self._jobs.documents, job_id)
+        (entry,) = [d for d in documents if d.id == document_id]
+        assert job is not None
+        data = await self._in_store(self._jobs.document_data, entry.id)
+        password = self._passwords.get(entry.id)
+        return await open_document(client_for(job.service_url), data, entry.filename, password)

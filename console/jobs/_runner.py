@@ -171,6 +171,9 @@ class JobRunner:
             self._started.set()
             raise
         self._clients = Clients(self._client)
+        # Words follow the text at their own pace, for jobs running or done (`_locating.py`).
+        reopen = functools.partial(self._opener.reopen, client_for=self._clients.for_service)
+        self._locating = asyncio.create_task(self.locator.run(reopen, self._runs.__contains__))
         self._started.set()
         try:
             while not self._stopping:
@@ -189,6 +192,7 @@ class JobRunner:
         """Jobs back to the queue first, before anything slow: Cloud Run kills an instance
         about 10 s after SIGTERM, and a job left `running` waits 15 s for its heartbeat to go
         stale before another runner may take it."""
+        self._locating.cancel()  # a page being located is located again by the next runner
         for run in self._runs.values():
             run.stopping = True
             run.task.cancel()
@@ -299,10 +303,10 @@ class JobRunner:
         return await self._loop.run_in_executor(self._store_threads, call, *args)
 
     async def _run_pass(self, job: Job, revision: str | None, run: _Run) -> int:
-        """Send every page of the job that has no result (or is marked for retry), then
-        locate their words if asked. Documents are opened OPEN_DOCUMENTS at a time (each
-        open one is a copy on the temporary disk, in memory on Cloud Run) and take turns
-        page by page; each is closed once its pages are done."""
+        """Send every page of the job that has no result (or is marked for retry); their
+        words, if asked, are the locator's, after (`_locating.py`). Documents are opened
+        OPEN_DOCUMENTS at a time (each open one is a copy on the temporary disk, in memory on
+        Cloud Run) and take turns page by page; each is closed once its pages are done."""
         entries = [
             entry
             for entry in await self._in_store(self.jobs.documents, job.id)
@@ -323,24 +327,19 @@ class JobRunner:
         self, job: Job, revision: str | None, run: _Run, entries: list[JobDocument]
     ) -> int:
         client = self._clients.for_service(job.service_url)
-        queues, opened = [], []
+        queues = []
         for entry in entries:
             document = await self._opener.open(entry, client)
             if document is None:
                 continue
             run.documents.append(document)
-            opened.append((entry.id, document))
             todo = await self._in_store(self.ledger.pages_to_send, entry.id, document.page_count)
             chosen = await self._in_store(self.ledger.sampling_to_send, entry.id)
             queues.append([(entry.id, document, index, chosen.get(index)) for index in todo])
         if run.window is None:  # enough to keep the slots busy with this job alone (opening
             slots = client.capacity  # a document has learnt the server's stated capacity)
             run.window = asyncio.Semaphore(pages_ahead(slots))
-        async with asyncio.TaskGroup() as group:
-            reading = group.create_task(self._pages(job, revision, run.window, queues))
-            if job.locate_words:  # while the pages are read, and after
-                group.create_task(self.locator.follow(job.id, opened, reading))
-        return reading.result()
+        return await self._pages(job, revision, run.window, queues)
 
     async def _pages(self, job: Job, revision: str | None, window: Any, queues: list[Any]) -> int:
         pages = list(round_robin(queues))
@@ -391,6 +390,8 @@ class JobRunner:
                 sampling=sampling,
             )
             await self._in_store(save)
+            if job.locate_words:
+                self.locator.wake()
         finally:
             flying.pop((document_id, index), None)
             window.release()

@@ -5,6 +5,10 @@ A page's words are located on the page image the service read (the same renderin
 their boxes are in that image's pixels (`PageWords.width` x `height`); a view scales them to
 whatever size it shows. A page read again loses its words with its old text
 (`JobLedger.save_page`), and the worker locates the new text.
+
+Every read page gets a row once the locator has been to it, a page without text too (no
+words), so "k of n pages located" reaches n; text comes first, the words follow (DESIGN:
+"text first, extras after").
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from console._store import Store
-from console.jobs._rows import MAX_PAGE_TEXT_CHARS, bounded_text, now_ts
-from console.jobs._tables import pages_table, words_table
+from console.jobs._rows import bounded_text, now_ts
+from console.jobs._tables import jobs_table, pages_table, words_table
 from ocr_core import PageWords
 
 
@@ -37,8 +41,25 @@ class WordsStore:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def next_to_locate(self) -> tuple[int, int] | None:
+        """(job, document) of the oldest job that asked for words and has a read page not
+        located yet: what the worker's locator takes next, whatever the job's status."""
+        p, w, j = pages_table, words_table, jobs_table
+        located = sa.exists().where(
+            w.c.document_id == p.c.document_id, w.c.page_index == p.c.page_index
+        )
+        rows = self.store.read(
+            sa.select(p.c.job_id, p.c.document_id)
+            .join(j, j.c.id == p.c.job_id)
+            .where(j.c.locate_words, p.c.error.is_(None), sa.not_(p.c.retry), ~located)
+            .order_by(p.c.job_id, p.c.document_id)
+            .limit(1)
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
     def pages_to_locate(self, document_id: int) -> list[tuple[int, str]]:
-        """(page, text) of the document's pages read with text and not located yet."""
+        """(page, text) of the document's pages read without error and not located yet; a
+        page without text or past the text bound is among them (its row says so)."""
         p, w = pages_table, words_table
         located = sa.select(w.c.page_index).where(w.c.document_id == document_id)
         rows = self.store.read(
@@ -51,11 +72,7 @@ class WordsStore:
             )
             .order_by(p.c.page_index)
         )
-        return [
-            (index, text)
-            for index, text in rows
-            if text.strip() and len(text) <= MAX_PAGE_TEXT_CHARS  # not a row cut on reading
-        ]
+        return [(int(index), str(text)) for index, text in rows]
 
     def save(
         self,

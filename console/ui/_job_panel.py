@@ -92,7 +92,8 @@ def downloads(operations: Operations, view: JobView, document: JobDocument) -> N
             on_click="ignore", icon=":material/download:",
         )  # fmt: skip
     jobs, job_id = operations.jobs, view.job.id
-    words = list(WORD_FORMATS) if view.job.locate_words else []
+    # The words follow the text: their files are offered once every read page is located.
+    words = list(WORD_FORMATS) if view.job.words_ready else []
     columns[3].download_button(
         "Whole job (.zip)",
         lambda: _exports.batch_zip(
@@ -104,6 +105,8 @@ def downloads(operations: Operations, view: JobView, document: JobDocument) -> N
         on_click="ignore",
         icon=":material/folder_zip:",
     )
+    if view.job.words_progress:
+        st.caption(f"Searchable PDF, hOCR and ALTO: {view.job.words_progress}; ready when done.")
     labels = {"pdf": ("Searchable PDF", "application/pdf"),
               "hocr": ("hOCR", "text/html"), "alto": ("ALTO XML", "application/xml")}  # fmt: skip
     for column, fmt in zip(st.columns(4), words, strict=False):

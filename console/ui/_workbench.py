@@ -118,7 +118,9 @@ def progress(job: Job) -> tuple[float, str]:
     caption = f"{pages_summary(job)} · {format_elapsed(job.elapsed_s)} · {job.outcome}"
     if speed := pace(job):
         caption += f" · {speed}"
-    if job.locate_words:
+    if job.words_progress:  # the text is done first; the words follow
+        caption += f" · {job.words_progress}"
+    elif job.locate_words:
         caption += f" · words located on {job.pages_located} of {job.pages_done} pages"
         if job.pages_unlocated:
             caption += f" ({job.pages_unlocated} could not be)"
@@ -138,9 +140,10 @@ def words_missing(job: Job, page: PageResult, stored: StoredWords | None) -> str
         )
     if not page.ok or not page.text.strip():
         return "This page has no text whose words could be placed on it."
-    if job.active:
-        return "Placing this page's words on it… the worker does it once the job's pages are read."
-    return "This page's words were not placed before the job stopped: resume the job to place them."
+    return (
+        f"Placing this page's words on it… the worker locates them after the text, at their "
+        f"own pace ({job.words_progress or 'locating words'})."
+    )
 
 
 def job_label(job: Job) -> str:

@@ -8,6 +8,9 @@
    300-dpi renders of the digital PDFs and synthetic forms, contents and turned pages,
    with each engine lever switched on in turn, seconds per page beside F1 and CER (slow:
    about 15 pages x 8 levers; `--levers 7,8` compares the last two).
+
+`--peer tesseract` runs instead the peer bench (`_peer`): Debian's tesseract and the
+embedded engine on the same pages, word F1, recall, reading-order CER, s/page, peak memory.
 """
 
 from __future__ import annotations
@@ -36,7 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--levers", default="", help="quality: comma-separated lever numbers to run (all if empty)"
     )
+    parser.add_argument(
+        "--peer",
+        choices=("tesseract",),
+        default=None,
+        help="only the peer bench: the embedded engine beside this tool on the same pages "
+        "(--quality-pages keeps a few)",
+    )
     args = parser.parse_args(argv)
+    if args.peer:
+        from ocr_core.bench import _peer
+
+        print(f"== the embedded engine beside {args.peer} ==", flush=True)
+        only = [part for part in args.quality_pages.split(",") if part]
+        _peer.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
+        return 0
 
     if args.only in (None, "prep"):
         from ocr_core.bench import _prep

@@ -5,12 +5,15 @@ boxes), so it is the truth for `ocr_core.locate_words`: the share of located wor
 overlaps a true box of the same word with IoU >= 0.5, for the PDF's own text (a service that
 reads every word right), for a simulated service's text (`service_text`: markdown, hyphens
 joined, 3 % of words misread) and for the embedded engine's text (the local server's
-answer), with seconds per page. A word misread by the service is judged by its true word.
+answer), with seconds per page and pages per second per core; `--before` reads every line
+whole, as locating did before the lines were anchored on the service's text (issue 34). A
+word misread by the service is judged by its true word.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -153,6 +156,11 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=6, help="pages at most per PDF")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="read every line whole (locating before issue 34: no anchoring on the text)",
+    )
     args = parser.parse_args(argv)
     engine = RapidOcrEngine()
     totals = {"true text": [0, 0, 0], "service text": [0, 0, 0], "engine text": [0, 0, 0]}
@@ -168,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                 ("engine text", engine.read(truth.image).text),
             ):
                 started = time.perf_counter()
-                located = locate_words(truth.image, text)
+                located = locate_words(truth.image, text, anchored=not args.before)
                 seconds.append(time.perf_counter() - started)
                 hits, boxed = overlap_share(located, truth)
                 totals[label][0] += hits
@@ -183,9 +191,12 @@ def main(argv: list[str] | None = None) -> None:
             f"{label}: {hits / max(boxed, 1):.1%} of located words at IoU >= {MIN_IOU} "
             f"({hits}/{boxed}); {boxed / max(words, 1):.1%} of words located"
         )
+    median, cores = statistics.median(seconds), os.cpu_count() or 1
     print(
-        f"seconds per {LONGEST_SIDE} px page: median {statistics.median(seconds):.2f}, "
-        f"max {max(seconds):.2f} (first includes the worker's engine load)"
+        f"{'every line read whole' if args.before else 'lines anchored on the text'}: "
+        f"seconds per {LONGEST_SIDE} px page: median {median:.2f}, max {max(seconds):.2f} "
+        f"(first includes the worker's engine load); {1 / median / cores:.2f} pages/s per core "
+        f"({cores} cores)"
     )
 
 

@@ -174,8 +174,9 @@ class RapidOcrEngine:
         seconds = time.perf_counter() - started
         return EngineResult(text, len(boxes), seconds, tuple(logprobs), turned)
 
-    def _detect(self, bgr: Any, scale: float = 1.0) -> Detection:
-        """Boxes found on the page reduced by `scale`, crops cut from the full-size page."""
+    def _detect(self, bgr: Any, scale: float = 1.0, *, classify: bool = True) -> Detection:
+        """Boxes found on the page reduced by `scale`, crops cut from the full-size page;
+        without `classify` (locating words on a page taken as it stands) no 0/180 votes."""
         import cv2
         import numpy as np
 
@@ -200,10 +201,12 @@ class RapidOcrEngine:
         # The crops stay as cut: the page is turned as a whole (see `_upright`), and a crop
         # the classifier flips on its own is read as garbage when the classifier is wrong.
         crops = ocr.get_crop_img_list(img, quads)
+        points = list(ocr._get_origin_points(quads, record, height, width))
+        if not classify:
+            return points, crops, []
         flipped, classified, _ = ocr.text_cls(crops)
         if self._flip_lines:
             crops = flipped
-        points = list(ocr._get_origin_points(quads, record, height, width))
         return points, crops, [(str(label), float(score)) for label, score in classified]
 
     def _upright(self, bgr: Any, scale: float) -> tuple[Any, int, Detection | None]:

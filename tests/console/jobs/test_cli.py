@@ -10,7 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from console._store import Store
-from console.jobs import JobRunner, JobStatus, JobStore
+from console.jobs import JobRunner, JobStatus, JobStore, NewDocument
+from console.jobs._ledger import JobLedger
+from console.jobs._models import DocumentState
+from console.jobs._words import WordsStore
+from ocr_core import PageResult, PageWords
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
 
@@ -213,3 +217,28 @@ def test_verbose_says_which_store_and_why(tmp_path: Path, store: Store) -> None:
     assert listed.stderr.splitlines()[0] == said
     helped = _cli(tmp_path, "--help")
     assert helped.returncode == 0 and said in helped.stdout
+
+
+def test_a_word_export_of_a_job_still_locating_says_how_far_while_its_text_exports(
+    tmp_path: Path, jobs: JobStore, store: Store
+) -> None:
+    job_id = jobs.create_job(
+        [NewDocument("scan.pdf", make_pdf(2))], actor="qa", service_url="", locate_words=True
+    )
+    (document,) = jobs.documents(job_id)
+    ledger = JobLedger(store)
+    assert ledger.claim(job_id, "runner-a", None)
+    ledger.set_document(document.id, DocumentState.OPENED, 2)
+    for index in range(2):
+        page = PageResult(index=index, text="read text", latency_s=0.1, attempts=1)
+        ledger.save_page(job_id, document.id, page, request_id=None, revision=None, started_at=0)
+    WordsStore(store).save(job_id, document.id, 0, PageWords(1, 1, (), ()))
+    ledger.release(job_id, "runner-a", JobStatus.DONE)  # the text is done, one page located
+    out = tmp_path / "out"
+    refused = _cli(tmp_path, "export", str(job_id), "--out", str(out), "--format", "md,pdf")
+    assert refused.returncode != 0
+    assert "locating words, 1 of 2 pages" in refused.stderr
+    assert not out.exists()
+    text = _cli(tmp_path, "export", str(job_id), "--out", str(out), "--format", "md,txt")
+    assert text.returncode == 0, text.stderr
+    assert (out / "scan.md").read_text().count("read text") == 2

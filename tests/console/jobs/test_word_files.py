@@ -45,7 +45,7 @@ def scanned_job(
         actor="qa", service_url="", locate_words=True,
     )  # fmt: skip
     runners(engine_server.base_url, max_attempts=3)
-    assert wait_until(lambda: not jobs.job(job_id).active, timeout_s=240)
+    assert wait_until(lambda: jobs.job(job_id).words_ready, timeout_s=240)
     assert jobs.job(job_id).pages_located == 1
     return job_id
 

@@ -14,10 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from console.jobs import JobStatus, NewDocument
 from console.jobs._in_flight import PageInFlight, write_in_flight
+from console.jobs._ledger import JobLedger
+from console.jobs._models import DocumentState
 from console.service import Operations
 from console.ui._page_panel import MAX_SHOWN_CHARS
 from console.ui._state import get_operations
-from ocr_core import ClientSettings, engine_available
+from ocr_core import ClientSettings, PageResult, engine_available
 from tests.console.jobs.conftest import make_pdf, wait_until
 from tests.console.ui.views.console_ops import installed_operations, page
 from tests.fakes.fault_server import FaultServer
@@ -162,9 +164,35 @@ def test_raw_text_toggle_shows_the_models_output_verbatim(operations: Operations
 
 def test_downloads_are_offered_per_document_and_for_the_job(operations: Operations) -> None:
     at = _start(page("workbench").run(), _pdf("one.pdf", make_pdf(1)), words=True)
+    jobs = get_operations().jobs
+    if engine_available():  # the words follow the text: their files once they are located
+        assert wait_until(lambda: jobs.jobs()[0].words_ready, timeout_s=JOB_DEADLINE_S)
+        at.run()
     words = ["Searchable PDF", "hOCR", "ALTO XML"] if engine_available() else []
     assert [d.label for d in at.download_button] == [
         "Markdown", "Text", "JSON", "Whole job (.zip)", *words]  # fmt: skip
+
+
+def test_files_with_positions_wait_for_the_words_and_say_how_far_they_are(
+    tmp_path: Path,
+) -> None:
+    # No worker: the job's text is done and no locator comes for its words.
+    with installed_operations(tmp_path, worker=False, default_floor=0) as operations:
+        jobs = operations.jobs
+        job_id = jobs.create_job(
+            [NewDocument("one.pdf", make_pdf(1))], actor="qa", service_url="", locate_words=True
+        )
+        (document,) = jobs.documents(job_id)
+        ledger = JobLedger(jobs.store)
+        assert ledger.claim(job_id, "runner-a", None)
+        ledger.set_document(document.id, DocumentState.OPENED, 1)
+        read = PageResult(index=0, text="read text", latency_s=0.1, attempts=1)
+        ledger.save_page(job_id, document.id, read, request_id=None, revision=None, started_at=0)
+        ledger.release(job_id, "runner-a", JobStatus.DONE)
+        at = page("workbench").run()
+        labels = [d.label for d in at.download_button]
+        assert labels == ["Markdown", "Text", "JSON", "Whole job (.zip)"]
+        assert any("locating words, 0 of 1 pages" in c.value for c in at.caption)
 
 
 def test_a_job_that_did_not_locate_words_offers_no_files_with_positions(

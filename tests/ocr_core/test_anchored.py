@@ -1,0 +1,58 @@
+"""Lines found in the service's text instead of read whole (`ocr_core._anchored`): most lines
+of a page cost two word crops, and what they place still sits on its ink."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from ocr_core import PageWords, engine_available
+from ocr_core._anchored import WIDTH_FACTOR, Run, find_runs, misfit, word_spans
+from ocr_core._locate import _lines, place_words, service_words
+from ocr_core.bench.locate import CORPUS, overlap_share, service_text, true_page
+
+PAGE = CORPUS / "pdflatex-4-pages.pdf"
+
+
+def test_a_line_ending_in_a_hyphen_is_found_by_the_start_of_its_last_word() -> None:
+    said = ["lorem", "ipsum", "consectetuer", "adipiscing"]
+    assert find_runs(said, "ipsum", "con", 2) == [Run(1, first_cut=False, last_cut=True)]
+    assert find_runs(said, "sectetuer", "adipiscing", 2) == [Run(2, first_cut=True, last_cut=False)]
+
+
+def test_a_run_whose_words_are_not_as_wide_as_their_ink_is_not_taken() -> None:
+    # "Kjift –": a gap after the K taken for a word break and the dash joined to "jift".
+    assert misfit(["Kjift", "–"], [(508, 515), (528, 585)]) > math.log(WIDTH_FACTOR)
+    assert misfit(["some", "nonsense"], [(100, 140), (150, 232)]) < math.log(WIDTH_FACTOR)
+
+
+def test_a_full_stop_set_off_by_a_gap_stays_with_its_word() -> None:
+    dark = np.zeros((30, 100), dtype=np.uint8)
+    dark[5:25, 10:30] = 1  # a word: tall ink
+    dark[5:25, 40:60] = 1  # the next word, past a word gap
+    dark[21:25, 66:69] = 1  # a full stop, past a gap as wide as a word gap
+    top, bottom, spans = word_spans(dark, (0, 0, 100, 30))
+    assert (top, bottom) == (5, 25)
+    assert spans == [(10, 30), (40, 69)]
+
+
+@pytest.mark.skipif(not PAGE.exists(), reason="corpus")
+@pytest.mark.skipif(not engine_available(), reason="the local extra")
+def test_most_lines_are_found_in_the_text_and_their_words_sit_on_their_ink() -> None:
+    from ocr_core._anchored import anchored_lines
+    from ocr_core.server._engine import RapidOcrEngine
+    from ocr_core.server._page_geometry import ink
+
+    truth = true_page(PAGE, 0)
+    text = service_text(truth.text, seed=0)
+    bgr = np.ascontiguousarray(np.asarray(truth.image.convert("RGB"))[:, :, ::-1])
+    engine = RapidOcrEngine(orient=False, small_text=False)
+    found, read_whole = anchored_lines(engine, bgr, ink(bgr), service_words(text))
+    assert read_whole <= len(found) // 4  # 7 or 8 of 45 lines: headings, dashes, marks
+    lines = _lines(found)
+    words = PageWords(truth.image.width, truth.image.height, tuple(place_words(text, lines)), ())
+    hits, boxed = overlap_share(words, truth)
+    assert boxed >= 0.98 * len(words.words)
+    assert hits >= 0.99 * boxed
