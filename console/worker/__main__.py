@@ -25,7 +25,11 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 signal.signal(signal.SIGTERM, _on_signal)
-signal.signal(signal.SIGINT, _on_signal)
+# Under `python -m console` the supervisor stops the worker with SIGTERM and started it with
+# SIGINT ignored: kept ignored, that disposition passes to the sandbox's spawned workers,
+# which a terminal's Ctrl-C would otherwise interrupt mid-import (a traceback in the log).
+if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+    signal.signal(signal.SIGINT, _on_signal)
 
 import argparse  # noqa: E402
 import logging  # noqa: E402

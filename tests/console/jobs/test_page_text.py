@@ -85,6 +85,9 @@ def test_a_row_written_unbounded_before_is_read_back_bounded(store: Store) -> No
     (page,) = JobStore(store).pages(job_id)
     assert len(page.result.text) == MAX_PAGE_TEXT_CHARS
     assert isinstance(page.result.error, AnswerTooLarge)
-    assert WordsStore(store).pages_to_locate(document_id) == []  # nor located whole
+    # Offered to the locator cut on reading (one character past the bound): it writes the
+    # page's row saying why, never locating a text past the bound (jobs/_locating.py).
+    [(index, offered)] = WordsStore(store).pages_to_locate(document_id)
+    assert (index, len(offered)) == (0, MAX_PAGE_TEXT_CHARS + 1)
     lengths = store.read(sa.select(sa.func.length(pages_table.c.text)))
     assert lengths[0][0] == MAX_PAGE_TEXT_CHARS + 5  # read cut, not rewritten

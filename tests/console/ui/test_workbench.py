@@ -183,7 +183,7 @@ def test_confidence_doubtful_words_and_re_runs_are_stored_and_listed_first(
         assert wait_until(lambda: not runner.jobs.job(job_id).active)
     view = load_view(runner.jobs, job_id)
     assert view is not None
-    for stored in view.pages:
+    for stored in view.full_pages():  # the view reads the text of pages only when asked
         assert stored.result.text == "page #ffffff"
         assert stored.result.confidence is not None and stored.result.confidence < 0.5
         assert [span.text for span in stored.result.low_confidence] == ["#ffffff"]
@@ -221,3 +221,20 @@ def test_a_running_job_shows_its_pages_per_minute_and_the_time_left() -> None:
 def test_a_job_too_young_to_have_a_pace_says_none() -> None:
     assert pace(_running(done=1, total=90, elapsed_s=60.0)) is None
     assert pace(_running(done=10, total=90, elapsed_s=1.0)) is None
+
+
+def test_a_view_reads_its_pages_without_their_text_and_one_page_with_it(
+    store: Store, runners: Callable[..., JobRunner], server: LocalServer
+) -> None:
+    """A page view must cost about the same for 30 pages or 3,000: the counts come from rows
+    read without their text, and only the page shown is read whole."""
+    jobs = JobStore(store)
+    job_id = submit(jobs, ("three.pdf", make_pdf(3)), url=server.base_url)
+    runners(server.base_url)
+    assert wait_until(lambda: not jobs.job(job_id).active)
+    view = load_view(jobs, job_id)
+    assert view is not None
+    assert [stored.result.text for stored in view.pages] == ["", "", ""]
+    [document] = view.opened()
+    assert view.page(document, 1).text == view.full(document).pages[1].text != ""
+    assert "3 read" in view.summary(document)
