@@ -64,10 +64,15 @@ def run_backfill(
     target = ServiceTarget.from_env(env, project=args.project, region=args.region)
     if args.backfill_command == "run":
         spec = BackfillJobSpec(
-            service_url=args.service_url, image=args.image, tag=args.tag, tasks=args.tasks,
-            parallelism=args.parallelism, max_retries=args.max_retries,
-            task_timeout_s=args.task_timeout, service_account=args.service_account,
-        )  # fmt: skip
+            service_url=args.service_url,
+            image=args.image,
+            tag=args.tag,
+            tasks=args.tasks,
+            parallelism=args.parallelism,
+            max_retries=args.max_retries,
+            task_timeout_s=args.task_timeout,
+            service_account=args.service_account,
+        )
         overrides = spec.overrides(args.source, args.out, args.formats)
         if args.dry_run:
             plan = {
@@ -83,8 +88,8 @@ def run_backfill(
         deployer.ensure_job(spec)
         state = deployer.run(spec, args.source, args.out, args.formats)
         print(f"started {_state(state)}", file=out)
-        print(f"progress: python -m console.backfill status {args.out} --id {state.short_name}",
-              file=out)  # fmt: skip
+        follow = f"python -m console.backfill status {args.out} --id {state.short_name}"
+        print(f"progress: {follow}", file=out)
     elif args.backfill_command == "status":
         print(_state(deployer.state(args.execution)), file=out)
     else:

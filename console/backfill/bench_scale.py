@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,15 +47,28 @@ def _servers(count: int, service_time: float, slots: int) -> Iterator[list[str]]
     processes, urls = [], []
     try:
         for _ in range(count):
-            with contextlib.closing(__import__("socket").socket()) as probe:
+            with contextlib.closing(socket.socket()) as probe:
                 probe.bind(("127.0.0.1", 0))
                 port = probe.getsockname()[1]
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1", "--port",
-                 str(port), "--engine", "simulated", "--service-time", str(service_time),
-                 "--max-num-seqs", str(slots), "--max-waiting", str(16 * slots)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            ))  # fmt: skip
+            command = [
+                sys.executable,
+                "-m",
+                "ocr_core.server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--engine",
+                "simulated",
+                "--service-time",
+                str(service_time),
+                "--max-num-seqs",
+                str(slots),
+                "--max-waiting",
+                str(16 * slots),
+            ]
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            processes.append(subprocess.Popen(command, **quiet))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
             deadline = time.monotonic() + 120
