@@ -316,9 +316,11 @@ def _progress(operations: Operations, view: JobView) -> None:
 
 
 def job(operations: Operations, listed: Job) -> None:
-    """The chosen job, redrawn from the store every second while it runs: its progress, its
-    counts and the page shown follow the pages as they are read (issue 35, item 1)."""
-    st.fragment(_job, run_every=REFRESH_S if listed.active else None)(operations, listed)
+    """The chosen job, redrawn from the store every second while it runs and while its words
+    follow its text: its progress, its counts and the page shown follow the pages as they
+    are read and located (issues 35 and 34)."""
+    following = listed.active or bool(listed.words_pending)
+    st.fragment(_job, run_every=REFRESH_S if following else None)(operations, listed)
 
 
 def _job(operations: Operations, listed: Job) -> None:
@@ -328,9 +330,9 @@ def _job(operations: Operations, listed: Job) -> None:
         st.warning(f"Job {job_id} is no longer in the store (past its retention?).")
         return
     job = view.job
-    if job.status is not listed.status:
-        # Started or ended since the page was drawn: draw it all again from one state (and
-        # stop redrawing this part every second once it ended).
+    if job.status is not listed.status or bool(job.words_pending) != bool(listed.words_pending):
+        # Started or ended, or its words all located, since the page was drawn: draw it all
+        # again from one state (and stop redrawing this part every second once it ended).
         st.rerun(scope="app")
     st.subheader(escape_markdown(job.name), anchor=False)
     when = job.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
