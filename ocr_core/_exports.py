@@ -113,9 +113,10 @@ def searchable_pdf(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
                 raise ExportError(f"page {n}: its image cannot be embedded ({exc})") from exc
             _text_layer(pdf, page, TextMode.INVISIBLE)
             if note := unlocated_note(page.words):
-                # A note on the page (a viewer's comment icon, never printed): its words
-                # without a place of their own are searchable but not on themselves.
-                pdf.text_annotation(4, 20, note, w=16, h=16, name="Comment", title=SYSTEM)
+                # A note on the page (a viewer's comment icon): its words without a place of
+                # their own are searchable but not on themselves. (No `title`: fpdf2 2.7.3,
+                # the floor, takes none; the document's creator names the console.)
+                pdf.text_annotation(4, 20, note, w=16, h=16, name="Comment")
         return bytes(pdf.output())
 
 
