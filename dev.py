@@ -183,7 +183,17 @@ FLOOR_CHECK_IMAGE = "us-docker.pkg.dev/floor-check/ocr/lightonocr@sha256:" + "0"
 # turned reads exactly as one detected again: older onnxruntime builds place a paragraph
 # break differently between the two (seen at the floors), which is the engine's rounding.
 LOWEST_TESTS = ("tests/ocr_core", "tests/deploy", "tests/console")
-LOWEST_LEFT_OUT = ("tests/ocr_core/server/test_ocr.py",)
+# Also left out: the tests that start whole consoles and task processes one after another
+# (the supervisor, one console per folder, backfills, a full disk in a mount namespace):
+# they test our processes' orchestration, at minutes each; the floors of what they run
+# (streamlit, the store, the clients) are proven by the AppTests and the store's tests.
+LOWEST_LEFT_OUT = (
+    "tests/ocr_core/server/test_ocr.py",
+    "tests/console/test_supervisor.py",
+    "tests/console/test_one_console_per_folder.py",
+    "tests/console/backfill",
+    "tests/console/jobs/test_disk_full.py",
+)
 LOWEST_DESELECTED = (
     "tests/ocr_core/server/test_engine_speed.py::"
     "test_an_upside_down_page_read_with_its_first_detection_turned_reads_as_detected_again",
