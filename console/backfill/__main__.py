@@ -89,16 +89,18 @@ def _task(args: argparse.Namespace) -> int:
 
 
 def _record(manifest: Manifest, where: str) -> None:
-    """In the console's store, for its Backfills view (the same store as the console's)."""
+    """In the running console's store (as the other CLIs find it), for its Backfills view;
+    with no console to find, the backfill runs all the same and no store is created."""
     from console._identity import local_actor
+    from console._running import NoConsoleStore, choose_store
     from console._store import Store, StoreError
 
     try:
-        store = Store.from_env()
+        store = Store.from_env(choose_store(creates=False).env)
         record_backfill(store, manifest, actor=local_actor(), where=where)
         store.close()
-    except StoreError as error:  # the backfill runs all the same; only the view misses it
-        print(f"warning: not recorded in the console's store: {error}", file=sys.stderr)
+    except (NoConsoleStore, StoreError) as error:
+        print(f"note: not listed in a console's Backfills view: {error}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,7 +45,13 @@ def _source(folder: Path, documents: int) -> Path:
 
 
 def _backfill(server: LocalServer, source: Path, dest: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "LIGHTONOCR_SERVICE_URL": server.base_url, "LIGHTONOCR_MAX_ATTEMPTS": "1"}
+    env = {
+        **os.environ,
+        "LIGHTONOCR_SERVICE_URL": server.base_url,
+        "LIGHTONOCR_MAX_ATTEMPTS": "1",
+        # No running console of another test is found (the backfill records itself in one).
+        "XDG_STATE_HOME": str(dest.parent / "state"),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "console.backfill", "run", str(source), "--out", str(dest),
          "--shard-documents", "5", *args],
