@@ -36,6 +36,11 @@ def two_page_scan(
         expect(page.get_by_text(re.compile(r"2 pages · 2 read · 0 failed"))).to_be_visible(
             timeout=OCR_TIMEOUT_MS
         )
+        # The words follow the text, and the job is redrawn every second until they are all
+        # located: the tests click once it is still.
+        expect(page.get_by_text(re.compile(r"words located on 2 of 2 pages"))).to_be_visible(
+            timeout=OCR_TIMEOUT_MS
+        )
         wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
         yield page
 
@@ -60,6 +65,9 @@ def workbench(browser: Browser, console_url: str, corpus: Path) -> Iterator[Page
         _upload(page, corpus / "scans" / "phototest.tif")
         # The summary line is drawn only once every page has a result.
         expect(page.get_by_text(re.compile(r"1 page · 1 read · 0 failed"))).to_be_visible(
+            timeout=OCR_TIMEOUT_MS
+        )
+        expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
             timeout=OCR_TIMEOUT_MS
         )
         wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
