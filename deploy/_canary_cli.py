@@ -68,8 +68,8 @@ def _rollout(
 ) -> CanaryReport:
     """The audited action, with a runner in this process that claims only the canary's own
     golden run (issue 31, item 4): pointed at the team's store, it takes nobody's jobs."""
+    from console.cli._common import cli_identity
     from console.jobs import JobRunner
-    from console.jobs._cli import cli_identity
     from console.platforms.cloudrun import CloudRunPlatform
     from console.service import Operations
     from console.service._canary_action import canary_rollout

@@ -2,7 +2,7 @@
 
 Issue 20 measured 20 uploads of 50 MB taking the console to 2.67 GB RSS and SQLite to 1.09 GB
 (+1.57 GB WAL) while documents lived in rows. This starts the console's service layer on a
-fresh data dir (`build_operations(background=False)`, as the UI and `python -m console.jobs
+fresh data dir (`build_runtime(background=False)`, as the UI and `python -m console.jobs
 submit` do), notes its idle RSS, then starts `--uploads` jobs of one `--mb` MB file each
 through `start_job` from open files, as the upload paths do. Prints the idle baseline, the
 peak (the kernel's high-water mark, reset after the baseline, so no sample can miss it), the
@@ -56,9 +56,9 @@ def main() -> None:
         for path in files:
             _write_upload(path, args.mb)
 
-        from console.service import build_operations
+        from console.runtime import build_runtime
 
-        operations = build_operations(background=False)
+        operations = build_runtime(background=False).operations
         idle_mb = _status_kb("VmRSS") / 1024
         _reset_peak()
         for path in files:

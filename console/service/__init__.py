@@ -8,7 +8,6 @@ from console.service._operations import (
     Operations,
     ThresholdBreach,
     WarmUpRecord,
-    build_operations,
 )
 
 __all__ = [
@@ -18,5 +17,4 @@ __all__ = [
     "Operations",
     "ThresholdBreach",
     "WarmUpRecord",
-    "build_operations",
 ]

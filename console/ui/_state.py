@@ -33,7 +33,8 @@ from console._identity import (
 )
 from console._render import escape_markdown
 from console.platforms import LogEntry, ServiceState, ServiceStatus
-from console.service import Operations, WarmUpRecord, build_operations
+from console.runtime import build_runtime
+from console.service import Operations, WarmUpRecord
 from console.worker import live_workers, worker_breaker
 from ocr_core import BreakerState
 
@@ -66,7 +67,7 @@ def install_operations(operations: Operations | None) -> None:
 @st.cache_resource(show_spinner="Opening the platform…")
 def _operations_from_env() -> Operations:
     # No background duties here: the worker (python -m console.worker) has them.
-    return build_operations(background=False)
+    return build_runtime(background=False).operations
 
 
 def get_operations() -> Operations:

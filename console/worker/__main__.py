@@ -42,7 +42,7 @@ from console._data_lock import (  # noqa: E402
 )
 from console._running import announce, withdraw  # noqa: E402
 from console._store import StoreError, data_dir_from_env  # noqa: E402
-from console.service import build_operations  # noqa: E402
+from console.runtime import build_runtime  # noqa: E402
 from console.worker._logging import log_json_lines  # noqa: E402
 from console.worker._worker import Worker  # noqa: E402
 
@@ -91,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve() -> int:
     try:
-        operations = build_operations()
+        runtime = build_runtime()
     except StoreError as error:
         logger.error("the store cannot be opened", extra={"error": str(error)})
         return 1
-    worker = Worker(operations).start()
+    operations = runtime.operations
+    worker = Worker(runtime).start()
     try:
         # Where this console's store and service are, for the CLIs run from any shell.
         record = announce(operations.platform.service_url)

@@ -13,6 +13,7 @@ from console._identity import Identity, Role
 from console._store import Store
 from console.golden import GoldenStore, load_folder, start_run, wait_for_run
 from console.jobs import JobRunner, JobStore
+from console.runtime import Runtime
 from console.service import Operations
 from console.service._canary_action import canary_rollout, request_canary_rollout
 from console.service._rollouts import RolloutBusy, canary_request, rollout_lock
@@ -137,7 +138,7 @@ def test_a_requested_canary_runs_in_the_worker_not_in_the_callers_process(
     assert cloud.run.requests_for("UpdateService") == []  # nothing ran in this call
     queued = canary_request(operations.store, number)
     assert queued is not None and queued.state == "queued"
-    worker = Worker(operations, poll_s=0.1, beat_s=0.1).start()
+    worker = Worker(Runtime(operations), poll_s=0.1, beat_s=0.1).start()
     try:
         done = eventually(
             lambda: (r := canary_request(operations.store, number)) and r.finished_at and r,

@@ -11,6 +11,7 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from console.platforms._base import ServiceState
+from console.runtime import Runtime
 from console.service import Operations
 from console.ui._state import install_operations
 from console.worker import Worker
@@ -36,7 +37,7 @@ def installed_operations(
             assert wait_until(lambda: platform.status().state is ServiceState.READY)
         operations = Operations(platform, platform.store, actor="qa-tester")
         install_operations(operations)
-        running = Worker(operations, poll_s=0.05).start() if worker else None
+        running = Worker(Runtime(operations), poll_s=0.05).start() if worker else None
         try:
             yield operations
         finally:

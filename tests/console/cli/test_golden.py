@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console.golden._cli import EXIT_INCOMPLETE
+from console.cli.golden import EXIT_INCOMPLETE
 from tests.console.golden.conftest import ROOT, make_zip, phototest_set, write_files
 from tests.fakes.fault_server import FaultServer
 from tests.fakes.local_server import LocalServer

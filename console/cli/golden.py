@@ -32,6 +32,7 @@ from console._identity import PermissionDenied
 from console._render import terminal_safe
 from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
+from console.cli._common import cli_identity, epilog
 from console.golden._models import (
     DEFAULT_MARGIN,
     SETTING_NAMES,
@@ -44,7 +45,6 @@ from console.golden._runs import wait_for_run
 from console.golden._sources import load_folder, load_zip
 from console.golden._store import GoldenStore
 from console.jobs import JobStore
-from console.jobs._cli import cli_identity, epilog
 
 if TYPE_CHECKING:
     from console.service import Operations
@@ -113,9 +113,9 @@ def _register(env: dict[str, str], name: str, path: Path) -> None:
 
 def _operations(env: dict[str, str]) -> Operations:
     # Imported here: listing sets must not need the platforms.
-    from console.service import build_operations
+    from console.runtime import build_runtime
 
-    return build_operations(env, background=False)
+    return build_runtime(env, background=False).operations
 
 
 def _summary(run: GoldenRun, changes: list[str] | None = None) -> str:
@@ -166,26 +166,15 @@ def _run(
     timeout_s: float,
 ) -> GoldenRun:
     # Imported here: listing and registering must not need the platforms.
-    from console.jobs import JobRunner
-    from console.service import build_operations
-    from ocr_core import OCRClient
+    from console.runtime import build_runtime
 
     golden.get(name)  # a clear error before any platform starts
-    operations = build_operations(env)
-    settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
-
-    def revision() -> str | None:
-        return operations.status().revision
-
+    runtime = build_runtime(env)
     jobs = JobStore(store)
-    runner = JobRunner(store, lambda: OCRClient(settings=settings), revision=revision).start()
+    runner = runtime.runner().start()
     try:
-        try:
-            current = revision()
-        except Exception:  # not knowing the revision must not stop the run
-            current = None
-        run_id = operations.run_golden_set(
-            name, margin=margin, revision=current, identity=cli_identity(env)
+        run_id = runtime.operations.run_golden_set(
+            name, margin=margin, revision=runtime.revision(), identity=cli_identity(env)
         )
         runner.wake()
         return wait_for_run(golden, jobs, run_id, timeout_s=timeout_s)

@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING
 
 from console import _exports
 from console._disk import is_disk_full
-from console._identity import Identity, PermissionDenied, Role, local_actor, os_user
+from console._identity import PermissionDenied
 from console._render import terminal_safe
 from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
+from console.cli._common import cli_identity, epilog
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
 from console.jobs._store import JobStore
@@ -41,27 +42,13 @@ from console.jobs._uploads import JobTooLarge, NewDocument
 from console.jobs._word_files import WORD_FORMATS, job_word_files
 
 if TYPE_CHECKING:
+    from console.runtime import Runtime
     from console.service import Operations
 
 # Job ids are 64-bit integers in every store; a larger one names no job.
 MAX_ID = 2**63 - 1
 # Commands that may create the store a variable names; the others need one that exists.
 CREATING = frozenset({"submit", "run"})
-WHICH_STORE = (
-    "Which store and service: LIGHTONOCR_DATABASE_URL or LIGHTONOCR_DATA_DIR when set, else "
-    "the running console's (its worker writes where its store and service are in "
-    "~/.local/state/lightonocr/consoles), else .lightonocr in the current directory if it "
-    "exists; otherwise the command refuses and creates nothing. --verbose prints the choice."
-)
-
-
-def epilog() -> str:
-    """The --help's last words: the rule, and what it chooses here and now."""
-    try:
-        now = choose_store(creates=True).describe()
-    except NoConsoleStore as refusal:
-        now = f"here and now: {refusal}"
-    return f"{WHICH_STORE}\n\n{now}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -196,24 +183,16 @@ def _export(jobs: JobStore, job: Job, out: Path, formats: Sequence[str]) -> None
             print(f"  {result.filename}: {more.error}", file=sys.stderr)
 
 
-def cli_identity(env: dict[str, str] | None = None) -> Identity:
-    """Who acts from a shell, as an operator: whoever can run this can reach the store
-    directly, so a role check here would protect nothing. The audit must not claim more
-    than it knows, though: on a local console the actor is LIGHTONOCR_ACTOR or the OS user
-    (as in the UI); where the console verifies people (IAP, OIDC) nothing in a shell is
-    verified, so the row says "os:USER via CLI", never an e-mail a variable asserts."""
-    env = dict(os.environ) if env is None else env
-    if (env.get("LIGHTONOCR_IDENTITY") or "local").strip().lower() == "local":
-        return Identity(local_actor(env), Role.OPERATOR, "cli")
-    return Identity(f"os:{os_user()} via CLI", Role.OPERATOR, "cli")
+def _runtime(env: dict[str, str]) -> Runtime:
+    # Imported here: listing jobs must not need the platforms. No background duties: the
+    # worker has them.
+    from console.runtime import build_runtime
+
+    return build_runtime(env, background=False)
 
 
 def _operations(env: dict[str, str]) -> Operations:
-    # Imported here: listing jobs must not need the platforms. No background duties: the
-    # worker has them.
-    from console.service import build_operations
-
-    return build_operations(env, background=False)
+    return _runtime(env).operations
 
 
 def _submit(
@@ -232,16 +211,16 @@ def _submit(
                 documents.append(NewDocument(path.name, opened.enter_context(path.open("rb"))))
             except OSError as error:
                 raise SystemExit(f"error: {path}: {error.strerror or error}") from None
-        operations = _operations(env)
+        runtime = _runtime(env)
         try:
-            revision = operations.status().revision
-        except Exception:  # not knowing the revision must not stop the job
-            revision = None
-        try:
-            job_id = operations.start_job(
-                documents, identity=cli_identity(env), name=name, revision=revision,
-                use_text_layer=text_layer, locate_words=words,
-            )  # fmt: skip
+            job_id = runtime.operations.start_job(
+                documents,
+                identity=cli_identity(env),
+                name=name,
+                revision=runtime.revision(),
+                use_text_layer=text_layer,
+                locate_words=words,
+            )
         except JobTooLarge as error:
             raise SystemExit(f"error: {error}") from None
     if as_json:
@@ -254,19 +233,11 @@ def _submit(
 
 def _run(env: dict[str, str]) -> None:
     # Imported here: listing jobs must not need the platforms.
-    from console.jobs._runner import JobRunner
-    from console.service import build_operations
-    from ocr_core import OCRClient
+    from console.runtime import build_runtime
 
-    operations = build_operations(env)
-    store = operations.store
-    settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
-
-    def revision() -> str | None:
-        return operations.status().revision
-
-    runner = JobRunner(store, lambda: OCRClient(settings=settings), revision=revision).start()
-    print(f"runner {runner.owner} on {store.where}; Ctrl-C to stop", flush=True)
+    runtime = build_runtime(env)
+    runner = runtime.runner().start()
+    print(f"runner {runner.owner} on {runtime.store.where}; Ctrl-C to stop", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
