@@ -8,9 +8,11 @@ of the backfill, does only what is left), writes every output with `write_once`,
 a document that failed, or whose pages failed, under `_backfill/<id>/failures/` with the
 typed reason. Its counts go to `_backfill/<id>/tasks/task-<i>.json` as it works.
 
-SIGTERM (Cloud Run stopping the task) and SIGTSTP (its maintenance signal) stop it taking
-documents; those in flight get a short grace, then are abandoned (nothing of them is
-written); it exits 1 so that the retry resumes where it stopped.
+SIGTERM (Cloud Run stopping the task), SIGTSTP (its maintenance signal) and the backfill's
+cancel marker (`_control.py`, read before each document) stop it taking documents; those in
+flight get a short grace, then are abandoned (nothing of them is written); it exits 1 so that
+the retry resumes where it stopped (0 when cancelled: there is nothing to resume). A retry's
+manifest (`retry_of`) reads its documents again and replaces their outputs.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from dataclasses import asdict, dataclass, field
 
 from console import _exports
 from console.backfill._locations import AlreadyWritten, Listed, Location
-from console.backfill._manifest import Manifest, failure_name, output_name
+from console.backfill._manifest import Manifest, cancel_requested, failure_name, output_name
 from ocr_core import DocumentResult, OCRClient, OCRError
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGTSTP)
+CANCELLED = "cancelled"  # why a task stopped when its backfill was cancelled (`_control`)
 GRACE_S = 5.0
 PROGRESS_EVERY_S = 5.0
 DOCUMENTS_AT_ONCE = 4
@@ -107,6 +110,10 @@ class Task:
         pending: set[asyncio.Task[None]] = set()
         for entry in self.mine:
             await slots.acquire()
+            if not self.stopping.is_set() and await asyncio.to_thread(
+                cancel_requested, self.dest, self.manifest.backfill_id
+            ):
+                self.stop(CANCELLED)
             if self.stopping.is_set():
                 slots.release()
                 break
@@ -134,7 +141,8 @@ class Task:
 
     async def _document(self, entry: Listed) -> None:
         done_marker = output_name(entry.name, "json")
-        if await asyncio.to_thread(self.dest.exists, done_marker):
+        retrying = self.manifest.retry_of is not None  # its outputs are to be replaced
+        if not retrying and await asyncio.to_thread(self.dest.exists, done_marker):
             self.progress.skipped += 1
             self._write_progress()
             return
@@ -155,9 +163,10 @@ class Task:
 
     def _write_outputs(self, entry: Listed, result: DocumentResult) -> None:
         try:
+            write = self.dest.write if self.manifest.retry_of else self.dest.write_once
             for fmt in self.manifest.formats:  # json last: its presence says "done"
                 rendered = RENDERERS[fmt](result)
-                self.dest.write_once(output_name(entry.name, fmt), rendered.encode())
+                write(output_name(entry.name, fmt), rendered.encode())
         except AlreadyWritten:  # another attempt got there first: its outputs stand
             self.progress.skipped += 1
             self._write_progress()
@@ -191,4 +200,4 @@ async def run_task(task: Task) -> int:
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
-    return 0 if finished else 1
+    return 0 if finished or task.progress.stopped == CANCELLED else 1

@@ -3,6 +3,7 @@
     run SOURCE --out DEST [--formats md,json] [--local-tasks N]   freeze and run locally
     status DEST [--id ID] [--json]                                what is done, left, failed
     task DEST [--id ID | --source SOURCE]                         one task (Cloud Run Jobs)
+    tasks DEST --id ID [--local-tasks N]                          run a frozen one (a retry)
 
 SOURCE and DEST are folders or `gs://bucket/prefix/`. The OCR service is the console's
 (LIGHTONOCR_SERVICE_URL, else the local server). On Cloud Run Jobs, `python -m deploy
@@ -55,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     task.add_argument("--id", help="the backfill (default: this Cloud Run execution's)")
     task.add_argument("--source", help="freeze SOURCE's listing first (task 0 does, once)")
     task.add_argument("--formats", default="md,json")
+    tasks = commands.add_parser("tasks", help="run the local tasks of a frozen backfill")
+    tasks.add_argument("dest")
+    tasks.add_argument("--id", required=True, help="the backfill (e.g. a retry's)")
+    tasks.add_argument("--local-tasks", type=int, default=2, help="task processes here")
     return parser
 
 
@@ -108,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "task":
             return _task(args)
+        if args.command == "tasks":
+            failed = run_local_tasks(args.dest, args.id, args.local_tasks)
+            print(_summary(backfill_status(location(args.dest), args.id)))
+            return 1 if failed else 0
         if args.command == "status":
             dest = location(args.dest)
             ids = manifests(dest)

@@ -42,6 +42,8 @@ ACTIONS: dict[str, str] = {
     "remove golden set": "removing a golden set",
     "start comparison": "starting a comparison",
     "canary rollout": "rolling out a canary gated by a golden set",
+    "cancel backfill": "cancelling a backfill",
+    "retry backfill": "retrying a backfill's failed documents",
 }
 
 

@@ -45,7 +45,7 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
-from console.service._job_actions import JobActions
+from console.service._backfill_actions import BackfillActions
 from console.service._keep_warm import KeepWarm
 from console.service._metrics_views import MetricsViews
 from console.service._quality_actions import QualityActions
@@ -95,7 +95,7 @@ class ThresholdBreach:
     hint: str
 
 
-class Operations(JobActions, QualityActions, MetricsViews):
+class Operations(BackfillActions, QualityActions, MetricsViews):
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
