@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from console._store import Store, from_ts, to_ts
 from console.jobs._rows import bounded_text, storable
-from console.jobs._tables import pages_table
+from console.jobs._tables import pages_table, words_table
 from console.review._models import (
     APPROVED,
     CORRECTED,
@@ -185,6 +185,15 @@ class ReviewStore:
         try:
             with self.store.transaction() as connection:
                 connection.execute(truths_table.insert().values(**row))
+                if text != (newest.text if newest is not None else model_text):
+                    # Words located on the old text are not this text's: the worker
+                    # locates the page again on its truth (WordsStore.pages_to_locate).
+                    w = words_table
+                    connection.execute(
+                        w.delete().where(
+                            w.c.document_id == ref.document_id, w.c.page_index == ref.page_index
+                        )
+                    )
         except sa.exc.IntegrityError:
             newest = self.newest(ref)
             assert newest is not None
