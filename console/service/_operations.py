@@ -51,6 +51,7 @@ from console.service._job_actions import JobActions
 from console.service._keep_warm import KeepWarm
 from console.service._metrics_views import MetricsViews
 from console.service._quality_actions import QualityActions
+from console.service._review_actions import ReviewActions
 from console.service._revisions import TrafficChange
 from ocr_core import CircuitBreaker
 
@@ -98,7 +99,7 @@ class ThresholdBreach:
     hint: str
 
 
-class Operations(JobActions, QualityActions, MetricsViews):
+class Operations(JobActions, QualityActions, ReviewActions, MetricsViews):
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
