@@ -1,0 +1,1 @@
+"""The command-line tools of the console (`python -m console.X` calls the `main` here)."""
