@@ -25,6 +25,7 @@ from console.review import (
     Truth,
 )
 from console.review._golden import golden_documents, reviewed_pages
+from console.review._quality import CorrectionFigures, correction_figures, most_corrected_words
 from console.service._door import Door
 
 
@@ -60,6 +61,13 @@ class ReviewActions(Door):
 
     def review_queue(self, where: QueueFilter | None = None) -> list[QueueEntry]:
         return self.review.queue(where)
+
+    def correction_quality(
+        self,
+    ) -> tuple[list[CorrectionFigures], list[tuple[str, str, int]]]:
+        """The figures per revision and week, and the words most often corrected."""
+        truths = self.review.reviewed()
+        return correction_figures(truths), most_corrected_words(truths)
 
     def review_settings(self) -> ReviewSettings:
         return self.review.settings()
