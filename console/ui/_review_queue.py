@@ -81,7 +81,7 @@ def _by_number() -> None:
         job_col, page_col, open_col = st.columns([1, 1, 1], vertical_alignment="bottom")
         job = job_col.number_input("Job", min_value=1, step=1, key="rv_open_job")
         number = page_col.number_input("Page", min_value=1, step=1, key="rv_open_page")
-        if open_col.button("Open", key="rv_open"):
+        if open_col.button("Open page", key="rv_open"):
             st.session_state[CURRENT] = (int(job), int(number))
 
 
