@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from console._store import Store, from_ts, to_ts
-from console.jobs._rows import bounded_text, storable
+from console.jobs._rows import MAX_PAGE_TEXT_CHARS, bounded_text, storable
 from console.jobs._tables import pages_table, words_table
 from console.review._models import (
     APPROVED,
@@ -170,6 +170,10 @@ class ReviewStore:
         self, ref: PageRef, text: str, kind: str, actor: str, base_version: int | None
     ) -> Truth:
         text = storable(text)
+        if len(text) > MAX_PAGE_TEXT_CHARS:
+            raise ReviewError(
+                f"a page's text is at most {MAX_PAGE_TEXT_CHARS:,} characters, not {len(text):,}"
+            )
         model_text, revision, confidence, reasons = self.model_page(ref)
         newest = self.newest(ref)
         current = newest.version if newest is not None else 0

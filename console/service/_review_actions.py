@@ -27,6 +27,7 @@ from console.review import (
 from console.review._golden import golden_documents, reviewed_pages
 from console.review._quality import CorrectionFigures, correction_figures, most_corrected_words
 from console.service._door import Door
+from ocr_core.quality import cer, normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,14 @@ class PageForReview:
     @property
     def text(self) -> str:
         return self.versions[-1].text if self.versions else self.model_text
+
+    @property
+    def model_cer(self) -> float | None:
+        """The CER of the model's text against the page's truth (None: no truth, or an
+        empty one)."""
+        if not self.versions or not normalise(self.text):
+            return None
+        return cer(self.model_text, self.text)
 
 
 class ReviewActions(Door):

@@ -69,6 +69,12 @@ def _facts(page: PageForReview) -> None:
         f"{escape_markdown(page.page.filename)} · read by {escape_markdown(page.revision or '?')}"
         f" · confidence {confidence} · in review for: {why}"
     )
+    if page.model_cer is not None:
+        newest = page.versions[-1]
+        st.caption(
+            f"CER of the model's text against the truth (version {newest.version}, "
+            f"{newest.kind} by {escape_markdown(newest.actor)}): {page.model_cer:.2%}"
+        )
 
 
 def _scan(operations: Operations, page: PageForReview, text: str) -> None:

@@ -104,6 +104,12 @@ def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
             page.get_by_role("button", name="Save", exact=True).click()
             wait_idle(page)
             expect(page.get_by_text("Saved as version 1 (corrected).")).to_be_visible()
+            # The page's CER against its new truth: three one-letter fixes, not 0.
+            cer_line = re.compile(
+                r"CER of the model's text against the truth \(version 1, corrected by .+\): "
+                r"(?!0\.00%)\d+\.\d\d%"
+            )
+            expect(page.get_by_text(cer_line)).to_be_visible()
             assert_page_clean(page)
             _shot(page, "review-saved.png", screenshots)
 

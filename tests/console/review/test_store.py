@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console._store import Store
+from console.jobs import JobStore
+from console.jobs._rows import MAX_PAGE_TEXT_CHARS
+from console.jobs._words import WordsStore
 from console.review import ReviewError, ReviewStore, StaleVersion
 from tests.console.review.conftest import Seed, seed_job
 from tests.fakes.postgres import PostgresServer
@@ -79,6 +82,14 @@ def test_a_page_number_past_the_job_is_a_review_error(store: Store) -> None:
         ReviewStore(store).page(job, 2)
 
 
+def test_a_text_past_the_page_bound_is_refused(store: Store) -> None:
+    job = seed_job(store, Seed("short"))
+    review = ReviewStore(store)
+    with pytest.raises(ReviewError, match="at most"):
+        review.correct(review.page(job, 1), "x" * (MAX_PAGE_TEXT_CHARS + 1), "ana")
+    assert review.versions(review.page(job, 1)) == []
+
+
 def test_two_people_on_one_page_see_each_other_until_one_leaves(store: Store) -> None:
     job = seed_job(store, Seed("text"))
     review = ReviewStore(store)
@@ -121,5 +132,8 @@ def test_truths_and_the_lock_hold_on_postgres(postgres: PostgresServer) -> None:
         assert [v.text for v in review.versions(page)] == ["one 2"]
         review.send(job, [1], "ana")
         assert [e.page.number for e in review.queue()] == [1]
+        # The worker locates a corrected page's words on its truth.
+        [document] = JobStore(store).documents(job)
+        assert WordsStore(store).pages_to_locate(document.id) == [(0, "one 2")]
     finally:
         store.close()

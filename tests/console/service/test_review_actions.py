@@ -52,6 +52,16 @@ def test_restoring_an_earlier_version_through_the_door_makes_it_current(
     assert [v.actor for v in page.versions] == [ANA.name, BO.name, ANA.name]
 
 
+def test_the_page_says_the_cer_of_the_model_s_text_against_its_truth(
+    operations: Operations,
+) -> None:
+    job = seed_job(operations.store, Seed("teh cat"))
+    assert operations.page_for_review(job, 1).model_cer is None  # no truth yet
+    operations.correct_page(job, 1, "the cat", identity=ANA)
+    # "teh" -> "the": two substitutions over the truth's 7 characters.
+    assert operations.page_for_review(job, 1).model_cer == pytest.approx(2 / 7)
+
+
 def test_a_golden_set_of_reviewed_pages_holds_each_scan_and_its_truth(
     operations: Operations,
 ) -> None:
