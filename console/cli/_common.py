@@ -15,6 +15,10 @@ WHICH_STORE = (
 )
 
 
+# Job ids are 64-bit integers in every store; a larger one names no job.
+MAX_ID = 2**63 - 1
+
+
 def epilog() -> str:
     """The --help's last words: the rule, and what it chooses here and now."""
     try:

@@ -34,7 +34,7 @@ from console._identity import PermissionDenied
 from console._render import terminal_safe
 from console._running import NoConsoleStore, StoreChoice, choose_store
 from console._store import Store, StoreError
-from console.cli._common import cli_identity, epilog
+from console.cli._common import MAX_ID, cli_identity, epilog
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
 from console.jobs._store import JobStore
@@ -45,8 +45,6 @@ if TYPE_CHECKING:
     from console.runtime import Runtime
     from console.service import Operations
 
-# Job ids are 64-bit integers in every store; a larger one names no job.
-MAX_ID = 2**63 - 1
 # Commands that may create the store a variable names; the others need one that exists.
 CREATING = frozenset({"submit", "run"})
 

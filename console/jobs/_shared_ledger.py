@@ -74,8 +74,20 @@ class SharedLedger(JobLedger):
             .where(d.c.job_id == j.c.id, _has_pages_left(), _free(self._gone_holders()))
             .exists()
         )
+        # A job with nothing left to read that no live runner holds is still claimed once:
+        # its runner's release decides its outcome (a stop at the last page left it queued).
+        settled = sa.not_(
+            sa.select(d.c.id)
+            .where(
+                d.c.job_id == j.c.id,
+                sa.or_(_has_pages_left(), sa.not_(_free(self._gone_holders()))),
+            )
+            .exists()
+        )
         rows = self.store.read(
-            sa.select(j.c.id).where(waiting, has_free).order_by(j.c.created_at, j.c.id)
+            sa.select(j.c.id)
+            .where(waiting, sa.or_(has_free, settled))
+            .order_by(j.c.created_at, j.c.id)
         )
         return [(row.id, None) for row in rows]
 
@@ -166,7 +178,8 @@ class SharedLedger(JobLedger):
         if not holding:
             return active
         rows = self.store.read(sa.select(d.c.id, d.c.holder).where(d.c.id.in_(list(holding))))
-        lost = {holding[row.id] for row in rows if row.holder != owner}
+        # Held by another: taken from this runner. No holder: let go meanwhile (not lost).
+        lost = {holding[row.id] for row in rows if row.holder not in (None, owner)}
         return active - lost
 
     def release(self, job_id: int, owner: str, status: JobStatus, error: str | None = None) -> None:
@@ -200,7 +213,7 @@ class SharedLedger(JobLedger):
                 final: JobStatus | None = JobStatus.CANCELLED
             elif error is not None:
                 final = JobStatus.FAILED
-            elif status == JobStatus.QUEUED:  # this runner stops
+            elif status == JobStatus.QUEUED and (others or left):  # this runner stops
                 final = None if others else JobStatus.QUEUED
             elif others or left:
                 final = None  # others still read, or a silent one's documents wait

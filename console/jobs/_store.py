@@ -28,6 +28,7 @@ from console.jobs._tables import (
     references_table,
     words_table,
 )
+from console.jobs._truth_rows import newest_truths, with_truths
 from console.jobs._uploads import (
     NewDocument,
     delete_objects,
@@ -233,7 +234,8 @@ class JobStore:
             query = query.where(p.c.document_id == document_id)
         if index is not None:
             query = query.where(p.c.page_index == index)
-        return [page_from_row(row) for row in self.store.read(query)]
+        pages = [page_from_row(row) for row in self.store.read(query)]
+        return with_truths(pages, newest_truths(self.store, job_id), with_text=with_text)
 
     # --- what users ask for --------------------------------------------------------------------
 

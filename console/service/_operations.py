@@ -49,6 +49,7 @@ from console.service._backfill_actions import BackfillActions
 from console.service._keep_warm import KeepWarm
 from console.service._metrics_views import MetricsViews
 from console.service._quality_actions import QualityActions
+from console.service._review_actions import ReviewActions
 from console.service._revisions import TrafficChange
 from ocr_core import CircuitBreaker
 
@@ -95,7 +96,7 @@ class ThresholdBreach:
     hint: str
 
 
-class Operations(BackfillActions, QualityActions, MetricsViews):
+class Operations(BackfillActions, QualityActions, ReviewActions, MetricsViews):
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(

@@ -18,6 +18,7 @@ from console.golden import (
     scores_frame,
 )
 from console.ui._confirm import confirmed
+from console.ui._corrections import render_corrections
 from console.ui._state import current_identity, get_operations, read_status
 
 REFRESH_S = 2.0
@@ -182,3 +183,5 @@ if sets:
     _sets_and_runs(sets)
 else:
     st.info("No golden set yet: register a zip above, or `python -m console.golden seed`.")
+
+render_corrections(operations, identity)

@@ -108,6 +108,35 @@ def test_a_job_ends_only_when_its_last_document_is_let_go(shared_store: Store) -
     assert (job.status, job.pages_done) == (JobStatus.DONE, 4)
 
 
+def test_a_runner_that_stops_after_the_last_page_ends_the_job_not_requeues_it(
+    shared_store: Store,
+) -> None:
+    """Queued with nothing left to read, no runner would ever claim the job again."""
+    jobs = JobStore(shared_store)
+    job_id = submit(jobs, ("one.pdf", make_pdf(2)))
+    ledger = SharedLedger(shared_store)
+    assert ledger.claim(job_id, "a", None)
+    [document] = ledger.take_documents(job_id, "a", 1)
+    _read(ledger, job_id, document, 2)
+    ledger.release(job_id, "a", JobStatus.QUEUED)
+    job = jobs.job(job_id)
+    assert (job.status, job.pages_done) == (JobStatus.DONE, 2)
+
+
+def test_a_document_let_go_meanwhile_is_not_lost_to_another_runner(shared_store: Store) -> None:
+    """`held` reads the holders after its runner let go of one: no holder is not theft."""
+    jobs = JobStore(shared_store)
+    job_id = submit(jobs, ("one.pdf", make_pdf(2)), ("two.pdf", make_pdf(2)))
+    ledger, other = SharedLedger(shared_store), SharedLedger(shared_store)
+    assert ledger.claim(job_id, "a", None)
+    [mine] = ledger.take_documents(job_id, "a", 1)
+    with shared_store.transaction() as connection:  # let go between the runner's snapshot
+        connection.execute(documents_table.update().values(holder=None))  # and its read
+    assert job_id in ledger.held("a")
+    assert other.take_documents(job_id, "b", 1) == [mine]  # now it is taken from "a"
+    assert job_id not in ledger.held("a")
+
+
 def test_a_silent_holders_documents_are_taken_over_and_the_job_finishes(
     database_url: str, shared_store: Store, server: LocalServer
 ) -> None:

@@ -3,6 +3,7 @@ data folder, handed to the app with `install_operations` (dependency injection, 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from console._identity import Identity, Role
 from console.platforms._base import ServiceState
 from console.runtime import Runtime
 from console.service import Operations
@@ -49,6 +51,16 @@ def installed_operations(
 def page(name: str) -> AppTest:
     """One page file on its own, as `streamlit run console/ui/views/<name>.py` would run it."""
     return AppTest.from_file(VIEWS / f"{name}.py", default_timeout=RUN_TIMEOUT_S)
+
+
+def as_viewer(at: AppTest, monkeypatch: Any) -> AppTest:
+    """The page for an IAP session already verified as a viewer (verification is
+    test_identity's)."""
+    monkeypatch.setenv("LIGHTONOCR_IDENTITY", "iap")
+    monkeypatch.setenv("LIGHTONOCR_IAP_AUDIENCE", "/projects/1/locations/r/services/console")
+    viewer = Identity("viewer@bank.example", Role.VIEWER, "iap")
+    at.session_state["_identity"] = (hashlib.sha256(b"").hexdigest(), viewer)
+    return at
 
 
 def app() -> AppTest:
