@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from console._identity import Identity, Role, local_actor, os_user
-from console._running import NoConsoleStore, choose_store
+from console._running import NoConsoleStore, StoreChoice, choose_store
 
 WHICH_STORE = (
     "Which store and service: LIGHTONOCR_DATABASE_URL or LIGHTONOCR_DATA_DIR when set, else "
@@ -38,3 +39,16 @@ def cli_identity(env: dict[str, str] | None = None) -> Identity:
     if (env.get("LIGHTONOCR_IDENTITY") or "local").strip().lower() == "local":
         return Identity(local_actor(env), Role.OPERATOR, "cli")
     return Identity(f"os:{os_user()} via CLI", Role.OPERATOR, "cli")
+
+
+def store_choice(*, creates: bool, verbose: bool = False) -> StoreChoice | None:
+    """The store a command acts on, said on stderr with `verbose`; None (the refusal said
+    on stderr) when no console's store can be found."""
+    try:
+        choice = choose_store(creates=creates)
+    except NoConsoleStore as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return None
+    if verbose:
+        print(choice.describe(), file=sys.stderr)
+    return choice

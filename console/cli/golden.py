@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from console._identity import PermissionDenied
 from console._render import terminal_safe
-from console._running import NoConsoleStore, StoreChoice, choose_store
+from console._running import StoreChoice
 from console._store import Store, StoreError
-from console.cli._common import cli_identity, epilog
+from console.cli._common import cli_identity, epilog, store_choice
 from console.golden._models import (
     DEFAULT_MARGIN,
     SETTING_NAMES,
@@ -186,13 +186,9 @@ def _run(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        choice = choose_store(creates=args.command in CREATING)
-    except NoConsoleStore as refusal:
-        print(f"error: {refusal}", file=sys.stderr)
+    choice = store_choice(creates=args.command in CREATING, verbose=args.verbose)
+    if choice is None:
         return 1
-    if args.verbose:
-        print(choice.describe(), file=sys.stderr)
     try:
         return _command(args, choice)
     except (GoldenSetError, StoreError, PermissionDenied) as error:

@@ -32,9 +32,9 @@ from console import _exports
 from console._disk import is_disk_full
 from console._identity import PermissionDenied
 from console._render import terminal_safe
-from console._running import NoConsoleStore, StoreChoice, choose_store
+from console._running import StoreChoice
 from console._store import Store, StoreError
-from console.cli._common import MAX_ID, cli_identity, epilog
+from console.cli._common import MAX_ID, cli_identity, epilog, store_choice
 from console.jobs._models import Job, JobStatus
 from console.jobs._results import job_results
 from console.jobs._store import JobStore
@@ -249,13 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "id", 0) > MAX_ID:
         print(f"error: no job {args.id}", file=sys.stderr)
         return 1
-    try:
-        choice = choose_store(creates=args.command in CREATING)
-    except NoConsoleStore as refusal:
-        print(f"error: {refusal}", file=sys.stderr)
+    choice = store_choice(creates=args.command in CREATING, verbose=args.verbose)
+    if choice is None:
         return 1
-    if args.verbose:
-        print(choice.describe(), file=sys.stderr)
     try:
         return _command(args, choice)
     except (StoreError, PermissionDenied) as error:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from console._identity import PermissionDenied
 from console._render import terminal_safe
-from console._running import NoConsoleStore, StoreChoice, choose_store
+from console._running import StoreChoice
 from console._store import Store, StoreError
-from console.cli._common import MAX_ID, cli_identity
+from console.cli._common import MAX_ID, cli_identity, store_choice
 from console.jobs import JobStore
 from console.review import QueueFilter, ReviewError, ReviewStore, StaleVersion, summary
 from console.review._golden import reviewed_pages, write_dataset
@@ -77,10 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(job is not None and job > MAX_ID for job in jobs):
         print("error: no such job", file=sys.stderr)
         return 1
-    try:
-        choice = choose_store(creates=False)
-    except NoConsoleStore as refusal:
-        print(f"error: {refusal}", file=sys.stderr)
+    choice = store_choice(creates=False)
+    if choice is None:
         return 1
     try:
         return _command(args, choice)
