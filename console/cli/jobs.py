@@ -68,9 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "--text-layer", action="store_true", help="use a PDF page's own text where it has one"
     )
     submit.add_argument(
-        "--no-words", dest="words", action="store_false",
+        "--no-words",
+        dest="words",
+        action="store_false",
         help="do not locate the words on the pages (no overlay, no searchable PDF/hOCR/ALTO)",
-    )  # fmt: skip
+    )
     listing = commands.add_parser("list", help="jobs, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--limit", type=int, default=100)
@@ -84,9 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("id", type=int)
     export.add_argument("--out", type=Path, required=True, help="folder to write into")
     export.add_argument(
-        "--format", default="md,txt,json", type=_formats,
+        "--format",
+        default="md,txt,json",
+        type=_formats,
         help="comma-separated, of md, txt, json (the default), pdf (searchable), hocr, alto",
-    )  # fmt: skip
+    )
     commands.add_parser("run", help="run queued jobs without the console, until Ctrl-C")
     return parser
 
@@ -118,11 +122,16 @@ def _show(jobs: JobStore, job: Job, as_json: bool) -> None:
     if as_json:
         record = job.to_dict()
         record["documents"] = [
-            {"id": d.id, "filename": d.filename, "state": d.state.value,
-             "page_count": d.page_count, "error": d.error,
-             "pages": [p.to_dict() for p in pages if p.document_id == d.id]}
+            {
+                "id": d.id,
+                "filename": d.filename,
+                "state": d.state.value,
+                "page_count": d.page_count,
+                "error": d.error,
+                "pages": [p.to_dict() for p in pages if p.document_id == d.id],
+            }
             for d in documents
-        ]  # fmt: skip
+        ]
         print(json.dumps(record, ensure_ascii=False))
         return
     print(_line(job))
