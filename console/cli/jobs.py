@@ -12,6 +12,8 @@
                              the files the workbench downloads, and batch.json (default
                              md,txt,json; pdf is searchable: the page images and their words)
     run                      a runner without the console (until Ctrl-C)
+    backfill SOURCE --out DEST ... / backfills [--json]
+                             `python -m console.backfill run` / `list` (see its --help)
 
 Which store and service: see `console/_running.py` (and `--verbose`, `--help`).
 """
@@ -253,7 +255,16 @@ def _run(env: dict[str, str]) -> None:
         runner.stop()
 
 
+# The backfill's commands under the jobs' name, as the backfill was first asked for.
+BACKFILL_ALIASES = {"backfill": "run", "backfills": "list"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in BACKFILL_ALIASES:
+        from console.cli.backfill import main as backfill_main
+
+        return backfill_main([BACKFILL_ALIASES[argv[0]], *argv[1:]])
     args = _parser().parse_args(argv)
     if getattr(args, "id", 0) > MAX_ID:
         print(f"error: no job {args.id}", file=sys.stderr)
