@@ -74,8 +74,12 @@ def run(pages: int, service_time_s: float, slots: int, repeat: int) -> dict[str,
         f"{capacity:.1f} pages/s; {os.cpu_count()} CPU cores, load average "
         f"{os.getloadavg()[0]:.1f}; {pages}-page PDF; best of {repeat}"
     )
-    print("  runs (pages/s): direct " + ", ".join(f"{r:.2f}" for r in direct)
-          + "; runner " + ", ".join(f"{r:.2f}" for r in runner))  # fmt: skip
+    print(
+        "  runs (pages/s): direct "
+        + ", ".join(f"{r:.2f}" for r in direct)
+        + "; runner "
+        + ", ".join(f"{r:.2f}" for r in runner)
+    )
     print(f"  ocr_document directly           {best_direct:6.2f} pages/s")
     print(f"  job runner, every page stored   {best_runner:6.2f} pages/s")
     ratio = 100.0 * best_runner / best_direct

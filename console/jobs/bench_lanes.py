@@ -145,8 +145,10 @@ def prompt_cancel(bench: _Bench, queued: int) -> None:
         waits.append(time.perf_counter() - asked)
     statuses = [bench.jobs.job(job_id).status for job_id in ids[::2]]  # type: ignore[union-attr]
     cancelled = sum(status is JobStatus.CANCELLED for status in statuses)
-    print(f"  {len(waits)} of {queued} queued jobs cancelled: {cancelled} ended cancelled, "
-          f"slowest {max(waits):.2f} s from the request (target <= 2 s)")  # fmt: skip
+    print(
+        f"  {len(waits)} of {queued} queued jobs cancelled: {cancelled} ended cancelled, "
+        f"slowest {max(waits):.2f} s from the request (target <= 2 s)"
+    )
     for job_id in ids[1::2]:
         bench.jobs.request_cancel(job_id)
     bench.runner.wake()

@@ -55,9 +55,11 @@ def _job(
     try:
         started = time.perf_counter()
         job_id = jobs.create_job(
-            [NewDocument("scans.tif", document)], actor="bench", service_url=base_url,
+            [NewDocument("scans.tif", document)],
+            actor="bench",
+            service_url=base_url,
             locate_words=words,
-        )  # fmt: skip
+        )
         runner.wake()
         while (job := jobs.job(job_id)) is not None and job.active:
             time.sleep(0.05)
@@ -78,8 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as scratch:
         server = subprocess.Popen(
             [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(600):
