@@ -1,4 +1,5 @@
-"""deploy._canary.judge: what keeps a candidate from traffic, per document, from scored runs."""
+"""console.golden._scoring.judge: what keeps a candidate from traffic, per document, from
+scored runs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 
 from console.golden import GoldenRun
 from console.golden._models import DocumentScore
-from deploy._canary import judge
+from console.golden._scoring import judge
 
 AT = datetime(2026, 12, 5, tzinfo=UTC)
 
