@@ -110,12 +110,19 @@ def queue(store: Store, settings: ReviewSettings, where: QueueFilter) -> list[Qu
     p, j, t, r = pages_table, jobs_table, truths_table, requests_table
     query = (
         sa.select(
-            p.c.job_id, p.c.document_id, p.c.page_index, p.c.confidence, p.c.low_confidence,
-            p.c.rerun_reason, p.c.revision, p.c.finished_at, j.c.name,
+            p.c.job_id,
+            p.c.document_id,
+            p.c.page_index,
+            p.c.confidence,
+            p.c.low_confidence,
+            p.c.rerun_reason,
+            p.c.revision,
+            p.c.finished_at,
+            j.c.name,
         )
         .join(j, j.c.id == p.c.job_id)
         .where(p.c.error.is_(None), sa.not_(p.c.retry), j.c.purpose.is_(None))
-    )  # fmt: skip
+    )
     if where.job_id is not None:
         query = query.where(p.c.job_id == where.job_id)
     if where.revision is not None:
@@ -154,17 +161,25 @@ def queue(store: Store, settings: ReviewSettings, where: QueueFilter) -> list[Qu
             continue
         doubtful = doubtful_count(row.low_confidence)
         reasons = reasons_for(
-            row.confidence, doubtful, row.rerun_reason, sent,
-            sampled(*key, settings.sample_rate), settings,
-        )  # fmt: skip
+            row.confidence,
+            doubtful,
+            row.rerun_reason,
+            sent,
+            sampled(*key, settings.sample_rate),
+            settings,
+        )
         if not reasons:
             continue
         entry = QueueEntry(
-            page=ref, job_name=row.name, revision=row.revision, confidence=row.confidence,
-            doubtful=doubtful, reasons=reasons,
+            page=ref,
+            job_name=row.name,
+            revision=row.revision,
+            confidence=row.confidence,
+            doubtful=doubtful,
+            reasons=reasons,
             risk=risk_of(reasons, row.confidence, doubtful),
             waiting_since=from_ts(max(row.finished_at, sent_at or 0.0)),
-        )  # fmt: skip
+        )
         if where.document_type and entry.document_type != where.document_type.lower():
             continue
         entries.append(entry)
