@@ -145,6 +145,12 @@ class ReviewStore:
                 )
             )
         )
+        w = words_table
+        located = self.store.read(
+            sa.select(w.c.order_doubt).where(
+                w.c.document_id == ref.document_id, w.c.page_index == ref.page_index
+            )
+        )
         reasons = reasons_for(
             confidence,
             doubtful_count(row.low_confidence),
@@ -152,6 +158,7 @@ class ReviewStore:
             sent,
             sampled(ref.document_id, ref.page_index, settings.sample_rate),
             settings,
+            order_doubt=located[0].order_doubt if located else None,
         )
         return str(text), revision, confidence, reasons
 
