@@ -190,32 +190,61 @@ class Comparisons:
         return found
 
     def start_golden(
-        self, golden: GoldenStore, name: str, *, left_url: str, left_revision: str | None,
-        right_url: str, actor: str,
-    ) -> Comparison:  # fmt: skip
+        self,
+        golden: GoldenStore,
+        name: str,
+        *,
+        left_url: str,
+        left_revision: str | None,
+        right_url: str,
+        actor: str,
+    ) -> Comparison:
         documents = golden.documents(golden.get(name).id)
         return self.start(
-            [NewDocument(d.filename, d.data) for d in documents], left_url=left_url,
-            left_revision=left_revision, right_url=right_url, actor=actor, golden_set=name,
-        )  # fmt: skip
+            [NewDocument(d.filename, d.data) for d in documents],
+            left_url=left_url,
+            left_revision=left_revision,
+            right_url=right_url,
+            actor=actor,
+            golden_set=name,
+        )
 
     def recent(self, limit: int = 50) -> list[Comparison]:
         c = comparisons_table
         rows = self.store.read(sa.select(c).order_by(c.c.id.desc()).limit(limit))
         return [
-            Comparison(r.id, from_ts(r.created_at), r.actor, r.left_job_id, r.right_job_id,
-                       r.left_url, r.right_url, r.golden_set)
+            Comparison(
+                r.id,
+                from_ts(r.created_at),
+                r.actor,
+                r.left_job_id,
+                r.right_job_id,
+                r.left_url,
+                r.right_url,
+                r.golden_set,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def get(self, comparison_id: int) -> Comparison | None:
         c = comparisons_table
         rows = self.store.read(sa.select(c).where(c.c.id == comparison_id))
         return next(
-            (Comparison(r.id, from_ts(r.created_at), r.actor, r.left_job_id, r.right_job_id,
-                        r.left_url, r.right_url, r.golden_set) for r in rows),
+            (
+                Comparison(
+                    r.id,
+                    from_ts(r.created_at),
+                    r.actor,
+                    r.left_job_id,
+                    r.right_job_id,
+                    r.left_url,
+                    r.right_url,
+                    r.golden_set,
+                )
+                for r in rows
+            ),
             None,
-        )  # fmt: skip
+        )
 
     def finished(self, comparison: Comparison) -> bool:
         jobs = [self.jobs.job(comparison.left_job_id), self.jobs.job(comparison.right_job_id)]
@@ -241,10 +270,13 @@ class Comparisons:
         pairs = []
         for document in self.jobs.documents(comparison.left_job_id):
             other = next(
-                (d for d in self.jobs.documents(comparison.right_job_id)
-                 if d.position == document.position),
+                (
+                    d
+                    for d in self.jobs.documents(comparison.right_job_id)
+                    if d.position == document.position
+                ),
                 None,
-            )  # fmt: skip
+            )
             count = max(document.page_count, other.page_count if other else 0)
             truth = expected.get(document.filename)
             for index in range(count):

@@ -45,10 +45,14 @@ def review_overlay_html(
         )
     image = base64.b64encode(image_jpeg).decode("ascii")
     return _PAGE.format(
-        width=words.width, height=words.height, image=image, rects="".join(rects),
-        view_px=VIEW_MAX_PX, label=html.escape(EDITOR_LABEL, quote=True),
+        width=words.width,
+        height=words.height,
+        image=image,
+        rects="".join(rects),
+        view_px=VIEW_MAX_PX,
+        label=html.escape(EDITOR_LABEL, quote=True),
         doubtful=len(marked),
-    )  # fmt: skip
+    )
 
 
 def review_overlay_height(words: PageWords, column_px: int = 620) -> int:

@@ -241,10 +241,15 @@ class Store:
 
     def add_samples(self, platform: str, samples: Iterable[Sample]) -> None:
         rows = [
-            {"platform": platform, "key": s.key, "label": s.label, "ts": to_ts(s.at),
-             "value": float(s.value)}
+            {
+                "platform": platform,
+                "key": s.key,
+                "label": s.label,
+                "ts": to_ts(s.at),
+                "value": float(s.value),
+            }
             for s in samples
-        ]  # fmt: skip
+        ]
         if rows:
             with self.transaction() as connection:
                 connection.execute(samples_table.insert(), rows)

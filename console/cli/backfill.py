@@ -167,10 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         source, dest = location(args.source), location(args.out, create=True)
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         manifest = freeze(source, dest, formats=formats, shard_documents=args.shard_documents)
-        _record(manifest, f"{args.local_tasks} local tasks")
+        tasks = f"{args.local_tasks} local task{'' if args.local_tasks == 1 else 's'}"
+        _record(manifest, tasks)
         before = backfill_status(dest, manifest.backfill_id).done
         counts = f"{len(manifest.entries)} documents, {manifest.shard_count} shards"
-        print(f"backfill {manifest.backfill_id}: {counts}, {args.local_tasks} local tasks")
+        print(f"backfill {manifest.backfill_id}: {counts}, {tasks}")
         failed = run_local_tasks(args.out, manifest.backfill_id, args.local_tasks)
         status = backfill_status(dest, manifest.backfill_id)
         print(_summary(status))

@@ -75,13 +75,17 @@ def newest_truths(store: Store, job_id: int) -> dict[tuple[int, int], TruthMark]
     """The newest truth of each reviewed page of the job, by (document, page)."""
     t, newest = truths_table, newest_version()
     rows = store.read(
-        sa.select(t.c.document_id, t.c.page_index, t.c.text, t.c.actor, t.c.version,
-                  t.c.model_text)
-        .join(newest, sa.and_(newest.c.document_id == t.c.document_id,
-                              newest.c.page_index == t.c.page_index,
-                              newest.c.version == t.c.version))
+        sa.select(t.c.document_id, t.c.page_index, t.c.text, t.c.actor, t.c.version, t.c.model_text)
+        .join(
+            newest,
+            sa.and_(
+                newest.c.document_id == t.c.document_id,
+                newest.c.page_index == t.c.page_index,
+                newest.c.version == t.c.version,
+            ),
+        )
         .where(t.c.job_id == job_id)
-    )  # fmt: skip
+    )
     return {
         (row.document_id, row.page_index): TruthMark(
             row.text, row.actor, row.version, row.text != row.model_text

@@ -66,12 +66,17 @@ class WordsStore:
         located = sa.select(w.c.page_index).where(w.c.document_id == document_id)
         truth = (  # a reviewed page's words are located on its truth, not the model's text
             sa.select(t.c.text)
-            .join(newest, sa.and_(newest.c.document_id == t.c.document_id,
-                                  newest.c.page_index == t.c.page_index,
-                                  newest.c.version == t.c.version))
+            .join(
+                newest,
+                sa.and_(
+                    newest.c.document_id == t.c.document_id,
+                    newest.c.page_index == t.c.page_index,
+                    newest.c.version == t.c.version,
+                ),
+            )
             .where(t.c.document_id == p.c.document_id, t.c.page_index == p.c.page_index)
             .scalar_subquery()
-        )  # fmt: skip
+        )
         rows = self.store.read(
             sa.select(p.c.page_index, bounded_text(sa.func.coalesce(truth, p.c.text)))
             .where(

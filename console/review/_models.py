@@ -14,11 +14,12 @@ from ocr_core import OCRError
 LOW_CONFIDENCE = "low confidence"
 DOUBTFUL_WORDS = "doubtful words"
 RERUN = "re-run"
+READING_ORDER = "reading order"  # the text steps back through the page's layout order
 SENT = "sent by a person"
 SAMPLED = "sample of confident pages"
 # The reasons that mean "the model doubted this page" (the threshold's catch), not a person
 # or the sample.
-DOUBT_REASONS = frozenset({LOW_CONFIDENCE, DOUBTFUL_WORDS, RERUN})
+DOUBT_REASONS = frozenset({LOW_CONFIDENCE, DOUBTFUL_WORDS, RERUN, READING_ORDER})
 
 APPROVED = "approved"
 CORRECTED = "corrected"

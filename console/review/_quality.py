@@ -49,11 +49,15 @@ class CorrectionFigures:
 
     def to_row(self) -> dict[str, object]:
         return {
-            "revision": self.revision, "week": self.week, "pages reviewed": self.reviewed,
-            "share changed": self.share_changed, "CER (model vs truth)": self.cer,
-            "changed pages caught": self.share_caught, "changed pages missed": self.missed,
+            "revision": self.revision,
+            "week": self.week,
+            "pages reviewed": self.reviewed,
+            "share changed": self.share_changed,
+            "CER (model vs truth)": self.cer,
+            "changed pages caught": self.share_caught,
+            "changed pages missed": self.missed,
             "flagged pages that needed nothing": self.share_needless,
-        }  # fmt: skip
+        }
 
 
 def _week(truth: Truth) -> str:
@@ -74,13 +78,17 @@ def correction_figures(truths: Iterable[Truth]) -> list[CorrectionFigures]:
         chars = sum(len(normalise(t.text)) for t in pages)
         rows.append(
             CorrectionFigures(
-                revision=revision, week=week, reviewed=len(pages), changed=len(changed),
-                cer=edits / chars if chars else None, flagged=len(flagged),
+                revision=revision,
+                week=week,
+                reviewed=len(pages),
+                changed=len(changed),
+                cer=edits / chars if chars else None,
+                flagged=len(flagged),
                 caught=sum(1 for t in changed if t in flagged),
                 missed=sum(1 for t in changed if t not in flagged),
                 needless=sum(1 for t in flagged if not t.changed),
             )
-        )  # fmt: skip
+        )
     rows.sort(key=lambda r: (r.week, r.revision), reverse=True)
     return rows
 

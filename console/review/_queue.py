@@ -2,10 +2,12 @@
 
 The queue is worked out from the page results on each read rather than kept as rows: a page
 enters when the model doubted it (confidence under the threshold, doubtful words, a re-run
-for a runaway or empty answer), when a person sent it, or when it falls in the sample of
-confident pages (a fixed share chosen by a hash of the page, so the same pages stay
-sampled between reads). It leaves when a truth version newer than its reading (and than
-the request that sent it) is kept. Golden-set jobs are not reviewed: their truth is the set.
+for a runaway or empty answer), when its located words show the text reading the page out of
+its layout's order (`ocr_core.check_order`, kept with the words), when a person sent it, or
+when it falls in the sample of confident pages (a fixed share chosen by a hash of the page,
+so the same pages stay sampled between reads). It leaves when a truth version newer than its
+reading (and than the request that sent it) is kept. Golden-set jobs are not reviewed: their
+truth is the set.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from console._store import Store, from_ts
-from console.jobs._tables import documents_table, jobs_table, pages_table
+from console.jobs._tables import documents_table, jobs_table, pages_table, words_table
 from console.review._models import (
     DOUBTFUL_WORDS,
     LOW_CONFIDENCE,
+    READING_ORDER,
     RERUN,
     SAMPLED,
     SENT,
@@ -33,7 +36,14 @@ from console.review._models import (
 from console.review._tables import requests_table, truths_table
 
 # How much each reason adds to a page's risk (the queue is ordered by it, riskiest first).
-_WEIGHTS = {SENT: 3.0, RERUN: 2.0, LOW_CONFIDENCE: 1.0, DOUBTFUL_WORDS: 0.5, SAMPLED: 0.0}
+_WEIGHTS = {
+    SENT: 3.0,
+    RERUN: 2.0,
+    READING_ORDER: 1.0,
+    LOW_CONFIDENCE: 1.0,
+    DOUBTFUL_WORDS: 0.5,
+    SAMPLED: 0.0,
+}
 
 
 def sampled(document_id: int, page_index: int, rate: float) -> bool:
@@ -48,13 +58,18 @@ def reasons_for(
     sent: bool,
     in_sample: bool,
     settings: ReviewSettings,
+    *,
+    order_doubt: str | None = None,
 ) -> tuple[str, ...]:
-    """Why a page belongs in the queue (empty: it does not)."""
+    """Why a page belongs in the queue (empty: it does not). `order_doubt` is what locating
+    the page's words found against its reading order (`page_words.order_doubt`)."""
     reasons = []
     if sent:
         reasons.append(SENT)
     if rerun_reason:
         reasons.append(RERUN)
+    if order_doubt:
+        reasons.append(READING_ORDER)
     if confidence is not None and confidence < settings.threshold:
         reasons.append(LOW_CONFIDENCE)
     if doubtful:
@@ -107,15 +122,24 @@ def job_page_refs(store: Store, job_ids: Iterable[int]) -> dict[tuple[int, int],
 
 def queue(store: Store, settings: ReviewSettings, where: QueueFilter) -> list[QueueEntry]:
     """The pages waiting for a person, riskiest first (then the longest waiting)."""
-    p, j, t, r = pages_table, jobs_table, truths_table, requests_table
+    p, j, t, r, w = pages_table, jobs_table, truths_table, requests_table, words_table
     query = (
         sa.select(
-            p.c.job_id, p.c.document_id, p.c.page_index, p.c.confidence, p.c.low_confidence,
-            p.c.rerun_reason, p.c.revision, p.c.finished_at, j.c.name,
+            p.c.job_id,
+            p.c.document_id,
+            p.c.page_index,
+            p.c.confidence,
+            p.c.low_confidence,
+            p.c.rerun_reason,
+            p.c.revision,
+            p.c.finished_at,
+            j.c.name,
+            w.c.order_doubt,
         )
         .join(j, j.c.id == p.c.job_id)
+        .outerjoin(w, sa.and_(w.c.document_id == p.c.document_id, w.c.page_index == p.c.page_index))
         .where(p.c.error.is_(None), sa.not_(p.c.retry), j.c.purpose.is_(None))
-    )  # fmt: skip
+    )
     if where.job_id is not None:
         query = query.where(p.c.job_id == where.job_id)
     if where.revision is not None:
@@ -154,17 +178,26 @@ def queue(store: Store, settings: ReviewSettings, where: QueueFilter) -> list[Qu
             continue
         doubtful = doubtful_count(row.low_confidence)
         reasons = reasons_for(
-            row.confidence, doubtful, row.rerun_reason, sent,
-            sampled(*key, settings.sample_rate), settings,
-        )  # fmt: skip
+            row.confidence,
+            doubtful,
+            row.rerun_reason,
+            sent,
+            sampled(*key, settings.sample_rate),
+            settings,
+            order_doubt=row.order_doubt,
+        )
         if not reasons:
             continue
         entry = QueueEntry(
-            page=ref, job_name=row.name, revision=row.revision, confidence=row.confidence,
-            doubtful=doubtful, reasons=reasons,
+            page=ref,
+            job_name=row.name,
+            revision=row.revision,
+            confidence=row.confidence,
+            doubtful=doubtful,
+            reasons=reasons,
             risk=risk_of(reasons, row.confidence, doubtful),
             waiting_since=from_ts(max(row.finished_at, sent_at or 0.0)),
-        )  # fmt: skip
+        )
         if where.document_type and entry.document_type != where.document_type.lower():
             continue
         entries.append(entry)

@@ -92,10 +92,13 @@ class ReviewStore:
                 connection.execute(r.delete().where(*key))
                 connection.execute(
                     r.insert().values(
-                        document_id=ref.document_id, page_index=ref.page_index,
-                        job_id=job_id, actor=actor, created_at=now,
+                        document_id=ref.document_id,
+                        page_index=ref.page_index,
+                        job_id=job_id,
+                        actor=actor,
+                        created_at=now,
                     )
-                )  # fmt: skip
+                )
         return len(refs)
 
     # --- truths ----------------------------------------------------------------------------------
@@ -119,10 +122,14 @@ class ReviewStore:
         p = pages_table
         rows = self.store.read(
             sa.select(
-                bounded_text(p.c.text), p.c.revision, p.c.confidence, p.c.low_confidence,
-                p.c.rerun_reason, p.c.error,
+                bounded_text(p.c.text),
+                p.c.revision,
+                p.c.confidence,
+                p.c.low_confidence,
+                p.c.rerun_reason,
+                p.c.error,
             ).where(p.c.document_id == ref.document_id, p.c.page_index == ref.page_index)
-        )  # fmt: skip
+        )
         if not rows:
             raise ReviewError(f"page {ref.number} of job #{ref.job_id} has not been read yet")
         row = rows[0]
@@ -138,10 +145,21 @@ class ReviewStore:
                 )
             )
         )
+        w = words_table
+        located = self.store.read(
+            sa.select(w.c.order_doubt).where(
+                w.c.document_id == ref.document_id, w.c.page_index == ref.page_index
+            )
+        )
         reasons = reasons_for(
-            confidence, doubtful_count(row.low_confidence), row.rerun_reason, sent,
-            sampled(ref.document_id, ref.page_index, settings.sample_rate), settings,
-        )  # fmt: skip
+            confidence,
+            doubtful_count(row.low_confidence),
+            row.rerun_reason,
+            sent,
+            sampled(ref.document_id, ref.page_index, settings.sample_rate),
+            settings,
+            order_doubt=located[0].order_doubt if located else None,
+        )
         return str(text), revision, confidence, reasons
 
     def approve(self, ref: PageRef, actor: str, *, base_version: int | None = None) -> Truth:
@@ -181,11 +199,19 @@ class ReviewStore:
             assert newest is not None  # a base of 0 with no newest version is current
             raise StaleVersion(base_version, newest, text)
         row = {
-            "job_id": ref.job_id, "document_id": ref.document_id, "page_index": ref.page_index,
-            "version": current + 1, "text": text, "kind": kind, "actor": actor,
-            "created_at": to_ts(datetime.now(UTC)), "revision": revision,
-            "model_text": model_text, "confidence": confidence, "reasons": json.dumps(reasons),
-        }  # fmt: skip
+            "job_id": ref.job_id,
+            "document_id": ref.document_id,
+            "page_index": ref.page_index,
+            "version": current + 1,
+            "text": text,
+            "kind": kind,
+            "actor": actor,
+            "created_at": to_ts(datetime.now(UTC)),
+            "revision": revision,
+            "model_text": model_text,
+            "confidence": confidence,
+            "reasons": json.dumps(reasons),
+        }
         try:
             with self.store.transaction() as connection:
                 connection.execute(truths_table.insert().values(**row))
@@ -245,10 +271,12 @@ class ReviewStore:
             connection.execute(p.delete().where(*key, p.c.actor == actor))
             connection.execute(
                 p.insert().values(
-                    document_id=ref.document_id, page_index=ref.page_index, actor=actor,
+                    document_id=ref.document_id,
+                    page_index=ref.page_index,
+                    actor=actor,
                     seen_at=at,
                 )
-            )  # fmt: skip
+            )
         rows = self.store.read(
             sa.select(p.c.actor).where(
                 *key, p.c.actor != actor, p.c.seen_at >= at - PRESENCE_WINDOW.total_seconds()
@@ -271,9 +299,16 @@ class ReviewStore:
 def _truth(row: sa.Row[tuple[object, ...]]) -> Truth:
     m = row._mapping
     return Truth(
-        job_id=int(m["job_id"]), document_id=int(m["document_id"]),
-        page_index=int(m["page_index"]), version=int(m["version"]), text=str(m["text"]),
-        kind=str(m["kind"]), actor=str(m["actor"]), at=from_ts(float(m["created_at"])),
-        revision=m["revision"], model_text=str(m["model_text"]), confidence=m["confidence"],
+        job_id=int(m["job_id"]),
+        document_id=int(m["document_id"]),
+        page_index=int(m["page_index"]),
+        version=int(m["version"]),
+        text=str(m["text"]),
+        kind=str(m["kind"]),
+        actor=str(m["actor"]),
+        at=from_ts(float(m["created_at"])),
+        revision=m["revision"],
+        model_text=str(m["model_text"]),
+        confidence=m["confidence"],
         reasons=tuple(json.loads(str(m["reasons"]))),
-    )  # fmt: skip
+    )

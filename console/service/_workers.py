@@ -66,8 +66,12 @@ def worker_problems(store: Store) -> dict[str, str]:
 
 
 def snapshot_fields(snapshot: BreakerSnapshot) -> dict[str, Any]:
-    return {"state": snapshot.state.value, "consecutive_failures": snapshot.consecutive_failures,
-            "retry_in_s": snapshot.retry_in_s, "last_error": snapshot.last_error}  # fmt: skip
+    return {
+        "state": snapshot.state.value,
+        "consecutive_failures": snapshot.consecutive_failures,
+        "retry_in_s": snapshot.retry_in_s,
+        "last_error": snapshot.last_error,
+    }
 
 
 def worker_breaker(store: Store, *, now: float | None = None) -> BreakerSnapshot | None:

@@ -48,13 +48,23 @@ def _settings(operations: Operations, identity: Identity) -> None:
     current = operations.review_settings()
     with st.expander("Which pages go to review"):
         threshold = st.number_input(
-            "Confidence threshold", 0.0, 1.0, current.threshold, 0.01, key="qr_threshold",
+            "Confidence threshold",
+            0.0,
+            1.0,
+            current.threshold,
+            0.01,
+            key="qr_threshold",
             disabled=not identity.can_operate,
-        )  # fmt: skip
+        )
         rate = st.number_input(
-            "Sample of confident pages", 0.0, 1.0, current.sample_rate, 0.01, key="qr_rate",
+            "Sample of confident pages",
+            0.0,
+            1.0,
+            current.sample_rate,
+            0.01,
+            key="qr_rate",
             disabled=not identity.can_operate,
-        )  # fmt: skip
+        )
         if identity.can_operate and st.button("Save", key="qr_save"):
             try:
                 operations.set_review_settings(

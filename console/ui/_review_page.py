@@ -80,8 +80,9 @@ def _facts(page: PageForReview) -> None:
 def _scan(operations: Operations, page: PageForReview, text: str) -> None:
     ref = page.page
     try:
-        image = _image(operations.store.where, ref.document_id, ref.page_index, ref.filename,
-                       operations)  # fmt: skip
+        image = _image(
+            operations.store.where, ref.document_id, ref.page_index, ref.filename, operations
+        )
     except Exception as error:  # the text is still worth correcting if the preview fails
         st.warning(f"No preview of this page ({type(error).__name__}).")
         return
@@ -114,9 +115,12 @@ def _editor(
         st.info("Correcting pages needs the operator role.")
         return
     edited = st.text_area(
-        EDITOR_LABEL, text, height=EDITOR_HEIGHT_PX, key=key,
+        EDITOR_LABEL,
+        text,
+        height=EDITOR_HEIGHT_PX,
+        key=key,
         help="Click a word on the scan to select it here; Alt+N selects the next doubtful word.",
-    )  # fmt: skip
+    )
     approve_col, save_col, _ = st.columns([1, 1, 3])
     job, number = ref.job_id, ref.number
     if approve_col.button("Approve", key="rv_approve", help="Keep the text as it is"):
@@ -141,8 +145,12 @@ def _act(call: Callable[[], Truth], number: int) -> None:
     try:
         truth = call()
     except StaleVersion as refused:
-        st.session_state.rv_conflict = (refused.newest.text, refused.mine, refused.difference,
-                                        str(refused))  # fmt: skip
+        st.session_state.rv_conflict = (
+            refused.newest.text,
+            refused.mine,
+            refused.difference,
+            str(refused),
+        )
     except (PermissionDenied, ReviewError, StoreError) as error:
         st.error(escape_markdown(str(error)))
     else:
@@ -176,10 +184,18 @@ def _versions(operations: Operations, identity: Identity, page: PageForReview) -
             st.caption("No truth yet: the text is the model's.")
             return
         st.dataframe(
-            [{"version": v.version, "kind": v.kind, "by": v.actor, "when": v.at,
-              "changed from the model": v.changed} for v in reversed(page.versions)],
+            [
+                {
+                    "version": v.version,
+                    "kind": v.kind,
+                    "by": v.actor,
+                    "when": v.at,
+                    "changed from the model": v.changed,
+                }
+                for v in reversed(page.versions)
+            ],
             hide_index=True,
-        )  # fmt: skip
+        )
         chosen = st.selectbox(
             "Show version", [v.version for v in reversed(page.versions)], key="rv_version"
         )

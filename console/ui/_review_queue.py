@@ -67,8 +67,9 @@ def render_queue(operations: Operations) -> tuple[int, int] | None:
             )
             for e in entries
         }
-        st.selectbox("Page to correct", list(labels), key="rv_pick", on_change=_open,
-                     args=(labels,))  # fmt: skip
+        st.selectbox(
+            "Page to correct", list(labels), key="rv_pick", on_change=_open, args=(labels,)
+        )
         st.session_state.setdefault(CURRENT, next(iter(labels.values())))
     _by_number()
     current = st.session_state.get(CURRENT)
@@ -87,11 +88,15 @@ def _by_number() -> None:
 
 def _row(entry: QueueEntry) -> dict[str, object]:
     return {
-        "job": entry.page.job_id, "page": entry.page.number, "document": entry.page.filename,
-        "confidence": entry.confidence, "doubtful words": entry.doubtful,
-        "why": ", ".join(entry.reasons), "revision": entry.revision,
+        "job": entry.page.job_id,
+        "page": entry.page.number,
+        "document": entry.page.filename,
+        "confidence": entry.confidence,
+        "doubtful words": entry.doubtful,
+        "why": ", ".join(entry.reasons),
+        "revision": entry.revision,
         "waiting since": entry.waiting_since,
-    }  # fmt: skip
+    }
 
 
 def render_send(operations: Operations, identity: Identity) -> None:

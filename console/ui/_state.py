@@ -196,8 +196,10 @@ def _sidebar_status() -> None:
     workers = live_workers(operations.store)
     if not workers:
         st.badge("worker: not running", color="red")
-        st.caption("Jobs wait and keep-warm is not reverted until `python -m console` (or "
-                   "`python -m console.worker`) runs.")  # fmt: skip
+        st.caption(
+            "Jobs wait and keep-warm is not reverted until `python -m console` (or "
+            "`python -m console.worker`) runs."
+        )
     # The worker's breaker when one runs: job pages go through it, not through this process.
     snapshot = worker_breaker(operations.store) or operations.breaker.snapshot()
     label = f"breaker: {snapshot.state.value.replace('_', '-')}"

@@ -138,9 +138,11 @@ def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
             sx, sy = width_pt / after.width, height_pt / after.height
             x0, y0, x1, y1 = new_box
             found = textpage.get_text_bounded(
-                left=x0 * sx - 2, bottom=height_pt - y1 * sy - 2,
-                right=x1 * sx + 2, top=height_pt - y0 * sy + 2,
-            )  # fmt: skip
+                left=x0 * sx - 2,
+                bottom=height_pt - y1 * sy - 2,
+                right=x1 * sx + 2,
+                top=height_pt - y0 * sy + 2,
+            )
             assert new in found, f"{new!r} is not at its place in the PDF (found {found!r})"
     finally:
         store.close()

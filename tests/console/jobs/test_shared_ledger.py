@@ -55,9 +55,13 @@ def _read(ledger: SharedLedger, job_id: int, document_id: int, pages: int) -> No
     ledger.set_document(document_id, DocumentState.OPENED, pages)
     for index in range(pages):
         ledger.save_page(
-            job_id, document_id, PageResult(index=index, text="x"), request_id=None,
-            revision=None, started_at=0.0,
-        )  # fmt: skip
+            job_id,
+            document_id,
+            PageResult(index=index, text="x"),
+            request_id=None,
+            revision=None,
+            started_at=0.0,
+        )
 
 
 def test_the_ledger_is_shared_on_postgresql_and_whole_jobs_on_sqlite(

@@ -35,9 +35,14 @@ def seed_job(
             for w in seed.doubtful
         )
         result = PageResult(
-            index=index, text=seed.text, confidence=seed.confidence,
-            low_confidence=spans, rerun_reason=seed.rerun, width=300, height=400,
-        )  # fmt: skip
+            index=index,
+            text=seed.text,
+            confidence=seed.confidence,
+            low_confidence=spans,
+            rerun_reason=seed.rerun,
+            width=300,
+            height=400,
+        )
         ledger.save_page(
             job_id, document.id, result, request_id=None, revision=revision, started_at=0.0
         )

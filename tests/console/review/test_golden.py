@@ -45,15 +45,22 @@ def test_a_golden_set_of_reviewed_pages_runs_and_flags_a_worse_engine(
 ) -> None:
     golden, jobs = GoldenStore(store), JobStore(store)
     with FaultServer() as fault:  # answers "page #ffffff": short, so nearer the truths
-        first = start_run(golden, jobs, reviewed_set, service_url=fault.base_url,
-                          revision="short", actor="qa")  # fmt: skip
+        first = start_run(
+            golden, jobs, reviewed_set, service_url=fault.base_url, revision="short", actor="qa"
+        )
         runner.wake()
         before = wait_for_run(golden, jobs, first, timeout_s=60, poll_s=0.1)
     assert len(before.scores) == 2 and all(s.pages_failed == 0 for s in before.scores)
     assert not before.regressions
     # The simulated engine answers a long stand-in text: much further from each truth.
-    second = start_run(golden, jobs, reviewed_set, service_url=simulated_server.base_url,
-                       revision="long", actor="qa")  # fmt: skip
+    second = start_run(
+        golden,
+        jobs,
+        reviewed_set,
+        service_url=simulated_server.base_url,
+        revision="long",
+        actor="qa",
+    )
     runner.wake()
     after = wait_for_run(golden, jobs, second, timeout_s=60, poll_s=0.1)
     assert len(after.regressions) == 2, "the worse engine passed the gate of reviewed pages"

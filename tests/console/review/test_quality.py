@@ -27,9 +27,11 @@ def seeded(store: Store) -> ReviewStore:
         revision="rev-1",
     )
     two = seed_job(
-        store, Seed("the cat said helo", rerun="repetition"), Seed("ok", doubtful=("ok",)),
+        store,
+        Seed("the cat said helo", rerun="repetition"),
+        Seed("ok", doubtful=("ok",)),
         revision="rev-2",
-    )  # fmt: skip
+    )
     review.correct(review.page(one, 1), "the hat", "ana")
     review.approve(review.page(one, 2), "ana")
     review.approve(review.page(one, 3), "ana")

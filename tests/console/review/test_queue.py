@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from console._store import Store
+from console.jobs import JobStore
+from console.jobs._words import WordsStore
 from console.review import QueueFilter, ReviewSettings, ReviewStore, summary
 from console.review._queue import sampled
+from ocr_core import PageWords
+from ocr_core._locate import DetectedLine, LocatedWord
 from tests.console.review.conftest import Seed, seed_job
 
 
@@ -81,3 +85,37 @@ def test_the_summary_counts_the_waiting_pages_and_the_oldest(store: Store) -> No
     found = summary(entries)
     assert found.waiting == 2
     assert found.oldest == min(e.waiting_since for e in entries)
+
+
+def _located(store: Store, job_id: int, visits: list[int]) -> None:
+    """Page 1's words located as the text walks ten engine lines down the page in `visits`
+    order (kept by the real WordsStore, which asks ocr_core.check_order)."""
+    lines = tuple(DetectedLine((0, 20 * n, 100, 20 * n + 10), "w", ()) for n in range(10))
+    words = tuple(
+        LocatedWord("w", (10, 20 * n + 2, 20, 20 * n + 8), line, 0) for line, n in enumerate(visits)
+    )
+    [document] = JobStore(store).documents(job_id)
+    WordsStore(store).save(job_id, document.id, 0, PageWords(100, 200, words, lines))
+
+
+def test_a_page_whose_text_reads_across_its_columns_enters_for_its_reading_order(
+    store: Store,
+) -> None:
+    job = seed_job(store, Seed("confident but read across"))
+    review = ReviewStore(store)
+    review.set_settings(ReviewSettings(threshold=0.9, sample_rate=0.0))
+    _located(store, job, [0, 5, 1, 6, 2, 7, 3, 8, 4, 9])  # left, right, left, right...
+
+    [entry] = review.queue()
+
+    assert entry.reasons == ("reading order",)
+    assert review.model_page(entry.page)[3] == ("reading order",)  # the review page says so
+
+
+def test_a_page_read_in_the_layouts_order_does_not_enter(store: Store) -> None:
+    job = seed_job(store, Seed("confident and in order"))
+    review = ReviewStore(store)
+    review.set_settings(ReviewSettings(threshold=0.9, sample_rate=0.0))
+    _located(store, job, list(range(10)))
+
+    assert review.queue() == []

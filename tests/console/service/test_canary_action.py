@@ -70,12 +70,14 @@ def test_an_operator_promotes_a_canary_that_reads_as_well_and_the_audit_says_so(
     tmp_path: Path,
 ) -> None:
     golden = GoldenStore(operations.store)
-    golden.register("photo", load_folder(phototest_set(tmp_path / "set")).documents,
-                    actor="qa", source="test")  # fmt: skip
+    golden.register(
+        "photo", load_folder(phototest_set(tmp_path / "set")).documents, actor="qa", source="test"
+    )
     serving = cloud.revision
     jobs = JobStore(operations.store)
-    baseline = start_run(golden, jobs, "photo", service_url=local_server.base_url,
-                         revision=serving, actor="qa")  # fmt: skip
+    baseline = start_run(
+        golden, jobs, "photo", service_url=local_server.base_url, revision=serving, actor="qa"
+    )
     runner.wake()
     assert not wait_for_run(golden, jobs, baseline, timeout_s=300, poll_s=0.1).incomplete
     candidate = _next_revision(cloud)

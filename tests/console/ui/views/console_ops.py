@@ -71,9 +71,20 @@ def app() -> AppTest:
 # an element AppTest has no class for (a chart, at streamlit 1.61) looks its value up in the
 # widget state and raises KeyError.
 TEXT_ELEMENTS = frozenset(
-    {"markdown", "caption", "title", "header", "subheader", "text", "error", "warning", "info",
-     "success", "exception"}
-)  # fmt: skip
+    {
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "text",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "exception",
+    }
+)
 
 
 def text_of(element: Any) -> str | None:
