@@ -38,6 +38,7 @@ from ._models import (
 from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
 from ._sync import SyncOCRClient
 from ._text import clean_text
+from ._variables import SettingsError, Variable
 
 __all__ = [
     "MAX_BYTES_PER_TOKEN",
@@ -66,6 +67,8 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ClientSettings",
+    "SettingsError",
+    "Variable",
     "ConfidenceSpan",
     "Document",
     "DocumentResult",
