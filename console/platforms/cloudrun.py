@@ -46,6 +46,7 @@ from console.platforms._cloudrun_logs import (
     list_entries,
 )
 from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
+from console.settings import ConsoleSettings
 from deploy import (
     CloudError,
     CloudRunDeployer,
@@ -135,7 +136,7 @@ class CloudRunPlatform(Platform):
         env = os.environ if env is None else env
         return cls(
             ServiceTarget.from_env(env),
-            env.get("LIGHTONOCR_SERVICE_URL", ""),
+            ConsoleSettings.from_env(env).base_url or "",
             client_settings=ClientSettings.from_env(env),
         )
 
