@@ -16,7 +16,6 @@ service is reported ready with a "may be cold" note rather than guessed down.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -133,7 +132,6 @@ class CloudRunPlatform(Platform):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudRunPlatform:
         """LIGHTONOCR_SERVICE_URL, GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION, LIGHTONOCR_SERVICE."""
-        env = os.environ if env is None else env
         return cls(
             ServiceTarget.from_env(env),
             ConsoleSettings.from_env(env).base_url or "",
