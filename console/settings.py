@@ -311,6 +311,8 @@ class ConsoleSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m console.settings`: each variable, its default and what this shell sets;
+    `--markdown`: the README's table."""
     args = sys.argv[1:] if argv is None else argv
     if args == ["--markdown"]:
         print(markdown_table(VARIABLES))

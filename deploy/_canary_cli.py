@@ -73,6 +73,7 @@ def _rollout(
     from console.platforms.cloudrun import CloudRunPlatform
     from console.service import Operations
     from console.service._canary_action import canary_rollout
+    from console.settings import ConsoleSettings
     from deploy._canary_logs import logging_client
     from ocr_core import ClientSettings, OCRClient
 
@@ -85,7 +86,7 @@ def _rollout(
         logging_client=logging_client(env),
         client_settings=settings,
     )
-    operations = Operations(platform, store, actor=env.get("LIGHTONOCR_ACTOR") or None)
+    operations = Operations(platform, store, actor=ConsoleSettings.from_env(env).actor)
     client_settings = platform.client_settings()
     runner = JobRunner(store, lambda: OCRClient(settings=client_settings), only=set()).start()
     try:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ocr_core._variables import SettingsError, Variable, listing
+from ocr_core._variables import SettingsError, Variable, listing, markdown_table
 
 __all__ = ["DeploySettings", "SettingsError"]
 
@@ -77,7 +77,8 @@ BUCKET: Variable[str | None] = Variable(
     "bucket",
     str,
     None,
-    "GCS bucket for uploaded documents (`deploy console apply --bucket`)",
+    "a GCS bucket for uploaded documents' bytes (the team deployment's `--bucket`)",
+    shown="none: `objects/` in the data folder",
 )
 IMAGE: Variable[str | None] = Variable(
     "LIGHTONOCR_IMAGE", "image", str, None, "full image reference (`--image`)"
@@ -210,6 +211,13 @@ class DeploySettings:
         )
 
 
+def main(argv: list[str] | None = None) -> int:
+    """`python -m deploy.settings`: each variable, its default and what this shell sets;
+    `--markdown`: the README's table."""
+    args = sys.argv[1:] if argv is None else argv
+    print(markdown_table(VARIABLES) if args == ["--markdown"] else listing(VARIABLES, os.environ))
+    return 0
+
+
 if __name__ == "__main__":
-    print(listing(VARIABLES, os.environ))
-    sys.exit(0)
+    sys.exit(main())

@@ -66,12 +66,12 @@ class Variable(Generic[T]):
         if self.shown is not None:
             return self.shown
         value = self.default
-        if value is None or value == ():
+        if value is None or value == () or value == "":
             return "none"
         if isinstance(value, bool):
             return "`1`" if value else "`0`"
-        if isinstance(value, float) and value.is_integer():
-            return f"`{value:.0f}`"
+        if isinstance(value, float):  # as written by hand: 30, 0.000018
+            return "`" + f"{value:.10f}".rstrip("0").rstrip(".") + "`"
         if isinstance(value, tuple):
             return ", ".join(f"`{item}`" for item in value)
         return f"`{value}`"
