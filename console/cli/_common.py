@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from console._identity import Identity, Role, local_actor, os_user
@@ -36,7 +35,6 @@ def cli_identity(env: dict[str, str] | None = None) -> Identity:
     than it knows, though: on a local console the actor is LIGHTONOCR_ACTOR or the OS user
     (as in the UI); where the console verifies people (IAP, OIDC) nothing in a shell is
     verified, so the row says "os:USER via CLI", never an e-mail a variable asserts."""
-    env = dict(os.environ) if env is None else env
     if ConsoleSettings.from_env(env).identity == "local":
         return Identity(local_actor(env), Role.OPERATOR, "cli")
     return Identity(f"os:{os_user()} via CLI", Role.OPERATOR, "cli")
