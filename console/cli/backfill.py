@@ -4,6 +4,10 @@
     status DEST [--id ID] [--json]                                what is done, left, failed
     task DEST [--id ID | --source SOURCE]                         one task (Cloud Run Jobs)
     tasks DEST --id ID [--local-tasks N]                          run a frozen one (a retry)
+    list [--json]                        the backfills the running console's Backfills view lists
+
+`python -m console.jobs backfill SOURCE --out DEST ...` is `run`, and `python -m console.jobs
+backfills` is `list`.
 
 SOURCE and DEST are folders or `gs://bucket/prefix/`. The OCR service is the console's
 (LIGHTONOCR_SERVICE_URL, else the local server). On Cloud Run Jobs, `python -m deploy
@@ -60,7 +64,39 @@ def _parser() -> argparse.ArgumentParser:
     tasks.add_argument("dest")
     tasks.add_argument("--id", required=True, help="the backfill (e.g. a retry's)")
     tasks.add_argument("--local-tasks", type=int, default=2, help="task processes here")
+    listing = commands.add_parser("list", help="the backfills the console's view lists")
+    listing.add_argument("--json", action="store_true")
     return parser
+
+
+def _list(as_json: bool) -> int:
+    """What the Backfills view shows, from the store the other CLIs find."""
+    from console._running import NoConsoleStore, choose_store
+    from console._store import Store
+    from console.service._backfills import backfill_views
+
+    try:
+        store = Store.from_env(choose_store(creates=False).env)
+    except NoConsoleStore as refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 1
+    try:
+        views = backfill_views(store)
+    finally:
+        store.close()
+    if not views and not as_json:
+        print("no backfill was started from this console yet")
+    for view in views:
+        record = view.record
+        if as_json:
+            found = view.status.to_dict() if view.status else {"problem": view.problem}
+            print(json.dumps({"id": record.backfill_id, "by": record.started_by, **found}))
+        elif view.status is None:
+            print(f"backfill {record.backfill_id}: {record.dest} cannot be read: {view.problem}")
+        else:
+            cancelled = " (cancel requested)" if view.cancelled and not view.finished else ""
+            print(_summary(view.status) + cancelled)
+    return 0
 
 
 def _summary(status: BackfillStatus) -> str:
@@ -113,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "task":
             return _task(args)
+        if args.command == "list":
+            return _list(args.json)
         if args.command == "tasks":
             failed = run_local_tasks(args.dest, args.id, args.local_tasks)
             print(_summary(backfill_status(location(args.dest), args.id)))

@@ -12,6 +12,9 @@
                                 the margin, 0 when every page was read and none got worse
     history NAME [--json]       runs of a set, newest first, with what shaped their text
                                 and what changed since the run before
+    canary NAME --tag SHA [--margin 0.02] [--dry-run] [apply's flags]
+                                deploy a Cloud Run revision with no traffic, promote it only
+                                if NAME reads as well on it (console/cli/canary.py)
 
 The store and the service are the running console's, found as `python -m console.jobs`
 finds them (`--verbose` says which and why; `console/_running.py`). `run` works like `python -m
@@ -89,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="runs of a set, newest first")
     history.add_argument("name")
     history.add_argument("--json", action="store_true")
+    canary = commands.add_parser(
+        "canary",
+        add_help=False,
+        help="a Cloud Run rollout gated by a set (python -m console.golden canary --help)",
+    )
+    canary.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -185,6 +194,11 @@ def _run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["canary"]:  # its own flags and its own store rule (the canary's module)
+        from console.cli.canary import main as canary_main
+
+        return canary_main(argv[1:])
     args = _parser().parse_args(argv)
     choice = store_choice(creates=args.command in CREATING, verbose=args.verbose)
     if choice is None:

@@ -12,6 +12,8 @@
                              the files the workbench downloads, and batch.json (default
                              md,txt,json; pdf is searchable: the page images and their words)
     run                      a runner without the console (until Ctrl-C)
+    backfill SOURCE --out DEST ... / backfills [--json]
+                             `python -m console.backfill run` / `list` (see its --help)
 
 Which store and service: see `console/_running.py` (and `--verbose`, `--help`).
 """
@@ -68,9 +70,11 @@ def _parser() -> argparse.ArgumentParser:
         "--text-layer", action="store_true", help="use a PDF page's own text where it has one"
     )
     submit.add_argument(
-        "--no-words", dest="words", action="store_false",
+        "--no-words",
+        dest="words",
+        action="store_false",
         help="do not locate the words on the pages (no overlay, no searchable PDF/hOCR/ALTO)",
-    )  # fmt: skip
+    )
     listing = commands.add_parser("list", help="jobs, newest first")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--limit", type=int, default=100)
@@ -84,9 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("id", type=int)
     export.add_argument("--out", type=Path, required=True, help="folder to write into")
     export.add_argument(
-        "--format", default="md,txt,json", type=_formats,
+        "--format",
+        default="md,txt,json",
+        type=_formats,
         help="comma-separated, of md, txt, json (the default), pdf (searchable), hocr, alto",
-    )  # fmt: skip
+    )
     commands.add_parser("run", help="run queued jobs without the console, until Ctrl-C")
     return parser
 
@@ -118,11 +124,16 @@ def _show(jobs: JobStore, job: Job, as_json: bool) -> None:
     if as_json:
         record = job.to_dict()
         record["documents"] = [
-            {"id": d.id, "filename": d.filename, "state": d.state.value,
-             "page_count": d.page_count, "error": d.error,
-             "pages": [p.to_dict() for p in pages if p.document_id == d.id]}
+            {
+                "id": d.id,
+                "filename": d.filename,
+                "state": d.state.value,
+                "page_count": d.page_count,
+                "error": d.error,
+                "pages": [p.to_dict() for p in pages if p.document_id == d.id],
+            }
             for d in documents
-        ]  # fmt: skip
+        ]
         print(json.dumps(record, ensure_ascii=False))
         return
     print(_line(job))
@@ -244,7 +255,16 @@ def _run(env: dict[str, str]) -> None:
         runner.stop()
 
 
+# The backfill's commands under the jobs' name, as the backfill was first asked for.
+BACKFILL_ALIASES = {"backfill": "run", "backfills": "list"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in BACKFILL_ALIASES:
+        from console.cli.backfill import main as backfill_main
+
+        return backfill_main([BACKFILL_ALIASES[argv[0]], *argv[1:]])
     args = _parser().parse_args(argv)
     if getattr(args, "id", 0) > MAX_ID:
         print(f"error: no job {args.id}", file=sys.stderr)

@@ -153,10 +153,15 @@ def _show(review: ReviewStore, job_id: int, number: int, as_json: bool) -> None:
     versions = review.versions(ref)
     if as_json:
         record = {
-            "job": job_id, "page": number, "document": ref.filename, "revision": revision,
-            "confidence": confidence, "reasons": list(reasons), "model_text": text,
+            "job": job_id,
+            "page": number,
+            "document": ref.filename,
+            "revision": revision,
+            "confidence": confidence,
+            "reasons": list(reasons),
+            "model_text": text,
             "versions": [v.to_dict() for v in versions],
-        }  # fmt: skip
+        }
         print(json.dumps(record, ensure_ascii=False))
         return
     print(f"job {job_id} page {number} ({terminal_safe(ref.filename)}), read by {revision}")

@@ -116,6 +116,9 @@ words_table = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("located_at", sa.Float, nullable=False),
+    # Why the text seems to read the page in another order than its layout (None: it does
+    # not), from `ocr_core.check_order` while the engine's lines are at hand: a review reason.
+    sa.Column("order_doubt", sa.Text),
     sa.Index("words_by_job", "job_id"),
 )
 

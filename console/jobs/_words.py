@@ -22,7 +22,7 @@ from console._store import Store
 from console.jobs._rows import bounded_text, now_ts
 from console.jobs._tables import jobs_table, pages_table, words_table
 from console.jobs._truth_rows import newest_version, truths_table
-from ocr_core import PageWords
+from ocr_core import PageWords, check_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class StoredWords:
     words: PageWords | None
     error: str | None
     seconds: float
+    order_doubt: str | None = None
 
 
 class WordsStore:
@@ -108,6 +109,7 @@ class WordsStore:
                     error=error,
                     seconds=seconds,
                     located_at=now_ts(),
+                    order_doubt=None if words is None else check_order(words).reason(),
                 )
             )
 
@@ -158,4 +160,5 @@ def _stored(row: sa.Row[tuple[object, ...]]) -> StoredWords:
         words=PageWords.from_json(m["words"]) if m["words"] else None,
         error=m["error"],
         seconds=float(m["seconds"]),
+        order_doubt=m["order_doubt"],
     )

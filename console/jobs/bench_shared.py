@@ -22,9 +22,9 @@ from collections import Counter
 import httpx
 
 from console._store import Store
-from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore
 from console.jobs._uploads import NewDocument
+from console.runtime import make_runner
 from console.settings import ConsoleSettings
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import build_pdf, simulated_server
@@ -58,9 +58,7 @@ def work(database_url: str, base_url: str, name: str, job_id: int, slots: int) -
     store = Store(url=database_url)
     jobs = JobStore(store)
     settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1, concurrency=slots)
-    runner = JobRunner(
-        store, lambda: OCRClient(settings=settings), revision=lambda: name, poll_s=0.1
-    ).start()
+    runner = make_runner(store, settings, revision=lambda: name, poll_s=0.1).start()
     deadline = time.monotonic() + DEADLINE_S
     try:
         while (job := jobs.job(job_id)) is not None and job.active:

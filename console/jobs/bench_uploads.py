@@ -69,10 +69,14 @@ def main() -> None:
         database = sorted(data_dir.glob("console.sqlite3*"))
         objects = [p for p in data_dir.rglob("*") if p.is_file() and p not in database]
         print(f"{args.uploads} uploads x {args.mb} MB through start_job")
-        print(f"idle RSS {idle_mb:.0f} MB, peak {peak_mb:.0f} MB (+{peak_mb - idle_mb:.0f} MB), "
-              f"after {after_mb:.0f} MB")  # fmt: skip
-        print(f"database files {_size_mb(database):.2f} MB "
-              f"({', '.join(f'{p.name} {p.stat().st_size} B' for p in database)})")  # fmt: skip
+        print(
+            f"idle RSS {idle_mb:.0f} MB, peak {peak_mb:.0f} MB (+{peak_mb - idle_mb:.0f} MB), "
+            f"after {after_mb:.0f} MB"
+        )
+        print(
+            f"database files {_size_mb(database):.2f} MB "
+            f"({', '.join(f'{p.name} {p.stat().st_size} B' for p in database)})"
+        )
         print(f"object files {len(objects)}, {_size_mb(objects):.0f} MB")
         ok = peak_mb - idle_mb <= 500 and _size_mb(database) < args.mb
         print("target met" if ok else "TARGET MISSED")

@@ -54,8 +54,8 @@ from deploy import (
     ServiceSpec,
     ServiceTarget,
     explain_google_error,
+    startup_messages,
 )
-from deploy._canary_logs import startup_messages
 from ocr_core import ClientSettings, OCRError, SyncOCRClient
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from console.jobs import (
 from console.jobs._in_flight import in_flight
 from console.jobs._word_files import WORD_FORMATS, job_word_files, word_file
 from console.platforms import ServiceStatus
-from console.service import Operations
+from console.service import Operations, worker_problems
 from console.ui import _page_panel
 from console.ui._failures import failed_pages
 from console.ui._scores import MOSTLY_ORDER, job_scores
@@ -44,7 +44,6 @@ from console.ui._workbench import (
     progress,
     status_colour,
 )
-from console.worker import worker_problems
 from ocr_core import engine_available
 
 REFRESH_S = 1.0

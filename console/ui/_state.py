@@ -34,8 +34,7 @@ from console._identity import (
 from console._render import escape_markdown
 from console.platforms import LogEntry, ServiceState, ServiceStatus
 from console.runtime import build_runtime
-from console.service import Operations, WarmUpRecord
-from console.worker import live_workers, worker_breaker
+from console.service import Operations, WarmUpRecord, live_workers, worker_breaker
 from ocr_core import BreakerState
 
 STATE_COLOURS: dict[ServiceState, str] = {

@@ -19,7 +19,7 @@ from console._recurring import RecurringProblem
 from console.jobs import JobRunner
 from console.runtime import Runtime
 from console.service._keep_warm import KeepWarmTimer
-from console.worker._status import WorkerBeat, remove_beat, snapshot_fields, write_beat
+from console.service._workers import WorkerBeat, remove_beat, snapshot_fields, write_beat
 
 logger = logging.getLogger("console.worker")
 

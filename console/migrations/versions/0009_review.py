@@ -1,7 +1,7 @@
 """Review: page truth versions, pages sent to review, who is on a page
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 
 `page_truths` keeps every version of a page's truth (approved, corrected, restored) with who,

@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from console._identity import Identity
 from console._render import escape_markdown
+from console.service import Operations
 from console.service._backfills import BackfillView, backfill_views
-from console.ui._state import get_operations
+from console.ui._backfill_actions import render_actions
+from console.ui._state import current_identity, get_operations
 
 REFRESH_S = 5.0
 
@@ -35,7 +38,7 @@ def _duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d}"
 
 
-def _one(view: BackfillView) -> None:
+def _one(view: BackfillView, operations: Operations, identity: Identity) -> None:
     record, status = view.record, view.status
     started = datetime.fromtimestamp(record.started_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     st.subheader(escape_markdown(f"{record.source} → {record.dest}"), anchor=False)
@@ -54,23 +57,29 @@ def _one(view: BackfillView) -> None:
     rate = status.pages_per_s
     columns[4].metric("pages/s", f"{rate:.1f}" if rate else "—")
     columns[5].metric("time left", _duration(status.eta_s))
-    st.caption(f"{len(status.tasks)} tasks reported, {status.running} working now")
+    tasks = f"{len(status.tasks)} tasks reported, {status.running} working now"
+    if view.cancelled and not view.finished:
+        tasks += " · cancel requested: its tasks stop at their next document"
+    st.caption(tasks)
     if status.failed:
         rows = [
             {"document": f.document, "pages failed": f.failed_pages or "all", "reason": f.reason}
             for f in status.failed
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if identity.can_operate:
+        render_actions(operations, identity, view)
 
 
 @st.fragment(run_every=REFRESH_S)
 def _backfills() -> None:
-    views = backfill_views(get_operations().store)
+    operations, identity = get_operations(), current_identity()
+    views = backfill_views(operations.store)
     if not views:
         st.info("No backfill was started from this console yet.")
     for view in views:
         with st.container(border=True):
-            _one(view)
+            _one(view, operations, identity)
 
 
 _backfills()

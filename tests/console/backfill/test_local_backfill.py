@@ -53,10 +53,24 @@ def _backfill(server: LocalServer, source: Path, dest: Path, *args: str) -> subp
         "XDG_STATE_HOME": str(dest.parent / "state"),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "console.backfill", "run", str(source), "--out", str(dest),
-         "--shard-documents", "5", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "console.backfill",
+            "run",
+            str(source),
+            "--out",
+            str(dest),
+            "--shard-documents",
+            "5",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:

@@ -17,14 +17,21 @@ from tests.fakes.local_server import LocalServer
 
 
 def _cli(data_dir: Path, *args: str, service_url: str = "") -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LIGHTONOCR_DATA_DIR": str(data_dir),
-           "LIGHTONOCR_ACTOR": "ci"}  # fmt: skip
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LIGHTONOCR_DATA_DIR": str(data_dir),
+        "LIGHTONOCR_ACTOR": "ci",
+    }
     if service_url:
         env["LIGHTONOCR_SERVICE_URL"] = service_url
     return subprocess.run(
         [sys.executable, "-m", "console.golden", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_run_on_a_worse_engine_exits_non_zero_naming_the_document(
@@ -49,14 +56,17 @@ def test_a_run_on_a_worse_engine_exits_non_zero_naming_the_document(
     assert first["revision"] == second["revision"] == "external"
     history = _cli(data, "history", "photo", "--json")
     assert [json.loads(line)["run"] for line in history.stdout.splitlines()] == [
-        second["run"], first["run"],
-    ]  # fmt: skip
+        second["run"],
+        first["run"],
+    ]
 
 
 def test_register_warns_of_unmatched_files_and_list_shows_the_set(tmp_path: Path) -> None:
     folder = phototest_set(tmp_path / "set")
-    write_files(folder, {"stray.pdf": b"%PDF-1.4", "latin.txt": "é".encode("latin-1"),
-                         "latin.png": b"\x89PNG"})  # fmt: skip
+    write_files(
+        folder,
+        {"stray.pdf": b"%PDF-1.4", "latin.txt": "é".encode("latin-1"), "latin.png": b"\x89PNG"},
+    )
     registered = _cli(tmp_path / "data", "register", "photo", str(folder))
     assert registered.returncode == 0, registered.stderr
     assert "registered 'photo': 1 documents" in registered.stdout

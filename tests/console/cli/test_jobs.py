@@ -53,8 +53,10 @@ def test_list_json_is_one_object_per_job_newest_first(
     assert [r["id"] for r in records] == [queued, done]
     assert records[1]["status"] == "done"
     assert (records[1]["pages_total"], records[1]["pages_done"], records[1]["pages_failed"]) == (
-        3, 3, 0,
-    )  # fmt: skip
+        3,
+        3,
+        0,
+    )
     assert records[1]["documents"] == 2
     assert records[0]["status"] == "queued" and records[0]["created_at"]
 
@@ -118,8 +120,11 @@ def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LIGHTONOCR_DATA_DIR": str(tmp_path)}
     listing = subprocess.Popen(
         [sys.executable, "-m", "console.jobs", "list", "--limit", "400"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert listing.stdout is not None and listing.stdout.readline()  # `| head -1`
     listing.stdout.close()
     _, err = listing.communicate(timeout=120)

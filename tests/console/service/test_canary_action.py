@@ -12,13 +12,13 @@ import pytest
 from console._identity import Identity, Role
 from console._store import Store
 from console.golden import GoldenStore, load_folder, start_run, wait_for_run
+from console.golden._gate import CanaryRefused
 from console.jobs import JobRunner, JobStore
 from console.runtime import Runtime
 from console.service import Operations
 from console.service._canary_action import canary_rollout, request_canary_rollout
 from console.service._rollouts import RolloutBusy, canary_request, rollout_lock
 from console.worker import Worker
-from deploy._canary_gate import CanaryRefused
 from ocr_core import ClientSettings, OCRClient
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes

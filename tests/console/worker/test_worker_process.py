@@ -13,7 +13,7 @@ from pathlib import Path
 
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
-from console.worker import live_workers
+from console.service import live_workers
 from tests.console.jobs.conftest import make_pdf
 from tests.console.local_platform import free_port, port_open
 from tests.waits import wait_until

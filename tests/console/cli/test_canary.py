@@ -1,4 +1,4 @@
-"""`python -m deploy apply --canary`: the plan on --dry-run, and a refusal's exit code, through
+"""`python -m console.golden canary`: the plan on --dry-run, and a refusal's exit code, through
 the CLI against the fake Run and Logging servers (LIGHTONOCR_RUN_ENDPOINT /
 LIGHTONOCR_LOGGING_ENDPOINT, loopback) and the real local OCR server."""
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from console._store import Store
+from console.cli.canary import EXIT_REFUSED, main
+from console.cli.golden import main as golden_main
 from console.jobs import JobStatus, JobStore, NewDocument
 from deploy import CloudRunDeployer, ServiceSpec
-from deploy._canary_cli import EXIT_REFUSED
-from deploy._cli import main
-from tests.deploy.test_canary_gate import measured_set
+from tests.console.golden.test_gate import measured_set
 from tests.fakes.google_logging import FakeLogging, entry
 from tests.fakes.google_run import FakeRun
 from tests.fakes.local_server import LocalServer
@@ -40,7 +40,7 @@ def test_dry_run_prints_the_canary_plan_and_contacts_nothing(
     measured_set(tmp_path / "data", tmp_path / "set")
     env = {**run_env, "LIGHTONOCR_DATA_DIR": str(tmp_path / "data")}
 
-    code, text = _run(["apply", "--tag", "c0ffee2", "--canary", "photo", "--dry-run"], env)
+    code, text = _run(["photo", "--tag", "c0ffee2", "--dry-run"], env)
 
     assert code == 0, text
     assert "0 % traffic, tag canary-c0ffee2" in text
@@ -65,7 +65,7 @@ def test_a_canary_with_no_run_of_the_serving_revision_is_refused_before_it_is_de
         "LIGHTONOCR_ACTOR": "ops",
     }
 
-    code, text = _run(["apply", "--tag", "c0ffee2", "--canary", "photo"], env)
+    code, text = _run(["photo", "--tag", "c0ffee2"], env)
 
     assert code == EXIT_REFUSED, text
     assert "no complete golden run of the serving revision" in text  # unmeasured is no pass
@@ -124,7 +124,7 @@ def test_the_canary_command_reads_its_own_golden_run_and_takes_no_other_job(
     )
     store.close()
 
-    code, text = _run(["apply", "--tag", "c0ffee2", "--canary", "photo"], env)
+    code, text = _run(["photo", "--tag", "c0ffee2"], env)
 
     assert code == 0, text
     assert "golden run #2 on the candidate revision" in text
@@ -152,7 +152,7 @@ def test_the_canary_deploys_the_spec_apply_would_and_keeps_the_services_floor(
     account = "ocr-runtime@ocr-test.iam.gserviceaccount.com"
     flags = ["--repository", "ocr-images", "--probe-delay", "200", "--service-account", account]
 
-    code, text = _run(["apply", "--tag", "c0ffee2", "--canary", "photo", *flags], env)
+    code, text = _run(["photo", "--tag", "c0ffee2", *flags], env)
 
     assert code == 0, text
     full = [r for r in fake_run.requests_for("UpdateService") if not r.update_mask.paths]
@@ -162,3 +162,21 @@ def test_the_canary_deploys_the_spec_apply_would_and_keeps_the_services_floor(
     assert "/ocr-images/lightonocr-gpu:c0ffee2" in template.containers[0].image
     scaling = fake_run.services[deployer.target.name].scaling
     assert (scaling.min_instance_count, scaling.max_instance_count) == (1, 4)
+
+
+def test_the_golden_command_hands_canary_to_the_canary_gate(
+    fake_run: FakeRun,
+    run_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    measured_set(tmp_path / "data", tmp_path / "set")
+    for key, value in {**run_env, "LIGHTONOCR_DATA_DIR": str(tmp_path / "data")}.items():
+        monkeypatch.setenv(key, value)
+
+    code = golden_main(["canary", "photo", "--tag", "c0ffee2", "--dry-run"])
+
+    assert code == 0
+    assert "0 % traffic, tag canary-c0ffee2" in capsys.readouterr().out
+    assert fake_run.requests == []

@@ -4,19 +4,17 @@ A gate that could be opened by its input is no gate: an unset `$SET` (`--canary 
 of nan, inf, 5 or -1 (the judge's `cer > before + margin` is never true for those), a set that
 does not exist or has never been measured, or no image to name the candidate by would each
 turn a quality-gated rollout into a plain one, or into nonsense. Each is refused here, with
-what to do, before Cloud Run is asked anything (the CLI's `--dry-run` too).
+what to do, before Cloud Run is asked anything (the CLI's `--dry-run` too). A missing image
+is refused by deploy's `candidate_tag`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
-from console.golden import GoldenDocument, GoldenSetError, GoldenStore
-from deploy._errors import InvalidSpec
-from deploy._spec import ServiceSpec
-
-_DIGEST = re.compile(r"@sha256:([0-9a-f]{64})$")
+from console.golden._models import GoldenDocument, GoldenSetError
+from console.golden._store import GoldenStore
+from deploy import InvalidSpec
 
 
 class CanaryRefused(InvalidSpec):
@@ -42,19 +40,6 @@ def check_set_name(name: str) -> str:
     return name.strip()
 
 
-def candidate_tag(spec: ServiceSpec) -> str:
-    """The revision tag the candidate gets: `canary-` and the commit or the image digest."""
-    if spec.tag:
-        return f"canary-{spec.tag[:12]}"
-    if spec.image:
-        digest = _DIGEST.search(spec.image)
-        version = digest.group(1) if digest else spec.image.rsplit(":", 1)[-1]
-        return f"canary-{version[:12]}"
-    raise CanaryRefused(
-        "A canary needs the image it deploys: --tag COMMIT or --image REF@sha256:DIGEST."
-    )
-
-
 def check_gate_input(golden: GoldenStore, name: str, margin: float) -> list[GoldenDocument]:
     """The set's documents, once the set exists, has documents and a complete measured run
     (the baseline is then the newest such run of the serving revision); else CanaryRefused."""
@@ -75,4 +60,4 @@ def check_gate_input(golden: GoldenStore, name: str, margin: float) -> list[Gold
     return documents
 
 
-__all__ = ["CanaryRefused", "candidate_tag", "check_gate_input", "check_margin"]
+__all__ = ["CanaryRefused", "check_gate_input", "check_margin", "check_set_name"]

@@ -1,6 +1,7 @@
 """The canary gate cannot be opened by its input (issue 36, item 2; issue 35, item 8): an
 empty set name, a margin outside [0, 1), an unknown set, a set never measured and a missing
-image are refused with exit 2, before the fake Cloud Run server hears anything."""
+image are refused with exit 2 by `python -m console.golden canary`, before the fake Cloud Run
+server hears anything."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from console._store import Store
+from console.cli.canary import main
 from console.golden import DocumentScore, GoldenStore, load_folder
 from console.jobs import JobStore, NewDocument
-from deploy._cli import main
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.google_run import FakeRun
 
@@ -69,22 +70,22 @@ def _exit_code(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
 @pytest.mark.parametrize(
     "args",
     [
-        ["--tag", "c0ffee2", "--canary", ""],
-        ["--tag", "c0ffee2", "--canary", "  "],
-        ["--tag", "c0ffee2", "--canary", "photo", "--margin", "nan"],
-        ["--tag", "c0ffee2", "--canary", "photo", "--margin", "inf"],
-        ["--tag", "c0ffee2", "--canary", "photo", "--margin", "5"],
-        ["--tag", "c0ffee2", "--canary", "photo", "--margin", "1"],
-        ["--tag", "c0ffee2", "--canary", "photo", "--margin", "-1"],
-        ["--tag", "c0ffee2", "--canary", "no-such-set"],
-        ["--canary", "photo"],
+        ["", "--tag", "c0ffee2"],
+        ["  ", "--tag", "c0ffee2"],
+        ["photo", "--tag", "c0ffee2", "--margin", "nan"],
+        ["photo", "--tag", "c0ffee2", "--margin", "inf"],
+        ["photo", "--tag", "c0ffee2", "--margin", "5"],
+        ["photo", "--tag", "c0ffee2", "--margin", "1"],
+        ["photo", "--tag", "c0ffee2", "--margin=-1"],
+        ["no-such-set", "--tag", "c0ffee2"],
+        ["photo"],
     ],
     ids=["empty", "blank", "nan", "inf", "5", "1", "-1", "unknown-set", "no-tag"],
 )
 def test_a_gate_input_it_cannot_judge_is_refused_before_cloud_run_is_contacted(
     args: list[str], dry_run: list[str], env: dict[str, str], fake_run: FakeRun
 ) -> None:
-    code, text = _exit_code(["apply", *args, *dry_run], env)
+    code, text = _exit_code([*args, *dry_run], env)
 
     assert code == 2, text
     assert fake_run.requests == []
@@ -98,7 +99,7 @@ def test_a_set_never_measured_is_refused_before_cloud_run_is_contacted(
     measured_set(tmp_path / "data", tmp_path / "set", with_run=False)
     env = {**run_env, "LIGHTONOCR_DATA_DIR": str(tmp_path / "data")}
 
-    code, text = _exit_code(["apply", "--tag", "c0ffee2", "--canary", "photo", *dry_run], env)
+    code, text = _exit_code(["photo", "--tag", "c0ffee2", *dry_run], env)
 
     assert code == 2, text
     assert "no complete run to compare with" in text
@@ -109,7 +110,7 @@ def test_a_measured_set_and_a_digest_make_a_plan_named_by_the_digest(
     env: dict[str, str], fake_run: FakeRun
 ) -> None:
     image = "europe-west1-docker.pkg.dev/ocr-test/lightonocr/lightonocr-gpu@sha256:" + "ab" * 32
-    code, text = _exit_code(["apply", "--image", image, "--canary", "photo", "--dry-run"], env)
+    code, text = _exit_code(["photo", "--image", image, "--dry-run"], env)
 
     assert code == 0, text
     assert "tag canary-abababababab" in text and image in text

@@ -12,10 +12,9 @@ import pytest
 
 from console._store import Store
 from console.golden import GoldenStore, load_folder, start_run, wait_for_run
+from console.golden._canary import CanaryReport, run_canary
 from console.jobs import JobRunner, JobStore
-from deploy import CloudRunDeployer, ServiceSpec
-from deploy._canary import CanaryReport, run_canary
-from deploy._canary_logs import startup_messages
+from deploy import CloudRunDeployer, ServiceSpec, startup_messages
 from ocr_core import ClientSettings, OCRClient
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.fault_server import FaultServer

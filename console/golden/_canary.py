@@ -1,6 +1,9 @@
 """A rollout gated by OCR quality: a new revision takes traffic only if it reads as well.
 
-`python -m deploy apply --tag SHA --canary GOLDEN_SET [--margin 0.02]`:
+`python -m console.golden canary GOLDEN_SET --tag SHA [--margin 0.02]` (console/cli/canary.py),
+or the Service page's button. The cloud steps are deploy's (a tagged revision with no
+traffic, its startup log, the smoke check, promotion); the orchestration and the regression
+rule (`_scoring.judge`) live here, with the golden sets they judge by:
 
 1. the spec's revision is created with no traffic under the tag `canary-SHA`;
 2. it is warmed through its tagged URL (the cold start is timed);
@@ -22,14 +25,20 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from console.golden import DEFAULT_MARGIN, GoldenRun, GoldenStore
+from console.golden._gate import check_gate_input
+from console.golden._models import DEFAULT_MARGIN, GoldenRun
 from console.golden._runs import start_run, wait_for_run
-from console.golden._scoring import got_worse
+from console.golden._scoring import DocumentChange, judge, show_cer
+from console.golden._store import GoldenStore
 from console.jobs import JobRunner, JobStore
-from deploy._canary_gate import candidate_tag, check_gate_input
-from deploy._service import CloudRunDeployer
-from deploy._smoke import StartupCheck, check_startup
-from deploy._spec import ServiceSpec, ServiceTarget
+from deploy import (
+    CloudRunDeployer,
+    ServiceSpec,
+    ServiceTarget,
+    StartupCheck,
+    candidate_tag,
+    check_startup,
+)
 from ocr_core import OCRClient
 from ocr_core.quality import cer
 
@@ -37,14 +46,6 @@ from ocr_core.quality import cer
 KNOWN_PAGE_MAX_CER = 0.5
 StartupLog = Callable[[str], Sequence[str]]  # revision -> its log messages
 ClientFor = Callable[[str], OCRClient]  # URL -> a client for it
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentChange:
-    filename: str
-    old_cer: float | None
-    new_cer: float | None
-    regression: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +74,14 @@ class CanaryReport:
             lines.append(f"  known page CER: {self.known_page_cer:.4f}")
         for change in self.changes:
             mark = "  REGRESSION" if change.regression else ""
-            lines.append(
-                f"  {change.filename}: CER {_cer(change.old_cer)} -> {_cer(change.new_cer)}{mark}"
-            )
+            old, new = show_cer(change.old_cer), show_cer(change.new_cer)
+            lines.append(f"  {change.filename}: CER {old} -> {new}{mark}")
         for run, name in ((self.baseline, "serving"), (self.run, "candidate")):
             if run is not None and run.finished_at is not None:
                 took = (run.finished_at - run.started_at).total_seconds()
                 lines.append(f"  golden run #{run.id} on the {name} revision took {took:.1f} s")
         lines += [f"  refused: {why}" for why in self.refusals]
         return "\n".join(lines)
-
-
-def _cer(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
 
 
 def _seconds(value: float | None) -> str:
@@ -98,30 +94,6 @@ def baseline_run(golden: GoldenStore, name: str, serving: Sequence[str]) -> Gold
         if run.scored and not run.incomplete and run.revision in serving:
             return run
     return None
-
-
-def judge(
-    run: GoldenRun | None, baseline: GoldenRun | None, margin: float
-) -> tuple[list[DocumentChange], list[str]]:
-    """Per-document CER old -> new, and every reason not to promote."""
-    if run is None:
-        return [], ["the golden set did not run"]
-    refusals = [f"incomplete golden run: {p}" for p in run.problems] if run.incomplete else []
-    if run.incomplete and not refusals:
-        refusals.append("incomplete golden run")
-    if baseline is None:
-        return [], [*refusals, "no complete golden run of the serving revision to compare with"]
-    old = {s.filename: s.cer for s in baseline.scores}
-    changes = []
-    for score in run.scores:
-        before = old.get(score.filename)
-        worse = got_worse(before, score.cer, margin)
-        changes.append(DocumentChange(score.filename, before, score.cer, worse))
-        if worse:
-            refusals.append(f"{score.filename}: CER {_cer(before)} -> {_cer(score.cer)}")
-    missing = sorted(set(old) - {s.filename for s in run.scores})
-    refusals += [f"{name}: in the baseline, not in this run" for name in missing]
-    return changes, refusals
 
 
 async def _warm_and_read(
@@ -221,4 +193,4 @@ def plan(spec: ServiceSpec, target: ServiceTarget, name: str, margin: float) -> 
     )
 
 
-__all__ = ["CanaryReport", "DocumentChange", "baseline_run", "judge", "plan", "run_canary"]
+__all__ = ["KNOWN_PAGE_MAX_CER", "CanaryReport", "baseline_run", "plan", "run_canary"]
