@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import html
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from console._store import METADATA, Store, from_ts
 from console.golden import GoldenStore
 from console.jobs import JobStore, NewDocument, StoredPage
 from console.jobs._rows import now_ts
+from console.settings import COMPARE_HOSTS, ConsoleSettings
 from ocr_core import OCRError, quality
 
 comparisons_table = sa.Table(
@@ -53,14 +53,12 @@ comparisons_table = sa.Table(
 PROBE_TIMEOUT_S = 5.0
 # Hosts (shell patterns) the Compare page may send pages to unless LIGHTONOCR_COMPARE_HOSTS
 # (comma-separated) says otherwise: Cloud Run services and tagged revisions, and loopback.
-DEFAULT_COMPARE_HOSTS = ("*.run.app", "127.0.0.1", "localhost", "::1")
+DEFAULT_COMPARE_HOSTS = COMPARE_HOSTS.default
 
 
 def compare_hosts(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The host patterns the other endpoint may name (LIGHTONOCR_COMPARE_HOSTS)."""
-    env = os.environ if env is None else env
-    listed = [h.strip().lower() for h in env.get("LIGHTONOCR_COMPARE_HOSTS", "").split(",")]
-    return tuple(h for h in listed if h) or DEFAULT_COMPARE_HOSTS
+    return ConsoleSettings.from_env(env).compare_hosts or DEFAULT_COMPARE_HOSTS
 
 
 class EndpointError(OCRError):

@@ -123,11 +123,24 @@ if (ta) {{
   if (!ta.dataset.reviewKeys) {{
     ta.dataset.reviewKeys = '1';
     ta.addEventListener('keydown', ev => {{
-      if (ev.altKey && (ev.key === 'n' || ev.key === 'N')) {{
+      if (!ev.altKey) return;
+      const key = ev.key.toLowerCase();
+      if (key === 'n') {{
         ev.preventDefault();
         ta.reviewNext();
+        return;
       }}
-    }});
+      // Approve, Save, Next page typed in the editor: the text reaches Streamlit first (it
+      // takes a text area's value on blur), then the button is pressed; the page's own
+      // shortcut would press it with the text as it was before the typing.
+      const button = {{a: 'rv_approve', s: 'rv_save', j: 'rv_next'}}[key];
+      if (!button) return;
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      ta.blur();
+      const found = window.parent.document.querySelector('.st-key-' + button + ' button');
+      if (found) setTimeout(() => found.click(), 0);
+    }}, true);
   }}
 }}
 </script></body></html>"""

@@ -20,6 +20,7 @@ from console._store import Store
 from console.jobs._runner import POLL_S, JobRunner
 from console.platforms import Platform, select_platform
 from console.service import Operations
+from console.settings import ConsoleSettings
 from ocr_core import CircuitBreaker, ClientSettings, OCRClient
 
 
@@ -95,12 +96,13 @@ def build_runtime(env: Mapping[str, str] | None = None, *, background: bool = Tr
     platform it selects over that store, and the door. `background=False` for the UI and the
     CLIs, whose background duties (samplers, keep-warm) the worker has."""
     env = os.environ if env is None else env
+    settings = ConsoleSettings.from_env(env)
     store = Store.from_env(env)
     platform = select_platform(env, store=store, background=background)
     operations = Operations(
         platform,
         store,
-        actor=env.get("LIGHTONOCR_ACTOR") or None,
+        actor=settings.actor,
         identity_required=IdentitySettings.from_env(env).mode != "local",
     )
     return Runtime(operations)

@@ -23,6 +23,7 @@ from deploy._info import RevisionInfo, ServiceInfo
 from deploy._request import request_json
 from deploy._service import CloudRunDeployer
 from deploy._spec import ServiceSpec, ServiceTarget
+from deploy.settings import SettingsError
 from gpu_image import serve_config
 
 EXIT_CLOUD_ERROR = 1
@@ -190,7 +191,7 @@ def main(
     args = _parser().parse_args(argv)
     try:
         return _run(args, os.environ if env is None else env, out, err)
-    except InvalidSpec as exc:
+    except (InvalidSpec, SettingsError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
     except CloudError as exc:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from deploy._spec import ServiceTarget
+from deploy.settings import DeploySettings
 
 if TYPE_CHECKING:  # the Logging library loads only when a canary reads a log
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
@@ -26,7 +27,7 @@ def logging_client(env: Mapping[str, str]) -> LoggingServiceV2Client:
         LoggingServiceV2GrpcTransport,
     )
 
-    endpoint = env.get("LIGHTONOCR_LOGGING_ENDPOINT", "")
+    endpoint = DeploySettings.from_env(env).logging_endpoint or ""
     if endpoint:
         host = endpoint.rsplit(":", 1)[0]
         if host not in ("127.0.0.1", "localhost", "[::1]"):

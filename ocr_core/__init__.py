@@ -39,6 +39,7 @@ from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
 from ._reading_order import OrderCheck, check_order
 from ._sync import SyncOCRClient
 from ._text import clean_text
+from ._variables import SettingsError, Variable
 
 __all__ = [
     "MAX_BYTES_PER_TOKEN",
@@ -68,6 +69,8 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ClientSettings",
+    "SettingsError",
+    "Variable",
     "ConfidenceSpan",
     "Document",
     "DocumentResult",

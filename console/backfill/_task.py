@@ -162,15 +162,18 @@ class Task:
         await asyncio.to_thread(self._write_outputs, entry, result)
 
     def _write_outputs(self, entry: Listed, result: DocumentResult) -> None:
-        try:
-            write = self.dest.write if self.manifest.retry_of else self.dest.write_once
-            for fmt in self.manifest.formats:  # json last: its presence says "done"
-                rendered = RENDERERS[fmt](result)
+        write = self.dest.write if self.manifest.retry_of else self.dest.write_once
+        for fmt in self.manifest.formats:  # json last: its presence says "done"
+            rendered = RENDERERS[fmt](result)
+            try:
                 write(output_name(entry.name, fmt), rendered.encode())
-        except AlreadyWritten:  # another attempt got there first: its outputs stand
-            self.progress.skipped += 1
-            self._write_progress()
-            return
+            except AlreadyWritten:
+                if fmt == "json":  # another attempt finished it: its outputs stand
+                    self.progress.skipped += 1
+                    self._write_progress()
+                    return
+                # An attempt killed after this file and before the json: the file stands
+                # (the same document read), and the json that says "done" is still owed.
         failed_pages = sum(1 for p in result.pages if not p.ok)
         if failed_pages:
             self.dest.write(failure_name(self.manifest, entry.name), _failure(entry, None, result))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from console._identity import Identity, Role, local_actor, os_user
 from console._running import NoConsoleStore, StoreChoice, choose_store
+from console.settings import ConsoleSettings
 
 WHICH_STORE = (
     "Which store and service: LIGHTONOCR_DATABASE_URL or LIGHTONOCR_DATA_DIR when set, else "
@@ -35,8 +35,7 @@ def cli_identity(env: dict[str, str] | None = None) -> Identity:
     than it knows, though: on a local console the actor is LIGHTONOCR_ACTOR or the OS user
     (as in the UI); where the console verifies people (IAP, OIDC) nothing in a shell is
     verified, so the row says "os:USER via CLI", never an e-mail a variable asserts."""
-    env = dict(os.environ) if env is None else env
-    if (env.get("LIGHTONOCR_IDENTITY") or "local").strip().lower() == "local":
+    if ConsoleSettings.from_env(env).identity == "local":
         return Identity(local_actor(env), Role.OPERATOR, "cli")
     return Identity(f"os:{os_user()} via CLI", Role.OPERATOR, "cli")
 

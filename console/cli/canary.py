@@ -22,6 +22,7 @@ from console.golden._canary import CanaryReport, plan
 from console.golden._gate import check_gate_input, check_margin, check_set_name
 from console.golden._models import DEFAULT_MARGIN
 from console.golden._store import GoldenStore
+from console.settings import ConsoleSettings
 from deploy import (
     CloudError,
     InvalidSpec,
@@ -148,7 +149,8 @@ def _rollout(
         logging_client=logging_client(env),
         client_settings=ClientSettings.from_env(env),
     )
-    runtime = Runtime(Operations(platform, store, actor=env.get("LIGHTONOCR_ACTOR") or None))
+    actor = ConsoleSettings.from_env(env).actor
+    runtime = Runtime(Operations(platform, store, actor=actor))
     runner = runtime.runner(only=set()).start()
     try:
         return canary_rollout(

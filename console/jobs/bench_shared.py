@@ -25,6 +25,7 @@ from console._store import Store
 from console.jobs._store import JobStore
 from console.jobs._uploads import NewDocument
 from console.runtime import make_runner
+from console.settings import ConsoleSettings
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import build_pdf, simulated_server
 
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("LIGHTONOCR_DATABASE_URL"),
+        default=ConsoleSettings.from_env().database_url,
         help="PostgreSQL URL (default: LIGHTONOCR_DATABASE_URL)",
     )
     parser.add_argument("--pages", type=int, default=2000)

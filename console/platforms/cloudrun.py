@@ -16,7 +16,6 @@ service is reported ready with a "may be cold" note rather than guessed down.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -47,6 +46,7 @@ from console.platforms._cloudrun_logs import (
 )
 from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
 from console.platforms._cloudrun_state import service_state
+from console.settings import ConsoleSettings
 from deploy import (
     CloudError,
     CloudRunDeployer,
@@ -132,10 +132,9 @@ class CloudRunPlatform(Platform):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudRunPlatform:
         """LIGHTONOCR_SERVICE_URL, GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION, LIGHTONOCR_SERVICE."""
-        env = os.environ if env is None else env
         return cls(
             ServiceTarget.from_env(env),
-            env.get("LIGHTONOCR_SERVICE_URL", ""),
+            ConsoleSettings.from_env(env).base_url or "",
             client_settings=ClientSettings.from_env(env),
         )
 

@@ -119,16 +119,23 @@ def _editor(
         text,
         height=EDITOR_HEIGHT_PX,
         key=key,
-        help="Click a word on the scan to select it here; Alt+N selects the next doubtful word.",
+        help=(
+            "Click a word on the scan to select it here; Alt+N selects the next doubtful word. "
+            "Alt+A approves, Alt+S saves, Alt+J opens the next page waiting."
+        ),
     )
     approve_col, save_col, _ = st.columns([1, 1, 3])
     job, number = ref.job_id, ref.number
-    if approve_col.button("Approve", key="rv_approve", help="Keep the text as it is"):
+    if approve_col.button(
+        "Approve", key="rv_approve", help="Keep the text as it is", shortcut="Alt+A"
+    ):
         _act(
             lambda: operations.approve_page(job, number, base_version=base, identity=identity),
             number,
         )
-    if save_col.button("Save", key="rv_save", type="primary", help="Keep your corrected text"):
+    if save_col.button(
+        "Save", key="rv_save", type="primary", help="Keep your corrected text", shortcut="Alt+S"
+    ):
         _act(
             lambda: operations.correct_page(
                 job, number, edited, base_version=base, identity=identity

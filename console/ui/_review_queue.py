@@ -32,6 +32,17 @@ def _open(labels: dict[str, tuple[int, int]]) -> None:
     st.session_state[CURRENT] = labels[st.session_state.rv_pick]
 
 
+def _next(labels: dict[str, tuple[int, int]]) -> None:
+    """The page after the one shown, in the queue's order (the riskiest when the one shown
+    has left the queue, as a page does once saved)."""
+    waiting = list(labels.items())
+    shown = st.session_state.get(CURRENT)
+    at = next((n for n, (_, page) in enumerate(waiting) if page == shown), -1)
+    label, page = waiting[(at + 1) % len(waiting)]
+    st.session_state[CURRENT] = page
+    st.session_state.rv_pick = label
+
+
 def render_queue(operations: Operations) -> tuple[int, int] | None:
     """The queue; returns the (job, page) to correct: the one picked last (in the queue or
     by number), else the riskiest waiting."""
@@ -67,8 +78,17 @@ def render_queue(operations: Operations) -> tuple[int, int] | None:
             )
             for e in entries
         }
-        st.selectbox(
+        pick_col, next_col = st.columns([5, 1], vertical_alignment="bottom")
+        pick_col.selectbox(
             "Page to correct", list(labels), key="rv_pick", on_change=_open, args=(labels,)
+        )
+        next_col.button(
+            "Next page",
+            key="rv_next",
+            on_click=_next,
+            args=(labels,),
+            shortcut="Alt+J",
+            help="The next page waiting, in the queue's order",
         )
         st.session_state.setdefault(CURRENT, next(iter(labels.values())))
     _by_number()

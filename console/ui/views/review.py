@@ -13,10 +13,10 @@ identity = current_identity()
 st.title("Review")
 st.caption(
     "Pages enter the queue when the model doubts them (confidence under the threshold, "
-    "doubtful words, a re-run), when a person sends them, or as a sample of confident pages "
-    "(threshold and sample on the Quality page). Approve keeps the text; Save keeps your "
-    "correction. Either becomes the page's truth: its exports use it, and golden sets can be "
-    "made of it."
+    "doubtful words, a re-run), when their text reads the page out of its layout's order, "
+    "when a person sends them, or as a sample of confident pages (threshold and sample on the "
+    "Quality page). Approve (Alt+A) keeps the text; Save (Alt+S) keeps your correction. "
+    "Either becomes the page's truth: its exports use it, and golden sets can be made of it."
 )
 render_send(operations, identity)
 chosen = render_queue(operations)

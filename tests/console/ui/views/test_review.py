@@ -90,3 +90,21 @@ def test_a_viewer_sees_the_text_but_no_edit_control(
     assert _editor(at).disabled  # type: ignore[attr-defined]
     keys = {b.key for b in at.button}
     assert not keys & {"rv_save", "rv_approve", "rv_restore", "rv_send"}
+
+
+def test_next_page_opens_the_next_page_waiting_in_the_queues_order(
+    operations: Operations,
+) -> None:
+    seed_job(
+        operations.store,
+        Seed("first doubt", confidence=0.3),
+        Seed("second doubt", confidence=0.5),
+    )
+    at = page("review").run()
+    assert _editor(at).value == "first doubt"  # type: ignore[attr-defined]
+
+    at.button(key="rv_next").click().run()
+
+    assert not at.exception
+    assert _editor(at).value == "second doubt"  # type: ignore[attr-defined]
+    assert at.selectbox(key="rv_pick").value.endswith("page 2 · scan.pdf")
