@@ -33,6 +33,7 @@ from deploy import (
     spec_from_args,
     target_arguments,
 )
+from ocr_core import SettingsError
 
 EXIT_CLOUD_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -84,7 +85,7 @@ def main(
             out=out,
             keep_scaling=not scaling_given,
         )
-    except (InvalidSpec, StoreError) as error:
+    except (InvalidSpec, StoreError, SettingsError) as error:
         print(f"error: {error}", file=err)
         return EXIT_BAD_INPUT
     except CloudError as error:

@@ -180,3 +180,20 @@ def test_the_golden_command_hands_canary_to_the_canary_gate(
     assert code == 0
     assert "0 % traffic, tag canary-c0ffee2" in capsys.readouterr().out
     assert fake_run.requests == []
+
+
+def test_a_malformed_console_variable_is_bad_input_naming_it(
+    fake_run: FakeRun, run_env: dict[str, str], tmp_path: Path
+) -> None:
+    measured_set(tmp_path / "data", tmp_path / "set")
+    env = {
+        **run_env,
+        "LIGHTONOCR_DATA_DIR": str(tmp_path / "data"),
+        "LIGHTONOCR_LOW_DISK_MB": "plenty",
+    }
+
+    code, text = _run(["photo", "--tag", "c0ffee2", "--dry-run"], env)
+
+    assert code == 2
+    assert "LIGHTONOCR_LOW_DISK_MB" in text and "Traceback" not in text
+    assert fake_run.requests == []
