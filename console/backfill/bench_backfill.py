@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from console.backfill._local import task_pids
 from console.backfill._locations import location
 from console.backfill._manifest import manifests
 from console.backfill._status import backfill_status
@@ -42,24 +43,6 @@ def _pdf() -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
-
-
-def _task_pids(index: int) -> list[int]:
-    """Live task processes with CLOUD_RUN_TASK_INDEX=index (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"console.backfill\0task" in command and f"CLOUD_RUN_TASK_INDEX={index}".encode() in (
-            environ
-        ):
-            found.append(int(entry.name))
-    return found
 
 
 def _backfill(source: Path, dest: Path, tasks: int, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -117,7 +100,7 @@ def main() -> None:
                 if running.poll() is not None:
                     raise SystemExit("the backfill ended before the kill: raise --documents")
                 time.sleep(0.2)
-            [victim] = _task_pids(0)
+            [victim] = task_pids(0)
             os.kill(victim, signal.SIGKILL)
             killed_at = len(list(dest.rglob("*.pdf.json")))
             _out, err = running.communicate(timeout=3600)

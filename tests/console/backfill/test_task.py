@@ -3,25 +3,13 @@ between a document's files is finished by the next attempt, never skipped as don
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from console.backfill import backfill_status, freeze, location
-from console.backfill._manifest import Manifest, output_name
-from console.backfill._task import Task
-from ocr_core import ClientSettings, OCRClient
+from console.backfill._manifest import output_name
+from tests.console.backfill.conftest import run_one_task
 from tests.console.jobs.conftest import make_pdf
 from tests.fakes.local_server import LocalServer
-
-
-def _run(manifest: Manifest, base_url: str) -> None:
-    async def main() -> None:
-        settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1)
-        async with OCRClient(settings=settings) as client:
-            source, dest = location(manifest.source), location(manifest.dest)
-            await Task(manifest, source, dest, client, index=0, count=1, attempt=1).run()
-
-    asyncio.run(main())
 
 
 def test_a_document_whose_markdown_a_killed_attempt_wrote_is_finished_by_the_next(
@@ -34,7 +22,7 @@ def test_a_document_whose_markdown_a_killed_attempt_wrote_is_finished_by_the_nex
     # The attempt before was killed after writing the markdown, before the json.
     location(str(dest)).write_once(output_name("loan.pdf", "md"), b"page one, as read before")
 
-    _run(manifest, simulated_server.base_url)
+    run_one_task(manifest, simulated_server.base_url, attempt=1)
 
     assert (dest / "loan.pdf.json").is_file()
     assert (dest / "loan.pdf.md").read_text() == "page one, as read before"  # never overwritten

@@ -4,7 +4,6 @@ against the simulated local server; the retry's task is a real process."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +16,9 @@ from console.backfill import Manifest, backfill_status, freeze, load, location
 from console.backfill._control import NothingToRetry
 from console.backfill._manifest import cancel_requested
 from console.backfill._registry import record_backfill, recorded_backfills
-from console.backfill._task import Task
 from console.service import Operations
 from console.service._backfill_actions import UnknownBackfill
-from ocr_core import ClientSettings, OCRClient
+from tests.console.backfill.conftest import run_one_task
 from tests.console.jobs.conftest import make_pdf
 from tests.console.local_platform import local_platforms
 from tests.fakes.local_server import LocalServer
@@ -42,16 +40,6 @@ class Backfilled:
         return self.manifest.backfill_id
 
 
-def _run(manifest: Manifest, base_url: str) -> None:
-    async def main() -> None:
-        settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1)
-        async with OCRClient(settings=settings) as client:
-            source, dest = location(manifest.source), location(manifest.dest)
-            await Task(manifest, source, dest, client, index=0, count=1).run()
-
-    asyncio.run(main())
-
-
 @pytest.fixture
 def backfilled(tmp_path: Path, simulated_server: LocalServer) -> Iterator[Backfilled]:
     source, dest = tmp_path / "scans", tmp_path / "out"
@@ -59,7 +47,7 @@ def backfilled(tmp_path: Path, simulated_server: LocalServer) -> Iterator[Backfi
     (source / "good.pdf").write_bytes(make_pdf(1))
     (source / "corrupt.pdf").write_bytes(b"%PDF-1.7\n not a PDF at all")
     manifest = freeze(location(str(source)), location(str(dest), create=True))
-    _run(manifest, simulated_server.base_url)
+    run_one_task(manifest, simulated_server.base_url)
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     with local_platforms(tmp_path / "console") as make:
         platform = make()
@@ -122,7 +110,7 @@ def test_a_backfill_with_nothing_failed_has_nothing_to_retry(
 ) -> None:
     (backfilled.dest.parent / "scans" / "corrupt.pdf").unlink()
     clean = freeze(location(str(backfilled.dest.parent / "scans")), location(str(backfilled.dest)))
-    _run(clean, simulated_server.base_url)
+    run_one_task(clean, simulated_server.base_url)
     record_backfill(backfilled.operations.store, clean, actor="seed", where="1 local task")
     with pytest.raises(NothingToRetry):
         backfilled.operations.retry_backfill(clean.backfill_id, identity=OPERATOR)

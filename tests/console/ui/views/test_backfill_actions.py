@@ -4,7 +4,6 @@ backfills are real: frozen from a folder, run by a real task against the simulat
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,8 @@ from streamlit.testing.v1 import AppTest
 from console.backfill import Manifest, freeze, location
 from console.backfill._manifest import cancel_requested
 from console.backfill._registry import record_backfill
-from console.backfill._task import Task
 from console.service import Operations
-from ocr_core import ClientSettings, OCRClient
+from tests.console.backfill.conftest import run_one_task
 from tests.console.jobs.conftest import make_pdf
 from tests.console.ui.views.console_ops import as_viewer, installed_operations, page
 from tests.fakes.local_server import LocalServer
@@ -30,16 +28,6 @@ def _frozen(tmp_path: Path, operations: Operations) -> Manifest:
     manifest = freeze(location(str(source)), location(str(dest), create=True))
     record_backfill(operations.store, manifest, actor="seed", where="1 local task")
     return manifest
-
-
-def _run(manifest: Manifest, base_url: str) -> None:
-    async def main() -> None:
-        settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1)
-        async with OCRClient(settings=settings) as client:
-            source, dest = location(manifest.source), location(manifest.dest)
-            await Task(manifest, source, dest, client, index=0, count=1).run()
-
-    asyncio.run(main())
 
 
 def _buttons(at: AppTest) -> list[str]:
@@ -66,7 +54,7 @@ def test_a_failed_document_opens_as_a_job_in_the_workbench(
 ) -> None:
     with installed_operations(tmp_path / "data", worker=False, default_floor=0) as operations:
         manifest = _frozen(tmp_path, operations)
-        _run(manifest, simulated_server.base_url)
+        run_one_task(manifest, simulated_server.base_url)
         at = page("backfills").run()
         assert "Retry 1 failed" in _buttons(at)
         assert "Cancel backfill" not in _buttons(at)  # nothing is left to cancel
