@@ -35,6 +35,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGTSTP)
 CANCELLED = "cancelled"  # why a task stopped when its backfill was cancelled (`_control`)
 GRACE_S = 5.0
 PROGRESS_EVERY_S = 5.0
+RECENT_WRITES = 24  # two minutes of progress writes
 DOCUMENTS_AT_ONCE = 4
 RENDERERS = {"md": _exports.to_markdown, "txt": _exports.to_text, "json": _exports.to_json}
 
@@ -54,6 +55,8 @@ class TaskProgress:
     updated_at: float = field(default_factory=time.time)
     finished: bool = False
     stopped: str | None = None
+    # [time, pages] at the task's last writes (RECENT_WRITES of them): its pace now.
+    recent: list[list[float]] = field(default_factory=list)
 
 
 def task_position(env: dict[str, str] | None = None) -> tuple[int, int, int]:
@@ -188,6 +191,7 @@ class Task:
             return
         self._written_at = now
         self.progress.updated_at = now
+        self.progress.recent = [*self.progress.recent, [now, self.progress.pages]][-RECENT_WRITES:]
         name = f"{self.manifest.folder}/tasks/task-{self.progress.index}.json"
         with contextlib.suppress(OSError):
             self.dest.write(name, json.dumps(asdict(self.progress)).encode())

@@ -17,16 +17,23 @@ import posixpath
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from console._identity import Identity
 from console.backfill import load, location
 from console.backfill._control import freeze_retry, request_cancel
 from console.backfill._registry import BackfillRecord, record_backfill, recorded_backfills
 from console.jobs import NewDocument
+from console.metrics._cost import CostReport
+from console.service._backfills import BackfillView, backfill_views
 from console.service._job_actions import JobActions
+from deploy import CloudError
 
 RETRY_TASKS = 2
+COST_EVERY_S = 60.0  # a backfill's cost is read from the platform's metrics at most this often
 
 
 class UnknownBackfill(LookupError):
@@ -35,6 +42,30 @@ class UnknownBackfill(LookupError):
 
 class BackfillActions(JobActions):
     """Operator requests on the backfills this console lists."""
+
+    cost_between: Callable[[datetime, datetime], CostReport | None]  # MetricsViews'
+
+    def backfills(self, limit: int = 20) -> list[BackfillView]:
+        """What the Backfills view shows: each backfill from its destination, with the
+        service's cost while it ran (read again at most every COST_EVERY_S)."""
+        return [self._priced(view) for view in backfill_views(self.store, limit)]
+
+    def _priced(self, view: BackfillView) -> BackfillView:
+        if view.status is None:
+            return view
+        costs: dict[str, tuple[float, CostReport | None]] = self.__dict__.setdefault(
+            "_backfill_costs", {}
+        )
+        key = view.record.backfill_id
+        known = costs.get(key)
+        if known is None or time.monotonic() - known[0] > COST_EVERY_S:
+            start, end = (datetime.fromtimestamp(t, UTC) for t in view.window)
+            try:
+                known = (time.monotonic(), self.cost_between(start, end))
+            except CloudError:  # metrics unreadable now: the view shows no cost, not an error
+                known = (time.monotonic(), None)
+            costs[key] = known
+        return replace(view, cost=known[1])
 
     def backfill_record(self, backfill_id: str) -> BackfillRecord:
         for record in recorded_backfills(self.store):
