@@ -98,11 +98,14 @@ def render_queue(operations: Operations) -> tuple[int, int] | None:
 
 def _by_number() -> None:
     """Open any page, reviewed or not (its versions, a restore)."""
-    with st.expander("Open a page by number"):
+    with (
+        st.expander("Open a page by number", key="rv_open_open", on_change="rerun"),
+        st.form("rv_open_form", border=False),
+    ):
         job_col, page_col, open_col = st.columns([1, 1, 1], vertical_alignment="bottom")
         job = job_col.number_input("Job", min_value=1, step=1, key="rv_open_job")
         number = page_col.number_input("Page", min_value=1, step=1, key="rv_open_page")
-        if open_col.button("Open page", key="rv_open"):
+        if open_col.form_submit_button("Open page", key="rv_open"):
             st.session_state[CURRENT] = (int(job), int(number))
 
 
@@ -123,11 +126,17 @@ def render_send(operations: Operations, identity: Identity) -> None:
     """Send a job's pages (or all of them) to review: operators only."""
     if not identity.can_operate:
         return
-    with st.expander("Send pages to review"):
+    # A keyed expander keeps its open state on the server, so a rerun (the sidebar's timed
+    # fragment, a job finishing) cannot fold it shut under a person's hand; the form sends
+    # the job and pages with the press itself, so no click is lost to a field's blur.
+    with (
+        st.expander("Send pages to review", key="rv_send_open", on_change="rerun"),
+        st.form("rv_send_form", border=False),
+    ):
         job_col, pages_col, send_col = st.columns([1, 2, 1], vertical_alignment="bottom")
         job = job_col.number_input("Job", min_value=1, step=1, key="rv_send_job")
         pages = pages_col.text_input("Pages (e.g. 1, 3; empty: all)", key="rv_send_pages")
-        if send_col.button("Send", key="rv_send"):
+        if send_col.form_submit_button("Send", key="rv_send"):
             try:
                 numbers = [int(p) for p in pages.replace(",", " ").split()] or None
             except ValueError:
@@ -138,4 +147,6 @@ def render_send(operations: Operations, identity: Identity) -> None:
             except (PermissionDenied, ReviewError, StoreError) as error:
                 st.error(escape_markdown(str(error)))
             else:
-                st.success(f"{count} pages of job {int(job)} sent to review.")
+                st.success(
+                    f"{count} {'page' if count == 1 else 'pages'} of job {int(job)} sent to review."
+                )

@@ -35,6 +35,17 @@ def _upload(page: Page, file: Path) -> None:
     wait_idle(page)
 
 
+def _send_to_review(page: Page, job_id: int, pages: str) -> None:
+    """The Review page's form: a page sent is the riskiest, so the page opens on it."""
+    page.get_by_text("Send pages to review").click()
+    form = page.get_by_test_id("stForm").filter(has_text="Pages (e.g. 1, 3; empty: all)")
+    form.get_by_label("Job").fill(str(job_id))
+    form.get_by_label("Pages (e.g. 1, 3; empty: all)").fill(pages)
+    form.get_by_role("button", name="Send", exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(f"1 page of job {job_id} sent to review.")).to_be_visible()
+
+
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     """Intersection over union of two boxes (x0, y0, x1, y1)."""
     width = min(a[2], b[2]) - max(a[0], b[0])
@@ -67,10 +78,8 @@ def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
             before = jobs.words.page(document.id, 0)
             assert before is not None and before.words is not None
 
-            # Sent to review as `python -m console.review send` does (the form's own test is
-            # the page's AppTest): a page sent is the riskiest, so the page opens on it.
-            ReviewStore(store).send(job.id, [1], actor="qa")
             go_to(page, "Review")
+            _send_to_review(page, job.id, "1")
             expect(page.get_by_text(f"Job {job.id}, page 1")).to_be_visible()
 
             overlay = page.frame_locator("[data-testid='stIFrame']").first

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._identity import Identity, Role
+from console.review._models import SENT
 from console.service import Operations
 from tests.console.review.conftest import Seed, seed_job
 from tests.console.ui.views.console_ops import as_viewer, installed_operations, page
@@ -108,3 +109,31 @@ def test_next_page_opens_the_next_page_waiting_in_the_queues_order(
     assert not at.exception
     assert _editor(at).value == "second doubt"  # type: ignore[attr-defined]
     assert at.selectbox(key="rv_pick").value.endswith("page 2 · scan.pdf")
+
+
+def test_the_send_form_sends_the_pages_asked_for_to_review(operations: Operations) -> None:
+    job = seed_job(operations.store, Seed("fine"), Seed("also fine"))
+    at = page("review").run()
+    assert at.metric[0].value == "0"
+
+    at.number_input(key="rv_send_job").set_value(job)
+    at.text_input(key="rv_send_pages").input("2")
+    at.button(key="rv_send").click().run()
+
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"1 page of job {job} sent to review."]
+    [entry] = operations.review_queue()
+    assert (entry.page.number, entry.reasons) == (2, (SENT,))
+    assert operations.audit_log(1)[0].action == "send to review"
+
+
+def test_the_send_form_refuses_pages_that_are_not_numbers(operations: Operations) -> None:
+    job = seed_job(operations.store, Seed("fine"))
+    at = page("review").run()
+
+    at.number_input(key="rv_send_job").set_value(job)
+    at.text_input(key="rv_send_pages").input("one")
+    at.button(key="rv_send").click().run()
+
+    assert [e.value for e in at.error] == ["Pages are numbers separated by commas or spaces."]
+    assert operations.review_queue() == []
