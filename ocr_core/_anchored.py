@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
+from ._locate import normalise
 from ._word_boxes import Box, blank_runs, cut_at_ink, own_band
+from ._word_widths import WIDTH_FACTOR, Span, WordWidths, misfit
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -35,9 +37,6 @@ WORD_GAP_SHARE = 0.2
 CROP_PAD_SHARE = 0.15
 # Word crops are read side by side in strips about this wide (px at the recogniser's height).
 STRIP_WIDTH = 1600
-# A word whose ink per character is this many times wider or narrower than its line's
-# median is not the word the run says (the line is read whole).
-WIDTH_FACTOR = 2.5
 # A blank run this many times the line's type height is a gutter the detector bridged.
 GUTTER_SHARE = 0.8
 # A span whose ink is shorter than this share of the line's type is a mark (".", ",", "-").
@@ -45,6 +44,9 @@ MARK_HEIGHT_SHARE = 0.4
 # How alike a word read from its crop and the service's word must be (rapidfuzz ratio) when
 # both have three characters or more; shorter words must be equal.
 MIN_ANCHOR_SIMILARITY = 70.0
+# Rounds of reading the ends of the lines that do not fit where they stand; what is left
+# after them is read whole.
+READ_ROUNDS = 4
 
 Line = tuple[Box, str, list[Box]]
 
@@ -161,16 +163,28 @@ def read_words(engine: RapidOcrEngine, crops: Sequence[Any]) -> list[str]:
     return [" ".join(words) for words in texts]
 
 
-def anchored_lines(
-    engine: RapidOcrEngine, bgr: Any, dark: Any, words: Sequence[str]
-) -> tuple[list[Line], int]:
-    """The page's lines with their word boxes, in reading order, and how many of them had
-    to be read whole. `words` are the service's words in its order (as written)."""
-    import numpy as np
+@dataclass(frozen=True, slots=True)
+class Anchored:
+    """A page's lines with their word boxes, in reading order, and how much was read to
+    place them: pieces of lines in all, those whose ends were read, those read whole."""
 
-    from ._locate import normalise
+    lines: list[Line]
+    pieces: int
+    ends_read: int
+    read_whole: int
+
+
+def anchored_lines(
+    engine: RapidOcrEngine, bgr: Any, dark: Any, words: Sequence[str], *, unread: bool = True
+) -> Anchored:
+    """The page's lines with their word boxes. `words` are the service's words in its
+    order (as written).
+
+    Nothing is read at first: a line that follows on from the one before it with words as
+    wide as their ink takes them (`WordWidths`). The ends of the lines that do not are read
+    and every line is placed again from the start, up to READ_ROUNDS times (a line read puts
+    the lines after it back where they are; one placed on a guess may then need reading)."""
     from .server._layout import TextBox, reading_order
-    from .server._lines import read_lines_of
     from .server._page_geometry import detection_scale
 
     quads, crops, _ = engine._detect(bgr, detection_scale(dark), classify=False)
@@ -182,23 +196,76 @@ def anchored_lines(
         for box in line.boxes
         for piece in _pieces(index[id(box)], _box(box), *word_spans(dark, _box(box)))
     ]
-    crops_of_ends: list[Any] = []
-    for piece in pieces:  # each piece's first word, and its last when it has more than one
+    said = [normalise(w) for w in words]
+    # Piece -> its first and last word as read; without `unread`, every piece's are read.
+    ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)))
+    widths = WordWidths(words)
+    anchored, whole, late = _settle(words, said, widths, pieces, ends)
+    for _ in range(READ_ROUNDS):
+        if not late:
+            break
+        ends |= _read_ends(engine, bgr, pieces, late)
+        anchored, whole, late = _settle(words, said, widths, pieces, ends)
+    whole = sorted({*whole, *late})
+    lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, anchored, whole)
+    return Anchored(lines, len(pieces), len(ends), len(whole))
+
+
+def _read_ends(
+    engine: RapidOcrEngine, bgr: Any, pieces: Sequence[_Piece], chosen: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """The first and last word of each chosen piece, read from their crops (side by side)."""
+    import numpy as np
+
+    crops: list[Any] = []
+    for at in chosen:  # each piece's first word, and its last when it has more than one
+        piece = pieces[at]
         pad = round(CROP_PAD_SHARE * (piece.bottom - piece.top))
         for x0, x1 in piece.spans[:1] + piece.spans[1:][-1:]:
             crop = bgr[piece.top : piece.bottom, max(x0 - pad, 0) : x1 + pad]
-            crops_of_ends.append(np.ascontiguousarray(crop))
-    read = iter(read_words(engine, crops_of_ends))
-    said = [normalise(w) for w in words]
-    lines: dict[int, Line] = {}
-    anchored: dict[int, list[str]] = {}  # piece -> its words as the page shows them
+            crops.append(np.ascontiguousarray(crop))
+    read = iter(read_words(engine, crops) if crops else [])
+    ends = {}
+    for at in chosen:
+        first = next(read)
+        ends[at] = (first, next(read) if len(pieces[at].spans) > 1 else first)
+    return ends
+
+
+def _settle(
+    words: Sequence[str],
+    said: Sequence[str],
+    widths: WordWidths,
+    pieces: Sequence[_Piece],
+    ends: dict[int, tuple[str, str]],
+) -> tuple[dict[int, list[str]], list[int], list[int]]:
+    """Each piece's words as the page shows them, in reading order: an unread piece takes
+    the words from where the piece before it ended when their widths fit its ink
+    (`WordWidths.unread_start`), a read one the run its ends find (`find_runs`) whose
+    widths fit best, nearest where the piece before it ended, and a piece neither places
+    the words between the pieces placed on either side of it (`_between`). Returns the
+    pieces placed, those to read whole, and the unread pieces that do not fit where they
+    stand (their ends are to be read)."""
+    anchored: dict[int, list[str]] = {}
+    placed: dict[int, tuple[int, int]] = {}  # piece -> its first word and the one after it
     whole: list[int] = []
+    late: list[int] = []
     expected = 0
     for at, piece in enumerate(pieces):
         spans = piece.spans
-        first = last = next(read)
-        if len(spans) > 1:
-            last = next(read)
+        if at not in ends:
+            start = widths.unread_start([p.spans for p in pieces[at : at + 2]], expected)
+            if start is None:
+                late.append(at)
+                # A piece to read moves the guess on by its count: the pieces after it are
+                # placed on the guess, and placed again once its ends are read.
+                expected += len(spans)
+            else:
+                anchored[at] = list(words[start : start + len(spans)])
+                expected = start + len(spans)
+                placed[at] = (start, expected)
+            continue
+        first, last = ends[at]
         runs = []
         if normalise(first) and normalise(last):
             runs = find_runs(said, normalise(first), normalise(last), len(spans))
@@ -207,6 +274,7 @@ def anchored_lines(
         fits = [(score, r) for score, r in fits if score <= math.log(WIDTH_FACTOR)]
         if not fits:
             whole.append(at)
+            expected += len(spans)  # a guess again, which the next piece's fit checks
             continue
         run = min(fits, key=lambda fit: (round(fit[0], 1), abs(fit[1].start - expected)))[1]
         on_line = list(words[run.start : run.start + len(spans)])
@@ -216,6 +284,42 @@ def anchored_lines(
             on_line[-1] = last
         expected = run.start + len(spans) - run.last_cut
         anchored[at] = on_line
+        placed[at] = (run.start + run.first_cut, expected)
+    for at in [*whole]:
+        between = _between(widths, placed, at, pieces[at].spans)
+        if between is not None:
+            anchored[at] = list(words[between[0] : between[1]])
+            whole.remove(at)
+    return anchored, whole, late
+
+
+def _between(
+    widths: WordWidths, placed: dict[int, tuple[int, int]], at: int, spans: Sequence[Span]
+) -> tuple[int, int] | None:
+    """The words between the pieces placed just before and after piece `at`, when they are
+    as many as its ink shows and as wide (a gap inside a word taken for a break, "K jift",
+    keeps the count but not the widths: such a line is read whole)."""
+    if at - 1 not in placed or at + 1 not in placed:
+        return None
+    start, end = placed[at - 1][1], placed[at + 1][0]
+    return (start, end) if end - start == len(spans) and widths.fits(start, spans) else None
+
+
+def _lines_of(
+    engine: RapidOcrEngine,
+    bgr: Any,
+    dark: Any,
+    boxes: Sequence[Any],
+    crops: Sequence[Any],
+    pieces: Sequence[_Piece],
+    anchored: dict[int, list[str]],
+    whole: Sequence[int],
+) -> list[Line]:
+    """The lines with their word boxes: the placed pieces cut at their ink, the others read
+    whole; a detected line all of whose pieces were placed is one line again."""
+    from .server._lines import read_lines_of
+
+    lines: dict[int, Line] = {}
     read_whole = read_lines_of(
         engine,
         [_quad(pieces[at].box) for at in whole],
@@ -239,17 +343,7 @@ def anchored_lines(
         elif at in anchored:
             text = " ".join(anchored[at])
             lines[at] = (piece.box, text, cut_at_ink(dark, piece.box, text, piece.spans))
-    return [lines[at] for at in range(len(pieces)) if at in lines], len(whole)
-
-
-def misfit(on_line: Sequence[str], spans: Sequence[tuple[int, int]]) -> float:
-    """How far the word whose ink is least as wide as its characters say is from it (the
-    largest |log| of its width per character over the line's median): a gap inside a word
-    taken for a break and two words taken for one keep the count and the anchors, not the
-    widths."""
-    per_char = [(b - a) / max(len(word), 1) for word, (a, b) in zip(on_line, spans, strict=True)]
-    median = max(sorted(per_char)[len(per_char) // 2], 1e-6)
-    return max(abs(math.log(max(w, 1e-6) / median)) for w in per_char)
+    return [lines[at] for at in range(len(pieces)) if at in lines]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from PIL import Image
 from rapidfuzz import fuzz
@@ -320,6 +321,13 @@ def detect_lines(image: Image.Image, *, sandbox: Sandbox | None = None) -> list[
     return _lines((sandbox or _locate_sandbox()).run(read_word_boxes, _png(image)))
 
 
+# How much of a page locating reads: "least", lines placed by their words' widths where
+# they fit and only the ends of the others read (`_word_widths`, `_anchored`); "ends", the
+# first and last word of every line read and the line found in the text; "whole", every
+# line read whole (locating before issue 34).
+Reading = Literal["least", "ends", "whole"]
+
+
 def service_words(text: str) -> list[str]:
     """The words of a service's answer as they sit on the page (markdown stripped), in its
     order: what `_anchored` finds the page's lines among."""
@@ -327,15 +335,16 @@ def service_words(text: str) -> list[str]:
 
 
 def locate_words(
-    image: Image.Image, text: str, *, sandbox: Sandbox | None = None, anchored: bool = True
+    image: Image.Image, text: str, *, sandbox: Sandbox | None = None, reading: Reading = "least"
 ) -> PageWords:
     """Each word of `text` (the service's answer for this page) with its box on `image`.
-    `anchored` (the default) reads only each line's first and last word and finds the line
-    in `text` (`_anchored`); without it every line is read whole (the bench's "before")."""
+    How much of the page the engine reads to find them (`Reading`) is the bench's to vary."""
     lines: list[DetectedLine] = []
     if text.strip():
-        given = service_words(text) if anchored else None
-        found = (sandbox or _locate_sandbox()).run(read_word_boxes, _png(image), given)
+        given = None if reading == "whole" else service_words(text)
+        found = (sandbox or _locate_sandbox()).run(
+            read_word_boxes, _png(image), given, reading == "least"
+        )
         lines = _lines(found)
     words = place_words(text, lines)
     return PageWords(image.width, image.height, tuple(words), tuple(lines))

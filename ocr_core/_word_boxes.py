@@ -33,11 +33,12 @@ _engine: Any = None
 
 
 def read_word_boxes(
-    png: bytes, words: Sequence[str] | None = None
+    png: bytes, words: Sequence[str] | None = None, unread: bool = True
 ) -> list[tuple[Box, str, list[Box]]]:
     """In the worker: the page's lines (engine kept), each with its words' boxes. Given the
-    service's `words`, lines are anchored on them and only lines that cannot be are read
-    whole (`_anchored`); without them, every line is read."""
+    service's `words`, lines are anchored on them (placed by their widths where they fit
+    when `unread`) and only lines that cannot be are read whole (`_anchored`); without
+    them, every line is read."""
     global _engine
     import numpy as np
 
@@ -53,7 +54,7 @@ def read_word_boxes(
     bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
     dark = ink(bgr)
     if words is not None:
-        return anchored_lines(_engine, bgr, dark, words)[0]
+        return anchored_lines(_engine, bgr, dark, words, unread=unread).lines
     found = []
     for b, spans in read_lines(_engine, bgr):
         box = (b.x0, b.y0, b.x1, b.y1)

@@ -5,9 +5,11 @@ boxes), so it is the truth for `ocr_core.locate_words`: the share of located wor
 overlaps a true box of the same word with IoU >= 0.5, for the PDF's own text (a service that
 reads every word right), for a simulated service's text (`service_text`: markdown, hyphens
 joined, 3 % of words misread) and for the embedded engine's text (the local server's
-answer), with seconds per page and pages per second per core; `--before` reads every line
-whole, as locating did before the lines were anchored on the service's text (issue 34). A
-word misread by the service is judged by its true word.
+answer), with seconds per page and pages per second per core, for each way of reading the
+page (`Reading`) side by side in one run: "least" (lines placed by their words' widths,
+the ends of the rest read), "ends" (every line's first and last word read) and "whole"
+(every line read, as locating was before issue 34). A word misread by the service is judged
+by its true word.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from PIL import Image
 from rapidfuzz import fuzz
 
-from .._locate import PageWords, locate_words, normalise
+from .._locate import PageWords, Reading, locate_words, normalise
 from .._word_boxes import Box
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pdf"
@@ -149,6 +151,9 @@ def overlap_share(located: PageWords, truth: TruePage) -> tuple[int, int]:
     return hits, total
 
 
+READINGS: tuple[Reading, ...] = ("least", "ends", "whole")
+
+
 def main(argv: list[str] | None = None) -> None:
     import pypdfium2 as pdfium
 
@@ -157,14 +162,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=6, help="pages at most per PDF")
     parser.add_argument(
-        "--before",
-        action="store_true",
-        help="read every line whole (locating before issue 34: no anchoring on the text)",
+        "--reading",
+        choices=READINGS,
+        action="append",
+        help="how much of each page is read (every one, side by side, when not given)",
     )
     args = parser.parse_args(argv)
+    readings: list[Reading] = args.reading or list(READINGS)
     engine = RapidOcrEngine()
-    totals = {"true text": [0, 0, 0], "service text": [0, 0, 0], "engine text": [0, 0, 0]}
-    seconds: list[float] = []
+    texts = ("true text", "service text", "engine text")
+    totals = {(reading, label): [0, 0, 0] for reading in readings for label in texts}
+    seconds: dict[Reading, list[float]] = {reading: [] for reading in readings}
+    for reading in readings:  # the locating worker's engine loaded before anything is timed
+        locate_words(Image.new("RGB", (200, 100), "white"), "warm", reading=reading)
     for name in DIGITAL:
         path = CORPUS / name
         count = len(pdfium.PdfDocument(str(path)))
@@ -175,29 +185,39 @@ def main(argv: list[str] | None = None) -> None:
                 ("service text", service_text(truth.text, seed=index)),
                 ("engine text", engine.read(truth.image).text),
             ):
-                started = time.perf_counter()
-                located = locate_words(truth.image, text, anchored=not args.before)
-                seconds.append(time.perf_counter() - started)
-                hits, boxed = overlap_share(located, truth)
-                totals[label][0] += hits
-                totals[label][1] += boxed
-                totals[label][2] += len(located.words)
-                print(
-                    f"{name} p{index + 1} {label}: {hits}/{boxed} IoU>=0.5, "
-                    f"{boxed}/{len(located.words)} located, {seconds[-1]:.2f} s"
-                )
-    for label, (hits, boxed, words) in totals.items():
+                for reading in readings:
+                    started = time.perf_counter()
+                    located = locate_words(truth.image, text, reading=reading)
+                    seconds[reading].append(time.perf_counter() - started)
+                    hits, boxed = overlap_share(located, truth)
+                    total = totals[reading, label]
+                    total[0] += hits
+                    total[1] += boxed
+                    total[2] += len(located.words)
+                    print(
+                        f"{name} p{index + 1} {label}, reading {reading}: {hits}/{boxed} "
+                        f"IoU>=0.5, {boxed}/{len(located.words)} located, "
+                        f"{seconds[reading][-1]:.2f} s"
+                    )
+    cores = os.cpu_count() or 1
+    for reading in readings:
+        for label in texts:
+            hits, boxed, words = totals[reading, label]
+            print(
+                f"reading {reading}, {label}: {hits / max(boxed, 1):.1%} of located words at "
+                f"IoU >= {MIN_IOU} ({hits}/{boxed}); {boxed / max(words, 1):.1%} of words located"
+            )
+    for reading in readings:
+        median = statistics.median(seconds[reading])
         print(
-            f"{label}: {hits / max(boxed, 1):.1%} of located words at IoU >= {MIN_IOU} "
-            f"({hits}/{boxed}); {boxed / max(words, 1):.1%} of words located"
+            f"reading {reading}: seconds per {LONGEST_SIDE} px page: median {median:.2f}, "
+            f"max {max(seconds[reading]):.2f}; {1 / median / cores:.3f} pages/s per core "
+            f"({cores} cores); {sum(seconds[reading]):.1f} s in all"
         )
-    median, cores = statistics.median(seconds), os.cpu_count() or 1
-    print(
-        f"{'every line read whole' if args.before else 'lines anchored on the text'}: "
-        f"seconds per {LONGEST_SIDE} px page: median {median:.2f}, max {max(seconds):.2f} "
-        f"(first includes the worker's engine load); {1 / median / cores:.2f} pages/s per core "
-        f"({cores} cores)"
-    )
+    if "whole" in readings:
+        whole = sum(seconds["whole"])
+        for reading in readings:
+            print(f"reading {reading}: {whole / sum(seconds[reading]):.2f}x as fast as whole")
 
 
 if __name__ == "__main__":

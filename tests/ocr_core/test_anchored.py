@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from ocr_core import PageWords, engine_available
-from ocr_core._anchored import WIDTH_FACTOR, Run, find_runs, misfit, word_spans
+from ocr_core._anchored import Run, find_runs, word_spans
 from ocr_core._locate import _lines, place_words, service_words
+from ocr_core._word_widths import WIDTH_FACTOR, misfit
 from ocr_core.bench.locate import CORPUS, overlap_share, service_text, true_page
 
 PAGE = CORPUS / "pdflatex-4-pages.pdf"
@@ -38,21 +39,47 @@ def test_a_full_stop_set_off_by_a_gap_stays_with_its_word() -> None:
     assert spans == [(10, 30), (40, 69)]
 
 
-@pytest.mark.skipif(not PAGE.exists(), reason="corpus")
-@pytest.mark.skipif(not engine_available(), reason="the local extra")
-def test_most_lines_are_found_in_the_text_and_their_words_sit_on_their_ink() -> None:
-    from ocr_core._anchored import anchored_lines
+@pytest.fixture(scope="module")
+def engine() -> object:
+    if not engine_available():
+        pytest.skip("the local extra")
     from ocr_core.server._engine import RapidOcrEngine
+
+    return RapidOcrEngine(orient=False, small_text=False)
+
+
+def _anchor(engine: object, *, unread: bool) -> tuple[object, float]:
+    """pdflatex-4-pages.pdf's first page anchored on a service's text, and the share of its
+    located words on a true box of the same word (IoU >= 0.5)."""
+    from ocr_core._anchored import anchored_lines
     from ocr_core.server._page_geometry import ink
 
     truth = true_page(PAGE, 0)
     text = service_text(truth.text, seed=0)
     bgr = np.ascontiguousarray(np.asarray(truth.image.convert("RGB"))[:, :, ::-1])
-    engine = RapidOcrEngine(orient=False, small_text=False)
-    found, read_whole = anchored_lines(engine, bgr, ink(bgr), service_words(text))
-    assert read_whole <= len(found) // 4  # 7 or 8 of 45 lines: headings, dashes, marks
-    lines = _lines(found)
+    said = service_words(text)
+    found = anchored_lines(engine, bgr, ink(bgr), said, unread=unread)  # type: ignore[arg-type]
+    lines = _lines(found.lines)
     words = PageWords(truth.image.width, truth.image.height, tuple(place_words(text, lines)), ())
     hits, boxed = overlap_share(words, truth)
     assert boxed >= 0.98 * len(words.words)
-    assert hits >= 0.99 * boxed
+    return found, hits / boxed
+
+
+@pytest.mark.skipif(not PAGE.exists(), reason="corpus")
+def test_most_lines_are_found_in_the_text_and_their_words_sit_on_their_ink(
+    engine: object,
+) -> None:
+    found, on_ink = _anchor(engine, unread=False)
+    assert found.ends_read == found.pieces  # type: ignore[attr-defined]
+    assert found.read_whole <= found.pieces // 4  # type: ignore[attr-defined]
+    assert on_ink >= 0.99
+
+
+@pytest.mark.skipif(not PAGE.exists(), reason="corpus")
+def test_most_lines_are_placed_by_their_widths_without_reading_and_sit_on_their_ink(
+    engine: object,
+) -> None:
+    found, on_ink = _anchor(engine, unread=True)
+    assert found.ends_read <= found.pieces // 4  # type: ignore[attr-defined]
+    assert on_ink >= 0.99

@@ -1,0 +1,77 @@
+"""Lines placed on the service's words by their widths alone (`ocr_core._word_widths`): a
+line takes the words that follow on from the line before it when each is as wide as its
+letters say, and no others."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocr_core._word_widths import WordWidths, ems
+
+pytest.importorskip("numpy")
+
+WORDS = [
+    "Lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet,",
+    "consectetuer",
+    "adipiscing",
+    "elit.",
+    "Ut",
+    "purus",
+]
+PER_EM = 20  # px of ink per em on this page
+
+
+def ink(words: list[str], x: int = 100) -> list[tuple[int, int]]:
+    """Each word's span as a page set at PER_EM would show it."""
+    spans = []
+    for word in words:
+        width = round(ems(word) * PER_EM)
+        spans.append((x, x + width))
+        x += width + 6
+    return spans
+
+
+def test_a_word_as_wide_as_its_letters_say_is_wider_for_wide_letters() -> None:
+    assert ems("mom") > ems("ill")
+
+
+def test_a_line_takes_the_words_that_follow_on_when_their_widths_fit() -> None:
+    widths = WordWidths(WORDS)
+    assert widths.unread_start([ink(WORDS[2:7])], expected=2) == 2
+
+
+def test_a_line_taken_one_word_off_does_not_fit() -> None:
+    widths = WordWidths(WORDS)
+    line = ink(WORDS[3:8])
+    assert not widths.fits(2, line)
+    assert widths.fits(3, line)
+
+
+def test_a_short_line_is_placed_only_when_the_line_after_it_fits_where_it_ends() -> None:
+    widths = WordWidths(WORDS)
+    short, after = ink(WORDS[0:2]), ink(WORDS[2:7])
+    assert widths.unread_start([short], expected=0) is None
+    assert widths.unread_start([short, after], expected=0) == 0
+    assert widths.unread_start([short, ink(WORDS[4:9])], expected=0) is None
+
+
+def test_a_line_whose_guess_is_a_word_out_is_found_again_nearby() -> None:
+    # The line before it was counted a word too many (a word the detector cut in two).
+    widths = WordWidths(WORDS)
+    assert widths.unread_start([ink(WORDS[3:9])], expected=4) == 3
+
+
+def test_a_gap_inside_a_word_taken_for_a_break_does_not_fit() -> None:
+    # "K jift": the count of the run is kept, the widths are not.
+    words = ["Kjift", "not", "at", "all!"]
+    spans = [(508, 515), (528, 560), (570, 610), (620, 650)]
+    assert not WordWidths(words).fits(0, spans)
+
+
+def test_a_line_longer_than_the_text_fits_nowhere() -> None:
+    widths = WordWidths(WORDS[:3])
+    assert widths.unread_start([ink(WORDS[:5])], expected=0) is None
