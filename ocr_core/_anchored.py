@@ -23,76 +23,31 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
+from ._line_pieces import Piece, box_of, line_crop, lines_before, pieces_of, quad, word_spans
 from ._locate import normalise
-from ._word_boxes import Box, blank_runs, cut_at_ink, own_band
+from ._word_boxes import Box, cut_at_ink
 from ._word_widths import WIDTH_FACTOR, Span, WordWidths, misfit
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
 
-# A blank run at least this share of the line's type height is a word break (a word space
-# is about 0.25-0.33 em, the gaps inside a word under 0.1 em).
-WORD_GAP_SHARE = 0.2
 # Blank columns left beside a word crop, as a share of the line's type height.
 CROP_PAD_SHARE = 0.15
 # Word crops are read side by side in strips about this wide (px at the recogniser's height).
 STRIP_WIDTH = 1600
-# A blank run this many times the line's type height is a gutter the detector bridged.
-GUTTER_SHARE = 0.8
-# A span whose ink is shorter than this share of the line's type is a mark (".", ",", "-").
-MARK_HEIGHT_SHARE = 0.4
 # How alike a word read from its crop and the service's word must be (rapidfuzz ratio) when
 # both have three characters or more; shorter words must be equal.
 MIN_ANCHOR_SIMILARITY = 70.0
-# Rounds of reading the ends of the lines that do not fit where they stand; what is left
-# after them is read whole.
-READ_ROUNDS = 4
+# Locating detects lines on the page reduced until its glyphs are about this tall (never
+# below half size): it needs lines to cut at their ink, not every small mark the service's
+# reading needs. On the bench's digital pages (11 px glyphs at 1540 px, so 0.72-0.81 of the
+# size) it located as many words as well as at full size, detection costing about half.
+LOCATE_GLYPH_PX = 6.5
+# Rounds of reading the ends of the lines that do not fit where they stand (each round the
+# ones whose line before is placed); what is left after them is read whole.
+READ_ROUNDS = 8
 
 Line = tuple[Box, str, list[Box]]
-
-
-def word_spans(dark: Any, box: Box) -> tuple[int, int, list[tuple[int, int]]]:
-    """The line's own band of rows (y0, y1) and its words' column spans (page x), cut at
-    blank runs of at least WORD_GAP_SHARE of the band's height."""
-    import numpy as np
-
-    x0, y0, x1, y1 = (max(round(v), 0) for v in box)
-    strip: Any = np.asarray(dark[y0:y1, x0:x1])
-    if strip.size == 0:
-        return y0, y1, []
-    band0, band1 = own_band(strip.any(axis=1).tolist(), strip.sum(axis=1).tolist())
-    inked: list[bool] = strip[band0:band1].any(axis=0).tolist()
-    if not any(inked):
-        return y0 + band0, y0 + band1, []
-    first = inked.index(True)
-    last = len(inked) - inked[::-1].index(True)
-    wide = max(2.0, WORD_GAP_SHARE * (band1 - band0))
-    spans, start = [], first
-    for a, b in blank_runs(inked[first:last]):
-        if b - a >= wide:
-            spans.append((x0 + start, x0 + first + a))
-            start = first + b
-    spans.append((x0 + start, x0 + last))
-    return y0 + band0, y0 + band1, _marks_joined(strip[band0:band1], x0, spans)
-
-
-def _marks_joined(band: Any, x0: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans whose ink is short (a full stop, comma, hyphen or quote set off by a gap)
-    joined to the word before them (the first one to the word after)."""
-    tall = MARK_HEIGHT_SHARE * band.shape[0]
-    joined: list[tuple[int, int]] = []
-    pending: int | None = None  # a mark before the first word: joined to it
-    for a, b in spans:
-        rows = band[:, a - x0 : b - x0].any(axis=1).nonzero()[0]
-        is_mark = rows.size == 0 or rows[-1] - rows[0] + 1 < tall
-        if is_mark and joined:
-            joined[-1] = (joined[-1][0], b)
-        elif is_mark and len(spans) > 1:
-            pending = a if pending is None else pending
-        else:
-            joined.append((a if pending is None else pending, b))
-            pending = None
-    return joined or spans
 
 
 def _alike(read: str, word: str) -> bool:
@@ -187,32 +142,44 @@ def anchored_lines(
     from .server._layout import TextBox, reading_order
     from .server._page_geometry import detection_scale
 
-    quads, crops, _ = engine._detect(bgr, detection_scale(dark), classify=False)
-    boxes = [TextBox.from_quad(quad, "?") for quad in quads]
+    quads, crops, _ = engine._detect(bgr, detection_scale(dark, LOCATE_GLYPH_PX), classify=False)
+    boxes = [TextBox.from_quad(corners, "?") for corners in quads]
     index = {id(box): n for n, box in enumerate(boxes)}
     pieces = [
         piece
         for line in reading_order(boxes)
         for box in line.boxes
-        for piece in _pieces(index[id(box)], _box(box), *word_spans(dark, _box(box)))
+        for piece in pieces_of(index[id(box)], box_of(box), *word_spans(dark, box_of(box)))
     ]
     said = [normalise(w) for w in words]
     # Piece -> its first and last word as read; without `unread`, every piece's are read.
     ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)))
     widths = WordWidths(words)
-    anchored, whole, late = _settle(words, said, widths, pieces, ends)
-    for _ in range(READ_ROUNDS):
+    before = lines_before(pieces)
+    anchored, whole, late = _settle(words, said, widths, pieces, before, ends)
+    for round_ in range(READ_ROUNDS):
         if not late:
             break
-        ends |= _read_ends(engine, bgr, pieces, late)
-        anchored, whole, late = _settle(words, said, widths, pieces, ends)
+        # A late piece that goes on from another late one may be placed once that one is
+        # read: it waits a round (but for the last).
+        waiting = {at for at in late if _follows(at, before) in late}
+        if round_ == READ_ROUNDS - 1 or len(waiting) == len(late):
+            waiting = set()
+        ends |= _read_ends(engine, bgr, pieces, [at for at in late if at not in waiting])
+        anchored, whole, late = _settle(words, said, widths, pieces, before, ends)
     whole = sorted({*whole, *late})
     lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, anchored, whole)
     return Anchored(lines, len(pieces), len(ends), len(whole))
 
 
+def _follows(at: int, before: Sequence[int | None]) -> int:
+    """The piece whose text piece `at`'s goes on from."""
+    found = before[at]
+    return at - 1 if found is None else found
+
+
 def _read_ends(
-    engine: RapidOcrEngine, bgr: Any, pieces: Sequence[_Piece], chosen: Sequence[int]
+    engine: RapidOcrEngine, bgr: Any, pieces: Sequence[Piece], chosen: Sequence[int]
 ) -> dict[int, tuple[str, str]]:
     """The first and last word of each chosen piece, read from their crops (side by side)."""
     import numpy as np
@@ -236,16 +203,18 @@ def _settle(
     words: Sequence[str],
     said: Sequence[str],
     widths: WordWidths,
-    pieces: Sequence[_Piece],
+    pieces: Sequence[Piece],
+    before: Sequence[int | None],
     ends: dict[int, tuple[str, str]],
 ) -> tuple[dict[int, list[str]], list[int], list[int]]:
-    """Each piece's words as the page shows them, in reading order: an unread piece takes
-    the words from where the piece before it ended when their widths fit its ink
-    (`WordWidths.unread_start`), a read one the run its ends find (`find_runs`) whose
-    widths fit best, nearest where the piece before it ended, and a piece neither places
-    the words between the pieces placed on either side of it (`_between`). Returns the
-    pieces placed, those to read whole, and the unread pieces that do not fit where they
-    stand (their ends are to be read)."""
+    """Each piece's words as the page shows them, in reading order. Each goes on from
+    where the piece `before` it ended (`lines_before`: the piece above it in its column),
+    else the one before it in reading order: an unread piece takes the words from there
+    when their widths fit its ink (`WordWidths.unread_start`), a read one the run its ends
+    find (`find_runs`) whose widths fit best, nearest there, and a piece neither places the
+    words between the pieces placed on either side of it (`_between`). Returns the pieces
+    placed, those to read whole, and the unread pieces that do not fit where they stand
+    (their ends are to be read)."""
     anchored: dict[int, list[str]] = {}
     placed: dict[int, tuple[int, int]] = {}  # piece -> its first word and the one after it
     whole: list[int] = []
@@ -253,8 +222,13 @@ def _settle(
     expected = 0
     for at, piece in enumerate(pieces):
         spans = piece.spans
+        if before[at] in placed:  # the text goes on from the piece above, in its column
+            expected = placed[before[at]][1]  # type: ignore[index]
         if at not in ends:
-            start = widths.unread_start([p.spans for p in pieces[at : at + 2]], expected)
+            # Where the piece it goes on from is not placed, `expected` is a guess.
+            guessed = at > 0 and _follows(at, before) not in placed
+            lines = [p.spans for p in pieces[at : at + 2]]
+            start = widths.unread_start(lines, expected, guessed=guessed)
             if start is None:
                 late.append(at)
                 # A piece to read moves the guess on by its count: the pieces after it are
@@ -311,7 +285,7 @@ def _lines_of(
     dark: Any,
     boxes: Sequence[Any],
     crops: Sequence[Any],
-    pieces: Sequence[_Piece],
+    pieces: Sequence[Piece],
     anchored: dict[int, list[str]],
     whole: Sequence[int],
 ) -> list[Line]:
@@ -322,13 +296,13 @@ def _lines_of(
     lines: dict[int, Line] = {}
     read_whole = read_lines_of(
         engine,
-        [_quad(pieces[at].box) for at in whole],
-        [_crop(bgr, pieces[at], crops) for at in whole],
+        [quad(pieces[at].box) for at in whole],
+        [line_crop(bgr, pieces[at], crops) for at in whole],
     )
     for at, read_line in zip(whole, read_whole, strict=True):
         if read_line is not None:
             found, line_spans = read_line
-            box = _box(found)
+            box = box_of(found)
             lines[at] = (box, found.text, cut_at_ink(dark, box, found.text, line_spans))
     for at, piece in enumerate(pieces):
         of_line = [k for k, other in enumerate(pieces) if other.line == piece.line]
@@ -338,58 +312,9 @@ def _lines_of(
                 continue
             text = " ".join(word for k in of_line for word in anchored[k])
             spans = [span for k in of_line for span in pieces[k].spans]
-            whole_box = _box(boxes[piece.line])
+            whole_box = box_of(boxes[piece.line])
             lines[at] = (whole_box, text, cut_at_ink(dark, whole_box, text, spans))
         elif at in anchored:
             text = " ".join(anchored[at])
             lines[at] = (piece.box, text, cut_at_ink(dark, piece.box, text, piece.spans))
     return [lines[at] for at in range(len(pieces)) if at in lines]
-
-
-@dataclass(frozen=True, slots=True)
-class _Piece:
-    """A detected line, or the part of one on one side of a gutter the detector bridged."""
-
-    line: int  # the detected line's index
-    whole: bool  # the piece is the whole detected line
-    box: Box
-    top: int
-    bottom: int
-    spans: list[tuple[int, int]]
-
-
-def _pieces(
-    line: int, box: Box, top: int, bottom: int, spans: list[tuple[int, int]]
-) -> list[_Piece]:
-    """The line cut at blank runs wider than GUTTER_SHARE of its type's height."""
-    groups: list[list[tuple[int, int]]] = []
-    for span in spans:
-        if groups and span[0] - groups[-1][-1][1] < GUTTER_SHARE * (bottom - top):
-            groups[-1].append(span)
-        else:
-            groups.append([span])
-    if len(groups) == 1:
-        return [_Piece(line, True, box, top, bottom, groups[0])]
-    return [
-        _Piece(line, False, (float(g[0][0]), box[1], float(g[-1][1]), box[3]), top, bottom, g)
-        for g in groups
-    ]
-
-
-def _quad(box: Box) -> list[tuple[float, float]]:
-    x0, y0, x1, y1 = box
-    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-
-
-def _crop(bgr: Any, piece: _Piece, crops: Sequence[Any]) -> Any:
-    """The recogniser's crop of a whole line (turned upright), or a piece's as it sits."""
-    import numpy as np
-
-    if piece.whole:
-        return crops[piece.line]
-    x0, y0, x1, y1 = (round(v) for v in piece.box)
-    return np.ascontiguousarray(bgr[max(y0, 0) : y1, max(x0, 0) : x1])
-
-
-def _box(box: Any) -> Box:
-    return (float(box.x0), float(box.y0), float(box.x1), float(box.y1))

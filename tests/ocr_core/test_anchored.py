@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from ocr_core import PageWords, engine_available
-from ocr_core._anchored import Run, find_runs, word_spans
+from ocr_core._anchored import Run, find_runs
+from ocr_core._line_pieces import word_spans
 from ocr_core._locate import _lines, place_words, service_words
 from ocr_core._word_widths import WIDTH_FACTOR, misfit
 from ocr_core.bench.locate import CORPUS, overlap_share, service_text, true_page

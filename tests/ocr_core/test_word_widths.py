@@ -10,18 +10,11 @@ from ocr_core._word_widths import WordWidths, ems
 
 pytest.importorskip("numpy")
 
-WORDS = [
-    "Lorem",
-    "ipsum",
-    "dolor",
-    "sit",
-    "amet,",
-    "consectetuer",
-    "adipiscing",
-    "elit.",
-    "Ut",
-    "purus",
-]
+TEXT = (
+    "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, "
+    "placerat ac, adipiscing vitae, felis. Curabitur dictum gravida mauris."
+)
+WORDS = TEXT.split()
 PER_EM = 20  # px of ink per em on this page
 
 
@@ -39,9 +32,9 @@ def test_a_word_as_wide_as_its_letters_say_is_wider_for_wide_letters() -> None:
     assert ems("mom") > ems("ill")
 
 
-def test_a_line_takes_the_words_that_follow_on_when_their_widths_fit() -> None:
+def test_a_long_line_takes_the_words_that_follow_on_when_their_widths_fit() -> None:
     widths = WordWidths(WORDS)
-    assert widths.unread_start([ink(WORDS[2:7])], expected=2) == 2
+    assert widths.unread_start([ink(WORDS[2:10])], expected=2) == 2
 
 
 def test_a_line_taken_one_word_off_does_not_fit() -> None:
@@ -51,18 +44,25 @@ def test_a_line_taken_one_word_off_does_not_fit() -> None:
     assert widths.fits(3, line)
 
 
-def test_a_short_line_is_placed_only_when_the_line_after_it_fits_where_it_ends() -> None:
+def test_a_shorter_line_is_placed_only_when_the_line_after_it_fits_where_it_ends() -> None:
     widths = WordWidths(WORDS)
-    short, after = ink(WORDS[0:2]), ink(WORDS[2:7])
+    short, after = ink(WORDS[0:5]), ink(WORDS[5:10])
     assert widths.unread_start([short], expected=0) is None
     assert widths.unread_start([short, after], expected=0) == 0
-    assert widths.unread_start([short, ink(WORDS[4:9])], expected=0) is None
+    assert widths.unread_start([short, ink(WORDS[7:12])], expected=0) is None
 
 
-def test_a_line_whose_guess_is_a_word_out_is_found_again_nearby() -> None:
+def test_on_a_guessed_start_only_a_long_line_is_placed() -> None:
+    widths = WordWidths(WORDS)
+    short, after = ink(WORDS[0:5]), ink(WORDS[5:10])
+    assert widths.unread_start([short, after], expected=0, guessed=True) is None
+    assert widths.unread_start([ink(WORDS[0:8])], expected=0, guessed=True) == 0
+
+
+def test_a_long_line_whose_guess_is_a_word_out_is_found_again_nearby() -> None:
     # The line before it was counted a word too many (a word the detector cut in two).
     widths = WordWidths(WORDS)
-    assert widths.unread_start([ink(WORDS[3:9])], expected=4) == 3
+    assert widths.unread_start([ink(WORDS[3:12])], expected=4) == 3
 
 
 def test_a_gap_inside_a_word_taken_for_a_break_does_not_fit() -> None:
@@ -74,4 +74,4 @@ def test_a_gap_inside_a_word_taken_for_a_break_does_not_fit() -> None:
 
 def test_a_line_longer_than_the_text_fits_nowhere() -> None:
     widths = WordWidths(WORDS[:3])
-    assert widths.unread_start([ink(WORDS[:5])], expected=0) is None
+    assert widths.unread_start([ink(WORDS[:9])], expected=0) is None
