@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 from ._line_pieces import Piece, box_of, line_crop, lines_before, pieces_of, quad, word_spans
 from ._locate import normalise
 from ._word_boxes import Box, cut_at_ink
-from ._word_widths import WIDTH_FACTOR, Span, WordWidths, misfit
+from ._word_widths import MIN_AFTER_WORDS, WIDTH_FACTOR, Span, WordWidths, misfit
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -156,20 +156,37 @@ def anchored_lines(
     ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)))
     widths = WordWidths(words)
     before = lines_before(pieces)
-    anchored, whole, late = _settle(words, said, widths, pieces, before, ends)
+    settled = _settle(words, said, widths, pieces, before, ends)
     for round_ in range(READ_ROUNDS):
+        late = settled.late
         if not late:
             break
-        # A late piece that goes on from another late one may be placed once that one is
-        # read: it waits a round (but for the last).
-        waiting = {at for at in late if _follows(at, before) in late}
+        # A late piece of a few words more that goes on from another late one may be placed
+        # by its widths once that one is read: it waits a round (but for the last).
+        waiting = {
+            at
+            for at in late
+            if _follows(at, before) in late and len(pieces[at].spans) >= MIN_AFTER_WORDS
+        }
         if round_ == READ_ROUNDS - 1 or len(waiting) == len(late):
             waiting = set()
         ends |= _read_ends(engine, bgr, pieces, [at for at in late if at not in waiting])
-        anchored, whole, late = _settle(words, said, widths, pieces, before, ends)
-    whole = sorted({*whole, *late})
-    lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, anchored, whole)
+        settled = _settle(words, said, widths, pieces, before, ends)
+    whole = sorted({*settled.whole, *settled.late})
+    lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, settled, whole)
     return Anchored(lines, len(pieces), len(ends), len(whole))
+
+
+@dataclass(slots=True)
+class _Settled:
+    """Each placed piece's words as the page shows them (and its words' spans where they
+    are not the piece's own), the pieces left to read whole, and the unread pieces that do
+    not fit where they stand (their ends are to be read)."""
+
+    words: dict[int, list[str]]
+    spans: dict[int, list[Span]]
+    whole: list[int]
+    late: list[int]
 
 
 def _follows(at: int, before: Sequence[int | None]) -> int:
@@ -206,15 +223,13 @@ def _settle(
     pieces: Sequence[Piece],
     before: Sequence[int | None],
     ends: dict[int, tuple[str, str]],
-) -> tuple[dict[int, list[str]], list[int], list[int]]:
+) -> _Settled:
     """Each piece's words as the page shows them, in reading order. Each goes on from
     where the piece `before` it ended (`lines_before`: the piece above it in its column),
     else the one before it in reading order: an unread piece takes the words from there
     when their widths fit its ink (`WordWidths.unread_start`), a read one the run its ends
     find (`find_runs`) whose widths fit best, nearest there, and a piece neither places the
-    words between the pieces placed on either side of it (`_between`). Returns the pieces
-    placed, those to read whole, and the unread pieces that do not fit where they stand
-    (their ends are to be read)."""
+    words between the pieces placed on either side of it (`_between`)."""
     anchored: dict[int, list[str]] = {}
     placed: dict[int, tuple[int, int]] = {}  # piece -> its first word and the one after it
     whole: list[int] = []
@@ -259,24 +274,30 @@ def _settle(
         expected = run.start + len(spans) - run.last_cut
         anchored[at] = on_line
         placed[at] = (run.start + run.first_cut, expected)
+    settled = _Settled(anchored, {}, whole, late)
     for at in [*whole]:
         between = _between(widths, placed, at, pieces[at].spans)
         if between is not None:
-            anchored[at] = list(words[between[0] : between[1]])
+            start, spans = between
+            anchored[at] = list(words[start : start + len(spans)])
+            settled.spans[at] = spans
             whole.remove(at)
-    return anchored, whole, late
+    return settled
 
 
 def _between(
     widths: WordWidths, placed: dict[int, tuple[int, int]], at: int, spans: Sequence[Span]
-) -> tuple[int, int] | None:
-    """The words between the pieces placed just before and after piece `at`, when they are
-    as many as its ink shows and as wide (a gap inside a word taken for a break, "K jift",
-    keeps the count but not the widths: such a line is read whole)."""
+) -> tuple[int, list[Span]] | None:
+    """The words between the pieces placed just before and after piece `at` (where they
+    start, and the piece's spans for them) when their widths fit its ink, as it is or with
+    one gap inside a word taken for a break joined again ("K jift"). Cutting such a line
+    where its letters' share of the line puts each word, at the nearest gap, instead put 4 %
+    of pdflatex-4-pages.pdf's words off their box."""
     if at - 1 not in placed or at + 1 not in placed:
         return None
     start, end = placed[at - 1][1], placed[at + 1][0]
-    return (start, end) if end - start == len(spans) and widths.fits(start, spans) else None
+    joined = widths.joined_to_fit(start, end - start, spans)
+    return None if joined is None else (start, joined)
 
 
 def _lines_of(
@@ -286,11 +307,12 @@ def _lines_of(
     boxes: Sequence[Any],
     crops: Sequence[Any],
     pieces: Sequence[Piece],
-    anchored: dict[int, list[str]],
+    settled: _Settled,
     whole: Sequence[int],
 ) -> list[Line]:
     """The lines with their word boxes: the placed pieces cut at their ink, the others read
     whole; a detected line all of whose pieces were placed is one line again."""
+    anchored = settled.words
     from .server._lines import read_lines_of
 
     lines: dict[int, Line] = {}
@@ -311,10 +333,11 @@ def _lines_of(
             if at != of_line[0]:
                 continue
             text = " ".join(word for k in of_line for word in anchored[k])
-            spans = [span for k in of_line for span in pieces[k].spans]
+            spans = [span for k in of_line for span in settled.spans.get(k, pieces[k].spans)]
             whole_box = box_of(boxes[piece.line])
             lines[at] = (whole_box, text, cut_at_ink(dark, whole_box, text, spans))
         elif at in anchored:
             text = " ".join(anchored[at])
-            lines[at] = (piece.box, text, cut_at_ink(dark, piece.box, text, piece.spans))
+            spans = settled.spans.get(at, piece.spans)
+            lines[at] = (piece.box, text, cut_at_ink(dark, piece.box, text, spans))
     return [lines[at] for at in range(len(pieces)) if at in lines]

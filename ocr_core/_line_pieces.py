@@ -18,6 +18,11 @@ from ._word_boxes import Box, blank_runs, own_band
 WORD_GAP_SHARE = 0.2
 # A blank run this many times the line's type height is a gutter the detector bridged.
 GUTTER_SHARE = 0.8
+# A short mark at least this share of the line's type height wide is a dash.
+DASH_WIDTH_SHARE = 0.4
+# A gap between two pieces of a row that no piece this many lines above or below crosses is a
+# gutter between columns.
+GUTTER_ROWS = 3
 # A span whose ink is shorter than this share of the line's type is a mark (".", ",", "-").
 MARK_HEIGHT_SHARE = 0.4
 
@@ -49,13 +54,16 @@ def word_spans(dark: Any, box: Box) -> tuple[int, int, list[tuple[int, int]]]:
 
 def _marks_joined(band: Any, x0: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans whose ink is short (a full stop, comma, hyphen or quote set off by a gap)
-    joined to the word before them (the first one to the word after)."""
+    joined to the word before them (the first one to the word after); but a dash, short
+    and wide, stays a word."""
     tall = MARK_HEIGHT_SHARE * band.shape[0]
     joined: list[tuple[int, int]] = []
     pending: int | None = None  # a mark before the first word: joined to it
     for a, b in spans:
         rows = band[:, a - x0 : b - x0].any(axis=1).nonzero()[0]
         is_mark = rows.size == 0 or rows[-1] - rows[0] + 1 < tall
+        if is_mark and rows.size and b - a >= DASH_WIDTH_SHARE * band.shape[0]:
+            is_mark = False  # a dash set off by spaces ("Kjift – not") is a word of the text
         if is_mark and joined:
             joined[-1] = (joined[-1][0], b)
         elif is_mark and len(spans) > 1:
@@ -127,6 +135,19 @@ def _across(a: Piece, b: Piece) -> float:
     return shared / max(min(a.box[2] - a.box[0], b.box[2] - b.box[0]), 1.0)
 
 
+def _gutter_between(pieces: Sequence[Piece], left: Piece, right: Piece) -> bool:
+    """Whether the gap between two pieces on a row is a gutter: no piece within GUTTER_ROWS
+    lines above or below crosses it (the gap where the detector cut one line in two is
+    crossed by the lines around it)."""
+    middle = (left.box[2] + right.box[0]) / 2
+    height = max(right.bottom - right.top, 1)
+    low, high = right.top - GUTTER_ROWS * height, right.bottom + GUTTER_ROWS * height
+    return not any(
+        other.box[0] < middle < other.box[2] and low <= (other.top + other.bottom) / 2 <= high
+        for other in pieces
+    )
+
+
 def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
     """For each piece (in reading order), the piece whose text its own follows on from
     when that is not the one before it in reading order: the last piece of the nearest
@@ -138,7 +159,12 @@ def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
     before: list[int | None] = []
     for at, piece in enumerate(pieces):
         previous = pieces[at - 1] if at else None
-        if previous is not None and _same_row(previous, piece) and previous.box[0] < piece.box[0]:
+        if (
+            previous is not None
+            and _same_row(previous, piece)
+            and previous.box[0] < piece.box[0]
+            and not _gutter_between(pieces, previous, piece)
+        ):
             before.append(None)
             continue
         above = [

@@ -115,3 +115,19 @@ class WordWidths:
         fitting = (self.misfits(line) <= math.log(FIT_FACTOR)).nonzero()[0]
         found = [int(s) for s in fitting if s != expected and abs(s - expected) <= RESYNC_WORDS]
         return found[0] if len(found) == 1 else None
+
+    def joined_to_fit(self, start: int, count: int, spans: Sequence[Span]) -> list[Span] | None:
+        """The line's spans as `count` words from `start`: as they are when they fit, or
+        with the two neighbours joined whose join fits best when the ink shows one gap too
+        many (a gap inside a word taken for a break: "K jift"); None when nothing fits."""
+        if count == len(spans):
+            return list(spans) if self.fits(start, spans) else None
+        if count != len(spans) - 1 or start < 0 or start + count > len(self._ems):
+            return None
+        joins = [
+            [*spans[:k], (spans[k][0], spans[k + 1][1]), *spans[k + 2 :]]
+            for k in range(len(spans) - 1)
+        ]
+        scored = [(float(self.misfits(joined)[start]), joined) for joined in joins]
+        best, joined = min(scored, key=lambda found: found[0])
+        return joined if best <= math.log(FIT_FACTOR) else None

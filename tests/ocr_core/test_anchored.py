@@ -30,6 +30,14 @@ def test_a_run_whose_words_are_not_as_wide_as_their_ink_is_not_taken() -> None:
     assert misfit(["some", "nonsense"], [(100, 140), (150, 232)]) < math.log(WIDTH_FACTOR)
 
 
+def test_a_dash_set_off_by_gaps_is_a_word_of_its_own() -> None:
+    dark = np.zeros((30, 100), dtype=np.uint8)
+    dark[5:25, 10:30] = 1  # a word: tall ink
+    dark[14:16, 40:52] = 1  # an en dash: short and wide, past a word gap
+    dark[5:25, 62:80] = 1  # the next word
+    assert word_spans(dark, (0, 0, 100, 30))[2] == [(10, 30), (40, 52), (62, 80)]
+
+
 def test_a_full_stop_set_off_by_a_gap_stays_with_its_word() -> None:
     dark = np.zeros((30, 100), dtype=np.uint8)
     dark[5:25, 10:30] = 1  # a word: tall ink
@@ -83,4 +91,7 @@ def test_most_lines_are_placed_by_their_widths_without_reading_and_sit_on_their_
 ) -> None:
     found, on_ink = _anchor(engine, unread=True)
     assert found.ends_read <= found.pieces // 4  # type: ignore[attr-defined]
+    # Its lines with "Kjift –" (a gap after the K taken for a word break) are placed
+    # between their neighbours, the K joined again, not read whole.
+    assert found.read_whole <= found.pieces // 20  # type: ignore[attr-defined]
     assert on_ink >= 0.99

@@ -75,3 +75,12 @@ def test_a_gap_inside_a_word_taken_for_a_break_does_not_fit() -> None:
 def test_a_line_longer_than_the_text_fits_nowhere() -> None:
     widths = WordWidths(WORDS[:3])
     assert widths.unread_start([ink(WORDS[:9])], expected=0) is None
+
+
+def test_a_gap_inside_a_word_taken_for_a_break_is_joined_again_when_the_join_fits() -> None:
+    words = ["like", "Kjift", "–", "not", "at", "all!"]
+    k, jift = ink(["K"], x=100)[0], ink(["jift"], x=100 + round(ems("K") * PER_EM) + 6)[0]
+    spans = [*ink(["like"], x=0), k, jift, *ink(["–", "not", "at", "all!"], x=jift[1] + 8)]
+    joined = WordWidths(words).joined_to_fit(0, len(words), spans)
+    assert joined is not None and joined[1] == (k[0], jift[1])
+    assert WordWidths(words).joined_to_fit(0, len(words) - 1, spans) is None
