@@ -168,8 +168,8 @@ def anchored_lines(
             for at in late
             if _follows(at, before) in late and len(pieces[at].spans) >= MIN_AFTER_WORDS
         }
-        if round_ == READ_ROUNDS - 1 or len(waiting) == len(late):
-            waiting = set()
+        if round_ == READ_ROUNDS - 1 or len(waiting) == len(late) or 2 * len(late) > len(pieces):
+            waiting = set()  # the last round, or a page whose widths place few lines
         ends |= _read_ends(engine, bgr, pieces, [at for at in late if at not in waiting])
         settled = _settle(words, said, widths, pieces, before, ends)
     whole = sorted({*settled.whole, *settled.late})

@@ -122,7 +122,7 @@ class WordWidths:
         many (a gap inside a word taken for a break: "K jift"); None when nothing fits."""
         if count == len(spans):
             return list(spans) if self.fits(start, spans) else None
-        if count != len(spans) - 1 or start < 0 or start + count > len(self._ems):
+        if count < 1 or count != len(spans) - 1 or start < 0 or start + count > len(self._ems):
             return None
         joins = [
             [*spans[:k], (spans[k][0], spans[k + 1][1]), *spans[k + 2 :]]

@@ -44,6 +44,8 @@ class BackfillActions(JobActions):
     """Operator requests on the backfills this console lists."""
 
     cost_between: Callable[[datetime, datetime], CostReport | None]  # MetricsViews'
+    # Each backfill's cost when last read (monotonic time, cost); Operations starts it empty.
+    _backfill_costs: dict[str, tuple[float, CostReport | None]]
 
     def backfills(self, limit: int = 20) -> list[BackfillView]:
         """What the Backfills view shows: each backfill from its destination, with the
@@ -53,9 +55,7 @@ class BackfillActions(JobActions):
     def _priced(self, view: BackfillView) -> BackfillView:
         if view.status is None:
             return view
-        costs: dict[str, tuple[float, CostReport | None]] = self.__dict__.setdefault(
-            "_backfill_costs", {}
-        )
+        costs = self._backfill_costs
         key = view.record.backfill_id
         known = costs.get(key)
         if known is None or time.monotonic() - known[0] > COST_EVERY_S:

@@ -39,22 +39,27 @@ class MetricsViews:
         """What the window's instance time costs at the LIGHTONOCR_RATE_* rates, from the
         platform's one-minute instance counts and the instance's size as deployed; None
         where nothing is billed (the local platform) or nothing ran."""
-        series, size = self.platform.billing(window)
-        if not series:
-            return None
-        shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib) if size is not None else None
-        return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env(), shape=shape)
+        return self._cost_of(window, None, datetime.now(UTC))
 
     def cost_between(self, start: datetime, end: datetime) -> CostReport | None:
         """`cost` of the service's instance time from `start` to `end` (a backfill's run):
         the points of the window up to now that fall between them."""
-        series, size = self.platform.billing(datetime.now(UTC) - start)
+        return self._cost_of(datetime.now(UTC) - start, start, end)
+
+    def _cost_of(
+        self, window: timedelta, start: datetime | None, end: datetime
+    ) -> CostReport | None:
+        """The cost of the platform's billing series over the last `window`, ending at
+        `end`; only their points from `start` to `end` when `start` is given."""
+        series, size = self.platform.billing(window)
         if not series:
             return None
-        within = [
-            replace(line, points=[(at, v) for at, v in line.points if start <= at <= end])
-            for line in series
-        ]
+        within = series
+        if start is not None:
+            within = [
+                replace(line, points=[(at, v) for at, v in line.points if start <= at <= end])
+                for line in series
+            ]
         shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib) if size is not None else None
         return cost_of_series(within, end=end, rates=Rates.from_env(), shape=shape)
 

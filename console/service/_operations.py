@@ -117,6 +117,7 @@ class Operations(BackfillActions, QualityActions, ReviewActions, MetricsViews):
         self.identity_required = identity_required
         self._breaker: CircuitBreaker | None = None
         self._breaker_lock = threading.Lock()
+        self._backfill_costs = {}
         # `now`: the keep-warm clock (tests pass their own instead of waiting for real time).
         self.keep_warm = KeepWarm(platform, store, self._audit, **({"now": now} if now else {}))
 

@@ -84,3 +84,9 @@ def test_a_gap_inside_a_word_taken_for_a_break_is_joined_again_when_the_join_fit
     joined = WordWidths(words).joined_to_fit(0, len(words), spans)
     assert joined is not None and joined[1] == (k[0], jift[1])
     assert WordWidths(words).joined_to_fit(0, len(words) - 1, spans) is None
+
+
+def test_no_words_between_two_lines_fit_no_ink() -> None:
+    widths = WordWidths(WORDS)
+    assert widths.joined_to_fit(3, 0, ink(["dolor"])) is None
+    assert widths.joined_to_fit(3, 0, []) is None
