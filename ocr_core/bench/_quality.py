@@ -52,6 +52,7 @@ from .._config import DocumentSettings
 from .._documents import load_document
 from ._pages import synthetic_pages
 from ._score import Score, score
+from ._wrap_pages import wrap_pages
 
 SCAN_DPI = 300
 # Digital PDFs of the corpus, the pages used, and the corpus's published password.
@@ -163,6 +164,8 @@ def corpus_cases(corpus: Path) -> list[Case]:
             else "dense" if page.name == "dense" else "layout"
         )  # fmt: skip
         cases.append(Case(page.name, group, _png(page.image), page.truth))
+    for page in wrap_pages():  # columns around a picture set between them (issue 34)
+        cases.append(Case(page.name, "wrap", _png(page.image), page.truth))
     return cases
 
 
