@@ -40,11 +40,11 @@ def hocr_text(data: bytes) -> str:
         kind = (element.get("class") or "").split()
         if kind and kind[0] in _LINE_CLASSES:
             words = (
-                "".join(word.itertext()).strip()
+                "".join(word.itertext())
                 for word in element.iter()
                 if (word.get("class") or "").startswith("ocrx_word")
             )
-            line = " ".join(word for word in words if word)
+            line = " ".join(" ".join(words).split())
             if line:
                 lines.append(line)
     return "\n".join(lines)
