@@ -23,7 +23,9 @@ the lever it adds is worth:
 10. detection sized to the type: a page of large type is detected at a reduced size, its
    lines still cut from the full page (`_page_geometry.detection_scale`);
 11. one detection for an upside-down page: the detection that found it so is turned with
-   the page instead of the turned page being detected again.
+   the page instead of the turned page being detected again;
+12. word spaces from the ink: a blank run of a line's ink as wide as its own word spaces,
+   between two letters the recogniser wrote joined, is a space (`_recognize`).
 
 Each lever's engine is primed (`Engine.prime`) before its pages are timed, so seconds per
 page are a warm server's; the speed levers are judged by that column beside F1 and CER.
@@ -98,6 +100,7 @@ def levers(preferred_side: int) -> list[Lever]:
         "sized_detection": False,
         "turn_detection": False,
         "deskew": False,
+        "ink_spaces": False,
     }
     spaces = {**before, "space_probability": None}
     orient = {**spaces, "flip_lines": False, "orient": True}
@@ -108,9 +111,10 @@ def levers(preferred_side: int) -> list[Lever]:
     tuned = {**square, "tuned": True}
     sized = {**tuned, "sized_detection": True}
     reused = {**sized, "turn_detection": True}
+    inked = {**reused, "ink_spaces": True}
     clean = [
         {k: v for k, v in opts.items() if v is not None}
-        for opts in (spaces, orient, tables, unpadded, small, square, tuned, sized, reused)
+        for opts in (spaces, orient, tables, unpadded, small, square, tuned, sized, reused, inked)
     ]
     return [
         Lever("before (1540 px)", before),
@@ -124,6 +128,7 @@ def levers(preferred_side: int) -> list[Lever]:
         Lever("+ sessions sized to the machine", clean[6], preferred_side),
         Lever("+ detection sized to the type", clean[7], preferred_side),
         Lever("+ one detection for an upside-down page", clean[8], preferred_side),
+        Lever("+ word spaces from the ink", clean[9], preferred_side),
     ]
 
 
