@@ -35,6 +35,7 @@ INK_GAP_SHARE = 0.2
 # Where the path wrote spaces at ink gaps of the line, a gap must be at least this share of
 # their median width to be taken for a space it missed.
 INK_GAP_OF_SPACES = 0.7
+INK_GAP_ALONE_SHARE = 0.3
 # Crops whose darkest and lightest pixels differ less than this have no ink to measure.
 MIN_INK_CONTRAST = 64
 # Log-probability floor: a character the model gave (almost) nothing still counts finitely.
@@ -60,8 +61,8 @@ def _log(probability: float) -> float:
 
 
 def ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
-    """The middles (fractions of the crop's width) and widths (px) of the blank column runs
-    between the crop's first and last ink at least INK_GAP_SHARE of its type's height wide.
+    """The middles (fractions of the crop's width) and widths (in type heights) of the blank
+    column runs between the crop's first and last ink at least INK_GAP_SHARE of it wide.
 
     The type is the band of inked rows holding the most ink (a neighbouring line's
     descenders reaching into the crop are a band of their own)."""
@@ -81,7 +82,7 @@ def ink_gaps(crop: np.ndarray) -> list[tuple[float, float]]:
     wide = max(2.0, INK_GAP_SHARE * (bottom - top))
     width = crop.shape[1]
     return [
-        ((a + b) / 2 / width, float(b - a))
+        ((a + b) / 2 / width, float(b - a) / (bottom - top))
         for a, b in zip(blank_starts, blank_ends, strict=True)
         if b - a >= wide and a > 0 and b < width  # not the margins before and after the ink
     ]
@@ -154,8 +155,10 @@ def _insert_ink_spaces(
     """Spaces at the ink gaps the path wrote none at, in place. Where the path wrote spaces
     at ink gaps too, a gap must be at least INK_GAP_OF_SPACES of their median width: the
     line's own word spaces say how wide one is (justified text spaces widely, and a gap
-    between two letters of a word stays well under that)."""
-    bar = INK_GAP_OF_SPACES * statistics.median(written) if written else 0.0
+    between two letters of a word stays well under that). Where it wrote none, a gap must be
+    INK_GAP_ALONE_SHARE of the type wide (a lone word's band has no descenders to measure by:
+    "Add ress")."""
+    bar = INK_GAP_OF_SPACES * statistics.median(written) if written else INK_GAP_ALONE_SHARE
     for index, step, width in reversed(inked):
         if width >= bar:
             chars.insert(index, " ")

@@ -88,22 +88,29 @@ def test_ink_gaps_are_the_blank_runs_as_wide_as_a_word_space_between_the_ink() -
     # Type 20 px tall: a 6 px gap is a word space (>= 0.2 of it), a 2 px gap is not.
     (gap,) = ink_gaps(crop_with_gaps(2, 6, 2))
     middle, width = gap
-    assert width == 6 and middle == pytest.approx((27 + 33) / 2 / 60)  # glyphs end 27, start 33
+    assert width == pytest.approx(0.3) and middle == pytest.approx(
+        (27 + 33) / 2 / 60
+    )  # glyphs end 27, start 33
 
 
 def test_an_ink_gap_between_two_letters_the_path_joined_becomes_a_space() -> None:
     probs = steps({"a": 0.9}, {" ": 0.01}, {"b": 0.9})
-    assert decode(probs, CHARSET, word_gaps=[(1.5, 6.0)]).text == "a b"
+    assert decode(probs, CHARSET, word_gaps=[(1.5, 0.35)]).text == "a b"
+
+
+def test_in_a_line_with_no_space_written_a_narrow_ink_gap_stays_joined() -> None:
+    # "Add ress": a lone word's gap of a quarter of its type is a wide letter gap.
+    probs = steps({"a": 0.9}, {" ": 0.01}, {"b": 0.9})
+    assert decode(probs, CHARSET, word_gaps=[(1.5, 0.25)]).text == "ab"
 
 
 def test_an_ink_gap_beside_a_comma_or_a_digit_is_no_space() -> None:
     probs = steps({"1": 0.9}, {",": 0.9}, {}, {"1": 0.9})
-    assert decode(probs, CHARSET, word_gaps=[(2.5, 6.0)]).text == "1,1"
+    assert decode(probs, CHARSET, word_gaps=[(2.5, 0.4)]).text == "1,1"
 
 
 def test_an_ink_gap_narrower_than_the_line_s_own_word_spaces_is_no_space() -> None:
-    # The path wrote the first space at a 10 px gap; a 4 px gap between letters is kerning.
+    # The path wrote the first space at a gap of half the type; a fifth is kerning.
     probs = steps({"a": 0.9}, {" ": 0.9}, {"b": 0.9}, {}, {"c": 0.9})
-    gaps = [(1.5, 10.0), (3.5, 4.0)]
-    assert decode(probs, CHARSET, word_gaps=gaps).text == "a bc"
-    assert decode(probs, CHARSET, word_gaps=[(1.5, 10.0), (3.5, 8.0)]).text == "a b c"
+    assert decode(probs, CHARSET, word_gaps=[(1.5, 0.5), (3.5, 0.2)]).text == "a bc"
+    assert decode(probs, CHARSET, word_gaps=[(1.5, 0.5), (3.5, 0.4)]).text == "a b c"
