@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import html
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from console._store import METADATA, Store, from_ts
 from console.golden import GoldenStore
 from console.jobs import JobStore, NewDocument, StoredPage
 from console.jobs._rows import now_ts
+from console.settings import COMPARE_HOSTS, ConsoleSettings
 from ocr_core import OCRError, quality
 
 comparisons_table = sa.Table(
@@ -53,14 +53,12 @@ comparisons_table = sa.Table(
 PROBE_TIMEOUT_S = 5.0
 # Hosts (shell patterns) the Compare page may send pages to unless LIGHTONOCR_COMPARE_HOSTS
 # (comma-separated) says otherwise: Cloud Run services and tagged revisions, and loopback.
-DEFAULT_COMPARE_HOSTS = ("*.run.app", "127.0.0.1", "localhost", "::1")
+DEFAULT_COMPARE_HOSTS = COMPARE_HOSTS.default
 
 
 def compare_hosts(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The host patterns the other endpoint may name (LIGHTONOCR_COMPARE_HOSTS)."""
-    env = os.environ if env is None else env
-    listed = [h.strip().lower() for h in env.get("LIGHTONOCR_COMPARE_HOSTS", "").split(",")]
-    return tuple(h for h in listed if h) or DEFAULT_COMPARE_HOSTS
+    return ConsoleSettings.from_env(env).compare_hosts or DEFAULT_COMPARE_HOSTS
 
 
 class EndpointError(OCRError):
@@ -190,32 +188,61 @@ class Comparisons:
         return found
 
     def start_golden(
-        self, golden: GoldenStore, name: str, *, left_url: str, left_revision: str | None,
-        right_url: str, actor: str,
-    ) -> Comparison:  # fmt: skip
+        self,
+        golden: GoldenStore,
+        name: str,
+        *,
+        left_url: str,
+        left_revision: str | None,
+        right_url: str,
+        actor: str,
+    ) -> Comparison:
         documents = golden.documents(golden.get(name).id)
         return self.start(
-            [NewDocument(d.filename, d.data) for d in documents], left_url=left_url,
-            left_revision=left_revision, right_url=right_url, actor=actor, golden_set=name,
-        )  # fmt: skip
+            [NewDocument(d.filename, d.data) for d in documents],
+            left_url=left_url,
+            left_revision=left_revision,
+            right_url=right_url,
+            actor=actor,
+            golden_set=name,
+        )
 
     def recent(self, limit: int = 50) -> list[Comparison]:
         c = comparisons_table
         rows = self.store.read(sa.select(c).order_by(c.c.id.desc()).limit(limit))
         return [
-            Comparison(r.id, from_ts(r.created_at), r.actor, r.left_job_id, r.right_job_id,
-                       r.left_url, r.right_url, r.golden_set)
+            Comparison(
+                r.id,
+                from_ts(r.created_at),
+                r.actor,
+                r.left_job_id,
+                r.right_job_id,
+                r.left_url,
+                r.right_url,
+                r.golden_set,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def get(self, comparison_id: int) -> Comparison | None:
         c = comparisons_table
         rows = self.store.read(sa.select(c).where(c.c.id == comparison_id))
         return next(
-            (Comparison(r.id, from_ts(r.created_at), r.actor, r.left_job_id, r.right_job_id,
-                        r.left_url, r.right_url, r.golden_set) for r in rows),
+            (
+                Comparison(
+                    r.id,
+                    from_ts(r.created_at),
+                    r.actor,
+                    r.left_job_id,
+                    r.right_job_id,
+                    r.left_url,
+                    r.right_url,
+                    r.golden_set,
+                )
+                for r in rows
+            ),
             None,
-        )  # fmt: skip
+        )
 
     def finished(self, comparison: Comparison) -> bool:
         jobs = [self.jobs.job(comparison.left_job_id), self.jobs.job(comparison.right_job_id)]
@@ -241,10 +268,13 @@ class Comparisons:
         pairs = []
         for document in self.jobs.documents(comparison.left_job_id):
             other = next(
-                (d for d in self.jobs.documents(comparison.right_job_id)
-                 if d.position == document.position),
+                (
+                    d
+                    for d in self.jobs.documents(comparison.right_job_id)
+                    if d.position == document.position
+                ),
                 None,
-            )  # fmt: skip
+            )
             count = max(document.page_count, other.page_count if other else 0)
             truth = expected.get(document.filename)
             for index in range(count):

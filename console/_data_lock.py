@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from console.settings import CONSOLE_PID
+
 LOCK_NAME = "console.lock"
 # Set in the worker's and the UI's environment by `python -m console`: the pid of the console
 # that holds the data folder for them (a worker started alone takes the folder itself).
-SUPERVISOR_ENV = "LIGHTONOCR_CONSOLE_PID"
+SUPERVISOR_ENV = CONSOLE_PID.name
 
 
 @dataclass(frozen=True)

@@ -9,22 +9,22 @@ folders are measured instead, and a full one is named.
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.settings import LOW_DISK_MB, ConsoleSettings
+
 if TYPE_CHECKING:
     from console._store import Store
 
 # Below this much free space a page, a beat or an upload may not fit: said as "disk full".
-LOW_DISK_ENV = "LIGHTONOCR_LOW_DISK_MB"
-DEFAULT_LOW_DISK_MB = 64
+LOW_DISK_ENV = LOW_DISK_MB.name
 
 
 def low_disk_bytes() -> int:
-    return int(float(os.environ.get(LOW_DISK_ENV) or DEFAULT_LOW_DISK_MB) * (1 << 20))
+    return int(ConsoleSettings.from_env().low_disk_mb * (1 << 20))
 
 
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})

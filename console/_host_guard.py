@@ -20,13 +20,13 @@ on a non-loopback address is allowed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from console._loopback import LOOPBACK_ADDRESS, is_loopback
+from console.settings import CONSOLE_HOSTS, ConsoleSettings
 
-HOSTS_ENV = "LIGHTONOCR_CONSOLE_HOSTS"
+HOSTS_ENV = CONSOLE_HOSTS.name
 # Streamlit's `server.allowedHosts` for a console on loopback (the port is ignored).
 LOOPBACK_ALLOWED_HOSTS = ("localhost", LOOPBACK_ADDRESS, "::1")
 START_HINT = "python3 dev.py console (or python -m console, which listens on 127.0.0.1)"
@@ -34,9 +34,7 @@ START_HINT = "python3 dev.py console (or python -m console, which listens on 127
 
 def extra_hosts(env: Mapping[str, str] | None = None) -> frozenset[str]:
     """Host names an operator allowed on top of loopback (a proxy in front of the console)."""
-    env = os.environ if env is None else env
-    raw = env.get(HOSTS_ENV) or ""
-    return frozenset(name.strip().casefold() for name in raw.split(",") if name.strip())
+    return frozenset(ConsoleSettings.from_env(env).console_hosts)
 
 
 def _host_name(host_header: str) -> str | None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import enum
 import getpass
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,9 +38,10 @@ import google.auth.transport
 import google.auth.transport.requests
 from google.oauth2 import id_token
 
+from console.settings import IAP_PUBLIC_KEYS_URL, ConsoleSettings
+
 IAP_ASSERTION_HEADER = "X-Goog-IAP-JWT-Assertion"
 IAP_ISSUER = "https://cloud.google.com/iap"
-IAP_PUBLIC_KEYS_URL = "https://www.gstatic.com/iap/verify/public_key"
 # IAP's own clock and ours may differ a little; Google's samples allow none, we allow 30 s.
 _CLOCK_SKEW_S = 30
 
@@ -95,10 +95,6 @@ class Identity:
             )
 
 
-def _entries(value: str | None) -> tuple[str, ...]:
-    return tuple(e.strip().lower() for e in (value or "").split(",") if e.strip())
-
-
 def _listed(email: str, entries: tuple[str, ...]) -> bool:
     email = email.lower()
     domain = "@" + email.rpartition("@")[2]
@@ -125,14 +121,14 @@ class IdentitySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IdentitySettings:
-        env = os.environ if env is None else env
+        settings = ConsoleSettings.from_env(env)
         return cls(
-            mode=env.get("LIGHTONOCR_IDENTITY", "local").strip().lower() or "local",
-            iap_audience=env.get("LIGHTONOCR_IAP_AUDIENCE") or None,
-            iap_keys_url=env.get("LIGHTONOCR_IAP_KEYS_URL") or IAP_PUBLIC_KEYS_URL,
-            operators=_entries(env.get("LIGHTONOCR_OPERATORS")),
-            viewers=_entries(env.get("LIGHTONOCR_VIEWERS")),
-            local_actor=env.get("LIGHTONOCR_ACTOR") or None,
+            mode=settings.identity,
+            iap_audience=settings.iap_audience,
+            iap_keys_url=settings.iap_keys_url,
+            operators=settings.operators,
+            viewers=settings.viewers,
+            local_actor=settings.actor,
         )
 
     def role_for(self, email: str) -> Role:
@@ -265,8 +261,7 @@ def os_user() -> str:
 def local_actor(env: Mapping[str, str] | None = None) -> str:
     """The person at the keyboard, for the local console and the CLIs: `LIGHTONOCR_ACTOR`,
     else the operating-system user."""
-    env = os.environ if env is None else env
-    return env.get("LIGHTONOCR_ACTOR") or os_user()
+    return ConsoleSettings.from_env(env).actor or os_user()
 
 
 __all__ = [

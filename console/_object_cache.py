@@ -22,7 +22,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
-DEFAULT_MAX_BYTES = 256 << 20
+from console.settings import DEFAULT_OBJECT_CACHE_MB, ConsoleSettings
+
+DEFAULT_MAX_BYTES = DEFAULT_OBJECT_CACHE_MB << 20
 _CHUNK = 1 << 20
 
 
@@ -37,8 +39,7 @@ class LocalCopies:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalCopies:
-        env = os.environ if env is None else env
-        return cls(int(env.get("LIGHTONOCR_OBJECT_CACHE_MB", DEFAULT_MAX_BYTES >> 20)) << 20)
+        return cls(ConsoleSettings.from_env(env).object_cache_mb << 20)
 
     def _path(self, key: str) -> Path:
         return self.folder / hashlib.sha256(key.encode()).hexdigest()

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from console._object_cache import LocalCopies
+from console.settings import BUCKET, ConsoleSettings
 
-BUCKET_ENV = "LIGHTONOCR_BUCKET"
+BUCKET_ENV = BUCKET.name
 _CHUNK = 1 << 20
 
 
@@ -234,7 +235,6 @@ def _copy_bounded(source: IO[bytes], target: IO[bytes], limit: int | None) -> No
 
 def objects_from_env(data_dir: Path, env: Mapping[str, str] | None = None) -> ObjectStore:
     """The bucket named by LIGHTONOCR_BUCKET, else the folder `objects/` in `data_dir`."""
-    env = os.environ if env is None else env
-    if bucket := env.get(BUCKET_ENV, "").strip():
+    if bucket := ConsoleSettings.from_env(env).bucket:
         return BucketObjects(bucket)
     return FolderObjects(Path(data_dir) / "objects")

@@ -115,10 +115,16 @@ def overlay_html(image_jpeg: bytes, words: PageWords, marks: Marks = Marks()) ->
     located = sum(w.box is not None for w in words.words)
     summary = f"{located} of {len(words.words)} words located · {len(numbers)} blocks"
     return _PAGE.format(
-        width=width, height=height, image=image, rects="".join(rects), order="".join(order),
-        words="".join(spans), summary=html.escape(summary), view_px=VIEW_MAX_PX,
+        width=width,
+        height=height,
+        image=image,
+        rects="".join(rects),
+        order="".join(order),
+        words="".join(spans),
+        summary=html.escape(summary),
+        view_px=VIEW_MAX_PX,
         zooms=json.dumps(ZOOMS),
-    )  # fmt: skip
+    )
 
 
 def overlay_height(words: PageWords, column_px: int = 560) -> int:

@@ -23,24 +23,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from console._store import DATA_DIR_ENV, DB_NAME, DEFAULT_DATA_DIR, data_dir_from_env
-
-DATABASE_URL_ENV = "LIGHTONOCR_DATABASE_URL"
-# What chooses the console's OCR service and its object store: copied from the running
-# console to the shell (none of them is a secret; LIGHTONOCR_TOKEN never is copied).
-SERVICE_VARIABLES = (
-    "LIGHTONOCR_SERVICE_URL",
-    "LIGHTONOCR_LOCAL_PORT",
-    "LIGHTONOCR_LOCAL_ENGINE",
-    "LIGHTONOCR_MODEL",
-    "LIGHTONOCR_SERVICE",
-    "LIGHTONOCR_REGION",
-    "LIGHTONOCR_PROJECT_NUMBER",
-    "LIGHTONOCR_RUN_ENDPOINT",
-    "LIGHTONOCR_LOGGING_ENDPOINT",
-    "LIGHTONOCR_AUTH",
-    "LIGHTONOCR_BUCKET",
+from console._store import DATA_DIR_ENV, DB_NAME
+from console.settings import (
+    DATABASE_URL,
+    DEFAULT_DATA_DIR,
+    SERVICE_VARIABLES,
+    ConsoleSettings,
 )
+
+DATABASE_URL_ENV = DATABASE_URL.name
 
 
 class NoConsoleStore(RuntimeError):
@@ -93,11 +84,12 @@ def announce(
     path for `withdraw`. Written whole then renamed, so a reader never sees half of it."""
     env = os.environ if env is None else env
     pid = os.getpid() if pid is None else pid
-    database = env.get(DATABASE_URL_ENV)
+    settings = ConsoleSettings.from_env(env)
+    database = settings.database_url
     record = RunningConsole(
         pid=pid,
         started_at=time.time(),
-        data_dir=str(data_dir_from_env(env).resolve()),
+        data_dir=str(settings.data_folder.resolve()),
         database=sa.make_url(database).render_as_string(hide_password=True) if database else None,
         service_url=service_url,
         variables={name: env[name] for name in SERVICE_VARIABLES if env.get(name)},
@@ -146,12 +138,13 @@ def choose_store(env: Mapping[str, str] | None = None, *, creates: bool = False)
     env = dict(os.environ if env is None else env)
     consoles = running_consoles(env)
     where = records_dir(env)
-    if env.get(DATABASE_URL_ENV):
-        url = sa.make_url(env[DATABASE_URL_ENV]).render_as_string(hide_password=True)
+    settings = ConsoleSettings.from_env(env)
+    if settings.database_url:
+        url = sa.make_url(settings.database_url).render_as_string(hide_password=True)
         same = [c for c in consoles if c.database == url]
         return _with_service(env, same, url, f"{DATABASE_URL_ENV} is set")
-    if env.get(DATA_DIR_ENV):
-        data_dir = data_dir_from_env(env).resolve()
+    if settings.data_dir is not None:
+        data_dir = settings.data_dir.resolve()
         store = data_dir / DB_NAME
         if not creates and not store.exists():
             raise NoConsoleStore(
@@ -200,7 +193,8 @@ def _with_service(
     if not consoles:
         return StoreChoice(env, store, why)
     console = consoles[-1]
-    if any(env.get(name) for name in ("LIGHTONOCR_SERVICE_URL", "LIGHTONOCR_LOCAL_PORT")):
+    settings = ConsoleSettings.from_env(env)
+    if settings.base_url or settings.local_port is not None:
         return StoreChoice(env, store, why)
     chosen = {**env, **console.variables}
     return StoreChoice(chosen, store, why, f"{console.service_url} (the running console's)")

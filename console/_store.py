@@ -15,7 +15,6 @@ Where it lives: `LIGHTONOCR_DATA_DIR` (default `.lightonocr` in the current dire
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -28,10 +27,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from console._objects import FolderObjects, ObjectStore, objects_from_env
 from console.migrations import upgrade
+from console.settings import DATA_DIR, ConsoleSettings
 from ocr_core import OCRError
 
-DATA_DIR_ENV = "LIGHTONOCR_DATA_DIR"
-DEFAULT_DATA_DIR = Path(".lightonocr")
+DATA_DIR_ENV = DATA_DIR.name
 DB_NAME = "console.sqlite3"
 # Charts offer windows up to 7 days; a day more keeps the 7 d window full.
 DEFAULT_RETENTION = timedelta(days=8)
@@ -89,8 +88,7 @@ class StoreError(OCRError):
 
 
 def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    return Path(env.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+    return ConsoleSettings.from_env(env).data_folder
 
 
 def to_ts(at: datetime) -> float:
@@ -199,11 +197,11 @@ class Store:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Store:
         """LIGHTONOCR_DATABASE_URL (any SQLAlchemy URL, e.g. PostgreSQL for a team
         deployment: `postgresql+psycopg://user@host/db`), else SQLite in the data dir."""
-        env = os.environ if env is None else env
-        objects = objects_from_env(data_dir_from_env(env), env)
-        if url := env.get("LIGHTONOCR_DATABASE_URL"):
+        settings = ConsoleSettings.from_env(env)
+        objects = objects_from_env(settings.data_folder, env)
+        if url := settings.database_url:
             return cls(url=url, objects=objects)
-        return cls.in_dir(data_dir_from_env(env), objects)
+        return cls.in_dir(settings.data_folder, objects)
 
     @property
     def where(self) -> str:
@@ -241,10 +239,15 @@ class Store:
 
     def add_samples(self, platform: str, samples: Iterable[Sample]) -> None:
         rows = [
-            {"platform": platform, "key": s.key, "label": s.label, "ts": to_ts(s.at),
-             "value": float(s.value)}
+            {
+                "platform": platform,
+                "key": s.key,
+                "label": s.label,
+                "ts": to_ts(s.at),
+                "value": float(s.value),
+            }
             for s in samples
-        ]  # fmt: skip
+        ]
         if rows:
             with self.transaction() as connection:
                 connection.execute(samples_table.insert(), rows)

@@ -36,9 +36,10 @@ from urllib.parse import urlsplit
 
 from console._data_lock import SUPERVISOR_ENV, ConsoleAlreadyRunning, DataFolderLock
 from console._loopback import is_loopback
+from console.settings import DEFAULT_CONSOLE_PORT, DEFAULT_LOCAL_PORT, ConsoleSettings
 
 APP = Path(__file__).resolve().parent / "ui" / "app.py"
-DEFAULT_PORT = 8501
+DEFAULT_PORT = DEFAULT_CONSOLE_PORT
 STOP_GRACE_S = 30.0
 _PR_SET_PDEATHSIG = 1
 
@@ -72,7 +73,7 @@ def streamlit_command(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
     if _option(args, "--server.address") is None:
         command += LOOPBACK_ARGS
     if _option(args, "--server.port") is None:
-        command += ["--server.port", env.get("LIGHTONOCR_CONSOLE_PORT") or str(DEFAULT_PORT)]
+        command += ["--server.port", str(ConsoleSettings.from_env(env).console_port)]
     return [*command, *args]
 
 
@@ -124,10 +125,11 @@ def _say(message: str) -> None:
 
 def _local_port(env: Mapping[str, str]) -> int | None:
     """The local OCR server's port, or None on the cloudrun platform."""
-    url = urlsplit(env.get("LIGHTONOCR_SERVICE_URL") or "")
+    settings = ConsoleSettings.from_env(env)
+    url = urlsplit(settings.base_url or "")
     if url.hostname and not is_loopback(url.hostname):
         return None
-    return url.port or int(env.get("LIGHTONOCR_LOCAL_PORT") or 8000)
+    return url.port or settings.local_port or DEFAULT_LOCAL_PORT
 
 
 def _recorded_server(env: Mapping[str, str], port: int) -> int | None:
@@ -167,7 +169,7 @@ def _port_refusal(env: Mapping[str, str], port: int, left: int | None) -> str | 
     holder = port_holder(port)
     if holder is None or (left is not None and holder.pid == left):
         return None
-    if env.get("LIGHTONOCR_SERVICE_URL") and _answers_health(port):
+    if ConsoleSettings.from_env(env).base_url and _answers_health(port):
         _say(
             f"using the OCR server on port {port} that this console did not start "
             f"({holder.describe()}), as LIGHTONOCR_SERVICE_URL asks; it is never stopped from here"
@@ -198,7 +200,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     port = _local_port(env)
     ui_command = streamlit_command(args, env)
     lock = DataFolderLock(data_dir_from_env(env))
-    service_url = env.get("LIGHTONOCR_SERVICE_URL") or f"http://127.0.0.1:{port}"
+    service_url = ConsoleSettings.from_env(env).base_url or f"http://127.0.0.1:{port}"
     try:
         lock.acquire(url=console_url(ui_command), service_url=service_url)
     except ConsoleAlreadyRunning as refused:

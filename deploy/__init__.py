@@ -1,6 +1,9 @@
 """Deploy and operate the GPU OCR service on Cloud Run: one declarative spec, applied with run_v2.
 
-`python -m deploy --help` is the CLI; the console's cloudrun platform uses `CloudRunDeployer`.
+`python -m deploy --help` is the CLI; the console's cloudrun platform uses `CloudRunDeployer`,
+and the console's canary (console/golden/_canary.py) the cloud steps a gated rollout takes:
+a candidate revision under a tag, its startup log and smoke check, promotion. Nothing here
+imports the console.
 """
 
 import warnings
@@ -12,6 +15,8 @@ warnings.filterwarnings(
     "ignore", category=FutureWarning, module=r"google\.api_core\._python_version_support"
 )
 
+from deploy._args import add_spec_arguments, spec_from_args, target_arguments  # noqa: E402
+from deploy._candidate import candidate_tag  # noqa: E402
 from deploy._errors import (  # noqa: E402 - after the filter above
     CloudError,
     CloudUnavailable,
@@ -25,7 +30,9 @@ from deploy._errors import (  # noqa: E402 - after the filter above
 )
 from deploy._info import RevisionInfo, ServiceInfo, service_info  # noqa: E402
 from deploy._service import CloudRunDeployer  # noqa: E402
+from deploy._smoke import StartupCheck, check_startup  # noqa: E402
 from deploy._spec import ServiceSpec, ServiceTarget  # noqa: E402
+from deploy._startup_log import logging_client, startup_messages  # noqa: E402
 
 __all__ = [
     "CloudError",
@@ -41,6 +48,14 @@ __all__ = [
     "ServiceNotFound",
     "ServiceSpec",
     "ServiceTarget",
+    "StartupCheck",
+    "add_spec_arguments",
+    "candidate_tag",
+    "check_startup",
     "explain_google_error",
+    "logging_client",
     "service_info",
+    "spec_from_args",
+    "startup_messages",
+    "target_arguments",
 ]

@@ -10,13 +10,12 @@ and contacts nothing, so it works with no credentials at all.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from deploy._args import add_spec_arguments, spec_from_args, target_arguments
 from deploy._backfill_cli import add_backfill_commands, run_backfill
 from deploy._console_cli import add_console_commands, run_console
 from deploy._errors import CloudError, InvalidSpec
@@ -24,22 +23,16 @@ from deploy._info import RevisionInfo, ServiceInfo
 from deploy._request import request_json
 from deploy._service import CloudRunDeployer
 from deploy._spec import ServiceSpec, ServiceTarget
+from deploy.settings import SettingsError
 from gpu_image import serve_config
 
 EXIT_CLOUD_ERROR = 1
 EXIT_BAD_INPUT = 2
-
-
-def _margin(text: str) -> float:
-    """A CER rise in [0, 1): nan and inf compare false and 1 or more passes anything, so each
-    would open the gate (issue 36, item 2)."""
-    try:
-        margin = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(margin) and 0 <= margin < 1):
-        raise argparse.ArgumentTypeError(f"{text} is not a CER rise from 0 up to (not) 1")
-    return margin
+MOVED_CANARY = (
+    "the canary gate is the console's now, beside the golden sets it is judged by: "
+    "python -m console.golden canary SET --tag SHA [--margin M] [--dry-run] (same flags as "
+    "apply)."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,10 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m deploy",
         description="Deploy and operate the LightOnOCR GPU service on Cloud Run.",
     )
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--project", help="Google Cloud project (env GOOGLE_CLOUD_PROJECT)")
-    where.add_argument("--region", help="Cloud Run region (env LIGHTONOCR_REGION, us-central1)")
-    where.add_argument("--service", help="service name (env LIGHTONOCR_SERVICE, lightonocr)")
+    where = target_arguments()
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     apply = commands.add_parser(
@@ -59,46 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "--dry-run", action="store_true", help="print the Service request as JSON, send nothing"
     )
-    apply.add_argument("--image", help="full image reference (env LIGHTONOCR_IMAGE)")
-    apply.add_argument("--tag", help="image tag in Artifact Registry (env LIGHTONOCR_IMAGE_TAG)")
-    apply.add_argument(
-        "--repository", help="Artifact Registry repository (env LIGHTONOCR_ARTIFACT_REPO)"
-    )
-    apply.add_argument("--min", type=int, dest="min_instances", help="instance floor")
-    apply.add_argument("--max", type=int, dest="max_instances", help="instance ceiling")
-    apply.add_argument("--cpu", help="vCPU limit, e.g. 8")
-    apply.add_argument("--memory", help="memory limit, e.g. 32Gi")
-    apply.add_argument("--gpu-type", help="accelerator, e.g. nvidia-l4")
-    apply.add_argument("--concurrency", type=int, help="max concurrent requests per instance")
-    apply.add_argument(
-        "--probe-delay",
-        type=int,
-        dest="probe_initial_delay_s",
-        help="seconds before the first startup probe (0-240; default 120)",
-    )
-    apply.add_argument(
-        "--service-account",
-        help="runtime service account (env LIGHTONOCR_RUN_SERVICE_ACCOUNT)",
-    )
-    apply.add_argument(
-        "--invoker",
-        action="append",
-        dest="invokers",
-        metavar="MEMBER",
-        help="grant roles/run.invoker to MEMBER after deploying (repeatable)",
-    )
-
-    apply.add_argument(
-        "--canary",
-        metavar="GOLDEN_SET",
-        help="new revision with no traffic under a tag, promoted only if GOLDEN_SET reads as well",
-    )
-    apply.add_argument(
-        "--margin",
-        type=_margin,
-        default=0.02,
-        help="allowed CER rise per document (canary), 0 <= M < 1",
-    )
+    add_spec_arguments(apply)
+    # The canary moved to the console, with the golden sets it is judged by: said, not an
+    # argparse "unrecognized arguments" for a script written before.
+    apply.add_argument("--canary", help=argparse.SUPPRESS)
+    apply.add_argument("--margin", help=argparse.SUPPRESS)
 
     commands.add_parser("status", parents=[where], help="show the service's state")
     scale = commands.add_parser(
@@ -122,32 +77,6 @@ def _parser() -> argparse.ArgumentParser:
     add_console_commands(commands)
     add_backfill_commands(commands)
     return parser
-
-
-_SPEC_FLAGS = (
-    "image",
-    "tag",
-    "repository",
-    "min_instances",
-    "max_instances",
-    "cpu",
-    "memory",
-    "gpu_type",
-    "concurrency",
-    "probe_initial_delay_s",
-    "service_account",
-)
-
-
-def spec_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> ServiceSpec:
-    """Defaults, then environment, then flags (flags win)."""
-    spec = ServiceSpec().with_env(env)
-    changes: dict[str, object] = {
-        name: getattr(args, name) for name in _SPEC_FLAGS if getattr(args, name) is not None
-    }
-    if args.invokers:
-        changes["invokers"] = tuple(args.invokers)
-    return dataclasses.replace(spec, **changes) if changes else spec
 
 
 def _print_service(info: ServiceInfo, target: ServiceTarget, out: TextIO) -> None:
@@ -210,21 +139,8 @@ def _run(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: Tex
     target = ServiceTarget.from_env(
         env, project=args.project, region=args.region, service=args.service
     )
-    if args.command == "apply" and args.canary is not None:  # "" is refused, not ungated
-        from deploy._canary_cli import run_canary_command
-
-        # The service's floor and ceiling are kept unless the command line names new ones.
-        scaling_given = args.min_instances is not None or args.max_instances is not None
-        return run_canary_command(
-            target,
-            spec_from_args(args, env),
-            golden_set=args.canary,
-            margin=args.margin,
-            dry_run=args.dry_run,
-            env=env,
-            out=out,
-            keep_scaling=not scaling_given,
-        )
+    if args.command == "apply" and (args.canary is not None or args.margin is not None):
+        raise InvalidSpec(MOVED_CANARY)
     if args.command == "apply" and args.dry_run:
         spec = spec_from_args(args, env)
         service = CloudRunDeployer(target, env=env).build_service(spec)
@@ -275,7 +191,7 @@ def main(
     args = _parser().parse_args(argv)
     try:
         return _run(args, os.environ if env is None else env, out, err)
-    except InvalidSpec as exc:
+    except (InvalidSpec, SettingsError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_BAD_INPUT
     except CloudError as exc:

@@ -12,13 +12,10 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from deploy._console_service import ConsoleDeployer
-from deploy._console_spec import CONSOLE_SERVICE, ConsoleSpec
+from deploy._console_spec import ConsoleSpec
 from deploy._request import request_json
 from deploy._spec import DEFAULT_SERVICE, ServiceTarget
-
-
-def _entries(value: str | None) -> tuple[str, ...]:
-    return tuple(e.strip() for e in (value or "").split(",") if e.strip())
+from deploy.settings import CONSOLE_SERVICE, DeploySettings
 
 
 def add_console_commands(commands: Any) -> None:
@@ -92,13 +89,14 @@ def console_spec_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> 
     values: dict[str, Any] = {
         name: getattr(args, name) for name in _FLAGS if getattr(args, name) is not None
     }
-    values["project_number"] = args.project_number or env.get("LIGHTONOCR_PROJECT_NUMBER", "")
-    values["gpu_service"] = args.gpu_service or env.get("LIGHTONOCR_SERVICE") or DEFAULT_SERVICE
-    values["operators"] = tuple(args.operators or _entries(env.get("LIGHTONOCR_OPERATORS")))
-    values["viewers"] = tuple(args.viewers or _entries(env.get("LIGHTONOCR_VIEWERS")))
+    settings = DeploySettings.from_env(env)
+    values["project_number"] = args.project_number or settings.project_number
+    values["gpu_service"] = args.gpu_service or settings.service
+    values["operators"] = tuple(args.operators or settings.operators)
+    values["viewers"] = tuple(args.viewers or settings.viewers)
     values["hosts"] = tuple(args.hosts or ())
-    if "bucket" not in values and env.get("LIGHTONOCR_BUCKET"):
-        values["bucket"] = env["LIGHTONOCR_BUCKET"]
+    if "bucket" not in values and settings.bucket:
+        values["bucket"] = settings.bucket
     values["invokers"] = tuple(args.invokers or ())
     return ConsoleSpec(**values)
 
@@ -106,15 +104,14 @@ def console_spec_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> 
 def _targets(
     args: argparse.Namespace, env: Mapping[str, str]
 ) -> tuple[ServiceTarget, ServiceTarget]:
+    settings = DeploySettings.from_env(env)
     console = ServiceTarget.from_env(
         env,
         project=args.project,
         region=args.region,
-        service=args.service or env.get("LIGHTONOCR_CONSOLE_SERVICE") or CONSOLE_SERVICE,
+        service=args.service or settings.console_service,
     )
-    gpu = dataclasses.replace(
-        console, service=args.gpu_service or env.get("LIGHTONOCR_SERVICE") or DEFAULT_SERVICE
-    )
+    gpu = dataclasses.replace(console, service=args.gpu_service or settings.service)
     return console, gpu
 
 

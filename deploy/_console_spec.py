@@ -41,7 +41,6 @@ from deploy._spec import (
     parse_memory,
 )
 
-CONSOLE_SERVICE = "lightonocr-console"
 CONSOLE_IMAGE_NAME = "lightonocr-console"
 # A handful of console instances serve a team; more only multiply database connections.
 _MAX_CONSOLE_INSTANCES = 10

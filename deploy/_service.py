@@ -46,10 +46,10 @@ from deploy._info import (
 )
 from deploy._request import build_service, with_kept_tags
 from deploy._spec import ServiceSpec, ServiceTarget, check_member
+from deploy.settings import RUN_ENDPOINT, DeploySettings
 
 INVOKER_ROLE = "roles/run.invoker"
 _LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
-ENDPOINT_ENV = "LIGHTONOCR_RUN_ENDPOINT"
 _VIEWER = "roles/run.viewer"
 _DEVELOPER = "roles/run.developer"
 _ADMIN = "roles/run.admin"  # setting IAM policy needs run.services.setIamPolicy
@@ -58,13 +58,13 @@ _PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
 
 def _loopback_channel(env: Mapping[str, str]) -> grpc.Channel | None:
-    endpoint = env.get(ENDPOINT_ENV, "").strip()
+    endpoint = DeploySettings.from_env(env).run_endpoint or ""
     if not endpoint:
         return None
     host = endpoint.rpartition(":")[0] if ":" in endpoint else endpoint
     if host not in _LOOPBACK_HOSTS:  # an exact host: "localhost.evil.example" is not loopback
         raise InvalidSpec(
-            f"{ENDPOINT_ENV}={endpoint!r}: only loopback endpoints (127.0.0.1:PORT) are "
+            f"{RUN_ENDPOINT.name}={endpoint!r}: only loopback endpoints (127.0.0.1:PORT) are "
             "allowed; the channel is unencrypted and meant for fake servers and emulators."
         )
     return grpc.insecure_channel(endpoint)

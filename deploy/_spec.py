@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from deploy._errors import InvalidSpec, PublicAccessRefused
+from deploy.settings import DEFAULT_REGION, DEFAULT_SERVICE, SPEC_VARIABLES, DeploySettings
 from gpu_image import serve_config
+from ocr_core._variables import SettingsError
 
-DEFAULT_REGION = "us-central1"  # has L4 GPUs for Cloud Run
-DEFAULT_SERVICE = "lightonocr"
 DEFAULT_REPOSITORY = "lightonocr"
 IMAGE_NAME = "lightonocr-gpu"
 RUNTIME_SA_ID = "lightonocr-run"  # created by deploy/setup_service_accounts.sh
@@ -108,11 +107,11 @@ class ServiceTarget:
     ) -> ServiceTarget:
         """Explicit arguments win; else GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION
         (default us-central1) and LIGHTONOCR_SERVICE (default lightonocr)."""
-        env = os.environ if env is None else env
+        settings = DeploySettings.from_env(env)
         return cls(
-            project=project or env.get("GOOGLE_CLOUD_PROJECT", ""),
-            region=region or env.get("LIGHTONOCR_REGION") or DEFAULT_REGION,
-            service=service or env.get("LIGHTONOCR_SERVICE") or DEFAULT_SERVICE,
+            project=project or settings.project,
+            region=region or settings.region,
+            service=service or settings.service,
         )
 
     @property
@@ -309,15 +308,15 @@ class ServiceSpec:
         """This spec with overrides from LIGHTONOCR_IMAGE, LIGHTONOCR_IMAGE_TAG,
         LIGHTONOCR_ARTIFACT_REPO, LIGHTONOCR_MIN_INSTANCES, LIGHTONOCR_MAX_INSTANCES and
         LIGHTONOCR_RUN_SERVICE_ACCOUNT (unset or empty variables leave the field alone)."""
-        env = os.environ if env is None else env
-        changes: dict[str, object] = {}
-        for var, name, convert in _ENV_FIELDS:
-            raw = env.get(var, "").strip()
-            if raw:
-                try:
-                    changes[name] = convert(raw)
-                except ValueError:
-                    raise InvalidSpec(f"{var}={raw!r} is not a valid {name}.") from None
+        try:
+            settings = DeploySettings.from_env(env)
+        except SettingsError as bad:
+            raise InvalidSpec(f"{bad}.") from None
+        changes = {
+            v.field: value
+            for v in SPEC_VARIABLES
+            if (value := getattr(settings, v.field)) is not None
+        }
         return dataclasses.replace(self, **changes) if changes else self
 
 
@@ -341,13 +340,3 @@ def _mutable_image_problems(image: str | None, tag: str | None) -> list[str]:
             "no new revision when the reference is unchanged"
         ]
     return []
-
-
-_ENV_FIELDS: tuple[tuple[str, str, type], ...] = (
-    ("LIGHTONOCR_IMAGE", "image", str),
-    ("LIGHTONOCR_IMAGE_TAG", "tag", str),
-    ("LIGHTONOCR_ARTIFACT_REPO", "repository", str),
-    ("LIGHTONOCR_MIN_INSTANCES", "min_instances", int),
-    ("LIGHTONOCR_MAX_INSTANCES", "max_instances", int),
-    ("LIGHTONOCR_RUN_SERVICE_ACCOUNT", "service_account", str),
-)

@@ -36,8 +36,10 @@ from ._models import (
     WarmUpReport,
 )
 from ._protocol import CHAT_PATH, HEALTH_PATH, METRICS_PATH, MODELS_PATH
+from ._reading_order import OrderCheck, check_order
 from ._sync import SyncOCRClient
 from ._text import clean_text
+from ._variables import SettingsError, Variable
 
 __all__ = [
     "MAX_BYTES_PER_TOKEN",
@@ -45,6 +47,7 @@ __all__ = [
     "valid_text",
     "DetectedLine",
     "LocatedWord",
+    "OrderCheck",
     "PageWords",
     "engine_available",
     "alocate_words",
@@ -66,6 +69,8 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "ClientSettings",
+    "SettingsError",
+    "Variable",
     "ConfidenceSpan",
     "Document",
     "DocumentResult",
@@ -77,6 +82,7 @@ __all__ = [
     "StreamChunk",
     "SyncOCRClient",
     "WarmUpReport",
+    "check_order",
     "clean_text",
     "load_document",
     *_exception_names,

@@ -190,9 +190,11 @@ class OCRClient:
                             headers = trace_headers(request_id, attempts, cloud_run=cloud_run)
                             try:
                                 completion = await self._http.chat(
-                                    body, headers=headers, page_index=page_index,
+                                    body,
+                                    headers=headers,
+                                    page_index=page_index,
                                     on_chunk=on_chunk,
-                                )  # fmt: skip
+                                )
                             except ServiceError as exc:
                                 why = f"{type(exc).__name__}: {exc}"
                                 raise
@@ -220,10 +222,15 @@ class OCRClient:
     # --- pages ---------------------------------------------------------------------------------
 
     async def ocr_page(
-        self, document: Document, index: int, *, on_chunk: OnChunk | None = None,
-        sampling: Sampling | None = None, use_text_layer: bool | None = None,
+        self,
+        document: Document,
+        index: int,
+        *,
+        on_chunk: OnChunk | None = None,
+        sampling: Sampling | None = None,
+        use_text_layer: bool | None = None,
         on_attempt: OnAttempt | None = None,
-    ) -> PageResult:  # fmt: skip
+    ) -> PageResult:
         """OCR page `index` (0-based) of an already opened document.
 
         `sampling`: a person's choice for this page, kept as answered (no automatic re-run);

@@ -1,21 +1,6 @@
-"""Settings, with environment variables as documented defaults.
-
-| variable                | default                                                      |
-| ----------------------- | ------------------------------------------------------------ |
-| LIGHTONOCR_SERVICE_URL  | none -> http://127.0.0.1:8000                                |
-| LIGHTONOCR_MODEL        | lightonai/LightOnOCR-2-1B (serve_config.MODEL_ID)            |
-| LIGHTONOCR_ADMISSION_TIMEOUT_S | 360: until the service takes a request (a cold start)  |
-| LIGHTONOCR_QUEUE_TIMEOUT_S | 600: from then until its answer begins (queued at the service) |
-| LIGHTONOCR_TIMEOUT_S    | 120: the longest silence in an answer once it has begun      |
-| LIGHTONOCR_ATTEMPT_TIMEOUT_S | admission + queue + 240 (1200): one attempt, end to end |
-| LIGHTONOCR_CONCURRENCY  | 8 (vLLM --max-num-seqs), fewer if the server says it runs fewer |
-| LIGHTONOCR_MAX_TOKENS   | 4096 (model card)                                            |
-| LIGHTONOCR_MAX_ATTEMPTS | 3                                                            |
-| LIGHTONOCR_AUTH         | auto: google for *.run.app, else bearer/none                 |
-| LIGHTONOCR_TOKEN        | static bearer / pre-minted ID token (fallback)               |
-| LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT | none: mint ID tokens as this service account  |
-| LIGHTONOCR_MAX_PAGES    | 1000                                                         |
-| LIGHTONOCR_LONGEST_SIDE | 1540                                                         |
+"""The client's settings, and every LIGHTONOCR_* variable `ocr_core` reads: `VARIABLES`
+below is the one table (name, field, type, default, meaning), read here and nowhere else;
+the README's first table of variables is tested against it (tests/test_settings_table.py).
 
 The model id and the serving limits come from `gpu_image/serve_config.py`, the one place the
 served model's flags live (standard library only, so the base install imports it too).
@@ -29,6 +14,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from gpu_image.serve_config import DEFAULT_PORT, MAX_NUM_SEQS, MODEL_ID
+
+from ._sandbox import SandboxLimits
+from ._variables import Variable, flag
 
 DEFAULT_LOCAL_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_MODEL = MODEL_ID
@@ -158,31 +146,28 @@ class ClientSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ClientSettings:
         env = os.environ if env is None else env
-        # Slotted dataclasses keep no class-level defaults, so read them from an instance.
-        doc_defaults, defaults = DocumentSettings(), cls()
+        longest_side = LONGEST_SIDE.read(env)
         documents = DocumentSettings(
-            longest_side=int(env.get("LIGHTONOCR_LONGEST_SIDE", doc_defaults.longest_side)),
-            max_pages=int(env.get("LIGHTONOCR_MAX_PAGES", doc_defaults.max_pages)),
+            longest_side=_DOCUMENTS.longest_side if longest_side is None else longest_side,
+            max_pages=MAX_PAGES.read(env),
         )
         settings = cls(
-            base_url=(env.get("LIGHTONOCR_SERVICE_URL") or DEFAULT_LOCAL_URL).rstrip("/"),
-            model=env.get("LIGHTONOCR_MODEL") or DEFAULT_MODEL,
-            admission_timeout_s=float(
-                env.get("LIGHTONOCR_ADMISSION_TIMEOUT_S", defaults.admission_timeout_s)
-            ),
-            queue_timeout_s=float(env.get("LIGHTONOCR_QUEUE_TIMEOUT_S", defaults.queue_timeout_s)),
-            timeout_s=float(env.get("LIGHTONOCR_TIMEOUT_S", defaults.timeout_s)),
-            attempt_limit_s=_seconds(env.get("LIGHTONOCR_ATTEMPT_TIMEOUT_S")),
-            concurrency=int(env.get("LIGHTONOCR_CONCURRENCY", defaults.concurrency)),
-            max_tokens=int(env.get("LIGHTONOCR_MAX_TOKENS", defaults.max_tokens)),
-            max_attempts=int(env.get("LIGHTONOCR_MAX_ATTEMPTS", defaults.max_attempts)),
-            auth=env.get("LIGHTONOCR_AUTH", "auto"),
-            token=env.get("LIGHTONOCR_TOKEN") or None,
-            impersonate_service_account=env.get("LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT") or None,
-            audience=env.get("LIGHTONOCR_AUDIENCE") or None,
-            logprobs=_flag(env.get("LIGHTONOCR_LOGPROBS"), defaults.logprobs),
-            rerun_runaway=_flag(env.get("LIGHTONOCR_RERUN_RUNAWAY"), defaults.rerun_runaway),
-            follow_server_page_size="LIGHTONOCR_LONGEST_SIDE" not in env,
+            base_url=(SERVICE_URL.read(env) or DEFAULT_LOCAL_URL).rstrip("/"),
+            model=MODEL.read(env),
+            admission_timeout_s=ADMISSION_TIMEOUT_S.read(env),
+            queue_timeout_s=QUEUE_TIMEOUT_S.read(env),
+            timeout_s=TIMEOUT_S.read(env),
+            attempt_limit_s=ATTEMPT_TIMEOUT_S.read(env),
+            concurrency=CONCURRENCY.read(env),
+            max_tokens=MAX_TOKENS.read(env),
+            max_attempts=MAX_ATTEMPTS.read(env),
+            auth=AUTH.read(env),
+            token=TOKEN.read(env),
+            impersonate_service_account=IMPERSONATE_SERVICE_ACCOUNT.read(env),
+            audience=AUDIENCE.read(env),
+            logprobs=LOGPROBS.read(env),
+            rerun_runaway=RERUN_RUNAWAY.read(env),
+            follow_server_page_size=longest_side is None,
             documents=documents,
         )
         return settings.with_overrides(**overrides)
@@ -207,12 +192,193 @@ class ClientSettings:
         return "bearer" if self.token else "none"
 
 
-def _seconds(value: str | None) -> float | None:
-    """A number of seconds, or None when unset or empty (the default applies)."""
-    return float(value) if value is not None and value.strip() else None
+def sandbox_limits_from_env(env: Mapping[str, str] | None = None) -> SandboxLimits:
+    """The document workers' limits (LIGHTONOCR_RENDER_*), for `SandboxLimits.from_env`."""
+    env = os.environ if env is None else env
+    return SandboxLimits(
+        memory_mb=RENDER_MEMORY_MB.read(env),
+        cpu_seconds=RENDER_CPU_S.read(env),
+        wall_seconds=RENDER_TIMEOUT_S.read(env),
+        workers=RENDER_WORKERS.read(env),
+    )
 
 
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() not in ("0", "false", "no", "off")
+# Slotted dataclasses keep no class-level defaults, so the table reads them from instances.
+_CLIENT, _DOCUMENTS, _LIMITS = ClientSettings(), DocumentSettings(), SandboxLimits()
+
+SERVICE_URL: Variable[str | None] = Variable(
+    "LIGHTONOCR_SERVICE_URL",
+    "base_url",
+    str,
+    None,
+    "the OCR service (a `*.run.app` URL selects the cloudrun platform in the console)",
+    shown=f"none: the local server at `{DEFAULT_LOCAL_URL}`",
+)
+AUTH = Variable(
+    "LIGHTONOCR_AUTH",
+    "auth",
+    str,
+    _CLIENT.auth,
+    "`none`, `bearer`, `google`",
+    shown="`auto` (Google ID tokens for `*.run.app`, else none)",
+)
+TOKEN: Variable[str | None] = Variable(
+    "LIGHTONOCR_TOKEN",
+    "token",
+    str,
+    None,
+    "static bearer, or a pre-minted ID token when ADC cannot mint one (refused once expired)",
+    secret=True,
+)
+IMPERSONATE_SERVICE_ACCOUNT: Variable[str | None] = Variable(
+    "LIGHTONOCR_IMPERSONATE_SERVICE_ACCOUNT",
+    "impersonate_service_account",
+    str,
+    None,
+    'mint ID tokens as this service account (see "Calling the Cloud Run service")',
+)
+AUDIENCE: Variable[str | None] = Variable(
+    "LIGHTONOCR_AUDIENCE",
+    "audience",
+    str,
+    None,
+    "the audience ID tokens are minted for: the service's custom audience (`deploy` sets "
+    "`https://SERVICE.REGION.PROJECT.run.invalid`, valid at its tag URLs too; the console "
+    "reads it from the service)",
+    shown="none: the service URL",
+)
+MODEL = Variable("LIGHTONOCR_MODEL", "model", str, DEFAULT_MODEL, "served model name")
+ADMISSION_TIMEOUT_S = Variable(
+    "LIGHTONOCR_ADMISSION_TIMEOUT_S",
+    "admission_timeout_s",
+    float,
+    _CLIENT.admission_timeout_s,
+    "how long a request waits for the service to take it: a cold start",
+    shown="`360` (the deploy spec's startup window; the console reads the service's)",
+)
+QUEUE_TIMEOUT_S = Variable(
+    "LIGHTONOCR_QUEUE_TIMEOUT_S",
+    "queue_timeout_s",
+    float,
+    _CLIENT.queue_timeout_s,
+    "from then until its answer begins (its turn in the server's queue)",
+)
+TIMEOUT_S = Variable(
+    "LIGHTONOCR_TIMEOUT_S",
+    "timeout_s",
+    float,
+    _CLIENT.timeout_s,
+    "the longest silence in an answer once it has begun",
+)
+ATTEMPT_TIMEOUT_S: Variable[float | None] = Variable(
+    "LIGHTONOCR_ATTEMPT_TIMEOUT_S",
+    "attempt_limit_s",
+    float,
+    None,
+    "one attempt end to end, so a server streaming without end holds a page this long at most "
+    "per attempt; the GPU service's request timeout (1500 s) is above it",
+    shown=f"admission + queue + {ANSWER_ALLOWANCE_S:.0f} (`{_CLIENT.attempt_deadline_s:.0f}`)",
+)
+CONCURRENCY = Variable(
+    "LIGHTONOCR_CONCURRENCY",
+    "concurrency",
+    int,
+    _CLIENT.concurrency,
+    "requests in flight (vLLM `--max-num-seqs`), fewer when the server states fewer",
+)
+MAX_TOKENS = Variable(
+    "LIGHTONOCR_MAX_TOKENS",
+    "max_tokens",
+    int,
+    _CLIENT.max_tokens,
+    "clamped to the server's `max_model_len`; bounds an answer's text (x 256 bytes)",
+)
+MAX_ATTEMPTS = Variable(
+    "LIGHTONOCR_MAX_ATTEMPTS",
+    "max_attempts",
+    int,
+    _CLIENT.max_attempts,
+    "tries per request through 429/502/503/504, resets, timeouts",
+)
+MAX_PAGES = Variable(
+    "LIGHTONOCR_MAX_PAGES",
+    "documents.max_pages",
+    int,
+    _DOCUMENTS.max_pages,
+    "documents with more pages are refused",
+)
+LONGEST_SIDE: Variable[int | None] = Variable(
+    "LIGHTONOCR_LONGEST_SIDE",
+    "documents.longest_side",
+    int,
+    None,
+    "page images are scaled to this longest side; set it to ignore the server's preference",
+    shown=f"`{_DOCUMENTS.longest_side}`, or the server's `preferred_longest_side`",
+)
+LOGPROBS = Variable(
+    "LIGHTONOCR_LOGPROBS",
+    "logprobs",
+    flag,
+    _CLIENT.logprobs,
+    "ask for token log-probabilities (page confidence, doubtful words)",
+)
+RERUN_RUNAWAY = Variable(
+    "LIGHTONOCR_RERUN_RUNAWAY",
+    "rerun_runaway",
+    flag,
+    _CLIENT.rerun_runaway,
+    "ask again, once, for a page whose answer loops or is empty",
+)
+RENDER_MEMORY_MB = Variable(
+    "LIGHTONOCR_RENDER_MEMORY_MB",
+    "memory_mb",
+    int,
+    _LIMITS.memory_mb,
+    "memory a document worker may grow by for one page",
+)
+RENDER_CPU_S = Variable(
+    "LIGHTONOCR_RENDER_CPU_S",
+    "cpu_seconds",
+    float,
+    _LIMITS.cpu_seconds,
+    "CPU seconds one page may take to parse and render",
+)
+RENDER_TIMEOUT_S = Variable(
+    "LIGHTONOCR_RENDER_TIMEOUT_S",
+    "wall_seconds",
+    float,
+    _LIMITS.wall_seconds,
+    "wall seconds one page may take to parse and render",
+)
+RENDER_WORKERS = Variable(
+    "LIGHTONOCR_RENDER_WORKERS",
+    "workers",
+    int,
+    _LIMITS.workers,
+    "document worker processes (plus one kept for light documents)",
+)
+
+# Every variable `ocr_core` reads, in the README's order.
+VARIABLES: tuple[Variable[Any], ...] = (
+    SERVICE_URL,
+    AUTH,
+    TOKEN,
+    IMPERSONATE_SERVICE_ACCOUNT,
+    AUDIENCE,
+    MODEL,
+    ADMISSION_TIMEOUT_S,
+    QUEUE_TIMEOUT_S,
+    TIMEOUT_S,
+    ATTEMPT_TIMEOUT_S,
+    CONCURRENCY,
+    MAX_TOKENS,
+    MAX_ATTEMPTS,
+    MAX_PAGES,
+    LONGEST_SIDE,
+    LOGPROBS,
+    RERUN_RUNAWAY,
+    RENDER_MEMORY_MB,
+    RENDER_CPU_S,
+    RENDER_TIMEOUT_S,
+    RENDER_WORKERS,
+)

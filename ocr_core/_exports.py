@@ -74,8 +74,9 @@ def _glyphless_font(chars: set[str]) -> bytes:
     builder.setupHorizontalMetrics({name: (_ADVANCE, 0) for name in names})
     builder.setupHorizontalHeader(ascent=_ASCENT, descent=_DESCENT)
     builder.setupNameTable({"familyName": "GlyphLess", "styleName": "Regular"})
-    builder.setupOS2(sTypoAscender=_ASCENT, sTypoDescender=_DESCENT, usWinAscent=_ASCENT,
-                     usWinDescent=-_DESCENT)  # fmt: skip
+    builder.setupOS2(
+        sTypoAscender=_ASCENT, sTypoDescender=_DESCENT, usWinAscent=_ASCENT, usWinDescent=-_DESCENT
+    )
     builder.setupPost()
     out = io.BytesIO()
     builder.save(out)
@@ -152,8 +153,12 @@ def _bbox(box: Box) -> str:
 
 
 def _union(boxes: Sequence[Box]) -> Box:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes))  # fmt: skip
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _blocks(words: PageWords) -> list[list[list[tuple[LocatedWord, Box]]]]:
@@ -183,8 +188,12 @@ def hocr(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
         head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"}
     )
     ET.SubElement(head, "meta", name="ocr-system", content=SYSTEM)
-    ET.SubElement(head, "meta", name="ocr-capabilities",
-                  content="ocr_page ocr_carea ocr_par ocr_line ocrx_word")  # fmt: skip
+    ET.SubElement(
+        head,
+        "meta",
+        name="ocr-capabilities",
+        content="ocr_page ocr_carea ocr_par ocr_line ocrx_word",
+    )
     body = ET.SubElement(html, "body")
     ids = iter(range(1, 10**9))
     # The page's `image` is the document the pages were read from (`title`: a file name),
@@ -229,10 +238,17 @@ def alto(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
     ids = iter(range(1, 10**9))
     for n, page in enumerate(pages, start=1):
         width, height = page.words.width, page.words.height
-        element = ET.SubElement(layout, q + "Page", ID=f"page_{n}", PHYSICAL_IMG_NR=str(n),
-                                WIDTH=str(width), HEIGHT=str(height))  # fmt: skip
-        space = ET.SubElement(element, q + "PrintSpace", HPOS="0", VPOS="0",
-                              WIDTH=str(width), HEIGHT=str(height))  # fmt: skip
+        element = ET.SubElement(
+            layout,
+            q + "Page",
+            ID=f"page_{n}",
+            PHYSICAL_IMG_NR=str(n),
+            WIDTH=str(width),
+            HEIGHT=str(height),
+        )
+        space = ET.SubElement(
+            element, q + "PrintSpace", HPOS="0", VPOS="0", WIDTH=str(width), HEIGHT=str(height)
+        )
         for block in _blocks(page.words):
             area = _union([box for line in block for _, box in line])
             text_block = ET.SubElement(
@@ -254,8 +270,12 @@ def alto(pages: Sequence[ExportPage], *, title: str = "") -> bytes:
 
 def _pos(box: Box) -> dict[str, str]:
     x0, y0, x1, y1 = box
-    return {"HPOS": f"{x0:.0f}", "VPOS": f"{y0:.0f}",
-            "WIDTH": f"{max(x1 - x0, 1):.0f}", "HEIGHT": f"{max(y1 - y0, 1):.0f}"}  # fmt: skip
+    return {
+        "HPOS": f"{x0:.0f}",
+        "VPOS": f"{y0:.0f}",
+        "WIDTH": f"{max(x1 - x0, 1):.0f}",
+        "HEIGHT": f"{max(y1 - y0, 1):.0f}",
+    }
 
 
 __all__ = ["ExportPage", "alto", "hocr", "placed_words", "searchable_pdf", "unlocated_note"]

@@ -54,6 +54,10 @@ class PageResult:
     # Why the page was asked for again with other sampling ("repetition": a generation
     # loop; "empty": no text), or None. Set whichever answer was kept, so QA can see it.
     rerun_reason: str | None = None
+    # Who approved or corrected the page's text in review (the text is then theirs), and
+    # whether they changed it; None and False for a page as the model read it.
+    reviewed_by: str | None = None
+    corrected: bool = False
 
     @property
     def ok(self) -> bool:
@@ -81,6 +85,8 @@ class PageResult:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "low_confidence": [span.to_dict() for span in self.low_confidence],
             "rerun_reason": self.rerun_reason,
+            "reviewed_by": self.reviewed_by,
+            "corrected": self.corrected,
         }
 
 

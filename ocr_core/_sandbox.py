@@ -66,14 +66,10 @@ class SandboxLimits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SandboxLimits:
-        env = os.environ if env is None else env
-        base = cls()
-        return cls(
-            memory_mb=int(env.get("LIGHTONOCR_RENDER_MEMORY_MB", base.memory_mb)),
-            cpu_seconds=float(env.get("LIGHTONOCR_RENDER_CPU_S", base.cpu_seconds)),
-            wall_seconds=float(env.get("LIGHTONOCR_RENDER_TIMEOUT_S", base.wall_seconds)),
-            workers=int(env.get("LIGHTONOCR_RENDER_WORKERS", base.workers)),
-        )
+        """The LIGHTONOCR_RENDER_* variables (`ocr_core/_config.py` reads them)."""
+        from ._config import sandbox_limits_from_env
+
+        return sandbox_limits_from_env(env)
 
     def __post_init__(self) -> None:
         for name in ("memory_mb", "cpu_seconds", "wall_seconds", "workers"):

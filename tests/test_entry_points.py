@@ -17,6 +17,7 @@ ENTRY_POINTS = [
     "console.worker",
     "console.jobs",
     "console.golden",
+    "console.review",
     "console.migrations",
     "console.bench_footprint",
     "console.jobs.bench",

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 POLL_S = 0.2
 
@@ -68,3 +69,21 @@ def run_local_tasks(
         for process in running.values():
             process.wait()
     return failed
+
+
+def task_pids(index: int) -> list[int]:
+    """The live task processes of this machine with CLOUD_RUN_TASK_INDEX=`index` (from /proc):
+    what a test or a bench kills to play a task lost mid-shard."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        wanted = f"CLOUD_RUN_TASK_INDEX={index}".encode()
+        if b"console.backfill\0task" in command and wanted in environ:
+            found.append(int(entry.name))
+    return found

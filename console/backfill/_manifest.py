@@ -36,6 +36,9 @@ class Manifest:
     created_at: str
     shard_documents: int
     entries: tuple[Listed, ...] = field(default=(), repr=False)
+    # The backfill whose failed documents this one reads again (`_control.freeze_retry`):
+    # its tasks replace those documents' outputs instead of skipping them.
+    retry_of: str | None = None
 
     @property
     def folder(self) -> str:
@@ -109,6 +112,15 @@ def freeze(
     )
     dest.write_once(f"{manifest.folder}/manifest.jsonl", manifest.to_jsonl())
     return manifest
+
+
+def cancel_name(backfill_id: str) -> str:
+    """The marker that cancels a backfill (`_control.request_cancel`)."""
+    return f"{META}/{backfill_id}/cancel.json"
+
+
+def cancel_requested(dest: Location, backfill_id: str) -> bool:
+    return dest.exists(cancel_name(backfill_id))
 
 
 def manifests(dest: Location) -> list[str]:

@@ -16,6 +16,9 @@ from console.backfill._locations import Location
 from console.backfill._manifest import META, Manifest, load, output_name
 from console.backfill._task import TaskProgress
 
+SILENT_S = 60.0  # a task not heard from for this long is not working
+NOW_S = 120.0  # "pages per second now" is over this much of the tasks' recent writes
+
 
 @dataclass
 class Failure:
@@ -50,7 +53,12 @@ class BackfillStatus:
 
     @property
     def running(self) -> int:
-        return sum(1 for t in self.tasks if not t.finished and self.now - t.updated_at < 60)
+        """Tasks working now: heard from within SILENT_S, neither finished nor stopped."""
+        return sum(
+            1
+            for t in self.tasks
+            if not t.finished and t.stopped is None and self.now - t.updated_at < SILENT_S
+        )
 
     @property
     def pages_per_s(self) -> float | None:
@@ -60,6 +68,38 @@ class BackfillStatus:
         started = min(t.started_at for t in self.tasks)
         ended = max(t.updated_at for t in self.tasks)
         return self.pages / (ended - started) if ended > started and self.pages else None
+
+    @property
+    def pages_per_s_now(self) -> float | None:
+        """The working tasks' pace over their last writes (up to two minutes): what the
+        backfill does now, where `pages_per_s` is its pace since it started."""
+        rate, measured = 0.0, False
+        for task in self.tasks:
+            if task.finished or self.now - task.updated_at >= SILENT_S:
+                continue
+            recent = [(at, pages) for at, pages in task.recent if self.now - at <= NOW_S]
+            if len(recent) >= 2 and recent[-1][0] > recent[0][0]:
+                rate += (recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
+                measured = True
+        return rate if measured else None
+
+    @property
+    def tasks_finished(self) -> int:
+        return sum(1 for t in self.tasks if t.finished)
+
+    @property
+    def tasks_stopped(self) -> int:
+        """Tasks that ended without finishing (a signal, a cancel) or fell silent."""
+        return sum(
+            1
+            for t in self.tasks
+            if not t.finished and (t.stopped is not None or self.now - t.updated_at >= SILENT_S)
+        )
+
+    @property
+    def share_done(self) -> float:
+        """Documents done or failed, of all: what a projection scales by."""
+        return (self.done + self.documents_failed) / self.documents if self.documents else 1.0
 
     @property
     def eta_s(self) -> float | None:
@@ -81,8 +121,11 @@ class BackfillStatus:
             "left": self.left,
             "pages": self.pages,
             "pages_per_s": self.pages_per_s,
+            "pages_per_s_now": self.pages_per_s_now,
             "eta_s": self.eta_s,
             "tasks_running": self.running,
+            "tasks_finished": self.tasks_finished,
+            "tasks_stopped": self.tasks_stopped,
             "failures": [vars(f) for f in self.failed],
         }
 

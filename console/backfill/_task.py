@@ -8,9 +8,11 @@ of the backfill, does only what is left), writes every output with `write_once`,
 a document that failed, or whose pages failed, under `_backfill/<id>/failures/` with the
 typed reason. Its counts go to `_backfill/<id>/tasks/task-<i>.json` as it works.
 
-SIGTERM (Cloud Run stopping the task) and SIGTSTP (its maintenance signal) stop it taking
-documents; those in flight get a short grace, then are abandoned (nothing of them is
-written); it exits 1 so that the retry resumes where it stopped.
+SIGTERM (Cloud Run stopping the task), SIGTSTP (its maintenance signal) and the backfill's
+cancel marker (`_control.py`, read before each document) stop it taking documents; those in
+flight get a short grace, then are abandoned (nothing of them is written); it exits 1 so that
+the retry resumes where it stopped (0 when cancelled: there is nothing to resume). A retry's
+manifest (`retry_of`) reads its documents again and replaces their outputs.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from dataclasses import asdict, dataclass, field
 
 from console import _exports
 from console.backfill._locations import AlreadyWritten, Listed, Location
-from console.backfill._manifest import Manifest, failure_name, output_name
+from console.backfill._manifest import Manifest, cancel_requested, failure_name, output_name
 from ocr_core import DocumentResult, OCRClient, OCRError
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGTSTP)
+CANCELLED = "cancelled"  # why a task stopped when its backfill was cancelled (`_control`)
 GRACE_S = 5.0
 PROGRESS_EVERY_S = 5.0
+RECENT_WRITES = 24  # two minutes of progress writes
 DOCUMENTS_AT_ONCE = 4
 RENDERERS = {"md": _exports.to_markdown, "txt": _exports.to_text, "json": _exports.to_json}
 
@@ -51,6 +55,8 @@ class TaskProgress:
     updated_at: float = field(default_factory=time.time)
     finished: bool = False
     stopped: str | None = None
+    # [time, pages] at the task's last writes (RECENT_WRITES of them): its pace now.
+    recent: list[list[float]] = field(default_factory=list)
 
 
 def task_position(env: dict[str, str] | None = None) -> tuple[int, int, int]:
@@ -107,6 +113,10 @@ class Task:
         pending: set[asyncio.Task[None]] = set()
         for entry in self.mine:
             await slots.acquire()
+            if not self.stopping.is_set() and await asyncio.to_thread(
+                cancel_requested, self.dest, self.manifest.backfill_id
+            ):
+                self.stop(CANCELLED)
             if self.stopping.is_set():
                 slots.release()
                 break
@@ -134,7 +144,8 @@ class Task:
 
     async def _document(self, entry: Listed) -> None:
         done_marker = output_name(entry.name, "json")
-        if await asyncio.to_thread(self.dest.exists, done_marker):
+        retrying = self.manifest.retry_of is not None  # its outputs are to be replaced
+        if not retrying and await asyncio.to_thread(self.dest.exists, done_marker):
             self.progress.skipped += 1
             self._write_progress()
             return
@@ -154,14 +165,18 @@ class Task:
         await asyncio.to_thread(self._write_outputs, entry, result)
 
     def _write_outputs(self, entry: Listed, result: DocumentResult) -> None:
-        try:
-            for fmt in self.manifest.formats:  # json last: its presence says "done"
-                rendered = RENDERERS[fmt](result)
-                self.dest.write_once(output_name(entry.name, fmt), rendered.encode())
-        except AlreadyWritten:  # another attempt got there first: its outputs stand
-            self.progress.skipped += 1
-            self._write_progress()
-            return
+        write = self.dest.write if self.manifest.retry_of else self.dest.write_once
+        for fmt in self.manifest.formats:  # json last: its presence says "done"
+            rendered = RENDERERS[fmt](result)
+            try:
+                write(output_name(entry.name, fmt), rendered.encode())
+            except AlreadyWritten:
+                if fmt == "json":  # another attempt finished it: its outputs stand
+                    self.progress.skipped += 1
+                    self._write_progress()
+                    return
+                # An attempt killed after this file and before the json: the file stands
+                # (the same document read), and the json that says "done" is still owed.
         failed_pages = sum(1 for p in result.pages if not p.ok)
         if failed_pages:
             self.dest.write(failure_name(self.manifest, entry.name), _failure(entry, None, result))
@@ -176,6 +191,7 @@ class Task:
             return
         self._written_at = now
         self.progress.updated_at = now
+        self.progress.recent = [*self.progress.recent, [now, self.progress.pages]][-RECENT_WRITES:]
         name = f"{self.manifest.folder}/tasks/task-{self.progress.index}.json"
         with contextlib.suppress(OSError):
             self.dest.write(name, json.dumps(asdict(self.progress)).encode())
@@ -191,4 +207,4 @@ async def run_task(task: Task) -> int:
     finally:
         for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
-    return 0 if finished else 1
+    return 0 if finished or task.progress.stopped == CANCELLED else 1

@@ -1,7 +1,7 @@
-"""`python -m console.golden`: see console/golden/_cli.py."""
+"""`python -m console.golden`: see console/cli/golden.py."""
 
 import sys
 
-from console.golden._cli import main
+from console.cli.golden import main
 
 sys.exit(main())

@@ -9,7 +9,7 @@ compared with. A text without page breaks scores a document only when every page
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from console.golden._models import DocumentScore, GoldenDocument, GoldenRun
 from console.jobs import DocumentState, JobStore
@@ -94,3 +94,43 @@ def flag_regressions(
         worse = got_worse(earlier_cer, score.cer, margin)
         flagged.append(replace(score, previous_cer=earlier_cer, regression=worse))
     return flagged
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChange:
+    """One document's CER from the serving revision's run to the candidate's."""
+
+    filename: str
+    old_cer: float | None
+    new_cer: float | None
+    regression: bool
+
+
+def show_cer(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def judge(
+    run: GoldenRun | None, baseline: GoldenRun | None, margin: float
+) -> tuple[list[DocumentChange], list[str]]:
+    """The canary's verdict by the same rule as the history's (`got_worse`): per document
+    CER old -> new, and every reason not to promote. A gate that could not measure refuses:
+    no run, an incomplete run, no baseline, a document the baseline read and this run lost."""
+    if run is None:
+        return [], ["the golden set did not run"]
+    refusals = [f"incomplete golden run: {p}" for p in run.problems] if run.incomplete else []
+    if run.incomplete and not refusals:
+        refusals.append("incomplete golden run")
+    if baseline is None:
+        return [], [*refusals, "no complete golden run of the serving revision to compare with"]
+    old = {s.filename: s.cer for s in baseline.scores}
+    changes = []
+    for score in run.scores:
+        before = old.get(score.filename)
+        worse = got_worse(before, score.cer, margin)
+        changes.append(DocumentChange(score.filename, before, score.cer, worse))
+        if worse:
+            refusals.append(f"{score.filename}: CER {show_cer(before)} -> {show_cer(score.cer)}")
+    missing = sorted(set(old) - {s.filename for s in run.scores})
+    refusals += [f"{name}: in the baseline, not in this run" for name in missing]
+    return changes, refusals

@@ -116,12 +116,18 @@ class GoldenStore:
                 connection.execute(
                     d.insert(),
                     [
-                        {"set_id": set_id, "position": n, "filename": doc.filename, "data": b"",
-                         "object_key": key, "expected_text": doc.expected_text,
-                         "text_filename": doc.text_filename}
+                        {
+                            "set_id": set_id,
+                            "position": n,
+                            "filename": doc.filename,
+                            "data": b"",
+                            "object_key": key,
+                            "expected_text": doc.expected_text,
+                            "text_filename": doc.text_filename,
+                        }
                         for n, (doc, key) in enumerate(zip(documents, keys, strict=True))
                     ],
-                )  # fmt: skip
+                )
         except BaseException:
             for key in keys:
                 objects.delete(key)
@@ -163,11 +169,10 @@ class GoldenStore:
     def documents(self, set_id: int) -> list[GoldenDocument]:
         d = golden_documents_table
         rows = self.store.read(
-            sa.select(d.c.filename, d.c.data, d.c.object_key, d.c.expected_text,
-                      d.c.text_filename)
+            sa.select(d.c.filename, d.c.data, d.c.object_key, d.c.expected_text, d.c.text_filename)
             .where(d.c.set_id == set_id)
             .order_by(d.c.position)
-        )  # fmt: skip
+        )
         return [
             GoldenDocument(
                 r.filename,
@@ -181,9 +186,16 @@ class GoldenStore:
     # --- runs ----------------------------------------------------------------------------------
 
     def add_run(
-        self, golden: GoldenSet, *, job_id: int, service_url: str, revision: str | None,
-        actor: str, margin: float, settings: dict[str, Any] | None = None,
-    ) -> int:  # fmt: skip
+        self,
+        golden: GoldenSet,
+        *,
+        job_id: int,
+        service_url: str,
+        revision: str | None,
+        actor: str,
+        margin: float,
+        settings: dict[str, Any] | None = None,
+    ) -> int:
         with self.store.transaction() as connection:
             run_id = connection.execute(
                 golden_runs_table.insert().values(
@@ -223,14 +235,24 @@ class GoldenStore:
                 connection.execute(
                     golden_scores_table.insert(),
                     [
-                        {"run_id": run_id, "position": n, "filename": s.filename, "cer": s.cer,
-                         "wer": s.wer, "pages": s.pages, "pages_failed": s.pages_failed,
-                         "error": s.error, "previous_cer": s.previous_cer,
-                         "regression": s.regression, "order_free_cer": s.order_free_cer,
-                         "word_precision": s.word_precision, "word_recall": s.word_recall}
+                        {
+                            "run_id": run_id,
+                            "position": n,
+                            "filename": s.filename,
+                            "cer": s.cer,
+                            "wer": s.wer,
+                            "pages": s.pages,
+                            "pages_failed": s.pages_failed,
+                            "error": s.error,
+                            "previous_cer": s.previous_cer,
+                            "regression": s.regression,
+                            "order_free_cer": s.order_free_cer,
+                            "word_precision": s.word_precision,
+                            "word_recall": s.word_recall,
+                        }
                         for n, s in enumerate(scores)
                     ],
-                )  # fmt: skip
+                )
         return bool(claimed)
 
     def runs(self, name: str | None = None, *, limit: int = 200) -> list[GoldenRun]:

@@ -7,8 +7,9 @@
 from console.jobs._models import DocumentState, Job, JobDocument, JobStatus, StoredPage
 from console.jobs._pages import describe_error, read_page
 from console.jobs._references import WHOLE_DOCUMENT, Reference, ReferenceStore
+from console.jobs._retention import DEFAULT_RETENTION_DAYS
 from console.jobs._runner import JobRunner
-from console.jobs._store import DEFAULT_RETENTION_DAYS, JobStore
+from console.jobs._store import JobStore
 from console.jobs._uploads import JobTooLarge, NewDocument
 
 __all__ = [

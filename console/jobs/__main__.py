@@ -1,7 +1,7 @@
-"""`python -m console.jobs`: see console/jobs/_cli.py."""
+"""`python -m console.jobs`: see console/cli/jobs.py."""
 
 import sys
 
-from console.jobs._cli import main
+from console.cli.jobs import main
 
 sys.exit(main())

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -96,8 +97,9 @@ class JobLedger:
                 ).rowcount
             )
 
-    def heartbeat(self, owner: str) -> list[int]:
-        """Say this runner is alive; returns its jobs whose cancel was requested."""
+    def heartbeat(self, owner: str, running: Sequence[int] = ()) -> list[int]:
+        """Say this runner is alive; returns its jobs whose cancel was requested (`running`,
+        the jobs it runs, matters only where runners share jobs)."""
         j = jobs_table
         with self.store.transaction() as connection:
             connection.execute(j.update().where(j.c.owner == owner).values(heartbeat_at=_now()))

@@ -20,8 +20,9 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from console._store import Store, data_dir_from_env
+from console.settings import SECRET_KEY, ConsoleSettings
 
-SECRET_KEY_ENV = "LIGHTONOCR_SECRET_KEY"
+SECRET_KEY_ENV = SECRET_KEY.name
 KEY_FILE = "secret.key"
 _KEY = "document.password:{document_id}"
 
@@ -42,7 +43,7 @@ def _key_file(folder: Path) -> bytes:
 
 
 def _fernet(store: Store) -> Fernet:
-    key = os.environ.get(SECRET_KEY_ENV, "").strip().encode()
+    key = (ConsoleSettings.from_env().secret_key or "").encode()
     if not key:
         key = _key_file(store.path.parent if store.path is not None else data_dir_from_env())
     return Fernet(key)

@@ -51,11 +51,18 @@ class ReferenceStore:
             connection.execute(
                 r.insert(),
                 [
-                    {"document_id": document_id, "page_index": index, "job_id": job_id,
-                     "text": text, "origin": origin, "note": note, "created_at": now_ts()}
+                    {
+                        "document_id": document_id,
+                        "page_index": index,
+                        "job_id": job_id,
+                        "text": text,
+                        "origin": origin,
+                        "note": note,
+                        "created_at": now_ts(),
+                    }
                     for index, text in zip(indexes, pages, strict=True)
                 ],
-            )  # fmt: skip
+            )
 
     def set_page(self, job_id: int, document_id: int, index: int, text: str, origin: str) -> None:
         """One page's reference (pasted), replacing that page's only."""
@@ -66,10 +73,15 @@ class ReferenceStore:
             )
             connection.execute(
                 r.insert().values(
-                    document_id=document_id, page_index=index, job_id=job_id, text=text,
-                    origin=origin, note=None, created_at=now_ts(),
+                    document_id=document_id,
+                    page_index=index,
+                    job_id=job_id,
+                    text=text,
+                    origin=origin,
+                    note=None,
+                    created_at=now_ts(),
                 )
-            )  # fmt: skip
+            )
 
     def remove_page(self, document_id: int, index: int) -> int:
         r = references_table

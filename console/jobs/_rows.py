@@ -92,13 +92,24 @@ def page_from_row(row: Any) -> StoredPage:
     error = None if m["error"] is None else error_from_row(m["error"], m["error_type"], index)
     text, error = _bounded(m["text"], error, index)
     result = PageResult(
-        index=index, text=text, error=error, truncated=m["truncated"],
-        latency_s=m["latency_s"], attempts=m["attempts"], prompt_tokens=m["prompt_tokens"],
-        completion_tokens=m["completion_tokens"], finish_reason=m["finish_reason"],
-        source=m["source"], has_text_layer=m["has_text_layer"], width=m["width"],
-        height=m["height"], request_id=m["request_id"], confidence=m["confidence"],
-        low_confidence=spans_from_json(m["low_confidence"]), rerun_reason=m["rerun_reason"],
-    )  # fmt: skip
+        index=index,
+        text=text,
+        error=error,
+        truncated=m["truncated"],
+        latency_s=m["latency_s"],
+        attempts=m["attempts"],
+        prompt_tokens=m["prompt_tokens"],
+        completion_tokens=m["completion_tokens"],
+        finish_reason=m["finish_reason"],
+        source=m["source"],
+        has_text_layer=m["has_text_layer"],
+        width=m["width"],
+        height=m["height"],
+        request_id=m["request_id"],
+        confidence=m["confidence"],
+        low_confidence=spans_from_json(m["low_confidence"]),
+        rerun_reason=m["rerun_reason"],
+    )
     return StoredPage(
         job_id=m["job_id"],
         document_id=m["document_id"],
@@ -121,16 +132,27 @@ def page_row(
 ) -> dict[str, Any]:
     text, error = _bounded(result.text, result.error, result.index)
     return {
-        "text": storable(text), "truncated": result.truncated, "latency_s": result.latency_s,
-        "attempts": result.attempts, "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens, "finish_reason": result.finish_reason,
-        "source": result.source, "has_text_layer": result.has_text_layer,
-        "width": result.width, "height": result.height,
+        "text": storable(text),
+        "truncated": result.truncated,
+        "latency_s": result.latency_s,
+        "attempts": result.attempts,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "finish_reason": result.finish_reason,
+        "source": result.source,
+        "has_text_layer": result.has_text_layer,
+        "width": result.width,
+        "height": result.height,
         "error": None if error is None else storable(getattr(error, "message", str(error))),
         "error_type": None if error is None else type(error).__name__,
-        "request_id": request_id, "revision": revision, "started_at": started,
-        "confidence": result.confidence, "rerun_reason": result.rerun_reason,
+        "request_id": request_id,
+        "revision": revision,
+        "started_at": started,
+        "confidence": result.confidence,
+        "rerun_reason": result.rerun_reason,
         "low_confidence": json.dumps([span.to_dict() for span in result.low_confidence]),
-        "finished_at": now_ts(), "retry": False, "sampling": sampling_to_json(sampling),
+        "finished_at": now_ts(),
+        "retry": False,
+        "sampling": sampling_to_json(sampling),
         "retry_sampling": None,
-    }  # fmt: skip
+    }

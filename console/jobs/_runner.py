@@ -34,14 +34,16 @@ from console._store import Store, StoreError
 from console.jobs._clients import Clients, revision_or_none
 from console.jobs._crashes import fail_pages_that_stopped_workers
 from console.jobs._in_flight import PageInFlight, write_in_flight
-from console.jobs._ledger import JobLedger, new_owner
+from console.jobs._ledger import new_owner
 from console.jobs._locating import PageLocator
-from console.jobs._models import DocumentState, Job, JobDocument, JobStatus
-from console.jobs._opening import OPEN_DOCUMENTS, DocumentOpener
+from console.jobs._models import Job, JobDocument, JobStatus
+from console.jobs._opening import DocumentOpener
 from console.jobs._pages import read_page, round_robin
 from console.jobs._passwords import give_password
 from console.jobs._rows import now_ts
+from console.jobs._shared_ledger import ledger_for
 from console.jobs._store import JobStore
+from console.jobs._turns import document_turns
 from console.jobs._words import WordsStore
 from ocr_core import Document, OCRClient, Sampling
 from ocr_core._pages import pages_ahead
@@ -85,7 +87,7 @@ class JobRunner:
         only: set[int] | None = None,
     ) -> None:
         self.jobs = JobStore(store)
-        self.ledger = JobLedger(store, only=only)
+        self.ledger = ledger_for(store, only=only)  # shared jobs on PostgreSQL
         self.owner = owner or new_owner()
         self._client_factory = client_factory
         self._revision = revision or (lambda: None)
@@ -209,7 +211,7 @@ class JobRunner:
             for job_id, (status, error) in list(self._unreleased.items()):
                 await self._in_store(self.ledger.release, job_id, self.owner, status, error)
                 del self._unreleased[job_id]
-            for job_id in await self._in_store(self.ledger.heartbeat, self.owner):
+            for job_id in await self._in_store(self.ledger.heartbeat, self.owner, list(self._runs)):
                 if job_id in self._runs:
                     self._runs[job_id].task.cancel()
             held = await self._in_store(self.ledger.held, self.owner)
@@ -307,14 +309,9 @@ class JobRunner:
         words, if asked, are the locator's, after (`_locating.py`). Documents are opened
         OPEN_DOCUMENTS at a time (each open one is a copy on the temporary disk, in memory on
         Cloud Run) and take turns page by page; each is closed once its pages are done."""
-        entries = [
-            entry
-            for entry in await self._in_store(self.jobs.documents, job.id)
-            if entry.state not in (DocumentState.FAILED, DocumentState.NEEDS_PASSWORD)
-        ]
         sent = 0
-        for start in range(0, len(entries), OPEN_DOCUMENTS):
-            group = entries[start : start + OPEN_DOCUMENTS]
+        turns = document_turns(self.jobs, self.ledger, self._in_store, job.id, self.owner)
+        async for group in turns:
             try:
                 sent += await self._run_group(job, revision, run, group)
             finally:

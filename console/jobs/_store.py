@@ -7,11 +7,10 @@ Every method is one short transaction on the shared `Store`'s engine; the runner
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from console._store import Store, from_ts, to_ts
+from console._store import Store, from_ts
 from console.jobs._ledger import STALE_AFTER_S
 from console.jobs._models import (
     DocumentState,
@@ -20,30 +19,27 @@ from console.jobs._models import (
     JobStatus,
     StoredPage,
 )
+from console.jobs._retention import JobRetention
 from console.jobs._rows import bounded_text, now_ts, page_from_row, sampling_to_json
 from console.jobs._tables import (
     documents_table,
     jobs_table,
     pages_table,
-    references_table,
-    words_table,
 )
+from console.jobs._truth_rows import newest_truths, with_truths
 from console.jobs._uploads import (
     NewDocument,
     delete_objects,
     storable_filename,
     store_uploads,
-    sweep_orphans,
 )
 from console.jobs._words import WordsStore
 from ocr_core import Sampling
 
-RETENTION_SETTING = "job_retention_days"
-DEFAULT_RETENTION_DAYS = 30
 
-
-class JobStore:
-    """The job tables of one `Store` (same engine, same file or database)."""
+class JobStore(JobRetention):
+    """The job tables of one `Store` (same engine, same file or database); what is kept and
+    for how long is `JobRetention`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -97,13 +93,19 @@ class JobStore:
                 connection.execute(
                     documents_table.insert(),
                     [
-                        {"job_id": job_id, "position": n, "filename": storable_filename(d.filename),
-                         "size": size, "data": b"", "object_key": key,
-                         "state": DocumentState.PENDING.value,
-                         "page_count": 0}
+                        {
+                            "job_id": job_id,
+                            "position": n,
+                            "filename": storable_filename(d.filename),
+                            "size": size,
+                            "data": b"",
+                            "object_key": key,
+                            "state": DocumentState.PENDING.value,
+                            "page_count": 0,
+                        }
                         for n, (d, (key, size)) in enumerate(zip(documents, stored, strict=True))
                     ],
-                )  # fmt: skip
+                )
         except BaseException:
             delete_objects(self.store.objects, [key for key, _size in stored])
             raise
@@ -190,15 +192,31 @@ class JobStore:
         d = documents_table
         rows = self.store.read(
             sa.select(
-                d.c.id, d.c.job_id, d.c.position, d.c.filename, d.c.size, d.c.state,
-                d.c.page_count, d.c.error,
-            ).where(d.c.job_id == job_id).order_by(d.c.position)
-        )  # fmt: skip
+                d.c.id,
+                d.c.job_id,
+                d.c.position,
+                d.c.filename,
+                d.c.size,
+                d.c.state,
+                d.c.page_count,
+                d.c.error,
+            )
+            .where(d.c.job_id == job_id)
+            .order_by(d.c.position)
+        )
         return [
-            JobDocument(r.id, r.job_id, r.position, r.filename, r.size, DocumentState(r.state),
-                        r.page_count, r.error)
+            JobDocument(
+                r.id,
+                r.job_id,
+                r.position,
+                r.filename,
+                r.size,
+                DocumentState(r.state),
+                r.page_count,
+                r.error,
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
     def document_data(self, document_id: int) -> bytes:
         """The document's bytes: from its object, or from its row if stored before those."""
@@ -233,7 +251,14 @@ class JobStore:
             query = query.where(p.c.document_id == document_id)
         if index is not None:
             query = query.where(p.c.page_index == index)
-        return [page_from_row(row) for row in self.store.read(query)]
+        pages = [page_from_row(row) for row in self.store.read(query)]
+        return with_truths(pages, newest_truths(self.store, job_id), with_text=with_text)
+
+    def outcome(self, job_id: int) -> JobStatus:
+        """How a run that sent every page ends: failed when no page was read."""
+        job = self.job(job_id)
+        assert job is not None
+        return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
 
     # --- what users ask for --------------------------------------------------------------------
 
@@ -318,71 +343,3 @@ class JobStore:
             .where(j.c.id == job_id, j.c.status != JobStatus.RUNNING.value)
             .values(status=JobStatus.QUEUED.value, finished_at=None, cancel_requested=False)
         )
-
-    # --- retention -----------------------------------------------------------------------------
-
-    def retention_days(self) -> int:
-        return int(self.store.get_setting(RETENTION_SETTING, DEFAULT_RETENTION_DAYS))
-
-    def set_retention_days(self, days: int) -> None:
-        if days < 1:
-            raise ValueError("keep jobs for at least one day")
-        self.store.set_setting(RETENTION_SETTING, int(days))
-
-    def outcome(self, job_id: int) -> JobStatus:
-        """How a run that sent every page ends: failed when no page was read."""
-        job = self.job(job_id)
-        assert job is not None
-        return JobStatus.FAILED if job.pages_done == 0 else JobStatus.DONE
-
-    def tidy(self, now: datetime | None = None) -> dict[str, int]:
-        """Retention, then uploads nothing refers to: what was removed, by kind."""
-        return {
-            "jobs past their retention": self.prune(now),
-            "uploads no job refers to": self.sweep_orphans(now),
-        }
-
-    def sweep_orphans(self, now: datetime | None = None) -> int:
-        """Uploads no job refers to, an hour old (see `_uploads.sweep_orphans`)."""
-        d = documents_table
-        query = sa.select(d.c.object_key).where(d.c.object_key.is_not(None))
-        referenced = {key for (key,) in self.store.read(query)}
-        return sweep_orphans(self.store.objects, referenced, now or datetime.now(UTC))
-
-    def prune(self, now: datetime | None = None) -> int:
-        """Delete finished jobs older than the retention (with their documents and pages)."""
-        cutoff = (
-            to_ts(now or datetime.now(UTC)) - timedelta(days=self.retention_days()).total_seconds()
-        )
-        j = jobs_table
-        with self.store.transaction() as connection:
-            old = [
-                row[0]
-                for row in connection.execute(
-                    sa.select(j.c.id).where(
-                        j.c.created_at < cutoff,
-                        j.c.status.not_in([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
-                    )
-                )
-            ]
-            keys = []
-            if old:
-                d = documents_table
-                keys = [
-                    key
-                    for (key,) in connection.execute(
-                        sa.select(d.c.object_key).where(
-                            d.c.job_id.in_(old), d.c.object_key.is_not(None)
-                        )
-                    )
-                ]
-                for table in (references_table, words_table, pages_table):
-                    connection.execute(table.delete().where(table.c.job_id.in_(old)))
-                connection.execute(
-                    documents_table.delete().where(documents_table.c.job_id.in_(old))
-                )
-                connection.execute(j.delete().where(j.c.id.in_(old)))
-        delete_objects(
-            self.store.objects, keys
-        )  # after the rows: a crash in between leaves bytes, not holes
-        return len(old)

@@ -51,6 +51,10 @@ documents_table = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("page_count", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),
+    # On PostgreSQL, the runner working on the document now and its last sign of life
+    # (several runners share a job a document at a time: `_shared_ledger.py`).
+    sa.Column("holder", sa.Text),
+    sa.Column("held_at", sa.Float),
     sa.Index("documents_by_job", "job_id", "position"),
 )
 
@@ -112,6 +116,9 @@ words_table = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("located_at", sa.Float, nullable=False),
+    # Why the text seems to read the page in another order than its layout (None: it does
+    # not), from `ocr_core.check_order` while the engine's lines are at hand: a review reason.
+    sa.Column("order_doubt", sa.Text),
     sa.Index("words_by_job", "job_id"),
 )
 

@@ -8,7 +8,6 @@ are removed on the way out.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,13 +16,13 @@ from typing import IO
 from console._disk import is_disk_full
 from console._objects import ObjectStore, ObjectTooLarge
 from console._store import StoreError
+from console.settings import MAX_JOB_MB, ConsoleSettings
 
 # An upload in progress is never this old: its object has no row yet, and is not an orphan.
 ORPHAN_GRACE = timedelta(hours=1)
 DOCUMENTS_KIND = "documents"
 # A job's uploads together may not exceed this (LIGHTONOCR_MAX_JOB_MB).
-MAX_JOB_MB_ENV = "LIGHTONOCR_MAX_JOB_MB"
-DEFAULT_MAX_JOB_MB = 1024
+MAX_JOB_MB_ENV = MAX_JOB_MB.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +48,7 @@ class JobTooLarge(ValueError):
 
 
 def max_job_bytes(env: Mapping[str, str] | None = None) -> int:
-    env = os.environ if env is None else env
-    return int(float(env.get(MAX_JOB_MB_ENV, DEFAULT_MAX_JOB_MB)) * (1 << 20))
+    return int(ConsoleSettings.from_env(env).max_job_mb * (1 << 20))
 
 
 def store_uploads(objects: ObjectStore, documents: Sequence[NewDocument]) -> list[tuple[str, int]]:

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from console._store import Store
 from console.jobs._rows import bounded_text, now_ts
 from console.jobs._tables import jobs_table, pages_table, words_table
-from ocr_core import PageWords
+from console.jobs._truth_rows import newest_version, truths_table
+from ocr_core import PageWords, check_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class StoredWords:
     words: PageWords | None
     error: str | None
     seconds: float
+    order_doubt: str | None = None
 
 
 class WordsStore:
@@ -60,10 +62,23 @@ class WordsStore:
     def pages_to_locate(self, document_id: int) -> list[tuple[int, str]]:
         """(page, text) of the document's pages read without error and not located yet; a
         page without text or past the text bound is among them (its row says so)."""
-        p, w = pages_table, words_table
+        p, w, t, newest = pages_table, words_table, truths_table, newest_version()
         located = sa.select(w.c.page_index).where(w.c.document_id == document_id)
+        truth = (  # a reviewed page's words are located on its truth, not the model's text
+            sa.select(t.c.text)
+            .join(
+                newest,
+                sa.and_(
+                    newest.c.document_id == t.c.document_id,
+                    newest.c.page_index == t.c.page_index,
+                    newest.c.version == t.c.version,
+                ),
+            )
+            .where(t.c.document_id == p.c.document_id, t.c.page_index == p.c.page_index)
+            .scalar_subquery()
+        )
         rows = self.store.read(
-            sa.select(p.c.page_index, bounded_text(p.c.text))
+            sa.select(p.c.page_index, bounded_text(sa.func.coalesce(truth, p.c.text)))
             .where(
                 p.c.document_id == document_id,
                 p.c.error.is_(None),
@@ -99,7 +114,16 @@ class WordsStore:
                     error=error,
                     seconds=seconds,
                     located_at=now_ts(),
+                    order_doubt=None if words is None else check_order(words).reason(),
                 )
+            )
+
+    def forget(self, document_id: int, index: int) -> None:
+        """Drop a page's words (its text changed in review): the worker locates it again."""
+        w = words_table
+        with self.store.transaction() as connection:
+            connection.execute(
+                w.delete().where(w.c.document_id == document_id, w.c.page_index == index)
             )
 
     def page(self, document_id: int, index: int) -> StoredWords | None:
@@ -141,4 +165,5 @@ def _stored(row: sa.Row[tuple[object, ...]]) -> StoredWords:
         words=PageWords.from_json(m["words"]) if m["words"] else None,
         error=m["error"],
         seconds=float(m["seconds"]),
+        order_doubt=m["order_doubt"],
     )

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from console._store import Store
-from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore
 from console.jobs._uploads import NewDocument
+from console.runtime import make_runner
 from ocr_core import ClientSettings, OCRClient
 from ocr_core.bench._batch import build_pdf, simulated_server
 
@@ -41,7 +41,7 @@ def _through_runner(base_url: str, document: bytes, pages: int, slots: int) -> f
         store = Store.in_dir(Path(scratch))
         jobs = JobStore(store)
         settings = _settings(base_url, slots)
-        runner = JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.05).start()
+        runner = make_runner(store, settings, poll_s=0.05).start()
         try:
             started = time.perf_counter()
             job_id = jobs.create_job(
@@ -74,8 +74,12 @@ def run(pages: int, service_time_s: float, slots: int, repeat: int) -> dict[str,
         f"{capacity:.1f} pages/s; {os.cpu_count()} CPU cores, load average "
         f"{os.getloadavg()[0]:.1f}; {pages}-page PDF; best of {repeat}"
     )
-    print("  runs (pages/s): direct " + ", ".join(f"{r:.2f}" for r in direct)
-          + "; runner " + ", ".join(f"{r:.2f}" for r in runner))  # fmt: skip
+    print(
+        "  runs (pages/s): direct "
+        + ", ".join(f"{r:.2f}" for r in direct)
+        + "; runner "
+        + ", ".join(f"{r:.2f}" for r in runner)
+    )
     print(f"  ocr_document directly           {best_direct:6.2f} pages/s")
     print(f"  job runner, every page stored   {best_runner:6.2f} pages/s")
     ratio = 100.0 * best_runner / best_direct

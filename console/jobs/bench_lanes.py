@@ -31,10 +31,10 @@ import httpx
 
 from console._store import Store
 from console.jobs._models import JobStatus
-from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore
 from console.jobs._uploads import NewDocument
-from ocr_core import ClientSettings, OCRClient, OCRError, load_document
+from console.runtime import make_runner
+from ocr_core import ClientSettings, OCRError, load_document
 from ocr_core.bench._batch import build_pdf, simulated_server
 from tests.ocr_core.hostile import operator_bomb_pages
 
@@ -53,7 +53,7 @@ class _Bench:
         self.store = Store.in_dir(scratch)
         self.jobs = JobStore(self.store)
         settings = ClientSettings(base_url=base_url, auth="none", max_attempts=1, concurrency=slots)
-        self.runner = JobRunner(self.store, lambda: OCRClient(settings=settings), poll_s=0.1)
+        self.runner = make_runner(self.store, settings, poll_s=0.1)
         self.runner.start()
 
     def submit(self, name: str, data: bytes) -> int:
@@ -145,8 +145,10 @@ def prompt_cancel(bench: _Bench, queued: int) -> None:
         waits.append(time.perf_counter() - asked)
     statuses = [bench.jobs.job(job_id).status for job_id in ids[::2]]  # type: ignore[union-attr]
     cancelled = sum(status is JobStatus.CANCELLED for status in statuses)
-    print(f"  {len(waits)} of {queued} queued jobs cancelled: {cancelled} ended cancelled, "
-          f"slowest {max(waits):.2f} s from the request (target <= 2 s)")  # fmt: skip
+    print(
+        f"  {len(waits)} of {queued} queued jobs cancelled: {cancelled} ended cancelled, "
+        f"slowest {max(waits):.2f} s from the request (target <= 2 s)"
+    )
     for job_id in ids[1::2]:
         bench.jobs.request_cancel(job_id)
     bench.runner.wake()

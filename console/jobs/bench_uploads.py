@@ -2,7 +2,7 @@
 
 Issue 20 measured 20 uploads of 50 MB taking the console to 2.67 GB RSS and SQLite to 1.09 GB
 (+1.57 GB WAL) while documents lived in rows. This starts the console's service layer on a
-fresh data dir (`build_operations(background=False)`, as the UI and `python -m console.jobs
+fresh data dir (`build_runtime(background=False)`, as the UI and `python -m console.jobs
 submit` do), notes its idle RSS, then starts `--uploads` jobs of one `--mb` MB file each
 through `start_job` from open files, as the upload paths do. Prints the idle baseline, the
 peak (the kernel's high-water mark, reset after the baseline, so no sample can miss it), the
@@ -56,9 +56,9 @@ def main() -> None:
         for path in files:
             _write_upload(path, args.mb)
 
-        from console.service import build_operations
+        from console.runtime import build_runtime
 
-        operations = build_operations(background=False)
+        operations = build_runtime(background=False).operations
         idle_mb = _status_kb("VmRSS") / 1024
         _reset_peak()
         for path in files:
@@ -69,10 +69,14 @@ def main() -> None:
         database = sorted(data_dir.glob("console.sqlite3*"))
         objects = [p for p in data_dir.rglob("*") if p.is_file() and p not in database]
         print(f"{args.uploads} uploads x {args.mb} MB through start_job")
-        print(f"idle RSS {idle_mb:.0f} MB, peak {peak_mb:.0f} MB (+{peak_mb - idle_mb:.0f} MB), "
-              f"after {after_mb:.0f} MB")  # fmt: skip
-        print(f"database files {_size_mb(database):.2f} MB "
-              f"({', '.join(f'{p.name} {p.stat().st_size} B' for p in database)})")  # fmt: skip
+        print(
+            f"idle RSS {idle_mb:.0f} MB, peak {peak_mb:.0f} MB (+{peak_mb - idle_mb:.0f} MB), "
+            f"after {after_mb:.0f} MB"
+        )
+        print(
+            f"database files {_size_mb(database):.2f} MB "
+            f"({', '.join(f'{p.name} {p.stat().st_size} B' for p in database)})"
+        )
         print(f"object files {len(objects)}, {_size_mb(objects):.0f} MB")
         ok = peak_mb - idle_mb <= 500 and _size_mb(database) < args.mb
         print("target met" if ok else "TARGET MISSED")

@@ -25,11 +25,11 @@ import httpx
 from PIL import Image
 
 from console._store import Store
-from console.jobs._runner import JobRunner
 from console.jobs._store import JobStore
 from console.jobs._uploads import NewDocument
 from console.jobs._word_files import job_word_files
-from ocr_core import ClientSettings, OCRClient
+from console.runtime import make_runner
+from ocr_core import ClientSettings
 from ocr_core.bench._batch import free_port
 
 SCANS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "scans"
@@ -51,13 +51,15 @@ def _job(
     store = Store.in_dir(scratch)
     jobs = JobStore(store)
     settings = ClientSettings(base_url=base_url, auth="none", max_attempts=2)
-    runner = JobRunner(store, lambda: OCRClient(settings=settings), poll_s=0.05).start()
+    runner = make_runner(store, settings, poll_s=0.05).start()
     try:
         started = time.perf_counter()
         job_id = jobs.create_job(
-            [NewDocument("scans.tif", document)], actor="bench", service_url=base_url,
+            [NewDocument("scans.tif", document)],
+            actor="bench",
+            service_url=base_url,
             locate_words=words,
-        )  # fmt: skip
+        )
         runner.wake()
         while (job := jobs.job(job_id)) is not None and job.active:
             time.sleep(0.05)
@@ -78,8 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory() as scratch:
         server = subprocess.Popen(
             [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(600):

@@ -93,11 +93,15 @@ class ColdStarts:
         known = self.timelines([warm_up])[0].marks
         marks = {mark: at for mark, at in marks.items() if mark not in known}
         rows = [
-            {"platform": warm_up.platform, "warm_up_ts": to_ts(warm_up.at), "mark": mark,
-             "ts": to_ts(at)}
+            {
+                "platform": warm_up.platform,
+                "warm_up_ts": to_ts(warm_up.at),
+                "mark": mark,
+                "ts": to_ts(at),
+            }
             for mark, at in marks.items()
             if mark in MARKS
-        ]  # fmt: skip
+        ]
         if rows:
             with self.store.transaction() as connection:
                 connection.execute(marks_table.insert(), rows)

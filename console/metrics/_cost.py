@@ -14,13 +14,13 @@ redundancy 0.0001867 per GPU-second (about 0.67 an hour), 0.000018 per vCPU-seco
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from console.platforms._base import MetricKey, MetricSeries
+from console.settings import CURRENCY, RATE_GIB_S, RATE_GPU_S, RATE_VCPU_S, ConsoleSettings
 
 Point = tuple[dt.datetime, float]
 # How far the estimate may stray from Cloud Run's billable instance time before it says so:
@@ -31,20 +31,19 @@ BILLABLE_SLACK_S = 120.0
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    gpu_per_second: float = 0.0001867
-    vcpu_per_second: float = 0.000018
-    gib_per_second: float = 0.000002
-    currency: str = "USD"
+    gpu_per_second: float = RATE_GPU_S.default
+    vcpu_per_second: float = RATE_VCPU_S.default
+    gib_per_second: float = RATE_GIB_S.default
+    currency: str = CURRENCY.default
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Rates:
-        env = os.environ if env is None else env
-        base = cls()
+        settings = ConsoleSettings.from_env(env)
         return cls(
-            gpu_per_second=float(env.get("LIGHTONOCR_RATE_GPU_S", base.gpu_per_second)),
-            vcpu_per_second=float(env.get("LIGHTONOCR_RATE_VCPU_S", base.vcpu_per_second)),
-            gib_per_second=float(env.get("LIGHTONOCR_RATE_GIB_S", base.gib_per_second)),
-            currency=env.get("LIGHTONOCR_CURRENCY", base.currency),
+            gpu_per_second=settings.rate_gpu_s,
+            vcpu_per_second=settings.rate_vcpu_s,
+            gib_per_second=settings.rate_gib_s,
+            currency=settings.currency,
         )
 
 

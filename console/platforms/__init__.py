@@ -45,6 +45,7 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
+from console.settings import DEFAULT_LOCAL_PORT, ConsoleSettings
 
 __all__ = [
     "SEVERITIES",
@@ -66,9 +67,6 @@ __all__ = [
 if TYPE_CHECKING:
     from console._store import Store
 
-DEFAULT_LOCAL_PORT = 8000
-DEFAULT_LOCAL_ENGINE = "rapidocr"
-
 
 def select_platform(
     env: Mapping[str, str] | None = None, *, store: Store | None = None, background: bool = True
@@ -80,25 +78,26 @@ def select_platform(
     it (the worker's); without, it only reads and acts when asked (the UI's).
     """
     env = os.environ if env is None else env
-    url = urlsplit(env.get("LIGHTONOCR_SERVICE_URL") or "")
+    console = ConsoleSettings.from_env(env)
+    url = urlsplit(console.base_url or "")
     if url.hostname and not is_loopback(url.hostname):
         from console.platforms.cloudrun import CloudRunPlatform
 
         return CloudRunPlatform.from_env(env)
 
-    from console._store import Store, data_dir_from_env
+    from console._store import Store
     from console.platforms.local import LocalPlatform
-    from ocr_core import ClientSettings
+    from ocr_core import DEFAULT_MODEL, ClientSettings
 
-    data_dir = data_dir_from_env(env)
+    data_dir = console.data_folder
     settings = ClientSettings.from_env(env)
-    server_args = ["--engine", env.get("LIGHTONOCR_LOCAL_ENGINE") or DEFAULT_LOCAL_ENGINE]
-    if env.get("LIGHTONOCR_MODEL"):
+    server_args = ["--engine", console.local_engine]
+    if settings.model != DEFAULT_MODEL:  # the local server serves DEFAULT_MODEL's name
         server_args += ["--served-model-name", settings.model]
     port = url.port if url.hostname else None
     return LocalPlatform(
         host=LOOPBACK_ADDRESS,
-        port=port or int(env.get("LIGHTONOCR_LOCAL_PORT") or DEFAULT_LOCAL_PORT),
+        port=port or console.local_port or DEFAULT_LOCAL_PORT,
         data_dir=data_dir,
         server_args=server_args,
         store=store if store is not None else Store.in_dir(data_dir),

@@ -3,15 +3,15 @@ for, and what to say when a warm-up finds the service still cold."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from console.platforms._base import InstanceSize
+from console.settings import MAX_IN_FLIGHT, ConsoleSettings
 from deploy import InvalidSpec, ServiceInfo, ServiceTarget
 from deploy._spec import parse_cpu, parse_memory
 from ocr_core import AuthError, OCRError
 
-MAX_IN_FLIGHT_ENV = "LIGHTONOCR_MAX_IN_FLIGHT"
+MAX_IN_FLIGHT_ENV = MAX_IN_FLIGHT.name
 
 
 def in_flight_limit(
@@ -22,9 +22,8 @@ def in_flight_limit(
     big job makes Cloud Run add L4s up to the ceiling (it adds one only when those it has are
     near their concurrency); LIGHTONOCR_MAX_IN_FLIGHT caps it. Before the ceiling is known:
     one instance's slots."""
-    env = os.environ if env is None else env
     limit = per_instance * max(1, ceiling or 1)
-    cap = int(env.get(MAX_IN_FLIGHT_ENV) or 0)
+    cap = ConsoleSettings.from_env(env).max_in_flight or 0
     return min(limit, cap) if cap > 0 else limit
 
 

@@ -68,18 +68,31 @@ class Query:
 
 def _latency(key: MetricKey, metric: str) -> list[Query]:
     return [
-        Query(key, metric, Aligner.ALIGN_DELTA, getattr(Reducer, f"REDUCE_PERCENTILE_{p}"),
-              label=f"p{p}", scale=0.001, unit="s")
+        Query(
+            key,
+            metric,
+            Aligner.ALIGN_DELTA,
+            getattr(Reducer, f"REDUCE_PERCENTILE_{p}"),
+            label=f"p{p}",
+            scale=0.001,
+            unit="s",
+        )
         for p in ("50", "95", "99")
-    ]  # fmt: skip
+    ]
 
 
 def _utilisation(key: MetricKey, metric: str) -> list[Query]:
     return [
-        Query(key, metric, getattr(Aligner, f"ALIGN_PERCENTILE_{p}"), Reducer.REDUCE_MAX,
-              label=f"p{p}", unit="ratio")
+        Query(
+            key,
+            metric,
+            getattr(Aligner, f"ALIGN_PERCENTILE_{p}"),
+            Reducer.REDUCE_MAX,
+            label=f"p{p}",
+            unit="ratio",
+        )
         for p in ("50", "99")
-    ]  # fmt: skip
+    ]
 
 
 # Requests by response class: a chart of their own, and the cost's busy minutes.

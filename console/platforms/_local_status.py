@@ -25,9 +25,17 @@ def unmanaged_status(
             f"{port}: it is used and monitored, but cannot be stopped from here.",
             "external",
         )
-    if health is not None:
+    if health == 503:  # loading: jobs wait for it
         return (
             ServiceState.STARTING,
+            f"An external server{held_by} on port {port} answers {HEALTH_PATH} with {health}.",
+            "external",
+        )
+    if (
+        health is not None
+    ):  # a refusal (401, 403) or a fault is not loading: jobs would wait forever
+        return (
+            ServiceState.DEGRADED,
             f"An external server{held_by} on port {port} answers {HEALTH_PATH} with {health}.",
             "external",
         )

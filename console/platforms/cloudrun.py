@@ -16,7 +16,6 @@ service is reported ready with a "may be cold" note rather than guessed down.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -46,16 +45,17 @@ from console.platforms._cloudrun_logs import (
     list_entries,
 )
 from console.platforms._cloudrun_metrics import MONITORING_ROLE, MetricsReader
+from console.platforms._cloudrun_state import service_state
+from console.settings import ConsoleSettings
 from deploy import (
     CloudError,
     CloudRunDeployer,
     InvalidSpec,
-    ServiceInfo,
     ServiceSpec,
     ServiceTarget,
     explain_google_error,
+    startup_messages,
 )
-from deploy._canary_logs import startup_messages
 from ocr_core import ClientSettings, OCRError, SyncOCRClient
 
 if TYPE_CHECKING:
@@ -132,10 +132,9 @@ class CloudRunPlatform(Platform):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CloudRunPlatform:
         """LIGHTONOCR_SERVICE_URL, GOOGLE_CLOUD_PROJECT, LIGHTONOCR_REGION, LIGHTONOCR_SERVICE."""
-        env = os.environ if env is None else env
         return cls(
             ServiceTarget.from_env(env),
-            env.get("LIGHTONOCR_SERVICE_URL", ""),
+            ConsoleSettings.from_env(env).base_url or "",
             client_settings=ClientSettings.from_env(env),
         )
 
@@ -228,7 +227,7 @@ class CloudRunPlatform(Platform):
             self._startup_window = info.startup_window_s + ROUTING_MARGIN_S
         self._audience = self._settings.audience or info.audience or None
         self._size, self._ceiling = instance_size(info), info.max_instances
-        state, detail = self._judge(info)
+        state, detail = service_state(info) or self._scale_to_zero_state()
         gpu = f"{info.gpu_count or 1} x {info.gpu_type}" if info.gpu_type else None
         return ServiceStatus(
             state=state,
@@ -242,31 +241,8 @@ class CloudRunPlatform(Platform):
             detail=detail,
         )
 
-    def _judge(self, info: ServiceInfo) -> tuple[ServiceState, str]:
-        """The state an operator should see, and one sentence on why."""
-        failed = [(t, m) for t, s, m in info.conditions if "FAILED" in str(s).upper()]
-        problems = "; ".join(f"{t}: {m}" if m else t for t, m in failed)
-        serving = info.latest_ready_revision
-        if info.reconciling:
-            rolling = info.latest_created_revision or "a new revision"
-            return ServiceState.STARTING, f"Cloud Run is rolling out {rolling}."
-        if not serving:
-            why = problems or "no revision has become ready yet"
-            return ServiceState.DOWN, f"No revision can serve: {why}."
-        if failed or not info.ready:
-            why = problems or "the service's Ready condition is not true"
-            return ServiceState.DEGRADED, f"{why} (still serving {serving})."
-        if info.latest_created_revision and info.latest_created_revision != serving:
-            return (
-                ServiceState.DEGRADED,
-                f"The latest revision {info.latest_created_revision} is not ready; "
-                f"traffic stays on {serving}: read its logs.",
-            )
-        if info.min_instances:
-            return ServiceState.READY, f"{info.min_instances} instance(s) kept warm."
-        return self._scale_to_zero_state()
-
     def _scale_to_zero_state(self) -> tuple[ServiceState, str]:
+        """A healthy service with floor 0: ready if warmed up lately or an instance runs."""
         now = self._clock()
         if self._warm_at is not None and now - self._warm_at < WARM_AFTER_WARM_UP:
             return ServiceState.READY, "Warmed up recently; with floor 0 it idles back to zero."
@@ -299,9 +275,13 @@ class CloudRunPlatform(Platform):
             return WarmUpMeasurement(False, time.monotonic() - started, 0, error=str(error))
         if not report.ready:
             hint = cold_hint(
-                report.error, report.seconds, timeout_s, self.target, self._service_url,
+                report.error,
+                report.seconds,
+                timeout_s,
+                self.target,
+                self._service_url,
                 self.startup_window_s() - ROUTING_MARGIN_S,
-            )  # fmt: skip
+            )
             return WarmUpMeasurement(False, report.seconds, report.attempts, error=hint)
         self._warm_at = self._clock()
         return WarmUpMeasurement(

@@ -1,5 +1,7 @@
 """The console's one door: every action of a page, a CLI or the worker goes through
-`Operations`, which authorises it by role and writes its audit row (see `_door`)."""
+`Operations`, which authorises it by role and writes its audit row (see `_door`). What the
+pages read of the workers (their beats, their breaker, their problems) is read here too: the
+UI never imports the worker."""
 
 from console.service._door import ACTIONS
 from console.service._operations import (
@@ -8,8 +10,8 @@ from console.service._operations import (
     Operations,
     ThresholdBreach,
     WarmUpRecord,
-    build_operations,
 )
+from console.service._workers import WorkerBeat, live_workers, worker_breaker, worker_problems
 
 __all__ = [
     "ACTIONS",
@@ -18,5 +20,8 @@ __all__ = [
     "Operations",
     "ThresholdBreach",
     "WarmUpRecord",
-    "build_operations",
+    "WorkerBeat",
+    "live_workers",
+    "worker_breaker",
+    "worker_problems",
 ]

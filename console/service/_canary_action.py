@@ -1,9 +1,9 @@
-"""The quality-gated canary as an audited action: `python -m deploy apply --canary` calls
+"""The quality-gated canary as an audited action: `python -m console.golden canary` calls
 `canary_rollout`; the Service page's button writes a request the worker runs
 (`request_canary_rollout`, then `run_requested_canary` in the worker).
 
 The door authorises the operator and writes the audit row (who, which tag and set, promoted
-or refused and why); `deploy._canary.run_canary` does the work while the service's rollout
+or refused and why); `console.golden._canary.run_canary` does the work while the service's rollout
 lock is held (one canary per service). On the local platform there are no revisions to
 gate: the action says so (audited as failed) instead of pretending.
 """
@@ -15,6 +15,8 @@ from dataclasses import replace
 
 from console._identity import Identity, Role
 from console.golden import DEFAULT_MARGIN, GoldenStore
+from console.golden._canary import CanaryReport, run_canary
+from console.golden._gate import check_gate_input
 from console.jobs import JobRunner, JobStore
 from console.platforms.cloudrun import CloudRunPlatform
 from console.service._door import Door
@@ -27,8 +29,6 @@ from console.service._rollouts import (
     take_canary_request,
 )
 from deploy import CloudError, ServiceSpec
-from deploy._canary import CanaryReport, run_canary
-from deploy._canary_gate import check_gate_input
 from ocr_core import OCRClient
 
 

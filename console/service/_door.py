@@ -42,6 +42,14 @@ ACTIONS: dict[str, str] = {
     "remove golden set": "removing a golden set",
     "start comparison": "starting a comparison",
     "canary rollout": "rolling out a canary gated by a golden set",
+    "cancel backfill": "cancelling a backfill",
+    "retry backfill": "retrying a backfill's failed documents",
+    "approve page": "approving a page's text",
+    "correct page": "correcting a page's text",
+    "restore page": "restoring an earlier version of a page's text",
+    "send to review": "sending pages to review",
+    "set review settings": "changing which pages go to review",
+    "golden set from reviewed": "making a golden set of reviewed pages",
 }
 
 

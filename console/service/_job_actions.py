@@ -132,9 +132,12 @@ class JobActions(Door):
                 reference = read[position]
                 if reference is not None:
                     store.attach(
-                        job_id, documents[scan].id, reference.pages, origin=reference.origin,
+                        job_id,
+                        documents[scan].id,
+                        reference.pages,
+                        origin=reference.origin,
                         note=reference.note,
-                    )  # fmt: skip
+                    )
             return notes
 
         return self.act(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from console._store import Store, WarmUpRecord
@@ -43,6 +44,19 @@ class MetricsViews:
             return None
         shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib) if size is not None else None
         return cost_of_series(series, end=datetime.now(UTC), rates=Rates.from_env(), shape=shape)
+
+    def cost_between(self, start: datetime, end: datetime) -> CostReport | None:
+        """`cost` of the service's instance time from `start` to `end` (a backfill's run):
+        the points of the window up to now that fall between them."""
+        series, size = self.platform.billing(datetime.now(UTC) - start)
+        if not series:
+            return None
+        within = [
+            replace(line, points=[(at, v) for at, v in line.points if start <= at <= end])
+            for line in series
+        ]
+        shape = InstanceShape(size.gpus, size.vcpus, size.memory_gib) if size is not None else None
+        return cost_of_series(within, end=end, rates=Rates.from_env(), shape=shape)
 
     def _record_timeline(
         self, record: WarmUpRecord, measured: WarmUpMeasurement, ended: datetime

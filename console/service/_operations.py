@@ -11,7 +11,7 @@ back as results (`ActionResult(ok=False)`, a not-ready `WarmUpRecord`) and are a
 reads (status, logs, metrics) raise the platform's own errors, whose messages are written
 for operators, for the page to show.
 
-Who is the actor: the `actor` argument, else `LIGHTONOCR_ACTOR` (via `build_operations`),
+Who is the actor: the `actor` argument, else `LIGHTONOCR_ACTOR` (via `console.runtime`),
 else the operating-system user running the console (`getpass.getuser()`). The console has
 no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
 """
@@ -19,20 +19,18 @@ no login of its own; on a shared host, set `LIGHTONOCR_ACTOR` per operator.
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from console._identity import Identity, IdentitySettings, os_user
+from console._identity import Identity, os_user
 from console._render import count_noun
 from console._store import AuditRecord, Store, WarmUpRecord
 from console.jobs import JobStore
 from console.metrics._console_failures import recent_pages
 from console.metrics._console_log import MergedTail, console_log, merged
-from console.platforms import select_platform
 from console.platforms._base import (
     THRESHOLDS,
     ActionResult,
@@ -47,10 +45,11 @@ from console.platforms._base import (
     ServiceStatus,
     WarmUpMeasurement,
 )
-from console.service._job_actions import JobActions
+from console.service._backfill_actions import BackfillActions
 from console.service._keep_warm import KeepWarm
 from console.service._metrics_views import MetricsViews
 from console.service._quality_actions import QualityActions
+from console.service._review_actions import ReviewActions
 from console.service._revisions import TrafficChange
 from ocr_core import CircuitBreaker
 
@@ -60,7 +59,6 @@ __all__ = [
     "Operations",
     "ThresholdBreach",
     "WarmUpRecord",
-    "build_operations",
 ]
 
 _HINTS: dict[MetricKey, str] = {
@@ -98,7 +96,7 @@ class ThresholdBreach:
     hint: str
 
 
-class Operations(JobActions, QualityActions, MetricsViews):
+class Operations(BackfillActions, QualityActions, ReviewActions, MetricsViews):
     """One platform plus the audit log, warm-up history and restore memory in `store`."""
 
     def __init__(
@@ -376,19 +374,3 @@ class Operations(JobActions, QualityActions, MetricsViews):
         self._close_metrics()
         self.platform.close()
         self.store.close()
-
-
-def build_operations(
-    env: Mapping[str, str] | None = None, *, background: bool = True
-) -> Operations:
-    """The console's Operations from the environment (see `select_platform` for the
-    variables); `background=False` for the UI, whose duties the worker has."""
-    env = os.environ if env is None else env
-    store = Store.from_env(env)
-    platform = select_platform(env, store=store, background=background)
-    return Operations(
-        platform,
-        store,
-        actor=env.get("LIGHTONOCR_ACTOR") or None,
-        identity_required=IdentitySettings.from_env(env).mode != "local",
-    )

@@ -141,13 +141,20 @@ class QualityActions(Door):
             comparisons = Comparisons(self.store)
             if golden_set:
                 return comparisons.start_golden(
-                    GoldenStore(self.store), golden_set, left_url=left_url,
-                    left_revision=revision, right_url=right, actor=actor,
-                )  # fmt: skip
+                    GoldenStore(self.store),
+                    golden_set,
+                    left_url=left_url,
+                    left_revision=revision,
+                    right_url=right,
+                    actor=actor,
+                )
             return comparisons.start(
-                documents, left_url=left_url, left_revision=revision, right_url=right,
+                documents,
+                left_url=left_url,
+                left_revision=revision,
+                right_url=right,
                 actor=actor,
-            )  # fmt: skip
+            )
 
         return self.act(
             identity,

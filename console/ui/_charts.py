@@ -189,8 +189,9 @@ def timeline_chart(cold: ColdStart) -> alt.Chart:
 def phases_chart(colds: list[ColdStart], labels: list[str]) -> alt.Chart:
     """The phases of the last warm-ups as stacked horizontal bars, newest on top: a slower
     image or a new vLLM shows up as one longer colour."""
-    rows = [row for cold, label in zip(colds, labels, strict=True)
-            for row in _phase_rows(cold, label)]  # fmt: skip
+    rows = [
+        row for cold, label in zip(colds, labels, strict=True) for row in _phase_rows(cold, label)
+    ]
     frame = pd.DataFrame(rows)
     return (
         alt.Chart(frame, height=alt.Step(24))  # one band per warm-up

@@ -25,7 +25,7 @@ from console.jobs import (
 from console.jobs._in_flight import in_flight
 from console.jobs._word_files import WORD_FORMATS, job_word_files, word_file
 from console.platforms import ServiceStatus
-from console.service import Operations
+from console.service import Operations, worker_problems
 from console.ui import _page_panel
 from console.ui._failures import failed_pages
 from console.ui._scores import MOSTLY_ORDER, job_scores
@@ -44,7 +44,6 @@ from console.ui._workbench import (
     progress,
     status_colour,
 )
-from console.worker import worker_problems
 from ocr_core import engine_available
 
 REFRESH_S = 1.0
@@ -87,10 +86,14 @@ def downloads(operations: Operations, view: JobView, document: JobDocument) -> N
     columns = st.columns(4)
     for column, (label, export, extension, mime, key) in zip(columns, formats, strict=False):
         column.download_button(
-            label, lambda export=export: export(view.full(document)), f"{stem}.{extension}", mime,
+            label,
+            lambda export=export: export(view.full(document)),
+            f"{stem}.{extension}",
+            mime,
             key=key,
-            on_click="ignore", icon=":material/download:",
-        )  # fmt: skip
+            on_click="ignore",
+            icon=":material/download:",
+        )
     jobs, job_id = operations.jobs, view.job.id
     # The words follow the text: their files are offered once every read page is located.
     words = list(WORD_FORMATS) if view.job.words_ready else []
@@ -107,15 +110,23 @@ def downloads(operations: Operations, view: JobView, document: JobDocument) -> N
     )
     if view.job.words_progress:
         st.caption(f"Searchable PDF, hOCR and ALTO: {view.job.words_progress}; ready when done.")
-    labels = {"pdf": ("Searchable PDF", "application/pdf"),
-              "hocr": ("hOCR", "text/html"), "alto": ("ALTO XML", "application/xml")}  # fmt: skip
+    labels = {
+        "pdf": ("Searchable PDF", "application/pdf"),
+        "hocr": ("hOCR", "text/html"),
+        "alto": ("ALTO XML", "application/xml"),
+    }
     for column, fmt in zip(st.columns(4), words, strict=False):
         label, mime = labels[fmt]
         column.download_button(
-            label, lambda fmt=fmt: word_file(jobs, job_id, document.id, fmt),
-            f"{stem}{WORD_FORMATS[fmt][0]}", mime, key=f"wb_dl_{fmt}", on_click="ignore",
-            icon=":material/download:", help=WORD_FORMATS[fmt][1],
-        )  # fmt: skip
+            label,
+            lambda fmt=fmt: word_file(jobs, job_id, document.id, fmt),
+            f"{stem}{WORD_FORMATS[fmt][0]}",
+            mime,
+            key=f"wb_dl_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            help=WORD_FORMATS[fmt][1],
+        )
 
 
 def to_check(view: JobView) -> None:
@@ -223,12 +234,14 @@ def new_job(operations: Operations, status: ServiceStatus) -> None:
         "with its own text uses that text (no OCR).",
     )
     words_col.toggle(
-        "Locate words on the page", value=engine_available(), key="wb_locate_words",
+        "Locate words on the page",
+        value=engine_available(),
+        key="wb_locate_words",
         disabled=not engine_available(),
         help="After a page is read, the worker finds where each word sits (about 1.5 s of "
         "CPU a page): the overlay on the scan, and the searchable PDF, hOCR and ALTO "
         "downloads. Needs the embedded engine (the `local` extra) in the worker.",
-    )  # fmt: skip
+    )
     if start_col.button("Start OCR job", key="wb_start", type="primary", disabled=not files):
         # Scans streamed to the object store; reference texts are small and read here.
         scans = [NewDocument(f.name, f) for f in files or [] if not is_reference(f.name)]

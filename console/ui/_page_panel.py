@@ -68,8 +68,11 @@ def _source_facts(page: PageResult, stored: bool) -> list[str]:
 def sampling_badge(sampling: Sampling | None) -> list[str]:
     if sampling is None:
         return []
-    names = {"temperature": "temperature", "repetition_penalty": "repetition penalty",
-             "max_tokens": "max tokens"}  # fmt: skip
+    names = {
+        "temperature": "temperature",
+        "repetition_penalty": "repetition penalty",
+        "max_tokens": "max tokens",
+    }
     chosen = ", ".join(f"{names[k]} {v}" for k, v in sampling.to_dict().items())
     return [f":gray-badge[re-run with {chosen}]"]
 
@@ -91,9 +94,11 @@ def page_detail(
         # Suppressed when this page runs alone, without the app's other pages to link to.
         with contextlib.suppress(st.errors.StreamlitAPIException):
             st.page_link(
-                LOGS_PAGE, label="Logs of this request", icon=":material/receipt_long:",
+                LOGS_PAGE,
+                label="Logs of this request",
+                icon=":material/receipt_long:",
                 query_params={"request_id": stored.request_id},
-            )  # fmt: skip
+            )
     if page.truncated:
         st.warning("The model stopped at its token limit: the end of this page may be missing.")
     text = page.text[:MAX_SHOWN_CHARS]
@@ -185,24 +190,37 @@ def _read_again(
 ) -> None:
     """Retry a failed page as it was, or read any page again with chosen sampling."""
     key = f"{document.id}_{page.index}"
-    if not page.ok and st.button(
-        "Retry page", key=f"wb_retry_{key}", icon=":material/replay:"
-    ):  # fmt: skip
+    if not page.ok and st.button("Retry page", key=f"wb_retry_{key}", icon=":material/replay:"):
         _retry(operations, view, document, page, None)
     with st.expander("Read this page again with other sampling"):
         temperature_col, penalty_col, tokens_col = st.columns(3)
         temperature = temperature_col.number_input(
-            "Temperature", 0.0, 2.0, 0.7, 0.1, key=f"wb_temperature_{key}",
+            "Temperature",
+            0.0,
+            2.0,
+            0.7,
+            0.1,
+            key=f"wb_temperature_{key}",
             help="Higher varies the answer more; the default request uses 0.2.",
-        )  # fmt: skip
+        )
         penalty = penalty_col.number_input(
-            "Repetition penalty", 0.5, 2.0, 1.1, 0.05, key=f"wb_penalty_{key}",
+            "Repetition penalty",
+            0.5,
+            2.0,
+            1.1,
+            0.05,
+            key=f"wb_penalty_{key}",
             help="Above 1 discourages loops (vLLM's repetition_penalty; 1 is none).",
-        )  # fmt: skip
+        )
         max_tokens = tokens_col.number_input(
-            "Max tokens", 16, 16384, 4096, 256, key=f"wb_max_tokens_{key}",
+            "Max tokens",
+            16,
+            16384,
+            4096,
+            256,
+            key=f"wb_max_tokens_{key}",
             help="Capped at what the service's context holds.",
-        )  # fmt: skip
+        )
         if st.button("Re-run page", key=f"wb_rerun_{key}", icon=":material/tune:"):
             chosen = Sampling(float(temperature), float(penalty), int(max_tokens))
             _retry(operations, view, document, page, chosen)
@@ -243,10 +261,11 @@ def pages(
     raw_col, words_col, _ = st.columns([1, 1, 3])
     raw_col.toggle("Raw text", key="wb_raw", help="Show the model's output as plain text.")
     words_col.toggle(
-        "Words on the page", key="wb_words",
+        "Words on the page",
+        key="wb_words",
         help="Draw where each word sits on the scan: click a word, find one, see the doubtful "
         "ones and those the reference does not have, and the order the text reads the blocks.",
-    )  # fmt: skip
+    )
     count, key = document.page_count, f"wb_page_{document.id}"
     if count > 1:
         previous_col, number_col, next_col, _ = st.columns(

@@ -92,9 +92,8 @@ def page_truth(
     reference = reference_for_page(references, document, result.index)
     if reference is None:
         whole = [
-            r for r in references
-            if r.document_id == document.id and r.page_index == WHOLE_DOCUMENT
-        ]  # fmt: skip
+            r for r in references if r.document_id == document.id and r.page_index == WHOLE_DOCUMENT
+        ]
         return PageTruth(message=WHOLE_NOTE.format(origin=whole[0].origin) if whole else None)
     if not normalise(reference.text):
         message = "The reference for this page is empty: there is nothing to score against."

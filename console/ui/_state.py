@@ -33,8 +33,8 @@ from console._identity import (
 )
 from console._render import escape_markdown
 from console.platforms import LogEntry, ServiceState, ServiceStatus
-from console.service import Operations, WarmUpRecord, build_operations
-from console.worker import live_workers, worker_breaker
+from console.runtime import build_runtime
+from console.service import Operations, WarmUpRecord, live_workers, worker_breaker
 from ocr_core import BreakerState
 
 STATE_COLOURS: dict[ServiceState, str] = {
@@ -66,7 +66,7 @@ def install_operations(operations: Operations | None) -> None:
 @st.cache_resource(show_spinner="Opening the platform…")
 def _operations_from_env() -> Operations:
     # No background duties here: the worker (python -m console.worker) has them.
-    return build_operations(background=False)
+    return build_runtime(background=False).operations
 
 
 def get_operations() -> Operations:
@@ -196,8 +196,10 @@ def _sidebar_status() -> None:
     workers = live_workers(operations.store)
     if not workers:
         st.badge("worker: not running", color="red")
-        st.caption("Jobs wait and keep-warm is not reverted until `python -m console` (or "
-                   "`python -m console.worker`) runs.")  # fmt: skip
+        st.caption(
+            "Jobs wait and keep-warm is not reverted until `python -m console` (or "
+            "`python -m console.worker`) runs."
+        )
     # The worker's breaker when one runs: job pages go through it, not through this process.
     snapshot = worker_breaker(operations.store) or operations.breaker.snapshot()
     label = f"breaker: {snapshot.state.value.replace('_', '-')}"

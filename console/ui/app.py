@@ -51,6 +51,7 @@ try:
                 st.Page(VIEWS / "service.py", title="Service", icon=":material/dns:"),
                 st.Page(VIEWS / "logs.py", title="Logs", icon=":material/receipt_long:"),
                 st.Page(VIEWS / "metrics.py", title="Metrics", icon=":material/monitoring:"),
+                st.Page(VIEWS / "review.py", title="Review", icon=":material/rate_review:"),
                 st.Page(VIEWS / "quality.py", title="Quality", icon=":material/fact_check:"),
                 st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare:"),
                 st.Page(VIEWS / "backfills.py", title="Backfills", icon=":material/inventory_2:"),

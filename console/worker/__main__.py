@@ -33,16 +33,15 @@ if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
-import os  # noqa: E402
 
 from console._data_lock import (  # noqa: E402
-    SUPERVISOR_ENV,
     ConsoleAlreadyRunning,
     DataFolderLock,
 )
 from console._running import announce, withdraw  # noqa: E402
-from console._store import StoreError, data_dir_from_env  # noqa: E402
-from console.service import build_operations  # noqa: E402
+from console._store import StoreError  # noqa: E402
+from console.runtime import build_runtime  # noqa: E402
+from console.settings import ConsoleSettings  # noqa: E402
 from console.worker._logging import log_json_lines  # noqa: E402
 from console.worker._worker import Worker  # noqa: E402
 
@@ -53,10 +52,11 @@ def _hold_data_folder() -> DataFolderLock | None:
     """A worker started alone holds the data folder as a console does (under `python -m
     console` the console holds it): two workers on one folder would fight over its local
     OCR server. Raises ConsoleAlreadyRunning."""
-    if os.environ.get(SUPERVISOR_ENV):
+    settings = ConsoleSettings.from_env()
+    if settings.console_pid is not None:
         return None
-    lock = DataFolderLock(data_dir_from_env())
-    lock.acquire(url="", service_url=os.environ.get("LIGHTONOCR_SERVICE_URL", ""))
+    lock = DataFolderLock(settings.data_folder)
+    lock.acquire(url="", service_url=settings.base_url or "")
     return lock
 
 
@@ -91,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve() -> int:
     try:
-        operations = build_operations()
+        runtime = build_runtime()
     except StoreError as error:
         logger.error("the store cannot be opened", extra={"error": str(error)})
         return 1
-    worker = Worker(operations).start()
+    operations = runtime.operations
+    worker = Worker(runtime).start()
     try:
         # Where this console's store and service are, for the CLIs run from any shell.
         record = announce(operations.platform.service_url)

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 
 from console._recurring import RecurringProblem
 from console.jobs import JobRunner
-from console.service import Operations
+from console.runtime import Runtime
 from console.service._keep_warm import KeepWarmTimer
-from console.worker._status import WorkerBeat, remove_beat, snapshot_fields, write_beat
-from ocr_core import OCRClient
+from console.service._workers import WorkerBeat, remove_beat, snapshot_fields, write_beat
 
 logger = logging.getLogger("console.worker")
 
@@ -35,11 +34,11 @@ RETENTION_S = 3600.0
 
 
 class Worker:
-    """The background duties of one console over `operations` (a platform and a store)."""
+    """The background duties of one console (`runtime`: its store, platform and door)."""
 
     def __init__(
         self,
-        operations: Operations,
+        runtime: Runtime,
         *,
         poll_s: float = 0.5,
         keep_warm_s: float = KEEP_WARM_S,
@@ -47,7 +46,8 @@ class Worker:
         reread_s: float = REREAD_S,
         retention_s: float = RETENTION_S,
     ) -> None:
-        self.operations = operations
+        self.runtime = runtime
+        self.operations = runtime.operations
         self._poll_s = poll_s
         self._keep_warm_s = keep_warm_s
         self._beat_s = beat_s
@@ -68,19 +68,7 @@ class Worker:
 
     def start(self) -> Worker:
         operations = self.operations
-        settings = operations.platform.client_settings().with_overrides(use_text_layer=False)
-        breaker = operations.breaker
-
-        def revision() -> str | None:
-            return operations.status().revision
-
-        self.runner = JobRunner(
-            operations.store,
-            lambda: OCRClient(settings=settings, breaker=breaker),
-            revision=revision,
-            poll_s=self._poll_s,
-            ready=operations.platform.accepting_work,  # a loading server: no job taken yet
-        ).start()
+        self.runner = self.runtime.runner(poll_s=self._poll_s).start()
         self._timer = KeepWarmTimer(
             self._apply_due_keep_warm,
             interval_s=self._keep_warm_s,

@@ -163,15 +163,19 @@ def corpus_cases(corpus: Path) -> list[Case]:
         finally:
             pdf.close()
     for page in synthetic_pages():
-        group = (
-            "turned" if "@" in page.name
-            else "skewed" if "~" in page.name
-            else "dense" if page.name == "dense" else "layout"
-        )  # fmt: skip
-        cases.append(Case(page.name, group, _png(page.image), page.truth))
+        cases.append(Case(page.name, _synthetic_group(page.name), _png(page.image), page.truth))
     for page in wrap_pages():  # columns around a picture set between them (issue 34)
         cases.append(Case(page.name, "wrap", _png(page.image), page.truth))
     return cases
+
+
+def _synthetic_group(name: str) -> str:
+    """The group a synthetic page is scored in, read from the marks in its name."""
+    if "@" in name:
+        return "turned"
+    if "~" in name:
+        return "skewed"
+    return "dense" if name == "dense" else "layout"
 
 
 def prepared(case: Case, longest_side: int) -> Image.Image:

@@ -42,8 +42,9 @@ def corpus_pages(count: int) -> list[ExportPage]:
     return [distinct[n % len(distinct)] for n in range(count)]
 
 
-def _timed(write: Callable[[Sequence[ExportPage]], bytes], pages: Sequence[ExportPage],
-           repeat: int) -> tuple[float, int]:  # fmt: skip
+def _timed(
+    write: Callable[[Sequence[ExportPage]], bytes], pages: Sequence[ExportPage], repeat: int
+) -> tuple[float, int]:
     seconds, size = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
@@ -64,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(pages)} pages, {words} words, distinct images {images / 1e6:.2f} MB")
     for name, write in (("searchable PDF", searchable_pdf), ("hOCR", hocr), ("ALTO", alto)):
         seconds, size = _timed(write, pages, args.repeat)
-        print(f"{name:>15}: {seconds:6.3f} s ({seconds / len(pages) * 1000:5.1f} ms/page), "
-              f"{size / 1e6:6.2f} MB = {size / images:5.3f} x the images")  # fmt: skip
+        print(
+            f"{name:>15}: {seconds:6.3f} s ({seconds / len(pages) * 1000:5.1f} ms/page), "
+            f"{size / 1e6:6.2f} MB = {size / images:5.3f} x the images"
+        )
     return 0
 
 

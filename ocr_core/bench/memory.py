@@ -68,11 +68,14 @@ async def _run(args: argparse.Namespace) -> None:
             async def one(n: int) -> int:
                 body = {
                     "model": "lightonai/LightOnOCR-2-1B",
-                    "messages": [{"role": "user", "content": [
-                        {"type": "image_url", "image_url": {"url": uris[n % 2]}}
-                    ]}],
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": [{"type": "image_url", "image_url": {"url": uris[n % 2]}}],
+                        }
+                    ],
                     "stream": True,
-                }  # fmt: skip
+                }
                 async with gate:
                     return (await client.post("/v1/chat/completions", json=body)).status_code
 

@@ -191,8 +191,12 @@ def streamed(
             except ClientGone:
                 return  # `finally` logs it
             except proto.RequestError as exc:
-                logger.warning("chat completion %s failed: %s", request_id, exc.message,
-                               extra={"request_id": request_id, "status": exc.status})  # fmt: skip
+                logger.warning(
+                    "chat completion %s failed: %s",
+                    request_id,
+                    exc.message,
+                    extra={"request_id": request_id, "status": exc.status},
+                )
                 error = proto.error_body(exc.message, exc.kind, exc.status, exc.param)
                 yield _sse(error)
                 yield b"data: [DONE]\n\n"

@@ -193,11 +193,15 @@ def test_a_failed_page_and_an_unreadable_document_say_why_on_their_side(
     with FaultServer() as fault:
         fault.faults.fail_colour = "#000000"
         pair = comparisons.start(
-            [NewDocument("two.tif", tiff_pages(["#ffffff", "#000000"])),
-             NewDocument("junk.pdf", b"not a pdf")],
-            left_url=simulated.base_url, left_revision=None, right_url=fault.base_url,
+            [
+                NewDocument("two.tif", tiff_pages(["#ffffff", "#000000"])),
+                NewDocument("junk.pdf", b"not a pdf"),
+            ],
+            left_url=simulated.base_url,
+            left_revision=None,
+            right_url=fault.base_url,
             actor="qa",
-        )  # fmt: skip
+        )
         runner.wake()
         assert wait_until(lambda: comparisons.finished(pair), timeout_s=60)
     first, second = comparisons.pages(pair)

@@ -74,9 +74,11 @@ def test_a_golden_set_side_is_scored_against_its_text(
     operations: Operations, fault: FaultServer
 ) -> None:
     GoldenStore(operations.store).register(
-        "white", [GoldenDocument("white.png", png("white"), "page #ffffff", "white.txt")],
-        actor="qa", source="test",
-    )  # fmt: skip
+        "white",
+        [GoldenDocument("white.png", png("white"), "page #ffffff", "white.txt")],
+        actor="qa",
+        source="test",
+    )
     at = page("compare").run()
     at.radio(key="cmp_source").set_value("A golden set").run()
     at = _finished(_compare(at, fault.base_url), operations)

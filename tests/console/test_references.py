@@ -94,8 +94,11 @@ def test_references_match_scans_by_stem_and_the_rest_are_named() -> None:
 
 def test_only_txt_and_md_are_references() -> None:
     assert [is_reference(n) for n in ["a.TXT", "a.md", "a.pdf", "txt"]] == [
-        True, True, False, False,
-    ]  # fmt: skip
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_a_reference_with_other_page_counts_than_its_document_is_explained() -> None:

@@ -41,8 +41,13 @@ class Unit:
     def submit(self, *files: Path) -> int:
         done = subprocess.run(
             [sys.executable, "-m", "console.jobs", "submit", *map(str, files), "--json"],
-            env=self.env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         return int(json.loads(done.stdout)["id"])
 
     def jobs(self) -> JobStore:
@@ -77,8 +82,12 @@ def console_unit(
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "console", *args, "--server.port", str(ui_port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         assert wait_until(lambda: _ui_healthy(ui_port), timeout_s=120), log.read_text()[-3000:]
         assert wait_until(lambda: port_open(ocr_port), timeout_s=120), log.read_text()[-3000:]
@@ -167,10 +176,21 @@ def test_a_server_a_killed_console_left_is_taken_over_said_and_stopped(tmp_path:
     data = tmp_path / "data"
     data.mkdir()
     left = subprocess.Popen(
-        [sys.executable, "-m", SERVER_MODULE, "--host", "127.0.0.1", "--port", str(ocr_port),
-         "--engine", "simulated"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            SERVER_MODULE,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ocr_port),
+            "--engine",
+            "simulated",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         assert wait_until(lambda: port_open(ocr_port), timeout_s=120)
         Store.in_dir(data).set_setting(PID_SETTING, {"pid": left.pid, "port": ocr_port})

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from console._store import Store
-from console.worker import live_workers
+from console.service import live_workers
 from console_image.entrypoint import MissingHosts, command
 from tests.waits import wait_until
 

@@ -45,10 +45,26 @@ def _spec(**overrides: object) -> BackfillJobSpec:
 def test_the_dry_run_prints_the_job_and_contacts_nothing() -> None:
     out, err = io.StringIO(), io.StringIO()
     code = main(
-        ["backfill", "run", "gs://scans/2019/", "--out", "gs://ocr/2019/", "--service-url", URL,
-         "--image", DIGEST, "--tasks", "20", "--project", "acme-ocr", "--dry-run"],
-        env={}, out=out, err=err,
-    )  # fmt: skip
+        [
+            "backfill",
+            "run",
+            "gs://scans/2019/",
+            "--out",
+            "gs://ocr/2019/",
+            "--service-url",
+            URL,
+            "--image",
+            DIGEST,
+            "--tasks",
+            "20",
+            "--project",
+            "acme-ocr",
+            "--dry-run",
+        ],
+        env={},
+        out=out,
+        err=err,
+    )
     assert code == 0, err.getvalue()
     plan = json.loads(out.getvalue())
     template = plan["spec"]["template"]
@@ -119,11 +135,22 @@ def test_a_run_starts_one_execution_that_can_be_watched_and_cancelled(
 
 def test_the_cli_runs_and_says_how_to_follow(fake: FakeRunJobs, deployer: BackfillDeployer) -> None:
     args = argparse.Namespace(
-        backfill_command="run", project="acme-ocr", region="us-central1",
-        source="gs://scans/", out="gs://ocr/", service_url=URL, image=DIGEST, tag=None,
-        tasks=3, parallelism=0, max_retries=3, task_timeout=3600, formats="md,json",
-        service_account=None, dry_run=False,
-    )  # fmt: skip
+        backfill_command="run",
+        project="acme-ocr",
+        region="us-central1",
+        source="gs://scans/",
+        out="gs://ocr/",
+        service_url=URL,
+        image=DIGEST,
+        tag=None,
+        tasks=3,
+        parallelism=0,
+        max_retries=3,
+        task_timeout=3600,
+        formats="md,json",
+        service_account=None,
+        dry_run=False,
+    )
     out = io.StringIO()
     assert run_backfill(args, {}, out, deployer=deployer) == 0
     assert "started lightonocr-backfill-" in out.getvalue()

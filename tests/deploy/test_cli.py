@@ -245,3 +245,12 @@ def test_missing_credentials_is_one_line_saying_how_to_log_in(tmp_path: Path) ->
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: No Google credentials found")
     assert "gcloud auth application-default login" in done.stderr
+
+
+def test_apply_with_the_old_canary_flag_says_where_the_canary_went(run_env: dict[str, str]) -> None:
+    out, err = io.StringIO(), io.StringIO()
+
+    code = main(["apply", "--tag", "c0ffee2", "--canary", "photo"], env=run_env, out=out, err=err)
+
+    assert code == 2
+    assert "python -m console.golden canary SET --tag SHA" in err.getvalue()

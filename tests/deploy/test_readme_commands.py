@@ -1,7 +1,7 @@
 """The READMEs' canary commands work as written (issue 35, item 8): each block sets the
-project before the first `python -m deploy`, every `python -m deploy` line parses, and the
-dry run, run in the block's environment against a store with a measured set, prints the plan
-and contacts nothing."""
+project before the first deploying command, every `python -m deploy` and `python -m
+console.golden canary` line parses, and the dry run, run in the block's environment against a
+store with a measured set, prints the plan and contacts nothing."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from deploy._cli import _parser, main
-from tests.deploy.test_canary_gate import measured_set
+from console.cli.canary import _parser as canary_parser
+from console.cli.canary import main as canary_main
+from deploy._cli import _parser
+from tests.console.golden.test_gate import measured_set
 from tests.fakes.google_run import FakeRun
 
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"```(?:sh|bash)\n(.*?)```", re.S)
+CANARY = "python -m console.golden canary"
 
 
 def _canary_blocks() -> list[tuple[str, str]]:
     blocks = []
     for readme in (ROOT / "README.md", ROOT / "deploy" / "README.md"):
         for n, block in enumerate(FENCE.findall(readme.read_text())):
-            if "--canary" in block:
+            if CANARY in block:
                 blocks.append((f"{readme.relative_to(ROOT)}#{n}", block))
     return blocks
 
@@ -38,9 +41,10 @@ def _lines(block: str) -> list[str]:
     return [line.split(" #")[0].strip() for line in joined.splitlines() if line.strip()]
 
 
-def _deploy_argv(line: str, sha: str) -> list[str]:
+def _argv(line: str, sha: str, words: int) -> list[str]:
+    """The arguments after the command's first `words` words."""
     line = line.replace("$(git rev-parse HEAD)", sha).replace("$SHA", sha)
-    return shlex.split(line)[3:]  # after "python -m deploy"
+    return shlex.split(line)[words:]
 
 
 def test_the_readmes_have_canary_blocks() -> None:
@@ -50,15 +54,19 @@ def test_the_readmes_have_canary_blocks() -> None:
 @pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
 def test_a_canary_block_sets_the_project_before_deploying(where: str, block: str) -> None:
     lines = _lines(block)
-    first_deploy = next(i for i, line in enumerate(lines) if "python -m deploy" in line)
+    first_deploy = next(
+        i for i, line in enumerate(lines) if "python -m deploy" in line or CANARY in line
+    )
     assert any("GOOGLE_CLOUD_PROJECT=" in line for line in lines[:first_deploy]), where
 
 
 @pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
 def test_every_deploy_line_of_a_canary_block_parses(where: str, block: str) -> None:
-    for line in _lines(block):
+    for line in _lines(block):  # SystemExit on a bad flag
         if line.startswith("python -m deploy"):
-            _parser().parse_args(_deploy_argv(line, "c0ffee2"))  # SystemExit on a bad flag
+            _parser().parse_args(_argv(line, "c0ffee2", 3))
+        elif line.startswith(CANARY):
+            canary_parser().parse_args(_argv(line, "c0ffee2", 4))
 
 
 @pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
@@ -72,9 +80,8 @@ def test_a_canary_blocks_dry_run_prints_the_plan_in_the_blocks_environment(
         if line.startswith(("export ", "GOOGLE_CLOUD_PROJECT="))
         for key, value in re.findall(r"([A-Z_]+)=([^\s$]+)", line)
     }
-    [dry_run] = [line for line in lines if "--canary" in line and "--dry-run" in line]
-    set_name = _deploy_argv(dry_run, "c0ffee2")
-    set_name = set_name[set_name.index("--canary") + 1]
+    [dry_run] = [line for line in lines if CANARY in line and "--dry-run" in line]
+    set_name = _argv(dry_run, "c0ffee2", 4)[0]
     measured_set(tmp_path / "data", tmp_path / "set")
     data = tmp_path / "data"
     if set_name != "photo":  # the block's set, registered under its name
@@ -86,7 +93,7 @@ def test_a_canary_blocks_dry_run_prints_the_plan_in_the_blocks_environment(
     }
     out, err = io.StringIO(), io.StringIO()
 
-    code = main(_deploy_argv(dry_run, "c0ffee2"), env=env, out=out, err=err)
+    code = canary_main(_argv(dry_run, "c0ffee2", 4), env=env, out=out, err=err)
 
     assert code == 0, err.getvalue()
     assert "canary plan for service lightonocr (my-project" in out.getvalue()

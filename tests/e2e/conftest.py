@@ -143,9 +143,12 @@ def running_console(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             bare_command(port, *args) if bare_streamlit else streamlit_command(port, *args),
-            cwd=cwd, env=env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log_path)

@@ -66,8 +66,11 @@ class JobsConsole:
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 streamlit_command(self.port, "--server.address", "127.0.0.1"),
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_healthy(self.url, self.process, log_path)
 
     def kill(self) -> None:

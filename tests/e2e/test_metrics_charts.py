@@ -15,11 +15,21 @@ from tests.e2e.conftest import Console, assert_page_clean, full_page_screenshot,
 def _record_cold_start(console: Console) -> None:
     """A cold start with every mark, as a vLLM start on Cloud Run writes them."""
     at = datetime.now(UTC) - timedelta(minutes=5)
-    record = WarmUpRecord(at=at, platform="local", ready=True, seconds=84.0, attempts=12,
-                          error=None, cold=True)  # fmt: skip
-    offsets = {"sent": 0, "instance": 4, "process": 9, "weights_start": 21,
-               "weights_loaded": 31, "graphs_captured": 75, "engine_ready": 78,
-               "listening": 80, "model_listed": 82, "answered": 84}  # fmt: skip
+    record = WarmUpRecord(
+        at=at, platform="local", ready=True, seconds=84.0, attempts=12, error=None, cold=True
+    )
+    offsets = {
+        "sent": 0,
+        "instance": 4,
+        "process": 9,
+        "weights_start": 21,
+        "weights_loaded": 31,
+        "graphs_captured": 75,
+        "engine_ready": 78,
+        "listening": 80,
+        "model_listed": 82,
+        "answered": 84,
+    }
     store = Store.in_dir(console.data_dir)
     try:
         store.add_warm_up(record)

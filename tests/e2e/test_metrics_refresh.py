@@ -26,10 +26,15 @@ def test_a_warm_up_recorded_elsewhere_appears_on_an_open_metrics_page_without_a_
     try:
         store.add_warm_up(
             WarmUpRecord(
-                at=datetime.now(UTC), platform="local", ready=False, seconds=MARKER_SECONDS,
-                attempts=1, error="refresh test", cold=False,
+                at=datetime.now(UTC),
+                platform="local",
+                ready=False,
+                seconds=MARKER_SECONDS,
+                attempts=1,
+                error="refresh test",
+                cold=False,
             )
-        )  # fmt: skip
+        )
     finally:
         store.close()
     cell = history.locator("tbody [role='gridcell']").filter(has_text=f"{MARKER_SECONDS}")

@@ -21,11 +21,13 @@ def test_a_golden_set_is_registered_run_and_scored(page: Page, screenshots: Path
     page.get_by_label("Name").fill("e2e-photo")
     page.get_by_label("Name").press("Enter")
     wait_idle(page)
-    archive = make_zip({
-        "photo/phototest.tif": (EXAMPLES / "phototest.tif").read_bytes(),
-        "photo/phototest.txt": (EXAMPLES / "phototest.txt").read_bytes(),
-        "photo/stray.pdf": b"%PDF-1.4",
-    })  # fmt: skip
+    archive = make_zip(
+        {
+            "photo/phototest.tif": (EXAMPLES / "phototest.tif").read_bytes(),
+            "photo/phototest.txt": (EXAMPLES / "phototest.txt").read_bytes(),
+            "photo/stray.pdf": b"%PDF-1.4",
+        }
+    )
     page.get_by_test_id("stFileUploader").locator("input[type='file']").set_input_files(
         {"name": "photo.zip", "mimeType": "application/zip", "buffer": archive}
     )

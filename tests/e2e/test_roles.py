@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import VIEWPORT, assert_page_clean, go_to, running_console, wait_idle
+from console._store import Store
+from tests.console.review.conftest import Seed, seed_job
+from tests.e2e.conftest import (
+    VIEWPORT,
+    Console,
+    assert_page_clean,
+    full_page_screenshot,
+    go_to,
+    running_console,
+    wait_idle,
+)
 from tests.fakes.iap import AUDIENCE, IapKeys, serve_iap_keys
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +40,7 @@ def iap() -> Iterator[IapKeys]:
 
 
 @pytest.fixture(scope="module")
-def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def team(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """The console as the team deployment runs it: IAP identity, roles from the lists."""
     settings = {
         "LIGHTONOCR_IDENTITY": "iap",
@@ -39,7 +50,12 @@ def team_console(iap: IapKeys, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "LIGHTONOCR_VIEWERS": "@bank.example",
     }
     with running_console(tmp_path_factory.mktemp("team-console"), settings=settings) as started:
-        yield started.url
+        yield started
+
+
+@pytest.fixture(scope="module")
+def team_console(team: Console) -> str:
+    return team.url
 
 
 @contextmanager
@@ -105,3 +121,22 @@ def test_without_a_valid_assertion_the_console_shows_only_not_signed_in(
         assert page.locator("h1").first.inner_text() == "Not signed in"
         assert page.get_by_test_id("stButton").count() == 0
         assert page.get_by_test_id("stSidebarNav").count() == 0
+
+
+def test_a_viewer_reads_a_page_waiting_for_review_but_cannot_edit_it(
+    browser: Browser, team: Console, iap: IapKeys, screenshots: Path
+) -> None:
+    store = Store.in_dir(team.data_dir)
+    try:
+        seed_job(store, Seed("teh quick brown fox", confidence=0.4, doubtful=("teh",)))
+    finally:
+        store.close()
+    with signed_in(browser, team.url, iap.assertion(email=VIEWER)) as page:
+        go_to(page, "Review")
+        main = page.get_by_test_id("stMain")
+        assert main.get_by_role("textbox", name="Page text").is_disabled()
+        assert main.get_by_text("Correcting pages needs the operator role.").is_visible()
+        for label in ("Approve", "Save", "Send"):
+            assert main.get_by_role("button", name=label, exact=True).count() == 0, label
+        assert_page_clean(page)
+        full_page_screenshot(page, screenshots / "review-viewer.png")

@@ -29,10 +29,13 @@ def test_a_scan_and_its_reference_show_the_scores_and_a_highlighted_diff(
     page: Page, corpus: Path, screenshots: Path
 ) -> None:
     files = [
-        {"name": "phototest.tif", "mimeType": "image/tiff",
-         "buffer": (corpus / "scans" / "phototest.tif").read_bytes()},
+        {
+            "name": "phototest.tif",
+            "mimeType": "image/tiff",
+            "buffer": (corpus / "scans" / "phototest.tif").read_bytes(),
+        },
         {"name": "phototest.txt", "mimeType": "text/plain", "buffer": _reference(corpus)},
-    ]  # fmt: skip
+    ]
     page.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(
         files  # type: ignore[arg-type]
     )

@@ -65,11 +65,16 @@ def seed_logs(fake: FakeLogging, now: datetime, revision: str) -> None:
     ]
     fake.push(
         *(
-            entry(text, at=start + timedelta(seconds=s), severity=sev, revision=revision,
-                  json_message=as_json)
+            entry(
+                text,
+                at=start + timedelta(seconds=s),
+                severity=sev,
+                revision=revision,
+                json_message=as_json,
+            )
             for s, sev, text, as_json in lines
         )
-    )  # fmt: skip
+    )
 
 
 def seed_metrics(fake: FakeMonitoring, now: datetime, revision: str) -> None:

@@ -301,9 +301,13 @@ class FaultServer:
         if body.get("stream") and step != "surrogate_json":
             # Like vLLM: the headers at once, then nothing while the request waits its turn.
             return completion_stream(
-                body, text, finish_reason=finish_reason, prompt=prompt, delay=delay,
+                body,
+                text,
+                finish_reason=finish_reason,
+                prompt=prompt,
+                delay=delay,
                 doubtful=self.faults.doubtful_words,
-            )  # fmt: skip
+            )
         if delay:
             await asyncio.sleep(delay)
         scores = token_logprobs(text, self.faults.doubtful_words)

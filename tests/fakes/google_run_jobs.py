@@ -149,21 +149,31 @@ class FakeRunJobs:
 
         operation = operations_pb2.Operation.SerializeToString
         jobs = {
-            "GetJob": unary("GetJob", self._get_job, run_v2.GetJobRequest.deserialize,
-                            run_v2.Job.serialize),
-            "CreateJob": unary("CreateJob", self._create_job,
-                               run_v2.CreateJobRequest.deserialize, operation),
-            "UpdateJob": unary("UpdateJob", self._update_job,
-                               run_v2.UpdateJobRequest.deserialize, operation),
+            "GetJob": unary(
+                "GetJob", self._get_job, run_v2.GetJobRequest.deserialize, run_v2.Job.serialize
+            ),
+            "CreateJob": unary(
+                "CreateJob", self._create_job, run_v2.CreateJobRequest.deserialize, operation
+            ),
+            "UpdateJob": unary(
+                "UpdateJob", self._update_job, run_v2.UpdateJobRequest.deserialize, operation
+            ),
             "RunJob": unary("RunJob", self._run_job, run_v2.RunJobRequest.deserialize, operation),
-        }  # fmt: skip
+        }
         executions = {
-            "GetExecution": unary("GetExecution", self._get_execution,
-                                  run_v2.GetExecutionRequest.deserialize,
-                                  run_v2.Execution.serialize),
-            "CancelExecution": unary("CancelExecution", self._cancel_execution,
-                                     run_v2.CancelExecutionRequest.deserialize, operation),
-        }  # fmt: skip
+            "GetExecution": unary(
+                "GetExecution",
+                self._get_execution,
+                run_v2.GetExecutionRequest.deserialize,
+                run_v2.Execution.serialize,
+            ),
+            "CancelExecution": unary(
+                "CancelExecution",
+                self._cancel_execution,
+                run_v2.CancelExecutionRequest.deserialize,
+                operation,
+            ),
+        }
         return [
             grpc.method_handlers_generic_handler("google.cloud.run.v2.Jobs", jobs),
             grpc.method_handlers_generic_handler("google.cloud.run.v2.Executions", executions),

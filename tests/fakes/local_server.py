@@ -92,12 +92,20 @@ def start_local_server(
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ocr_core.server", "--host", "127.0.0.1",
-                 "--port", str(port), *args],
+                [
+                    sys.executable,
+                    "-m",
+                    "ocr_core.server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    *args,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+            )
         server = LocalServer(f"http://127.0.0.1:{port}", port, process, log_path)
         try:
             if wait:

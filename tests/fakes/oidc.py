@@ -94,8 +94,12 @@ class OidcProvider:
             **grant["person"],
         }
         id_token = jwt.encode(self._signer, claims).decode()
-        return {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                "expires_in": 600, "id_token": id_token}  # fmt: skip
+        return {
+            "access_token": secrets.token_urlsafe(16),
+            "token_type": "Bearer",
+            "expires_in": 600,
+            "id_token": id_token,
+        }
 
 
 @contextmanager

@@ -29,13 +29,13 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server at once (open connections are cut, as in a crash or failover)."""
-        subprocess.run([*self.control, "-m", "immediate", "-w", "stop"], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*self.control, "-m", "immediate", "-w", "stop"], check=True, capture_output=True
+        )
 
     def start(self) -> None:
         """Start it again on the same port, with every committed row."""
-        subprocess.run([*self.control, "-w", "-t", "60", "start"], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run([*self.control, "-w", "-t", "60", "start"], check=True, capture_output=True)
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy URL (psycopg 3 driver); trust auth on loopback needs no password."""
@@ -87,8 +87,16 @@ def running_postgres() -> Iterator[PostgresServer]:
             capture_output=True,
         )
         options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-        control = (*run, _tool("pg_ctl"), "-D", str(data), "-o", options,
-                   "-l", str(root / "server.log"))  # fmt: skip
+        control = (
+            *run,
+            _tool("pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "server.log"),
+        )
         server = PostgresServer("127.0.0.1", port, "ocr", control)
         server.start()
         try:

@@ -56,9 +56,10 @@ async def test_the_bound_is_derived_from_the_max_tokens_asked_for(server):
     assert answer_text_limit(8) == 8 * MAX_BYTES_PER_TOKEN
     assert isinstance(page.error, AnswerTooLarge)
     assert "more than the 2,048 characters that 8 tokens can hold" in str(page.error)
-    # The client stops reading at the bound: the server got a few chunks out before the
-    # connection closed (how many depends on the machine's load), never the MiB it offers.
-    assert server.sent_bytes < 256 << 10
+    # The client hangs up at the bound. What left the server before it noticed depends on
+    # the machine's load and the kernel's socket buffers (348 KB was seen under load), but
+    # it is megabytes at most, never the 1 GiB the server offers.
+    assert server.sent_bytes < 64 << 20
 
 
 async def test_an_answer_within_the_bound_is_kept(server):

@@ -18,11 +18,21 @@ SCANS = ROOT.parent / "shared" / "corpus" / "scans"
 
 def test_without_tesseract_the_peer_bench_says_so_and_does_not_fail(tmp_path: Path) -> None:
     ran = subprocess.run(
-        [sys.executable, "-m", "ocr_core.bench", "--peer", "tesseract",
-         "--quality-pages", "no-such-page"],
-        cwd=ROOT, env={"PATH": str(tmp_path), "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ocr_core.bench",
+            "--peer",
+            "tesseract",
+            "--quality-pages",
+            "no-such-page",
+        ],
+        cwd=ROOT,
+        env={"PATH": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ran.returncode == 0, ran.stderr
     assert "tesseract is not installed" in ran.stdout
     assert "apt-get install tesseract-ocr tesseract-ocr-eng" in ran.stdout

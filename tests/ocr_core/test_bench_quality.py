@@ -59,7 +59,9 @@ def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_line
 def test_straightening_skewed_scans_is_a_lever_of_its_own() -> None:
     *_, small_text, square, _tuned, _sized, _reused, _inked = levers(2000)
     assert (small_text.options["deskew"], square.options) == (
-        False, {**small_text.options, "deskew": True})  # fmt: skip
+        False,
+        {**small_text.options, "deskew": True},
+    )
 
 
 def test_the_speed_levers_follow_the_skew_lever_and_change_only_speed_options() -> None:

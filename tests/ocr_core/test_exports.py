@@ -118,9 +118,10 @@ def _alto_schema() -> xmlschema.XMLSchema:
     """The vendored ALTO 4.4 schema, its xlink import mapped to the vendored copy (offline)."""
     xlink = str(ALTO / "xlink.xsd")
     return xmlschema.XMLSchema(
-        str(ALTO / "alto-4-4.xsd"), uri_mapper=lambda url: xlink if url == XLINK else url,
+        str(ALTO / "alto-4-4.xsd"),
+        uri_mapper=lambda url: xlink if url == XLINK else url,
         allow="local",
-    )  # fmt: skip
+    )
 
 
 def test_alto_validates_against_the_alto_4_schema(page: ExportPage) -> None:
@@ -174,9 +175,12 @@ def test_a_page_of_words_none_of_them_found_says_them_all_inside_the_page(
         for line, (block, line_words) in enumerate(text_lines(truth.text))
         for word in line_words
     )
-    unfound = ExportPage(page.image, page.width_pt, page.height_pt, PageWords(
-        page.words.width, page.words.height, words, ()
-    ))  # fmt: skip
+    unfound = ExportPage(
+        page.image,
+        page.width_pt,
+        page.height_pt,
+        PageWords(page.words.width, page.words.height, words, ()),
+    )
     written = _pdf_words(searchable_pdf([unfound]))
     assert [word for word, _ in written] == [w.text for w in words]
     width, height = page.width_pt, page.height_pt
@@ -184,9 +188,12 @@ def test_a_page_of_words_none_of_them_found_says_them_all_inside_the_page(
 
 
 def test_a_page_without_words_is_its_image_alone_in_every_format(page: ExportPage) -> None:
-    empty = ExportPage(page.image, page.width_pt, page.height_pt, PageWords(
-        page.words.width, page.words.height, (), ()
-    ))  # fmt: skip
+    empty = ExportPage(
+        page.image,
+        page.width_pt,
+        page.height_pt,
+        PageWords(page.words.width, page.words.height, (), ()),
+    )
     pdf = pdfium.PdfDocument(searchable_pdf([empty]))
     assert pdf[0].get_textpage().count_chars() == 0
     assert [o.type for o in pdf[0].get_objects()] == [pdfium.raw.FPDF_PAGEOBJ_IMAGE]

@@ -39,11 +39,16 @@ def test_a_misread_word_is_placed_on_the_word_it_stands_for() -> None:
 
 
 def test_a_block_going_on_in_the_next_column_is_boxed_per_column() -> None:
-    page = PageWords(200, 100, (
-        LocatedWord("end", (10, 80, 40, 90), 0, 0),
-        LocatedWord("of", (110, 10, 130, 20), 0, 0),
-        LocatedWord("it", (140, 10, 150, 20), 0, 0),
-    ), ())  # fmt: skip
+    page = PageWords(
+        200,
+        100,
+        (
+            LocatedWord("end", (10, 80, 40, 90), 0, 0),
+            LocatedWord("of", (110, 10, 130, 20), 0, 0),
+            LocatedWord("it", (140, 10, 150, 20), 0, 0),
+        ),
+        (),
+    )
     assert page.blocks() == [(0, (10, 80, 40, 90)), (0, (110, 10, 150, 20))]
 
 
@@ -67,11 +72,16 @@ def test_page_words_survive_their_json() -> None:
 
 
 def test_blocks_are_boxed_around_their_located_words_in_the_texts_order() -> None:
-    page = PageWords(100, 100, (
-        LocatedWord("a", (60, 10, 70, 20), 0, 0),
-        LocatedWord("b", (10, 50, 20, 60), 1, 1),
-        LocatedWord("c", (30, 55, 40, 65), 1, 1),
-    ), ())  # fmt: skip
+    page = PageWords(
+        100,
+        100,
+        (
+            LocatedWord("a", (60, 10, 70, 20), 0, 0),
+            LocatedWord("b", (10, 50, 20, 60), 1, 1),
+            LocatedWord("c", (30, 55, 40, 65), 1, 1),
+        ),
+        (),
+    )
     assert page.blocks() == [(0, (60, 10, 70, 20)), (1, (10, 50, 40, 65))]
 
 

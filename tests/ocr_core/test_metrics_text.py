@@ -14,8 +14,9 @@ GAUGES = {"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cac
 
 
 def _gauges(text: str) -> set[str]:
-    return {sample.name for family in text_string_to_metric_families(text)
-            for sample in family.samples}  # fmt: skip
+    return {
+        sample.name for family in text_string_to_metric_families(text) for sample in family.samples
+    }
 
 
 @pytest.fixture

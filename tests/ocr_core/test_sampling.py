@@ -11,9 +11,8 @@ from tests.fakes.inputs import RecordingSleep, png
 
 @pytest.mark.parametrize(
     "bad",
-    [{"temperature": -0.1}, {"temperature": 2.5}, {"repetition_penalty": 0.0},
-     {"max_tokens": 0}],
-)  # fmt: skip
+    [{"temperature": -0.1}, {"temperature": 2.5}, {"repetition_penalty": 0.0}, {"max_tokens": 0}],
+)
 def test_sampling_out_of_range_is_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must be"):
         Sampling(**bad)  # type: ignore[arg-type]
@@ -22,8 +21,10 @@ def test_sampling_out_of_range_is_refused(bad: dict[str, float]) -> None:
 def test_a_choice_overrides_only_what_it_sets_and_never_raises_max_tokens() -> None:
     assert Sampling(temperature=0.9).over(0.2, None, 4096) == (0.9, None, 4096)
     assert Sampling(max_tokens=9000, repetition_penalty=1.2).over(0.2, None, 4096) == (
-        0.2, 1.2, 4096,
-    )  # fmt: skip
+        0.2,
+        1.2,
+        4096,
+    )
     assert Sampling(temperature=0.0).to_dict() == {"temperature": 0.0}
 
 
@@ -39,5 +40,7 @@ async def test_a_page_asked_with_chosen_sampling_is_not_re_run_when_it_loops() -
     assert result.rerun_reason is None and "Thank you" in result.text
     body = request.body
     assert (body["temperature"], body["repetition_penalty"], body["max_tokens"]) == (
-        1.0, 1.05, 300,
-    )  # fmt: skip
+        1.0,
+        1.05,
+        300,
+    )

@@ -41,10 +41,15 @@ def new_comparison() -> None:
     source = st.radio("Documents", [UPLOAD, GOLDEN], horizontal=True, key="cmp_source")
     files, set_name = [], None
     if source == UPLOAD:
-        files = st.file_uploader(
-            "Scans", accept_multiple_files=True, key="cmp_files",
-            type=list(ACCEPTED_TYPES),
-        ) or []  # fmt: skip
+        files = (
+            st.file_uploader(
+                "Scans",
+                accept_multiple_files=True,
+                key="cmp_files",
+                type=list(ACCEPTED_TYPES),
+            )
+            or []
+        )
     else:
         names = [s.name for s in golden.sets()]
         set_name = st.selectbox("Golden set", names, key="cmp_set") if names else None
@@ -53,10 +58,12 @@ def new_comparison() -> None:
     if st.button("Compare", key="cmp_start", type="primary", disabled=not (files or set_name)):
         try:
             started = operations.start_comparison(
-                other, documents=[NewDocument(f.name, f.getvalue()) for f in files],
-                golden_set=set_name, revision=read_status(operations).revision,
+                other,
+                documents=[NewDocument(f.name, f.getvalue()) for f in files],
+                golden_set=set_name,
+                revision=read_status(operations).revision,
                 identity=identity,
-            )  # fmt: skip
+            )
             st.session_state.cmp_open = started.id
         except (PermissionDenied, EndpointError, GoldenSetError, StoreError) as error:
             st.error(escape_markdown(str(error)))
@@ -105,9 +112,11 @@ def _comparison(recent: list[Comparison]) -> None:
     if st.session_state.get("cmp_open") in ids:
         st.session_state.cmp_pick = st.session_state.pop("cmp_open")
     chosen_id = st.selectbox(
-        "Comparison", ids, key="cmp_pick",
+        "Comparison",
+        ids,
+        key="cmp_pick",
         format_func=lambda i: next(c.label for c in recent if c.id == i),
-    )  # fmt: skip
+    )
 
     def shown() -> None:
         comparison = comparisons.get(chosen_id)

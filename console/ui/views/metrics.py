@@ -70,14 +70,20 @@ def _cost_panel(report: CostReport | None, window_label: str, platform: str) -> 
         border=True,
     )
     per_unit = report.pages_per_unit
-    pages.metric(f"Pages per {unit}", "-" if per_unit is None else f"{per_unit:,.0f}",
-                 help=f"{report.requests:,.0f} pages (2xx answers)", border=True)  # fmt: skip
+    pages.metric(
+        f"Pages per {unit}",
+        "-" if per_unit is None else f"{per_unit:,.0f}",
+        help=f"{report.requests:,.0f} pages (2xx answers)",
+        border=True,
+    )
     if report.per_day:
         st.dataframe(
-            {"day (UTC)": [str(day) for day in sorted(report.per_day)],
-             f"cost, {unit}": [round(report.per_day[day], 4) for day in sorted(report.per_day)]},
+            {
+                "day (UTC)": [str(day) for day in sorted(report.per_day)],
+                f"cost, {unit}": [round(report.per_day[day], 4) for day in sorted(report.per_day)],
+            },
             hide_index=True,
-        )  # fmt: skip
+        )
     if report.disagreement:
         st.warning(escape_markdown(report.disagreement))
     checked = (

@@ -18,6 +18,7 @@ from console.golden import (
     scores_frame,
 )
 from console.ui._confirm import confirmed
+from console.ui._corrections import render_corrections
 from console.ui._state import current_identity, get_operations, read_status
 
 REFRESH_S = 2.0
@@ -52,8 +53,9 @@ def register() -> None:
         except (PermissionDenied, GoldenSetError, StoreError) as error:
             st.error(escape_markdown(str(error)))
         else:
-            st.success(f"Registered {escape_markdown(registered.name)}: "
-                       f"{registered.documents} documents.")  # fmt: skip
+            st.success(
+                f"Registered {escape_markdown(registered.name)}: {registered.documents} documents."
+            )
             for problem in problems:
                 st.warning(escape_markdown(problem))
 
@@ -108,10 +110,18 @@ def _sets_and_runs(sets: list[GoldenSet]) -> None:
     """The registered sets, a run, and the scores (only when a set exists: no st.stop(), which
     would also stop the sidebar drawn after the page)."""
     st.dataframe(
-        [{"name": s.name, "documents": s.documents, "registered by": s.actor,
-          "when": s.created_at, "source": s.source} for s in sets],
+        [
+            {
+                "name": s.name,
+                "documents": s.documents,
+                "registered by": s.actor,
+                "when": s.created_at,
+                "source": s.source,
+            }
+            for s in sets
+        ],
         hide_index=True,
-    )  # fmt: skip
+    )
 
     # --- Run --------------------------------------------------------------------------------------
     chosen = st.selectbox("Golden set", [s.name for s in sets], key="q_set")
@@ -120,9 +130,14 @@ def _sets_and_runs(sets: list[GoldenSet]) -> None:
             change_set(chosen)
     margin_col, run_col = st.columns([1, 3], vertical_alignment="bottom")
     margin = margin_col.number_input(
-        "Regression margin (CER)", 0.0, 0.99, DEFAULT_MARGIN, 0.01, key="q_margin",
+        "Regression margin (CER)",
+        0.0,
+        0.99,
+        DEFAULT_MARGIN,
+        0.01,
+        key="q_margin",
         disabled=not identity.can_operate,
-    )  # fmt: skip
+    )
     if identity.can_operate and run_col.button("Run golden set", key="q_run", type="primary"):
         try:
             operations.run_golden_set(
@@ -182,3 +197,5 @@ if sets:
     _sets_and_runs(sets)
 else:
     st.info("No golden set yet: register a zip above, or `python -m console.golden seed`.")
+
+render_corrections(operations, identity)

@@ -11,9 +11,9 @@ import streamlit as st
 
 from console._render import escape_markdown
 from console.platforms import ServiceState
+from console.service import worker_problems
 from console.ui import _job_panel
 from console.ui._state import current_identity, get_operations, read_status
-from console.worker import worker_problems
 
 # A white page on the white app has no visible edge; a thin frame shows where it ends.
 _CSS = (

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from console.backfill import backfill_status, location, manifests
+from console.backfill._local import task_pids
 from tests.console.jobs.conftest import make_pdf
 from tests.fakes.local_server import LocalServer, start_local_server
 from tests.waits import wait_until
@@ -53,10 +54,24 @@ def _backfill(server: LocalServer, source: Path, dest: Path, *args: str) -> subp
         "XDG_STATE_HOME": str(dest.parent / "state"),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "console.backfill", "run", str(source), "--out", str(dest),
-         "--shard-documents", "5", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "console.backfill",
+            "run",
+            str(source),
+            "--out",
+            str(dest),
+            "--shard-documents",
+            "5",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finished(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -87,25 +102,6 @@ def test_a_folder_is_read_once_with_its_failures_named_and_a_rerun_writes_nothin
     assert len(manifests(location(str(dest)))) == 2  # each run froze its own listing
 
 
-def _task_pids(index: int) -> list[int]:
-    """The live task processes with CLOUD_RUN_TASK_INDEX=index, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if (
-            b"console.backfill\0task" in command
-            and f"CLOUD_RUN_TASK_INDEX={index}".encode() in environ
-        ):
-            found.append(int(entry.name))
-    return found
-
-
 def test_a_task_killed_mid_shard_is_retried_and_leaves_nothing_missing_or_twice(
     tmp_path: Path,
 ) -> None:
@@ -114,7 +110,7 @@ def test_a_task_killed_mid_shard_is_retried_and_leaves_nothing_missing_or_twice(
         running = _backfill(slow, source, dest, "--local-tasks", "2")
         try:
             assert wait_until(lambda: len(list(dest.rglob("*.pdf.json"))) >= 3, timeout_s=300)
-            [victim] = _task_pids(0)
+            [victim] = task_pids(0)
             os.kill(victim, signal.SIGKILL)
             code, _out, err = _finished(running)
         finally:

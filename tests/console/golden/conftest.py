@@ -13,6 +13,7 @@ import pytest
 from console._store import Store
 from console.golden import GoldenStore
 from console.jobs import JobStore
+from tests.deploy.conftest import deployer, fake_run, run_env, target  # noqa: F401 - the canary's
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "golden"

@@ -33,9 +33,13 @@ def test_a_document_stored_in_its_row_before_the_object_store_stays_readable(
         ).inserted_primary_key[0]
         connection.execute(
             golden_documents_table.insert().values(
-                set_id=set_id, position=0, filename=DOC.filename, data=DOC.data,
-                object_key=None, expected_text=DOC.expected_text,
+                set_id=set_id,
+                position=0,
+                filename=DOC.filename,
+                data=DOC.data,
+                object_key=None,
+                expected_text=DOC.expected_text,
                 text_filename=DOC.text_filename,
             )
-        )  # fmt: skip
+        )
     assert golden.documents(set_id) == [DOC]

@@ -90,10 +90,17 @@ def test_a_cer_rise_over_the_margin_is_flagged_on_the_page(operations: Operation
     at = _register(page("quality").run(), "photo", PHOTO)
     golden = GoldenStore(operations.store)
     # An earlier revision that read the scan perfectly (as a real engine nearly does).
-    earlier = golden.add_run(golden.get("photo"), job_id=0, service_url="http://old",
-                             revision="old-rev", actor="qa", margin=0.02)  # fmt: skip
-    golden.finish_run(earlier, [DocumentScore("phototest.tif", 0.0, 0.0, 1, 0)],
-                      revision="old-rev", error=None)  # fmt: skip
+    earlier = golden.add_run(
+        golden.get("photo"),
+        job_id=0,
+        service_url="http://old",
+        revision="old-rev",
+        actor="qa",
+        margin=0.02,
+    )
+    golden.finish_run(
+        earlier, [DocumentScore("phototest.tif", 0.0, 0.0, 1, 0)], revision="old-rev", error=None
+    )
     at = _run_and_wait(at, operations)
     assert any("Regression in run" in e.value and "phototest.tif" in e.value for e in at.error)
     scores = at.dataframe[-1].value  # sets, runs, then scores
@@ -123,11 +130,21 @@ def test_the_page_is_in_the_navigation(operations: Operations) -> None:
 def test_a_run_that_read_nothing_is_red_and_incomplete_not_green(operations: Operations) -> None:
     at = _register(page("quality").run(), "photo", PHOTO)
     golden = GoldenStore(operations.store)
-    failed = golden.add_run(golden.get("photo"), job_id=0, service_url="http://down",
-                            revision="rev-9", actor="qa", margin=0.02)  # fmt: skip
+    failed = golden.add_run(
+        golden.get("photo"),
+        job_id=0,
+        service_url="http://down",
+        revision="rev-9",
+        actor="qa",
+        margin=0.02,
+    )
     unread = "1 of 1 pages not read: page 1: RequestTimeout: no answer in 120 s"
-    golden.finish_run(failed, [DocumentScore("phototest.tif", None, None, 1, 1, unread)],
-                      revision="rev-9", error=None)  # fmt: skip
+    golden.finish_run(
+        failed,
+        [DocumentScore("phototest.tif", None, None, 1, 1, unread)],
+        revision="rev-9",
+        error=None,
+    )
     at.run()
     assert not at.exception
     assert not any("no regression" in s.value for s in at.success)

@@ -9,8 +9,7 @@ import pytest
 
 from console.golden import GoldenRun
 from console.golden._models import DocumentScore
-from console.golden._scoring import flag_regressions, got_worse
-from deploy._canary import judge
+from console.golden._scoring import flag_regressions, got_worse, judge
 
 AT = datetime(2026, 12, 6, tzinfo=UTC)
 

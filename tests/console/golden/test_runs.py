@@ -75,13 +75,15 @@ def test_a_run_is_not_scored_before_its_job_ends(
 def test_an_engine_that_reads_worse_is_flagged_as_a_regression(
     golden: GoldenStore, jobs: JobStore, runner: JobRunner, simulated: LocalServer, registered: str
 ) -> None:
-    first = start_run(golden, jobs, registered, service_url=simulated.base_url, revision=None,
-                      actor="qa")  # fmt: skip
+    first = start_run(
+        golden, jobs, registered, service_url=simulated.base_url, revision=None, actor="qa"
+    )
     runner.wake()
     before = wait_for_run(golden, jobs, first, timeout_s=60, poll_s=0.1)
     with FaultServer() as fault:  # answers "page #ffffff": further from the truth
-        second = start_run(golden, jobs, registered, service_url=fault.base_url, revision="b",
-                           actor="qa")  # fmt: skip
+        second = start_run(
+            golden, jobs, registered, service_url=fault.base_url, revision="b", actor="qa"
+        )
         runner.wake()
         after = wait_for_run(golden, jobs, second, timeout_s=60, poll_s=0.1)
         assert len(fault.chat_requests()) == 1  # the job went to its own endpoint
@@ -112,8 +114,14 @@ def test_a_page_that_was_not_read_is_left_out_of_the_score_not_scored_as_empty(
     (entry,) = jobs.documents(job_id)
     ledger = JobLedger(jobs.store)
     ledger.set_document(entry.id, DocumentState.OPENED, 2)
-    ledger.save_page(job_id, entry.id, PageResult(index=0, text="first page"), request_id=None,
-                     revision=None, started_at=0)  # fmt: skip
+    ledger.save_page(
+        job_id,
+        entry.id,
+        PageResult(index=0, text="first page"),
+        request_id=None,
+        revision=None,
+        started_at=0,
+    )
     failed = PageResult(index=1, error=ServiceUnavailable("the service did not answer"))
     ledger.save_page(job_id, entry.id, failed, request_id=None, revision=None, started_at=0)
     (score,) = score_job(jobs, job_id, [document])

@@ -55,8 +55,19 @@ def test_a_run_with_a_page_not_read_is_incomplete_and_says_why() -> None:
 def test_a_run_that_scored_nothing_or_failed_is_incomplete() -> None:
     at = datetime(2026, 1, 1, tzinfo=UTC)
     assert GoldenRun(1, "set", 1, "http://s", "r1", "ana", at, 0.02, at, []).incomplete
-    broken = GoldenRun(1, "set", 1, "http://s", "r1", "ana", at, 0.02, at, [_score("a", 0.1)],
-                       error="its job was cancelled")  # fmt: skip
+    broken = GoldenRun(
+        1,
+        "set",
+        1,
+        "http://s",
+        "r1",
+        "ana",
+        at,
+        0.02,
+        at,
+        [_score("a", 0.1)],
+        error="its job was cancelled",
+    )
     assert broken.incomplete and broken.problems == ["its job was cancelled"]
 
 

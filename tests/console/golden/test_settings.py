@@ -50,9 +50,14 @@ def _run(
     golden: GoldenStore, jobs: JobStore, runner: JobRunner, url: str, settings: ClientSettings
 ) -> int:
     run_id = start_run(
-        golden, jobs, "photo", service_url=url, revision=None, actor="qa",
+        golden,
+        jobs,
+        "photo",
+        service_url=url,
+        revision=None,
+        actor="qa",
         settings=text_settings(settings),
-    )  # fmt: skip
+    )
     runner.wake()
     wait_for_run(golden, jobs, run_id, timeout_s=60, poll_s=0.1)
     return run_id

@@ -18,8 +18,10 @@ PNG = (EXAMPLES / "phototest.tif").read_bytes()  # any bytes: pairing does not d
 def test_the_shipped_example_pairs_every_document_with_its_text() -> None:
     loaded = load_folder(EXAMPLES)
     assert [d.filename for d in loaded.documents] == [
-        "eurotext.tif", "minimal-document.pdf", "phototest.tif",
-    ]  # fmt: skip
+        "eurotext.tif",
+        "minimal-document.pdf",
+        "phototest.tif",
+    ]
     assert loaded.problems == []
     assert loaded.documents[2].expected_text.startswith("This is a lot of 12 point text")
 
@@ -27,9 +29,14 @@ def test_the_shipped_example_pairs_every_document_with_its_text() -> None:
 def test_unmatched_documents_and_texts_are_each_named(tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "set",
-        {"a.png": PNG, "a.txt": b"alpha", "lonely.pdf": b"%PDF-", "orphan.md": b"# text",
-         "notes.docx": b"x"},
-    )  # fmt: skip
+        {
+            "a.png": PNG,
+            "a.txt": b"alpha",
+            "lonely.pdf": b"%PDF-",
+            "orphan.md": b"# text",
+            "notes.docx": b"x",
+        },
+    )
     loaded = load_folder(folder)
     assert [d.filename for d in loaded.documents] == ["a.png"]
     problems = "\n".join(loaded.problems)
@@ -62,9 +69,11 @@ def test_a_text_in_another_encoding_is_refused_by_name(tmp_path: Path) -> None:
 
 def test_utf16_with_a_byte_order_mark_and_utf8_with_one_are_read(tmp_path: Path) -> None:
     files = {
-        "a.png": PNG, "a.txt": codecs.BOM_UTF16_LE + "über".encode("utf-16-le"),
-        "b.png": PNG, "b.txt": codecs.BOM_UTF8 + "naïve".encode(),
-    }  # fmt: skip
+        "a.png": PNG,
+        "a.txt": codecs.BOM_UTF16_LE + "über".encode("utf-16-le"),
+        "b.png": PNG,
+        "b.txt": codecs.BOM_UTF8 + "naïve".encode(),
+    }
     loaded = load_folder(write_files(tmp_path / "set", files))
     assert [d.expected_text for d in loaded.documents] == ["über", "naïve"]
 

@@ -48,8 +48,9 @@ def test_a_run_is_scored_once_when_two_pages_score_it_together(golden: GoldenSto
     from console.golden import DocumentScore
 
     found = golden.register("forms", [DOC], actor="ana", source="x")
-    run_id = golden.add_run(found, job_id=1, service_url="http://s", revision=None, actor="ana",
-                            margin=0.02)  # fmt: skip
+    run_id = golden.add_run(
+        found, job_id=1, service_url="http://s", revision=None, actor="ana", margin=0.02
+    )
     score = DocumentScore("a.png", 0.1, 0.2, 2, 0)
     assert golden.finish_run(run_id, [score], revision="r", error=None)
     assert not golden.finish_run(run_id, [score], revision="r", error=None)

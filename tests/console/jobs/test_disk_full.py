@@ -33,13 +33,22 @@ def _in_a_small_disk(tmp_path: Path, script: str, upload: Path) -> subprocess.Co
         pytest.skip("util-linux's unshare is not installed")
     data = tmp_path / "data"
     data.mkdir()
-    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(data), "PY": sys.executable,
-           "UPLOAD": str(upload), "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LIGHTONOCR_DATA_DIR": str(data),
+        "PY": sys.executable,
+        "UPLOAD": str(upload),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
     done = subprocess.run(
         ["unshare", "--mount", "--map-root-user", "sh", "-c", script],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode == 99 or "unshare:" in done.stderr:
         pytest.skip(f"no private mount namespace here: {done.stderr.strip()[:200]}")
     return done

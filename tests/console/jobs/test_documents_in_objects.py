@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from console._objects import FolderObjects
 from console.jobs import JobStatus, JobStore, JobTooLarge, NewDocument
 from console.jobs._tables import documents_table
-from console.jobs._uploads import DEFAULT_MAX_JOB_MB
+from console.settings import DEFAULT_MAX_JOB_MB
 from tests.console.jobs.conftest import make_pdf, submit
 
 MB = 1 << 20

@@ -16,7 +16,7 @@ import pytest
 from console._store import AuditRecord, Store, StoreError, WarmUpRecord
 from console.jobs import JobRunner, JobStatus, JobStore
 from console.jobs._ledger import STALE_AFTER_S, JobLedger
-from console.jobs._tables import jobs_table
+from console.jobs._tables import documents_table, jobs_table
 from ocr_core import ClientSettings, OCRClient
 from tests.console.jobs.conftest import make_pdf, submit, wait_until
 from tests.fakes.local_server import LocalServer
@@ -134,9 +134,11 @@ def test_a_silent_runner_that_speaks_again_before_the_claim_keeps_its_job(
     second.close()
 
 
-def test_a_runner_whose_job_was_taken_stops_sending_its_pages(
+def test_a_runner_whose_document_was_taken_stops_sending_its_pages(
     database_url: str, server: LocalServer
 ) -> None:
+    """On PostgreSQL runners share jobs and hold documents (`_shared_ledger.py`): a silent
+    runner loses its document, not the job, and must stop sending that document's pages."""
     store = Store(url=database_url)
     jobs = JobStore(store)
     job_id = submit(jobs, ("long.pdf", make_pdf(40)))
@@ -145,7 +147,7 @@ def test_a_runner_whose_job_was_taken_stops_sending_its_pages(
     try:
         assert wait_until(lambda: (jobs.job(job_id).pages_done or 0) >= 1, timeout_s=60)
         with store.transaction() as connection:  # another console took it over
-            connection.execute(jobs_table.update().values(owner="another-console"))
+            connection.execute(documents_table.update().values(holder="another-console"))
         assert wait_until(lambda: runner.running() == [], timeout_s=10)
         done_when_stopped = jobs.job(job_id).pages_done
         sent = completions(server.base_url)

@@ -22,8 +22,11 @@ def test_a_job_stores_every_page_of_every_document_once(
     assert wait_until(lambda: _finished(jobs, job_id))
     job = jobs.job(job_id)
     assert (job.status, job.pages_total, job.pages_done, job.pages_failed) == (
-        JobStatus.DONE, 15, 15, 0,
-    )  # fmt: skip
+        JobStatus.DONE,
+        15,
+        15,
+        0,
+    )
     pages = jobs.pages(job_id)
     keys = [(page.document_id, page.index) for page in pages]
     assert len(keys) == len(set(keys)) == 15

@@ -83,15 +83,19 @@ def test_a_page_is_read_again_with_the_sampling_a_person_chose(
         assert wait_until(lambda: len(server.chat_requests()) == 3 and _finished(jobs, job_id))
         first, _, again = (request.body for request in server.chat_requests())
     assert (again["temperature"], again["repetition_penalty"], again["max_tokens"]) == (
-        0.9, 1.3, 500,
-    )  # fmt: skip
+        0.9,
+        1.3,
+        500,
+    )
     assert first["temperature"] != 0.9 and "repetition_penalty" not in first
     kept, asked_again = jobs.pages(job_id)
     assert kept.sampling is None and asked_again.sampling == chosen
     assert asked_again.result.text == "page #ff0000"
     assert asked_again.to_dict()["sampling"] == {
-        "temperature": 0.9, "repetition_penalty": 1.3, "max_tokens": 500,
-    }  # fmt: skip
+        "temperature": 0.9,
+        "repetition_penalty": 1.3,
+        "max_tokens": 500,
+    }
 
 
 def test_the_job_counts_its_pages_asked_again_after_a_runaway_answer(

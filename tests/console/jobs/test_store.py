@@ -1,4 +1,5 @@
-"""The job tables: documents kept as uploaded, pages written once, retention, store faults."""
+"""The job tables: documents kept as uploaded, pages written once, store faults (retention:
+test_retention.py)."""
 
 from __future__ import annotations
 
@@ -78,30 +79,6 @@ def test_a_retried_page_replaces_its_failure_and_counts_every_attempt(store: Sto
     (page,) = jobs.pages(job_id)
     assert page.result.ok and page.result.attempts == 3 and not page.retry
     assert ledger.pages_to_send(document.id, 1) == []
-
-
-def test_prune_drops_finished_jobs_past_the_retention_and_keeps_the_rest(store: Store) -> None:
-    jobs, ledger = JobStore(store), JobLedger(store)
-    old_done, old_queued = submit(jobs, ("a.pdf", b"x")), submit(jobs, ("b.pdf", b"y"))
-    recent = submit(jobs, ("c.pdf", b"z"))
-    assert ledger.claim(old_done, "me", None)
-    ledger.release(old_done, "me", JobStatus.DONE)
-    jobs.set_retention_days(7)
-    later = datetime.now(UTC) + timedelta(days=8)
-    with store.engine.begin() as connection:  # make `recent` recent as of `later`
-        connection.execute(
-            sa.text("UPDATE jobs SET created_at = :ts WHERE id = :id"),
-            {"ts": later.timestamp(), "id": recent},
-        )
-    assert jobs.prune(later) == 1
-    assert {job.id for job in jobs.jobs()} == {old_queued, recent}
-    assert jobs.retention_days() == 7
-
-
-def test_retention_defaults_to_thirty_days(jobs: JobStore) -> None:
-    assert jobs.retention_days() == 30
-    with pytest.raises(ValueError):
-        jobs.set_retention_days(0)
 
 
 def test_cancelling_a_job_no_runner_holds_cancels_it_at_once(jobs: JobStore) -> None:

@@ -42,8 +42,10 @@ def scanned_job(
 ) -> int:
     job_id = jobs.create_job(
         [NewDocument(SCAN.name, SCAN.read_bytes()), NewDocument("junk.pdf", b"%PDF-1.4 junk")],
-        actor="qa", service_url="", locate_words=True,
-    )  # fmt: skip
+        actor="qa",
+        service_url="",
+        locate_words=True,
+    )
     runners(engine_server.base_url, max_attempts=3)
     assert wait_until(lambda: jobs.job(job_id).words_ready, timeout_s=240)
     assert jobs.job(job_id).pages_located == 1
@@ -93,8 +95,14 @@ def test_a_searchable_pdfs_words_sit_on_their_ink_and_say_what_the_job_read(
     sx, sy = image.width / width_pt, image.height / height_pt
     on_ink = 0
     for _word, (left, bottom, right, top) in words:
-        region = image.crop((round(left * sx), round((height_pt - top) * sy),
-                             round(right * sx), round((height_pt - bottom) * sy)))  # fmt: skip
+        region = image.crop(
+            (
+                round(left * sx),
+                round((height_pt - top) * sy),
+                round(right * sx),
+                round((height_pt - bottom) * sy),
+            )
+        )
         on_ink += region.getextrema()[0] < 128  # some dark pixel under the word
     assert on_ink >= 0.95 * len(words) and len(words) >= 40
 
@@ -104,18 +112,39 @@ def test_export_writes_the_formats_asked_and_the_index_names_them(
 ) -> None:
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "console.jobs", "export", str(scanned_job), "--out", str(out),
-         "--format", "pdf,hocr,alto,txt"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "console.jobs",
+            "export",
+            str(scanned_job),
+            "--out",
+            str(out),
+            "--format",
+            "pdf,hocr,alto,txt",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["batch.json", "phototest.alto.xml", "phototest.hocr", "phototest.pdf",
-                     "phototest.txt"]  # fmt: skip
+    assert names == [
+        "batch.json",
+        "phototest.alto.xml",
+        "phototest.hocr",
+        "phototest.pdf",
+        "phototest.txt",
+    ]
     index = json.loads((out / "batch.json").read_text())
     assert index["documents"][0]["files"] == [
-        "phototest.txt", "phototest.pdf", "phototest.hocr", "phototest.alto.xml"]  # fmt: skip
+        "phototest.txt",
+        "phototest.pdf",
+        "phototest.hocr",
+        "phototest.alto.xml",
+    ]
     assert pdfium.PdfDocument(io.BytesIO((out / "phototest.pdf").read_bytes()))[0]
     # hOCR and ALTO describe the scan's own pixels, not the rendering the service read.
     width, height = Image.open(SCAN).size
@@ -128,10 +157,22 @@ def test_export_writes_the_formats_asked_and_the_index_names_them(
 
 def test_an_unknown_export_format_is_refused_with_the_ones_there_are(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "console.jobs", "export", "1", "--out", str(tmp_path),
-         "--format", "pdf,docx"],
-        cwd=ROOT, env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "console.jobs",
+            "export",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--format",
+            "pdf,docx",
+        ],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LIGHTONOCR_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "unknown format docx" in done.stderr and "alto" in done.stderr

@@ -34,9 +34,12 @@ pytestmark = [
 def _job(jobs: JobStore, *, locate_words: bool) -> int:
     # The PDF's own text layer is the page's text: real words, no OCR model needed.
     return jobs.create_job(
-        [NewDocument(DIGITAL.name, DIGITAL.read_bytes())], actor="qa", service_url="",
-        use_text_layer=True, locate_words=locate_words,
-    )  # fmt: skip
+        [NewDocument(DIGITAL.name, DIGITAL.read_bytes())],
+        actor="qa",
+        service_url="",
+        use_text_layer=True,
+        locate_words=locate_words,
+    )
 
 
 def test_a_job_that_asks_gets_each_read_pages_words_on_its_image(
@@ -59,9 +62,12 @@ def test_a_job_is_done_when_its_text_is_and_its_words_follow(
     jobs: JobStore, runners: Callable[..., JobRunner], server: object
 ) -> None:
     job_id = jobs.create_job(
-        [NewDocument(FOUR_PAGES.name, FOUR_PAGES.read_bytes())], actor="qa", service_url="",
-        use_text_layer=True, locate_words=True,
-    )  # fmt: skip
+        [NewDocument(FOUR_PAGES.name, FOUR_PAGES.read_bytes())],
+        actor="qa",
+        service_url="",
+        use_text_layer=True,
+        locate_words=True,
+    )
     runners(server.base_url)  # type: ignore[attr-defined]
     assert wait_until(lambda: not jobs.job(job_id).active, timeout_s=120)
     words = WordsStore(jobs.store)
@@ -83,8 +89,9 @@ def test_a_page_without_text_is_located_at_once_with_no_words(jobs: JobStore, st
     job_id = _job(jobs, locate_words=True)
     (document,) = jobs.documents(job_id)
     page = PageResult(index=0, text=" \n", latency_s=0.1, attempts=1)
-    JobLedger(store).save_page(job_id, document.id, page, request_id=None, revision=None,
-                               started_at=0.0)  # fmt: skip
+    JobLedger(store).save_page(
+        job_id, document.id, page, request_id=None, revision=None, started_at=0.0
+    )
     words = WordsStore(store)
 
     async def in_store(call: Callable[..., object], *args: object) -> object:
@@ -106,10 +113,15 @@ def test_a_pages_words_are_located_while_the_jobs_other_pages_are_still_read(
     with FaultServer() as server:
         server.script("stall")  # the scan's request is answered with one chunk, then nothing
         job_id = jobs.create_job(
-            [NewDocument(DIGITAL.name, DIGITAL.read_bytes()),
-             NewDocument("scan.tif", tiff_pages(["#ffffff"]))],
-            actor="qa", service_url="", use_text_layer=True, locate_words=True,
-        )  # fmt: skip
+            [
+                NewDocument(DIGITAL.name, DIGITAL.read_bytes()),
+                NewDocument("scan.tif", tiff_pages(["#ffffff"])),
+            ],
+            actor="qa",
+            service_url="",
+            use_text_layer=True,
+            locate_words=True,
+        )
         runners(server.base_url)
         digital, scan = jobs.documents(job_id)
         words = WordsStore(jobs.store)
@@ -150,8 +162,9 @@ def test_a_page_past_the_locating_limits_keeps_its_text_and_says_why(
     job_id = _job(jobs, locate_words=True)
     (document,) = jobs.documents(job_id)
     page = PageResult(index=0, text="Hello world", latency_s=0.1, attempts=1)
-    JobLedger(store).save_page(job_id, document.id, page, request_id=None, revision=None,
-                               started_at=0.0)  # fmt: skip
+    JobLedger(store).save_page(
+        job_id, document.id, page, request_id=None, revision=None, started_at=0.0
+    )
     words = WordsStore(store)
     tight = SandboxLimits(memory_mb=2048, cpu_seconds=60.0, wall_seconds=0.01, workers=1)
 

@@ -23,19 +23,36 @@ from tests.fakes.google_logging import entry
 # gpu_model_runner.py, core.py), in the order a cold start writes them, seconds after start.
 VLLM_LINES = [
     (1.5, "Starting new instance. Reason: AUTOSCALING - Instance started due to traffic."),
-    (1.7, "(APIServer pid=1) INFO 11-29 09:00:09 [api_server.py:1977] vLLM API server version "
-          "0.11.2"),
-    (1.9, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:21 [gpu_model_runner.py:3260] Starting to "
-          "load model lightonai/LightOnOCR-2-1B..."),
-    (2.1, "(EngineCore_DP0 pid=212) INFO 11-29 09:00:31 [gpu_model_runner.py:3339] Model "
-          "loading took 1.9000 GiB memory and 9.410000 seconds"),
-    (2.3, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:15 [gpu_model_runner.py:4245] Graph "
-          "capturing finished in 12 secs, took 0.31 GiB"),
-    (2.5, "(EngineCore_DP0 pid=212) INFO 11-29 09:01:18 [core.py:251] init engine (profile, "
-          "create kv cache, warmup model) took 46.70 seconds"),
-    (2.7, "(APIServer pid=1) INFO 11-29 09:01:20 [api_server.py:2053] Starting vLLM API server "
-          "0 on http://0.0.0.0:8000"),
-]  # fmt: skip
+    (
+        1.7,
+        "(APIServer pid=1) INFO 11-29 09:00:09 [api_server.py:1977] vLLM API server version 0.11.2",
+    ),
+    (
+        1.9,
+        "(EngineCore_DP0 pid=212) INFO 11-29 09:00:21 [gpu_model_runner.py:3260] Starting to "
+        "load model lightonai/LightOnOCR-2-1B...",
+    ),
+    (
+        2.1,
+        "(EngineCore_DP0 pid=212) INFO 11-29 09:00:31 [gpu_model_runner.py:3339] Model "
+        "loading took 1.9000 GiB memory and 9.410000 seconds",
+    ),
+    (
+        2.3,
+        "(EngineCore_DP0 pid=212) INFO 11-29 09:01:15 [gpu_model_runner.py:4245] Graph "
+        "capturing finished in 12 secs, took 0.31 GiB",
+    ),
+    (
+        2.5,
+        "(EngineCore_DP0 pid=212) INFO 11-29 09:01:18 [core.py:251] init engine (profile, "
+        "create kv cache, warmup model) took 46.70 seconds",
+    ),
+    (
+        2.7,
+        "(APIServer pid=1) INFO 11-29 09:01:20 [api_server.py:2053] Starting vLLM API server "
+        "0 on http://0.0.0.0:8000",
+    ),
+]
 LOG_MARKS = [
     "instance",
     "process",
@@ -96,9 +113,16 @@ def test_a_cloud_run_cold_start_is_split_at_vllms_lines_read_from_cloud_logging(
         # on a loaded machine.
         start = datetime.now(UTC)
         cloud.logging.push(
-            *(entry(text, at=start + timedelta(seconds=s), severity="DEFAULT",
-                    revision=cloud.revision) for s, text in VLLM_LINES)
-        )  # fmt: skip
+            *(
+                entry(
+                    text,
+                    at=start + timedelta(seconds=s),
+                    severity="DEFAULT",
+                    revision=cloud.revision,
+                )
+                for s, text in VLLM_LINES
+            )
+        )
         server.go_cold(4.0)
         record = operations.warm_up(timeout_s=20)
         assert record.cold, record.error
@@ -150,9 +174,16 @@ def test_marks_that_reach_cloud_logging_after_the_warm_up_still_make_its_phases(
         # Logging ingests the cold start's lines late: they arrive after the warm-up ended,
         # stamped with when they were written.
         cloud.logging.push(
-            *(entry(text, at=start + timedelta(seconds=s), severity="DEFAULT",
-                    revision=cloud.revision) for s, text in VLLM_LINES)
-        )  # fmt: skip
+            *(
+                entry(
+                    text,
+                    at=start + timedelta(seconds=s),
+                    severity="DEFAULT",
+                    revision=cloud.revision,
+                )
+                for s, text in VLLM_LINES
+            )
+        )
         added = operations.reread_cold_starts()
         [after] = operations.cold_starts()
     assert not any(mark in before.marks for mark in LOG_MARKS)

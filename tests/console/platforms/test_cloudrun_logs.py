@@ -73,8 +73,9 @@ def test_entries_come_back_newest_first_with_severity_and_revision(cloud: CloudF
 
     assert len(entries) == 8
     assert [e.timestamp for e in entries] == sorted((e.timestamp for e in entries), reverse=True)
-    assert all(e.timestamp.tzinfo is not None and e.timestamp.utcoffset() == timedelta(0)
-               for e in entries)  # fmt: skip
+    assert all(
+        e.timestamp.tzinfo is not None and e.timestamp.utcoffset() == timedelta(0) for e in entries
+    )
     assert entries[-1].message == "Starting vLLM API server on http://0.0.0.0:8000"
     assert {e.source for e in entries} == {cloud.revision}
     assert {e.severity for e in entries} == {"INFO", "WARNING", "ERROR"}
@@ -217,9 +218,14 @@ def vllm_line(level: int, message: str, *, process: str = "APIServer") -> str:
 
 @pytest.mark.parametrize(
     ("level", "expected"),
-    [(logging.DEBUG, "DEBUG"), (logging.INFO, "INFO"), (logging.WARNING, "WARNING"),
-     (logging.ERROR, "ERROR"), (logging.CRITICAL, "CRITICAL")],
-)  # fmt: skip
+    [
+        (logging.DEBUG, "DEBUG"),
+        (logging.INFO, "INFO"),
+        (logging.WARNING, "WARNING"),
+        (logging.ERROR, "ERROR"),
+        (logging.CRITICAL, "CRITICAL"),
+    ],
+)
 def test_a_vllm_stdout_line_is_read_at_the_level_vllm_wrote(level: int, expected: str) -> None:
     assert read_severity("DEFAULT", vllm_line(level, "engine ready")) == expected
     assert read_severity("DEFAULT", vllm_line(level, "x", process="EngineCore_DP0")) == expected

@@ -69,8 +69,12 @@ def test_utilisations_take_each_revisions_percentile_then_the_worst(cloud: Cloud
     cloud.platform.metrics(HOUR)
 
     expected = {(f"ALIGN_PERCENTILE_{p}", "REDUCE_MAX", ()) for p in ("50", "99")}
-    metrics = ("memory/utilizations", "cpu/utilizations", "gpu/memory_utilizations",
-               "gpu/utilizations")  # fmt: skip
+    metrics = (
+        "memory/utilizations",
+        "cpu/utilizations",
+        "gpu/memory_utilizations",
+        "gpu/utilizations",
+    )
     for metric in metrics:
         assert aggregations(cloud, f"container/{metric}") == expected
 

@@ -26,6 +26,7 @@ from tests.console.local_platform import (
     json_line,
     port_open,
 )
+from tests.fakes.fault_server import FaultServer
 from tests.fakes.local_server import start_local_server
 from tests.waits import eventually, wait_until
 
@@ -184,6 +185,28 @@ def test_an_external_server_is_named_with_its_process(make_platform) -> None:
     with start_local_server(*SIMULATED) as server:
         status = make_platform(port=server.port).status()
         assert f"pid {server.process.pid}" in status.detail
+
+
+def test_an_external_server_that_refuses_the_console_is_degraded_not_loading(
+    make_platform,
+) -> None:
+    """A 401 from /health is a refusal, not an engine loading: "starting" would make every
+    runner hold its jobs for a service that never becomes ready."""
+    with FaultServer() as refusing:
+        refusing.faults.accept_tokens = {"nobody-has-this"}
+        platform = make_platform(port=int(refusing.base_url.rsplit(":", 1)[1]))
+        status = platform.status()
+        assert status.state is ServiceState.DEGRADED
+        assert "answers /health with 401" in status.detail
+        assert platform.accepting_work()
+
+
+def test_an_external_server_still_loading_is_starting_and_takes_no_work(make_platform) -> None:
+    with FaultServer() as loading:
+        loading.go_cold(60)
+        platform = make_platform(port=int(loading.base_url.rsplit(":", 1)[1]))
+        assert platform.status().state is ServiceState.STARTING
+        assert not platform.accepting_work()
 
 
 def test_a_squatter_on_the_port_is_named_and_no_server_is_started_beside_it(

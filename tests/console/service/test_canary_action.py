@@ -12,12 +12,13 @@ import pytest
 from console._identity import Identity, Role
 from console._store import Store
 from console.golden import GoldenStore, load_folder, start_run, wait_for_run
+from console.golden._gate import CanaryRefused
 from console.jobs import JobRunner, JobStore
+from console.runtime import Runtime
 from console.service import Operations
 from console.service._canary_action import canary_rollout, request_canary_rollout
 from console.service._rollouts import RolloutBusy, canary_request, rollout_lock
 from console.worker import Worker
-from deploy._canary_gate import CanaryRefused
 from ocr_core import ClientSettings, OCRClient
 from tests.console.golden.conftest import phototest_set
 from tests.fakes.cloud import CloudFakes, cloudrun_platform_with_fakes
@@ -69,12 +70,14 @@ def test_an_operator_promotes_a_canary_that_reads_as_well_and_the_audit_says_so(
     tmp_path: Path,
 ) -> None:
     golden = GoldenStore(operations.store)
-    golden.register("photo", load_folder(phototest_set(tmp_path / "set")).documents,
-                    actor="qa", source="test")  # fmt: skip
+    golden.register(
+        "photo", load_folder(phototest_set(tmp_path / "set")).documents, actor="qa", source="test"
+    )
     serving = cloud.revision
     jobs = JobStore(operations.store)
-    baseline = start_run(golden, jobs, "photo", service_url=local_server.base_url,
-                         revision=serving, actor="qa")  # fmt: skip
+    baseline = start_run(
+        golden, jobs, "photo", service_url=local_server.base_url, revision=serving, actor="qa"
+    )
     runner.wake()
     assert not wait_for_run(golden, jobs, baseline, timeout_s=300, poll_s=0.1).incomplete
     candidate = _next_revision(cloud)
@@ -137,7 +140,7 @@ def test_a_requested_canary_runs_in_the_worker_not_in_the_callers_process(
     assert cloud.run.requests_for("UpdateService") == []  # nothing ran in this call
     queued = canary_request(operations.store, number)
     assert queued is not None and queued.state == "queued"
-    worker = Worker(operations, poll_s=0.1, beat_s=0.1).start()
+    worker = Worker(Runtime(operations), poll_s=0.1, beat_s=0.1).start()
     try:
         done = eventually(
             lambda: (r := canary_request(operations.store, number)) and r.finished_at and r,

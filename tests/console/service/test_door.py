@@ -21,6 +21,7 @@ from console._identity import Identity, PermissionDenied, Role
 from console._references import ReferenceText
 from console.golden import GoldenStore, load_zip
 from console.jobs import NewDocument
+from console.review import ReviewSettings, ReviewStore
 from console.service import ACTIONS, Operations
 from console.service._canary_action import CanaryUnavailable, canary_rollout
 from console.service._revisions import rollback, split
@@ -28,6 +29,7 @@ from ocr_core import Sampling
 from tests.console.golden.conftest import EXAMPLES, make_zip
 from tests.console.jobs.conftest import make_pdf
 from tests.console.local_platform import local_platforms
+from tests.console.review.conftest import Seed, seed_job
 from tests.fakes.local_server import LocalServer
 
 OPERATOR = Identity("ops@bank.example", Role.OPERATOR, "iap")
@@ -53,6 +55,10 @@ class Setup:
         GoldenStore(operations.store).register(
             "seed-set", load_zip(GOLDEN_ZIP).documents, actor="seed", source="test"
         )
+        # A job whose one page was read and approved once: what review acts on.
+        self.review_job_id = seed_job(operations.store, Seed("read text"))
+        review = ReviewStore(operations.store)
+        review.approve(review.page(self.review_job_id, 1), "seed")
 
 
 def _canary(setup: Setup, who: Identity) -> None:
@@ -100,10 +106,26 @@ TABLE: dict[str, Callable[[Setup, Identity], Any]] = {
     ),
     "remove golden set": lambda s, who: s.operations.remove_golden_set("seed-set", identity=who),
     "canary rollout": _canary,
+    "approve page": lambda s, who: s.operations.approve_page(s.review_job_id, 1, identity=who),
+    "correct page": lambda s, who: s.operations.correct_page(
+        s.review_job_id, 1, "fixed text", identity=who
+    ),
+    "restore page": lambda s, who: s.operations.restore_page(s.review_job_id, 1, 1, identity=who),
+    "send to review": lambda s, who: s.operations.send_to_review(s.review_job_id, identity=who),
+    "set review settings": lambda s, who: s.operations.set_review_settings(
+        ReviewSettings(0.8, 0.1), identity=who
+    ),
+    "golden set from reviewed": lambda s, who: s.operations.golden_from_reviewed(
+        "reviewed-set", [s.review_job_id], identity=who
+    ),
     "start comparison": lambda s, who: s.operations.start_comparison(
         s.other_url, documents=[NewDocument("c.pdf", make_pdf(1))], identity=who
     ),
 }
+
+# These act on a real backfill's destination: tests/console/service/test_backfill_actions.py
+# runs one and checks the same refusals and audit rows.
+NEEDS_A_BACKFILL = ("cancel backfill", "retry backfill")
 
 
 @pytest.fixture
@@ -115,7 +137,7 @@ def setup(tmp_path: Path, simulated_server: LocalServer) -> Iterator[Setup]:
 
 
 def test_the_table_covers_every_action() -> None:
-    assert sorted(TABLE) == sorted(ACTIONS)
+    assert sorted([*TABLE, *NEEDS_A_BACKFILL]) == sorted(ACTIONS)
 
 
 @pytest.mark.parametrize("action", sorted(TABLE))

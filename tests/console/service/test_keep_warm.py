@@ -17,6 +17,7 @@ from console._identity import Identity, PermissionDenied, Role
 from console._store import Store
 from console.platforms._base import ServiceState
 from console.platforms.local import LocalPlatform
+from console.runtime import Runtime
 from console.service import Operations
 from console.service._keep_warm import KeepWarm, KeepWarmTimer, countdown
 from console.worker import Worker
@@ -87,7 +88,9 @@ def test_a_new_worker_applies_the_overdue_revert_with_no_page_open(
     second = make_platform(store=Store.in_dir(tmp_path))
     assert second.floor == 1
     operations = _ops(second, now=clock)
-    worker = Worker(operations, keep_warm_s=60).start()  # ... and its worker applies the revert
+    worker = Worker(
+        Runtime(operations), keep_warm_s=60
+    ).start()  # ... and its worker applies the revert
     try:
         ended = ("keep warm ended", "system (for qa-tester)", True)
         assert wait_until(lambda: _actions(operations)[-1] == ended, timeout_s=10)
@@ -102,7 +105,7 @@ def test_a_revert_falling_due_while_no_page_is_open_is_applied_by_the_worker(
     make_platform, clock
 ) -> None:
     operations = _ops(make_platform(), now=clock)
-    worker = Worker(operations, keep_warm_s=0.1).start()
+    worker = Worker(Runtime(operations), keep_warm_s=0.1).start()
     try:
         assert operations.start_keep_warm(ONE_SECOND_H).ok
         assert operations.platform.floor == 1
@@ -247,7 +250,7 @@ def test_a_revert_due_on_cloud_run_with_no_page_open_is_applied_by_the_worker(
         operations = Operations(cloud.platform, Store.in_dir(tmp_path), actor="ops", now=clock)
         assert operations.start_keep_warm(ONE_SECOND_H).ok
         assert cloud.platform.status().min_instances == 1
-        worker = Worker(operations, keep_warm_s=0.1).start()
+        worker = Worker(Runtime(operations), keep_warm_s=0.1).start()
         try:
             clock.advance(2)
             assert wait_until(lambda: cloud.platform.status().min_instances == 0, timeout_s=10)

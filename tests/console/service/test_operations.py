@@ -15,7 +15,8 @@ from console._store import Store
 from console.platforms._base import MetricKey, MetricSeries, ServiceState
 from console.platforms._local_warm_up import probe_image
 from console.platforms.local import LocalPlatform
-from console.service import THRESHOLDS, Operations, build_operations
+from console.runtime import build_runtime
+from console.service import THRESHOLDS, Operations
 from ocr_core import BreakerState, CircuitOpenError, OCRError, SyncOCRClient
 from tests.console.local_platform import (
     SIMULATED,
@@ -183,16 +184,16 @@ def test_the_actor_defaults_to_the_operating_system_user(make_platform) -> None:
     assert Operations(platform, platform.store).actor == getpass.getuser()
 
 
-def test_build_operations_runs_the_local_platform_from_the_environment(tmp_path: Path) -> None:
+def test_build_runtime_runs_the_local_platform_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
-    operations = build_operations(
+    operations = build_runtime(
         {
             "LIGHTONOCR_DATA_DIR": str(tmp_path),
             "LIGHTONOCR_LOCAL_PORT": str(port),
             "LIGHTONOCR_LOCAL_ENGINE": "simulated",
             "LIGHTONOCR_ACTOR": "bo",
         }
-    )
+    ).operations
     try:
         assert operations.platform.name == "local"
         assert operations.platform.service_url == f"http://127.0.0.1:{port}"

@@ -35,8 +35,7 @@ def _pages(operations: Operations, *results: PageResult) -> None:
     ledger = JobLedger(operations.store)
     ledger.set_document(document.id, DocumentState.OPENED, len(results))
     for result in results:
-        ledger.save_page(job_id, document.id, result, request_id=None, revision=None,
-                         started_at=0)  # fmt: skip
+        ledger.save_page(job_id, document.id, result, request_id=None, revision=None, started_at=0)
 
 
 def _timeout(index: int) -> PageResult:

@@ -19,9 +19,14 @@ def _logged(error: BaseException) -> logging.LogRecord:
         raise error
     except BaseException:
         record = logging.getLogger("uvicorn.error").makeRecord(
-            "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI application\n", (),
+            "uvicorn.error",
+            logging.ERROR,
+            __file__,
+            1,
+            "Exception in ASGI application\n",
+            (),
             exc_info=__import__("sys").exc_info(),
-        )  # fmt: skip
+        )
     assert DisconnectFilter().filter(record)
     return record
 

@@ -14,8 +14,9 @@ NOW = datetime.now(UTC)
 
 
 def _document(pages: int, document_id: int = 1) -> JobDocument:
-    return JobDocument(document_id, 1, document_id - 1, f"d{document_id}.pdf", 10,
-                       DocumentState.OPENED, pages)  # fmt: skip
+    return JobDocument(
+        document_id, 1, document_id - 1, f"d{document_id}.pdf", 10, DocumentState.OPENED, pages
+    )
 
 
 def _stored(
@@ -62,8 +63,9 @@ def test_a_reference_without_page_breaks_scores_the_whole_document() -> None:
 
 
 def test_a_one_page_document_takes_a_reference_without_breaks_as_its_page() -> None:
-    truth = page_truth([_ref(WHOLE_DOCUMENT, "Hello world")], _document(1),
-                       PageResult(0, "Hello word"), True)  # fmt: skip
+    truth = page_truth(
+        [_ref(WHOLE_DOCUMENT, "Hello world")], _document(1), PageResult(0, "Hello word"), True
+    )
     assert truth.score is not None and truth.score.wer == 0.5
 
 

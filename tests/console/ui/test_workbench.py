@@ -71,8 +71,10 @@ def test_page_images_for_display_are_jpegs_of_bounded_size(corpus: Path) -> None
 
 def test_elapsed_time_reads_as_seconds_minutes_or_hours() -> None:
     assert [format_elapsed(s) for s in (4.4, 65, 3 * 3600 + 120)] == [
-        "4 s", "1 min 05 s", "3 h 02 min",
-    ]  # fmt: skip
+        "4 s",
+        "1 min 05 s",
+        "3 h 02 min",
+    ]
 
 
 def test_documents_with_one_name_are_numbered_apart(jobs: JobStore) -> None:
@@ -141,9 +143,13 @@ def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
     ledger = JobLedger(store)
     ledger.set_document(document.id, DocumentState.OPENED, 3)
     ledger.save_page(
-        job_id, document.id, PageResult(index=0, text="x"), request_id=None, revision=None,
+        job_id,
+        document.id,
+        PageResult(index=0, text="x"),
+        request_id=None,
+        revision=None,
         started_at=0,
-    )  # fmt: skip
+    )
     view = JobView(jobs.job(job_id), jobs.documents(job_id), jobs.pages(job_id))
     assert view.summary(view.documents[0]).startswith(
         "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting · read in "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
-from console.worker import live_workers
+from console.service import live_workers
 from tests.console.jobs.conftest import make_pdf
 from tests.console.local_platform import free_port, port_open
 from tests.waits import wait_until
@@ -24,8 +24,12 @@ PHOTO = ROOT.parent / "shared" / "corpus" / "scans" / "phototest.tif"
 
 def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> None:
     ocr_port = free_port()
-    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path), "LIGHTONOCR_LOCAL_ENGINE":
-           "simulated", "LIGHTONOCR_LOCAL_PORT": str(ocr_port)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LIGHTONOCR_DATA_DIR": str(tmp_path),
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        "LIGHTONOCR_LOCAL_PORT": str(ocr_port),
+    }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
     store = Store.in_dir(tmp_path)
     jobs = JobStore(store)
@@ -33,9 +37,12 @@ def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> N
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "console.worker"], cwd=ROOT, env=env, stdout=out,
+            [sys.executable, "-m", "console.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
         assert [beat.pid for beat in live_workers(store)] == [worker.pid]
@@ -58,8 +65,12 @@ def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: P
     """Cloud Run kills an instance ~10 s after SIGTERM; the word locator may need longer to
     close (a page being located), so the jobs go back to the queue first."""
     ocr_port = free_port()
-    env = {**os.environ, "LIGHTONOCR_DATA_DIR": str(tmp_path), "LIGHTONOCR_LOCAL_ENGINE":
-           "simulated", "LIGHTONOCR_LOCAL_PORT": str(ocr_port)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LIGHTONOCR_DATA_DIR": str(tmp_path),
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        "LIGHTONOCR_LOCAL_PORT": str(ocr_port),
+    }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
     store = Store.in_dir(tmp_path)
     jobs = JobStore(store)
@@ -68,9 +79,12 @@ def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: P
     log = tmp_path / "worker.log"
     with log.open("wb") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "console.worker"], cwd=ROOT, env=env, stdout=out,
+            [sys.executable, "-m", "console.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
         signalled = time.monotonic()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.jobs import JobStatus, JobStore
+from console.runtime import Runtime
 from console.service import Operations
 from console.worker import Worker
 from tests.console.jobs.conftest import make_pdf, submit
@@ -25,7 +26,7 @@ def test_a_worker_takes_no_job_while_its_service_is_loading(tmp_path: Path) -> N
         platform = make(port=port, default_floor=0)  # the server on the port, loading
         operations = Operations(platform, platform.store, actor="qa")
         jobs = JobStore(platform.store)
-        worker = Worker(operations, poll_s=0.05).start()
+        worker = Worker(Runtime(operations), poll_s=0.05).start()
         try:
             job_id = submit(jobs, ("two.pdf", make_pdf(2)))
             probes = _health_probes(server)

@@ -8,6 +8,7 @@ from pathlib import Path
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
 from console.jobs._tables import jobs_table
+from console.runtime import Runtime
 from console.service import Operations
 from console.worker import Worker
 from tests.fakes.cloud import cloudrun_platform_with_fakes
@@ -34,7 +35,7 @@ def test_a_job_that_passes_its_retention_while_the_worker_runs_is_deleted(
     with cloudrun_platform_with_fakes(seed=False) as cloud:
         store = Store.in_dir(tmp_path)
         operations = Operations(cloud.platform, store, actor="ops")
-        worker = Worker(operations, beat_s=0.05, retention_s=0.1).start()
+        worker = Worker(Runtime(operations), beat_s=0.05, retention_s=0.1).start()
         try:
             jobs = JobStore(store)
             old = _finished_long_ago(store)  # after the worker's start

@@ -124,9 +124,15 @@ def test_clients_trickling_their_bodies_hold_no_place_in_the_queue() -> None:
     """Issue 20: 100 connections trickling bodies got a normal request a 429 at once."""
     # One slot and one waiting place: a slow sender admitted early would take them both.
     with start_local_server(
-        "--engine", "simulated", "--max-num-seqs", "1", "--max-waiting", "1",
-        "--body-timeout", "60",
-    ) as server:  # fmt: skip
+        "--engine",
+        "simulated",
+        "--max-num-seqs",
+        "1",
+        "--max-waiting",
+        "1",
+        "--body-timeout",
+        "60",
+    ) as server:
         slow = [connect(server) for _ in range(20)]
         for sock in slow:
             sock.sendall(

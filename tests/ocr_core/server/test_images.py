@@ -26,9 +26,16 @@ async def test_concurrent_huge_blank_pages_stay_within_a_memory_bound() -> None:
     page = _blank_png(9400)
     assert len(page) < MB
     with start_local_server(
-        "--engine", "rapidocr", "--max-image-side", "770", "--engine-threads", "1",
-        "--max-num-seqs", "8", startup_timeout_s=120,
-    ) as server:  # fmt: skip
+        "--engine",
+        "rapidocr",
+        "--max-image-side",
+        "770",
+        "--engine-threads",
+        "1",
+        "--max-num-seqs",
+        "8",
+        startup_timeout_s=120,
+    ) as server:
         before = peak_rss(server)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=300) as client:
             answers = await asyncio.gather(

@@ -150,8 +150,11 @@ def test_a_box_merged_across_a_gutter_crosses_it_and_a_padded_one_is_trimmed() -
 
 
 def test_three_columns_are_read_left_middle_right() -> None:
-    boxes = [line(x0, r, x0 + 220, f"{name}{r}") for r in range(5)
-             for x0, name in ((50, "A"), (285, "B"), (520, "C"))]  # fmt: skip
+    boxes = [
+        line(x0, r, x0 + 220, f"{name}{r}")
+        for r in range(5)
+        for x0, name in ((50, "A"), (285, "B"), (520, "C"))
+    ]
     random.Random(3).shuffle(boxes)
     assert texts(boxes) == [f"{name}{r}" for name in "ABC" for r in range(5)]
 

@@ -24,9 +24,13 @@ def post(server: LocalServer, **extra: object) -> httpx.Response:
 
 @pytest.mark.parametrize(
     "body",
-    [{"logprobs": "yes"}, {"top_logprobs": -2, "logprobs": True}, {"top_logprobs": 21,
-     "logprobs": True}, {"top_logprobs": 3}],
-)  # fmt: skip
+    [
+        {"logprobs": "yes"},
+        {"top_logprobs": -2, "logprobs": True},
+        {"top_logprobs": 21, "logprobs": True},
+        {"top_logprobs": 3},
+    ],
+)
 def test_logprob_options_vllm_refuses_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(LogprobsError):
         parse_options(body)

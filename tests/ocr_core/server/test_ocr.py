@@ -119,15 +119,20 @@ def test_the_official_openai_client_streams_the_text(local_server: LocalServer) 
     page = Image.new("RGB", (640, 160), "white")
     from PIL import ImageDraw, ImageFont
 
-    ImageDraw.Draw(page).text((20, 50), "Streamed words arrive", fill="black",
-                              font=ImageFont.load_default(size=48))  # fmt: skip
+    ImageDraw.Draw(page).text(
+        (20, 50), "Streamed words arrive", fill="black", font=ImageFont.load_default(size=48)
+    )
     stream = client.chat.completions.create(
         model=MODEL,
-        messages=[{"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": data_uri(encode(page))}}]}],
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": data_uri(encode(page))}}],
+            }
+        ],
         stream=True,
         stream_options={"include_usage": True},
-    )  # fmt: skip
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "Streamed words arrive" in text

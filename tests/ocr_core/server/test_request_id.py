@@ -20,8 +20,10 @@ def test_the_request_id_is_in_every_log_line_of_its_request(
         timeout=30,
     )
     # The access line is written after the response is sent: wait for it, then look at all.
-    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "job-7-page-3-f00d"
-           and r["logger"] == "uvicorn.access")  # fmt: skip
+    logged(
+        simulated_server.log_text,
+        lambda r: r.get("x_request_id") == "job-7-page-3-f00d" and r["logger"] == "uvicorn.access",
+    )
     lines = logged(
         simulated_server.log_text, lambda r: r.get("x_request_id") == "job-7-page-3-f00d"
     )
@@ -48,8 +50,10 @@ def test_a_refused_request_is_logged_with_its_request_id(simulated_server: Local
         headers={"X-Request-Id": "no-image-9"},
         timeout=30,
     )
-    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "no-image-9"
-           and r["logger"] == "uvicorn.access")  # fmt: skip
+    logged(
+        simulated_server.log_text,
+        lambda r: r.get("x_request_id") == "no-image-9" and r["logger"] == "uvicorn.access",
+    )
     refused = logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "no-image-9")
     assert any(r["message"].startswith("rejected chat completion") for r in refused)
     assert any(r["severity"] == "WARNING" and r["logger"] == "uvicorn.access" for r in refused)

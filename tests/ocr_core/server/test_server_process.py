@@ -136,8 +136,10 @@ def test_every_log_line_is_one_json_object_with_the_shared_fields(
         headers={"Authorization": "Bearer sekrit-token-123", "X-Request-Id": "shared-fields-1"},
         timeout=30,
     )
-    logged(simulated_server.log_text, lambda r: r.get("x_request_id") == "shared-fields-1"
-           and r["logger"] == "uvicorn.access")  # fmt: skip
+    logged(
+        simulated_server.log_text,
+        lambda r: r.get("x_request_id") == "shared-fields-1" and r["logger"] == "uvicorn.access",
+    )
     records = log_records(simulated_server.log_text())
     for record in records:
         assert {"time", "severity", "logger", "message"} <= record.keys(), record
@@ -160,8 +162,10 @@ def test_successful_health_and_metrics_probes_stay_out_of_the_access_log() -> No
         assert httpx.get(f"{server.base_url}/v1/models", timeout=10).status_code == 200
         # The access line is written after the response is sent: the last request's line
         # has come when the probes' lines would have.
-        logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
-               and "/v1/models" in r["message"])  # fmt: skip
+        logged(
+            server.log_text,
+            lambda r: r["logger"] == "uvicorn.access" and "/v1/models" in r["message"],
+        )
         access = [
             record["message"]
             for record in log_records(server.log_text())
@@ -179,10 +183,15 @@ def test_failed_requests_are_logged_at_warning_or_error_by_status_class() -> Non
         # The access lines are written after the responses are sent.
         access = {
             record["message"]: record["severity"]
-            for record in logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
-                                 and ("/nowhere" in r["message"] or "/v1/chat" in r["message"]),
-                                 count=2)
-        }  # fmt: skip
+            for record in logged(
+                server.log_text,
+                lambda r: (
+                    r["logger"] == "uvicorn.access"
+                    and ("/nowhere" in r["message"] or "/v1/chat" in r["message"])
+                ),
+                count=2,
+            )
+        }
     [missing] = [severity for message, severity in access.items() if "/nowhere" in message]
     [rejected] = [severity for message, severity in access.items() if "/v1/chat" in message]
     assert (missing, rejected) == ("WARNING", "WARNING")
@@ -196,9 +205,11 @@ def test_requests_refused_while_the_engine_loads_are_logged_as_errors() -> None:
         assert refused.status_code == 503
         severities = [  # the access line is written after the response is sent
             record["severity"]
-            for record in logged(server.log_text, lambda r: r["logger"] == "uvicorn.access"
-                                 and "/v1/chat" in r["message"])
-        ]  # fmt: skip
+            for record in logged(
+                server.log_text,
+                lambda r: r["logger"] == "uvicorn.access" and "/v1/chat" in r["message"],
+            )
+        ]
     assert severities == ["ERROR"]
 
 
@@ -238,12 +249,21 @@ def test_an_impossible_setting_exits_with_a_clear_error() -> None:
 
 def test_an_engine_that_cannot_load_stops_the_server_with_a_critical_line() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ocr_core.server", "--engine", "simulated",
-         "--service-time", "-1", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "ocr_core.server",
+            "--engine",
+            "simulated",
+            "--service-time",
+            "-1",
+            "--port",
+            "0",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     assert result.returncode == 3
     records = [json.loads(line) for line in result.stderr.splitlines() if line]
     critical = [r for r in records if r["severity"] == "CRITICAL"]

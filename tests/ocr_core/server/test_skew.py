@@ -17,9 +17,12 @@ def _quad(x: float, y: float, width: float, height: float, degrees: float) -> li
     """A line's quad (top-left, top-right, bottom-right, bottom-left) sloping by `degrees`."""
     a = math.radians(degrees)
     dx, dy = math.cos(a), math.sin(a)
-    return [[x, y], [x + width * dx, y + width * dy],
-            [x + width * dx - height * dy, y + width * dy + height * dx],
-            [x - height * dy, y + height * dx]]  # fmt: skip
+    return [
+        [x, y],
+        [x + width * dx, y + width * dy],
+        [x + width * dx - height * dy, y + width * dy + height * dx],
+        [x - height * dy, y + height * dx],
+    ]
 
 
 def _turned_box(x: float, y: float, width: float, height: float, degrees: float) -> TextBox:
@@ -29,8 +32,10 @@ def _turned_box(x: float, y: float, width: float, height: float, degrees: float)
     a = math.radians(degrees)
     corners = [(x, y), (x + width, y), (x + width, y + height), (x, y + height)]
     cos, sin = math.cos(a), math.sin(a)
-    turned = [(cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos)
-              for px, py in corners]  # fmt: skip
+    turned = [
+        (cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos)
+        for px, py in corners
+    ]
     xs, ys = [p[0] for p in turned], [p[1] for p in turned]
     return TextBox(min(xs), min(ys), max(xs), max(ys), f"{x:.0f},{y:.0f}")
 

@@ -31,7 +31,7 @@ async def test_a_streamed_request_has_its_headers_before_its_turn_comes() -> Non
     # One slot, 60 s a page: the second request's headers can only come while it waits.
     with start_local_server(
         "--engine", "simulated", "--service-time", "60", "--max-num-seqs", "1"
-    ) as server:  # fmt: skip
+    ) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
             body = chat_body(blank_page(), stream=True)
             first = await client.send(client.build_request("POST", CHAT, json=body), stream=True)
@@ -47,7 +47,7 @@ async def test_a_streamed_request_has_its_headers_before_its_turn_comes() -> Non
 async def test_a_client_hanging_up_on_a_streamed_request_is_logged_and_counted() -> None:
     with start_local_server(
         "--engine", "simulated", "--service-time", "60", "--max-num-seqs", "1"
-    ) as server:  # fmt: skip
+    ) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
             body = chat_body(blank_page(), stream=True)
             held = await client.send(client.build_request("POST", CHAT, json=body), stream=True)
@@ -78,9 +78,15 @@ async def test_a_page_that_fails_after_the_headers_is_an_error_event_with_its_st
 async def test_the_models_list_states_the_slots_and_the_client_follows_them() -> None:
     # No waiting room: a request beyond the two slots would be refused with 429 at once.
     with start_local_server(
-        "--engine", "simulated", "--service-time", "0.5", "--max-num-seqs", "2",
-        "--max-waiting", "0",
-    ) as server:  # fmt: skip
+        "--engine",
+        "simulated",
+        "--service-time",
+        "0.5",
+        "--max-num-seqs",
+        "2",
+        "--max-waiting",
+        "0",
+    ) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
             [entry] = (await client.get("/v1/models")).json()["data"]
         settings = ClientSettings(concurrency=8, max_attempts=1)
@@ -113,9 +119,15 @@ def truncated_jpeg() -> bytes:
 async def test_a_hung_up_streamed_request_gives_its_place_back() -> None:
     # One place in all: had the first request kept it, the second would be refused (429).
     with start_local_server(
-        "--engine", "simulated", "--service-time", "60", "--max-num-seqs", "1",
-        "--max-waiting", "0",
-    ) as server:  # fmt: skip
+        "--engine",
+        "simulated",
+        "--service-time",
+        "60",
+        "--max-num-seqs",
+        "1",
+        "--max-waiting",
+        "0",
+    ) as server:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
             body = chat_body(blank_page(), stream=True)
             held = await client.send(client.build_request("POST", CHAT, json=body), stream=True)

@@ -3,6 +3,7 @@ data folder, handed to the app with `install_operations` (dependency injection, 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from console._identity import Identity, Role
 from console.platforms._base import ServiceState
+from console.runtime import Runtime
 from console.service import Operations
 from console.ui._state import install_operations
 from console.worker import Worker
@@ -36,7 +39,7 @@ def installed_operations(
             assert wait_until(lambda: platform.status().state is ServiceState.READY)
         operations = Operations(platform, platform.store, actor="qa-tester")
         install_operations(operations)
-        running = Worker(operations, poll_s=0.05).start() if worker else None
+        running = Worker(Runtime(operations), poll_s=0.05).start() if worker else None
         try:
             yield operations
         finally:
@@ -50,6 +53,16 @@ def page(name: str) -> AppTest:
     return AppTest.from_file(VIEWS / f"{name}.py", default_timeout=RUN_TIMEOUT_S)
 
 
+def as_viewer(at: AppTest, monkeypatch: Any) -> AppTest:
+    """The page for an IAP session already verified as a viewer (verification is
+    test_identity's)."""
+    monkeypatch.setenv("LIGHTONOCR_IDENTITY", "iap")
+    monkeypatch.setenv("LIGHTONOCR_IAP_AUDIENCE", "/projects/1/locations/r/services/console")
+    viewer = Identity("viewer@bank.example", Role.VIEWER, "iap")
+    at.session_state["_identity"] = (hashlib.sha256(b"").hexdigest(), viewer)
+    return at
+
+
 def app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
 
@@ -58,9 +71,20 @@ def app() -> AppTest:
 # an element AppTest has no class for (a chart, at streamlit 1.61) looks its value up in the
 # widget state and raises KeyError.
 TEXT_ELEMENTS = frozenset(
-    {"markdown", "caption", "title", "header", "subheader", "text", "error", "warning", "info",
-     "success", "exception"}
-)  # fmt: skip
+    {
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "text",
+        "error",
+        "warning",
+        "info",
+        "success",
+        "exception",
+    }
+)
 
 
 def text_of(element: Any) -> str | None:

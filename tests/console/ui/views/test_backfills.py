@@ -25,10 +25,23 @@ def _backfill(data_dir: Path, source: Path, dest: Path, service_url: str) -> Non
         "LIGHTONOCR_ACTOR": "ops@bank.example",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "console.backfill", "run", str(source), "--out", str(dest),
-         "--local-tasks", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "console.backfill",
+            "run",
+            str(source),
+            "--out",
+            str(dest),
+            "--local-tasks",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -35,14 +35,27 @@ def _frames(element: Any) -> pd.DataFrame:
 def _cold_start(operations: Operations, at: datetime, graphs_s: float) -> None:
     """A stored cold start whose CUDA-graph phase took `graphs_s`."""
     record = WarmUpRecord(
-        at=at, platform="local", ready=True, seconds=60 + graphs_s, attempts=9, error=None,
+        at=at,
+        platform="local",
+        ready=True,
+        seconds=60 + graphs_s,
+        attempts=9,
+        error=None,
         cold=True,
-    )  # fmt: skip
+    )
     operations.store.add_warm_up(record)
-    offsets = {"sent": 0, "instance": 4, "process": 9, "weights_start": 21,
-               "weights_loaded": 31, "graphs_captured": 31 + graphs_s,
-               "engine_ready": 34 + graphs_s, "listening": 36 + graphs_s,
-               "model_listed": 38 + graphs_s, "answered": 40 + graphs_s}  # fmt: skip
+    offsets = {
+        "sent": 0,
+        "instance": 4,
+        "process": 9,
+        "weights_start": 21,
+        "weights_loaded": 31,
+        "graphs_captured": 31 + graphs_s,
+        "engine_ready": 34 + graphs_s,
+        "listening": 36 + graphs_s,
+        "model_listed": 38 + graphs_s,
+        "answered": 40 + graphs_s,
+    }
     marks = {mark: at + timedelta(seconds=s) for mark, s in offsets.items()}
     ColdStarts(operations.store).record(record, marks)
 

@@ -59,8 +59,9 @@ def test_pages_that_never_reached_the_server_show_in_the_error_rate(tmp_path: Pa
         at = page("metrics").run()
         assert not at.exception
         notes = _notes_under(at, ERROR_RATE)
-        assert any("2 OCR page(s) in the last 1 h; 2 failed (2 never got an answer" in n
-                   for n in notes)  # fmt: skip
+        assert any(
+            "2 OCR page(s) in the last 1 h; 2 failed (2 never got an answer" in n for n in notes
+        )
         assert any(CONSOLE_LABEL in n and "100%" in n for n in notes)  # the runbook's hint
         chart = next(c for c in _under(at, ERROR_RATE) if c.type == "vega_lite_chart")
         assert CONSOLE_LABEL.encode() in b"".join(d.data.data for d in chart.proto.datasets)

@@ -87,12 +87,23 @@ def test_the_jobs_list_shows_who_ran_what_and_how_far_it_got(
     )
     table = at.dataframe[0].value
     assert list(table.columns) == [
-        "job", "name", "who", "when", "status", "pages", "elapsed", "service", "revision",
-    ]  # fmt: skip
+        "job",
+        "name",
+        "who",
+        "when",
+        "status",
+        "pages",
+        "elapsed",
+        "service",
+        "revision",
+    ]
     row = table.iloc[0]
     assert (row["name"], row["who"], row["status"], row["pages"]) == (
-        "four.pdf", "qa-tester", "done", "4 / 4 pages",
-    )  # fmt: skip
+        "four.pdf",
+        "qa-tester",
+        "done",
+        "4 / 4 pages",
+    )
     assert row["service"] == operations.platform.service_url
     assert row["revision"].startswith("pid ")
 
@@ -170,7 +181,12 @@ def test_downloads_are_offered_per_document_and_for_the_job(operations: Operatio
         at.run()
     words = ["Searchable PDF", "hOCR", "ALTO XML"] if engine_available() else []
     assert [d.label for d in at.download_button] == [
-        "Markdown", "Text", "JSON", "Whole job (.zip)", *words]  # fmt: skip
+        "Markdown",
+        "Text",
+        "JSON",
+        "Whole job (.zip)",
+        *words,
+    ]
 
 
 def test_files_with_positions_wait_for_the_words_and_say_how_far_they_are(
@@ -348,10 +364,14 @@ def test_a_running_job_says_what_is_in_flight_and_what_is_retried(tmp_path: Path
     with installed_operations(tmp_path, worker=False) as operations:
         job_id = operations.start_job([NewDocument("a.pdf", make_pdf(2))])
         since = time.time() - 95
-        write_in_flight(operations.store, job_id, [
-            PageInFlight(1, 0, since, 1),
-            PageInFlight(1, 1, since + 5, 2, "RequestTimeout: no answer in 120 s"),
-        ])  # fmt: skip
+        write_in_flight(
+            operations.store,
+            job_id,
+            [
+                PageInFlight(1, 0, since, 1),
+                PageInFlight(1, 1, since + 5, 2, "RequestTimeout: no answer in 120 s"),
+            ],
+        )
         at = page("workbench").run()
         assert not at.exception
         [caption] = [c.value.replace("\\", "") for c in at.caption if "in flight" in c.value]

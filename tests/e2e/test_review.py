@@ -1,0 +1,137 @@
+"""Review in a real browser: a reviewer corrects three words of a read scan by clicking them
+on the scan and typing, saves, and the job's searchable PDF carries the corrected words
+where the scan shows them (the worker locates the page's words again on its truth)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from console._store import Store
+from console.jobs import JobStore
+from console.jobs._word_files import job_word_files
+from console.review import ReviewStore
+from ocr_core import PageWords
+from tests.e2e.conftest import Console, assert_page_clean, go_to, open_console, wait_idle
+from tests.waits import wait_until
+
+pytestmark = pytest.mark.e2e
+
+OCR_TIMEOUT_MS = 180_000
+SHOTS = Path("/work/notes/shots")
+# Three words of tesseract's phototest.tif, each changed by a letter (close enough to the
+# ink that the locator places the corrected word where the old one was).
+FIXES = {"quick": "quack", "brown": "brawn", "jumped": "jumpad"}
+
+
+def _upload(page: Page, file: Path) -> None:
+    page.get_by_test_id("stFileUploader").first.locator("input[type='file']").set_input_files(file)
+    wait_idle(page)
+    page.get_by_role("button", name="Start OCR job").click()
+    wait_idle(page)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1)."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(width, 0) * max(height, 0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def _shot(page: Page, name: str, screenshots: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for folder in (SHOTS, screenshots):
+        page.screenshot(path=str(folder / name), full_page=True, animations="disabled")
+
+
+def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
+    browser: Browser, console: Console, corpus: Path, screenshots: Path
+) -> None:
+    store = Store.in_dir(console.data_dir)
+    jobs = JobStore(store)
+    try:
+        with open_console(browser, console.url) as page:
+            _upload(page, corpus / "scans" / "phototest.tif")
+            expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
+                timeout=OCR_TIMEOUT_MS
+            )
+            wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
+            job = jobs.jobs()[0]
+            [document] = jobs.documents(job.id)
+            before = jobs.words.page(document.id, 0)
+            assert before is not None and before.words is not None
+
+            # Sent to review as `python -m console.review send` does (the form's own test is
+            # the page's AppTest): a page sent is the riskiest, so the page opens on it.
+            ReviewStore(store).send(job.id, [1], actor="qa")
+            go_to(page, "Review")
+            expect(page.get_by_text(f"Job {job.id}, page 1")).to_be_visible()
+
+            overlay = page.frame_locator("[data-testid='stIFrame']").first
+            editor = page.get_by_role("textbox", name="Page text")
+            picked: dict[str, int] = {}
+            for n, (old, new) in enumerate(FIXES.items()):
+                word = overlay.locator(f"rect.w:has(title:text-is('{old}'))").first
+                word.click()
+                expect(overlay.locator("#picked")).to_contain_text("selected in the editor")
+                picked[new] = int(word.get_attribute("data-i") or -1)
+                page.keyboard.type(new)
+                if n < len(FIXES) - 1:
+                    editor.blur()  # the value reaches Streamlit (a rerun) before the next click
+                    wait_idle(page)
+            for new in FIXES.values():
+                expect(editor).to_have_value(re.compile(new))
+            _shot(page, "review-corrected.png", screenshots)
+            # Save's shortcut, typed in the editor before its last fix reached Streamlit: the
+            # fix is saved with the rest (the overlay hands the text over, then saves).
+            page.keyboard.press("Alt+S")
+            wait_idle(page)
+            expect(page.get_by_text("Saved as version 1 (corrected).")).to_be_visible()
+            # The page's CER against its new truth: three one-letter fixes, not 0.
+            cer_line = re.compile(
+                r"CER of the model's text against the truth \(version 1, corrected by .+\): "
+                r"(?!0\.00%)\d+\.\d\d%"
+            )
+            expect(page.get_by_text(cer_line)).to_be_visible()
+            assert_page_clean(page)
+            _shot(page, "review-saved.png", screenshots)
+
+        review = ReviewStore(store)
+        [truth] = review.versions(review.page(job.id, 1))
+        assert all(new in truth.text for new in FIXES.values())
+
+        # The worker locates the page again on its truth; then the PDF is made of it.
+        def relocated() -> PageWords | None:
+            found = jobs.words.page(document.id, 0)
+            words = found.words if found is not None else None
+            return words if words and any(w.text == "quack" for w in words.words) else None
+
+        assert wait_until(lambda: relocated() is not None, timeout_s=120)
+        after = relocated()
+        assert after is not None
+        [files] = job_word_files(jobs, job.id, ["pdf"])
+        pdf_page = pdfium.PdfDocument(files.files[".pdf"])[0]
+        width_pt, height_pt = pdf_page.get_size()
+        textpage = pdf_page.get_textpage()
+        for new, index in picked.items():
+            old_box, new_box = before.words.words[index].box, after.words[index].box
+            assert after.words[index].text == new
+            assert old_box is not None and new_box is not None
+            assert _overlap(old_box, new_box) > 0.5, "the corrected word is not where it was"
+            sx, sy = width_pt / after.width, height_pt / after.height
+            x0, y0, x1, y1 = new_box
+            found = textpage.get_text_bounded(
+                left=x0 * sx - 2,
+                bottom=height_pt - y1 * sy - 2,
+                right=x1 * sx + 2,
+                top=height_pt - y0 * sy + 2,
+            )
+            assert new in found, f"{new!r} is not at its place in the PDF (found {found!r})"
+    finally:
+        store.close()
