@@ -36,6 +36,11 @@ INK_GAP_SHARE = 0.2
 # their median width to be taken for a space it missed.
 INK_GAP_OF_SPACES = 0.7
 INK_GAP_ALONE_SHARE = 0.3
+# An ink gap is a space only where the space class stirred at all: at least this much where
+# the spaces the path missed are (0.004-0.02 on the synthetic magazine and wrap pages), ten
+# times what it gives the gaps inside words (under 0.0004: "ll" in "call", which a page read
+# at 0.65 of its size shows as wide as that line's word spaces).
+INK_SPACE_PROBABILITY = 0.001
 # Crops whose darkest and lightest pixels differ less than this have no ink to measure.
 MIN_INK_CONTRAST = 64
 # Log-probability floor: a character the model gave (almost) nothing still counts finitely.
@@ -129,7 +134,12 @@ def decode(
                 char_probs.append(min(1.0, gap_space))
                 char_steps.append((step, step))
                 written += between
-            elif between and chars[-1].isalpha() and charset[index].isalpha():
+            elif (
+                between
+                and gap_space >= INK_SPACE_PROBABILITY
+                and chars[-1].isalpha()
+                and charset[index].isalpha()
+            ):
                 inked.append((len(chars), step, max(between)))  # not by "," in "43,456.78"
         chars.append(charset[index])
         char_probs.append(probability)

@@ -109,8 +109,15 @@ def test_an_ink_gap_beside_a_comma_or_a_digit_is_no_space() -> None:
     assert decode(probs, CHARSET, word_gaps=[(2.5, 0.4)]).text == "1,1"
 
 
+def test_an_ink_gap_where_the_space_class_did_not_stir_is_no_space() -> None:
+    # "ll" in "call", read small: as wide as the line's word spaces, but the recogniser gave
+    # its gap no thought of a space (under 0.0004; the spaces it missed get 0.004-0.02).
+    probs = steps({"a": 0.9}, {" ": 0.9}, {"b": 0.9}, {" ": 0.0003}, {"c": 0.9})
+    assert decode(probs, CHARSET, word_gaps=[(1.5, 0.3), (3.5, 0.3)]).text == "a bc"
+
+
 def test_an_ink_gap_narrower_than_the_line_s_own_word_spaces_is_no_space() -> None:
     # The path wrote the first space at a gap of half the type; a fifth is kerning.
-    probs = steps({"a": 0.9}, {" ": 0.9}, {"b": 0.9}, {}, {"c": 0.9})
+    probs = steps({"a": 0.9}, {" ": 0.9}, {"b": 0.9}, {" ": 0.005}, {"c": 0.9})
     assert decode(probs, CHARSET, word_gaps=[(1.5, 0.5), (3.5, 0.2)]).text == "a bc"
     assert decode(probs, CHARSET, word_gaps=[(1.5, 0.5), (3.5, 0.4)]).text == "a b c"
