@@ -46,13 +46,20 @@ def main(argv: list[str] | None = None) -> int:
         help="only the peer bench: the embedded engine beside this tool on the same pages "
         "(--quality-pages keeps a few)",
     )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        help="peer: also the real multi-column scans of this checkout of the public "
+        "scribeocr/ocr-benchmark repository (its img/ and ground_truth/)",
+    )
     args = parser.parse_args(argv)
     if args.peer:
         from ocr_core.bench import _peer
 
         print(f"== the embedded engine beside {args.peer} ==", flush=True)
         only = [part for part in args.quality_pages.split(",") if part]
-        _peer.run(args.corpus, preferred_side=args.preferred_side, only_pages=only)
+        _peer.run(args.corpus, args.preferred_side, only, args.real)
         return 0
 
     if args.only in (None, "prep"):

@@ -33,6 +33,7 @@ from pathlib import Path
 from PIL import Image
 
 from ._quality import Case, corpus_cases, prepared
+from ._real_pages import real_cases
 from ._score import Score, score
 
 PEER = "tesseract"
@@ -101,11 +102,19 @@ def read_with_engine(cases: list[Case], side: int) -> Reading:
     return Reading("embedded engine", pages, peak)
 
 
-def run(corpus: Path, preferred_side: int = 2000, only_pages: list[str] | None = None) -> None:
-    """Print per-page and per-group figures of the engine and, when installed, tesseract."""
+def run(
+    corpus: Path,
+    preferred_side: int = 2000,
+    only_pages: list[str] | None = None,
+    real: Path | None = None,
+) -> None:
+    """Print per-page and per-group figures of the engine and, when installed, tesseract;
+    with `real`, also on the real multi-column scans of that checkout (`_real_pages`)."""
     cases = corpus_cases(corpus)
     if only_pages:
         cases = [c for c in cases if any(part in c.name for part in only_pages)]
+    if real is not None:
+        cases += real_cases(real)
     readings = []
     if shutil.which(PEER) is None:
         print(

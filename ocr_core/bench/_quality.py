@@ -23,7 +23,9 @@ the lever it adds is worth:
 10. detection sized to the type: a page of large type is detected at a reduced size, its
    lines still cut from the full page (`_page_geometry.detection_scale`);
 11. one detection for an upside-down page: the detection that found it so is turned with
-   the page instead of the turned page being detected again.
+   the page instead of the turned page being detected again;
+12. word spaces from the ink: a blank run of a line's ink as wide as its own word spaces,
+   between two letters the recogniser wrote joined, is a space (`_recognize`).
 
 Each lever's engine is primed (`Engine.prime`) before its pages are timed, so seconds per
 page are a warm server's; the speed levers are judged by that column beside F1 and CER.
@@ -52,6 +54,7 @@ from .._config import DocumentSettings
 from .._documents import load_document
 from ._pages import synthetic_pages
 from ._score import Score, score
+from ._wrap_pages import wrap_pages
 
 SCAN_DPI = 300
 # Digital PDFs of the corpus, the pages used, and the corpus's published password.
@@ -97,6 +100,7 @@ def levers(preferred_side: int) -> list[Lever]:
         "sized_detection": False,
         "turn_detection": False,
         "deskew": False,
+        "ink_spaces": False,
     }
     spaces = {**before, "space_probability": None}
     orient = {**spaces, "flip_lines": False, "orient": True}
@@ -107,9 +111,10 @@ def levers(preferred_side: int) -> list[Lever]:
     tuned = {**square, "tuned": True}
     sized = {**tuned, "sized_detection": True}
     reused = {**sized, "turn_detection": True}
+    inked = {**reused, "ink_spaces": True}
     clean = [
         {k: v for k, v in opts.items() if v is not None}
-        for opts in (spaces, orient, tables, unpadded, small, square, tuned, sized, reused)
+        for opts in (spaces, orient, tables, unpadded, small, square, tuned, sized, reused, inked)
     ]
     return [
         Lever("before (1540 px)", before),
@@ -123,6 +128,7 @@ def levers(preferred_side: int) -> list[Lever]:
         Lever("+ sessions sized to the machine", clean[6], preferred_side),
         Lever("+ detection sized to the type", clean[7], preferred_side),
         Lever("+ one detection for an upside-down page", clean[8], preferred_side),
+        Lever("+ word spaces from the ink", clean[9], preferred_side),
     ]
 
 
@@ -158,6 +164,8 @@ def corpus_cases(corpus: Path) -> list[Case]:
             pdf.close()
     for page in synthetic_pages():
         cases.append(Case(page.name, _synthetic_group(page.name), _png(page.image), page.truth))
+    for page in wrap_pages():  # columns around a picture set between them (issue 34)
+        cases.append(Case(page.name, "wrap", _png(page.image), page.truth))
     return cases
 
 

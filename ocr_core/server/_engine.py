@@ -120,6 +120,8 @@ class RapidOcrEngine:
         # A scan a little off square is straightened before its lines are read (`_skew`;
         # lever "skewed scans straightened": the skewed magazine and dense pages).
         deskew: bool = True,
+        # Word spaces from blank ink between characters the path joined (`_recognize`).
+        ink_spaces: bool = True,
     ) -> None:
         from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]  # lazy: extra
 
@@ -139,7 +141,11 @@ class RapidOcrEngine:
         self._sized_detection = sized_detection
         self._turn_detection = turn_detection
         self._recognize = Recognizer(
-            self._ocr.text_rec, space_probability, padded_batches, workers=workers
+            self._ocr.text_rec,
+            space_probability,
+            padded_batches,
+            workers=workers,
+            ink_spaces=ink_spaces,
         )
         # One page in detection at a time (~600 MB of activations at 2000 px; two at once took
         # the server to 1.4 GB); lines of pages already detected are read meanwhile.

@@ -8,6 +8,8 @@ consecutive rows that together still show a gutter (the body of a multi-column
 section) are regrouped so their columns are read one after the other. A title in large
 type ends such a section, a blank band across the page (above a page number) is cut before
 the columns, and the lines of a column running beside a picture join the section below it.
+A caption (or anything else read on a picture) set across the gutter between two columns
+that run on above and below it floats: the columns are read without it, and it between them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ HEADING_LINE_HEIGHTS = 1.5
 # A blank band this many line heights tall across the page is cut first: what is below it
 # (a page number, a footer) is read after the columns above, whichever x it sits at.
 BAND_LINE_HEIGHTS = 2.0
+# A float (a picture's caption set across a gutter, the columns narrowing around it) is a
+# few lines of normal or small type: at most this share of a set's boxes (and at least a
+# few boxes may float in any set), standing this many line heights in from both outer edges.
+FLOAT_MAX_SHARE = 0.15
+FLOAT_MIN_BOXES = 4
+FLOAT_INSET_LINE_HEIGHTS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +238,52 @@ class _Cutter:
         left, right = min(b.x0 for b in section), max(b.x1 for b in section)
         return all(right <= start or left >= end for start, end in row_gutters)
 
+    def floating(
+        self, boxes: list[TextBox]
+    ) -> tuple[list[TextBox], list[TextBox], tuple[float, float]] | None:
+        """(floats, the rest, the gutter they cross) when a few boxes are all that close a
+        gutter between two columns that run on both above and below them: a picture's
+        caption set between the columns, which narrow around it. A title, byline or date
+        over the columns has no column above it; a line that runs the width of the set
+        reaches its outer edges; neither floats. The fewest such boxes win."""
+        limit = max(FLOAT_MIN_BOXES, int(FLOAT_MAX_SHARE * len(boxes)))
+        left, right = min(b.x0 for b in boxes), max(b.x1 for b in boxes)
+        inset = FLOAT_INSET_LINE_HEIGHTS * self.line_height
+        heading = HEADING_LINE_HEIGHTS * self.line_height
+        edges = sorted({e for b in boxes for e in (b.x0, b.x1)})
+        tried: set[frozenset[int]] = set()
+        best: tuple[list[TextBox], list[TextBox], tuple[float, float]] | None = None
+        for a, b in itertools.pairwise(edges):
+            middle = (a + b) / 2
+            floats = [box for box in boxes if box.x0 < middle < box.x1]
+            key = frozenset(id(box) for box in floats)
+            if not floats or len(floats) > limit or key in tried:
+                continue
+            tried.add(key)
+            if best is not None and len(floats) >= len(best[0]):
+                continue
+            if any(
+                f.height >= heading or f.x0 < left + inset or f.x1 > right - inset for f in floats
+            ):
+                continue
+            rest = [box for box in boxes if id(box) not in key]
+            gutter = next((g for g in self.gutters(rest) if g[0] <= middle <= g[1]), None)
+            if gutter is not None and self._runs_past(rest, floats, gutter):
+                best = floats, rest, gutter
+        return best
+
+    @staticmethod
+    def _runs_past(rest: list[TextBox], floats: list[TextBox], gutter: tuple[float, float]) -> bool:
+        """Both sides of the gutter hold lines above the floats and lines below them."""
+        top, bottom = min(f.y0 for f in floats), max(f.y1 for f in floats)
+        for side in (
+            [b for b in rest if b.x1 <= gutter[0]],
+            [b for b in rest if b.x0 >= gutter[1]],
+        ):
+            if not any(b.y1 <= top for b in side) or not any(b.y0 >= bottom for b in side):
+                return False
+        return True
+
     def gutters(self, boxes: list[TextBox]) -> list[tuple[float, float]]:
         return _gaps(((b.x0, b.x1) for b in boxes), self.min_gutter)
 
@@ -246,6 +300,16 @@ class _Cutter:
             return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]
         if len(columns) > 1:
             return [line for column in columns for line in self.order(column)]
+        floating = self.floating(boxes)
+        if floating is not None:
+            floats, rest, gutter = floating
+            lines: list[Line] = []
+            for column in self.columns(rest):
+                if min(b.x0 for b in column) >= gutter[1] and floats:
+                    lines += self.order(floats)  # between the columns it sits between
+                    floats = []
+                lines += self.order(column)
+            return lines
         sections = self.sections(rows)
         if len(sections) == len(rows):
             return [Line(tuple(sorted(row, key=lambda b: b.x0))) for row in rows]

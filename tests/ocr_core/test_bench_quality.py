@@ -57,17 +57,25 @@ def test_the_dense_page_is_the_same_on_every_run_and_holds_three_columns_of_line
 
 
 def test_straightening_skewed_scans_is_a_lever_of_its_own() -> None:
-    *_, small_text, square, _tuned, _sized, _reused = levers(2000)
+    *_, small_text, square, _tuned, _sized, _reused, _inked = levers(2000)
     assert (small_text.options["deskew"], square.options) == (
         False,
         {**small_text.options, "deskew": True},
     )
 
 
-def test_the_speed_levers_come_last_and_change_only_speed_options() -> None:
-    *_, square, tuned, sized, reused = levers(2000)
+def test_the_speed_levers_follow_the_skew_lever_and_change_only_speed_options() -> None:
+    *_, square, tuned, sized, reused, _inked = levers(2000)
     speed = ("tuned", "sized_detection", "turn_detection")
     assert not any(square.options[option] for option in speed)
     assert tuned.options == {**square.options, "tuned": True}
     assert sized.options == {**tuned.options, "sized_detection": True}
     assert reused.options == {**sized.options, "turn_detection": True}
+
+
+def test_word_spaces_from_the_ink_are_the_last_lever_and_change_only_that() -> None:
+    *_, reused, inked = levers(2000)
+    assert (reused.options["ink_spaces"], inked.options) == (
+        False,
+        {**reused.options, "ink_spaces": True},
+    )

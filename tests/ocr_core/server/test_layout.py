@@ -237,3 +237,48 @@ def test_a_page_number_below_a_blank_band_is_read_after_every_column() -> None:
         *[f"R{r}" for r in range(6)],
         "7",
     ]
+
+
+def columns_around_a_picture(caption: list[TextBox]) -> list[TextBox]:
+    """Two columns of 12 rows; a picture across the gutter over rows 4-7 with `caption`
+    under it, both columns narrowed around the two (left ends at 250, right starts at 560)."""
+    boxes = []
+    for r in range(12):
+        beside = 4 <= r <= 9
+        boxes.append(line(50, r, 250 if beside else 400, f"L{r}"))
+        boxes.append(line(560 if beside else 410, r, 760, f"R{r}"))
+    return boxes + caption
+
+
+def test_a_caption_across_the_gutter_between_columns_is_read_between_them() -> None:
+    # Before: the left column down to the caption, the right column's top, the caption,
+    # then the rest of both columns row by row (the caption closed the gutter below it).
+    caption = [line(270, 8, 540, "Figure 1. A hall"), line(270, 9, 540, "now a library.")]
+    assert texts(columns_around_a_picture(caption)) == [
+        *[f"L{r}" for r in range(12)],
+        "Figure 1. A hall",
+        "now a library.",
+        *[f"R{r}" for r in range(12)],
+    ]
+
+
+def test_a_line_across_the_gutter_with_no_columns_above_it_does_not_float() -> None:
+    byline = TextBox(300, 60, 510, 80, "By Ann Carter")  # centred over the columns
+    assert texts([byline, *two_columns(6)]) == [
+        "By Ann Carter",
+        *[f"L{r}" for r in range(6)],
+        *[f"R{r}" for r in range(6)],
+    ]
+
+
+def test_a_line_running_the_width_of_the_columns_does_not_float() -> None:
+    # A rule of text across both columns mid-page ends a section: each part is read by
+    # its own columns, not the columns around the line.
+    boxes = [line(50, r, 400, f"L{r}") for r in (0, 1, 2, 4, 5, 6)]
+    boxes += [line(410, r, 760, f"R{r}") for r in (0, 1, 2, 4, 5, 6)]
+    boxes.append(line(50, 3, 760, "Across"))
+    assert texts(boxes) == [
+        *["L0", "L1", "L2", "R0", "R1", "R2"],
+        "Across",
+        *["L4", "L5", "L6", "R4", "R5", "R6"],
+    ]
