@@ -1,15 +1,18 @@
 """Word boxes without reading whole lines: the service's words anchored on the ink.
 
-Reading every detected line with the recogniser was ~80 % of locating a page's words (the
-profile in `python -m ocr_core.bench.locate --profile`). The service has read the page
-already, so most lines need only be found in its text: a line is cut into words at the
-wide blank column runs of its ink, only its first and last word are read (two short crops
-instead of the whole line), and the line is the run of the service's words of the same
-count whose first and last words are those two, the run nearest where the previous line
-ended. A line whose first or last word cannot be found so (a gap taken for a word break, a
-word broken by a hyphen, ink the service did not read) is read whole as before
-(`cut_at_ink` with the recogniser's spans), so the alignment in `_locate` sees the same
-lines either way.
+Reading every detected line with the recogniser was ~80 % of locating a page's words. The
+service has read the page already, so most lines need only be found in its text. A line is
+cut into words at the wide blank column runs of its ink, and then, cheapest first:
+
+- it takes the service's words that follow on from the line above it in its column when
+  their widths fit its ink word by word (`_word_widths`): nothing of it is read;
+- else only its first and last word are read (two short crops instead of the whole line)
+  and it is the run of the service's words of the same count whose first and last words
+  are those two, nearest where the line above ended;
+- else it takes the words between its placed neighbours when their widths fit;
+- else (a word broken by a hyphen, ink the service did not read) it is read whole as
+  before (`cut_at_ink` with the recogniser's spans), so the alignment in `_locate` sees
+  the same lines either way.
 
 Runs in the locating sandbox worker (it imports the engine and cv2).
 """
