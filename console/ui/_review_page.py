@@ -124,16 +124,17 @@ def _editor(
             "Alt+A approves, Alt+S saves, Alt+J opens the next page waiting."
         ),
     )
-    approve_col, save_col, _ = st.columns([1, 1, 3])
+    # A row that sizes each button to its label and shortcut (fixed columns cut them short).
+    actions = st.container(horizontal=True)
     job, number = ref.job_id, ref.number
-    if approve_col.button(
+    if actions.button(
         "Approve", key="rv_approve", help="Keep the text as it is", shortcut="Alt+A"
     ):
         _act(
             lambda: operations.approve_page(job, number, base_version=base, identity=identity),
             number,
         )
-    if save_col.button(
+    if actions.button(
         "Save", key="rv_save", type="primary", help="Keep your corrected text", shortcut="Alt+S"
     ):
         _act(
