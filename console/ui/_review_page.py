@@ -127,9 +127,7 @@ def _editor(
     # A row that sizes each button to its label and shortcut (fixed columns cut them short).
     actions = st.container(horizontal=True)
     job, number = ref.job_id, ref.number
-    if actions.button(
-        "Approve", key="rv_approve", help="Keep the text as it is", shortcut="Alt+A"
-    ):
+    if actions.button("Approve", key="rv_approve", help="Keep the text as it is", shortcut="Alt+A"):
         _act(
             lambda: operations.approve_page(job, number, base_version=base, identity=identity),
             number,
