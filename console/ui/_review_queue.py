@@ -150,3 +150,5 @@ def render_send(operations: Operations, identity: Identity) -> None:
                 st.success(
                     f"{count} {'page' if count == 1 else 'pages'} of job {int(job)} sent to review."
                 )
+                if count:  # the person who sent it is the one to look at it: it opens below
+                    st.session_state[CURRENT] = (int(job), min(numbers) if numbers else 1)

@@ -113,8 +113,9 @@ def test_next_page_opens_the_next_page_waiting_in_the_queues_order(
 
 def test_the_send_form_sends_the_pages_asked_for_to_review(operations: Operations) -> None:
     job = seed_job(operations.store, Seed("fine"), Seed("also fine"))
+    seed_job(operations.store, Seed("another job's doubt", confidence=0.2))
     at = page("review").run()
-    assert at.metric[0].value == "0"
+    assert at.metric[0].value == "1"
 
     at.number_input(key="rv_send_job").set_value(job)
     at.text_input(key="rv_send_pages").input("2")
@@ -122,9 +123,22 @@ def test_the_send_form_sends_the_pages_asked_for_to_review(operations: Operation
 
     assert not at.exception
     assert [s.value for s in at.success] == [f"1 page of job {job} sent to review."]
-    [entry] = operations.review_queue()
-    assert (entry.page.number, entry.reasons) == (2, (SENT,))
+    sent = [e for e in operations.review_queue() if e.page.job_id == job]
+    assert [(e.page.number, e.reasons) for e in sent] == [(2, (SENT,))]
     assert operations.audit_log(1)[0].action == "send to review"
+
+
+def test_a_page_sent_from_the_form_opens_to_correct(operations: Operations) -> None:
+    seed_job(operations.store, Seed("another job's doubt", confidence=0.2))
+    job = seed_job(operations.store, Seed("fine"), Seed("also fine"))
+    at = page("review").run()
+    assert _editor(at).value == "another job's doubt"  # type: ignore[attr-defined]
+
+    at.number_input(key="rv_send_job").set_value(job)
+    at.text_input(key="rv_send_pages").input("2")
+    at.button(key="rv_send").click().run()
+
+    assert _editor(at).value == "also fine"  # type: ignore[attr-defined]
 
 
 def test_the_send_form_refuses_pages_that_are_not_numbers(operations: Operations) -> None:
