@@ -240,8 +240,9 @@ def _settle(
     expected = 0
     for at, piece in enumerate(pieces):
         spans = piece.spans
-        if before[at] in placed:  # the text goes on from the piece above, in its column
-            expected = placed[before[at]][1]  # type: ignore[index]
+        above = before[at]
+        if above is not None and above in placed:  # the text goes on from the piece above
+            expected = placed[above][1]
         if at not in ends:
             # Where the piece it goes on from is not placed, `expected` is a guess.
             guessed = at > 0 and _follows(at, before) not in placed
