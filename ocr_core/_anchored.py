@@ -41,11 +41,6 @@ STRIP_WIDTH = 1600
 # How alike a word read from its crop and the service's word must be (rapidfuzz ratio) when
 # both have three characters or more; shorter words must be equal.
 MIN_ANCHOR_SIMILARITY = 70.0
-# Locating detects lines on the page reduced until its glyphs are about this tall (never
-# below half size): it needs lines to cut at their ink, not every small mark the service's
-# reading needs. On the bench's digital pages (11 px glyphs at 1540 px, so 0.72-0.81 of the
-# size) it located as many words as well as at full size, detection costing about half.
-LOCATE_GLYPH_PX = 6.5
 # Rounds of reading the ends of the lines that do not fit where they stand (each round the
 # ones whose line before is placed); what is left after them is read whole.
 READ_ROUNDS = 8
@@ -145,7 +140,12 @@ def anchored_lines(
     from .server._layout import TextBox, reading_order
     from .server._page_geometry import detection_scale
 
-    quads, crops, _ = engine._detect(bgr, detection_scale(dark, LOCATE_GLYPH_PX), classify=False)
+    # Detection as the engine reads (reduced only for large type). Reduced further for
+    # locating (to 0.72-0.81 of the size), it cost half and placed as many words as well, but
+    # with the floor versions' onnxruntime the layout's order of its lines went across the
+    # columns of multicolumn.pdf more often, and `check_order` no longer saw a text read
+    # across them (8 steps back in 75 moves instead of 12 in 73).
+    quads, crops, _ = engine._detect(bgr, detection_scale(dark), classify=False)
     boxes = [TextBox.from_quad(corners, "?") for corners in quads]
     index = {id(box): n for n, box in enumerate(boxes)}
     pieces = [

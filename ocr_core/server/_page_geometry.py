@@ -31,7 +31,7 @@ def ink(bgr: Any) -> Any:
     return dark
 
 
-def detection_scale(dark: Any, glyph_px: float = DETECTION_GLYPH_PX) -> float:
+def detection_scale(dark: Any) -> float:
     """How much to reduce the page for detection, from how tall its glyphs are.
 
     Only pages of large type are reduced (see DETECTION_GLYPH_PX); small type, and any page
@@ -46,7 +46,7 @@ def detection_scale(dark: Any, glyph_px: float = DETECTION_GLYPH_PX) -> float:
     glyphs = heights[(heights >= MIN_GLYPH_PX) & (widths <= MAX_GLYPH_ASPECT * heights)]
     if not len(glyphs):
         return 1.0
-    return float(min(1.0, max(MIN_DETECTION_SCALE, glyph_px / np.median(glyphs))))
+    return float(min(1.0, max(MIN_DETECTION_SCALE, DETECTION_GLYPH_PX / np.median(glyphs))))
 
 
 def turn(image: Any, degrees: int) -> Any:
