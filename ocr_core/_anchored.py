@@ -144,7 +144,7 @@ def anchored_lines(
     # locating (to 0.72-0.81 of the size), it cost half and placed as many words as well, but
     # with the floor versions' onnxruntime the layout's order of its lines went across the
     # columns of multicolumn.pdf more often, and `check_order` no longer saw a text read
-    # across them (8 steps back in 75 moves instead of 12 in 73).
+    # across them (8 steps back in 66 moves instead of 12 in 64).
     quads, crops, _ = engine._detect(bgr, detection_scale(dark), classify=False)
     boxes = [TextBox.from_quad(corners, "?") for corners in quads]
     index = {id(box): n for n, box in enumerate(boxes)}
