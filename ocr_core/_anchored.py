@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from ._line_pieces import Piece, box_of, line_crop, lines_before, pieces_of, quad, word_spans
 from ._locate import normalise
 from ._word_boxes import Box, cut_at_ink
-from ._word_widths import MIN_AFTER_WORDS, WIDTH_FACTOR, Span, WordWidths, misfit
+from ._word_widths import MIN_AFTER_WORDS, WIDTH_FACTOR, Span, WordWidths
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -263,7 +263,7 @@ def _settle(
         if normalise(first) and normalise(last):
             runs = find_runs(said, normalise(first), normalise(last), len(spans))
         # The run whose words' widths fit the ink best, then the nearest where the last ended.
-        fits = [(misfit(words[r.start : r.start + len(spans)], spans), r) for r in runs]
+        fits = [(widths.misfit_at(r.start, spans), r) for r in runs]
         fits = [(score, r) for score, r in fits if score <= math.log(WIDTH_FACTOR)]
         if not fits:
             whole.append(at)

@@ -54,9 +54,20 @@ def misfit(on_line: Sequence[str], spans: Sequence[Span]) -> float:
     """How far the word whose ink is least as wide as its letters say is from it (the
     largest |log| of its ink per em over the line's median): a gap inside a word taken for
     a break and two words taken for one keep the count, not the widths."""
-    per_em = [(b - a) / ems(word) for word, (a, b) in zip(on_line, spans, strict=True)]
-    median = max(sorted(per_em)[len(per_em) // 2], 1e-6)
-    return max(abs(math.log(max(w, 1e-6) / median)) for w in per_em)
+    import numpy as np
+
+    return float(_misfits(np.array([[ems(word) for word in on_line]]), spans)[0])
+
+
+def _misfits(windows: Any, spans: Sequence[Span]) -> Any:
+    """`misfit` of the line's ink against each row of `windows` (its words' ems, one run of
+    words per row)."""
+    import numpy as np
+
+    ink = np.array([max(b - a, 1e-6) for a, b in spans], dtype=np.float64)
+    per_em = np.log(ink / windows)
+    median = np.sort(per_em, axis=1)[:, len(spans) // 2]
+    return np.abs(per_em - median[:, None]).max(axis=1)
 
 
 class WordWidths:
@@ -72,19 +83,19 @@ class WordWidths:
         import numpy as np
         from numpy.lib.stride_tricks import sliding_window_view
 
-        count = len(spans)
-        if count == 0 or count > len(self._ems):
+        if not spans or len(spans) > len(self._ems):
             return np.empty(0)
-        ink = np.array([max(b - a, 1e-6) for a, b in spans], dtype=np.float64)
-        per_em = np.log(ink / sliding_window_view(self._ems, count))
-        median = np.sort(per_em, axis=1)[:, count // 2]
-        return np.abs(per_em - median[:, None]).max(axis=1)
+        return _misfits(sliding_window_view(self._ems, len(spans)), spans)
+
+    def misfit_at(self, start: int, spans: Sequence[Span]) -> float:
+        """`misfit` of the line with the words from `start` (inf where they run out)."""
+        if start < 0 or start + len(spans) > len(self._ems) or not spans:
+            return math.inf
+        return float(_misfits(self._ems[None, start : start + len(spans)], spans)[0])
 
     def fits(self, start: int, spans: Sequence[Span]) -> bool:
         """Whether the words from `start` are as wide as the line's ink (FIT_FACTOR)."""
-        if start < 0 or start + len(spans) > len(self._ems) or not spans:
-            return False
-        return bool(self.misfits(spans)[start] <= math.log(FIT_FACTOR))
+        return self.misfit_at(start, spans) <= math.log(FIT_FACTOR)
 
     def unread_start(
         self, lines: Sequence[Sequence[Span]], expected: int, *, guessed: bool = False
@@ -128,6 +139,6 @@ class WordWidths:
             [*spans[:k], (spans[k][0], spans[k + 1][1]), *spans[k + 2 :]]
             for k in range(len(spans) - 1)
         ]
-        scored = [(float(self.misfits(joined)[start]), joined) for joined in joins]
+        scored = [(self.misfit_at(start, joined), joined) for joined in joins]
         best, joined = min(scored, key=lambda found: found[0])
         return joined if best <= math.log(FIT_FACTOR) else None
