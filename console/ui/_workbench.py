@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -266,7 +266,13 @@ def load_view(jobs: JobStore, job_id: int) -> JobView | None:
     job = jobs.job(job_id)
     if job is None:
         return None
-    return JobView(job, jobs.documents(job_id), jobs.pages(job_id, with_text=False), jobs)
+    pages = jobs.pages(job_id, with_text=False)
+    # The job's counts from the page rows the view shows, not from its own earlier read: a
+    # page stored between the two reads would have the progress bar and the document's
+    # counts disagree.
+    read = sum(1 for p in pages if p.result.ok)
+    job = replace(job, pages_done=read, pages_failed=len(pages) - read)
+    return JobView(job, jobs.documents(job_id), pages, jobs)
 
 
 def page_image(data: bytes, filename: str, index: int) -> bytes:

@@ -36,6 +36,11 @@ PAGES = 20
 SIMULATED = "This text stands in for the OCR of one page."
 SUMMARY = re.compile(r"20 pages · (\d+) read · (\d+) failed")
 PROGRESS = re.compile(r"(\d+) / 20 pages")
+# The page's text and its first progress bar's, read together.
+ONE_LOOK = """() => [
+    document.body.innerText,
+    document.querySelector('[data-testid="stProgress"]').innerText,
+]"""
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +108,12 @@ def test_each_page_shows_its_text_while_the_job_runs_and_the_counts_follow_the_s
                 page.screenshot(path=str(screenshots / "workbench-mid-job.png"))
             # The document's counts and the progress bar are drawn from one read of the
             # store: they agree, and never say more than the store holds.
+            # Both are read in one look at the page: a redraw between two reads would set
+            # one moment's counts beside another's.
             wait_idle(page)
-            summary = page.get_by_text(SUMMARY).first
-            bar = page.get_by_test_id("stProgress").first
-            read = int(SUMMARY.search(summary.inner_text()).group(1))  # type: ignore[union-attr]
-            done = int(PROGRESS.search(bar.inner_text()).group(1))  # type: ignore[union-attr]
+            body, bar = page.evaluate(ONE_LOOK)
+            read = int(SUMMARY.search(body).group(1))  # type: ignore[union-attr]
+            done = int(PROGRESS.search(bar).group(1))  # type: ignore[union-attr]
             stored = sum(p.result.ok for p in jobs.pages(job_id))
             assert read == done <= stored, (read, done, stored)
             index = max(stored, index) + 2  # two pages ahead of the runner

@@ -56,6 +56,16 @@ def _show_logs_matching(page: Page, text: str) -> Locator:
     return page.get_by_test_id("stDataFrame")
 
 
+def _wait_for_height(page: Page, table: Locator, compare: str, px: int) -> None:
+    """Wait until the table's height compares to `px` as asked: the grid resizes after its
+    rows arrive, so a height read at once may be the table's before the filter."""
+    page.wait_for_function(
+        f"([el, px]) => el.getBoundingClientRect().height {compare} px",
+        arg=[table.element_handle(), px],
+        timeout=10_000,
+    )
+
+
 def _rows(dataframe: Locator) -> Locator:
     """A dataframe's body rows: the grid is drawn on a canvas, with an accessible table inside."""
     return dataframe.locator("tbody [role='row']")
@@ -152,27 +162,22 @@ def test_the_logs_table_is_as_tall_as_its_rows_not_a_ten_row_box(
     marker = _log_a_request(console, count=14)
     table = _show_logs_matching(page, marker)
     expect(_rows(table)).to_have_count(14)
-    box = table.bounding_box()
-    assert box is not None and box["height"] >= 15 * ROW_PX, "rows hidden in a scrolling box"
+    _wait_for_height(page, table, ">=", 15 * ROW_PX)  # not rows hidden in a scrolling box
 
 
 def test_a_short_message_takes_one_line_and_a_long_one_gets_a_row_that_wraps(
     page: Page, console: Console
 ) -> None:
     short = _log_a_request(console)
-    box = _show_logs_matching(page, short).bounding_box()
-    assert box is not None and box["height"] < 2 * ROW_PX + WRAPPING_ROW_PX
+    table = _show_logs_matching(page, short)
+    expect(_rows(table)).to_have_count(1)
+    _wait_for_height(page, table, "<", 2 * ROW_PX + WRAPPING_ROW_PX)
     long = _log_a_request(console, padding="/" + "segment" * 25)
     table = _show_logs_matching(page, long)
     expect(_rows(table)).to_have_count(1)
     expect(_rows(table).first).to_contain_text(long)
-    # Streamlit wraps a cell's text only in rows taller than 4rem (64 px); the grid resizes
-    # after its rows arrive, so poll for the height.
-    page.wait_for_function(
-        "([el, min]) => el.getBoundingClientRect().height >= min",
-        arg=[table.element_handle(), ROW_PX + WRAPPING_ROW_PX],
-        timeout=10_000,
-    )
+    # Streamlit wraps a cell's text only in rows taller than 4rem (64 px).
+    _wait_for_height(page, table, ">=", ROW_PX + WRAPPING_ROW_PX)
 
 
 def test_live_tail_appends_new_entries_as_they_are_logged(

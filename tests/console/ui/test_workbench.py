@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,7 +18,15 @@ from PIL import Image
 
 from console._identity import Identity, PermissionDenied, Role
 from console._store import Store
-from console.jobs import DocumentState, Job, JobRunner, JobStatus, JobStore, NewDocument
+from console.jobs import (
+    DocumentState,
+    Job,
+    JobRunner,
+    JobStatus,
+    JobStore,
+    NewDocument,
+    StoredPage,
+)
 from console.jobs._ledger import JobLedger
 from console.jobs._results import NOT_READ, document_result
 from console.platforms.local import LocalPlatform
@@ -154,6 +163,44 @@ def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
     assert view.summary(view.documents[0]).startswith(
         "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting · read in "
     )
+
+
+class _PageLandsBetweenReads(JobStore):
+    """A store where the runner saves a page just after the job's row was read, as a live
+    runner may."""
+
+    def __init__(self, store: Store, save: Callable[[], None]) -> None:
+        super().__init__(store)
+        self._save = save
+
+    def pages(self, *args: Any, **kwargs: Any) -> list[StoredPage]:
+        self._save()
+        return super().pages(*args, **kwargs)
+
+
+def test_a_view_counts_the_job_from_the_pages_it_shows_when_a_page_lands_between_reads(
+    jobs: JobStore, store: Store
+) -> None:
+    job_id = submit(jobs, ("a.pdf", make_pdf(3)))
+    (document,) = jobs.documents(job_id)
+    ledger = JobLedger(store)
+    ledger.set_document(document.id, DocumentState.OPENED, 3)
+
+    def save() -> None:
+        ledger.save_page(
+            job_id,
+            document.id,
+            PageResult(index=0, text="x"),
+            request_id=None,
+            revision=None,
+            started_at=0,
+        )
+
+    view = load_view(_PageLandsBetweenReads(store, save), job_id)
+    assert view is not None
+    assert view.job.pages_done == 1
+    assert progress(view.job)[1].startswith("1 / 3 pages")
+    assert view.summary(view.documents[0]).startswith("3 pages · 1 read · 0 failed")
 
 
 def test_the_uploader_takes_every_type_the_library_reads():
