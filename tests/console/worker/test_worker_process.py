@@ -97,6 +97,7 @@ def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: P
     finally:
         if worker.poll() is None:
             worker.kill()
+            print("the worker's log, as it stood when it was killed:\n" + log.read_text())
     messages = [json.loads(line)["message"] for line in log.read_text().splitlines()]
     assert messages.index("jobs handed back") < messages.index("word locator closed")
     assert messages.index("word locator closed") < messages.index("worker stopped")
