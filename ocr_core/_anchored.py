@@ -29,7 +29,7 @@ from rapidfuzz import fuzz
 from ._line_pieces import Piece, box_of, line_crop, lines_before, pieces_of, quad, word_spans
 from ._locate import normalise
 from ._word_boxes import Box, cut_at_ink
-from ._word_widths import MIN_AFTER_WORDS, WIDTH_FACTOR, Span, WordWidths
+from ._word_widths import MIN_ALONE_WORDS, WIDTH_FACTOR, Span, WordWidths
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -156,25 +156,21 @@ def anchored_lines(
     ]
     said = [normalise(w) for w in words]
     # Piece -> its first and last word as read; without `unread`, every piece's are read.
-    ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)))
+    ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)), said)
     widths = WordWidths(words)
     before = lines_before(pieces)
-    settled = _settle(words, said, widths, pieces, before, ends)
+    settled = _settle(words, widths, pieces, before, ends)
     for round_ in range(READ_ROUNDS):
         late = settled.late
         if not late:
             break
-        # A late piece of a few words more that goes on from another late one may be placed
-        # by its widths once that one is read: it waits a round (but for the last).
-        waiting = {
-            at
-            for at in late
-            if _follows(at, before) in late and len(pieces[at].spans) >= MIN_AFTER_WORDS
-        }
-        if round_ == READ_ROUNDS - 1 or len(waiting) == len(late) or 2 * len(late) > len(pieces):
-            waiting = set()  # the last round, or a page whose widths place few lines
-        ends |= _read_ends(engine, bgr, pieces, [at for at in late if at not in waiting])
-        settled = _settle(words, said, widths, pieces, before, ends)
+        # A late piece that goes on from another late one may be placed by its widths once
+        # that one is read: only the first of each run of late pieces is read, but in the
+        # last round.
+        if round_ < READ_ROUNDS - 1:
+            late = [at for at in late if _follows(at, before) not in late]
+        ends |= _read_ends(engine, bgr, pieces, late, said)
+        settled = _settle(words, widths, pieces, before, ends)
     whole = sorted({*settled.whole, *settled.late})
     lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, settled, whole)
     return Anchored(lines, len(pieces), len(ends), len(whole))
@@ -198,10 +194,43 @@ def _follows(at: int, before: Sequence[int | None]) -> int:
     return at - 1 if found is None else found
 
 
+def _chain(pieces: Sequence[Piece], after: dict[int, int], at: int) -> list[list[Span]]:
+    """The spans of piece `at` and of the pieces its text goes on into, MIN_ALONE_WORDS words
+    of them or as many as there are."""
+    chain = [list(pieces[at].spans)]
+    while at in after and sum(map(len, chain)) < MIN_ALONE_WORDS:
+        at = after[at]
+        chain.append(list(pieces[at].spans))
+    return chain
+
+
+def _next_pieces(count: int, before: Sequence[int | None]) -> dict[int, int]:
+    """Each piece's next in the text: the first piece that goes on from it."""
+    after: dict[int, int] = {}
+    for at in range(1, count):
+        after.setdefault(_follows(at, before), at)
+    return after
+
+
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """A piece's first and last word as read, and the runs of the service's words (`said`)
+    they find: found once, though the piece is placed again in every round."""
+
+    first: str
+    last: str
+    runs: list[Run]
+
+
 def _read_ends(
-    engine: RapidOcrEngine, bgr: Any, pieces: Sequence[Piece], chosen: Sequence[int]
-) -> dict[int, tuple[str, str]]:
-    """The first and last word of each chosen piece, read from their crops (side by side)."""
+    engine: RapidOcrEngine,
+    bgr: Any,
+    pieces: Sequence[Piece],
+    chosen: Sequence[int],
+    said: Sequence[str],
+) -> dict[int, _Ends]:
+    """The first and last word of each chosen piece, read from their crops (side by side),
+    with the runs they find."""
     import numpy as np
 
     crops: list[Any] = []
@@ -215,17 +244,20 @@ def _read_ends(
     ends = {}
     for at in chosen:
         first = next(read)
-        ends[at] = (first, next(read) if len(pieces[at].spans) > 1 else first)
+        last = next(read) if len(pieces[at].spans) > 1 else first
+        runs = []
+        if normalise(first) and normalise(last):
+            runs = find_runs(said, normalise(first), normalise(last), len(pieces[at].spans))
+        ends[at] = _Ends(first, last, runs)
     return ends
 
 
 def _settle(
     words: Sequence[str],
-    said: Sequence[str],
     widths: WordWidths,
     pieces: Sequence[Piece],
     before: Sequence[int | None],
-    ends: dict[int, tuple[str, str]],
+    ends: dict[int, _Ends],
 ) -> _Settled:
     """Each piece's words as the page shows them, in reading order. Each goes on from
     where the piece `before` it ended (`lines_before`: the piece above it in its column),
@@ -237,37 +269,36 @@ def _settle(
     placed: dict[int, tuple[int, int]] = {}  # piece -> its first word and the one after it
     whole: list[int] = []
     late: list[int] = []
-    expected = 0
+    # Where each piece's words end, placed or guessed: the piece that goes on from it starts
+    # there. Followed along the text's own chain of pieces, not the layout's order, which may
+    # go back and forth between columns.
+    ended: dict[int, int] = {}
+    after = _next_pieces(len(pieces), before)
     for at, piece in enumerate(pieces):
         spans = piece.spans
-        above = before[at]
-        if above is not None and above in placed:  # the text goes on from the piece above
-            expected = placed[above][1]
+        expected = ended.get(_follows(at, before), 0) if at > 0 else 0
         if at not in ends:
             # Where the piece it goes on from is not placed, `expected` is a guess.
             guessed = at > 0 and _follows(at, before) not in placed
-            lines = [p.spans for p in pieces[at : at + 2]]
+            lines = _chain(pieces, after, at)
             start = widths.unread_start(lines, expected, guessed=guessed)
             if start is None:
                 late.append(at)
                 # A piece to read moves the guess on by its count: the pieces after it are
                 # placed on the guess, and placed again once its ends are read.
-                expected += len(spans)
+                ended[at] = expected + len(spans)
             else:
                 anchored[at] = list(words[start : start + len(spans)])
-                expected = start + len(spans)
-                placed[at] = (start, expected)
+                ended[at] = start + len(spans)
+                placed[at] = (start, ended[at])
             continue
-        first, last = ends[at]
-        runs = []
-        if normalise(first) and normalise(last):
-            runs = find_runs(said, normalise(first), normalise(last), len(spans))
+        first, last, runs = ends[at].first, ends[at].last, ends[at].runs
         # The run whose words' widths fit the ink best, then the nearest where the last ended.
         fits = [(widths.misfit_at(r.start, spans), r) for r in runs]
         fits = [(score, r) for score, r in fits if score <= math.log(WIDTH_FACTOR)]
         if not fits:
             whole.append(at)
-            expected += len(spans)  # a guess again, which the next piece's fit checks
+            ended[at] = expected + len(spans)  # a guess again, which the next piece's fit checks
             continue
         run = min(fits, key=lambda fit: (round(fit[0], 1), abs(fit[1].start - expected)))[1]
         on_line = list(words[run.start : run.start + len(spans)])
@@ -275,9 +306,9 @@ def _settle(
             on_line[0] = first
         if run.last_cut:
             on_line[-1] = last
-        expected = run.start + len(spans) - run.last_cut
+        ended[at] = run.start + len(spans) - run.last_cut
         anchored[at] = on_line
-        placed[at] = (run.start + run.first_cut, expected)
+        placed[at] = (run.start + run.first_cut, ended[at])
     settled = _Settled(anchored, {}, whole, late)
     for at in [*whole]:
         between = _between(widths, placed, at, pieces[at].spans)

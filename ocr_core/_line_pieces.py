@@ -178,5 +178,20 @@ def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
             continue
         nearest = max(above, key=lambda k: pieces[k].top)
         row = [k for k in above if _same_row(pieces[k], pieces[nearest])]
-        before.append(max(row, key=lambda k: pieces[k].box[2]))
+        last = max(row, key=lambda k: pieces[k].box[2])
+        # The row may go on to the right of the piece's own width, in pieces the detector cut
+        # it into (a justified line's wide spaces): its text ends at the last before a gutter.
+        further = sorted(
+            (
+                k
+                for k in range(at)
+                if _same_row(pieces[k], pieces[last]) and pieces[k].box[0] >= pieces[last].box[2]
+            ),
+            key=lambda k: pieces[k].box[0],
+        )
+        for k in further:
+            if _gutter_between(pieces, pieces[last], pieces[k]):
+                break
+            last = k
+        before.append(last)
     return before

@@ -8,15 +8,13 @@ aligns a service's words to these.
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from PIL import Image
-
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in page pixels, y grows down
+Pixels = tuple[int, int, bytes]  # width, height and the RGB bytes of a page image
 
 
 def _proportional(line_box: Box, text: str) -> list[tuple[str, Box]]:
@@ -33,7 +31,7 @@ _engine: Any = None
 
 
 def read_word_boxes(
-    png: bytes, words: Sequence[str] | None = None, unread: bool = True
+    pixels: Pixels, words: Sequence[str] | None = None, unread: bool = True
 ) -> list[tuple[Box, str, list[Box]]]:
     """In the worker: the page's lines (engine kept), each with its words' boxes. Given the
     service's `words`, lines are anchored on them (placed by their widths where they fit
@@ -49,9 +47,9 @@ def read_word_boxes(
 
     if _engine is None:
         _engine = RapidOcrEngine(orient=False, small_text=False)
-    with Image.open(io.BytesIO(png)) as page:
-        rgb = page.convert("RGB")
-    bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+    width, height, data = pixels
+    rgb = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
     dark = ink(bgr)
     if words is not None:
         return anchored_lines(_engine, bgr, dark, words, unread=unread).lines

@@ -25,11 +25,10 @@ from typing import Any
 WIDTH_FACTOR = 2.5
 FIT_FACTOR = 1.3
 # A line is placed unread on its own widths when it has at least this many words; a shorter
-# one when the line after it, of at least MIN_AFTER_WORDS, fits where it ends. A line of
+# one when it and the lines its text goes on into have as many and fit together. A line of
 # MIN_ALONE_WORDS is also found again by its widths within RESYNC_WORDS of where the line
 # before it ended.
 MIN_ALONE_WORDS = 8
-MIN_AFTER_WORDS = 4
 RESYNC_WORDS = 3
 
 # Letters' widths in ems, near enough for the common text faces (Helvetica's and Times'
@@ -100,27 +99,33 @@ class WordWidths:
     def unread_start(
         self, lines: Sequence[Sequence[Span]], expected: int, *, guessed: bool = False
     ) -> int | None:
-        """Where the first of `lines` (its words' ink; the line after it, if any, next)
-        starts among the words without any of it read, if its widths tell:
+        """Where the first of `lines` (its words' ink; the lines its text goes on into, if
+        any, next) starts among the words without any of it read, if its widths tell:
 
         - at `expected` (where the line before ended) when its words fit there and it has
           MIN_ALONE_WORDS or more, or, unless `expected` is `guessed` (the line before was
-          not placed, only its words counted), when the line after it has MIN_AFTER_WORDS
-          or more and fits where it ends: two lines of five words can be as wide word by
-          word ("Quisque egestas wisi eget nunc." and "Maecenas lacinia. Nam ipsum
-          ligula," on multicolumn.pdf);
+          not placed, only its words counted), when it and the lines after it have that
+          many words and all fit there together, one line's ink per em for all of them (a
+          line the detector cut at its wide spaces into pieces of two or three words, each
+          of which would fit anywhere). A short line's own fit is not enough: two lines of
+          five words can be as wide word by word ("Quisque egestas wisi eget nunc." and
+          "Maecenas lacinia. Nam ipsum ligula," on multicolumn.pdf);
         - else, for a line of MIN_ALONE_WORDS or more, the one start within RESYNC_WORDS
           of `expected` where it fits (a word the detector cut in two, or a line read whole
           whose count was off, leaves the guess a word or two out). Not further: a line
           found by its widths anywhere on the page was wrong too often (multicolumn.pdf
           97.4 -> 96.3 % of words at IoU >= 0.5); one whose ends are read is found there."""
         line = lines[0]
-        after = lines[1] if len(lines) > 1 and not guessed else ()
-        if self.fits(expected, line) and (
-            len(line) >= MIN_ALONE_WORDS
-            or (len(after) >= MIN_AFTER_WORDS and self.fits(expected + len(line), after))
-        ):
-            return expected
+        if self.fits(expected, line):
+            if len(line) >= MIN_ALONE_WORDS:
+                return expected
+            joined: list[Span] = []
+            for spans in lines if not guessed else ():
+                joined += spans
+                if len(joined) >= MIN_ALONE_WORDS:
+                    break
+            if len(joined) >= MIN_ALONE_WORDS and self.fits(expected, joined):
+                return expected
         if len(line) < MIN_ALONE_WORDS:
             return None
         fitting = (self.misfits(line) <= math.log(FIT_FACTOR)).nonzero()[0]

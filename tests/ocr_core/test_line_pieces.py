@@ -33,3 +33,22 @@ def test_a_line_the_detector_cut_in_two_goes_on_from_its_left_part() -> None:
 def test_after_a_line_cut_in_two_the_next_line_goes_on_from_its_right_part() -> None:
     pieces = [piece(100, 300, 0), piece(310, 900, 0), piece(100, 900, 1)]
     assert lines_before(pieces)[2] == 1
+
+
+def test_a_short_line_goes_on_from_the_last_piece_of_its_row_past_its_own_width() -> None:
+    # Row 1 was cut at its wide spaces into three pieces (the line above crosses the cuts);
+    # row 2 is a paragraph's short last line, under the first of them only: its text goes
+    # on from the row's last piece.
+    pieces = [
+        piece(100, 900, 0),
+        *(piece(x0, x1, 1) for x0, x1 in ((100, 300), (310, 600), (610, 900))),
+        piece(100, 250, 2),
+    ]
+    assert lines_before(pieces)[4] == 3
+
+
+def test_a_line_below_a_gutter_goes_on_from_its_own_column_not_the_next_one() -> None:
+    # Two columns (gutter at 500-520), the layout's order across them; the left column's
+    # short line on row 1 goes on from the left piece of row 0, not the right column's.
+    pieces = [piece(100, 500, 0), piece(520, 920, 0), piece(100, 250, 1)]
+    assert lines_before(pieces)[2] == 0

@@ -52,6 +52,16 @@ def test_a_shorter_line_is_placed_only_when_the_line_after_it_fits_where_it_ends
     assert widths.unread_start([short, ink(WORDS[7:12])], expected=0) is None
 
 
+def test_a_line_cut_into_pieces_of_a_few_words_is_placed_when_they_fit_together() -> None:
+    # A justified line the detector cut at its wide spaces: three pieces of three words.
+    widths = WordWidths(WORDS)
+    pieces = [ink(WORDS[k : k + 3]) for k in (0, 3, 6)]
+    assert widths.unread_start(pieces, expected=0) == 0
+    assert widths.unread_start(pieces[:1], expected=0) is None  # three words fit anywhere
+    wrong_third = [*pieces[:2], ink(WORDS[12:15])]
+    assert widths.unread_start(wrong_third, expected=0) is None
+
+
 def test_on_a_guessed_start_only_a_long_line_is_placed() -> None:
     widths = WordWidths(WORDS)
     short, after = ink(WORDS[0:5]), ink(WORDS[5:10])
