@@ -19,14 +19,25 @@ Runs in the locating sandbox worker (it imports the engine and cv2).
 
 from __future__ import annotations
 
+import functools
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
 
-from ._line_pieces import Piece, box_of, line_crop, lines_before, pieces_of, quad, word_spans
+from ._line_pieces import (
+    Piece,
+    box_of,
+    detect_on_ink,
+    line_crop,
+    lines_before,
+    pieces_of,
+    quad,
+    word_spans,
+)
 from ._locate import normalise
 from ._word_boxes import Box, cut_at_ink
 from ._word_widths import MIN_ALONE_WORDS, WIDTH_FACTOR, Span, WordWidths
@@ -137,15 +148,17 @@ def anchored_lines(
     wide as their ink takes them (`WordWidths`). The ends of the lines that do not are read
     and every line is placed again from the start, up to READ_ROUNDS times (a line read puts
     the lines after it back where they are; one placed on a guess may then need reading)."""
+    from .server._gutters import find_gutters
     from .server._layout import TextBox, reading_order
     from .server._page_geometry import detection_scale
 
-    # Detection as the engine reads (reduced only for large type). Reduced further for
-    # locating (to 0.72-0.81 of the size), it cost half and placed as many words as well, but
-    # with the floor versions' onnxruntime the layout's order of its lines went across the
-    # columns of multicolumn.pdf more often, and `check_order` no longer saw a text read
-    # across them (8 steps back in 66 moves instead of 12 in 64).
-    quads, crops, _ = engine._detect(bgr, detection_scale(dark), classify=False)
+    # Detection at the scale the engine reads (reduced only for large type). Reduced further
+    # for locating (to 0.72-0.81 of the size), it cost half and placed as many words as well,
+    # but with the floor versions' onnxruntime the layout's order of its lines went across
+    # the columns of multicolumn.pdf more often, and `check_order` no longer saw a text read
+    # across them (8 steps back in 66 moves instead of 12 in 64). Only the part of the page
+    # with ink is detected.
+    quads, crops = detect_on_ink(engine, bgr, dark, detection_scale(dark))
     boxes = [TextBox.from_quad(corners, "?") for corners in quads]
     index = {id(box): n for n, box in enumerate(boxes)}
     pieces = [
@@ -158,19 +171,25 @@ def anchored_lines(
     # Piece -> its first and last word as read; without `unread`, every piece's are read.
     ends = {} if unread else _read_ends(engine, bgr, pieces, range(len(pieces)), said)
     widths = WordWidths(words)
-    before = lines_before(pieces)
-    settled = _settle(words, widths, pieces, before, ends)
+    line_height = statistics.median(b.height for b in boxes) if boxes else 1.0
+    before = lines_before(pieces, functools.cache(lambda: find_gutters(dark > 0, line_height)))
+    after = _next_pieces(len(pieces), before)
+    settled = _settle(words, widths, pieces, before, after, ends)
     for round_ in range(READ_ROUNDS):
         late = settled.late
         if not late:
             break
         # A late piece that goes on from another late one may be placed by its widths once
-        # that one is read: only the first of each run of late pieces is read, but in the
-        # last round.
+        # that one is read, if its widths fit anywhere: it waits (but in the last round).
         if round_ < READ_ROUNDS - 1:
-            late = [at for at in late if _follows(at, before) not in late]
+            late = [
+                at
+                for at in late
+                if _follows(at, before) not in late
+                or not widths.placeable(_chain(pieces, after, at))
+            ]
         ends |= _read_ends(engine, bgr, pieces, late, said)
-        settled = _settle(words, widths, pieces, before, ends)
+        settled = _settle(words, widths, pieces, before, after, ends)
     whole = sorted({*settled.whole, *settled.late})
     lines = _lines_of(engine, bgr, dark, boxes, crops, pieces, settled, whole)
     return Anchored(lines, len(pieces), len(ends), len(whole))
@@ -257,6 +276,7 @@ def _settle(
     widths: WordWidths,
     pieces: Sequence[Piece],
     before: Sequence[int | None],
+    after: dict[int, int],
     ends: dict[int, _Ends],
 ) -> _Settled:
     """Each piece's words as the page shows them, in reading order. Each goes on from
@@ -273,7 +293,6 @@ def _settle(
     # there. Followed along the text's own chain of pieces, not the layout's order, which may
     # go back and forth between columns.
     ended: dict[int, int] = {}
-    after = _next_pieces(len(pieces), before)
     for at, piece in enumerate(pieces):
         spans = piece.spans
         expected = ended.get(_follows(at, before), 0) if at > 0 else 0

@@ -1,17 +1,22 @@
-"""A page's detected lines as pieces with their words' ink: a line cut at a gutter the
-detector bridged, its type's band of rows and its words' column spans, and which piece
-comes before which on the page.
+"""A page's detected lines as pieces with their words' ink: the lines detected where the
+page has ink, a line cut at a gutter the detector bridged, its type's band of rows and its
+words' column spans, and which piece comes before which on the page.
 
 Runs in the locating sandbox worker (numpy is the local extra's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._word_boxes import Box, blank_runs, own_band
+
+if TYPE_CHECKING:
+    from .server._engine import RapidOcrEngine
+    from .server._gutters import Gutter
 
 # A blank run at least this share of the line's type height is a word break (a word space
 # is about 0.25-0.33 em, the gaps inside a word under 0.1 em).
@@ -20,11 +25,42 @@ WORD_GAP_SHARE = 0.2
 GUTTER_SHARE = 0.8
 # A short mark at least this share of the line's type height wide is a dash.
 DASH_WIDTH_SHARE = 0.4
-# A gap between two pieces of a row that no piece this many lines above or below crosses is a
-# gutter between columns.
-GUTTER_ROWS = 3
 # A span whose ink is shorter than this share of the line's type is a mark (".", ",", "-").
 MARK_HEIGHT_SHARE = 0.4
+# Blank page kept around the ink when only the part of the page with ink is detected (px).
+INK_MARGIN_PX = 32
+
+
+def detect_on_ink(
+    engine: RapidOcrEngine, bgr: Any, dark: Any, scale: float
+) -> tuple[list[Any], list[Any]]:
+    """The engine's lines (corners in page pixels, and their crops) detected on the part of
+    the page that has ink, at the page's detection `scale`: a digital page's white margins
+    are a third of its pixels, and detection costs by the pixel. The part is never narrower
+    than the detector's least side (it would enlarge it, and find other boxes)."""
+    import numpy as np
+
+    rows, columns = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
+    if not len(rows):
+        quads, crops, _ = engine._detect(bgr, scale, classify=False)
+        return list(quads), list(crops)
+    least = math.ceil(engine._ocr.text_det.limit_side_len / scale)
+    y0, y1 = _around(int(rows[0]), int(rows[-1]) + 1, dark.shape[0], least)
+    x0, x1 = _around(int(columns[0]), int(columns[-1]) + 1, dark.shape[1], least)
+    part = np.ascontiguousarray(bgr[y0:y1, x0:x1])
+    quads, crops, _ = engine._detect(part, scale, classify=False)
+    shift = np.array([x0, y0], dtype=np.float32)
+    return [np.asarray(quad, dtype=np.float32) + shift for quad in quads], list(crops)
+
+
+def _around(first: int, end: int, size: int, least: int) -> tuple[int, int]:
+    """Rows (or columns) first..end with INK_MARGIN_PX either side, widened to `least`
+    where the page allows, within 0..size."""
+    low, high = max(first - INK_MARGIN_PX, 0), min(end + INK_MARGIN_PX, size)
+    if high - low < least:
+        low = max(min(low - (least - (high - low)) // 2, size - least), 0)
+        high = min(low + least, size)
+    return low, high
 
 
 def word_spans(dark: Any, box: Box) -> tuple[int, int, list[tuple[int, int]]]:
@@ -135,27 +171,29 @@ def _across(a: Piece, b: Piece) -> float:
     return shared / max(min(a.box[2] - a.box[0], b.box[2] - b.box[0]), 1.0)
 
 
-def _gutter_between(pieces: Sequence[Piece], left: Piece, right: Piece) -> bool:
-    """Whether the gap between two pieces on a row is a gutter: no piece within GUTTER_ROWS
-    lines above or below crosses it (the gap where the detector cut one line in two is
-    crossed by the lines around it)."""
-    middle = (left.box[2] + right.box[0]) / 2
-    height = max(right.bottom - right.top, 1)
-    low, high = right.top - GUTTER_ROWS * height, right.bottom + GUTTER_ROWS * height
-    return not any(
-        other.box[0] < middle < other.box[2] and low <= (other.top + other.bottom) / 2 <= high
-        for other in pieces
+def _gutter_between(gutters: Sequence[Gutter], left: Piece, right: Piece) -> bool:
+    """Whether a column gutter of the page's ink (`server/_gutters`) lies between two
+    pieces on a row: the gap where the detector cut one line in two has none, and a title
+    or date set across the gutter does not hide one."""
+    middle = (right.top + right.bottom) / 2
+    slack = right.bottom - right.top  # a detected box reaches a little into the gutter
+    return any(
+        g.y0 <= middle < g.y1 and g.x0 >= left.box[2] - slack and g.x1 <= right.box[0] + slack
+        for g in gutters
     )
 
 
-def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
+def lines_before(
+    pieces: Sequence[Piece], gutters: Callable[[], Sequence[Gutter]]
+) -> list[int | None]:
     """For each piece (in reading order), the piece whose text its own follows on from
     when that is not the one before it in reading order: the last piece of the nearest
     row above it in its column. The text reads a column down; the layout's order may
     go back and forth between columns (a page of two columns whose rows line up), and a
     piece's words then follow on from the piece above it, not the one before it. None
     where the piece before it in reading order is on its row to its left (the same line
-    cut in two), or no piece above shares its column."""
+    cut in two), or no piece above shares its column. `gutters()` gives the page's column
+    gutters, asked for only when two pieces share a row."""
     before: list[int | None] = []
     for at, piece in enumerate(pieces):
         previous = pieces[at - 1] if at else None
@@ -163,7 +201,7 @@ def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
             previous is not None
             and _same_row(previous, piece)
             and previous.box[0] < piece.box[0]
-            and not _gutter_between(pieces, previous, piece)
+            and not _gutter_between(gutters(), previous, piece)
         ):
             before.append(None)
             continue
@@ -190,7 +228,7 @@ def lines_before(pieces: Sequence[Piece]) -> list[int | None]:
             key=lambda k: pieces[k].box[0],
         )
         for k in further:
-            if _gutter_between(pieces, pieces[last], pieces[k]):
+            if _gutter_between(gutters(), pieces[last], pieces[k]):
                 break
             last = k
         before.append(last)

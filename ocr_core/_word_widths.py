@@ -119,11 +119,7 @@ class WordWidths:
         if self.fits(expected, line):
             if len(line) >= MIN_ALONE_WORDS:
                 return expected
-            joined: list[Span] = []
-            for spans in lines if not guessed else ():
-                joined += spans
-                if len(joined) >= MIN_ALONE_WORDS:
-                    break
+            joined = [] if guessed else _joined(lines)
             if len(joined) >= MIN_ALONE_WORDS and self.fits(expected, joined):
                 return expected
         if len(line) < MIN_ALONE_WORDS:
@@ -131,6 +127,15 @@ class WordWidths:
         fitting = (self.misfits(line) <= math.log(FIT_FACTOR)).nonzero()[0]
         found = [int(s) for s in fitting if s != expected and abs(s - expected) <= RESYNC_WORDS]
         return found[0] if len(found) == 1 else None
+
+    def placeable(self, lines: Sequence[Sequence[Span]]) -> bool:
+        """Whether `unread_start` could place the first of `lines` anywhere: a line of
+        fewer words than MIN_ALONE_WORDS with the lines after it, or whose words fit at no
+        start, is placed only by reading it."""
+        line = lines[0] if len(lines[0]) >= MIN_ALONE_WORDS else _joined(lines)
+        if len(line) < MIN_ALONE_WORDS:
+            return False
+        return bool((self.misfits(line) <= math.log(FIT_FACTOR)).any())
 
     def joined_to_fit(self, start: int, count: int, spans: Sequence[Span]) -> list[Span] | None:
         """The line's spans as `count` words from `start`: as they are when they fit, or
@@ -147,3 +152,13 @@ class WordWidths:
         scored = [(self.misfit_at(start, joined), joined) for joined in joins]
         best, joined = min(scored, key=lambda found: found[0])
         return joined if best <= math.log(FIT_FACTOR) else None
+
+
+def _joined(lines: Sequence[Sequence[Span]]) -> list[Span]:
+    """The spans of the first lines, up to MIN_ALONE_WORDS words (or all there are)."""
+    joined: list[Span] = []
+    for spans in lines:
+        joined += spans
+        if len(joined) >= MIN_ALONE_WORDS:
+            break
+    return joined

@@ -4,6 +4,8 @@ of a page cost two word crops, and what they place still sits on its ink."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from ocr_core._word_widths import WIDTH_FACTOR, misfit
 from ocr_core.bench.locate import CORPUS, overlap_share, service_text, true_page
 
 PAGE = CORPUS / "pdflatex-4-pages.pdf"
+TWO_COLUMNS = CORPUS / "multicolumn.pdf"
 
 
 def test_a_line_ending_in_a_hyphen_is_found_by_the_start_of_its_last_word() -> None:
@@ -57,14 +60,16 @@ def engine() -> object:
     return RapidOcrEngine(orient=False, small_text=False)
 
 
-def _anchor(engine: object, *, unread: bool) -> tuple[object, float]:
-    """pdflatex-4-pages.pdf's first page anchored on a service's text, and the share of its
-    located words on a true box of the same word (IoU >= 0.5)."""
+def _anchor(
+    engine: object, *, unread: bool, page: Path = PAGE, simulated: bool = True
+) -> tuple[object, float]:
+    """A PDF's first page anchored on a service's text (simulated, or the page's own), and
+    the share of its located words on a true box of the same word (IoU >= 0.5)."""
     from ocr_core._anchored import anchored_lines
     from ocr_core.server._page_geometry import ink
 
-    truth = true_page(PAGE, 0)
-    text = service_text(truth.text, seed=0)
+    truth = true_page(page, 0)
+    text = service_text(truth.text, seed=0) if simulated else truth.text
     bgr = np.ascontiguousarray(np.asarray(truth.image.convert("RGB"))[:, :, ::-1])
     said = service_words(text)
     found = anchored_lines(engine, bgr, ink(bgr), said, unread=unread)  # type: ignore[arg-type]
@@ -95,3 +100,35 @@ def test_most_lines_are_placed_by_their_widths_without_reading_and_sit_on_their_
     # between their neighbours, the K joined again, not read whole.
     assert found.read_whole <= found.pieces // 20  # type: ignore[attr-defined]
     assert on_ink >= 0.99
+
+
+@pytest.mark.skipif(not TWO_COLUMNS.exists(), reason="corpus")
+def test_on_a_two_column_page_read_across_by_the_layout_most_lines_are_placed_unread(
+    engine: object,
+) -> None:
+    # The layout reads this page's rows across its columns; the text goes down each column.
+    found, on_ink = _anchor(engine, unread=True, page=TWO_COLUMNS, simulated=False)
+    assert found.ends_read <= found.pieces // 4  # type: ignore[attr-defined]
+    assert on_ink >= 0.99
+
+
+def _corners(quads: list[Any]) -> list[tuple[int, ...]]:
+    return sorted(tuple(round(v) for v in (*np.min(q, axis=0), *np.max(q, axis=0))) for q in quads)
+
+
+@pytest.mark.skipif(not PAGE.exists(), reason="corpus")
+def test_lines_detected_on_the_pages_ink_alone_are_those_of_the_whole_page(
+    engine: object,
+) -> None:
+    from ocr_core._line_pieces import detect_on_ink
+    from ocr_core.server._page_geometry import detection_scale, ink
+
+    image = true_page(PAGE, 0).image
+    bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    dark = ink(bgr)
+    scale = detection_scale(dark)
+    whole = _corners(engine._detect(bgr, scale, classify=False)[0])  # type: ignore[attr-defined]
+    on_ink = _corners(detect_on_ink(engine, bgr, dark, scale)[0])  # type: ignore[arg-type]
+    assert len(on_ink) == len(whole)
+    for corners in whole:  # each line has its twin, a few pixels off at most
+        assert min(max(abs(a - b) for a, b in zip(corners, c, strict=True)) for c in on_ink) <= 6

@@ -100,3 +100,12 @@ def test_no_words_between_two_lines_fit_no_ink() -> None:
     widths = WordWidths(WORDS)
     assert widths.joined_to_fit(3, 0, ink(["dolor"])) is None
     assert widths.joined_to_fit(3, 0, []) is None
+
+
+def test_a_line_is_placeable_unread_only_with_enough_words_that_fit_somewhere() -> None:
+    widths = WordWidths(WORDS)
+    assert widths.placeable([ink(WORDS[4:13])])
+    assert not widths.placeable([ink(WORDS[0:3])])  # three words, nothing after: read it
+    assert widths.placeable([ink(WORDS[0:3]), ink(WORDS[3:9])])
+    wide = [(100 + 80 * k, 100 + 80 * k + (300 if k == 4 else 40)) for k in range(9)]
+    assert not widths.placeable([wide])  # one word seven times as wide as its neighbours
