@@ -147,7 +147,9 @@ def anchored_lines(
     Nothing is read at first: a line that follows on from the one before it with words as
     wide as their ink takes them (`WordWidths`). The ends of the lines that do not are read
     and every line is placed again from the start, up to READ_ROUNDS times (a line read puts
-    the lines after it back where they are; one placed on a guess may then need reading)."""
+    the lines after it back where they are; one placed on a guess may then need reading).
+    Each round reads the late lines whose widths fit nowhere and the first of each run of
+    late lines; the others wait, as the line before them being read may place them."""
     from .server._gutters import find_gutters
     from .server._layout import TextBox, reading_order
     from .server._page_geometry import detection_scale
