@@ -41,16 +41,28 @@ def detect_on_ink(
     import numpy as np
 
     rows, columns = np.flatnonzero(dark.any(axis=1)), np.flatnonzero(dark.any(axis=0))
-    if not len(rows):
+    side = _least_side(engine)
+    if not len(rows) or side is None:
         quads, crops, _ = engine._detect(bgr, scale, classify=False)
         return list(quads), list(crops)
-    least = math.ceil(engine._ocr.text_det.limit_side_len / scale)
+    least = math.ceil(side / scale)
     y0, y1 = _around(int(rows[0]), int(rows[-1]) + 1, dark.shape[0], least)
     x0, x1 = _around(int(columns[0]), int(columns[-1]) + 1, dark.shape[1], least)
     part = np.ascontiguousarray(bgr[y0:y1, x0:x1])
     quads, crops, _ = engine._detect(part, scale, classify=False)
     shift = np.array([x0, y0], dtype=np.float32)
     return [np.asarray(quad, dtype=np.float32) + shift for quad in quads], list(crops)
+
+
+def _least_side(engine: RapidOcrEngine) -> int | None:
+    """The side rapidocr's detector enlarges a smaller image to (its `limit_side_len`: on
+    the detector since 1.4, on its preprocessing before); None if neither says."""
+    detector = engine._ocr.text_det
+    for holder in (detector, getattr(detector, "preprocess_op", None)):
+        side = getattr(holder, "limit_side_len", None)
+        if isinstance(side, int | float) and side > 0:
+            return int(side)
+    return None
 
 
 def _around(first: int, end: int, size: int, least: int) -> tuple[int, int]:
