@@ -144,21 +144,31 @@ def test_cancel_waits_for_the_runner_to_stop_the_job(
     assert runner.jobs.job(job_id).pages_done < 60
 
 
-def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
-    jobs: JobStore, store: Store
-) -> None:
+def _opened_pdf(jobs: JobStore, store: Store) -> tuple[int, Callable[[], None]]:
+    """A job of one opened 3-page PDF, and how to save its first page as read."""
     job_id = submit(jobs, ("a.pdf", make_pdf(3)))
     (document,) = jobs.documents(job_id)
     ledger = JobLedger(store)
     ledger.set_document(document.id, DocumentState.OPENED, 3)
-    ledger.save_page(
-        job_id,
-        document.id,
-        PageResult(index=0, text="x"),
-        request_id=None,
-        revision=None,
-        started_at=0,
-    )
+
+    def save_first_page() -> None:
+        ledger.save_page(
+            job_id,
+            document.id,
+            PageResult(index=0, text="x"),
+            request_id=None,
+            revision=None,
+            started_at=0,
+        )
+
+    return job_id, save_first_page
+
+
+def test_a_running_document_counts_waiting_pages_apart_from_failed_ones(
+    jobs: JobStore, store: Store
+) -> None:
+    job_id, save_first_page = _opened_pdf(jobs, store)
+    save_first_page()
     view = JobView(jobs.job(job_id), jobs.documents(job_id), jobs.pages(job_id))
     assert view.summary(view.documents[0]).startswith(
         "3 pages · 1 read · 0 failed · 0 truncated · 2 waiting · read in "
@@ -181,22 +191,8 @@ class _PageLandsBetweenReads(JobStore):
 def test_a_view_counts_the_job_from_the_pages_it_shows_when_a_page_lands_between_reads(
     jobs: JobStore, store: Store
 ) -> None:
-    job_id = submit(jobs, ("a.pdf", make_pdf(3)))
-    (document,) = jobs.documents(job_id)
-    ledger = JobLedger(store)
-    ledger.set_document(document.id, DocumentState.OPENED, 3)
-
-    def save() -> None:
-        ledger.save_page(
-            job_id,
-            document.id,
-            PageResult(index=0, text="x"),
-            request_id=None,
-            revision=None,
-            started_at=0,
-        )
-
-    view = load_view(_PageLandsBetweenReads(store, save), job_id)
+    job_id, save_first_page = _opened_pdf(jobs, store)
+    view = load_view(_PageLandsBetweenReads(store, save_first_page), job_id)
     assert view is not None
     assert view.job.pages_done == 1
     assert progress(view.job)[1].startswith("1 / 3 pages")
