@@ -297,7 +297,7 @@ def _settle(
     ended: dict[int, int] = {}
     for at, piece in enumerate(pieces):
         spans = piece.spans
-        expected = ended.get(_follows(at, before), 0) if at > 0 else 0
+        expected = ended.get(_follows(at, before), 0)
         if at not in ends:
             # Where the piece it goes on from is not placed, `expected` is a guess.
             guessed = at > 0 and _follows(at, before) not in placed
@@ -332,7 +332,7 @@ def _settle(
         placed[at] = (run.start + run.first_cut, ended[at])
     settled = _Settled(anchored, {}, whole, late)
     for at in [*whole]:
-        between = _between(widths, placed, at, pieces[at].spans)
+        between = _between(widths, placed, _follows(at, before), after.get(at), pieces[at].spans)
         if between is not None:
             start, spans = between
             anchored[at] = list(words[start : start + len(spans)])
@@ -342,16 +342,20 @@ def _settle(
 
 
 def _between(
-    widths: WordWidths, placed: dict[int, tuple[int, int]], at: int, spans: Sequence[Span]
+    widths: WordWidths,
+    placed: dict[int, tuple[int, int]],
+    previous: int,
+    following: int | None,
+    spans: Sequence[Span],
 ) -> tuple[int, list[Span]] | None:
-    """The words between the pieces placed just before and after piece `at` (where they
-    start, and the piece's spans for them) when their widths fit its ink, as it is or with
-    one gap inside a word taken for a break joined again ("K jift"). Cutting such a line
-    where its letters' share of the line puts each word, at the nearest gap, instead put 4 %
-    of pdflatex-4-pages.pdf's words off their box."""
-    if at - 1 not in placed or at + 1 not in placed:
+    """The words between the placed pieces the text goes on from and into (`previous`,
+    `following`) for a piece (where they start, and its spans for them) when their widths
+    fit its ink, as it is or with one gap inside a word taken for a break joined again ("K
+    jift"). Cutting such a line where its letters' share of the line puts each word, at the
+    nearest gap, instead put 4 % of pdflatex-4-pages.pdf's words off their box."""
+    if previous not in placed or following not in placed:
         return None
-    start, end = placed[at - 1][1], placed[at + 1][0]
+    start, end = placed[previous][1], placed[following][0]
     joined = widths.joined_to_fit(start, end - start, spans)
     return None if joined is None else (start, joined)
 
