@@ -31,16 +31,19 @@ from rapidfuzz import fuzz
 from ._line_pieces import (
     Piece,
     box_of,
+    chain_of,
     detect_on_ink,
+    follows,
     line_crop,
     lines_before,
+    next_pieces,
     pieces_of,
     quad,
     word_spans,
 )
 from ._locate import normalise
 from ._word_boxes import Box, cut_at_ink
-from ._word_widths import MIN_ALONE_WORDS, WIDTH_FACTOR, Span, WordWidths
+from ._word_widths import WIDTH_FACTOR, Span, WordWidths
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -175,7 +178,7 @@ def anchored_lines(
     widths = WordWidths(words)
     line_height = statistics.median(b.height for b in boxes) if boxes else 1.0
     before = lines_before(pieces, functools.cache(lambda: find_gutters(dark > 0, line_height)))
-    after = _next_pieces(len(pieces), before)
+    after = next_pieces(len(pieces), before)
     settled = _settle(words, widths, pieces, before, after, ends)
     for round_ in range(READ_ROUNDS):
         late = settled.late
@@ -187,8 +190,8 @@ def anchored_lines(
             late = [
                 at
                 for at in late
-                if _follows(at, before) not in late
-                or not widths.placeable(_chain(pieces, after, at))
+                if follows(at, before) not in late
+                or not widths.placeable(chain_of(pieces, after, at))
             ]
         ends |= _read_ends(engine, bgr, pieces, late, said)
         settled = _settle(words, widths, pieces, before, after, ends)
@@ -207,30 +210,6 @@ class _Settled:
     spans: dict[int, list[Span]]
     whole: list[int]
     late: list[int]
-
-
-def _follows(at: int, before: Sequence[int | None]) -> int:
-    """The piece whose text piece `at`'s goes on from."""
-    found = before[at]
-    return at - 1 if found is None else found
-
-
-def _chain(pieces: Sequence[Piece], after: dict[int, int], at: int) -> list[list[Span]]:
-    """The spans of piece `at` and of the pieces its text goes on into, MIN_ALONE_WORDS words
-    of them or as many as there are."""
-    chain = [list(pieces[at].spans)]
-    while at in after and sum(map(len, chain)) < MIN_ALONE_WORDS:
-        at = after[at]
-        chain.append(list(pieces[at].spans))
-    return chain
-
-
-def _next_pieces(count: int, before: Sequence[int | None]) -> dict[int, int]:
-    """Each piece's next in the text: the first piece that goes on from it."""
-    after: dict[int, int] = {}
-    for at in range(1, count):
-        after.setdefault(_follows(at, before), at)
-    return after
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +276,11 @@ def _settle(
     ended: dict[int, int] = {}
     for at, piece in enumerate(pieces):
         spans = piece.spans
-        expected = ended.get(_follows(at, before), 0)
+        expected = ended.get(follows(at, before), 0)
         if at not in ends:
             # Where the piece it goes on from is not placed, `expected` is a guess.
-            guessed = at > 0 and _follows(at, before) not in placed
-            lines = _chain(pieces, after, at)
+            guessed = at > 0 and follows(at, before) not in placed
+            lines = chain_of(pieces, after, at)
             start = widths.unread_start(lines, expected, guessed=guessed)
             if start is None:
                 late.append(at)
@@ -332,7 +311,7 @@ def _settle(
         placed[at] = (run.start + run.first_cut, ended[at])
     settled = _Settled(anchored, {}, whole, late)
     for at in [*whole]:
-        between = _between(widths, placed, _follows(at, before), after.get(at), pieces[at].spans)
+        between = _between(widths, placed, follows(at, before), after.get(at), pieces[at].spans)
         if between is not None:
             start, spans = between
             anchored[at] = list(words[start : start + len(spans)])

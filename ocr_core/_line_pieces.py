@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._word_boxes import Box, blank_runs, own_band
+from ._word_widths import MIN_ALONE_WORDS, Span
 
 if TYPE_CHECKING:
     from .server._engine import RapidOcrEngine
@@ -245,3 +246,27 @@ def lines_before(
             last = k
         before.append(last)
     return before
+
+
+def follows(at: int, before: Sequence[int | None]) -> int:
+    """The piece whose text piece `at`'s goes on from."""
+    found = before[at]
+    return at - 1 if found is None else found
+
+
+def chain_of(pieces: Sequence[Piece], after: dict[int, int], at: int) -> list[list[Span]]:
+    """The spans of piece `at` and of the pieces its text goes on into, MIN_ALONE_WORDS words
+    of them or as many as there are."""
+    chain = [list(pieces[at].spans)]
+    while at in after and sum(map(len, chain)) < MIN_ALONE_WORDS:
+        at = after[at]
+        chain.append(list(pieces[at].spans))
+    return chain
+
+
+def next_pieces(count: int, before: Sequence[int | None]) -> dict[int, int]:
+    """Each piece's next in the text: the first piece that goes on from it."""
+    after: dict[int, int] = {}
+    for at in range(1, count):
+        after.setdefault(follows(at, before), at)
+    return after
