@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,7 +248,10 @@ def _run(env: dict[str, str]) -> None:
     runner = runtime.runner().start()
     print(f"runner {runner.owner} on {runtime.store.where}; Ctrl-C to stop", flush=True)
     try:
-        threading.Event().wait()
+        # In slices: a Ctrl-C the kernel hands to another thread is raised here only when
+        # this thread next runs Python code (see console/worker/__main__.py).
+        while True:
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:

@@ -8,6 +8,7 @@ and stops it when it stops.
 
 from __future__ import annotations
 
+import faulthandler
 import signal
 import sys
 import threading
@@ -30,6 +31,15 @@ signal.signal(signal.SIGTERM, _on_signal)
 # which a terminal's Ctrl-C would otherwise interrupt mid-import (a traceback in the log).
 if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
     signal.signal(signal.SIGINT, _on_signal)
+# A signal mask passes through exec: started from a thread that blocks SIGTERM, the worker
+# would never hear Cloud Run's (or the supervisor's) stop.
+_blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+# `kill -USR1 PID` prints every thread's stack to the log: what a stuck worker is doing.
+faulthandler.register(signal.SIGUSR1, all_threads=True)
+# The main thread waits in slices: a signal the kernel hands to another thread (one of
+# onnxruntime's or pebble's) runs its Python handler only when the main thread next runs
+# Python code, which a wait without a timeout may never do.
+STOP_POLL_S = 0.5
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
@@ -74,6 +84,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     _parse(argv)
     log_json_lines()
+    if signal.SIGTERM in _blocked:
+        logger.warning("started with SIGTERM blocked: unblocked")
     if _stop.is_set():  # stopped before it started
         logger.info("stopped before starting", extra={"signal": _signal[0]})
         return 0
@@ -104,7 +116,8 @@ def _serve() -> int:
         logger.warning("console not announced", extra={"error": str(error)})
         record = None
     try:
-        _stop.wait()
+        while not _stop.wait(STOP_POLL_S):
+            pass
         logger.info("stopping", extra={"signal": _signal[0] if _signal else ""})
     finally:
         if record is not None:

@@ -8,8 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
@@ -96,8 +98,59 @@ def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: P
         assert worker.wait(timeout=90) == 0
     finally:
         if worker.poll() is None:
-            worker.kill()
-            print("the worker's log, as it stood when it was killed:\n" + log.read_text())
+            _kill_showing_its_stacks(worker, log)
     messages = [json.loads(line)["message"] for line in log.read_text().splitlines()]
     assert messages.index("jobs handed back") < messages.index("word locator closed")
     assert messages.index("word locator closed") < messages.index("worker stopped")
+
+
+def _kill_showing_its_stacks(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """A worker that outlived its stop: its threads' stacks (SIGUSR1) into the test's output,
+    with its log, then killed."""
+    worker.send_signal(signal.SIGUSR1)
+    wait_until(lambda: "most recent call first" in log.read_text(), timeout_s=10)
+    worker.kill()
+    print("the worker's log and stacks, as they stood when it was killed:\n" + log.read_text())
+
+
+def _started_with_sigterm_blocked(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """`command` started from a thread that blocks SIGTERM: the child inherits the mask."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        started.append(subprocess.Popen(command, **options))
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    return started[0]
+
+
+def test_a_worker_started_with_sigterm_blocked_still_stops_on_it(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LIGHTONOCR_DATA_DIR": str(tmp_path),
+        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
+        "LIGHTONOCR_LOCAL_PORT": str(free_port()),
+    }
+    env.pop("LIGHTONOCR_SERVICE_URL", None)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = _started_with_sigterm_blocked(
+            [sys.executable, "-m", "console.worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_until(lambda: "worker started" in log.read_text(), timeout_s=120)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            _kill_showing_its_stacks(worker, log)
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines()]
+    assert "started with SIGTERM blocked: unblocked" in messages
+    assert messages[-1] == "worker stopped"
