@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from console._store import Store
 from console.jobs import JobStatus, JobStore, NewDocument
@@ -24,27 +23,52 @@ ROOT = Path(__file__).resolve().parents[3]
 PHOTO = ROOT.parent / "shared" / "corpus" / "scans" / "phototest.tif"
 
 
-def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> None:
-    ocr_port = free_port()
+def _start_worker(
+    data_dir: Path, ocr_port: int, *, sigterm_blocked: bool = False
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`python -m console.worker` on a data folder with the simulated local engine, its
+    output in a log; started from a thread that blocks SIGTERM if asked (the child inherits
+    the mask). Returns the process and its log."""
     env = {
         **os.environ,
-        "LIGHTONOCR_DATA_DIR": str(tmp_path),
+        "LIGHTONOCR_DATA_DIR": str(data_dir),
         "LIGHTONOCR_LOCAL_ENGINE": "simulated",
         "LIGHTONOCR_LOCAL_PORT": str(ocr_port),
     }
     env.pop("LIGHTONOCR_SERVICE_URL", None)
+    log = data_dir / "worker.log"
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        if sigterm_blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        with log.open("wb") as out:
+            command = [sys.executable, "-m", "console.worker"]
+            started.append(
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            )
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    return started[0], log
+
+
+def _kill_showing_its_stacks(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """A worker that outlived its stop: its threads' stacks (SIGUSR1) into the test's output,
+    with its log, then killed."""
+    worker.send_signal(signal.SIGUSR1)
+    wait_until(lambda: "most recent call first" in log.read_text(), timeout_s=10)
+    worker.kill()
+    print("the worker's log and stacks, as they stood when it was killed:\n" + log.read_text())
+
+
+def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> None:
+    ocr_port = free_port()
     store = Store.in_dir(tmp_path)
     jobs = JobStore(store)
     job_id = jobs.create_job([NewDocument("long.pdf", make_pdf(200))], actor="qa", service_url="")
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "console.worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log = _start_worker(tmp_path, ocr_port)
     try:
         assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
         assert [beat.pid for beat in live_workers(store)] == [worker.pid]
@@ -66,27 +90,11 @@ def test_sigterm_hands_the_jobs_back_and_every_line_is_json(tmp_path: Path) -> N
 def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: Path) -> None:
     """Cloud Run kills an instance ~10 s after SIGTERM; the word locator may need longer to
     close (a page being located), so the jobs go back to the queue first."""
-    ocr_port = free_port()
-    env = {
-        **os.environ,
-        "LIGHTONOCR_DATA_DIR": str(tmp_path),
-        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
-        "LIGHTONOCR_LOCAL_PORT": str(ocr_port),
-    }
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
     store = Store.in_dir(tmp_path)
     jobs = JobStore(store)
     scans = [NewDocument(f"photo-{n}.tif", PHOTO.read_bytes()) for n in range(6)]
     job_id = jobs.create_job(scans, actor="qa", service_url="", locate_words=True)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "console.worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log = _start_worker(tmp_path, free_port())
     try:
         assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=120)
         signalled = time.monotonic()
@@ -104,46 +112,8 @@ def test_sigterm_hands_the_jobs_back_before_closing_the_word_locator(tmp_path: P
     assert messages.index("word locator closed") < messages.index("worker stopped")
 
 
-def _kill_showing_its_stacks(worker: subprocess.Popen[bytes], log: Path) -> None:
-    """A worker that outlived its stop: its threads' stacks (SIGUSR1) into the test's output,
-    with its log, then killed."""
-    worker.send_signal(signal.SIGUSR1)
-    wait_until(lambda: "most recent call first" in log.read_text(), timeout_s=10)
-    worker.kill()
-    print("the worker's log and stacks, as they stood when it was killed:\n" + log.read_text())
-
-
-def _started_with_sigterm_blocked(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
-    """`command` started from a thread that blocks SIGTERM: the child inherits the mask."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-        started.append(subprocess.Popen(command, **options))
-
-    thread = threading.Thread(target=start)
-    thread.start()
-    thread.join()
-    return started[0]
-
-
 def test_a_worker_started_with_sigterm_blocked_still_stops_on_it(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "LIGHTONOCR_DATA_DIR": str(tmp_path),
-        "LIGHTONOCR_LOCAL_ENGINE": "simulated",
-        "LIGHTONOCR_LOCAL_PORT": str(free_port()),
-    }
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = _started_with_sigterm_blocked(
-            [sys.executable, "-m", "console.worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log = _start_worker(tmp_path, free_port(), sigterm_blocked=True)
     try:
         assert wait_until(lambda: "worker started" in log.read_text(), timeout_s=120)
         worker.send_signal(signal.SIGTERM)
