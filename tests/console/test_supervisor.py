@@ -66,7 +66,8 @@ def console_unit(
     data_dir: Path, *, ports: tuple[int, int] | None = None, engine: str = "simulated"
 ) -> Iterator[Unit]:
     """`python -m console` in its own process group, on free ports; the log is checked for
-    tracebacks at the end. The caller stops it (or it is killed on the way out)."""
+    tracebacks at the end. The caller stops it (or it is stopped as by Ctrl-C on the way
+    out)."""
     ui_port, ocr_port = ports or (free_port(), free_port())
     env = {
         **os.environ,
@@ -94,8 +95,15 @@ def console_unit(
         yield Unit(process, env, ui_port, ocr_port, log)
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            # Ctrl-C, as a person stops it: its worker then stops the local OCR server, which
+            # runs in a session of its own and outlived a SIGKILL of the group (two leaked
+            # servers per CI run).
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text()[-3000:]
 
 
