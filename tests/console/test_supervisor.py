@@ -98,19 +98,18 @@ def console_unit(
             # Ctrl-C, as a person stops it: its worker then stops the local OCR server, which
             # runs in a session of its own and outlived a SIGKILL of the group (two leaked
             # servers per CI run).
-            os.killpg(process.pid, signal.SIGINT)
             try:
-                process.wait(timeout=90)
+                _interrupt(process)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text()[-3000:]
 
 
-def _interrupt(unit: Unit) -> int:
+def _interrupt(process: subprocess.Popen[bytes]) -> int:
     """Ctrl-C in the terminal: SIGINT to the whole foreground process group."""
-    os.killpg(unit.process.pid, signal.SIGINT)
-    return unit.process.wait(timeout=90)
+    os.killpg(process.pid, signal.SIGINT)
+    return process.wait(timeout=90)
 
 
 def test_a_job_submitted_from_a_shell_finishes_with_no_browser_opened(tmp_path: Path) -> None:
@@ -125,12 +124,12 @@ def test_a_job_submitted_from_a_shell_finishes_with_no_browser_opened(tmp_path: 
         assert job.actor == "batch-script"
         audit = jobs.store.audit(10)
         assert ("batch-script", "start job", True) in [(a.actor, a.action, a.ok) for a in audit]
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
 
 
 def test_ctrl_c_leaves_nothing_listening(tmp_path: Path) -> None:
     with console_unit(tmp_path / "data") as unit:
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
         assert not port_open(unit.ui_port)
         assert not port_open(unit.ocr_port)
     server_log = (tmp_path / "data" / "server.log").read_text(errors="replace")
@@ -144,7 +143,7 @@ def test_a_terminals_ctrl_c_does_not_reach_the_ocr_server(tmp_path: Path) -> Non
         assert wait_until(lambda: Store.in_dir(tmp_path / "data").get_setting(PID_SETTING))
         server = Store.in_dir(tmp_path / "data").get_setting(PID_SETTING)["pid"]
         assert os.getpgid(server) != os.getpgid(unit.process.pid)
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
 
 
 def test_a_killed_console_restarts_and_finishes_its_job_with_every_page_once(
@@ -162,7 +161,7 @@ def test_a_killed_console_restarts_and_finishes_its_job_with_every_page_once(
     assert jobs.job(job_id).active  # left running: nobody handed it back
     with console_unit(tmp_path / "data", ports=ports) as unit:
         assert wait_until(lambda: jobs.job(job_id).status is JobStatus.DONE, timeout_s=180)
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
     pages = jobs.pages(job_id)
     assert sorted(p.index for p in pages) == list(range(40))  # each page once, none lost
     assert all(p.result.ok for p in pages)
@@ -205,7 +204,7 @@ def test_a_server_a_killed_console_left_is_taken_over_said_and_stopped(tmp_path:
         with console_unit(data, ports=(ui_port, ocr_port)) as unit:
             said = "taking over the local OCR server a previous console left running"
             assert f"{said} (pid {left.pid}, port {ocr_port})" in unit.log.read_text()
-            assert _interrupt(unit) == 0
+            assert _interrupt(unit.process) == 0
         assert left.wait(timeout=60) is not None  # stopped with the console
         assert not port_open(ocr_port)
     finally:
@@ -228,11 +227,11 @@ def test_ctrl_c_then_a_restart_mid_job_reads_every_page_and_fails_none(tmp_path:
         job_id = unit.submit(*scans)
         jobs = unit.jobs()
         assert wait_until(lambda: jobs.job(job_id).pages_done >= 1, timeout_s=300)
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
     assert jobs.job(job_id).pages_done < 12  # stopped mid-job
     with console_unit(tmp_path / "data", ports=ports, engine="rapidocr") as unit:
         assert wait_until(lambda: not jobs.job(job_id).active, timeout_s=600)
-        assert _interrupt(unit) == 0
+        assert _interrupt(unit.process) == 0
     job = jobs.job(job_id)
     assert (job.pages_done, job.pages_failed) == (12, 0)
     assert all(page.result.ok for page in jobs.pages(job_id))
