@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +119,8 @@ def running_console(
     cwd: Path = ROOT,
     bare_streamlit: bool = False,
 ) -> Iterator[Console]:
-    """A console on loopback with its own local OCR server and `settings` in its environment.
+    """A console on loopback with its own local OCR server and `settings` in its environment
+    (a LIGHTONOCR_SERVICE_URL there on loopback: that server instead, as an external one).
 
     `bare_streamlit`: only `streamlit run console/ui/app.py`, no worker, as somebody who
     bypasses `python -m console` would start it (the host guard's case).
@@ -130,14 +131,13 @@ def running_console(
     """
     port = port or _free_port()
     service_port = _free_port()
-    env = {
-        **os.environ,
+    env = {name: value for name, value in os.environ.items() if name != "LIGHTONOCR_SERVICE_URL"}
+    env |= {
         "LIGHTONOCR_DATA_DIR": str(data_dir),
         "LIGHTONOCR_LOCAL_PORT": str(service_port),
         "LIGHTONOCR_LOCAL_ENGINE": engine,
         **(settings or {}),
     }
-    env.pop("LIGHTONOCR_SERVICE_URL", None)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "streamlit.log"
     with log_path.open("wb") as log:
@@ -152,9 +152,11 @@ def running_console(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log_path)
-        yield Console(url, f"http://127.0.0.1:{service_port}", data_dir)
+        service_url = env.get("LIGHTONOCR_SERVICE_URL", f"http://127.0.0.1:{service_port}")
+        yield Console(url, service_url, data_dir)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -2,8 +2,10 @@
 shows once the page is read, not when the job ends, the counts say what the store says,
 and a job with a corrupt document ends "done with failures".
 
-Its own console on the simulated engine with one request in flight (LIGHTONOCR_CONCURRENCY
-1): a 20-page job reads a page at a time, so a page read can be seen before the job ends.
+Its own console with one request in flight (LIGHTONOCR_CONCURRENCY 1) reads with a
+vLLM-shaped fault server on loopback, named in LIGHTONOCR_SERVICE_URL (an external local
+server). The test lets the server answer page by page, so it sees a page unread, lets it be
+read and watches its text arrive, however fast or slow this machine is.
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ from tests.e2e.conftest import (
     running_console,
     wait_idle,
 )
+from tests.fakes.fault_server import FaultServer
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.e2e
 
 PAGES = 20
-SIMULATED = "This text stands in for the OCR of one page."
+# Pages whose text the test watches arrive (0-based): the first, and two the test opens.
+WATCHED = (0, 6, 13)
+ANSWER = re.compile(r"page #[0-9a-f]{6}")  # the fault server's text for a page
 SUMMARY = re.compile(r"20 pages · (\d+) read · (\d+) failed")
 PROGRESS = re.compile(r"(\d+) / 20 pages")
 # The page's text and its first progress bar's, read together.
@@ -44,8 +49,20 @@ ONE_LOOK = """() => [
 
 
 @pytest.fixture(scope="module")
-def live_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    settings = {"LIGHTONOCR_CONCURRENCY": "1", "LIGHTONOCR_ACTOR": "qa-e2e"}
+def reader() -> Iterator[FaultServer]:
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_console(
+    tmp_path_factory: pytest.TempPathFactory, reader: FaultServer
+) -> Iterator[Console]:
+    settings = {
+        "LIGHTONOCR_CONCURRENCY": "1",
+        "LIGHTONOCR_ACTOR": "qa-e2e",
+        "LIGHTONOCR_SERVICE_URL": reader.base_url,
+    }
     with running_console(tmp_path_factory.mktemp("live"), settings=settings) as started:
         yield started
 
@@ -75,63 +92,76 @@ def _start(page: Page, *files: Path) -> None:
     page.get_by_role("button", name="Start OCR job").click()
 
 
-def _shown_text(page: Page) -> str:
-    return page.locator(".st-key-wb_page_text").inner_text()
+def _read_until(reader: FaultServer, jobs: JobStore, job_id: str, index: int) -> int:
+    """Let the server answer one page at a time until page `index` is stored; the pages read."""
+
+    def read() -> set[int]:
+        return {p.index for p in jobs.pages(job_id) if p.result.ok}
+
+    while index not in read():
+        allowed = (reader.faults.answer_limit or 0) + 1
+        reader.faults.answer_limit = allowed
+        assert wait_until(lambda: len(read()) >= allowed)  # noqa: B023 (waited on here)
+    return len(read())
 
 
 def test_each_page_shows_its_text_while_the_job_runs_and_the_counts_follow_the_store(
-    browser: Browser, live_console: Console, twenty_pages: Path, screenshots: Path
+    browser: Browser,
+    live_console: Console,
+    reader: FaultServer,
+    twenty_pages: Path,
+    screenshots: Path,
 ) -> None:
     jobs = JobStore(Store.in_dir(live_console.data_dir))
-    with open_console(browser, live_console.url) as page:
-        page.set_viewport_size({"width": 1440, "height": 2000})  # the page panel in view
-        _start(page, twenty_pages)
-        assert wait_until(lambda: bool(jobs.jobs()))
-        job_id = jobs.jobs()[0].id
-        seen: dict[int, datetime] = {}
-        number = page.get_by_label(f"Page (of {PAGES})")
-        expect(number).to_be_visible(timeout=60_000)  # the document is open: its pages
-        index = 0
-        while index < PAGES:
-            text = page.locator(".st-key-wb_page_text")
-            if index:  # a page the runner has not read yet: watch it arrive
-                number.fill(str(index + 1))
-                number.press("Enter")
-                expect(page.get_by_text(f"Page {index + 1} of {PAGES}")).to_be_visible()
-                if "Not read yet" not in text.first.inner_text():  # read while the test moved
-                    index = sum(p.result.ok for p in jobs.pages(job_id)) + 3
-                    continue
-            # (A redraw may briefly hold the box twice: the one with the text is enough.)
-            expect(text.filter(has_text=SIMULATED).first).to_be_visible(timeout=60_000)
-            seen[index] = datetime.now(UTC)
-            if jobs.job(job_id).active:  # type: ignore[union-attr]
+    reader.faults.answer_limit = 0  # no page is read until the test lets it
+    try:
+        with open_console(browser, live_console.url) as page:
+            page.set_viewport_size({"width": 1440, "height": 2000})  # the page panel in view
+            _start(page, twenty_pages)
+            assert wait_until(lambda: bool(jobs.jobs()))
+            job_id = jobs.jobs()[0].id
+            seen: dict[int, datetime] = {}
+            number = page.get_by_label(f"Page (of {PAGES})")
+            expect(number).to_be_visible(timeout=60_000)  # the document is open: its pages
+            for index in WATCHED:
+                if index:
+                    number.fill(str(index + 1))
+                    number.press("Enter")
+                    expect(page.get_by_text(f"Page {index + 1} of {PAGES}")).to_be_visible()
+                text = page.locator(".st-key-wb_page_text")
+                expect(text.first).to_contain_text("Not read yet")
+                read = _read_until(reader, jobs, job_id, index)
+                # (A redraw may briefly hold the box twice: the one with the text is enough.)
+                expect(text.filter(has_text=ANSWER).first).to_be_visible(timeout=60_000)
+                seen[index] = datetime.now(UTC)
                 page.screenshot(path=str(screenshots / "workbench-mid-job.png"))
-            # The document's counts and the progress bar are drawn from one read of the
-            # store: they agree, and never say more than the store holds.
-            # Both are read in one look at the page: a redraw between two reads would set
-            # one moment's counts beside another's.
-            wait_idle(page)
-            body, bar = page.evaluate(ONE_LOOK)
-            read = int(SUMMARY.search(body).group(1))  # type: ignore[union-attr]
-            done = int(PROGRESS.search(bar).group(1))  # type: ignore[union-attr]
-            stored = sum(p.result.ok for p in jobs.pages(job_id))
-            assert read == done <= stored, (read, done, stored)
-            index = max(stored, index) + 2  # two pages ahead of the runner
-        assert wait_until(lambda: not jobs.job(job_id).active)  # type: ignore[union-attr]
-        finished = {p.index: p.finished_at for p in jobs.pages(job_id)}
-        job = jobs.job(job_id)
-        assert job is not None and job.finished_at is not None
-        # Page 1's text was on screen before the job ended (not drawn at its end).
-        assert seen[0] < job.finished_at, (seen[0], job.finished_at)
-        delays = {i + 1: round((seen[i] - finished[i]).total_seconds(), 2) for i in seen}
-        assert len(delays) >= 3, delays  # pages 1, and at least two the test waited for
-        (screenshots / "live-pages-delays.json").write_text(
-            json.dumps({"page: seconds from read to shown": delays}, indent=1)
-        )
-        print("seconds from a page's read (store) to its text on screen:", delays)
-        expect(page.get_by_text(f"{PAGES} pages · {PAGES} read · 0 failed")).to_be_visible(
-            timeout=60_000
-        )
+                # The counts follow the store (the server holds every other page), and the
+                # document's counts and the progress bar are drawn from one read of it:
+                # both are read in one look at the page, as a redraw between two reads would
+                # set one moment's counts beside another's.
+                expect(page.get_by_text(f"{PAGES} pages · {read} read · 0 failed")).to_be_visible()
+                wait_idle(page)
+                body, bar = page.evaluate(ONE_LOOK)
+                summary = int(SUMMARY.search(body).group(1))  # type: ignore[union-attr]
+                done = int(PROGRESS.search(bar).group(1))  # type: ignore[union-attr]
+                assert summary == done == read, (summary, done, read)
+            reader.faults.answer_limit = None
+            assert wait_until(lambda: not jobs.job(job_id).active)  # type: ignore[union-attr]
+            finished = {p.index: p.finished_at for p in jobs.pages(job_id)}
+            job = jobs.job(job_id)
+            assert job is not None and job.finished_at is not None
+            # Each watched page's text was on screen before the job ended.
+            assert all(seen[i] < job.finished_at for i in WATCHED), (seen, job.finished_at)
+            delays = {i + 1: round((seen[i] - finished[i]).total_seconds(), 2) for i in seen}
+            (screenshots / "live-pages-delays.json").write_text(
+                json.dumps({"page: seconds from read to shown": delays}, indent=1)
+            )
+            print("seconds from a page's read (store) to its text on screen:", delays)
+            expect(page.get_by_text(f"{PAGES} pages · {PAGES} read · 0 failed")).to_be_visible(
+                timeout=60_000
+            )
+    finally:
+        reader.faults.answer_limit = None
 
 
 def test_a_job_with_a_corrupt_document_ends_done_with_failures(

@@ -75,6 +75,7 @@ class FaultServer:
         self.requests: list[RequestRecord] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.chat_arrivals = 0
         # Bytes of the "trickle" and "endless_line" answers that left the server.
         self.sent_bytes = 0
         self._lock = threading.Lock()
@@ -126,6 +127,10 @@ class FaultServer:
     async def _held(self) -> None:
         while (left := self.faults.held_until - time.monotonic()) > 0:
             await asyncio.sleep(min(left, 0.05))
+
+    async def _within_limit(self, arrival: int) -> None:
+        while (limit := self.faults.answer_limit) is not None and arrival >= limit:
+            await asyncio.sleep(0.02)
 
     def _sent(self, count: int) -> None:
         self.sent_bytes += count
@@ -203,10 +208,13 @@ class FaultServer:
             return _error(400, "request body is not JSON")
         self._record(request, body)
         with self._lock:
+            arrival = self.chat_arrivals
+            self.chat_arrivals += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         answered: Response | None = None
         try:
+            await self._within_limit(arrival)
             answered = await self._answer(request, body)
         finally:
             if not isinstance(answered, StreamingResponse):

@@ -97,3 +97,6 @@ class Faults:
     # Chat requests answered 503 "the engine is still loading" (as the local server answers
     # while its engine loads) before normal service: one consumed per chat request.
     loading_requests: int = 0
+    # Chat requests past the first `answer_limit` (in order of arrival) wait unanswered until
+    # it is raised or set to None: a test sets a reader's pace, page by page.
+    answer_limit: int | None = None
