@@ -4,9 +4,9 @@ Starlette under uvicorn in a thread (as httpx's own test server runs). It answer
 `GET /health`, `GET /v1/models` and `POST /v1/chat/completions` (plain and SSE streaming)
 like vLLM, and can be told to be cold, loading (the local server's 503 "still loading"),
 slow, rate limited, rude (connections dropped mid answer), malformed, truncating, endless
-(deltas without end), unauthorised, to send lone surrogates, or to fail pages of one
-colour. It records every request and the highest number of chat requests it had in flight
-at once.
+(deltas without end), unauthorised, to send lone surrogates, to fail pages of one colour,
+or to hold answers past a limit the test raises page by page. It records every request and
+the highest number of chat requests it had in flight at once.
 
 The reply text names the page colour (`page #rrggbb`, channels rounded to web-safe steps),
 so a test can tell which page an answer belongs to.
@@ -15,9 +15,7 @@ so a test can tell which page an answer belongs to.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import io
 import json
 import socket
 import threading
@@ -26,7 +24,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
-from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -41,20 +38,7 @@ from tests.fakes.fault_streams import (
     stall,
     token_logprobs,
 )
-from tests.fakes.faults import FAULTS, Faults, RequestRecord
-
-
-def _round(channel: int) -> int:
-    return min(255, round(channel / 51) * 51)
-
-
-def page_colour(data_uri: str) -> str:
-    """The page's centre pixel as #rrggbb, rounded to web-safe steps (survives JPEG)."""
-    encoded = data_uri.split(",", 1)[1]
-    with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
-        rgb = image.convert("RGB")
-        r, g, b = rgb.getpixel((rgb.width // 2, rgb.height // 2))  # type: ignore[misc]
-    return f"#{_round(r):02x}{_round(g):02x}{_round(b):02x}"
+from tests.fakes.faults import FAULTS, Faults, RequestRecord, page_colour
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

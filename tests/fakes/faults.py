@@ -1,10 +1,15 @@
-"""What the fault server can be told to do wrong, and what it records of each request."""
+"""What the fault server can be told to do wrong, what it records of each request, and which
+page a request is for."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from PIL import Image
 
 # Script steps for chat requests, consumed one per request before normal service resumes.
 FAULTS = (
@@ -100,3 +105,16 @@ class Faults:
     # Chat requests past the first `answer_limit` (in order of arrival) wait unanswered until
     # it is raised or set to None: a test sets a reader's pace, page by page.
     answer_limit: int | None = None
+
+
+def _round(channel: int) -> int:
+    return min(255, round(channel / 51) * 51)
+
+
+def page_colour(data_uri: str) -> str:
+    """The page's centre pixel as #rrggbb, rounded to web-safe steps (survives JPEG)."""
+    encoded = data_uri.split(",", 1)[1]
+    with Image.open(io.BytesIO(base64.b64decode(encoded))) as image:
+        rgb = image.convert("RGB")
+        r, g, b = rgb.getpixel((rgb.width // 2, rgb.height // 2))  # type: ignore[misc]
+    return f"#{_round(r):02x}{_round(g):02x}{_round(b):02x}"
