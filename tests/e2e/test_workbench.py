@@ -150,6 +150,11 @@ def test_a_password_protected_pdf_opens_with_its_password(
     expect(page.get_by_text(re.compile(r"Lorem\s*ipsum\s*dolor")).first).to_be_visible(
         timeout=OCR_TIMEOUT_MS
     )
+    # Its words follow the text; once they are located the page stops redrawing itself
+    # (a redraw that moves the page panel holds its old copy, dimmed, until it ends).
+    expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
+        timeout=OCR_TIMEOUT_MS
+    )
     wait_idle(page)
     expect(page.get_by_text("digital (text layer)")).to_be_visible()
     assert "openpassword" not in page.get_by_test_id("stMain").inner_text()

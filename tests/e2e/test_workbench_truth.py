@@ -45,6 +45,11 @@ def test_a_scan_and_its_reference_show_the_scores_and_a_highlighted_diff(
     expect(page.get_by_text(re.compile(r"1 page · 1 read · 0 failed"))).to_be_visible(
         timeout=OCR_TIMEOUT_MS
     )
+    # The page redraws itself until its words are located (a redraw that moves a part of
+    # the page holds its old copy, dimmed, until it ends): the checks below wait for that.
+    expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
+        timeout=OCR_TIMEOUT_MS
+    )
     wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
 
     cer = page.get_by_test_id("stMetric").filter(has_text=re.compile(r"^CER"))
