@@ -1,4 +1,5 @@
-"""The page to correct: its scan with its words drawn over it, wired to the page's editor.
+"""The page to correct: its scan with its words drawn over it, wired to the page's editor;
+and the editor's keys.
 
 One self-contained HTML document for `st.components.v1.html`. Streamlit serves it in a
 same-origin iframe (`allow-same-origin allow-scripts`), so its fixed script can reach the
@@ -8,9 +9,14 @@ Alt+N in the editor) walks the model's doubtful words the same way. A word is fo
 editor's current text nearest to where it was, so edits earlier on the page do not send
 the cursor astray.
 
+The keys (Alt+A approve, Alt+S save, Alt+J next page, Alt+N next doubtful word, typed in
+the editor) are a script of their own, drawn whenever the editor is, with or without a scan
+to draw words on: Streamlit takes a text area's value only on blur, so a button's own
+shortcut typed in the editor would act on the text as it was before the typing.
+
 Words are untrusted (a scan can say anything): every one goes through `html.escape`, and
-reaches the script only as escaped text of an element; offsets are integers. The script is
-fixed.
+reaches the script only as escaped text of an element; offsets are integers. The scripts
+are fixed.
 """
 
 from __future__ import annotations
@@ -117,30 +123,45 @@ function nextDoubtful() {{
   next += 1;
 }}
 document.getElementById('next').addEventListener('click', nextDoubtful);
-const ta = editor();
-if (ta) {{
-  ta.reviewNext = nextDoubtful;  // this frame's; a redrawn frame replaces it
-  if (!ta.dataset.reviewKeys) {{
-    ta.dataset.reviewKeys = '1';
-    ta.addEventListener('keydown', ev => {{
-      if (!ev.altKey) return;
-      const key = ev.key.toLowerCase();
-      if (key === 'n') {{
-        ev.preventDefault();
-        ta.reviewNext();
-        return;
-      }}
-      // Approve, Save, Next page typed in the editor: the text reaches Streamlit first (it
-      // takes a text area's value on blur), then the button is pressed; the page's own
-      // shortcut would press it with the text as it was before the typing.
-      const button = {{a: 'rv_approve', s: 'rv_save', j: 'rv_next'}}[key];
-      if (!button) return;
-      ev.preventDefault();
-      ev.stopImmediatePropagation();
-      ta.blur();
-      const found = window.parent.document.querySelector('.st-key-' + button + ' button');
-      if (found) setTimeout(() => found.click(), 0);
-    }}, true);
+// Alt+N in the editor (the keys script, review_keys_html) walks this frame's doubtful words.
+window.parent.document.reviewNext = nextDoubtful;  // a redrawn frame replaces it
+</script></body></html>"""
+
+
+def review_keys_html() -> str:
+    """A script (in a frame of no height) that hands the editor's text to Streamlit before a
+    shortcut typed in it presses its button.
+
+    It listens on the page's document, not on the editor: Streamlit may draw the editor
+    again as a new element (a redraw that moves it), and a listener on the old one would let
+    Alt+S reach Streamlit's own shortcut, which saves the text without what was just typed.
+    Each drawing of the frame replaces the listener of the one before it.
+    """
+    return _KEYS.format(label=html.escape(EDITOR_LABEL, quote=True))
+
+
+_KEYS = """<!doctype html><html><body><script>
+const LABEL = "{label}";
+const doc = window.parent.document;
+const BUTTONS = {{KeyA: 'rv_approve', KeyS: 'rv_save', KeyJ: 'rv_next'}};
+function onKey(ev) {{
+  const ta = ev.target;
+  if (!ev.altKey || !ta || ta.tagName !== 'TEXTAREA') return;
+  if (ta.getAttribute('aria-label') !== LABEL) return;
+  if (ev.code === 'KeyN') {{
+    ev.preventDefault();
+    try {{ doc.reviewNext(); }} catch (e) {{}}  // no scan drawn (or its frame is gone)
+    return;
   }}
+  const button = BUTTONS[ev.code];
+  if (!button) return;
+  ev.preventDefault();
+  ev.stopImmediatePropagation();
+  ta.blur();  // Streamlit takes the text area's value now, then the button is pressed
+  const found = doc.querySelector('.st-key-' + button + ' button');
+  if (found) setTimeout(() => found.click(), 0);
 }}
+if (doc.reviewKeys) doc.removeEventListener('keydown', doc.reviewKeys, true);
+doc.reviewKeys = onKey;
+doc.addEventListener('keydown', onKey, true);
 </script></body></html>"""

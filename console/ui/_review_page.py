@@ -13,7 +13,12 @@ import streamlit.components.v1 as components
 from console._identity import Identity, PermissionDenied
 from console._overlay import doubtful_word_indices
 from console._render import escape_markdown
-from console._review_overlay import EDITOR_LABEL, review_overlay_height, review_overlay_html
+from console._review_overlay import (
+    EDITOR_LABEL,
+    review_keys_html,
+    review_overlay_height,
+    review_overlay_html,
+)
 from console._store import StoreError
 from console.review import ReviewError, StaleVersion, Truth
 from console.service import Operations
@@ -143,6 +148,7 @@ def _editor(
         )
     if saved := st.session_state.pop("rv_saved", None):
         st.success(saved)
+    components.html(review_keys_html(), height=0)  # the shortcuts typed in the editor
 
 
 def _act(call: Callable[[], Truth], number: int) -> None:
