@@ -143,17 +143,24 @@ def review_keys_html() -> str:
 _KEYS = """<!doctype html><html><body><script>
 const LABEL = "{label}";
 const doc = window.parent.document;
-const BUTTONS = {{KeyA: 'rv_approve', KeyS: 'rv_save', KeyJ: 'rv_next'}};
+const BUTTONS = {{a: 'rv_approve', s: 'rv_save', j: 'rv_next'}};
+// The letter typed with Alt: the layout's (AZERTY's A is where QWERTY has Q), or the key's
+// place when Alt makes another character of it (Option+S types "ß" on a Mac).
+function letter(ev) {{
+  if (/^[a-z]$/i.test(ev.key)) return ev.key.toLowerCase();
+  return /^Key[A-Z]$/.test(ev.code) ? ev.code.slice(3).toLowerCase() : '';
+}}
 function onKey(ev) {{
   const ta = ev.target;
   if (!ev.altKey || !ta || ta.tagName !== 'TEXTAREA') return;
   if (ta.getAttribute('aria-label') !== LABEL) return;
-  if (ev.code === 'KeyN') {{
+  const key = letter(ev);
+  if (key === 'n') {{
     ev.preventDefault();
     try {{ doc.reviewNext(); }} catch (e) {{}}  // no scan drawn (or its frame is gone)
     return;
   }}
-  const button = BUTTONS[ev.code];
+  const button = BUTTONS[key];
   if (!button) return;
   ev.preventDefault();
   ev.stopImmediatePropagation();

@@ -159,7 +159,8 @@ def test_save_s_shortcut_typed_in_the_editor_keeps_the_typing_on_a_page_without_
     browser: Browser, console: Console, corpus: Path
 ) -> None:
     """No scan to click on (the job did not locate words): Alt+S pressed while typing still
-    hands the text over first (Streamlit's own shortcut would save it without the typing)."""
+    hands the text over first (Streamlit's own shortcut would save it without the typing),
+    and so does a Mac's Option+S."""
     store = Store.in_dir(console.data_dir)
     try:
         with open_console(browser, console.url) as page:
@@ -179,9 +180,18 @@ def test_save_s_shortcut_typed_in_the_editor_keeps_the_typing_on_a_page_without_
             page.keyboard.press("Alt+S")
             wait_idle(page)
             expect(page.get_by_text("Saved as version 1 (corrected).")).to_be_visible()
+            # Option+S on a Mac types "ß": the key's place says it is Save.
+            editor.click()
+            page.keyboard.press("Control+End")
+            page.keyboard.type(" Twice.")
+            mac = {"key": "ß", "code": "KeyS", "altKey": True, "bubbles": True}
+            editor.dispatch_event("keydown", mac)
+            wait_idle(page)
+            expect(page.get_by_text("Saved as version 2 (corrected).")).to_be_visible()
             assert_page_clean(page)
         review = ReviewStore(store)
-        [truth] = review.versions(review.page(job.id, 1))
-        assert truth.text.endswith(" Checked by QA."), truth.text
+        first, second = review.versions(review.page(job.id, 1))
+        assert first.text.endswith(" Checked by QA."), first.text
+        assert second.text.endswith(" Checked by QA. Twice."), second.text
     finally:
         store.close()
