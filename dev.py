@@ -2,7 +2,7 @@
 """Set up and run the project from a fresh machine that has only Python 3.11+ and pip.
 
     python3 dev.py console   # venv + packages, then the console (worker, UI, local OCR server)
-    python3 dev.py test      # venv, packages, Debian's chromium + postgresql; ruff, mypy, tests
+    python3 dev.py test      # venv, packages, chromium + postgresql + tesseract; ruff, mypy, tests
     python3 dev.py test-lowest  # a second venv at the declared LOWER BOUNDS, unit tests
 
 Only the standard library is used here, because nothing else exists yet when this runs.
@@ -55,12 +55,16 @@ def _apt_install(*packages: str) -> None:
 
 def ensure_debian_packages() -> None:
     """Browser tests drive Debian's chromium (Playwright's own browser download cannot work
-    here); the store's PostgreSQL tests start Debian's postgresql server in a temp dir."""
+    here); the store's PostgreSQL tests start Debian's postgresql server in a temp dir; the
+    peer bench's test runs Debian's tesseract, the tool the embedded engine is measured
+    against (without it that test would be skipped on every run)."""
     missing = []
     if not CHROMIUM.exists():
         missing.append("chromium")
     if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
         missing.append("postgresql")
+    if not Path("/usr/bin/tesseract").exists():
+        missing += ["tesseract-ocr", "tesseract-ocr-eng"]
     if missing:
         _apt_install(*missing)
 
