@@ -127,7 +127,7 @@ def _write(args: argparse.Namespace, env: dict[str, str]) -> None:
         print(f"job {args.job} page {args.page}: saved as version {truth.version}")
     else:
         count = operations.send_to_review(args.job, args.pages or None, identity=identity)
-        print(f"job {args.job}: {count} pages sent to review")
+        print(f"job {args.job}: {count} {'page' if count == 1 else 'pages'} sent to review")
 
 
 def _list(review: ReviewStore, where: QueueFilter, as_json: bool) -> None:
@@ -137,8 +137,10 @@ def _list(review: ReviewStore, where: QueueFilter, as_json: bool) -> None:
             print(json.dumps(entry.to_dict(), ensure_ascii=False))
         return
     found = summary(entries)
-    age = found.age_s(datetime.now(UTC)) / 3600
-    print(f"{found.waiting} pages waiting" + (f", the oldest {age:.1f} h" if found.waiting else ""))
+    waiting = f"{found.waiting} {'page' if found.waiting == 1 else 'pages'} waiting"
+    if found.waiting:
+        waiting += f", the longest for {found.longest_wait(datetime.now(UTC))}"
+    print(waiting)
     for e in entries:
         confidence = "-" if e.confidence is None else f"{e.confidence:.2f}"
         print(

@@ -213,6 +213,18 @@ class QueueSummary:
     def age_s(self, now: datetime) -> float:
         return (now - self.oldest).total_seconds() if self.oldest else 0.0
 
+    def longest_wait(self, now: datetime) -> str:
+        """The longest wait as a person reads it ("12 min", "3.5 h", "2.0 days"; "-" when
+        nothing waits): the Review page and `python -m console.review list` both say it."""
+        if not self.waiting:
+            return "-"
+        seconds = self.age_s(now)
+        if seconds < 3600:
+            return f"{seconds / 60:.0f} min"
+        if seconds < 86400:
+            return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 86400:.1f} days"
+
 
 def summary(entries: list[QueueEntry]) -> QueueSummary:
     """How many pages wait and since when the longest has."""

@@ -16,14 +16,6 @@ from console.service import Operations
 ALL = "all"
 
 
-def _age(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
-
-
 CURRENT = "rv_current"
 
 
@@ -64,9 +56,7 @@ def render_queue(operations: Operations) -> tuple[int, int] | None:
     found = summary(entries)
     waiting_col, oldest_col = st.columns(2)
     waiting_col.metric("Pages waiting", found.waiting)
-    oldest_col.metric(
-        "Longest wait", _age(found.age_s(datetime.now(UTC))) if found.waiting else "-"
-    )
+    oldest_col.metric("Longest wait", found.longest_wait(datetime.now(UTC)))
     if not entries:
         st.info("No page waits for review.")
     else:

@@ -70,6 +70,24 @@ def test_correct_over_a_newer_version_is_refused_with_the_difference(
     assert "-teh page" in err and "+the page" in err
 
 
+def test_list_counts_the_pages_waiting_and_the_longest_wait_in_words(
+    folder: tuple[Store, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store, job = folder
+    assert main(["list"]) == 0
+    lines = _lines(capsys)
+    assert lines[0] == "1 page waiting, the longest for 0 min"
+    assert lines[1].startswith(f"  job {job} page 1  ")
+
+
+def test_send_says_how_many_pages_it_sent(
+    folder: tuple[Store, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store, job = folder
+    assert main(["send", str(job), "2"]) == 0
+    assert _lines(capsys) == [f"job {job}: 1 page sent to review"]
+
+
 def test_send_puts_a_confident_page_in_the_queue(
     folder: tuple[Store, int], capsys: pytest.CaptureFixture[str]
 ) -> None:

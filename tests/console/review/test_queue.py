@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from console._store import Store
 from console.jobs import JobStore
 from console.jobs._words import WordsStore
 from console.review import QueueFilter, ReviewSettings, ReviewStore, summary
-from console.review._queue import sampled
+from console.review._queue import QueueSummary, sampled
 from ocr_core import PageWords
 from ocr_core._locate import DetectedLine, LocatedWord
 from tests.console.review.conftest import Seed, seed_job
@@ -119,3 +123,20 @@ def test_a_page_read_in_the_layouts_order_does_not_enter(store: Store) -> None:
     _located(store, job, list(range(10)))
 
     assert review.queue() == []
+
+
+@pytest.mark.parametrize(
+    ("waited", "said"),
+    [
+        (timedelta(minutes=12, seconds=20), "12 min"),
+        (timedelta(hours=3, minutes=30), "3.5 h"),
+        (timedelta(days=2), "2.0 days"),
+    ],
+)
+def test_the_longest_wait_is_said_in_minutes_hours_or_days(waited: timedelta, said: str) -> None:
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert QueueSummary(4, now - waited).longest_wait(now) == said
+
+
+def test_an_empty_queue_has_no_longest_wait() -> None:
+    assert QueueSummary(0, None).longest_wait(datetime(2026, 12, 7, tzinfo=UTC)) == "-"
