@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from console._store import Store, from_ts, to_ts
+from console.jobs._models import DocumentState
 from console.jobs._rows import MAX_PAGE_TEXT_CHARS, bounded_text, storable
-from console.jobs._tables import pages_table, words_table
+from console.jobs._tables import documents_table, pages_table, words_table
 from console.review._models import (
     APPROVED,
     CORRECTED,
@@ -77,13 +78,33 @@ class ReviewStore:
         return sorted(job_page_refs(self.store, [job_id]).values(), key=lambda r: r.number)
 
     def send(self, job_id: int, numbers: Iterable[int] | None, actor: str) -> int:
-        """Send pages of a job (all of them with `numbers` None) to review; returns how many."""
+        """Send pages of a job (all of them with `numbers` None) to review; returns how many.
+
+        A document's pages are known once it is opened: a whole job with documents not
+        opened yet is refused, since sending it would leave their pages out without a word."""
+        states = self.store.read(
+            sa.select(documents_table.c.state).where(documents_table.c.job_id == job_id)
+        )
+        if not states:
+            raise ReviewError(f"no job #{job_id}")
+        pending = sum(1 for (state,) in states if state == DocumentState.PENDING)
+        not_opened = (
+            "its document is not opened yet"
+            if len(states) == 1
+            else f"{pending} of its {len(states)} documents are not opened yet"
+        )
         refs = self.pages(job_id)
+        if numbers is None and pending:
+            raise ReviewError(
+                f"job #{job_id}: {not_opened}, so not all its pages are known: send it "
+                "again once it is opened, or send the pages known by number"
+            )
         if numbers is not None:
             wanted = set(numbers)
             refs = [ref for ref in refs if ref.number in wanted]
             if missing := wanted - {ref.number for ref in refs}:
-                raise ReviewError(f"job #{job_id} has no page {min(missing)}")
+                yet = f" ({not_opened})" if pending else ""
+                raise ReviewError(f"job #{job_id} has no page {min(missing)}{yet}")
         r = requests_table
         now = datetime.now(UTC).timestamp()
         with self.store.transaction() as connection:

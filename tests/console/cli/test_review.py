@@ -11,6 +11,8 @@ import pytest
 
 from console._store import Store
 from console.cli.review import main
+from console.jobs import JobStore
+from tests.console.jobs.conftest import make_pdf, submit
 from tests.console.review.conftest import Seed, seed_job
 
 
@@ -86,6 +88,15 @@ def test_send_says_how_many_pages_it_sent(
     _store, job = folder
     assert main(["send", str(job), "2"]) == 0
     assert _lines(capsys) == [f"job {job}: 1 page sent to review"]
+
+
+def test_send_of_a_job_not_opened_yet_says_why_and_exits_1(
+    folder: tuple[Store, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, _job = folder
+    later = submit(JobStore(store), ("later.pdf", make_pdf(1)))
+    assert main(["send", str(later)]) == 1
+    assert f"job #{later}: its document is not opened yet" in capsys.readouterr().err
 
 
 def test_send_puts_a_confident_page_in_the_queue(

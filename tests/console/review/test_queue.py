@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from console._store import Store
-from console.jobs import JobStore
+from console.jobs import DocumentState, JobStore
+from console.jobs._ledger import JobLedger
 from console.jobs._words import WordsStore
-from console.review import QueueFilter, ReviewSettings, ReviewStore, summary
+from console.review import QueueFilter, ReviewError, ReviewSettings, ReviewStore, summary
 from console.review._queue import QueueSummary, sampled
 from ocr_core import PageWords
 from ocr_core._locate import DetectedLine, LocatedWord
+from tests.console.jobs.conftest import make_pdf, submit
 from tests.console.review.conftest import Seed, seed_job
 
 
@@ -58,6 +60,32 @@ def test_sending_a_whole_job_queues_every_page(store: Store) -> None:
     review.set_settings(ReviewSettings(sample_rate=0.0))
     review.send(job, None, "ana")
     assert summary(review.queue()).waiting == 3
+
+
+def test_a_job_whose_document_is_not_opened_yet_is_refused_whole(store: Store) -> None:
+    job = submit(JobStore(store), ("later.pdf", make_pdf(2)))
+    review = ReviewStore(store)
+    with pytest.raises(ReviewError, match="its document is not opened yet"):
+        review.send(job, None, "ana")
+    assert review.queue() == []
+
+
+def test_a_page_past_the_opened_documents_is_refused_saying_some_are_not_opened(
+    store: Store,
+) -> None:
+    jobs = JobStore(store)
+    job = submit(jobs, ("first.pdf", make_pdf(1)), ("second.pdf", make_pdf(2)))
+    first, _second = jobs.documents(job)
+    JobLedger(store).set_document(first.id, DocumentState.OPENED, 1)
+    review = ReviewStore(store)
+    with pytest.raises(ReviewError, match=r"no page 2 \(1 of its 2 documents are not opened"):
+        review.send(job, [2], "ana")
+    assert review.send(job, [1], "ana") == 1
+
+
+def test_sending_a_job_that_does_not_exist_is_a_review_error(store: Store) -> None:
+    with pytest.raises(ReviewError, match="no job #404"):
+        ReviewStore(store).send(404, None, "ana")
 
 
 def test_a_sample_of_confident_pages_enters_at_the_rate_set(store: Store) -> None:

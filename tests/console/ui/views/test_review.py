@@ -10,8 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from console._identity import Identity, Role
+from console.jobs import JobStore
 from console.review._models import SENT
 from console.service import Operations
+from tests.console.jobs.conftest import make_pdf, submit
 from tests.console.review.conftest import Seed, seed_job
 from tests.console.ui.views.console_ops import as_viewer, installed_operations, page
 
@@ -91,6 +93,21 @@ def test_a_viewer_sees_the_text_but_no_edit_control(
     assert _editor(at).disabled  # type: ignore[attr-defined]
     keys = {b.key for b in at.button}
     assert not keys & {"rv_save", "rv_approve", "rv_restore", "rv_send"}
+
+
+def test_the_send_form_says_why_a_job_not_opened_yet_cannot_be_sent(
+    operations: Operations,
+) -> None:
+    later = submit(JobStore(operations.store), ("later.pdf", make_pdf(1)))
+    at = page("review").run()
+
+    at.number_input(key="rv_send_job").set_value(later)
+    at.button(key="rv_send").click().run()
+
+    assert not at.exception and not at.success
+    [said] = [e.value for e in at.error]
+    assert "its document is not opened yet, so not all its pages are known" in said
+    assert operations.review_queue() == []
 
 
 def test_next_page_opens_the_next_page_waiting_in_the_queues_order(
