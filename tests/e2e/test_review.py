@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from console._store import Store
-from console.jobs import JobStore
+from console.jobs import Job, JobStatus, JobStore
 from console.jobs._word_files import job_word_files
 from console.review import ReviewStore
 from ocr_core import PageWords
@@ -38,6 +38,20 @@ def _upload(page: Page, file: Path, *, words: bool = True) -> None:
         wait_idle(page)
     page.get_by_role("button", name="Start OCR job").click()
     wait_idle(page)
+
+
+def _started_job(jobs: JobStore, known: set[int]) -> Job:
+    """The job this test started, once read: the console is shared with other tests, so the
+    newest job on the workbench (or its summary line) may be another test's."""
+
+    def finished() -> Job | None:
+        new = [job for job in jobs.jobs() if job.id not in known]
+        return new[0] if new and new[0].status is JobStatus.DONE else None
+
+    assert wait_until(lambda: finished() is not None, timeout_s=OCR_TIMEOUT_MS / 1000)
+    job = finished()
+    assert job is not None
+    return job
 
 
 def _send_to_review(page: Page, job_id: int, pages: str) -> None:
@@ -71,16 +85,23 @@ def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
 ) -> None:
     store = Store.in_dir(console.data_dir)
     jobs = JobStore(store)
+    known = {job.id for job in jobs.jobs()}
     try:
         with open_console(browser, console.url) as page:
             _upload(page, corpus / "scans" / "phototest.tif")
+            job = _started_job(jobs, known)
             expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
                 timeout=OCR_TIMEOUT_MS
             )
             wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
-            job = jobs.jobs()[0]
             [document] = jobs.documents(job.id)
-            before = jobs.words.page(document.id, 0)
+
+            def located() -> PageWords | None:
+                found = jobs.words.page(document.id, 0)
+                return found if found is not None and found.words is not None else None
+
+            assert wait_until(lambda: located() is not None, timeout_s=OCR_TIMEOUT_MS / 1000)
+            before = located()
             assert before is not None and before.words is not None
 
             go_to(page, "Review")
@@ -162,14 +183,13 @@ def test_save_s_shortcut_typed_in_the_editor_keeps_the_typing_on_a_page_without_
     hands the text over first (Streamlit's own shortcut would save it without the typing),
     and so does a Mac's Option+S."""
     store = Store.in_dir(console.data_dir)
+    jobs = JobStore(store)
+    known = {job.id for job in jobs.jobs()}
     try:
         with open_console(browser, console.url) as page:
             _upload(page, corpus / "scans" / "phototest.tif", words=False)
-            expect(page.get_by_text("1 page · 1 read · 0 failed").first).to_be_visible(
-                timeout=OCR_TIMEOUT_MS
-            )
+            job = _started_job(jobs, known)
             wait_idle(page)
-            job = JobStore(store).jobs()[0]
             go_to(page, "Review")
             _send_to_review(page, job.id, "1")
             expect(page.get_by_text("The words are not located on this page yet.")).to_be_visible()
