@@ -19,6 +19,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from console._store import Store
+from console.jobs import Job, JobStatus, JobStore
+from tests.waits import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -67,6 +71,38 @@ class Console:
     url: str
     service_url: str
     data_dir: Path
+
+
+def job_ids(console: Console) -> set[int]:
+    """The jobs in the console's store now. The session's console is shared by the tests, and
+    the workbench opens on the newest job: a test notes these before it starts its own, so that
+    it waits on its job (`finished_job`), not on a line another test's job drew."""
+    store = Store.in_dir(console.data_dir)
+    try:
+        return {job.id for job in JobStore(store).jobs()}
+    finally:
+        store.close()
+
+
+def finished_job(console: Console, known: set[int], timeout_s: float) -> Job:
+    """The job started since `known` was noted, once it is done and its words (if it locates
+    them) are all placed or said to be unplaceable."""
+    store = Store.in_dir(console.data_dir)
+    try:
+        jobs = JobStore(store)
+
+        def finished() -> Job | None:
+            new = [job for job in jobs.jobs() if job.id not in known]
+            job = new[0] if new else None
+            ready = job is not None and job.status is JobStatus.DONE
+            return job if ready and job.words_pending == 0 else None
+
+        assert wait_until(lambda: finished() is not None, timeout_s=timeout_s, interval_s=0.2)
+        job = finished()
+        assert job is not None
+        return job
+    finally:
+        store.close()
 
 
 def streamlit_command(port: int, *args: str) -> list[str]:

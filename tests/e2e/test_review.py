@@ -13,11 +13,19 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from console._store import Store
-from console.jobs import Job, JobStatus, JobStore
+from console.jobs import JobStore
 from console.jobs._word_files import job_word_files
 from console.review import ReviewStore
 from ocr_core import PageWords
-from tests.e2e.conftest import Console, assert_page_clean, go_to, open_console, wait_idle
+from tests.e2e.conftest import (
+    Console,
+    assert_page_clean,
+    finished_job,
+    go_to,
+    job_ids,
+    open_console,
+    wait_idle,
+)
 from tests.waits import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -38,20 +46,6 @@ def _upload(page: Page, file: Path, *, words: bool = True) -> None:
         wait_idle(page)
     page.get_by_role("button", name="Start OCR job").click()
     wait_idle(page)
-
-
-def _started_job(jobs: JobStore, known: set[int]) -> Job:
-    """The job this test started, once read: the console is shared with other tests, so the
-    newest job on the workbench (or its summary line) may be another test's."""
-
-    def finished() -> Job | None:
-        new = [job for job in jobs.jobs() if job.id not in known]
-        return new[0] if new and new[0].status is JobStatus.DONE else None
-
-    assert wait_until(lambda: finished() is not None, timeout_s=OCR_TIMEOUT_MS / 1000)
-    job = finished()
-    assert job is not None
-    return job
 
 
 def _send_to_review(page: Page, job_id: int, pages: str) -> None:
@@ -85,23 +79,17 @@ def test_a_reviewer_corrects_words_on_the_scan_and_the_searchable_pdf_has_them(
 ) -> None:
     store = Store.in_dir(console.data_dir)
     jobs = JobStore(store)
-    known = {job.id for job in jobs.jobs()}
+    known = job_ids(console)
     try:
         with open_console(browser, console.url) as page:
             _upload(page, corpus / "scans" / "phototest.tif")
-            job = _started_job(jobs, known)
+            job = finished_job(console, known, timeout_s=OCR_TIMEOUT_MS / 1000)
             expect(page.get_by_text(re.compile(r"words located on 1 of 1 pages"))).to_be_visible(
                 timeout=OCR_TIMEOUT_MS
             )
             wait_idle(page, timeout_ms=OCR_TIMEOUT_MS)
             [document] = jobs.documents(job.id)
-
-            def located() -> PageWords | None:
-                found = jobs.words.page(document.id, 0)
-                return found if found is not None and found.words is not None else None
-
-            assert wait_until(lambda: located() is not None, timeout_s=OCR_TIMEOUT_MS / 1000)
-            before = located()
+            before = jobs.words.page(document.id, 0)
             assert before is not None and before.words is not None
 
             go_to(page, "Review")
@@ -183,12 +171,11 @@ def test_save_s_shortcut_typed_in_the_editor_keeps_the_typing_on_a_page_without_
     hands the text over first (Streamlit's own shortcut would save it without the typing),
     and so does a Mac's Option+S."""
     store = Store.in_dir(console.data_dir)
-    jobs = JobStore(store)
-    known = {job.id for job in jobs.jobs()}
+    known = job_ids(console)
     try:
         with open_console(browser, console.url) as page:
             _upload(page, corpus / "scans" / "phototest.tif", words=False)
-            job = _started_job(jobs, known)
+            job = finished_job(console, known, timeout_s=OCR_TIMEOUT_MS / 1000)
             wait_idle(page)
             go_to(page, "Review")
             _send_to_review(page, job.id, "1")

@@ -11,7 +11,15 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, FilePayload, FrameLocator, Page, expect
 
-from tests.e2e.conftest import assert_page_clean, full_page_screenshot, open_console, wait_idle
+from tests.e2e.conftest import (
+    Console,
+    assert_page_clean,
+    finished_job,
+    full_page_screenshot,
+    job_ids,
+    open_console,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -24,15 +32,17 @@ OCR_TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def two_page_scan(
-    browser: Browser, console_url: str, corpus: Path, tmp_path_factory: pytest.TempPathFactory
+    browser: Browser, console: Console, corpus: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Page]:
     """A session with a two-page TIFF read: tesseract's phototest, then its eurotext."""
     scans = corpus / "scans"
     path = tmp_path_factory.mktemp("scans") / "two-pages.tif"
     with Image.open(scans / "phototest.tif") as first, Image.open(scans / "eurotext.tif") as second:
         first.save(path, save_all=True, append_images=[second], compression="tiff_lzw")
-    with open_console(browser, console_url) as page:
+    known = job_ids(console)
+    with open_console(browser, console.url) as page:
         _upload(page, path)
+        finished_job(console, known, timeout_s=OCR_TIMEOUT_MS / 1000)
         expect(page.get_by_text(re.compile(r"2 pages · 2 read · 0 failed"))).to_be_visible(
             timeout=OCR_TIMEOUT_MS
         )
@@ -58,11 +68,13 @@ def _upload(page: Page, file: Path | FilePayload) -> None:
 
 
 @pytest.fixture(scope="module")
-def workbench(browser: Browser, console_url: str, corpus: Path) -> Iterator[Page]:
+def workbench(browser: Browser, console: Console, corpus: Path) -> Iterator[Page]:
     """One session of the workbench with phototest.tif uploaded and read (OCR once per module)."""
-    with open_console(browser, console_url) as page:
+    known = job_ids(console)
+    with open_console(browser, console.url) as page:
         expect(page.get_by_role("heading", name="OCR workbench")).to_be_visible()
         _upload(page, corpus / "scans" / "phototest.tif")
+        finished_job(console, known, timeout_s=OCR_TIMEOUT_MS / 1000)
         # The summary line is drawn only once every page has a result.
         expect(page.get_by_text(re.compile(r"1 page · 1 read · 0 failed"))).to_be_visible(
             timeout=OCR_TIMEOUT_MS
