@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import assert_page_clean, full_page_screenshot, wait_idle
+from tests.e2e.conftest import (
+    Console,
+    assert_page_clean,
+    finished_job,
+    full_page_screenshot,
+    job_ids,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +33,9 @@ def _reference(corpus: Path) -> bytes:
 
 
 def test_a_scan_and_its_reference_show_the_scores_and_a_highlighted_diff(
-    page: Page, corpus: Path, screenshots: Path
+    page: Page, console: Console, corpus: Path, screenshots: Path
 ) -> None:
+    known = job_ids(console)
     files = [
         {
             "name": "phototest.tif",
@@ -42,6 +50,7 @@ def test_a_scan_and_its_reference_show_the_scores_and_a_highlighted_diff(
     wait_idle(page)
     page.get_by_role("button", name="Start OCR job").click()
     wait_idle(page)
+    finished_job(console, known, timeout_s=OCR_TIMEOUT_MS / 1000)
     expect(page.get_by_text(re.compile(r"1 page · 1 read · 0 failed"))).to_be_visible(
         timeout=OCR_TIMEOUT_MS
     )
