@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from console._render import count_noun
 from console.backfill._local import run_local_tasks
 from console.backfill._locations import location
 from console.backfill._manifest import (
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source, dest = location(args.source), location(args.out, create=True)
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         manifest = freeze(source, dest, formats=formats, shard_documents=args.shard_documents)
-        tasks = f"{args.local_tasks} local task{'' if args.local_tasks == 1 else 's'}"
+        tasks = count_noun(args.local_tasks, "local task")
         _record(manifest, tasks)
         before = backfill_status(dest, manifest.backfill_id).done
         counts = f"{len(manifest.entries)} documents, {manifest.shard_count} shards"

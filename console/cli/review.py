@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from console._identity import PermissionDenied
-from console._render import terminal_safe
+from console._render import count_noun, terminal_safe
 from console._running import StoreChoice
 from console._store import Store, StoreError
 from console.cli._common import MAX_ID, cli_identity, store_choice
@@ -127,7 +127,7 @@ def _write(args: argparse.Namespace, env: dict[str, str]) -> None:
         print(f"job {args.job} page {args.page}: saved as version {truth.version}")
     else:
         count = operations.send_to_review(args.job, args.pages or None, identity=identity)
-        print(f"job {args.job}: {count} {'page' if count == 1 else 'pages'} sent to review")
+        print(f"job {args.job}: {count_noun(count, 'page')} sent to review")
 
 
 def _list(review: ReviewStore, where: QueueFilter, as_json: bool) -> None:
@@ -137,7 +137,7 @@ def _list(review: ReviewStore, where: QueueFilter, as_json: bool) -> None:
             print(json.dumps(entry.to_dict(), ensure_ascii=False))
         return
     found = summary(entries)
-    waiting = f"{found.waiting} {'page' if found.waiting == 1 else 'pages'} waiting"
+    waiting = f"{count_noun(found.waiting, 'page')} waiting"
     if found.waiting:
         waiting += f", the longest for {found.longest_wait(datetime.now(UTC))}"
     print(waiting)

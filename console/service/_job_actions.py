@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from console._identity import Identity
 from console._references import BadReference, ReferenceText, match_by_stem, read_reference
+from console._render import count_noun
 from console.jobs import JobStatus, JobStore, NewDocument, ReferenceStore
 from console.jobs._passwords import give_password
 from console.service._door import Door
@@ -36,7 +37,7 @@ class JobActions(Door):
         `locate_words` the worker also places each page's words on its image (the
         overlay, the searchable PDF, hOCR and ALTO)."""
         service_url = self.platform.service_url
-        files = f"{len(documents)} document{'' if len(documents) == 1 else 's'}"
+        files = count_noun(len(documents), "document")
         return self.act(
             identity,
             "start job",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from console._identity import Identity, PermissionDenied
-from console._render import escape_markdown
+from console._render import count_noun, escape_markdown
 from console._store import StoreError
 from console.review import QueueEntry, QueueFilter, ReviewError, summary
 from console.service import Operations
@@ -137,8 +137,6 @@ def render_send(operations: Operations, identity: Identity) -> None:
             except (PermissionDenied, ReviewError, StoreError) as error:
                 st.error(escape_markdown(str(error)))
             else:
-                st.success(
-                    f"{count} {'page' if count == 1 else 'pages'} of job {int(job)} sent to review."
-                )
+                st.success(f"{count_noun(count, 'page')} of job {int(job)} sent to review.")
                 if count:  # the person who sent it is the one to look at it: it opens below
                     st.session_state[CURRENT] = (int(job), min(numbers) if numbers else 1)
