@@ -83,8 +83,8 @@ def test_cancel_closes_the_requests_in_flight_and_keeps_finished_pages(
     runner = runners(server.base_url)
     assert wait_until(lambda: jobs.job(job_id).pages_done >= 8)
     assert jobs.request_cancel(job_id) is JobStatus.RUNNING
-    assert wait_until(lambda: jobs.job(job_id).status is JobStatus.CANCELLED, timeout_s=5)
-    assert wait_until(lambda: in_flight(server.base_url) == 0, timeout_s=5)
+    assert wait_until(lambda: jobs.job(job_id).status is JobStatus.CANCELLED)
+    assert wait_until(lambda: in_flight(server.base_url) == 0)
     kept = {page.index: page.finished_at for page in jobs.pages(job_id)}
     assert 8 <= len(kept) < 60
     assert runner.running() == []
