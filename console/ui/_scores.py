@@ -216,8 +216,10 @@ def _row(
 
 
 def measures(found: TextScore) -> None:
-    """A text's scores as metrics: in order, order-free, and whether the CER is the order."""
-    columns = st.columns(5)
+    """A text's scores as metrics: in order, order-free, and whether the CER is the order.
+    Three to a row: the page panel is half the page wide, and five in a row cut every figure
+    short ("13.…")."""
+    columns = [*st.columns(3), *st.columns(3)]
     columns[0].metric("CER", f"{found.cer:.1%}", help="Character error rate, in reading order")
     columns[1].metric("WER", f"{found.wer:.1%}", help="Word error rate, in reading order")
     columns[2].metric(

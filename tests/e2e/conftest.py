@@ -295,12 +295,18 @@ def go_to(page: Page, title: str) -> None:
 
 
 def assert_page_clean(page: Page) -> None:
-    """No traceback box (Streamlit's stException) and no markup shown as text on the page."""
+    """No traceback box (Streamlit's stException), no markup shown as text on the page, and
+    no figure cut short ("13.…") by a column too narrow for it."""
     boxes = page.get_by_test_id("stException")
     assert boxes.count() == 0, boxes.first.inner_text()
     shown = page.get_by_test_id("stMain").inner_text()
     raw = RAW_HTML.search(shown)
     assert raw is None, f"raw HTML shown on the page: {shown[max(raw.start() - 80, 0) :][:200]!r}"
+    cut = page.get_by_test_id("stMetricValue").evaluate_all(
+        "values => values.flatMap(value => [value, ...value.querySelectorAll('*')])"
+        ".filter(part => part.scrollWidth > part.clientWidth).map(part => part.innerText)"
+    )
+    assert cut == [], f"figures cut short: {cut}"
 
 
 @pytest.fixture(scope="session")
