@@ -210,15 +210,12 @@ class QueueSummary:
     waiting: int
     oldest: datetime | None
 
-    def age_s(self, now: datetime) -> float:
-        return (now - self.oldest).total_seconds() if self.oldest else 0.0
-
     def longest_wait(self, now: datetime) -> str:
         """The longest wait as a person reads it ("12 min", "3.5 h", "2.0 days"; "-" when
         nothing waits): the Review page and `python -m console.review list` both say it."""
-        if not self.waiting:
+        if self.oldest is None:  # nothing waits
             return "-"
-        seconds = self.age_s(now)
+        seconds = (now - self.oldest).total_seconds()
         if seconds < 3600:
             return f"{seconds / 60:.0f} min"
         if seconds < 86400:
